@@ -1,0 +1,30 @@
+// Everything the API routes of one shard need: the service context and the
+// authenticator. Routes capture a reference to it; it outlives the router.
+#pragma once
+
+#include "api/auth.hpp"
+#include "http/problem.hpp"
+#include "http/router.hpp"
+#include "service/context.hpp"
+
+namespace betsdb::api {
+
+struct ApiShard {
+  service::Context ctx;
+  Authenticator auth;
+};
+
+void add_ops_routes(http::Router& router, ApiShard& shard);
+void add_user_routes(http::Router& router, ApiShard& shard);
+void add_match_routes(http::Router& router, ApiShard& shard);
+
+// All routes of the API for one shard.
+http::Router build_router(ApiShard& shard);
+
+// Small helpers shared by the route files.
+inline http::Response error_response(const Error& e) { return http::problem(e); }
+inline http::Response json_response(int status, std::string body) {
+  return http::Response::json(status, std::move(body));
+}
+
+}  // namespace betsdb::api

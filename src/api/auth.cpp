@@ -1,0 +1,103 @@
+#include "api/auth.hpp"
+
+#include "store/pg/user_store.hpp"
+
+namespace betsdb::api {
+
+namespace asio = boost::asio;
+
+namespace {
+// Bounds the per-shard memory of verified tokens; when full it is simply
+// cleared and refilled (a miss only costs one indexed lookup).
+constexpr std::size_t kMaxCachedTokens = 100'000;
+
+Error unauthorized(std::string detail) { return Error::make(Errc::unauthorized, std::move(detail)); }
+Error forbidden(std::string detail) { return Error::make(Errc::forbidden, std::move(detail)); }
+}  // namespace
+
+Authenticator::Authenticator(std::string_view admin_token, std::shared_ptr<pg::Pool> db)
+    : admin_digest_(sha256(admin_token)), db_(std::move(db)) {}
+
+asio::awaitable<Result<http::Principal>> Authenticator::authenticate(const http::Request& request) {
+  auto header = request.header("authorization");
+  if (!header) co_return http::Principal{};
+  std::string_view value = *header;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) {
+    co_return unauthorized("The Authorization header must be 'Bearer <token>'.");
+  }
+  std::string_view token = value.substr(kBearer.size());
+  const Digest digest = sha256(token);
+  if (constant_time_equal(digest, admin_digest_)) {
+    co_return http::Principal{http::Principal::Kind::admin, 0};
+  }
+  if (!looks_like_token(token)) co_return unauthorized("The bearer token is not valid.");
+  std::string key = to_hex(digest);
+  if (auto it = verified_.find(key); it != verified_.end()) {
+    co_return http::Principal{http::Principal::Kind::user, it->second};
+  }
+  auto id = co_await store::user_id_by_token(*db_, digest);
+  if (!id.ok()) co_return std::move(id).error();
+  if (!*id) co_return unauthorized("The bearer token is not valid.");
+  if (verified_.size() >= kMaxCachedTokens) verified_.clear();
+  verified_.emplace(std::move(key), **id);
+  co_return http::Principal{http::Principal::Kind::user, **id};
+}
+
+namespace {
+template <class Check>
+http::Guard make_guard(Authenticator& auth, Check check) {
+  return [&auth, check](http::Request& request) -> asio::awaitable<Status> {
+    auto principal = co_await auth.authenticate(request);
+    if (!principal.ok()) co_return std::move(principal).error();
+    request.principal = *principal;
+    co_return check(request);
+  };
+}
+Status require_authenticated(const http::Request& r) {
+  if (r.principal.kind == http::Principal::Kind::anonymous) {
+    return unauthorized("This route needs a bearer token.");
+  }
+  return {};
+}
+}  // namespace
+
+http::Guard anyone(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request&) -> Status { return {}; });
+}
+
+http::Guard admin_only(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request& r) -> Status {
+    if (auto s = require_authenticated(r); !s.ok()) return s;
+    if (!r.principal.is_admin()) return forbidden("Only the admin may do this.");
+    return {};
+  });
+}
+
+http::Guard owner_or_admin(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request& r) -> Status {
+    if (auto s = require_authenticated(r); !s.ok()) return s;
+    if (r.principal.is_admin()) return {};
+    if (r.principal.user_id != r.path_ids.at(0)) return forbidden("This resource belongs to another user.");
+    return {};
+  });
+}
+
+http::Guard owner_only(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request& r) -> Status {
+    if (auto s = require_authenticated(r); !s.ok()) return s;
+    if (r.principal.is_admin()) return forbidden("The admin cannot use carts.");
+    if (r.principal.user_id != r.path_ids.at(0)) return forbidden("This cart belongs to another user.");
+    return {};
+  });
+}
+
+http::Guard bettor(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request& r) -> Status {
+    if (auto s = require_authenticated(r); !s.ok()) return s;
+    if (r.principal.is_admin()) return forbidden("The admin cannot place bets.");
+    return {};
+  });
+}
+
+}  // namespace betsdb::api

@@ -1,0 +1,42 @@
+// Bearer-token authentication and the route guards built on it.
+//
+// The admin token comes from configuration and is compared by digest in
+// constant time. User tokens are looked up by SHA-256 digest; a verified
+// digest is remembered per shard (tokens are never revoked by this API), so
+// a token costs one database round trip per shard, not one per request.
+//
+// Thread-safety: one Authenticator per shard, used on its thread only.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "http/router.hpp"
+#include "store/pg/pool.hpp"
+#include "util/token.hpp"
+
+namespace betsdb::api {
+
+class Authenticator final {
+ public:
+  Authenticator(std::string_view admin_token, std::shared_ptr<pg::Pool> db);
+
+  // anonymous without an Authorization header; 401 for a malformed or unknown token.
+  boost::asio::awaitable<Result<http::Principal>> authenticate(const http::Request& request);
+
+ private:
+  Digest admin_digest_;
+  std::shared_ptr<pg::Pool> db_;
+  std::unordered_map<std::string, std::int64_t> verified_;  // hex digest -> user id
+};
+
+// Guards, in the contract's words. Each fills Request::principal.
+http::Guard anyone(Authenticator& auth);          // public; a bad token is still 401
+http::Guard admin_only(Authenticator& auth);      // 401 anonymous, 403 users
+http::Guard owner_or_admin(Authenticator& auth);  // path id 0 is the user id
+http::Guard owner_only(Authenticator& auth);      // the user themself; admin 403 (carts)
+http::Guard bettor(Authenticator& auth);          // any user; admin 403 (placing bets)
+
+}  // namespace betsdb::api

@@ -1,0 +1,13 @@
+#include "api/api_shard.hpp"
+
+namespace betsdb::api {
+
+http::Router build_router(ApiShard& shard) {
+  http::Router router;
+  add_ops_routes(router, shard);
+  add_user_routes(router, shard);
+  add_match_routes(router, shard);
+  return router;
+}
+
+}  // namespace betsdb::api

@@ -1,0 +1,152 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <thread>
+
+namespace betsdb::app {
+
+namespace {
+
+struct Option {
+  const char* flag;
+  const char* env;
+  const char* help;
+  std::function<Status(Config&, std::string_view)> apply;
+};
+
+template <class T>
+Status parse_number(std::string_view text, T& out, T min, T max, const char* name) {
+  T value{};
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || value < min || value > max) {
+    return Error::validation(name, "must be a number between " + std::to_string(min) + " and " +
+                                       std::to_string(max));
+  }
+  out = value;
+  return {};
+}
+
+Status parse_listen(Config& c, std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Error::validation("listen", "must be host:port, e.g. 127.0.0.1:8080");
+  }
+  std::uint16_t port = 0;
+  if (auto s = parse_number<std::uint16_t>(text.substr(colon + 1), port, 0, 65535, "listen"); !s.ok()) {
+    return s;
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  c.listen_host = std::string(host);
+  c.listen_port = port;
+  return {};
+}
+
+Status parse_ms(std::string_view text, std::chrono::milliseconds& out, const char* name) {
+  std::int64_t ms = 0;
+  if (auto s = parse_number<std::int64_t>(text, ms, 1, 3'600'000, name); !s.ok()) return s;
+  out = std::chrono::milliseconds(ms);
+  return {};
+}
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> all = {
+      {"--listen", "BETSDB_LISTEN", "host:port to serve on (default 127.0.0.1:8080)", parse_listen},
+      {"--redis-url", "BETSDB_REDIS_URL", "redis://[:password@]host:port/db (default redis://127.0.0.1:6379/0)",
+       [](Config& c, std::string_view v) -> Status { c.redis_url = std::string(v); return {}; }},
+      {"--database-url", "BETSDB_DATABASE_URL", "libpq URI, e.g. postgresql://user@host:5432/betsdb",
+       [](Config& c, std::string_view v) -> Status { c.database_url = std::string(v); return {}; }},
+      {"--admin-token", "BETSDB_ADMIN_TOKEN", "the admin bearer token (required to serve; prefer the env var)",
+       [](Config& c, std::string_view v) -> Status { c.admin_token = std::string(v); return {}; }},
+      {"--threads", "BETSDB_THREADS", "event-loop threads (default: one per core)",
+       [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.threads, 1, 256, "threads"); }},
+      {"--cache-ttl", "BETSDB_CACHE_TTL", "cache TTL in seconds, plus 0..10 s jitter (default 60)",
+       [](Config& c, std::string_view v) { return parse_number<int>(v, c.cache_ttl_seconds, 1, 86400, "cache_ttl"); }},
+      {"--pg-pool-size", "BETSDB_PG_POOL_SIZE", "PostgreSQL connections in total, split over threads (default 8)",
+       [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.pg_pool_size, 1, 1000, "pg_pool_size"); }},
+      {"--log-level", "BETSDB_LOG_LEVEL", "trace|debug|info|warn|error|off (default info)",
+       [](Config& c, std::string_view v) -> Status { c.log_level = std::string(v); return {}; }},
+      {"--max-connections", "BETSDB_MAX_CONNECTIONS", "open connections per thread before refusing (default 10000)",
+       [](Config& c, std::string_view v) {
+         return parse_number<std::size_t>(v, c.max_connections, 1, 1'000'000, "max_connections");
+       }},
+      {"--idle-timeout-ms", "BETSDB_IDLE_TIMEOUT_MS", "keep-alive idle timeout (default 30000)",
+       [](Config& c, std::string_view v) { return parse_ms(v, c.idle_timeout, "idle_timeout_ms"); }},
+      {"--request-timeout-ms", "BETSDB_REQUEST_TIMEOUT_MS", "time to receive one request (default 10000)",
+       [](Config& c, std::string_view v) { return parse_ms(v, c.request_timeout, "request_timeout_ms"); }},
+      {"--shutdown-grace-ms", "BETSDB_SHUTDOWN_GRACE_MS", "how long in-flight requests may finish on SIGTERM (default 15000)",
+       [](Config& c, std::string_view v) { return parse_ms(v, c.shutdown_grace, "shutdown_grace_ms"); }},
+  };
+  return all;
+}
+
+}  // namespace
+
+std::string usage() {
+  std::string out =
+      "Usage: betsdb [serve|migrate|version|help] [options]\n\n"
+      "  serve    run the HTTP server (default); applies migrations first\n"
+      "  migrate  apply database migrations and exit\n"
+      "  version  print the version\n\n"
+      "Options (each also read from the environment variable shown):\n";
+  for (const auto& o : options()) {
+    std::string left = std::string("  ") + o.flag + "=VALUE";
+    left.resize(std::max<std::size_t>(left.size() + 1, 30), ' ');
+    out += left + o.env + "\n" + std::string(30, ' ') + o.help + "\n";
+  }
+  return out;
+}
+
+Result<Config> load_config(const std::vector<std::string>& args, char** env) {
+  Config c;
+  // Environment first, then flags, so flags win.
+  for (char** e = env; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    for (const auto& o : options()) {
+      if (kv.substr(0, eq) == o.env) {
+        if (auto s = o.apply(c, kv.substr(eq + 1)); !s.ok()) return std::move(s).error();
+      }
+    }
+  }
+  std::size_t i = 0;
+  if (!args.empty() && !args[0].starts_with("-")) {
+    c.command = args[0];
+    i = 1;
+    if (c.command != "serve" && c.command != "migrate" && c.command != "version" && c.command != "help") {
+      return Error::validation("command", "unknown command '" + c.command + "'");
+    }
+  }
+  for (; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      c.command = "help";
+      continue;
+    }
+    std::string_view name = arg, value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    const Option* found = nullptr;
+    for (const auto& o : options()) {
+      if (name == o.flag) found = &o;
+    }
+    if (!found) return Error::validation(std::string(name), "unknown option (see --help)");
+    if (!has_value) {
+      if (i + 1 >= args.size()) return Error::validation(std::string(name), "needs a value");
+      value = args[++i];
+    }
+    if (auto s = found->apply(c, value); !s.ok()) return std::move(s).error();
+  }
+  if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
+  return c;
+}
+
+}  // namespace betsdb::app

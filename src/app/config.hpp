@@ -1,0 +1,35 @@
+// Server configuration from command-line flags and BETSDB_* environment
+// variables (flags win). `betsdb --help` prints the table below.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace betsdb::app {
+
+struct Config {
+  std::string command = "serve";  // serve | migrate | version | help
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string database_url = "postgresql://postgres@127.0.0.1:5432/betsdb";
+  std::string admin_token;
+  unsigned threads = 0;            // 0: one per core
+  int cache_ttl_seconds = 60;
+  unsigned pg_pool_size = 8;       // connections in total, split across threads
+  std::string log_level = "info";
+  std::size_t max_connections = 10'000;
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds shutdown_grace{15'000};
+};
+
+// argv[0] excluded. Unknown flags and malformed values are errors.
+Result<Config> load_config(const std::vector<std::string>& args, char** environ);
+std::string usage();
+
+}  // namespace betsdb::app

@@ -1,0 +1,124 @@
+// betsdb: the Sports Bets DB server. Wiring only: configuration, migrations,
+// one shard per thread, signals and graceful shutdown.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/detached.hpp>
+#include <csignal>
+#include <optional>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "app/config.hpp"
+#include "app/shard.hpp"
+#include "store/pg/migrations.hpp"
+#include "store/pg/pool.hpp"
+#include "store/redis/redis_config.hpp"
+
+extern char** environ;
+
+namespace asio = boost::asio;
+using namespace betsdb;
+
+namespace {
+
+// Migrations run before serving, on a private loop: start-up may block, the
+// serving loops may not.
+int run_migrations(const app::Config& config) {
+  asio::io_context ioc;
+  pg::PoolConfig pool_config;
+  pool_config.conninfo = config.database_url;
+  pool_config.size = 1;
+  auto pool = pg::Pool::create(ioc.get_executor(), pool_config);
+  std::optional<Result<int>> outcome;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        outcome.emplace(co_await pg::migrate(*pool, pg::embedded_migrations()));
+        pool->close();
+      },
+      asio::detached);
+  ioc.run();
+  if (!outcome) {
+    spdlog::error("migrations did not finish");
+    return 1;
+  }
+  auto& applied = *outcome;
+  if (!applied.ok()) {
+    spdlog::error("migrations failed: {}", applied.error().detail);
+    return 1;
+  }
+  spdlog::info("database schema up to date ({} migration(s) applied)", *applied);
+  return 0;
+}
+
+int serve(const app::Config& config) {
+  if (config.admin_token.empty()) {
+    std::cerr << "betsdb: BETSDB_ADMIN_TOKEN (or --admin-token) is required to serve\n";
+    return 2;
+  }
+  if (auto r = redis::parse_url(config.redis_url); !r.ok()) {
+    std::cerr << "betsdb: invalid BETSDB_REDIS_URL: " << r.error().detail << "\n";
+    return 2;
+  }
+  if (int rc = run_migrations(config); rc != 0) return rc;
+
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(config.listen_host, ec);
+  if (ec) {
+    std::cerr << "betsdb: invalid listen address '" << config.listen_host << "'\n";
+    return 2;
+  }
+  const unsigned per_shard_pool = std::max(1u, config.pg_pool_size / config.threads);
+  std::vector<std::unique_ptr<app::Shard>> shards;
+  asio::ip::tcp::endpoint endpoint(address, config.listen_port);
+  for (unsigned i = 0; i < config.threads; ++i) {
+    auto shard = std::make_unique<app::Shard>(config, per_shard_pool);
+    auto bound = shard->listen(endpoint);
+    if (!bound.ok()) {
+      std::cerr << "betsdb: " << bound.error().detail << "\n";
+      return 1;
+    }
+    endpoint = *bound;  // later shards join the port the first one got (port 0 case)
+    shards.push_back(std::move(shard));
+  }
+  for (auto& s : shards) s->start();
+  spdlog::info("betsdb {} listening on http://{}:{} with {} thread(s)", BETSDB_VERSION,
+               endpoint.address().to_string(), endpoint.port(), config.threads);
+
+  asio::io_context signals_ioc;
+  asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int signal) {
+    spdlog::info("signal {} received: finishing in-flight requests", signal);
+    for (auto& s : shards) s->request_stop();
+  });
+  signals_ioc.run();
+  for (auto& s : shards) s->join();
+  spdlog::info("betsdb stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto config = app::load_config(args, environ);
+  if (!config.ok()) {
+    const auto& e = config.error();
+    std::cerr << "betsdb: " << (e.field_errors.empty() ? e.detail : e.field_errors[0].field + " " + e.field_errors[0].message)
+              << "\n\n" << app::usage();
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  if (config->command == "help") {
+    std::cout << app::usage();
+    return 0;
+  }
+  if (config->command == "version") {
+    std::cout << "betsdb " << BETSDB_VERSION << "\n";
+    return 0;
+  }
+  if (config->command == "migrate") return run_migrations(*config);
+  return serve(*config);
+}

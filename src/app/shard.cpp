@@ -1,0 +1,73 @@
+#include "app/shard.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace betsdb::app {
+
+namespace asio = boost::asio;
+
+namespace {
+// How often a stopping shard looks whether its last connection has closed.
+constexpr std::chrono::milliseconds kDrainPoll{10};
+}  // namespace
+
+Shard::Shard(const Config& config, unsigned pool_size) : config_(config) {
+  auto redis_config = redis::parse_url(config.redis_url);
+  // load_config validated nothing about the URL's shape; main checks it before
+  // building shards, so a failure here is a programming error.
+  auto redis_client = redis::Client::create(ioc_.get_executor(), redis_config.ok() ? *redis_config : redis::Config{});
+  pg::PoolConfig pool_config;
+  pool_config.conninfo = config.database_url;
+  pool_config.size = pool_size;
+  auto pool = pg::Pool::create(ioc_.get_executor(), pool_config);
+  api_ = std::make_unique<api::ApiShard>(api::ApiShard{service::Context{pool, redis_client},
+                                                       api::Authenticator(config.admin_token, pool)});
+  router_ = api::build_router(*api_);
+  http::ServerLimits limits;
+  limits.idle_timeout = config.idle_timeout;
+  limits.request_timeout = config.request_timeout;
+  limits.max_connections = config.max_connections;
+  server_ = std::make_unique<http::Server>(ioc_, router_, limits);
+}
+
+Shard::~Shard() { join(); }
+
+Result<asio::ip::tcp::endpoint> Shard::listen(const asio::ip::tcp::endpoint& endpoint) {
+  return server_->listen(endpoint, /*reuse_port=*/true);
+}
+
+void Shard::start() {
+  api_->ctx.redis->start();
+  server_->start();
+  thread_ = std::thread([this] { ioc_.run(); });
+}
+
+void Shard::request_stop() {
+  asio::co_spawn(ioc_, drain_and_close(), asio::detached);
+}
+
+asio::awaitable<void> Shard::drain_and_close() {
+  server_->stop();
+  const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
+  asio::steady_timer timer(ioc_);
+  while (server_->connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(kDrainPoll);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  if (server_->connections() > 0) {
+    spdlog::warn("shutdown grace period over with {} connections still open", server_->connections());
+  }
+  api_->ctx.redis->stop();
+  api_->ctx.db->close();
+  ioc_.stop();
+}
+
+void Shard::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace betsdb::app

@@ -1,0 +1,42 @@
+// A shard: one event-loop thread with its own io_context, PostgreSQL pool,
+// Redis client, router and HTTP server. Shards share nothing but the
+// listening port (SO_REUSEPORT), so no lock sits on the request path.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <thread>
+
+#include "api/api_shard.hpp"
+#include "app/config.hpp"
+#include "http/server.hpp"
+
+namespace betsdb::app {
+
+class Shard final {
+ public:
+  Shard(const Config& config, unsigned pool_size);
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+  ~Shard();
+
+  Result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  void start();  // runs the loop on a new thread
+  // Graceful stop, safe to call from any thread: stops accepting, lets
+  // in-flight requests finish (up to the grace period), then closes the
+  // pools so the loop ends.
+  void request_stop();
+  void join();
+
+ private:
+  boost::asio::awaitable<void> drain_and_close();
+
+  const Config& config_;
+  boost::asio::io_context ioc_{1};
+  std::unique_ptr<api::ApiShard> api_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace betsdb::app

@@ -1,0 +1,72 @@
+// The stored entities as plain values, as the store layer returns them and
+// the api layer renders them. No behaviour here: rules live beside their
+// value types (money.hpp, odds.hpp, match.hpp, settlement.hpp, ...).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/bet.hpp"
+#include "domain/match.hpp"
+#include "domain/money.hpp"
+#include "domain/odds.hpp"
+#include "domain/selection.hpp"
+#include "domain/settlement.hpp"
+#include "domain/timestamp.hpp"
+
+namespace betsdb::domain {
+
+struct User {
+  std::int64_t id = 0;
+  std::string email;
+  std::string name;
+  Money balance;
+  Timestamp created_at;
+};
+
+enum class LedgerKind { deposit, stake, payout, refund };
+std::string_view to_string(LedgerKind kind) noexcept;
+std::optional<LedgerKind> parse_ledger_kind(std::string_view text) noexcept;
+
+struct LedgerEntry {
+  std::int64_t id = 0;
+  LedgerKind kind = LedgerKind::deposit;
+  std::int64_t amount = 0;  // signed: stakes are negative
+  std::optional<std::int64_t> bet_id;
+  Money balance_after;
+  Timestamp created_at;
+};
+
+struct Match {
+  std::int64_t id = 0;
+  std::string team_1;
+  std::string team_2;
+  Timestamp date;
+  OddsBook odds;
+  MatchStatus status = MatchStatus::open;
+  std::optional<MatchResult> result;
+  Timestamp created_at;
+};
+
+struct Bet {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  std::int64_t match_id = 0;
+  Selection selection = Selection::home;
+  Money stake;
+  Odds odds;
+  Money potential_payout;
+  BetStatus status = BetStatus::pending;
+  Timestamp created_at;
+  std::optional<Timestamp> settled_at;
+};
+
+template <class T>
+struct ListPage {
+  std::vector<T> items;
+  std::int64_t total = 0;
+};
+
+}  // namespace betsdb::domain

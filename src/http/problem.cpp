@@ -1,0 +1,41 @@
+#include "http/problem.hpp"
+
+#include <boost/json.hpp>
+
+namespace betsdb::http {
+
+Response problem(const Error& error) {
+  // Store-level codes must have been translated by the service layer; if one
+  // leaks, answer as the bug it is rather than exposing internals.
+  Errc code = error.code;
+  if (code == Errc::conflict) code = Errc::internal;
+  const int status = http_status(code);
+
+  boost::json::object body;
+  body["type"] = "about:blank";
+  body["title"] = code_title(code);
+  body["status"] = status;
+  body["code"] = code_name(code);
+  body["detail"] = code == Errc::internal ? std::string("An unexpected error occurred.")
+                   : error.detail.empty() ? std::string(code_title(code))
+                                          : error.detail;
+  if (!error.field_errors.empty()) {
+    boost::json::array errors;
+    for (const auto& fe : error.field_errors) {
+      errors.push_back(boost::json::object{{"field", fe.field}, {"message", fe.message}});
+    }
+    body["errors"] = std::move(errors);
+  }
+  if (!error.item_ids.empty()) {
+    boost::json::array ids;
+    for (auto id : error.item_ids) ids.push_back(id);
+    body["item_ids"] = std::move(ids);
+  }
+  Response r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+}  // namespace betsdb::http

@@ -1,0 +1,26 @@
+#include "http/request.hpp"
+
+namespace betsdb::http {
+
+std::string_view method_name(Method m) {
+  switch (m) {
+    case Method::get: return "GET";
+    case Method::post: return "POST";
+    case Method::put: return "PUT";
+    case Method::patch: return "PATCH";
+    case Method::del: return "DELETE";
+    case Method::head: return "HEAD";
+    case Method::options: return "OPTIONS";
+    case Method::other: return "OTHER";
+  }
+  return "OTHER";
+}
+
+std::optional<std::string_view> Request::header(std::string_view lower_name) const {
+  for (const auto& h : headers) {
+    if (h.name == lower_name) return h.value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace betsdb::http

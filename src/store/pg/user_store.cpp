@@ -1,0 +1,95 @@
+#include "store/pg/user_store.hpp"
+
+#include "store/pg/row_mapping.hpp"
+
+namespace betsdb::store {
+
+namespace {
+
+std::string bytea_param(const Digest& d) { return "\\x" + to_hex(d); }
+
+// One statement: the user and, for an initial balance, its deposit row.
+constexpr pg::Statement kInsertUser{"insert_user", R"sql(
+WITH u AS (
+  INSERT INTO users (email, name, balance, token_hash)
+  VALUES ($1, $2, $3, $4::bytea)
+  RETURNING *
+), l AS (
+  INSERT INTO ledger (user_id, kind, amount, balance_after)
+  SELECT id, 'deposit', $3, $3 FROM u WHERE $3 > 0
+)
+SELECT )sql" BETSDB_USER_COLUMNS R"sql( FROM u)sql"};
+
+constexpr pg::Statement kFindUser{
+    "find_user", "SELECT " BETSDB_USER_COLUMNS " FROM users WHERE id = $1"};
+
+constexpr pg::Statement kUserIdByToken{"user_id_by_token",
+                                       "SELECT id FROM users WHERE token_hash = $1::bytea"};
+
+constexpr pg::Statement kDeposit{"deposit", R"sql(
+WITH u AS (
+  UPDATE users SET balance = balance + $2 WHERE id = $1 RETURNING id, balance
+)
+INSERT INTO ledger (user_id, kind, amount, balance_after)
+SELECT id, 'deposit', $2, balance FROM u
+RETURNING )sql" BETSDB_LEDGER_COLUMNS};
+
+constexpr pg::Statement kListLedger{"list_ledger", R"sql(
+SELECT )sql" BETSDB_LEDGER_COLUMNS R"sql(, count(*) OVER ()
+FROM ledger WHERE user_id = $1
+ORDER BY id DESC LIMIT $2 OFFSET $3)sql"};
+
+constexpr pg::Statement kCountLedger{"count_ledger",
+                                     "SELECT count(*) FROM ledger WHERE user_id = $1"};
+
+}  // namespace
+
+Async<domain::User> insert_user(pg::Pool& db, const NewUser& user) {
+  auto rows = co_await db.execute(
+      kInsertUser, pg::params(user.email, user.name, user.initial_balance.cents(),
+                              bytea_param(user.token_digest)));
+  if (!rows.ok()) co_return std::move(rows).error();
+  co_return user_from_row((*rows)[0]);
+}
+
+Async<std::optional<domain::User>> find_user(pg::Pool& db, std::int64_t id) {
+  auto rows = co_await db.execute(kFindUser, pg::params(id));
+  if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->empty()) co_return std::optional<domain::User>{};
+  co_return std::optional<domain::User>{user_from_row((*rows)[0])};
+}
+
+Async<std::optional<std::int64_t>> user_id_by_token(pg::Pool& db, const Digest& digest) {
+  auto rows = co_await db.execute(kUserIdByToken, pg::params(bytea_param(digest)));
+  if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->empty()) co_return std::optional<std::int64_t>{};
+  co_return std::optional<std::int64_t>{(*rows)[0].get<std::int64_t>(0)};
+}
+
+Async<std::optional<Deposit>> deposit(pg::Pool& db, std::int64_t user_id, domain::Money amount) {
+  auto rows = co_await db.execute(kDeposit, pg::params(user_id, amount.cents()));
+  if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->empty()) co_return std::optional<Deposit>{};
+  auto entry = ledger_entry_from_row((*rows)[0]);
+  co_return std::optional<Deposit>{Deposit{entry.balance_after, entry}};
+}
+
+Async<domain::ListPage<domain::LedgerEntry>> list_ledger(pg::Pool& db, std::int64_t user_id,
+                                                         domain::Page page) {
+  auto rows = co_await db.execute(kListLedger, pg::params(user_id, std::int64_t{page.limit}, page.offset));
+  if (!rows.ok()) co_return std::move(rows).error();
+  domain::ListPage<domain::LedgerEntry> out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    out.items.push_back(ledger_entry_from_row((*rows)[i]));
+    out.total = (*rows)[i].get<std::int64_t>(6);
+  }
+  if (rows->empty() && page.offset > 0) {
+    // Past the end the window count is absent: count separately.
+    auto count = co_await db.execute(kCountLedger, pg::params(user_id));
+    if (!count.ok()) co_return std::move(count).error();
+    out.total = (*count)[0].get<std::int64_t>(0);
+  }
+  co_return out;
+}
+
+}  // namespace betsdb::store

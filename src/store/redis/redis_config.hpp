@@ -1,0 +1,32 @@
+// Where and how to reach Redis, usually parsed from a URL such as
+// BETSDB_REDIS_URL=redis://:secret@127.0.0.1:6379/0.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace betsdb::redis {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  std::string username;  // Redis 6 ACL user; empty means AUTH with the password alone
+  std::string password;  // empty means no AUTH
+  int db = 0;
+  // Bounds the whole connection setup: resolve + TCP connect + AUTH + SELECT.
+  std::chrono::milliseconds connect_timeout{1000};
+  // A command with no reply after this long fails, and its connection is reset.
+  std::chrono::milliseconds command_timeout{1000};
+};
+
+// Parses redis://[[user]:password@]host[:port][/db]. User and password may be
+// percent-encoded; an IPv6 host is written in brackets. Timeouts keep their
+// defaults. Errors are Errc::validation_failed whose detail says what is wrong
+// (never echoing the password).
+Result<Config> parse_url(std::string_view url);
+
+}  // namespace betsdb::redis

@@ -1,0 +1,68 @@
+#include "util/token.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+
+namespace betsdb {
+
+namespace {
+constexpr std::size_t kTokenBytes = 32;  // 256 bits
+constexpr std::size_t kTokenChars = 43;  // base64url of 32 bytes, unpadded
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+}  // namespace
+
+std::string generate_token() {
+  std::array<unsigned char, kTokenBytes + 1> bytes{};  // +1: pad to a multiple of 3
+  if (RAND_bytes(bytes.data(), kTokenBytes) != 1) {
+    // Without randomness we must not mint credentials at all.
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  std::string out;
+  out.reserve(kTokenChars + 1);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  out.resize(kTokenChars);
+  return out;
+}
+
+bool looks_like_token(std::string_view token) {
+  if (token.size() != kTokenChars) return false;
+  for (char c : token) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Digest sha256(std::string_view data) {
+  Digest out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+std::string to_hex(const Digest& digest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(digest.size() * 2);
+  for (auto b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
+}
+
+bool constant_time_equal(const Digest& a, const Digest& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace betsdb
