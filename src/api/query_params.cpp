@@ -22,9 +22,11 @@ std::optional<std::string> percent_decode(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    // '+' stays '+' (RFC 3986): form encoding would turn the offset in
-    // "from=2026-12-01T19:45:00+01:00" into a space.
-    if (c == '%') {
+    // Form encoding, as browsers and HTTP libraries send it: '+' is a
+    // space, so a literal '+' (a time zone offset) must be sent as %2B.
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
       if (i + 2 >= s.size()) return std::nullopt;
       int hi = hex_value(s[i + 1]);
       int lo = hex_value(s[i + 2]);

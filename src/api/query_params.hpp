@@ -17,7 +17,7 @@ namespace betsdb::api {
 
 class QueryParams final {
  public:
-  // Percent-decodes (RFC 3986; '+' is literal) and checks names against `allowed`.
+  // Percent-decodes ('+' is a space, as in form encoding) and checks names against `allowed`.
   static Result<QueryParams> parse(std::string_view raw,
                                    std::initializer_list<std::string_view> allowed);
 

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <random>
 #include <spdlog/spdlog.h>
 
@@ -158,6 +159,9 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
   sessions_.push_back(&state);
   auto self_it = std::prev(sessions_.end());
   beast::flat_buffer buffer;
+  // Set when we answer without reading the request body: closing at once
+  // would make the kernel send RST and the client might never see the answer.
+  bool drain_before_close = false;
 
   auto write = [&](Response&& response, const Request& req,
                    bool keep_alive) -> asio::awaitable<bool> {
@@ -182,7 +186,9 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
 
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.header_limit));
-    parser.body_limit(limits_.body_limit);
+    // No body limit while reading the header: Beast would refuse a large
+    // Content-Length before routing and auth had their say (contract order).
+    parser.body_limit(boost::none);
     stream.expires_after(limits_.request_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     (void)hn;
@@ -203,6 +209,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
       break;
     }
 
+    parser.body_limit(limits_.body_limit);
     Request req = to_request(parser);
     const auto& header = parser.get();
     const bool has_body = header.has_content_length() ? (parser.content_length().value_or(0) > 0)
@@ -240,6 +247,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
       if (has_body) {
         if (body_too_large || !header.has_content_length()) {
           keep_alive = false;
+          drain_before_close = true;
         } else {
           auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
           (void)bn;
@@ -257,6 +265,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
         if (bec == bhttp::error::body_limit) {
           response = problem(Error::make(Errc::payload_too_large, "The request body exceeds 65536 bytes."));
           keep_alive = false;
+          drain_before_close = true;
           failed = true;
         } else if (bec) {
           break;
@@ -284,6 +293,19 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
 
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (drain_before_close) {
+    // Lingering close, bounded in bytes and time.
+    constexpr std::size_t kMaxDrainBytes = 1 << 20;
+    constexpr std::chrono::seconds kDrainTime{1};
+    std::size_t drained = 0;
+    stream.expires_after(kDrainTime);
+    std::array<char, 8192> sink{};
+    while (drained < kMaxDrainBytes) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
   stream.close();
   sessions_.erase(self_it);
 }

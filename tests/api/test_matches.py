@@ -381,17 +381,6 @@ def test_list_sees_new_odds_at_once_despite_caching(api, new_match, admin_token)
     assert json_decimal(resp)["items"][0]["odds"]["1"] == Decimal("1.95")
 
 
-def test_cached_match_lists_carry_a_ttl(api, new_match, redis):
-    match = new_match()
-    _list(api, team=match["team_1"])
-    _list(api, team=match["team_1"])  # the second read is served from (or fills) the cache
-    keys = list(redis.scan_iter(match="matches:list:*", count=1000))
-    assert keys, "no matches:list:* key after two list reads"
-    for key in keys:
-        ttl = redis.pttl(key)
-        assert ttl != -1, f"{key} has no TTL"
-
-
 # ------------------------------------------------------------- patch odds
 
 def test_patch_odds_updates_named_selections_only(api, new_match, admin_token):
