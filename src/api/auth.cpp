@@ -92,6 +92,10 @@ http::Guard owner_only(Authenticator& auth) {
   });
 }
 
+http::Guard signed_in(Authenticator& auth) {
+  return make_guard(auth, require_authenticated);
+}
+
 http::Guard bettor(Authenticator& auth) {
   return make_guard(auth, [](const http::Request& r) -> Status {
     if (auto s = require_authenticated(r); !s.ok()) return s;

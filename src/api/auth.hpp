@@ -37,6 +37,7 @@ http::Guard anyone(Authenticator& auth);          // public; a bad token is stil
 http::Guard admin_only(Authenticator& auth);      // 401 anonymous, 403 users
 http::Guard owner_or_admin(Authenticator& auth);  // path id 0 is the user id
 http::Guard owner_only(Authenticator& auth);      // the user themself; admin 403 (carts)
+http::Guard signed_in(Authenticator& auth);        // any user or the admin; 401 anonymous
 http::Guard bettor(Authenticator& auth);          // any user; admin 403 (placing bets)
 
 }  // namespace betsdb::api

@@ -51,4 +51,19 @@ domain::LedgerEntry ledger_entry_from_row(const pg::Row& row, int c) {
   return e;
 }
 
+domain::Bet bet_from_row(const pg::Row& row, int c) {
+  domain::Bet b;
+  b.id = row.get<std::int64_t>(c + 0);
+  b.user_id = row.get<std::int64_t>(c + 1);
+  b.match_id = row.get<std::int64_t>(c + 2);
+  b.selection = domain::parse_selection(row.get<std::string_view>(c + 3)).value_or(domain::Selection::home);
+  b.stake = domain::Money(row.get<std::int64_t>(c + 4));
+  b.odds = odds_column(row, c + 5).value_or(domain::Odds{});
+  b.potential_payout = domain::Money(row.get<std::int64_t>(c + 6));
+  b.status = domain::parse_bet_status(row.get<std::string_view>(c + 7)).value_or(domain::BetStatus::pending);
+  b.created_at = timestamp_from_micros(row.get<std::int64_t>(c + 8));
+  if (auto s = row.get<std::optional<std::int64_t>>(c + 9)) b.settled_at = timestamp_from_micros(*s);
+  return b;
+}
+
 }  // namespace betsdb::store

@@ -36,4 +36,11 @@ domain::User user_from_row(const pg::Row& row, int first_column = 0);
   "id, kind, amount, bet_id, balance_after, " BETSDB_SQL_MICROS("created_at")
 domain::LedgerEntry ledger_entry_from_row(const pg::Row& row, int first_column = 0);
 
+// Column order: id, user_id, match_id, selection, stake, odds, potential_payout,
+// status, created_at_us, settled_at_us
+#define BETSDB_BET_COLUMNS                                                                  \
+  "id, user_id, match_id, selection, stake, odds, potential_payout, status, " \
+  BETSDB_SQL_MICROS("created_at") ", " BETSDB_SQL_MICROS("settled_at")
+domain::Bet bet_from_row(const pg::Row& row, int first_column = 0);
+
 }  // namespace betsdb::store
