@@ -18,6 +18,7 @@ void add_ops_routes(http::Router& router, ApiShard& shard);
 void add_user_routes(http::Router& router, ApiShard& shard);
 void add_match_routes(http::Router& router, ApiShard& shard);
 void add_bet_routes(http::Router& router, ApiShard& shard);
+void add_bet_list_routes(http::Router& router, ApiShard& shard);
 
 // All routes of the API for one shard.
 http::Router build_router(ApiShard& shard);

@@ -2,11 +2,13 @@
 #include <cmath>
 
 #include "api/api_shard.hpp"
+#include "api/cache_keys.hpp"
 #include "api/json_input.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "domain/text.hpp"
 #include "service/matches.hpp"
+#include "service/read_cache.hpp"
 
 namespace betsdb::api {
 
@@ -118,9 +120,16 @@ asio::awaitable<Response> list_matches(ApiShard& shard, Request& req) {
   if (!filter.ok()) co_return error_response(filter.error());
   auto page = q->page();
   if (!page.ok()) co_return error_response(page.error());
-  auto matches = co_await service::list_matches(shard.ctx, *filter, *page);
-  if (!matches.ok()) co_return error_response(matches.error());
-  co_return json_response(200, render_page(*matches, *page, write_match));
+  auto json = co_await service::cached(
+      shard.ctx, service::CacheArea::matches, service::ReadCache::matches(),
+      match_list_key(*filter, *page),
+      [&shard, filter = *filter, page = *page]() -> asio::awaitable<Result<std::string>> {
+        auto matches = co_await service::list_matches(shard.ctx, filter, page);
+        if (!matches.ok()) co_return std::move(matches).error();
+        co_return render_page(*matches, page, write_match);
+      });
+  if (!json.ok()) co_return error_response(json.error());
+  co_return json_response(200, std::move(*json));
 }
 
 asio::awaitable<Response> patch_match(ApiShard& shard, Request& req) {

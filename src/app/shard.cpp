@@ -6,6 +6,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "service/read_cache.hpp"
+
 namespace betsdb::app {
 
 namespace asio = boost::asio;
@@ -24,7 +26,7 @@ Shard::Shard(const Config& config, unsigned pool_size) : config_(config) {
   pool_config.conninfo = config.database_url;
   pool_config.size = pool_size;
   auto pool = pg::Pool::create(ioc_.get_executor(), pool_config);
-  api_ = std::make_unique<api::ApiShard>(api::ApiShard{service::Context{pool, redis_client},
+  api_ = std::make_unique<api::ApiShard>(api::ApiShard{service::Context{pool, redis_client, std::make_shared<service::ReadCache>(redis_client, std::chrono::seconds(config.cache_ttl_seconds))},
                                                        api::Authenticator(config.admin_token, pool)});
   router_ = api::build_router(*api_);
   http::ServerLimits limits;

@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
+#include "service/read_cache.hpp"
 #include "store/redis/lock.hpp"
 
 namespace betsdb::service {
@@ -120,6 +121,7 @@ Async<domain::Bet> place_bet(Context& ctx, PlaceBet request) {
     co_return std::move(placement).error();
   }
   if (!placement->placed()) co_return placement_error(*placement, {});
+  co_await after_bets_placed(ctx, request.user_id);
   co_return std::move(placement->bets.front());
 }
 
@@ -144,6 +146,7 @@ Async<store::Settled> settle_match(Context& ctx, std::int64_t match_id, domain::
     case store::SettleProblem::none:
       break;
   }
+  if (outcome->settled.changed) co_await after_settlement(ctx);
   co_return std::move(outcome->settled);
 }
 

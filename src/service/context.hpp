@@ -16,9 +16,12 @@ namespace betsdb::service {
 template <class T>
 using Async = boost::asio::awaitable<Result<T>>;
 
+class ReadCache;
+
 struct Context {
   std::shared_ptr<pg::Pool> db;
   std::shared_ptr<redis::Client> redis;
+  std::shared_ptr<ReadCache> cache;  // null: no caching (reads go to PostgreSQL)
 
   domain::Timestamp now() const {
     return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());

@@ -1,5 +1,7 @@
 #include "service/matches.hpp"
 
+#include "service/read_cache.hpp"
+
 namespace betsdb::service {
 
 namespace {
@@ -15,6 +17,7 @@ Async<domain::Match> create_match(Context& ctx, store::NewMatch match) {
     co_return Error::make(Errc::duplicate_match,
                           "A match with these teams and this date exists already.");
   }
+  if (created.ok()) co_await after_match_changed(ctx);
   co_return created;
 }
 
@@ -38,7 +41,10 @@ Async<domain::Match> change_odds(Context& ctx, std::int64_t match_id, const stor
     }
     co_return std::move(updated).error();
   }
-  if (*updated) co_return std::move(**updated);
+  if (*updated) {
+    co_await after_match_changed(ctx);
+    co_return std::move(**updated);
+  }
   // Nothing updated: either there is no such match or it is closed.
   auto existing = co_await get_match(ctx, match_id);
   if (!existing.ok()) co_return std::move(existing).error();

@@ -168,12 +168,13 @@ void Client::initiate_batch(detail::BatchHandler handler, Batch commands) {
 }
 
 asio::awaitable<Result<Reply>> Client::eval(const Script& script, std::vector<std::string> keys,
-                                            std::vector<std::string> args) {
+                                            std::vector<std::string> args, ScriptMode mode) {
+  const bool read_only = mode == ScriptMode::read_only;
   const std::string key_count = std::to_string(keys.size());
   std::vector<std::string_view> argv;
   argv.reserve(3 + keys.size() + args.size());
   // push_back, not a braced list: g++ 12 mishandles initializer_lists in coroutines.
-  argv.push_back("EVALSHA");
+  argv.push_back(read_only ? "EVALSHA_RO" : "EVALSHA");
   argv.push_back(script.sha1());
   argv.push_back(key_count);
   argv.insert(argv.end(), keys.begin(), keys.end());
@@ -184,7 +185,7 @@ asio::awaitable<Result<Reply>> Client::eval(const Script& script, std::vector<st
 
   // This server has not seen the script yet (first use, SCRIPT FLUSH, restart):
   // EVAL runs it and caches it, so later calls take the EVALSHA path again.
-  argv[0] = "EVAL";
+  argv[0] = read_only ? "EVAL_RO" : "EVAL";
   argv[1] = script.source();
   co_return co_await send(encode_command(argv), nullptr);
 }

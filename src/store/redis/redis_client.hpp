@@ -101,8 +101,12 @@ class Client final : public std::enable_shared_from_this<Client> {
 
   // EVALSHA, falling back to EVAL with the source on a NOSCRIPT error reply (first
   // use, or after SCRIPT FLUSH / a Redis restart). `script` must outlive the await.
+  // read_only uses EVALSHA_RO / EVAL_RO (Redis 7): the script may not write, and
+  // in exchange it still runs while writes are paused (CLIENT PAUSE WRITE).
+  enum class ScriptMode { read_write, read_only };
   boost::asio::awaitable<Result<Reply>> eval(const Script& script, std::vector<std::string> keys,
-                                             std::vector<std::string> args);
+                                             std::vector<std::string> args,
+                                             ScriptMode mode = ScriptMode::read_write);
 
   Stats stats() const noexcept;
   // Why the last connection attempt failed or the last connection was lost; empty

@@ -1,0 +1,64 @@
+#include "api/cache_keys.hpp"
+
+#include <cctype>
+
+namespace betsdb::api {
+
+namespace {
+
+void append(std::string& key, std::string_view name, std::string_view value) {
+  if (!key.empty()) key += '&';
+  key += name;
+  key += '=';
+  key += value;
+}
+
+std::string micros(domain::Timestamp t) {
+  return std::to_string(t.time_since_epoch().count());
+}
+
+std::string_view sort_name(store::BetSort sort) {
+  switch (sort) {
+    case store::BetSort::newest: return "-created_at";
+    case store::BetSort::oldest: return "created_at";
+    case store::BetSort::stake_ascending: return "stake";
+    case store::BetSort::stake_descending: return "-stake";
+  }
+  return "?";
+}
+
+void append_page(std::string& key, const domain::Page& page) {
+  append(key, "limit", std::to_string(page.limit));
+  append(key, "offset", std::to_string(page.offset));
+}
+
+}  // namespace
+
+std::string match_list_key(const store::MatchFilter& f, const domain::Page& page) {
+  std::string key;
+  if (f.from) append(key, "from", micros(*f.from));
+  if (f.status) append(key, "status", domain::to_string(*f.status));
+  if (f.team) {
+    std::string team = *f.team;
+    for (auto& c : team) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    append(key, "team", team);
+  }
+  if (f.to) append(key, "to", micros(*f.to));
+  append(key, "sort", f.newest_first ? "-date" : "date");
+  append_page(key, page);
+  return key;
+}
+
+std::string bet_list_key(const store::BetFilter& f, const domain::Page& page) {
+  std::string key;
+  if (f.match_id) append(key, "match_id", std::to_string(*f.match_id));
+  if (f.max_stake) append(key, "max_stake", std::to_string(*f.max_stake));
+  if (f.min_stake) append(key, "min_stake", std::to_string(*f.min_stake));
+  if (f.selection) append(key, "selection", domain::to_string(*f.selection));
+  if (f.status) append(key, "status", domain::to_string(*f.status));
+  append(key, "sort", sort_name(f.sort));
+  append_page(key, page);
+  return key;
+}
+
+}  // namespace betsdb::api

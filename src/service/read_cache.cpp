@@ -1,0 +1,234 @@
+#include "service/read_cache.hpp"
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <mutex>
+#include <spdlog/spdlog.h>
+#include <unordered_map>
+
+#include "service/context.hpp"
+#include "store/pg/user_store.hpp"
+#include "util/single_flight.hpp"
+
+namespace betsdb::service {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Shards remember at most this many emails (a few MB) before starting over.
+constexpr std::size_t kMaxRememberedEmails = 100'000;
+// Pause between attempts to bump generations while Redis stalls.
+constexpr std::chrono::milliseconds kBumpRetryDelay{50};
+// Pause between background attempts once a bump is overdue.
+constexpr std::chrono::milliseconds kBackgroundBumpDelay{200};
+
+const std::string kMatchesGeneration = "gen:matches:list";
+const std::string kBetsGeneration = "gen:bets:list";
+const std::string kAllUserBetsGeneration = "gen:bets_by_email";
+const std::string kSummaryGeneration = "gen:bets_summary";
+
+SingleFlight& single_flight() {
+  static SingleFlight flights;
+  return flights;
+}
+
+// Generation counters whose bump is overdue: this process reads their
+// namespaces from PostgreSQL until the bump lands. The count is checked
+// first so the common case costs one relaxed load, not a lock.
+class DirtyGenerations final {
+ public:
+  void mark(const std::vector<std::string>& keys) {
+    std::lock_guard lock(mutex_);
+    for (const auto& k : keys) ++marks_[k];
+    count_.store(marks_.size(), std::memory_order_release);
+  }
+  void clear(const std::vector<std::string>& keys) {
+    std::lock_guard lock(mutex_);
+    for (const auto& k : keys) {
+      auto it = marks_.find(k);
+      if (it != marks_.end() && --it->second == 0) marks_.erase(it);
+    }
+    count_.store(marks_.size(), std::memory_order_release);
+  }
+  bool any_of(const std::vector<std::string>& keys) const {
+    if (count_.load(std::memory_order_acquire) == 0) return false;
+    std::lock_guard lock(mutex_);
+    for (const auto& k : keys) {
+      if (marks_.contains(k)) return true;
+    }
+    return false;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, int> marks_;
+  std::atomic<std::size_t> count_{0};
+};
+
+DirtyGenerations& dirty() {
+  static DirtyGenerations generations;
+  return generations;
+}
+
+// Runs the cache read in its own coroutine and waits for it at most `limit`.
+// A late reply is simply dropped, so the shared Redis connection is never
+// reset for one slow read.
+asio::awaitable<Result<redis::CacheRead>> read_within(std::shared_ptr<ReadCache> owner,
+                                                      redis::CacheNamespace ns, std::string query,
+                                                      std::chrono::milliseconds limit) {
+  struct State {
+    explicit State(asio::any_io_executor ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::optional<Result<redis::CacheRead>> result;
+  };
+  auto executor = co_await asio::this_coro::executor;
+  auto state = std::make_shared<State>(executor);
+  state->timer.expires_after(limit);
+  asio::co_spawn(
+      executor,
+      [state, owner, ns = std::move(ns), query = std::move(query)]() -> asio::awaitable<void> {
+        auto r = co_await owner->cache().read(ns, query);
+        state->result.emplace(std::move(r));
+        state->timer.cancel();
+      },
+      asio::detached);
+  co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (state->result) co_return std::move(*state->result);
+  co_return Error::unavailable("the cache did not answer in time");
+}
+
+CacheArea area_of(const std::string& generation_key) {
+  if (generation_key == kMatchesGeneration) return CacheArea::matches;
+  if (generation_key == kBetsGeneration) return CacheArea::bets;
+  if (generation_key == kSummaryGeneration) return CacheArea::summary;
+  return CacheArea::user_bets;
+}
+
+asio::awaitable<void> bump_in_background(std::shared_ptr<ReadCache> owner,
+                                         std::vector<std::string> keys) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
+  while (true) {
+    auto bumped = co_await owner->cache().bump(keys);
+    if (bumped.ok()) break;
+    timer.expires_after(kBackgroundBumpDelay);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  dirty().clear(keys);
+  spdlog::info("overdue cache invalidation landed");
+}
+
+asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
+  if (!ctx.cache) co_return;
+  for (const auto& k : keys) count(cache_counters(area_of(k)).invalidations);
+  auto& client = *ctx.cache->cache().client();
+  const auto deadline = std::chrono::steady_clock::now() + kInvalidationBound;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  // Only a connected-but-stalled Redis is worth waiting for; an unreachable
+  // one goes straight to the dirty path below.
+  while (client.connected()) {
+    auto bumped = co_await ctx.cache->cache().bump(keys);
+    if (bumped.ok()) co_return;
+    if (std::chrono::steady_clock::now() + kBumpRetryDelay >= deadline) break;
+    timer.expires_after(kBumpRetryDelay);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    // A reset connection takes a moment to come back; keep trying until the bound.
+    while (!client.connected() && std::chrono::steady_clock::now() + kBumpRetryDelay < deadline) {
+      timer.expires_after(kBumpRetryDelay);
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+  spdlog::warn("cache invalidation overdue (Redis unreachable or stalled); "
+               "reading the affected lists from PostgreSQL until it lands");
+  dirty().mark(keys);
+  asio::co_spawn(client.executor(), bump_in_background(ctx.cache, std::move(keys)), asio::detached);
+}
+
+}  // namespace
+
+ReadCache::ReadCache(std::shared_ptr<redis::Client> client, std::chrono::seconds ttl)
+    : cache_(std::move(client), ttl) {}
+
+redis::CacheNamespace ReadCache::matches() { return {"matches:list", {kMatchesGeneration}}; }
+redis::CacheNamespace ReadCache::bets() { return {"bets:list", {kBetsGeneration}}; }
+redis::CacheNamespace ReadCache::summary() { return {"bets_summary", {kSummaryGeneration}}; }
+redis::CacheNamespace ReadCache::user_bets(const std::string& email) {
+  return {"bets_by_email:" + email, {kAllUserBetsGeneration, "gen:bets_by_email:" + email}};
+}
+
+const std::string* ReadCache::email_of(std::int64_t user_id) const {
+  auto it = emails_.find(user_id);
+  return it == emails_.end() ? nullptr : &it->second;
+}
+
+void ReadCache::remember_email(std::int64_t user_id, std::string email) {
+  if (emails_.size() >= kMaxRememberedEmails) emails_.clear();
+  emails_.insert_or_assign(user_id, std::move(email));
+}
+
+asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, redis::CacheNamespace ns,
+                                            std::string query, Loader load) {
+  auto& counters = cache_counters(area);
+  auto load_counted = [&counters, &load]() {
+    count(counters.loads);
+    return load();
+  };
+  if (!ctx.cache || dirty().any_of(ns.generations)) co_return co_await load_counted();
+
+  query = redis::short_query_key(query);
+  auto read = co_await read_within(ctx.cache, ns, query, kCacheReadTimeout);
+  if (!read.ok()) {
+    count(counters.errors);
+    co_return co_await load_counted();
+  }
+  if (read->value) {
+    count(counters.hits);
+    co_return std::move(*read->value);
+  }
+  count(counters.misses);
+  // The generations are part of the flight's key: a reader that starts after
+  // a write sees new generations and never joins a load begun before it.
+  const std::string flight = ns.prefix + ":" + read->generations + ":" + query;
+  auto value = co_await single_flight().run(flight, [&]() { return load_counted(); });
+  if (value.ok()) ctx.cache->cache().store(ns, read->generations, query, *value);
+  co_return value;
+}
+
+asio::awaitable<Result<std::string>> user_email(Context& ctx, std::int64_t user_id) {
+  if (ctx.cache) {
+    if (const std::string* known = ctx.cache->email_of(user_id)) co_return *known;
+  }
+  auto user = co_await store::find_user(*ctx.db, user_id);
+  if (!user.ok()) co_return std::move(user).error();
+  if (!*user) co_return Error::make(Errc::user_not_found, "No user with id " + std::to_string(user_id) + ".");
+  if (ctx.cache) ctx.cache->remember_email(user_id, (*user)->email);
+  co_return (*user)->email;
+}
+
+asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id) {
+  if (!ctx.cache) co_return;
+  std::vector<std::string> keys{kBetsGeneration, kSummaryGeneration};
+  auto email = co_await user_email(ctx, user_id);
+  // Without the email, invalidate every user's lists rather than risk one.
+  keys.push_back(email.ok() ? "gen:bets_by_email:" + *email : kAllUserBetsGeneration);
+  co_await invalidate(ctx, std::move(keys));
+}
+
+asio::awaitable<void> after_match_changed(Context& ctx) {
+  std::vector<std::string> keys{kMatchesGeneration};
+  co_await invalidate(ctx, std::move(keys));
+}
+
+asio::awaitable<void> after_settlement(Context& ctx) {
+  std::vector<std::string> keys{kMatchesGeneration, kBetsGeneration, kSummaryGeneration,
+                                kAllUserBetsGeneration};
+  co_await invalidate(ctx, std::move(keys));
+}
+
+}  // namespace betsdb::service

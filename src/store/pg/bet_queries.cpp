@@ -1,0 +1,122 @@
+#include "store/pg/bet_queries.hpp"
+
+#include "store/pg/row_mapping.hpp"
+
+namespace betsdb::store {
+
+namespace {
+
+// The filter, written twice per statement (for the count and for the page).
+// A user's list has its own statements with `user_id = $1` required, so their
+// generic plans always use the user index (an optional `$1 IS NULL OR ...`
+// would hide it from a generic plan).
+#define BETSDB_BET_FILTERS                                                              \
+  "($2::bigint IS NULL OR match_id = $2) AND ($3::text IS NULL OR status = $3) AND " \
+  "($4::text IS NULL OR selection = $4) AND ($5::bigint IS NULL OR stake >= $5) AND " \
+  "($6::bigint IS NULL OR stake <= $6)"
+#define BETSDB_ALL_BETS "($1::bigint IS NULL) AND " BETSDB_BET_FILTERS
+#define BETSDB_USER_BETS "user_id = $1 AND " BETSDB_BET_FILTERS
+
+// One row even for an empty page (the total, and NULLs for the bet).
+#define BETSDB_LIST_BETS(where, order)                                                    \
+  "SELECT t.total, b.* FROM (SELECT count(*) AS total FROM bets WHERE " where ") t "     \
+  "LEFT JOIN LATERAL (SELECT " BETSDB_BET_COLUMNS " FROM bets WHERE " where " ORDER BY " \
+  order " LIMIT $7 OFFSET $8) b ON true"
+
+#define BETSDB_ORDER_NEWEST "created_at DESC, id DESC"
+#define BETSDB_ORDER_OLDEST "created_at ASC, id DESC"
+#define BETSDB_ORDER_STAKE_ASC "stake ASC, id DESC"
+#define BETSDB_ORDER_STAKE_DESC "stake DESC, id DESC"
+
+constexpr std::array<pg::Statement, 4> kListAllBets{{
+    {"list_bets_newest", BETSDB_LIST_BETS(BETSDB_ALL_BETS, BETSDB_ORDER_NEWEST)},
+    {"list_bets_oldest", BETSDB_LIST_BETS(BETSDB_ALL_BETS, BETSDB_ORDER_OLDEST)},
+    {"list_bets_stake_asc", BETSDB_LIST_BETS(BETSDB_ALL_BETS, BETSDB_ORDER_STAKE_ASC)},
+    {"list_bets_stake_desc", BETSDB_LIST_BETS(BETSDB_ALL_BETS, BETSDB_ORDER_STAKE_DESC)},
+}};
+
+constexpr std::array<pg::Statement, 4> kListUserBets{{
+    {"list_user_bets_newest", BETSDB_LIST_BETS(BETSDB_USER_BETS, BETSDB_ORDER_NEWEST)},
+    {"list_user_bets_oldest", BETSDB_LIST_BETS(BETSDB_USER_BETS, BETSDB_ORDER_OLDEST)},
+    {"list_user_bets_stake_asc", BETSDB_LIST_BETS(BETSDB_USER_BETS, BETSDB_ORDER_STAKE_ASC)},
+    {"list_user_bets_stake_desc", BETSDB_LIST_BETS(BETSDB_USER_BETS, BETSDB_ORDER_STAKE_DESC)},
+}};
+
+// One pass over the bets: per status, per selection, per match and overall.
+// GROUPING() bits: status 4, selection 2, match_id 1 (set bit = not grouped).
+constexpr int kByStatus = 3;     // grouped by status only
+constexpr int kBySelection = 5;  // by selection only
+constexpr int kByMatch = 6;      // by match only
+constexpr int kOverall = 7;
+
+constexpr pg::Statement kSummary{"bet_summary", R"sql(
+WITH g AS (
+  SELECT GROUPING(status, selection, match_id) AS grouping_id, status, selection, match_id,
+         count(*) AS bets, coalesce(sum(stake), 0)::bigint AS stake
+  FROM bets
+  GROUP BY GROUPING SETS ((status), (selection), (match_id), ())
+)
+(SELECT grouping_id, status, selection, match_id, bets, stake FROM g WHERE grouping_id <> 6)
+UNION ALL
+(SELECT grouping_id, status, selection, match_id, bets, stake FROM g WHERE grouping_id = 6
+ ORDER BY stake DESC, match_id ASC LIMIT 10))sql"};
+
+std::size_t sort_index(BetSort sort) { return static_cast<std::size_t>(sort); }
+
+}  // namespace
+
+Async<domain::ListPage<domain::Bet>> list_bets(pg::Pool& db, const BetFilter& f, domain::Page page) {
+  const pg::Statement& statement =
+      f.user_id ? kListUserBets[sort_index(f.sort)] : kListAllBets[sort_index(f.sort)];
+  std::optional<std::string> status;
+  if (f.status) status = std::string(domain::to_string(*f.status));
+  std::optional<std::string> selection;
+  if (f.selection) selection = std::string(domain::to_string(*f.selection));
+  auto rows = co_await db.execute(
+      statement, pg::params(f.user_id, f.match_id, std::move(status), std::move(selection), f.min_stake,
+                            f.max_stake, std::int64_t{page.limit}, page.offset));
+  if (!rows.ok()) co_return std::move(rows).error();
+  domain::ListPage<domain::Bet> out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    const pg::Row row = (*rows)[i];
+    out.total = row.get<std::int64_t>(0);
+    if (!row.get<std::optional<std::int64_t>>(1)) continue;  // empty page
+    out.items.push_back(bet_from_row(row, 1));
+  }
+  co_return out;
+}
+
+Async<BetSummary> bet_summary(pg::Pool& db) {
+  const pg::Params none;
+  auto rows = co_await db.execute(kSummary, none);
+  if (!rows.ok()) co_return std::move(rows).error();
+  BetSummary out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    const pg::Row row = (*rows)[i];
+    const int grouping = static_cast<int>(row.get<std::int64_t>(0));
+    const CountAndStake figures{row.get<std::int64_t>(4), row.get<std::int64_t>(5)};
+    switch (grouping) {
+      case kByStatus:
+        if (auto s = domain::parse_bet_status(row.get<std::string_view>(1))) {
+          out.by_status[static_cast<std::size_t>(*s)] = figures;
+        }
+        break;
+      case kBySelection:
+        if (auto s = domain::parse_selection(row.get<std::string_view>(2))) {
+          out.by_selection[domain::index_of(*s)] = figures;
+        }
+        break;
+      case kByMatch:
+        out.top_matches.push_back({row.get<std::int64_t>(3), figures.count, figures.stake});
+        break;
+      case kOverall:
+        out.total = figures;
+        break;
+      default:
+        break;
+    }
+  }
+  co_return out;
+}
+
+}  // namespace betsdb::store

@@ -1,0 +1,139 @@
+#include "store/redis/cache.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "util/token.hpp"
+
+namespace betsdb::redis {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Queries longer than this are replaced by their digest in keys.
+constexpr std::size_t kMaxInlineQuery = 64;
+// SCAN's COUNT hint: keys examined per round trip by invalidate_pattern.
+constexpr std::string_view kScanBatch = "500";
+
+const Script& read_script() {
+  // KEYS: the generation counters. ARGV: prefix, query.
+  static const Script script(R"lua(
+local gens = {}
+for i, k in ipairs(KEYS) do gens[i] = redis.call('GET', k) or '0' end
+local g = table.concat(gens, '.')
+return {g, redis.call('GET', ARGV[1] .. ':' .. g .. ':' .. ARGV[2])})lua");
+  return script;
+}
+
+std::string entry_key(const CacheNamespace& ns, std::string_view generations, std::string_view query) {
+  std::string key;
+  key.reserve(ns.prefix.size() + generations.size() + query.size() + 2);
+  key += ns.prefix;
+  key += ':';
+  key += generations;
+  key += ':';
+  key += query;
+  return key;
+}
+
+Status expect_no_error(const Result<Reply>& reply) {
+  if (!reply.ok()) return reply.error();
+  if (reply->is_error()) return Error::unavailable("Redis error: " + reply->as_string());
+  return {};
+}
+
+}  // namespace
+
+std::chrono::seconds ttl_with_jitter(std::chrono::seconds base, std::mt19937_64& random) {
+  std::uniform_int_distribution<std::int64_t> jitter(0, kMaxTtlJitter.count());
+  return base + std::chrono::seconds(jitter(random));
+}
+
+std::string short_query_key(std::string_view canonical_query) {
+  if (canonical_query.size() <= kMaxInlineQuery) return std::string(canonical_query);
+  return "h" + to_hex(sha256(canonical_query)).substr(0, 32);
+}
+
+Cache::Cache(std::shared_ptr<Client> client, std::chrono::seconds ttl)
+    : client_(std::move(client)), ttl_(ttl), random_(std::random_device{}()) {}
+
+asio::awaitable<Result<std::optional<std::string>>> Cache::get_json(std::string key) {
+  auto reply = co_await client_->command("GET", key);
+  if (auto s = expect_no_error(reply); !s.ok()) co_return s.error();
+  if (reply->is_nil()) co_return std::optional<std::string>{};
+  co_return std::optional<std::string>{std::move(*reply).as_string()};
+}
+
+asio::awaitable<Status> Cache::set_json(std::string key, std::string json, std::chrono::seconds ttl) {
+  const std::string seconds = std::to_string(ttl_with_jitter(ttl, random_).count());
+  auto reply = co_await client_->command("SET", key, json, "EX", seconds);
+  co_return expect_no_error(reply);
+}
+
+asio::awaitable<Status> Cache::invalidate(std::vector<std::string> keys) {
+  if (keys.empty()) co_return Status{};
+  keys.insert(keys.begin(), "UNLINK");
+  auto reply = co_await client_->command(std::move(keys));
+  co_return expect_no_error(reply);
+}
+
+asio::awaitable<Result<std::int64_t>> Cache::invalidate_pattern(std::string pattern) {
+  std::string cursor = "0";
+  std::int64_t removed = 0;
+  do {
+    auto page = co_await client_->command("SCAN", cursor, "MATCH", pattern, "COUNT", kScanBatch);
+    if (auto s = expect_no_error(page); !s.ok()) co_return s.error();
+    const auto& parts = page->elements();
+    if (parts.size() != 2) co_return Error::unavailable("unexpected SCAN reply");
+    cursor = parts[0].as_string();
+    std::vector<std::string> keys;
+    for (const auto& k : parts[1].elements()) keys.push_back(k.as_string());
+    if (!keys.empty()) {
+      const auto count = static_cast<std::int64_t>(keys.size());
+      if (auto s = co_await invalidate(std::move(keys)); !s.ok()) co_return s.error();
+      removed += count;
+    }
+  } while (cursor != "0");
+  co_return removed;
+}
+
+asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::string query) {
+  std::vector<std::string> keys = ns.generations;
+  std::vector<std::string> args{ns.prefix, std::move(query)};
+  auto reply = co_await client_->eval(read_script(), std::move(keys), std::move(args),
+                                      Client::ScriptMode::read_only);
+  if (auto s = expect_no_error(reply); !s.ok()) co_return s.error();
+  auto parts = std::move(*reply).elements();
+  if (parts.empty()) co_return Error::unavailable("unexpected cache script reply");
+  CacheRead out;
+  out.generations = std::move(parts[0]).as_string();
+  if (parts.size() > 1 && parts[1].is_string()) out.value = std::move(parts[1]).as_string();
+  co_return out;
+}
+
+void Cache::store(const CacheNamespace& ns, const std::string& generations, const std::string& query,
+                  std::string json) {
+  const std::string seconds = std::to_string(ttl_with_jitter(ttl_, random_).count());
+  asio::co_spawn(
+      client_->executor(),
+      [client = client_, key = entry_key(ns, generations, query), json = std::move(json),
+       seconds]() -> asio::awaitable<void> {
+        co_await client->command("SET", key, json, "EX", seconds);
+      },
+      asio::detached);
+}
+
+asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys) {
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(generation_keys.size());
+  for (auto& key : generation_keys) commands.push_back({"INCR", std::move(key)});
+  auto replies = co_await client_->batch(std::move(commands));
+  if (!replies.ok()) co_return replies.error();
+  for (const auto& r : *replies) {
+    if (r.is_error()) co_return Error::unavailable("Redis error: " + r.as_string());
+  }
+  co_return Status{};
+}
+
+}  // namespace betsdb::redis

@@ -1,0 +1,82 @@
+// The read cache's Redis side: JSON values with a TTL plus jitter, grouped in
+// namespaces that are invalidated by bumping generation counters.
+//
+// An entry of namespace N lives at "{N.prefix}:{g}:{query}", where g is the
+// current value of N's generation counters ("3" or "2.7" with two). A write
+// that changes N's answers INCRs a counter after its commit, so readers from
+// then on look under a new g: old entries are never read again and expire by
+// their TTL. A slow reader that loaded old rows before the write can only
+// store them under the old g, which is why the cache-aside race cannot leave
+// a stale entry behind (docs/caching.md).
+//
+// Counters live under "gen:..." without a TTL: bookkeeping, not cache. Keys
+// are read by a script (one round trip); it names entry keys it builds itself,
+// which is fine on a single Redis but not on Redis Cluster.
+//
+// Thread-safety: as redis::Client (one shard's thread).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/redis/redis_client.hpp"
+
+namespace betsdb::redis {
+
+// Largest random addition to a cache TTL, so entries written together do not
+// all expire (and reload) in the same second.
+inline constexpr std::chrono::seconds kMaxTtlJitter{10};
+
+struct CacheNamespace {
+  std::string prefix;                    // "matches:list", "bets_by_email:ann@example.com"
+  std::vector<std::string> generations;  // "gen:matches:list", ...
+};
+
+struct CacheRead {
+  std::string generations;           // the counters' values, joined by '.'
+  std::optional<std::string> value;  // the entry, on a hit
+};
+
+// base + a uniform whole number of seconds in [0, kMaxTtlJitter].
+std::chrono::seconds ttl_with_jitter(std::chrono::seconds base, std::mt19937_64& random);
+
+// The query part of a key: as is when short, else a digest, so keys stay small.
+std::string short_query_key(std::string_view canonical_query);
+
+class Cache final {
+ public:
+  Cache(std::shared_ptr<Client> client, std::chrono::seconds ttl);
+
+  // The plain helpers, for single keys (operators, tools, tests).
+  boost::asio::awaitable<Result<std::optional<std::string>>> get_json(std::string key);
+  boost::asio::awaitable<Status> set_json(std::string key, std::string json, std::chrono::seconds ttl);
+  boost::asio::awaitable<Status> invalidate(std::vector<std::string> keys);
+  // SCAN in batches + UNLINK: never on a request path (it walks the keyspace).
+  boost::asio::awaitable<Result<std::int64_t>> invalidate_pattern(std::string pattern);
+
+  // The namespaced read: the generations and, on a hit, the entry.
+  boost::asio::awaitable<Result<CacheRead>> read(const CacheNamespace& ns, std::string query);
+  // Stores an entry under the generations read before it was loaded. Runs in
+  // the background: the answer never waits for it, and a failure only costs a
+  // later miss.
+  void store(const CacheNamespace& ns, const std::string& generations, const std::string& query,
+             std::string json);
+  // INCRs every counter in one round trip.
+  boost::asio::awaitable<Status> bump(std::vector<std::string> generation_keys);
+
+  std::chrono::seconds ttl() const noexcept { return ttl_; }
+  const std::shared_ptr<Client>& client() const noexcept { return client_; }
+
+ private:
+  std::shared_ptr<Client> client_;
+  std::chrono::seconds ttl_;
+  std::mt19937_64 random_;
+};
+
+}  // namespace betsdb::redis
