@@ -2,6 +2,8 @@
 // authenticator. Routes capture a reference to it; it outlives the router.
 #pragma once
 
+#include <functional>
+
 #include "api/auth.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
@@ -9,16 +11,22 @@
 
 namespace betsdb::api {
 
+// Renders the whole process's /metrics document (app/metrics_registry.hpp).
+using MetricsRenderer = std::function<boost::asio::awaitable<std::string>()>;
+
 struct ApiShard {
   service::Context ctx;
   Authenticator auth;
+  MetricsRenderer metrics;  // empty: no /metrics route
 };
 
 void add_ops_routes(http::Router& router, ApiShard& shard);
 void add_user_routes(http::Router& router, ApiShard& shard);
 void add_match_routes(http::Router& router, ApiShard& shard);
+void add_web_routes(http::Router& router, ApiShard& shard);  // the static web UI at /
 void add_bet_routes(http::Router& router, ApiShard& shard);
 void add_bet_list_routes(http::Router& router, ApiShard& shard);
+void add_metrics_routes(http::Router& router, ApiShard& shard);  // GET /metrics, no auth
 
 // All routes of the API for one shard.
 http::Router build_router(ApiShard& shard);

@@ -72,9 +72,12 @@ service::Loader list_loader(ApiShard& shard, const ListRequest& list) {
 asio::awaitable<Response> list_all_bets(ApiShard& shard, Request& req) {
   auto list = list_request(req);
   if (!list.ok()) co_return error_response(list.error());
-  auto json = co_await service::cached(shard.ctx, service::CacheArea::bets,
-                                       service::ReadCache::bets(),
-                                       bet_list_key(list->filter, list->page), list_loader(shard, *list));
+  // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
+  service::Loader load = list_loader(shard, *list);
+  redis::CacheNamespace ns = service::ReadCache::bets();
+  std::string key = bet_list_key(list->filter, list->page);
+  auto json = co_await service::cached(shard.ctx, service::CacheArea::bets, std::move(ns), std::move(key),
+                                       std::move(load));
   if (!json.ok()) co_return error_response(json.error());
   co_return json_response(200, std::move(*json));
 }
@@ -86,9 +89,11 @@ asio::awaitable<Response> list_user_bets(ApiShard& shard, Request& req) {
   list->filter.user_id = user_id;
   auto email = co_await service::user_email(shard.ctx, user_id);
   if (!email.ok()) co_return error_response(email.error());
-  auto json = co_await service::cached(shard.ctx, service::CacheArea::user_bets,
-                                       service::ReadCache::user_bets(*email),
-                                       bet_list_key(list->filter, list->page), list_loader(shard, *list));
+  service::Loader load = list_loader(shard, *list);
+  redis::CacheNamespace ns = service::ReadCache::user_bets(*email);
+  std::string key = bet_list_key(list->filter, list->page);
+  auto json = co_await service::cached(shard.ctx, service::CacheArea::user_bets, std::move(ns),
+                                       std::move(key), std::move(load));
   if (!json.ok()) co_return error_response(json.error());
   co_return json_response(200, std::move(*json));
 }
@@ -123,13 +128,15 @@ std::string render_summary(const store::BetSummary& s) {
 
 asio::awaitable<Response> bet_summary(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
-  auto json = co_await service::cached(
-      shard.ctx, service::CacheArea::summary, service::ReadCache::summary(), "all",
-      [&shard]() -> asio::awaitable<Result<std::string>> {
-        auto summary = co_await store::bet_summary(*shard.ctx.db);
-        if (!summary.ok()) co_return std::move(summary).error();
-        co_return render_summary(*summary);
-      });
+  service::Loader load = [&shard]() -> asio::awaitable<Result<std::string>> {
+    auto summary = co_await store::bet_summary(*shard.ctx.db);
+    if (!summary.ok()) co_return std::move(summary).error();
+    co_return render_summary(*summary);
+  };
+  redis::CacheNamespace ns = service::ReadCache::summary();
+  std::string key = "all";
+  auto json = co_await service::cached(shard.ctx, service::CacheArea::summary, std::move(ns), std::move(key),
+                                       std::move(load));
   if (!json.ok()) co_return error_response(json.error());
   co_return json_response(200, std::move(*json));
 }

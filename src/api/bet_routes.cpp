@@ -52,9 +52,10 @@ asio::awaitable<Response> place_bet_now(ApiShard& shard, const Request& req) {
 }
 
 asio::awaitable<Response> place_bet(ApiShard& shard, Request& req) {
+  // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
+  Action action = [&shard, &req]() { return place_bet_now(shard, req); };
   co_return co_await idempotent(shard, req, req.principal.user_id,
-                                IdempotentRoute{"bets", Errc::bet_in_progress},
-                                [&shard, &req]() { return place_bet_now(shard, req); });
+                                IdempotentRoute{"bets", Errc::bet_in_progress}, std::move(action));
 }
 
 asio::awaitable<Response> get_bet(ApiShard& shard, Request& req) {

@@ -120,14 +120,16 @@ asio::awaitable<Response> list_matches(ApiShard& shard, Request& req) {
   if (!filter.ok()) co_return error_response(filter.error());
   auto page = q->page();
   if (!page.ok()) co_return error_response(page.error());
-  auto json = co_await service::cached(
-      shard.ctx, service::CacheArea::matches, service::ReadCache::matches(),
-      match_list_key(*filter, *page),
-      [&shard, filter = *filter, page = *page]() -> asio::awaitable<Result<std::string>> {
-        auto matches = co_await service::list_matches(shard.ctx, filter, page);
-        if (!matches.ok()) co_return std::move(matches).error();
-        co_return render_page(*matches, page, write_match);
-      });
+  // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
+  service::Loader load = [&shard, filter = *filter, page = *page]() -> asio::awaitable<Result<std::string>> {
+    auto matches = co_await service::list_matches(shard.ctx, filter, page);
+    if (!matches.ok()) co_return std::move(matches).error();
+    co_return render_page(*matches, page, write_match);
+  };
+  redis::CacheNamespace ns = service::ReadCache::matches();
+  std::string key = match_list_key(*filter, *page);
+  auto json = co_await service::cached(shard.ctx, service::CacheArea::matches, std::move(ns), std::move(key),
+                                       std::move(load));
   if (!json.ok()) co_return error_response(json.error());
   co_return json_response(200, std::move(*json));
 }

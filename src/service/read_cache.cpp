@@ -195,7 +195,9 @@ asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, redis:
   // The generations are part of the flight's key: a reader that starts after
   // a write sees new generations and never joins a load begun before it.
   const std::string flight = ns.prefix + ":" + read->generations + ":" + query;
-  auto value = co_await single_flight().run(flight, [&]() { return load_counted(); });
+  // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
+  SingleFlight::Load shared_load = [&]() { return load_counted(); };
+  auto value = co_await single_flight().run(flight, std::move(shared_load));
   if (value.ok()) ctx.cache->cache().store(ns, read->generations, query, *value);
   co_return value;
 }

@@ -1,0 +1,236 @@
+// The whole betting flow through the UI: cart, checkout, my bets, the
+// operator's settlement, the payout in the bettor's balance and ledger, the
+// summary chart, and the error paths (insufficient funds, duplicate bet).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, headerBalance, launch, openPage, operatorSignIn,
+  screenshot, showTeam, showTeamToOperator, signUp,
+} from './support.mjs';
+
+// Adds a selection from the matches page with the given stake; returns when
+// the cart badge shows `count` items.
+async function addToCart(page, match, selectionName, stake, count) {
+  await page.getByLabel('Stake per selection').fill(stake);
+  await page.locator(`li[data-match-id="${match.id}"]`).getByRole('button', { name: new RegExp(`^${selectionName} \\d`) }).click();
+  await page.locator('#cart-count', { hasText: String(count) }).waitFor();
+}
+
+
+describe('betting through the web UI', () => {
+  let browser;
+  before(async () => {
+    config();
+    browser = await launch();
+  });
+  after(async () => browser?.close());
+
+  test('a bettor bets through the cart, the operator settles, the bettor sees the payout', async () => {
+    const home = `Rovers ${RUN}`;
+    const a = await createMatch(home, `United ${RUN}`, { daysAhead: 3, odds: { 1: 2.1, X: 3.25, 2: 3.6 } });
+    const b = await createMatch(`City ${RUN}`, home, { daysAhead: 5, odds: { 1: 1.8, X: 3.5, 2: 4.2 } });
+
+    const bettor = await openPage(browser, PHONE, '/#account');
+    const me = await signUp(bettor.page, `Bob ${RUN}`);
+
+    // The operator credits 100.00 from the Accounts page.
+    const op = await openPage(browser, DESKTOP, '/#operator');
+    await operatorSignIn(op.page);
+    await op.page.getByRole('link', { name: 'Accounts' }).click();
+    const credit = op.page.locator('form:has(#credit-heading)');
+    await credit.getByLabel('Account number').fill(String(me.id));
+    await credit.getByLabel('Amount').fill('100');
+    await credit.getByRole('button', { name: 'Credit' }).click();
+    await credit.getByText(`Credited 100.00 to account #${me.id}. Balance is now 100.00.`).waitFor();
+
+    // Two selections into the cart from the matches page.
+    await showTeam(bettor.page, home);
+    await addToCart(bettor.page, a, home, '10.00', 1);
+    await addToCart(bettor.page, b, 'Draw', '10.00', 2);
+    assert.equal(await bettor.page.locator(`li[data-match-id="${a.id}"] button[aria-pressed="true"]`).count(), 1);
+    await assertFitsWidth(bettor.page);
+    await screenshot(bettor.page, '10-matches-with-cart-phone');
+
+    // Edit a stake in the cart; totals and payout follow.
+    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    const drawItem = bettor.page.locator('li.cart-item', { hasText: `City ${RUN} v ${home}` });
+    await drawItem.getByLabel(/Stake/).fill('15.50');
+    await drawItem.getByRole('button', { name: 'Update stake' }).click();
+    await bettor.page.getByText(`Stake on City ${RUN} v ${home} is now 15.50.`).waitFor();
+    assert.equal(await bettor.page.locator('.total-stake').textContent(), '25.50');
+    // floor(1000 * 2.10) + floor(1550 * 3.50) = 2100 + 5425
+    assert.equal(await bettor.page.locator('.total-payout').textContent(), '75.25');
+    assert.match(await bettor.page.locator('.expires').textContent(), /in 3 days/);
+    await assertFitsWidth(bettor.page);
+    await assertLabelled(bettor.page);
+    await screenshot(bettor.page, '11-cart-phone');
+
+    // Check out: bets placed, balance 100.00 - 25.50.
+    await bettor.page.getByRole('button', { name: 'Place bets' }).click();
+    await bettor.page.getByRole('heading', { name: 'Bets placed' }).waitFor();
+    assert.equal(await bettor.page.locator('.receipt li').count(), 2);
+    await bettor.page.locator('#balance', { hasText: '74.50' }).waitFor();
+    assert.equal(await bettor.page.locator('#cart-count').isHidden(), true);
+    await screenshot(bettor.page, '12-checkout-done-phone');
+
+    // My bets: both pending; the filter narrows by status.
+    await bettor.page.getByRole('link', { name: 'See my bets' }).click();
+    const rows = bettor.page.locator('table.data tbody tr');
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+    assert.deepEqual(await bettor.page.locator('table.data tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.status)), ['pending', 'pending']);
+    await bettor.page.getByLabel('Status').selectOption('won');
+    await bettor.page.getByText('No won bets.').waitFor();
+    await bettor.page.getByLabel('Status').selectOption('');
+    await rows.nth(1).waitFor();
+    await assertFitsWidth(bettor.page);
+    await assertLabelled(bettor.page);
+    await screenshot(bettor.page, '13-my-bets-phone');
+
+    // The operator enters "1" for match A: the bet on it wins 21.00.
+    await showTeamToOperator(op.page, home);
+    const card = op.page.locator(`li[data-match-id="${a.id}"]`);
+    await card.getByLabel(/^Result/).selectOption('1');
+    await card.getByRole('button', { name: 'Enter result' }).click();
+    await card.getByText('Settled as 1: 1 won, 0 lost, 0 void; paid out 21.00, refunded 0.00.').waitFor();
+    await assertLabelled(op.page);
+    await screenshot(op.page, '14-operator-settled');
+
+    // The bettor sees the win and the new balance: 74.50 + 21.00.
+    await bettor.page.reload();
+    const won = bettor.page.locator(`table.data tbody tr[data-status="won"]`);
+    await won.waitFor();
+    assert.match(await won.textContent(), new RegExp(`Rovers ${RUN} v United ${RUN}`));
+    await bettor.page.locator('#balance', { hasText: '95.50' }).waitFor();
+    await screenshot(bettor.page, '15-my-bets-settled-phone');
+
+    // The ledger: deposit, two stakes, the payout; balance_after adds up.
+    await bettor.page.getByRole('link', { name: 'Ledger' }).click();
+    const ledger = bettor.page.locator('table.data tbody tr');
+    await ledger.nth(3).waitFor();
+    assert.deepEqual(await ledger.evaluateAll((trs) => trs.map((tr) => tr.dataset.kind)), ['payout', 'stake', 'stake', 'deposit']);
+    assert.equal(await ledger.nth(0).locator('td').nth(2).textContent(), '+21.00');
+    assert.equal(await ledger.nth(0).locator('td').nth(3).textContent(), '95.50');
+    await assertFitsWidth(bettor.page);
+    await screenshot(bettor.page, '16-ledger-phone');
+
+    // Betting on the same selection again is a duplicate bet, shown next to the item.
+    await showTeam(bettor.page, home);
+    await bettor.page.locator(`li[data-match-id="${b.id}"]`).waitFor();
+    await addToCart(bettor.page, b, 'Draw', '1.00', 1);
+    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    await bettor.page.getByRole('button', { name: 'Place bets' }).click();
+    const itemError = bettor.page.locator('li.cart-item [role="alert"]:not([hidden])');
+    await itemError.waitFor();
+    assert.match(await itemError.textContent(), /already have a bet on this selection/);
+    assert.equal(await itemError.getAttribute('data-code'), 'duplicate_bet');
+    await bettor.page.locator('#balance', { hasText: '95.50' }).waitFor();
+    await screenshot(bettor.page, '17-duplicate-bet-phone');
+
+    // The summary shows the figures and the charts; the bet list has the bets.
+    await op.page.getByRole('link', { name: 'Summary' }).click();
+    await op.page.locator('figure.by-status svg').waitFor();
+    const totalBets = Number(await op.page.locator('.total-bets').textContent());
+    assert.ok(totalBets >= 2, `summary counts ${totalBets} bets`);
+    assert.match(await op.page.locator('figure.by-status svg').getAttribute('aria-label'), /won: \d+ bets?/);
+    await screenshot(op.page, '18-operator-summary');
+    await op.page.getByRole('link', { name: 'All bets' }).click();
+    await op.page.getByLabel('Match number').fill(String(a.id));
+    await op.page.getByRole('button', { name: 'Show' }).click();
+    const allRows = op.page.locator('table.data tbody tr');
+    await allRows.first().waitFor();
+    assert.equal(await allRows.count(), 1);
+    assert.match(await allRows.first().textContent(), new RegExp(`#${me.id}`));
+    await assertLabelled(op.page);
+    await screenshot(op.page, '19-operator-all-bets');
+
+    assert.deepEqual(bettor.problems, []);
+    assert.deepEqual(op.problems, []);
+    await bettor.context.close();
+    await op.context.close();
+  });
+
+  test('checking out more than the balance shows "insufficient funds" by the button and keeps the cart', async () => {
+    const match = await createMatch(`Wanderers ${RUN}`, `Athletic ${RUN}`, { daysAhead: 4 });
+    const bettor = await openPage(browser, PHONE, '/#account');
+    const me = await signUp(bettor.page, `Cy ${RUN}`);
+    const credited = await api('POST', `/v1/users/${me.id}/deposits`, { token: config().adminToken, body: { amount: 500 } });
+    assert.equal(credited.status, 201, credited.text);
+
+    await showTeam(bettor.page, `Wanderers ${RUN}`);
+    await bettor.page.locator(`li[data-match-id="${match.id}"]`).waitFor();
+    await addToCart(bettor.page, match, `Athletic ${RUN}`, '12.00', 1);
+    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    await bettor.page.locator('#balance', { hasText: '5.00' }).waitFor();
+    await bettor.page.getByRole('button', { name: 'Place bets' }).click();
+    const message = bettor.page.locator('.checkout [role="alert"]');
+    await message.waitFor();
+    assert.equal(await message.textContent(), 'Insufficient funds: your balance is 5.00 and these bets need 12.00.');
+    assert.equal(await message.getAttribute('data-code'), 'insufficient_funds');
+    // Nothing changed: the item is still in the cart, the balance is intact.
+    assert.equal(await bettor.page.locator('li.cart-item').count(), 1);
+    assert.equal(await headerBalance(bettor.page), '5.00');
+    assert.equal((await api('GET', `/v1/users/${me.id}/bets`, { token: config().adminToken })).json.total, 0);
+    await assertFitsWidth(bettor.page);
+    await screenshot(bettor.page, '20-insufficient-funds-phone');
+    assert.deepEqual(bettor.problems, []);
+    await bettor.context.close();
+  });
+
+  test('a match that closed meanwhile is refused with "match closed" next to it, in the matches list and in the cart', async () => {
+    const first = await createMatch(`Harriers ${RUN}`, `Albion ${RUN}`, { daysAhead: 6 });
+    const second = await createMatch(`Albion ${RUN}`, `Harriers ${RUN}`, { daysAhead: 8 });
+    const bettor = await openPage(browser, PHONE, '/#account');
+    const me = await signUp(bettor.page, `Di ${RUN}`);
+    const credited = await api('POST', `/v1/users/${me.id}/deposits`, { token: config().adminToken, body: { amount: 10_000 } });
+    assert.equal(credited.status, 201, credited.text);
+    await showTeam(bettor.page, `Harriers ${RUN}`);
+    await addToCart(bettor.page, first, `Harriers ${RUN}`, '5.00', 1);
+
+    // The operator settles both matches while the bettor's page is open.
+    for (const m of [first, second]) {
+      const settled = await api('POST', `/v1/matches/${m.id}/result`, { token: config().adminToken, body: { result: 'X' } });
+      assert.equal(settled.status, 200, settled.text);
+    }
+
+    // A tap on the stale odds: the message sits in that match's card.
+    const card = bettor.page.locator(`li[data-match-id="${second.id}"]`);
+    await card.getByRole('button', { name: /^Draw \d/ }).click();
+    await card.getByRole('alert').filter({ hasText: 'closed' }).waitFor();
+    assert.equal(await card.getByRole('alert').textContent(), 'This match is closed for betting.');
+    await screenshot(bettor.page, '22-match-closed-phone');
+
+    // Checking out the cart: the message sits next to the item; nothing charged.
+    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    await bettor.page.getByRole('button', { name: 'Place bets' }).click();
+    const itemError = bettor.page.locator(`li.cart-item [role="alert"]:not([hidden])`);
+    await itemError.waitFor();
+    assert.equal(await itemError.textContent(), 'This match is closed for betting.');
+    assert.equal(await itemError.getAttribute('data-code'), 'match_closed');
+    assert.equal(await headerBalance(bettor.page), '100.00');
+    await screenshot(bettor.page, '23-cart-match-closed-phone');
+    assert.deepEqual(bettor.problems, []);
+    await bettor.context.close();
+  });
+
+  test('the results in the imported file are entered as settlements, with progress', async () => {
+    const op = await openPage(browser, DESKTOP, '/#operator');
+    await operatorSignIn(op.page);
+    await op.page.getByRole('link', { name: 'Import fixtures' }).click();
+    await op.page.getByLabel('Bundled demo file').selectOption({ label: 'English Premier League 2025/26 (matchdays 1-3)' });
+    await op.page.getByRole('button', { name: 'Load', exact: true }).click();
+    await op.page.getByLabel(/Then enter the file’s results/).check();
+    await op.page.getByRole('button', { name: 'Import 30 matches' }).click();
+    const done = op.page.getByRole('status').filter({ hasText: 'Results entered' });
+    await done.waitFor({ timeout: 60_000 });
+    const [, settled, conflicting, failed] = (await done.textContent()).match(/Results entered for (\d+) matches.*; (\d+) already had another result; (\d+) failed/).map(Number);
+    assert.equal(failed, 0);
+    assert.equal(settled + conflicting, 30);
+    assert.equal(await op.page.getByLabel('Results progress').getAttribute('value'), '30');
+    await screenshot(op.page, '21-operator-import-results');
+    const liverpool = await api('GET', `/v1/matches?team=${encodeURIComponent('Liverpool FC')}&status=settled&limit=100`);
+    assert.ok(liverpool.json.items.some((m) => m.team_2 === 'AFC Bournemouth' && m.result === '1'), liverpool.text);
+    assert.deepEqual(op.problems, []);
+    await op.context.close();
+  });
+});

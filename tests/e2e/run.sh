@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the web UI's end-to-end tests in headless Chromium against a running
+# betsdb. Needs BETSDB_TEST_BASE_URL and BETSDB_TEST_ADMIN_TOKEN (the tests
+# fail, not skip, without them). Screenshots go to tests/e2e/artifacts/,
+# a JUnit report to $BETSDB_E2E_JUNIT (default artifacts/junit.xml).
+# Ends with "N passed, N failed"; exits non-zero when a test failed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+ARTIFACTS=${BETSDB_E2E_ARTIFACTS:-$PWD/artifacts}
+JUNIT=${BETSDB_E2E_JUNIT:-$ARTIFACTS/junit.xml}
+export BETSDB_E2E_ARTIFACTS=$ARTIFACTS
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "==> installing chromium" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }
+  else
+    echo "error: /usr/bin/chromium is missing (apt-get install chromium)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+want=$(node -p "require('./package-lock.json').packages['node_modules/playwright-core'].version")
+have=$(node -p "require('./node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+if [[ "$want" != "$have" ]]; then
+  echo "==> npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+mkdir -p "$ARTIFACTS" "$(dirname "$JUNIT")"
+rm -f "$ARTIFACTS"/*.png "$JUNIT"  # only what this script writes: the folder may be shared
+status=0
+# One test file at a time: each drives its own browser, and the machine is small.
+node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination="$JUNIT" \
+  ./*.test.mjs || status=$?
+
+# The closing line, counted from the JUnit report (test cases, not suites).
+node --input-type=module - "$JUNIT" <<'JS' || status=1
+import { readFileSync } from 'node:fs';
+const xml = readFileSync(process.argv[2], 'utf8');
+const cases = xml.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? [];
+const failed = cases.filter((c) => /<failure\b/.test(c)).length;
+const skipped = cases.filter((c) => /<skipped\b/.test(c)).length;
+const passed = cases.length - failed - skipped;
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(cases.length === 0 || failed > 0 ? 1 : 0);
+JS
+exit $status

@@ -1,0 +1,166 @@
+// Shared helpers for the browser tests: configuration from the environment,
+// a headless Chromium (Debian's package, driven by playwright-core), direct
+// API calls for setting up data, and screenshots under artifacts/.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const ARTIFACTS = process.env.BETSDB_E2E_ARTIFACTS || join(HERE, 'artifacts');
+export const FIXTURE_FILE = join(HERE, '..', '..', 'data', 'fixtures', 'premier-league-2025-26-md1-3.json');
+const CHROMIUM = process.env.BETSDB_E2E_CHROMIUM || '/usr/bin/chromium';
+
+export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
+export const DESKTOP = { viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 };
+const ACTION_TIMEOUT_MS = 10_000;
+
+// The server under test. Missing configuration is a failure, never a skip:
+// a suite that silently runs nothing would pass while testing nothing.
+export function config() {
+  const baseUrl = process.env.BETSDB_TEST_BASE_URL;
+  const adminToken = process.env.BETSDB_TEST_ADMIN_TOKEN;
+  assert.ok(baseUrl, 'BETSDB_TEST_BASE_URL is not set (e.g. http://127.0.0.1:8080); the e2e tests need a running betsdb');
+  assert.ok(adminToken, 'BETSDB_TEST_ADMIN_TOKEN is not set; the e2e tests need the server\'s admin token');
+  return { baseUrl: baseUrl.replace(/\/$/, ''), adminToken };
+}
+
+// A run-unique tag so repeated runs against one database never collide.
+export const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+
+export async function api(method, path, { token, body } = {}) {
+  const { baseUrl } = config();
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: text ? safeJson(text) : null };
+}
+
+function safeJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+// Creates a match through the API (admin) and returns it.
+export async function createMatch(team1, team2, { daysAhead = 7, odds = { 1: 2.1, X: 3.25, 2: 3.6 } } = {}) {
+  const date = new Date(Date.now() + daysAhead * 86_400_000);
+  date.setUTCSeconds(0, 0);
+  const res = await api('POST', '/v1/matches', {
+    token: config().adminToken,
+    body: { team_1: team1, team_2: team2, date: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), odds },
+  });
+  assert.equal(res.status, 201, `creating ${team1} v ${team2}: ${res.text}`);
+  return res.json;
+}
+
+export async function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+// A page on a fresh context (its own localStorage), which records anything
+// that went wrong in the page: uncaught exceptions, failed requests, 5xx
+// answers and missing static files. Tests assert it stays empty.
+export async function openPage(browser, device, path = '/') {
+  const context = await browser.newContext({ ...device, baseURL: config().baseUrl, locale: 'en-GB', timezoneId: 'UTC' });
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    const url = new URL(r.url());
+    if (r.status() >= 500) problems.push(`${r.status()} from ${r.request().method()} ${url.pathname}`);
+    else if (r.status() === 404 && !url.pathname.startsWith('/v1/')) problems.push(`404 for ${url.pathname}`);
+  });
+  page.on('console', (m) => {
+    // The browser logs every non-2xx fetch as a console error; those answers
+    // are expected in error-path tests and are checked through the UI.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+  await page.goto(path);
+  return { context, page, problems };
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+// No horizontal scrolling: the layout fits a phone's width.
+export async function assertFitsWidth(page) {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  assert.ok(scrollWidth <= innerWidth, `page is ${scrollWidth}px wide on a ${innerWidth}px screen`);
+}
+
+// Signs a bettor up through the UI; returns {id, name, email}.
+export async function signUp(page, name) {
+  const email = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '.')}.${RUN}@example.com`;
+  await page.goto('/#account');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  const idText = await page.locator('.token-notice .user-id').textContent();
+  return { id: Number(idText.replace('#', '')), name, email };
+}
+
+// Enters the admin token on the operator page.
+export async function operatorSignIn(page) {
+  await page.goto('/#operator');
+  await page.getByLabel('Admin token').fill(config().adminToken);
+  await page.getByRole('button', { name: 'Use this token' }).click();
+  await page.getByRole('navigation', { name: 'Operator' }).waitFor();
+}
+
+// The money shown in the header, e.g. "75.00".
+export async function headerBalance(page) {
+  return (await page.locator('#balance').textContent()).trim();
+}
+
+// Waits until the list shows only matches of `team` (a filter's answer has
+// arrived, not the unfiltered first page).
+export async function waitForTeamList(page, itemSelector, team) {
+  await page.waitForFunction(
+    ([selector, name]) => {
+      const items = [...document.querySelectorAll(selector)];
+      return items.length > 0 && items.every((li) => li.textContent.toLowerCase().includes(name.toLowerCase()));
+    },
+    [itemSelector, team],
+  );
+}
+
+// The bettor's matches page filtered by a team.
+export async function showTeam(page, team) {
+  await page.goto('/#matches');
+  await page.getByLabel('Team', { exact: true }).fill(team);
+  await page.getByRole('button', { name: 'Show' }).click();
+  await waitForTeamList(page, 'li.match', team);
+}
+
+// The operator's match list filtered by a team.
+export async function showTeamToOperator(page, team) {
+  await page.getByRole('link', { name: 'Matches & results' }).click();
+  await page.getByLabel('Team', { exact: true }).fill(team);
+  await page.getByRole('button', { name: 'Show' }).click();
+  await waitForTeamList(page, 'li.admin-match', team);
+}
+
+// Every form control has an accessible name (a <label>, aria-label or
+// aria-labelledby), so screen readers and voice control can reach it.
+export async function assertLabelled(page) {
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => el.type !== 'hidden' && !el.closest('[hidden]'))
+      .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim())))
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+  assert.deepEqual(unnamed, [], 'form controls without an accessible name');
+}

@@ -1,0 +1,87 @@
+// Entry point: a hash router over the views, and the header (who is signed
+// in, balance, cart count) kept in step with the shared state.
+import { h } from './js/dom.js';
+import { setAudience } from './js/errors.js';
+import { formatMoney } from './js/money.js';
+import { currentUser } from './js/session.js';
+import { onChange, refreshCart, refreshUser, state } from './js/state.js';
+import * as account from './js/views/account.js';
+import * as bets from './js/views/bets.js';
+import * as cart from './js/views/cart.js';
+import * as ledger from './js/views/ledger.js';
+import * as matches from './js/views/matches.js';
+import * as operator from './js/views/operator.js';
+
+const ROUTES = {
+  matches: { view: matches, title: 'Matches' },
+  cart: { view: cart, title: 'Cart' },
+  bets: { view: bets, title: 'My bets' },
+  ledger: { view: ledger, title: 'Ledger' },
+  account: { view: account, title: 'Account' },
+  operator: { view: operator, title: 'Operator' },
+};
+const DEFAULT_ROUTE = 'matches';
+
+const main = document.getElementById('main');
+let cleanups = [];
+
+function parseHash() {
+  const [name, sub = ''] = location.hash.replace(/^#\/?/, '').split('/');
+  return { name: ROUTES[name] ? name : DEFAULT_ROUTE, sub };
+}
+
+function renderRoute({ focus = true } = {}) {
+  for (const fn of cleanups) fn();
+  cleanups = [];
+  const { name, sub } = parseHash();
+  const route = ROUTES[name];
+  setAudience(name === 'operator' ? 'operator' : 'bettor');
+  document.title = `${route.title} · Sports Bets DB`;
+  for (const link of document.querySelectorAll('.nav a')) {
+    if (link.dataset.route === name) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  main.replaceChildren();
+  const ctx = {
+    sub,
+    onCleanup: (fn) => cleanups.push(fn),
+    rerender: () => renderRoute(),
+  };
+  try {
+    route.view.render(main, ctx);
+  } catch (error) {
+    main.append(h('p', { class: 'error', role: 'alert', text: `This page failed to load: ${error.message}` }));
+  }
+  // Keep the header's balance current: the operator may have credited or
+  // settled since the last page.
+  if (currentUser()) refreshUser().catch(() => {});
+  // Move focus to the new page's heading so keyboard and screen-reader users
+  // land on it, as they would after a full page load.
+  if (focus) main.querySelector('h1')?.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+function renderHeader() {
+  const who = document.getElementById('who');
+  const badge = document.getElementById('cart-count');
+  const session = currentUser();
+  if (!session) {
+    who.replaceChildren(h('a', { href: '#account', text: 'Sign up' }));
+  } else {
+    const balance = state.user ? formatMoney(state.user.balance) : '…';
+    who.replaceChildren(
+      h('span', { class: 'who-name', text: state.user?.name ?? session.name ?? `#${session.id}` }),
+      ' · ',
+      h('span', { class: 'who-balance' }, 'Balance ', h('strong', { id: 'balance', text: balance })),
+    );
+  }
+  const count = state.cart?.items?.length ?? 0;
+  badge.hidden = !session || count === 0;
+  badge.textContent = String(count);
+}
+
+onChange(renderHeader);
+window.addEventListener('hashchange', () => renderRoute());
+renderHeader();
+renderRoute({ focus: false });
+if (currentUser()) refreshCart().catch(() => {});

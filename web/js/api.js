@@ -1,0 +1,107 @@
+// The public HTTP API (docs/api.md), same origin, JSON in and out. Every
+// failure becomes an ApiError carrying the problem+json `code`, so views can
+// show a message next to what caused it.
+
+export class ApiError extends Error {
+  constructor(status, problem = {}) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = problem.code || (status === 0 ? 'network_error' : 'http_error');
+    this.title = problem.title || '';
+    this.detail = problem.detail || '';
+    this.fieldErrors = Array.isArray(problem.errors) ? problem.errors : [];
+    this.itemIds = Array.isArray(problem.item_ids) ? problem.item_ids : [];
+  }
+}
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params ?? {})) {
+    if (value !== undefined && value !== null && value !== '') q.set(key, String(value));
+  }
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
+async function call(method, path, { token, body, params, headers: extra } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const init = { method, headers, cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path + query(params), init);
+  } catch {
+    throw new ApiError(0, { title: 'Network error', detail: 'Could not reach the server.' });
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, data && typeof data === 'object' ? data : { title: response.statusText });
+  }
+  return data;
+}
+
+// An Idempotency-Key: 128 random bits. crypto.getRandomValues works on plain
+// http too (randomUUID needs a secure context), e.g. a phone on the LAN.
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const enc = encodeURIComponent;
+
+// Users
+export const signUp = (email, name) => call('POST', '/v1/users', { body: { email, name } });
+export const getUser = (id, token) => call('GET', `/v1/users/${enc(id)}`, { token });
+export const deposit = (adminToken, id, amount) =>
+  call('POST', `/v1/users/${enc(id)}/deposits`, { token: adminToken, body: { amount } });
+export const transactions = (id, token, params) =>
+  call('GET', `/v1/users/${enc(id)}/transactions`, { token, params });
+
+// Matches
+export const listMatches = (params, token) => call('GET', '/v1/matches', { params, token });
+export const getMatch = (id) => call('GET', `/v1/matches/${enc(id)}`);
+export const createMatch = (adminToken, match) => call('POST', '/v1/matches', { token: adminToken, body: match });
+export const changeOdds = (adminToken, id, odds) =>
+  call('PATCH', `/v1/matches/${enc(id)}`, { token: adminToken, body: { odds } });
+export const settleMatch = (adminToken, id, result) =>
+  call('POST', `/v1/matches/${enc(id)}/result`, { token: adminToken, body: { result } });
+
+// Bets
+export const userBets = (id, token, params) => call('GET', `/v1/users/${enc(id)}/bets`, { token, params });
+export const allBets = (adminToken, params) => call('GET', '/v1/bets', { token: adminToken, params });
+export const betsSummary = (adminToken) => call('GET', '/v1/bets/summary', { token: adminToken });
+
+// Cart
+export const getCart = (id, token) => call('GET', `/v1/users/${enc(id)}/cart`, { token });
+export const addCartItem = (id, token, item) =>
+  call('POST', `/v1/users/${enc(id)}/cart/items`, { token, body: item });
+export const updateCartItem = (id, token, itemId, change) =>
+  call('PATCH', `/v1/users/${enc(id)}/cart/items/${enc(itemId)}`, { token, body: change });
+export const removeCartItem = (id, token, itemId) =>
+  call('DELETE', `/v1/users/${enc(id)}/cart/items/${enc(itemId)}`, { token });
+export const emptyCart = (id, token) => call('DELETE', `/v1/users/${enc(id)}/cart`, { token });
+export const checkout = (id, token, idempotencyKey) =>
+  call('POST', `/v1/users/${enc(id)}/cart/checkout`, {
+    token,
+    body: {},
+    headers: { 'Idempotency-Key': idempotencyKey },
+  });
+
+// Fixture files shipped with the server (data/fixtures/), for the importer.
+export async function fixtureList() {
+  const list = await call('GET', '/fixtures/index.json');
+  return list?.fixtures ?? [];
+}
+export const fixtureFile = (path) => call('GET', path);

@@ -1,0 +1,129 @@
+// Turns an API error into a sentence a person can act on, and shows it next
+// to the thing that caused it (a form field, a cart item, a button).
+import { h } from './dom.js';
+import { formatMoney } from './money.js';
+
+const MESSAGES = {
+  network_error: 'Could not reach the server. Check your connection and try again.',
+  unauthorized: 'Your token was not accepted. Sign in again on the Account page.',
+  forbidden: 'You are not allowed to do that with this token.',
+  not_found: 'Not found.',
+  user_not_found: 'There is no user with that id.',
+  match_not_found: 'That match does not exist.',
+  bet_not_found: 'That bet does not exist.',
+  item_not_found: 'That item is no longer in your cart.',
+  email_taken: 'An account with this email already exists.',
+  duplicate_match: 'This match (same teams and date) already exists.',
+  duplicate_bet: 'You already have a bet on this selection of this match.',
+  duplicate_item: 'This selection is already in your cart.',
+  bet_in_progress: 'Another bet on this match is being placed right now. Try again in a moment.',
+  checkout_in_progress: 'A checkout of this cart is already running. Wait a moment and refresh.',
+  already_settled: 'This match is already settled with another result.',
+  invalid_selection: 'This selection is not offered for the match (any more).',
+  match_closed: 'This match is closed for betting.',
+  insufficient_funds: 'Insufficient funds: your balance does not cover these stakes.',
+  cart_empty: 'Your cart is empty.',
+  cart_full: 'Your cart is full (at most 50 selections).',
+  idempotency_key_reused: 'This request was already sent with different content. Try again.',
+  payload_too_large: 'That is too much data for one request.',
+  service_unavailable: 'The service is temporarily unavailable. Try again shortly.',
+};
+
+// Who reads the messages: the operator's page words a rejected token differently.
+let audience = 'bettor';
+export function setAudience(who) {
+  audience = who;
+}
+
+// The readable message for an error; `context` may add figures, e.g.
+// {balance, needed} for insufficient funds.
+export function messageFor(error, context = {}) {
+  if (!error || typeof error !== 'object') return String(error);
+  if (error.code === 'insufficient_funds' && context.balance !== undefined && context.needed !== undefined) {
+    return `Insufficient funds: your balance is ${formatMoney(context.balance)} and these bets need ${formatMoney(context.needed)}.`;
+  }
+  if (error.code === 'validation_failed' && error.fieldErrors?.length) {
+    return error.fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ');
+  }
+  if (error.code === 'unauthorized' && audience === 'operator') {
+    return 'The admin token was not accepted. Choose "Forget admin token" and enter it again.';
+  }
+  const known = MESSAGES[error.code];
+  if (known) return known;
+  return error.detail || error.title || error.message || 'Something went wrong.';
+}
+
+// A message box that can be placed anywhere; role=alert so screen readers hear it.
+export function errorBox() {
+  const el = h('p', { class: 'error', role: 'alert', hidden: true });
+  return {
+    el,
+    show(error, context) {
+      el.textContent = typeof error === 'string' ? error : messageFor(error, context);
+      el.dataset.code = typeof error === 'string' ? '' : error.code || '';
+      el.hidden = false;
+    },
+    clear() {
+      el.textContent = '';
+      el.hidden = true;
+      delete el.dataset.code;
+    },
+  };
+}
+
+// A polite status line for successes and progress.
+export function statusBox() {
+  const el = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  return {
+    el,
+    show(text) {
+      el.textContent = text;
+    },
+    clear() {
+      el.textContent = '';
+    },
+  };
+}
+
+// Puts validation messages under the form's fields (matched by the API
+// field name in data-field, e.g. "email" or "odds.1"). Returns true when at
+// least one field took a message; the rest go to `fallback`.
+export function showFieldErrors(form, error, fallback) {
+  clearFieldErrors(form);
+  const unplaced = [];
+  for (const { field, message } of error.fieldErrors ?? []) {
+    const input = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
+    if (!input) {
+      unplaced.push(`${field}: ${message}`);
+      continue;
+    }
+    const id = `${input.id}-error`;
+    const note = h('p', { class: 'field-error', id, text: message });
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
+    input.after(note);
+  }
+  if (fallback) {
+    if (unplaced.length) fallback.show(unplaced.join('; '));
+    else if (!(error.fieldErrors ?? []).length) fallback.show(error);
+    else fallback.clear();
+  }
+}
+
+export function clearFieldErrors(form) {
+  for (const note of form.querySelectorAll('.field-error')) {
+    const input = form.querySelector(`[aria-describedby~="${note.id}"]`);
+    if (input) {
+      input.removeAttribute('aria-invalid');
+      const rest = input.getAttribute('aria-describedby').split(' ').filter((x) => x !== note.id);
+      if (rest.length) input.setAttribute('aria-describedby', rest.join(' '));
+      else input.removeAttribute('aria-describedby');
+    }
+    note.remove();
+  }
+}
+
+// Marks a field as invalid with a message, for checks done in the browser.
+export function fieldError(form, input, message) {
+  showFieldErrors(form, { fieldErrors: [{ field: input.dataset.field, message }] });
+}

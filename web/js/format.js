@@ -1,0 +1,63 @@
+// Dates and labels as people read them. The API speaks RFC 3339 UTC; the
+// page shows the viewer's local time.
+
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+export function formatDateTime(rfc3339) {
+  if (!rfc3339) return '–';
+  const d = new Date(rfc3339);
+  return Number.isNaN(d.getTime()) ? rfc3339 : DATE_TIME.format(d);
+}
+
+// A Date as the API's RFC 3339 form, whole seconds, UTC: "2026-12-01T19:45:00Z".
+export function toRfc3339(date) {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// The value of an <input type="datetime-local"> (local time) as RFC 3339 UTC.
+export function localInputToRfc3339(value) {
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : toRfc3339(d);
+}
+
+// A Date as an <input type="datetime-local"> value in local time.
+export function toLocalInput(date) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+// 259200 -> "3 days", 7200 -> "2 hours", 90 -> "2 minutes".
+export function formatDuration(seconds) {
+  const units = [
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+  ];
+  for (const [name, size] of units) {
+    if (seconds >= size) {
+      const n = Math.round(seconds / size);
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return 'less than a minute';
+}
+
+export function selectionLabel(selection, match) {
+  if (selection === 'X') return 'Draw';
+  if (!match) return selection === '1' ? 'Home win' : 'Away win';
+  return selection === '1' ? match.team_1 : match.team_2;
+}
+
+// "1 (Arsenal)" for tables where the code matters too.
+export function selectionText(selection, match) {
+  return `${selection} · ${selectionLabel(selection, match)}`;
+}
+
+export const BET_STATUSES = ['pending', 'won', 'lost', 'void'];

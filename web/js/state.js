@@ -1,0 +1,90 @@
+// What several views show at once: the signed-in bettor's balance and cart.
+// Views change it through these functions and listen with onChange, so the
+// header's balance and cart badge stay in step with every page.
+import * as api from './api.js';
+import { currentUser } from './session.js';
+
+export const state = {
+  user: null, // the GET /v1/users/{id} answer for the signed-in bettor
+  cart: null, // the GET /v1/users/{id}/cart answer
+};
+
+const listeners = new Set();
+
+export function onChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function notify() {
+  for (const fn of listeners) fn(state);
+}
+
+export async function refreshUser() {
+  const session = currentUser();
+  if (!session) {
+    state.user = null;
+    notify();
+    return null;
+  }
+  state.user = await api.getUser(session.id, session.token);
+  notify();
+  return state.user;
+}
+
+export async function refreshCart() {
+  const session = currentUser();
+  if (!session) {
+    state.cart = null;
+    notify();
+    return null;
+  }
+  state.cart = await api.getCart(session.id, session.token);
+  notify();
+  return state.cart;
+}
+
+export function setCart(cart) {
+  state.cart = cart;
+  notify();
+}
+
+export function setBalance(balance) {
+  if (state.user) state.user = { ...state.user, balance };
+  notify();
+}
+
+export function signedOut() {
+  state.user = null;
+  state.cart = null;
+  notify();
+}
+
+// Match details by id, fetched once per page load (team names and dates do
+// not change; odds are read fresh where they matter).
+const matchCache = new Map();
+
+export function rememberMatch(match) {
+  matchCache.set(match.id, Promise.resolve(match));
+}
+
+export function matchById(id) {
+  if (!matchCache.has(id)) {
+    const pending = api.getMatch(id).catch((error) => {
+      matchCache.delete(id);
+      throw error;
+    });
+    matchCache.set(id, pending);
+  }
+  return matchCache.get(id);
+}
+
+// "Arsenal v Chelsea", or "Match #3" when it cannot be read.
+export async function matchLabel(id) {
+  try {
+    const m = await matchById(id);
+    return `${m.team_1} v ${m.team_2}`;
+  } catch {
+    return `Match #${id}`;
+  }
+}

@@ -1,0 +1,102 @@
+// Operator: credit an account (a deposit) and look an account up.
+import * as api from '../api.js';
+import { field, h } from '../dom.js';
+import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
+import { formatDateTime } from '../format.js';
+import { formatMoney, parseMoney } from '../money.js';
+import { betTable } from './bets.js';
+
+function accountNumber(input) {
+  const id = Number(input.value.trim().replace(/^#/, ''));
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+function creditForm(token) {
+  const id = h('input', { type: 'text', inputmode: 'numeric', name: 'user_id', 'data-field': 'user_id', autocomplete: 'off', size: 8 });
+  const amount = h('input', { type: 'text', inputmode: 'decimal', name: 'amount', 'data-field': 'amount', autocomplete: 'off', size: 10 });
+  const error = errorBox();
+  const status = statusBox();
+  const form = h(
+    'form',
+    { class: 'card form', 'aria-labelledby': 'credit-heading', novalidate: true },
+    h('h3', { id: 'credit-heading', text: 'Credit an account' }),
+    field('Account number', id),
+    field('Amount', amount, 'e.g. 100.00'),
+    error.el,
+    h('button', { type: 'submit', class: 'primary', text: 'Credit' }),
+    status.el,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.clear();
+    status.clear();
+    clearFieldErrors(form);
+    const userId = accountNumber(id);
+    if (!userId) return fieldError(form, id, 'Enter an account number, e.g. 7.');
+    const cents = parseMoney(amount.value);
+    if (cents === null || cents <= 0) return fieldError(form, amount, 'Enter an amount such as 100.00.');
+    try {
+      const answer = await api.deposit(token, userId, cents);
+      status.show(`Credited ${formatMoney(cents)} to account #${userId}. Balance is now ${formatMoney(answer.balance)}.`);
+      amount.value = '';
+    } catch (err) {
+      if (err.code === 'user_not_found') fieldError(form, id, 'There is no account with this number.');
+      else showFieldErrors(form, err, error);
+    }
+  });
+  return form;
+}
+
+function lookupForm(token) {
+  const id = h('input', { type: 'text', inputmode: 'numeric', name: 'user_id', 'data-field': 'user_id', autocomplete: 'off', size: 8 });
+  const error = errorBox();
+  const out = h('div', { class: 'lookup' });
+  const form = h(
+    'form',
+    { class: 'card form', 'aria-labelledby': 'lookup-heading', novalidate: true },
+    h('h3', { id: 'lookup-heading', text: 'Look up an account' }),
+    field('Account number', id),
+    error.el,
+    h('button', { type: 'submit', class: 'secondary', text: 'Look up' }),
+    out,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.clear();
+    clearFieldErrors(form);
+    out.replaceChildren();
+    const userId = accountNumber(id);
+    if (!userId) return fieldError(form, id, 'Enter an account number, e.g. 7.');
+    try {
+      const user = await api.getUser(userId, token);
+      out.replaceChildren(
+        h(
+          'dl',
+          { class: 'details' },
+          h('dt', { text: 'Name' }),
+          h('dd', { text: user.name }),
+          h('dt', { text: 'Email' }),
+          h('dd', { text: user.email }),
+          h('dt', { text: 'Balance' }),
+          h('dd', { class: 'balance', text: formatMoney(user.balance) }),
+          h('dt', { text: 'Since' }),
+          h('dd', { text: formatDateTime(user.created_at) }),
+        ),
+      );
+      try {
+        const bets = await api.userBets(userId, token, { limit: 20 });
+        out.append(h('h4', { text: `Latest bets (${bets.total} in all)` }), bets.items.length ? await betTable(bets.items) : h('p', { class: 'empty', text: 'No bets.' }));
+      } catch (err) {
+        out.append(h('p', { class: 'error', role: 'alert', text: `Bets: ${err.message}` }));
+      }
+    } catch (err) {
+      if (err.code === 'user_not_found') fieldError(form, id, 'There is no account with this number.');
+      else error.show(err);
+    }
+  });
+  return form;
+}
+
+export function render(section, { token }) {
+  section.append(h('div', { class: 'two-col' }, creditForm(token), lookupForm(token)));
+}
