@@ -52,6 +52,7 @@ asio::awaitable<Response> place_bet_now(ApiShard& shard, const Request& req) {
 }
 
 asio::awaitable<Response> place_bet(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
   Action action = [&shard, &req]() { return place_bet_now(shard, req); };
   co_return co_await idempotent(shard, req, req.principal.user_id,
@@ -69,6 +70,7 @@ asio::awaitable<Response> get_bet(ApiShard& shard, Request& req) {
 }
 
 asio::awaitable<Response> settle_match(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   FieldReader fields(*body);

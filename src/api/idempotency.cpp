@@ -89,6 +89,23 @@ std::string_view fingerprint_of(std::string_view record) {
   return record.substr(start, end - start);
 }
 
+// Stripe's rule: an answer is kept only once the route began acting. A 5xx
+// (an outage), a clash with a request still running, or a request refused
+// before it could act (unreadable, malformed, invalid) leaves no record, so
+// the client may fix it and retry with the same key.
+bool is_final(const http::Response& response, const IdempotentRoute& route) {
+  if (response.status >= 500) return false;
+  if (response.status < 400) return true;
+  for (Errc code : {route.in_progress, Errc::invalid_json, Errc::unsupported_media_type,
+                    Errc::validation_failed, Errc::invalid_parameter}) {
+    std::string needle = "\"code\":\"";
+    needle += code_name(code);
+    needle += '"';
+    if (response.body.find(needle) != std::string::npos) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string body_fingerprint(std::string_view body) {
@@ -156,7 +173,7 @@ asio::awaitable<http::Response> idempotent(ApiShard& shard, const http::Request&
                    asio::detached);
     throw;
   }
-  if (response.status >= 500) {
+  if (!is_final(response, route)) {
     auto dropped = co_await redis::unlock(*shard.ctx.redis, claim_token);
     if (!dropped.ok()) spdlog::warn("idempotency claim {} not dropped; it expires", record_key);
     co_return response;

@@ -7,7 +7,9 @@
 // record for 24 hours. A retry with the same key then gets that answer back
 // without acting again; with a different body (compared as canonical JSON)
 // it gets 422 idempotency_key_reused; while the first still runs, 409.
-// A 5xx answer is not stored: the claim is dropped so a retry acts afresh.
+// Answers that are not final are not stored: a 5xx (an outage), a 409 clash
+// with a request still running, and refusals before the route acted (400,
+// 415, 422 validation_failed); the claim is dropped so a retry acts afresh.
 //
 // The claim expires after kIdempotencyClaimTtl if its holder dies; a retry
 // then runs again and the database guards (unique bet index, conditional

@@ -52,6 +52,7 @@ store::OddsChange read_odds(FieldReader& fields, const json::object& odds, bool 
 }
 
 asio::awaitable<Response> create_match(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   FieldReader fields(*body);
@@ -135,6 +136,7 @@ asio::awaitable<Response> list_matches(ApiShard& shard, Request& req) {
 }
 
 asio::awaitable<Response> patch_match(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   FieldReader fields(*body);

@@ -22,6 +22,7 @@ std::string render_user(const domain::User& user) {
 }
 
 asio::awaitable<Response> create_user(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   if (body->contains("balance") && !req.principal.is_admin()) {
@@ -66,6 +67,7 @@ asio::awaitable<Response> get_user(ApiShard& shard, Request& req) {
 }
 
 asio::awaitable<Response> deposit(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   FieldReader fields(*body);

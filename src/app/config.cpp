@@ -6,6 +6,8 @@
 #include <map>
 #include <thread>
 
+#include "util/logging.hpp"
+
 namespace betsdb::app {
 
 namespace {
@@ -65,10 +67,17 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.threads, 1, 256, "threads"); }},
       {"--cache-ttl", "BETSDB_CACHE_TTL", "cache TTL in seconds, plus 0..10 s jitter (default 60)",
        [](Config& c, std::string_view v) { return parse_number<int>(v, c.cache_ttl_seconds, 1, 86400, "cache_ttl"); }},
-      {"--pg-pool-size", "BETSDB_PG_POOL_SIZE", "PostgreSQL connections in total, split over threads (default 8)",
+      {"--pg-pool-size", "BETSDB_PG_POOL_SIZE", "PostgreSQL connections in total, split over threads (default 16)",
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.pg_pool_size, 1, 1000, "pg_pool_size"); }},
       {"--log-level", "BETSDB_LOG_LEVEL", "trace|debug|info|warn|error|off (default info)",
-       [](Config& c, std::string_view v) -> Status { c.log_level = std::string(v); return {}; }},
+       [](Config& c, std::string_view v) -> Status {
+         if (!logging::parse_level(v)) {
+           return Error::validation("log_level", "must be one of " + std::string(logging::kLevelNames) +
+                                                     ", not '" + std::string(v) + "'");
+         }
+         c.log_level = std::string(v);
+         return {};
+       }},
       {"--max-connections", "BETSDB_MAX_CONNECTIONS", "open connections per thread before refusing (default 10000)",
        [](Config& c, std::string_view v) {
          return parse_number<std::size_t>(v, c.max_connections, 1, 1'000'000, "max_connections");
@@ -86,12 +95,18 @@ const std::vector<Option>& options() {
 }  // namespace
 
 std::string usage() {
-  std::string out =
-      "Usage: betsdb [serve|migrate|version|help] [options]\n\n"
-      "  serve    run the HTTP server (default); applies migrations first\n"
-      "  migrate  apply database migrations and exit\n"
-      "  version  print the version\n\n"
-      "Options (each also read from the environment variable shown):\n";
+  return "Usage: betsdb [COMMAND] [options]\n\n"
+         "  serve    run the HTTP server (default); applies migrations first\n"
+         "  migrate  apply database migrations and exit\n"
+         "  check    verify every balance equals the sum of its ledger (exit 1 if not)\n"
+         "  import   load matches from an openfootball JSON file\n"
+         "  version  print the version\n\n"
+         "`betsdb COMMAND --help` explains one command.\n\n" +
+         options_usage();
+}
+
+std::string options_usage() {
+  std::string out = "Options (each also read from the environment variable shown):\n";
   for (const auto& o : options()) {
     std::string left = std::string("  ") + o.flag + "=VALUE";
     left.resize(std::max<std::size_t>(left.size() + 1, 30), ' ');
@@ -117,14 +132,17 @@ Result<Config> load_config(const std::vector<std::string>& args, char** env) {
   if (!args.empty() && !args[0].starts_with("-")) {
     c.command = args[0];
     i = 1;
-    if (c.command != "serve" && c.command != "migrate" && c.command != "version" && c.command != "help") {
+    if (c.command != "serve" && c.command != "migrate" && c.command != "check" &&
+        c.command != "import" && c.command != "version" && c.command != "help") {
       return Error::validation("command", "unknown command '" + c.command + "'");
     }
   }
+  // Arguments the command parses itself: import's, and the subject of `help`.
+  const bool own_arguments = c.command == "import" || c.command == "help";
   for (; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") {
-      c.command = "help";
+      c.help = true;
       continue;
     }
     std::string_view name = arg, value;
@@ -137,6 +155,10 @@ Result<Config> load_config(const std::vector<std::string>& args, char** env) {
     const Option* found = nullptr;
     for (const auto& o : options()) {
       if (name == o.flag) found = &o;
+    }
+    if (!found && own_arguments) {
+      c.command_args.push_back(std::string(arg));
+      continue;
     }
     if (!found) return Error::validation(std::string(name), "unknown option (see --help)");
     if (!has_value) {

@@ -12,7 +12,11 @@
 namespace betsdb::app {
 
 struct Config {
-  std::string command = "serve";  // serve | migrate | version | help
+  std::string command = "serve";  // serve | migrate | check | import | version | help
+  // import: its own arguments (FILE, --shift-to-future, ...), in order, for
+  // the command to parse; help: the command to explain, if any.
+  std::vector<std::string> command_args;
+  bool help = false;  // --help after a command: explain that command
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
   std::string redis_url = "redis://127.0.0.1:6379/0";
@@ -20,7 +24,7 @@ struct Config {
   std::string admin_token;
   unsigned threads = 0;            // 0: one per core
   int cache_ttl_seconds = 60;
-  unsigned pg_pool_size = 8;       // connections in total, split across threads
+  unsigned pg_pool_size = 16;      // connections in total, split across threads
   std::string log_level = "info";
   std::size_t max_connections = 10'000;
   std::chrono::milliseconds idle_timeout{30'000};
@@ -28,8 +32,12 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{15'000};
 };
 
-// argv[0] excluded. Unknown flags and malformed values are errors.
+// argv[0] excluded. Unknown flags and malformed values are errors, except
+// that `import` receives the arguments it does not share with the others.
 Result<Config> load_config(const std::vector<std::string>& args, char** environ);
+// `betsdb --help`: the commands and every option.
 std::string usage();
+// The options table alone, for the commands' own --help.
+std::string options_usage();
 
 }  // namespace betsdb::app

@@ -1,5 +1,6 @@
-// betsdb: the Sports Bets DB server. Wiring only: configuration, migrations,
-// one shard per thread, signals and graceful shutdown.
+// betsdb: the Sports Bets DB server and its tools. Wiring only:
+// configuration, logging, migrations, one shard per thread, signals and
+// graceful shutdown; the tools (check, import) live in cli_*.cpp.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -9,11 +10,14 @@
 #include <iostream>
 #include <spdlog/spdlog.h>
 
+#include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/metrics_registry.hpp"
 #include "app/shard.hpp"
 #include "store/pg/migrations.hpp"
 #include "store/pg/pool.hpp"
 #include "store/redis/redis_config.hpp"
+#include "util/logging.hpp"
 
 extern char** environ;
 
@@ -70,10 +74,12 @@ int serve(const app::Config& config) {
     return 2;
   }
   const unsigned per_shard_pool = std::max(1u, config.pg_pool_size / config.threads);
+  // Declared before the shards: they register with it and must die first.
+  app::MetricsRegistry metrics;
   std::vector<std::unique_ptr<app::Shard>> shards;
   asio::ip::tcp::endpoint endpoint(address, config.listen_port);
   for (unsigned i = 0; i < config.threads; ++i) {
-    auto shard = std::make_unique<app::Shard>(config, per_shard_pool);
+    auto shard = std::make_unique<app::Shard>(config, per_shard_pool, metrics);
     auto bound = shard->listen(endpoint);
     if (!bound.ok()) {
       std::cerr << "betsdb: " << bound.error().detail << "\n";
@@ -110,15 +116,31 @@ int main(int argc, char** argv) {
               << "\n\n" << app::usage();
     return 2;
   }
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
   if (config->command == "help") {
-    std::cout << app::usage();
+    std::cout << (config->command_args.empty() ? app::usage()
+                                               : app::command_usage(config->command_args.front()));
+    return 0;
+  }
+  if (config->help) {
+    const bool named_command = !args.empty() && !args.front().starts_with("-");
+    std::cout << (named_command ? app::command_usage(config->command) : app::usage());
     return 0;
   }
   if (config->command == "version") {
     std::cout << "betsdb " << BETSDB_VERSION << "\n";
     return 0;
   }
+  // load_config accepted only known level names.
+  const auto level = logging::parse_level(config->log_level).value_or(spdlog::level::info);
+  // The server's lines go to stdout through a background writer; the tools
+  // log to stderr, leaving stdout to their results.
+  logging::setup_logging(level, config->command == "serve" ? logging::Output::stdout_async
+                                                           : logging::Output::stderr_sync);
+  struct FlushLogsOnExit {
+    ~FlushLogsOnExit() { logging::shutdown_logging(); }
+  } flush_logs;
   if (config->command == "migrate") return run_migrations(*config);
+  if (config->command == "check") return app::run_check(*config);
+  if (config->command == "import") return app::run_import(*config);
   return serve(*config);
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/access_log.hpp"
 #include "service/read_cache.hpp"
 
 namespace betsdb::app {
@@ -17,7 +18,7 @@ namespace {
 constexpr std::chrono::milliseconds kDrainPoll{10};
 }  // namespace
 
-Shard::Shard(const Config& config, unsigned pool_size) : config_(config) {
+Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics) : config_(config) {
   auto redis_config = redis::parse_url(config.redis_url);
   // load_config validated nothing about the URL's shape; main checks it before
   // building shards, so a failure here is a programming error.
@@ -27,13 +28,36 @@ Shard::Shard(const Config& config, unsigned pool_size) : config_(config) {
   pool_config.size = pool_size;
   auto pool = pg::Pool::create(ioc_.get_executor(), pool_config);
   api_ = std::make_unique<api::ApiShard>(api::ApiShard{service::Context{pool, redis_client, std::make_shared<service::ReadCache>(redis_client, std::chrono::seconds(config.cache_ttl_seconds))},
-                                                       api::Authenticator(config.admin_token, pool)});
+                                                       api::Authenticator(config.admin_token, pool),
+                                                       [&metrics] { return metrics.render(); }});
   router_ = api::build_router(*api_);
+  request_metrics_ = std::make_unique<http::RequestMetrics>(router_);
   http::ServerLimits limits;
   limits.idle_timeout = config.idle_timeout;
   limits.request_timeout = config.request_timeout;
   limits.max_connections = config.max_connections;
   server_ = std::make_unique<http::Server>(ioc_, router_, limits);
+  server_->set_observer([this](const http::RequestRecord& record) {
+    request_metrics_->record(record);
+    log_access(record);
+  });
+  metrics.add_shard({ioc_.get_executor(), [this] { return snapshot(); }, request_metrics_.get()});
+}
+
+ShardSnapshot Shard::snapshot() const {
+  ShardSnapshot s;
+  s.requests_in_flight = server_->requests_in_flight();
+  s.connections = server_->connections();
+  const auto& redis = *api_->ctx.redis;
+  s.redis_connected = redis.connected();
+  s.redis = redis.stats();
+  const auto& pool = *api_->ctx.db;
+  s.pg_max = pool.config().size;
+  s.pg_idle = pool.idle();
+  s.pg_busy = pool.in_use();
+  s.pg_waiting = pool.waiting();
+  s.pg = pool.counters();
+  return s;
 }
 
 Shard::~Shard() { join(); }

@@ -9,13 +9,16 @@
 
 #include "api/api_shard.hpp"
 #include "app/config.hpp"
+#include "app/metrics_registry.hpp"
+#include "http/request_metrics.hpp"
 #include "http/server.hpp"
 
 namespace betsdb::app {
 
 class Shard final {
  public:
-  Shard(const Config& config, unsigned pool_size);
+  // Registers itself with `metrics`, which must outlive it.
+  Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics);
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   ~Shard();
@@ -30,11 +33,13 @@ class Shard final {
 
  private:
   boost::asio::awaitable<void> drain_and_close();
+  ShardSnapshot snapshot() const;  // on the loop's thread only
 
   const Config& config_;
   boost::asio::io_context ioc_{1};
   std::unique_ptr<api::ApiShard> api_;
   http::Router router_;
+  std::unique_ptr<http::RequestMetrics> request_metrics_;
   std::unique_ptr<http::Server> server_;
   std::thread thread_;
 };

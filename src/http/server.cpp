@@ -97,6 +97,7 @@ bhttp::response<bhttp::string_body> to_beast(Response&& r, const Request& req, b
 struct Server::SessionState {
   beast::tcp_stream* stream = nullptr;
   bool busy = false;
+  bool evicted = false;  // closed to make room; still in sessions_ until its coroutine ends
 };
 
 Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits)
@@ -121,6 +122,12 @@ Result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint, bool reuse_p
 
 void Server::start() { asio::co_spawn(ioc_, accept_loop(), asio::detached); }
 
+std::size_t Server::requests_in_flight() const {
+  std::size_t busy = 0;
+  for (const auto* s : sessions_) busy += s->busy ? 1 : 0;
+  return busy;
+}
+
 void Server::stop() {
   stopping_ = true;
   boost::system::error_code ignored;  // closing an already closed acceptor is fine
@@ -143,9 +150,23 @@ asio::awaitable<void> Server::accept_loop() {
       continue;
     }
     if (sessions_.size() >= limits_.max_connections) {
+      // At the cap, make room by closing the longest-open idle connection
+      // (sessions_ is in accept order); refuse the newcomer only when every
+      // connection is busy. Idle sockets then cannot lock real clients out.
+      SessionState* idle = nullptr;
+      for (auto* s : sessions_) {
+        if (!s->busy && !s->evicted) {
+          idle = s;
+          break;
+        }
+      }
       boost::system::error_code ignored;
-      socket.close(ignored);
-      continue;
+      if (!idle) {
+        socket.close(ignored);
+        continue;
+      }
+      idle->evicted = true;
+      idle->stream->socket().close(ignored);
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);

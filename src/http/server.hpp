@@ -61,6 +61,9 @@ class Server final {
 
   void set_observer(RequestObserver observer) { observer_ = std::move(observer); }
   std::size_t connections() const { return sessions_.size(); }
+  // Requests begun (a first byte read) and not yet answered, for /metrics;
+  // a connection draining a refused body before it closes counts too.
+  std::size_t requests_in_flight() const;
 
  private:
   struct SessionState;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "service/read_cache.hpp"
+#include "service/service_metrics.hpp"
 #include "store/redis/lock.hpp"
 
 namespace betsdb::service {
@@ -95,6 +96,10 @@ Async<domain::Bet> place_bet(Context& ctx, PlaceBet request) {
   }
 
   auto lock = co_await redis::try_lock(*ctx.redis, bet_lock_key(request.user_id, match), kBetLockTtl);
+  auto& counters = service_counters();
+  count(!lock.ok() ? counters.bet_lock_unavailable
+        : *lock    ? counters.bet_lock_acquired
+                   : counters.bet_lock_conflict);
   if (lock.ok() && !*lock) {
     co_return Error::make(Errc::bet_in_progress,
                           "Another bet of yours on this match is being placed; retry shortly.");
@@ -121,6 +126,7 @@ Async<domain::Bet> place_bet(Context& ctx, PlaceBet request) {
     co_return std::move(placement).error();
   }
   if (!placement->placed()) co_return placement_error(*placement, {});
+  count(counters.bets_placed, placement->bets.size());
   co_await after_bets_placed(ctx, request.user_id);
   co_return std::move(placement->bets.front());
 }
@@ -146,7 +152,10 @@ Async<store::Settled> settle_match(Context& ctx, std::int64_t match_id, domain::
     case store::SettleProblem::none:
       break;
   }
-  if (outcome->settled.changed) co_await after_settlement(ctx);
+  if (outcome->settled.changed) {
+    count(service_counters().settlements);
+    co_await after_settlement(ctx);
+  }
   co_return std::move(outcome->settled);
 }
 

@@ -235,3 +235,52 @@ def redis(_server_is_up):
         pytest.fail(f"cannot reach BETSDB_TEST_REDIS_URL: {exc}", pytrace=False)
     yield client
     client.close()
+
+
+# --------------------------------------------------------------------------
+# Bets (issue 3): SQL checks, and extra processes for the fault tests.
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def bets_db(db):
+    from bet_support import BetsDb
+    return BetsDb(db)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """Factory: private_redis() -> RedisProcess, killed at teardown."""
+    from bet_support import RedisProcess
+    started = []
+
+    def make():
+        work_dir = tmp_path / f"redis-{len(started)}"
+        work_dir.mkdir()
+        started.append(RedisProcess(work_dir))
+        return started[-1]
+
+    yield make
+    for proc in started:
+        proc.kill()
+
+
+@pytest.fixture
+def second_betsdb(tmp_path, admin_token, _server_is_up):
+    """Factory: second_betsdb(redis_url=None) -> BetsdbProcess, another instance
+    of the server under test on the same database (and by default the same
+    Redis). Tests stop it themselves (to check its exit); teardown kills it if
+    a test failed first."""
+    from bet_support import BetsdbProcess
+    started = []
+
+    def make(redis_url=None):
+        started.append(BetsdbProcess(
+            str(tmp_path), name=f"betsdb-{len(started) + 2}",
+            database_url=_env("BETSDB_TEST_DATABASE_URL"),
+            redis_url=redis_url or _env("BETSDB_TEST_REDIS_URL"),
+            admin_token=admin_token))
+        return started[-1]
+
+    yield make
+    for proc in started:
+        proc.kill()

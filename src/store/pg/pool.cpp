@@ -72,6 +72,7 @@ asio::awaitable<Result<PooledConnection>> Pool::acquire() {
   Waiter waiter(executor_);
   waiter.timer.expires_after(config_.acquire_timeout);
   waiters_.push_back(waiter);
+  ++counters_.waits;
   // Whoever grants this waiter something cancels the timer; otherwise it expires.
   (void)co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (waiter.is_linked()) waiter.unlink();  // timed out: still queued

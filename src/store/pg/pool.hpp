@@ -51,6 +51,7 @@ struct PoolCounters {
   std::uint64_t connects = 0;          // connections opened
   std::uint64_t connect_failures = 0;  // connection attempts that failed
   std::uint64_t acquire_timeouts = 0;  // acquires that gave up after acquire_timeout
+  std::uint64_t waits = 0;             // acquires that had to wait for a connection
   std::uint64_t discarded = 0;         // connections dropped (broken, stale, closed pool)
   std::uint64_t rollbacks = 0;         // connections returned mid-transaction and rolled back
 };

@@ -26,15 +26,51 @@ return {g, redis.call('GET', ARGV[1] .. ':' .. g .. ':' .. ARGV[2])})lua");
   return script;
 }
 
-std::string entry_key(const CacheNamespace& ns, std::string_view generations, std::string_view query) {
-  std::string key;
-  key.reserve(ns.prefix.size() + generations.size() + query.size() + 2);
-  key += ns.prefix;
-  key += ':';
-  key += generations;
-  key += ':';
-  key += query;
-  return key;
+// Generations must never repeat, or an entry stored under one would be read
+// as current again. Counters that go missing (Redis restarted without its
+// data, a FLUSH, an eviction) would restart from 1 and repeat earlier values,
+// and a slow reader that read one before the loss could then store old rows
+// under what is current after it. So a counter that does not exist is created
+// from the server's clock in microseconds, which is past any value handed out
+// before (a counter gains one per write, far fewer than one per microsecond).
+// An absent counter reads as "0", a value no counter ever takes, and nothing
+// is stored under it: readers then load from the database until a write or
+// the first store creates the counter.
+#define BETSDB_NEW_GENERATION                                     \
+  "local function new_generation() local t = redis.call('TIME') " \
+  "return t[1] .. string.format('%06d', tonumber(t[2])) end\n"
+
+const Script& bump_script() {
+  // KEYS: the generation counters.
+  static const Script script(BETSDB_NEW_GENERATION R"lua(
+for _, k in ipairs(KEYS) do
+  if redis.call('INCR', k) == 1 then redis.call('SET', k, new_generation()) end
+end
+return 'OK')lua");
+  return script;
+}
+
+const Script& store_script() {
+  // KEYS: the generation counters. ARGV: prefix, generations read before the
+  // load, query, JSON, TTL in seconds. Stores only while those generations are
+  // current: an entry under older ones would never be read anyway.
+  static const Script script(BETSDB_NEW_GENERATION R"lua(
+local gens = {}
+local created = false
+for i, k in ipairs(KEYS) do
+  local g = redis.call('GET', k)
+  if not g then
+    g = new_generation()
+    redis.call('SET', k, g)
+    created = true
+  end
+  gens[i] = g
+end
+local g = table.concat(gens, '.')
+if created or g ~= ARGV[2] then return 0 end
+redis.call('SET', ARGV[1] .. ':' .. g .. ':' .. ARGV[3], ARGV[4], 'EX', ARGV[5])
+return 1)lua");
+  return script;
 }
 
 Status expect_no_error(const Result<Reply>& reply) {
@@ -65,7 +101,8 @@ asio::awaitable<Result<std::optional<std::string>>> Cache::get_json(std::string 
   co_return std::optional<std::string>{std::move(*reply).as_string()};
 }
 
-asio::awaitable<Status> Cache::set_json(std::string key, std::string json, std::chrono::seconds ttl) {
+asio::awaitable<Status> Cache::set_json(std::string key, std::string json,
+                                        std::chrono::seconds ttl) {
   const std::string seconds = std::to_string(ttl_with_jitter(ttl, random_).count());
   auto reply = co_await client_->command("SET", key, json, "EX", seconds);
   co_return expect_no_error(reply);
@@ -112,28 +149,25 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   co_return out;
 }
 
-void Cache::store(const CacheNamespace& ns, const std::string& generations, const std::string& query,
-                  std::string json) {
-  const std::string seconds = std::to_string(ttl_with_jitter(ttl_, random_).count());
+void Cache::store(const CacheNamespace& ns, const std::string& generations,
+                  const std::string& query, std::string json) {
+  std::vector<std::string> args{ns.prefix, generations, query, std::move(json),
+                                std::to_string(ttl_with_jitter(ttl_, random_).count())};
   asio::co_spawn(
       client_->executor(),
-      [client = client_, key = entry_key(ns, generations, query), json = std::move(json),
-       seconds]() -> asio::awaitable<void> {
-        co_await client->command("SET", key, json, "EX", seconds);
+      [client = client_, keys = ns.generations,
+       args = std::move(args)]() mutable -> asio::awaitable<void> {
+        co_await client->eval(store_script(), std::move(keys), std::move(args));
       },
       asio::detached);
 }
 
 asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys) {
-  std::vector<std::vector<std::string>> commands;
-  commands.reserve(generation_keys.size());
-  for (auto& key : generation_keys) commands.push_back({"INCR", std::move(key)});
-  auto replies = co_await client_->batch(std::move(commands));
-  if (!replies.ok()) co_return replies.error();
-  for (const auto& r : *replies) {
-    if (r.is_error()) co_return Error::unavailable("Redis error: " + r.as_string());
-  }
-  co_return Status{};
+  if (generation_keys.empty()) co_return Status{};
+  std::vector<std::string> no_args;
+  auto reply =
+      co_await client_->eval(bump_script(), std::move(generation_keys), std::move(no_args));
+  co_return expect_no_error(reply);
 }
 
 }  // namespace betsdb::redis

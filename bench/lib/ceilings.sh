@@ -1,0 +1,117 @@
+# The ceilings each scenario is compared with, measured in the same run with
+# the same client settings: nginx serving a static file of the matches
+# response's size, pgbench committing the placement's and the checkout's
+# transaction on the same PostgreSQL, redis-benchmark on the same Redis.
+# Sourced by bench/run.
+# shellcheck shell=bash
+
+CEILING_USERS=20000
+# Disjoint match ranges for the two pgbench scripts, so their bets never meet
+# in the unique index.
+CEILING_MATCHES_PER_SCRIPT=100
+
+ceiling_nginx() {
+  local www="$STATE/nginx/www"
+  mkdir -p "$www"
+  cp "$DATA/matches.json" "$www/matches.json"
+  chmod -R a+rX "$STATE/nginx"
+  start_nginx "$www"
+  log "ceiling nginx: static $(stat -c %s "$www/matches.json")-byte file"
+  local r
+  for r in $(seq "$ROUNDS"); do
+    run_wrk nginx "$r" "http://127.0.0.1:$NGINX_PORT/matches.json" matches.lua || harness_failed "wrk on nginx"
+  done
+  stop_nginx
+}
+
+seed_ceiling_db() {
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -v ON_ERROR_STOP=1 \
+    -v users="$CEILING_USERS" -v matches=$((2 * CEILING_MATCHES_PER_SCRIPT)) \
+    -f "$BENCH_DIR/sql/ceiling_seed.sql" bench_ceiling >"$LOGS/ceiling-seed.log" 2>&1 \
+    || { cat "$LOGS/ceiling-seed.log" >&2; harness_failed "seeding the pgbench database"; }
+}
+
+# pgbench_scripts: the place/checkout scripts from the server's own statement
+# (bench/pgbench/generate.py); if the source has moved on in a way the
+# generator does not understand, the checked-in copies, and a note saying so.
+pgbench_scripts() {
+  PGBENCH_SCRIPTS="$STATE/pgbench"
+  if python3 "$BENCH_DIR/pgbench/generate.py" "$BETSDB_ROOT" "$PGBENCH_SCRIPTS" 2>"$LOGS/pgbench-generate.err"; then
+    record '{"kind":"pgbench_sql","source":"generated from src/store/pg/bet_store.cpp"}'
+  else
+    note ceilings "pgbench scripts: $(cat "$LOGS/pgbench-generate.err"); used the checked-in copies in bench/pgbench/, which may differ from what this server commits"
+    record '{"kind":"pgbench_sql","source":"checked-in copies (bench/pgbench/*.sql)"}'
+    PGBENCH_SCRIPTS="$BENCH_DIR/pgbench"
+  fi
+}
+
+ceiling_bets() {
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT count(*) FROM bets" bench_ceiling
+}
+
+# ceiling_pgbench NAME ITEMS FIRST_MATCH: NAME.sql with -c/-j/-T as wrk's -c/-t/-d.
+# The statement answers even when it placed nothing (a duplicate, no funds),
+# so the bets it inserted are counted and compared with the transactions.
+ceiling_pgbench() {
+  local name=$1 items=$2 m0=$3 start=0 r
+  log "ceiling pgbench: $name transaction, -c$CONNECTIONS -j$THREADS -T$DURATION"
+  for r in $(seq "$ROUNDS"); do
+    local before
+    before=$(ceiling_bets)
+    local dir="$LOGS/pgbench-$name-$r"
+    mkdir -p "$dir"
+    "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
+      -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
+      -D n=0 -D start="$start" -D clients="$CONNECTIONS" \
+      -D u0=1 -D users="$CEILING_USERS" -D m0="$m0" -D matches="$CEILING_MATCHES_PER_SCRIPT" \
+      -f "$PGBENCH_SCRIPTS/$name.sql" -l --log-prefix="$dir/txn" bench_ceiling \
+      >"$dir/out.txt" 2>&1 || true  # an aborted run is reported by collect.py
+    local result inserted
+    inserted=$(($(ceiling_bets) - before))
+    result=$(python3 "$BENCH_DIR/collect.py" pgbench "$dir" "$start" "$CONNECTIONS" "$items" "$inserted") \
+      || harness_failed "reading pgbench output ($dir)"
+    record "{\"kind\":\"pgbench\",\"name\":\"$name\",\"round\":$r,\"result\":$result}"
+    start=$(json_get "$result" next)
+    if [[ $name == checkout ]]; then
+      CHECKOUT_CEILING_TPS=$(python3 -c 'import sys; print(max(float(sys.argv[1] or 0), float(sys.argv[2])))' \
+        "${CHECKOUT_CEILING_TPS:-}" "$(json_get "$result" tps)")
+    fi
+    if grep -q '"aborted": true' <<<"$result"; then
+      warn "pgbench $name round $r aborted: $(grep -m1 -i error "$dir/out.txt")"
+    fi
+    if grep -q '"placed_all": false' <<<"$result"; then
+      note ceilings "pgbench $name round $r inserted $inserted bets in $(json_get "$result" transactions) transactions of $items: some placed nothing"
+    fi
+    rm -f "$dir"/txn.*  # large; the parsed numbers are recorded
+  done
+}
+
+# redis-benchmark GET and SET, without and with pipelining (16 deep), on a
+# database number betsdb does not use. Request counts scale with --duration.
+ceiling_redis() {
+  log "ceiling redis-benchmark: GET/SET, -c$CONNECTIONS, pipeline 1 and 16"
+  local r p n
+  for r in $(seq "$ROUNDS"); do
+    for p in 1 16; do
+      n=$((DURATION * (p == 1 ? 20000 : 100000)))
+      local csv="$LOGS/redis-$r-p$p.csv"
+      redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" --dbnum 15 -c "$CONNECTIONS" -r 100000 \
+        -n "$n" -P "$p" -t get,set --csv >"$csv" 2>"$LOGS/redis-bench.err" \
+        || harness_failed "redis-benchmark"
+      local line
+      while read -r line; do
+        record "{\"kind\":\"redis\",\"round\":$r,\"result\":$line}"
+      done < <(python3 "$BENCH_DIR/collect.py" redis "$csv" "$p")
+    done
+  done
+  redis-cli -p "$REDIS_PORT" -n 15 flushdb >/dev/null
+}
+
+run_ceilings() {
+  ceiling_nginx
+  seed_ceiling_db
+  pgbench_scripts
+  ceiling_pgbench place 1 1
+  ceiling_pgbench checkout 5 $((1 + CEILING_MATCHES_PER_SCRIPT))
+  ceiling_redis
+}

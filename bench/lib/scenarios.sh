@@ -1,0 +1,233 @@
+# The betsdb scenarios: each runs wrk for --duration, --rounds times, with
+# the same -t/-c as the ceilings, and records betsdb's peak RSS afterwards.
+# A scenario whose route is not there (404 not_found or 405) is recorded as
+# "not available" and skipped. Sourced by bench/run.
+# shellcheck shell=bash
+
+# run_wrk NAME ROUND URL SCRIPT [VAR=VALUE ...]: one wrk run; leaves the
+# script's `next` index in WRK_NEXT and its req/s in WRK_RPS. A numeric ROUND
+# is recorded; any other (warmup, fill) is not.
+run_wrk() {
+  local name=$1 round=$2 url=$3 script=$4
+  shift 4
+  local out="$LOGS/wrk-$name-$round.txt" cpu0
+  cpu0=$(cpu_snapshot)
+  times >"$LOGS/times-before.txt"  # the builtin, in this shell: wrk's own CPU
+  env BENCH_WRK_THREADS="$THREADS" BENCH_ADMIN_TOKEN="$ADMIN_TOKEN" "$@" \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
+      -s "$BENCH_DIR/wrk/$script" "$url" >"$out" 2>&1 \
+    || { cat "$out" >&2; return 1; }
+  local result cpu1 wrk_cpu
+  times >"$LOGS/times-after.txt"
+  cpu1=$(cpu_snapshot)
+  wrk_cpu=$(python3 -c 'import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 3))' \
+    "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-before.txt")" \
+    "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-after.txt")")
+  result=$(sed -n 's/^BENCH_RESULT //p' "$out" | tail -1)
+  [[ -n $result ]] || { cat "$out" >&2; return 1; }
+  WRK_NEXT=$(json_get "$result" next 2>/dev/null || echo 0)
+  WRK_RPS=$(json_get "$result" rps)
+  [[ $round =~ ^[0-9]+$ ]] || return 0
+  record "{\"kind\":\"wrk\",\"scenario\":\"$name\",\"round\":$round,\"result\":$result,\"cpu_before\":$cpu0,\"cpu_after\":$cpu1,\"wrk_cpu_s\":$wrk_cpu}"
+  printf '    %-14s round %s: %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s\n' "$name" "$round" \
+    "$WRK_RPS" "$(json_get "$result" latency_us.p50 1000)" \
+    "$(json_get "$result" latency_us.p99 1000)" "$(json_get "$result" non2xx)" >&2
+}
+
+# cpu_snapshot: CPU seconds so far of betsdb, Redis, PostgreSQL (all its
+# processes), nginx, and the whole machine; differences over a wrk run show
+# who spent the CPU (wrk itself is the rest of "machine", with other work).
+cpu_snapshot() {
+  python3 "$BENCH_DIR/collect.py" cpu "betsdb=${BETSDB_PID:-}" \
+    "redis=$(cat "$STATE/redis/redis.pid" 2>/dev/null)" \
+    "postgres=$(head -1 "$PG_DIR_RESOLVED/data/postmaster.pid" 2>/dev/null)" \
+    "nginx=${NGINX_PID:-}"
+}
+
+# json_get JSON DOTTED.PATH [DIVISOR]
+json_get() {
+  python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+for part in sys.argv[2].split("."):
+    v = v[part]
+print(v / float(sys.argv[3]) if len(sys.argv) > 3 else v)' "$@"
+}
+
+record_rss() {
+  record "{\"kind\":\"rss\",\"after\":\"$1\",\"hwm_kb\":$(rss_kb VmHWM),\"rss_kb\":$(rss_kb VmRSS)}"
+}
+
+# route_available METHOD PATH TOKEN [BODY]: false when the route does not
+# exist yet; the probe bodies are invalid on purpose so nothing changes.
+route_available() {
+  local method=$1 path=$2 token=$3 body=${4:-}
+  local -a args=(-s -o "$LOGS/probe.json" -w '%{http_code}' -X "$method")
+  [[ -n $token ]] && args+=(-H "Authorization: Bearer $token")
+  [[ -n $body ]] && args+=(-H 'Content-Type: application/json' --data "$body")
+  PROBE_STATUS=$(curl "${args[@]}" "$API$path") || PROBE_STATUS=000
+  PROBE_CODE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("code", ""))' \
+    "$LOGS/probe.json" 2>/dev/null || true)
+  [[ $PROBE_STATUS == 405 ]] && return 1
+  [[ $PROBE_STATUS == 404 && $PROBE_CODE == not_found ]] && return 1
+  return 0
+}
+
+not_available() {
+  local name=$1 route=$2
+  warn "$name: not available ($route answered $PROBE_STATUS ${PROBE_CODE:-})"
+  record "{\"kind\":\"unavailable\",\"scenario\":\"$name\",\"route\":\"$route\",\"status\":\"$PROBE_STATUS\",\"code\":\"${PROBE_CODE:-}\"}"
+}
+
+first_user_field() { # first_user_field FILE 1|2 -> id or token of the first line
+  awk -v f="$2" 'NR == 1 {print $f}' "$1"
+}
+
+# A cached read: a 1-second warm-up fills the cache (not recorded), then the rounds.
+read_scenario() {
+  local name=$1 path=$2 token=$3 script=$4
+  shift 4
+  if ! route_available GET "$path" "$token"; then
+    not_available "$name" "GET $path"
+    return 0
+  fi
+  log "scenario $name: GET $path"
+  if ((! SMOKE)); then
+    DURATION=1 run_wrk "$name" warmup "$API$path" "$script" "$@" || harness_failed "wrk ($name warm-up)"
+  fi
+  local r
+  for r in $(seq "$ROUNDS"); do
+    run_wrk "$name" "$r" "$API$path" "$script" "$@" || harness_failed "wrk ($name)"
+  done
+  record_rss "$name"
+}
+
+scenario_matches() {
+  read_scenario matches "/v1/matches?status=open&limit=20" "" matches.lua
+}
+
+scenario_user_bets() {
+  local id token
+  id=$(first_user_field "$DATA/bettors.txt" 1)
+  token=$(first_user_field "$DATA/bettors.txt" 2)
+  if [[ $(seed_field bets) == 0 ]]; then
+    warn "user_bets: the users have no bets (POST /v1/bets was not available when seeding)"
+  fi
+  # The URL given to wrk is only the first request's; the script rotates users.
+  read_scenario user_bets "/v1/users/$id/bets?limit=20" "$token" user_bets.lua \
+    BENCH_USERS="$DATA/bettors.txt"
+}
+
+scenario_summary() {
+  read_scenario summary "/v1/bets/summary" "$ADMIN_TOKEN" summary.lua
+}
+
+# warm_tokens: betsdb caches verified tokens per thread; a server in steady
+# state knows its active users, so before the write scenarios every user's
+# token is used a few times (GET /v1/users/{id}, not recorded). Without this
+# the first pass over the users would also measure one token lookup each.
+warm_tokens() {
+  [[ -n ${TOKENS_WARM:-} ]] && return 0
+  TOKENS_WARM=1
+  local id token users total=0 runs=0
+  id=$(first_user_field "$DATA/users.txt" 1)
+  token=$(first_user_field "$DATA/users.txt" 2)
+  route_available GET "/v1/users/$id" "$token" || return 0
+  users=$(seed_field users)
+  log "warming betsdb's token cache: GET /v1/users/{id} for every user (not recorded)"
+  # Each thread of betsdb has its own cache, and a connection's thread is
+  # not ours to choose: three passes leave few tokens unseen by any thread.
+  while ((total < 3 * users && runs++ < 10)); do
+    DURATION=2 run_wrk tokens warmup "$API/v1/users/$id" user_bets.lua BENCH_PATH='/v1/users/%s' \
+      BENCH_START="$total" BENCH_USERS="$DATA/users.txt" || harness_failed "wrk (token warm-up)"
+    total=$WRK_NEXT
+  done
+}
+
+scenario_place() {
+  local token
+  token=$(first_user_field "$DATA/users.txt" 2)
+  if ! route_available POST /v1/bets "$token" '{}'; then
+    not_available place "POST /v1/bets"
+    return 0
+  fi
+  warm_tokens
+  log "scenario place: POST /v1/bets, each request a new (user, match, selection)"
+  local start=0 r
+  for r in $(seq "$ROUNDS"); do
+    run_wrk place "$r" "$API/v1/bets" place.lua BENCH_STATUSES=1 BENCH_START="$start" \
+      BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_place.txt" || harness_failed "wrk (place)"
+    start=$WRK_NEXT
+  done
+  local capacity=$(($(seed_field users) * $(seed_field matches.place) * 3))
+  if ((start > capacity)); then
+    note place "the run used $start bets but users x matches x selections is only $capacity: some bets repeated (duplicate_bet)"
+  fi
+  record_rss place
+}
+
+# cart: per round, an add phase (wrk, every request one item; five items make
+# a cart), then, untimed, more adds until there are enough carts for the
+# checkout phase not to run dry (1.2 x the pgbench checkout ceiling's rate
+# for --duration, or 3000/s before that ceiling is known; at most one cart per
+# user), then a checkout phase (wrk, one request per filled 5-item cart);
+# carts left over are dropped so the next round starts clean.
+scenario_cart() {
+  local id token
+  id=$(first_user_field "$DATA/users.txt" 1)
+  token=$(first_user_field "$DATA/users.txt" 2)
+  if ! route_available POST "/v1/users/$id/cart/items" "$token" '{}'; then
+    not_available cart_add "POST /v1/users/{id}/cart/items"
+    not_available cart_checkout "POST /v1/users/{id}/cart/checkout"
+    return 0
+  fi
+  local checkout=1
+  if ! route_available POST "/v1/users/$id/cart/checkout" "$token" '{}'; then
+    not_available cart_checkout "POST /v1/users/{id}/cart/checkout"
+    checkout=0
+  fi
+  warm_tokens
+  log "scenario cart: add-to-cart phase, then checkout of the 5-item carts"
+  local users cart0=0 r target
+  users=$(seed_field users)
+  target=$(python3 -c 'import math,sys; print(math.ceil(1.2 * float(sys.argv[1]) * int(sys.argv[2])))' \
+    "${CHECKOUT_CEILING_TPS:-3000}" "$DURATION")
+  if ((target > users)); then
+    ((SMOKE)) || note cart_checkout "wanted $target carts per round but there are $users users (one cart each): the checkout phase may run out (use --users)"
+    target=$users
+  fi
+  clear_carts
+  local -a cart_env=(BENCH_STATUSES=1 BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_cart.txt")
+  for r in $(seq "$ROUNDS"); do
+    run_wrk cart_add "$r" "$API/v1/users/$id/cart/items" cart_add.lua "${cart_env[@]}" \
+      BENCH_START=$((cart0 * 5)) || harness_failed "wrk (cart_add)"
+    local items=$((WRK_NEXT - cart0 * 5)) fills=0
+    while ((checkout && items < target * 5 && fills++ < 3)); do
+      local secs
+      secs=$(python3 -c 'import math,sys; print(min(120, math.ceil(int(sys.argv[1]) / max(1.0, float(sys.argv[2]))) + 1))' \
+        $((target * 5 - items)) "$WRK_RPS")
+      DURATION=$secs run_wrk cart_add fill "$API/v1/users/$id/cart/items" cart_add.lua "${cart_env[@]}" \
+        BENCH_START=$((cart0 * 5 + items)) || harness_failed "wrk (cart fill)"
+      items=$((WRK_NEXT - cart0 * 5))
+    done
+    local carts=$(((items + 4) / 5))
+    if ((carts > users)); then
+      note cart_add "round $r filled $carts carts for $users users: some carts held more than 5 items (use --users)"
+    fi
+    if ((checkout)); then
+      run_wrk cart_checkout "$r" "$API/v1/users/$id/cart/checkout" cart_checkout.lua BENCH_STATUSES=1 \
+        BENCH_START=$cart0 BENCH_USERS="$DATA/users.txt" || harness_failed "wrk (cart_checkout)"
+      if ((WRK_NEXT - cart0 > carts)); then
+        note cart_checkout "round $r: checkout outran the $carts carts filled; the rest met empty carts (422, not counted as checkouts)"
+      fi
+    fi
+    clear_carts
+    cart0=$((cart0 + carts))
+  done
+  record_rss cart
+}
+
+# Drops every cart key (the bench's private Redis; not a request path).
+clear_carts() {
+  redis-cli -p "$REDIS_PORT" --scan --pattern 'cart:*' | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null
+}

@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""Turns bench/run's raw records (one JSON object a line) into the results:
+medians over rounds, each scenario's ratio to its ceiling, the targets of
+issue 7 met or missed, printed as a table and written as JSON, a gnuplot PNG
+and a Markdown page.
+
+  report.py --raw RAW.jsonl --json OUT.json --md OUT.md --png OUT.png --work DIR [--strict]
+
+Exit status: 0, or 3 with --strict when a target was missed. Standard
+library only (plus the gnuplot binary for the chart).
+"""
+import argparse
+import datetime
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+# name, what it requests, its ceiling
+SCENARIOS = [
+    ("matches", "GET /v1/matches?status=open&limit=20 (public, cached)", "nginx"),
+    ("user_bets", "GET /v1/users/{id}/bets?limit=20, rotating users and tokens (cached)", "nginx"),
+    ("summary", "GET /v1/bets/summary (admin, cached)", "nginx"),
+    ("place", "POST /v1/bets, every bet a new user x match x selection", "pgbench_place"),
+    ("cart_add", "POST /v1/users/{id}/cart/items", "nginx"),
+    ("cart_checkout", "POST /v1/users/{id}/cart/checkout of a 5-item cart", "pgbench_checkout"),
+]
+CEILING_NAMES = {
+    "nginx": "nginx, static file of the matches response's size",
+    "pgbench_place": "pgbench, one placement's transaction",
+    "pgbench_checkout": "pgbench, one 5-item checkout's transaction",
+}
+EXTRA = [
+    ("idle_baseline", "matches, before opening the idle connections (--idle)"),
+    ("idle_loaded", "matches, with 1,000 idle keep-alive connections open (--idle)"),
+    ("big_user_bets_miss", "GET /v1/users/{id}/bets?limit=20&offset=O (a user's 100 bets), every request a miss, -t1 -c1 (--big)"),
+    ("big_bets_miss", "GET /v1/bets?limit=20&offset=i (admin, all bets), every request a miss, -t1 -c1 (--big)"),
+]
+# The issue's throughput targets, in % of each scenario's ceiling.
+RATIO_TARGETS = {"matches": 60, "user_bets": 60, "summary": 60, "place": 70, "cart_add": 50, "cart_checkout": 50}
+MB = 1024.0  # kB per MB (RSS is reported by the kernel in kB)
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def load(path):
+    records = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if line:
+                try:
+                    records.append(json.loads(line))
+                except ValueError as e:
+                    raise SystemExit(f"report: {path}:{n}: {e}")
+    return records
+
+
+def cpu_per_request(rounds, cpus):
+    """Median over rounds of each process group's CPU microseconds per request."""
+    per = {}
+    busy = []
+    for r in rounds:
+        a, b, n = r.get("cpu_after"), r.get("cpu_before"), r["result"]["requests"]
+        if not a or not b or not n:
+            continue
+        used = {k: a[k] - b[k] for k in a if k != "wall"}
+        used["wrk"] = r.get("wrk_cpu_s") or 0.0
+        ours = sum(v for k, v in used.items() if k != "machine")
+        used["other processes"] = max(0.0, used["machine"] - ours)
+        for k, v in used.items():
+            if k != "machine":
+                per.setdefault(k, []).append(v * 1e6 / n)
+        if cpus and a.get("wall") and b.get("wall"):
+            busy.append(used["machine"] / (a["wall"] - b["wall"]) / cpus)
+    if not per:
+        return None
+    out = {k: round(median(v), 1) for k, v in per.items() if median(v) >= 0.05}
+    out["machine_busy"] = round(median(busy), 3) if busy else None
+    return out
+
+
+def summarize_wrk(rounds, cpus=None):
+    cpu = cpu_per_request(rounds, cpus)
+    res = [r["result"] for r in sorted(rounds, key=lambda r: r["round"])]
+    statuses = {}
+    samples = []
+    for r in res:
+        for k, v in (r.get("statuses") or {}).items():
+            statuses[k] = statuses.get(k, 0) + v
+        samples += r.get("samples") or []
+    # Only answers that did the work count: a 422 cart_empty is not a checkout.
+    ok_rps = [(r["requests"] - r["non2xx"]) / (r["duration_us"] / 1e6) for r in res]
+    return {
+        "rps": median(ok_rps),
+        "rps_all_answers": median([r["rps"] for r in res]),
+        "p50_ms": median([r["latency_us"]["p50"] / 1000.0 for r in res]),
+        "p99_ms": median([r["latency_us"]["p99"] / 1000.0 for r in res]),
+        "requests": sum(r["requests"] for r in res),
+        "non2xx": sum(r["non2xx"] for r in res),
+        "socket_errors": sum(r["errors"][k] for r in res for k in ("connect", "read", "write", "timeout")),
+        "statuses": statuses or None,
+        "error_samples": samples[:5] or None,
+        "cpu_us_per_request": cpu,
+        "rounds": [{"rps": round(ok, 1), "rps_all_answers": round(r["rps"], 1), "p50_ms": r["latency_us"]["p50"] / 1000.0,
+                    "p99_ms": r["latency_us"]["p99"] / 1000.0, "requests": r["requests"],
+                    "non2xx": r["non2xx"]} for r, ok in zip(res, ok_rps)],
+    }
+
+
+def build(records):
+    meta = next((r for r in records if r["kind"] == "meta"), {})
+    seed = next((r["result"] for r in records if r["kind"] == "seed"), {})
+    wrk = {}
+    for r in records:
+        if r["kind"] == "wrk":
+            wrk.setdefault(r["scenario"], []).append(r)
+    unavailable = {r["scenario"]: r for r in records if r["kind"] == "unavailable"}
+    notes = [r for r in records if r["kind"] == "note"]
+
+    cpus = meta.get("cpus")
+    ceilings = {}
+    if "nginx" in wrk:
+        ceilings["nginx"] = summarize_wrk(wrk["nginx"], cpus)
+    for name in ("place", "checkout"):
+        rounds = [r["result"] for r in records if r["kind"] == "pgbench" and r["name"] == name]
+        if rounds:
+            ceilings["pgbench_" + name] = {
+                "rps": median([r["tps"] for r in rounds]),
+                "p50_ms": median([r["latency_ms"]["p50"] for r in rounds]),
+                "p99_ms": median([r["latency_ms"]["p99"] for r in rounds]),
+                "failed": sum((r["failed"] or 0) for r in rounds),
+                "placed_all": all(r.get("placed_all", True) for r in rounds),
+                "aborted": any(r["aborted"] for r in rounds),
+                "rounds": [{"tps": r["tps"], "p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"],
+                            "transactions": r["transactions"]} for r in rounds],
+            }
+    redis = {}
+    for r in records:
+        if r["kind"] == "redis":
+            x = r["result"]
+            redis.setdefault(f'{x["test"]} pipeline {x["pipeline"]}', []).append(x)
+    if redis:
+        ceilings["redis"] = {k: {"rps": median([x["rps"] for x in v]), "p50_ms": median([x["p50_ms"] for x in v]),
+                                 "p99_ms": median([x["p99_ms"] for x in v])} for k, v in sorted(redis.items())}
+
+    scenarios = {}
+    for name, what, ceiling in SCENARIOS:
+        entry = {"what": what, "ceiling": ceiling}
+        if name in wrk:
+            entry.update(summarize_wrk(wrk[name], cpus))
+            entry["available"] = True
+            c = ceilings.get(ceiling)
+            entry["ceiling_rps"] = c["rps"] if c else None
+            entry["ratio"] = (entry["rps"] / c["rps"]) if c and c["rps"] else None
+        elif name in unavailable:
+            u = unavailable[name]
+            entry.update({"available": False, "reason": f'{u["route"]} answered {u["status"]} {u["code"]}'.strip()})
+        else:
+            entry.update({"available": None, "reason": "not run"})
+        entry["notes"] = [n["text"] for n in notes if n["scenario"] == name] or None
+        scenarios[name] = entry
+
+    extra = {}
+    for name, what in EXTRA:
+        if name in wrk:
+            extra[name] = dict(what=what, **summarize_wrk(wrk[name], cpus))
+        elif name in unavailable:
+            extra[name] = {"what": what, "available": False}
+
+    rss = [r for r in records if r["kind"] == "rss"]
+    rss_out = {"by_phase": [{"after": r["after"], "peak_mb": round(r["hwm_kb"] / MB, 1),
+                             "rss_mb": round(r["rss_kb"] / MB, 1)} for r in rss],
+               "peak_mb": round(max(r["hwm_kb"] for r in rss) / MB, 1) if rss else None}
+    # The peak "under all scenarios" is over the five scenarios (and the
+    # ceilings, which run first); --idle and --big have targets of their own.
+    main_phases = [r for r in rss if r["after"] not in ("idle", "big", "end")]
+    rss_out["peak_scenarios_mb"] = round(max(r["hwm_kb"] for r in main_phases) / MB, 1) if main_phases else None
+
+    big = next((r for r in records if r["kind"] == "big"), None)
+    summary_miss = next((r["result"] for r in records if r["kind"] == "summary_miss"), None)
+    idle_rounds = [r for r in records if r["kind"] == "idle"]
+    idle = None
+    if idle_rounds:
+        costs = [(r["rss_after_kb"] - r["rss_before_kb"]) / MB for r in idle_rounds]
+        # The largest round: later rounds reuse the memory the allocator kept
+        # from the first round's connections, so their growth understates.
+        idle = {"connections": idle_rounds[0]["connections"],
+                "rss_cost_mb": round(max(costs), 2),
+                "rss_cost_mb_rounds": [round(c, 2) for c in costs],
+                "held": [r.get("held") for r in idle_rounds]}
+        b, l = extra.get("idle_baseline"), extra.get("idle_loaded")
+        if b and l and b.get("rps") and l.get("rps"):
+            idle["rps_ratio"] = l["rps"] / b["rps"]
+            idle["p99_ratio"] = l["p99_ms"] / b["p99_ms"] if b["p99_ms"] else None
+
+    result = {
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "meta": {k: v for k, v in meta.items() if k != "kind"},
+        "seed": seed,
+        "scenarios": scenarios,
+        "ceilings": ceilings,
+        "extra": extra,
+        "rss": rss_out,
+        "big": {"bets": big["bets"], "seed_seconds": big["seed_seconds"], "summary_miss": summary_miss} if big else None,
+        "idle": idle,
+        "notes": [f'{n["scenario"]}: {n["text"]}' for n in notes
+                  if n["scenario"] not in {name for name, _, _ in SCENARIOS}],
+        "loadavg": {r["when"]: r["loadavg"] for r in records if r["kind"] == "load"},
+        "pgbench_sql": next((r["source"] for r in records if r["kind"] == "pgbench_sql"), None),
+    }
+    result["targets"] = targets(result)
+    return result
+
+
+def targets(res):
+    out = []
+    sc = res["scenarios"]
+
+    def add(what, value, limit, ok, unit="", fmt="{:.2f}"):
+        if value is None:
+            out.append({"target": what, "value": None, "limit": limit, "status": "not measured"})
+        else:
+            out.append({"target": what, "value": value, "display": fmt.format(value) + unit, "limit": limit,
+                        "status": "met" if ok(value) else "missed"})
+
+    pct = "{:.0%}"
+    for name in ("matches", "user_bets", "summary"):
+        s = sc[name]
+        add(f"{name}: req/s >= 60% of nginx", s.get("ratio"), ">= 60%", lambda v: v >= 0.60, fmt=pct)
+        add(f"{name}: p99 < 5 ms", s.get("p99_ms"), "< 5 ms", lambda v: v < 5, " ms")
+    s = sc["place"]
+    add("place: req/s >= 70% of the pgbench ceiling", s.get("ratio"), ">= 70%", lambda v: v >= 0.70, fmt=pct)
+    add("place: p99 < 30 ms", s.get("p99_ms"), "< 30 ms", lambda v: v < 30, " ms")
+    add("place: zero non-2xx", s.get("non2xx"), "0", lambda v: v == 0, fmt="{}")
+    add("cart: add-to-cart req/s >= 50% of nginx", sc["cart_add"].get("ratio"), ">= 50%",
+        lambda v: v >= 0.50, fmt=pct)
+    add("cart: 5-item checkout >= 50% of its pgbench ceiling", sc["cart_checkout"].get("ratio"), ">= 50%",
+        lambda v: v >= 0.50, fmt=pct)
+    add("peak RSS of betsdb under all scenarios < 64 MB", res["rss"]["peak_scenarios_mb"], "< 64 MB",
+        lambda v: v < 64, " MB", "{:.1f}")
+    big_list = res["extra"].get("big_user_bets_miss") or {}
+    bets = f'{(res["big"] or {}).get("bets", 1000000):,} bets'
+    add(f"{bets}: paged bet list, cache miss, p50 < 10 ms", big_list.get("p50_ms"), "< 10 ms",
+        lambda v: v < 10, " ms")
+    miss = (res["big"] or {}).get("summary_miss") or {}
+    add(f"{bets}: summary on a cache miss < 250 ms (median)", miss.get("p50_ms"), "< 250 ms",
+        lambda v: v < 250, " ms", "{:.0f}")
+    idle = res["idle"] or {}
+    add(f"{idle.get('connections', 1000):,} idle keep-alive connections cost < 20 MB", idle.get("rss_cost_mb"), "< 20 MB",
+        lambda v: v < 20, " MB", "{:.1f}")
+    add("... and do not slow the active ones: req/s >= 90% of without", idle.get("rps_ratio"), ">= 90%",
+        lambda v: v >= 0.90, fmt=pct)
+    add("... and p99 <= 125% of without", idle.get("p99_ratio"), "<= 125%", lambda v: v <= 1.25, fmt=pct)
+    return out
+
+
+def fmt(v, spec="{:.2f}", none="-"):
+    return none if v is None else spec.format(v)
+
+
+def table_rows(res):
+    rows = []
+    for name, _, ceiling in SCENARIOS:
+        s = res["scenarios"][name]
+        if s["available"]:
+            rows.append([name, fmt(s["rps"], "{:.0f}"), fmt(s["p50_ms"]), fmt(s["p99_ms"]), str(s["non2xx"]),
+                         ceiling, fmt(s.get("ceiling_rps"), "{:.0f}"), fmt(s.get("ratio"), "{:.0%}")])
+        else:
+            rows.append([name, "not available" if s["available"] is False else "not run",
+                         "", "", "", ceiling, "", ""])
+    return rows
+
+
+HEADERS = ["scenario", "2xx req/s", "p50 ms", "p99 ms", "non-2xx", "ceiling", "ceiling req/s", "ratio"]
+
+
+def print_table(res):
+    rows = [HEADERS] + table_rows(res)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
+    print()
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    c = res["ceilings"]
+    print()
+    for key in ("nginx", "pgbench_place", "pgbench_checkout"):
+        if key in c:
+            print(f"ceiling {key:17} {c[key]['rps']:10.0f} req/s  p50 {fmt(c[key]['p50_ms'])} ms  "
+                  f"p99 {fmt(c[key]['p99_ms'])} ms")
+    for key, v in (c.get("redis") or {}).items():
+        print(f"ceiling redis {key:19} {v['rps']:10.0f} req/s")
+    print(f"peak RSS of betsdb: {fmt(res['rss']['peak_scenarios_mb'], '{:.1f}')} MB in the scenarios, "
+          f"{fmt(res['rss']['peak_mb'], '{:.1f}')} MB in the whole run")
+    for n in res["notes"]:
+        print(f"note: {n}")
+    print("\ntargets:")
+    for t in res["targets"]:
+        print(f"  [{t['status'].upper():12}] {t['target']}: {t.get('display', '-')}")
+    print()
+
+
+def md_table(headers, rows):
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def write_md(res, path, png_path):
+    m = res["meta"]
+    png_rel = os.path.relpath(png_path, os.path.dirname(os.path.abspath(path)) or ".")
+    L = []
+    L.append("# Performance")
+    L.append("")
+    L.append("Generated by `bench/run` (the benchmark of issue 7); do not edit by hand, re-run it:")
+    L.append("")
+    L.append("```sh")
+    L.append("bench/run                  # 10 s x 3 rounds of every scenario and ceiling (~10 min)")
+    L.append("bench/run --big --idle     # also 1,000,000 bets and 1,000 idle connections")
+    L.append("bench/run --smoke          # 2 s, 1 round: checks the harness still works")
+    L.append("```")
+    L.append("")
+    L.append(f"Run of {res['generated_at']}" + (" (**smoke run: numbers are not meaningful**)" if m.get("smoke") else "")
+             + f": commit `{m.get('commit')}`" + (" with local changes" if m.get("dirty") else "") + ", "
+             + f"{m.get('cpus')} CPUs ({m.get('cpu_model')}), {m.get('memory_gb')} GB, Linux {m.get('kernel')}. "
+             + f"wrk -t{m.get('wrk_threads')} -c{m.get('connections')}, {m.get('duration_s')} s per run, "
+             + f"{m.get('rounds')} round(s), medians reported; betsdb threads: {m.get('server_threads')}"
+             + (f", flags `{m['server_flags']}`" if m.get("server_flags") else "") + ". "
+             + f"PostgreSQL {m.get('postgresql')} with fsync={m.get('pg_settings', {}).get('fsync')}, "
+             + f"synchronous_commit={m.get('pg_settings', {}).get('synchronous_commit')} (as `scripts/run`); "
+             + f"Redis {m.get('redis')}; nginx {m.get('nginx')}; wrk {m.get('wrk')}.")
+    if m.get("note"):
+        L.append("")
+        L.append(m["note"])
+    if res.get("loadavg"):
+        L.append("")
+        L.append("Machine load average (1, 5, 15 min) at the start: " + res["loadavg"].get("start", "?")
+                 + "; at the end: " + res["loadavg"].get("end", "?")
+                 + f" (on {m.get('cpus')} CPUs; anything above the benchmark's own load is other work on a shared machine).")
+    s = res["seed"]
+    if s:
+        L.append("")
+        L.append(f"Seeded through the API: {s.get('users')} users with balances, "
+                 f"{sum((s.get('matches') or {}).values())} open matches, {s.get('bets')} existing bets "
+                 f"({s.get('bettors')} users).")
+    L.append("")
+    L.append("## Scenarios and their ceilings")
+    L.append("")
+    L.append(md_table(HEADERS, table_rows(res)))
+    L.append("")
+    for name, what, _ in SCENARIOS:
+        sc = res["scenarios"][name]
+        extra = ""
+        if sc.get("statuses") and set(sc["statuses"]) - {"200", "201"}:
+            extra = " Statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(sc["statuses"].items())) + "."
+        if sc.get("notes"):
+            extra += " " + " ".join(sc["notes"])
+        if not sc["available"] and sc.get("reason"):
+            extra += f" Not available: {sc['reason']}."
+        L.append(f"- `{name}`: {what}.{extra}")
+    L.append("")
+    L.append(f"![throughput and latency]({png_rel})")
+    L.append("")
+    cpu_rows = []
+    groups = ["betsdb", "redis", "postgres", "nginx", "wrk", "other processes"]
+    for name, entry in [(n, res["scenarios"][n]) for n, _, _ in SCENARIOS] + [("nginx ceiling", res["ceilings"].get("nginx") or {})]:
+        c = entry.get("cpu_us_per_request") if entry else None
+        if c:
+            cpu_rows.append([name] + [fmt(c.get(g), "{:.0f}") for g in groups] + [fmt(c.get("machine_busy"), "{:.0%}")])
+    if cpu_rows:
+        L.append("## Where the CPU goes")
+        L.append("")
+        L.append("CPU microseconds per request, by process (median over rounds, from /proc; "
+                 "\"other processes\" is whatever else the machine ran meanwhile), and how busy "
+                 "all CPUs were during the run:")
+        L.append("")
+        L.append(md_table(["run"] + groups + ["machine busy"], cpu_rows))
+        L.append("")
+    L.append("## Ceilings")
+    L.append("")
+    rows = []
+    for key, label in CEILING_NAMES.items():
+        c = res["ceilings"].get(key)
+        if c:
+            rows.append([label, fmt(c["rps"], "{:.0f}"), fmt(c["p50_ms"]), fmt(c["p99_ms"])])
+    for key, v in (res["ceilings"].get("redis") or {}).items():
+        rows.append([f"redis-benchmark {key}", fmt(v["rps"], "{:.0f}"), fmt(v["p50_ms"]), fmt(v["p99_ms"])])
+    L.append(md_table(["ceiling", "req/s (tps)", "p50 ms", "p99 ms"], rows) if rows else "Not measured in this run.")
+    if res.get("pgbench_sql"):
+        L.append("")
+        L.append(f"pgbench scripts: {res['pgbench_sql']}.")
+    if res.get("notes"):
+        L.append("")
+        L.extend(f"- {n}" for n in res["notes"])
+    L.append("")
+    L.append("## Targets")
+    L.append("")
+    L.append(md_table(["target", "measured", "limit", "status"],
+                      [[t["target"], t.get("display", "-"), t["limit"],
+                        {"met": "met", "missed": "**missed**"}.get(t["status"], t["status"])] for t in res["targets"]]))
+    L.append("")
+    L.append("## Memory")
+    L.append("")
+    r = res["rss"]
+    L.append(md_table(["after", "peak RSS (VmHWM) MB", "RSS MB"],
+                      [[x["after"], fmt(x["peak_mb"], "{:.1f}"), fmt(x["rss_mb"], "{:.1f}")] for x in r["by_phase"]]))
+    if res["big"] or res["extra"]:
+        L.append("")
+        L.append("## Large database and idle connections")
+        L.append("")
+        if res["big"]:
+            b = res["big"]
+            miss = b.get("summary_miss") or {}
+            L.append(f"- {b['bets']} bets in the database (seeded in SQL in {b['seed_seconds']} s).")
+            if miss:
+                L.append(f"- Summary on a cache miss: median {fmt(miss.get('p50_ms'), '{:.0f}')} ms, "
+                         f"max {fmt(miss.get('max_ms'), '{:.0f}')} ms over {len(miss.get('ms') or [])} requests.")
+        for name, what in EXTRA:
+            e = res["extra"].get(name)
+            if e and e.get("rps") is not None:
+                L.append(f"- {what}: {e['rps']:.0f} req/s, p50 {fmt(e['p50_ms'])} ms, p99 {fmt(e['p99_ms'])} ms, "
+                         f"non-2xx {e['non2xx']}.")
+            elif e:
+                L.append(f"- {what}: not available.")
+        if res["idle"]:
+            i = res["idle"]
+            L.append(f"- {i['connections']} idle keep-alive connections: RSS +{fmt(i['rss_cost_mb'], '{:.1f}')} MB "
+                     f"(the largest round; rounds: {', '.join(fmt(c, '{:.1f}') for c in i['rss_cost_mb_rounds'])}: "
+                     "later rounds reuse memory the allocator kept from the first); "
+                     f"active req/s with them {fmt(i.get('rps_ratio'), '{:.0%}')} of without, "
+                     f"p99 {fmt(i.get('p99_ratio'), '{:.0%}')} of without.")
+    L.append("")
+    L.append("## Method")
+    L.append("")
+    L.append(METHOD)
+    with open(path, "w") as f:
+        f.write("\n".join(L).rstrip() + "\n")
+
+
+METHOD = """\
+- `bench/run` starts a private PostgreSQL 15 (the settings of `scripts/run`:
+  fsync and synchronous commit on), a private Redis and the release `betsdb`
+  with its defaults (log level `warn`), all on free loopback ports with their
+  state in `.betsdb/bench/`, and seeds users, matches and bets through the API.
+- req/s counts successful (2xx) answers only; non-2xx answers are listed
+  apart. Every scenario and every ceiling runs with the same client settings
+  (wrk `-t2 -c32`, pgbench `-j2 -c32`) for the same time; each is run
+  `--rounds` times and the median of the rounds is reported (req/s, and the
+  median over rounds of each round's p50 and p99).
+- Cached reads are warmed for one second first. `user_bets` rotates over the
+  users that have bets, each with its own token. `place` makes every request
+  a new (user, match, selection) and consecutive requests belong to different
+  users, so a request fails only if the server fails it. `cart` runs, per
+  round, an add phase (every request adds one item; five make a cart) and then
+  a checkout phase (one request per filled 5-item cart).
+- Ceilings: nginx (Debian nginx-light, as many workers as betsdb has threads,
+  no access log) serving the exact bytes of the matches response as a static
+  file; pgbench (`-M prepared`) committing the same transaction a placement
+  commits (`bench/pgbench/place.sql`: the match read FOR SHARE, the conditional
+  debit, the bet, the ledger row) and the one a 5-item checkout commits
+  (`bench/pgbench/checkout.sql`), on the same PostgreSQL server, against the
+  server's own schema (`betsdb migrate`); redis-benchmark GET/SET without and
+  with pipelining (16), for reference.
+- Peak RSS is betsdb's VmHWM from /proc after each phase.
+- `--big` adds bets in SQL (users, matches, bets, ledger rows consistent with
+  balances) up to 1,000,000 and measures, with one connection, bet-list pages
+  whose URLs never repeat (every request a cache miss) and the summary with
+  Redis emptied before each request. `--idle` runs the matches scenario
+  without and then with 1,000 keep-alive connections that have each served a
+  request and stay idle (re-used one at a time over 20 s so the server's idle
+  timeout keeps them), and compares betsdb's RSS before and after opening them.
+- wrk, the servers and the ceilings share the same cores (2 on the reference
+  machine), so every figure includes the load generator's cost; ratios to the
+  ceilings are the meaningful numbers, absolute figures are for this machine."""
+
+
+def chart(res, png, work):
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        print("report: gnuplot not found; no chart", file=sys.stderr)
+        return False
+    rows = [(n, res["scenarios"][n]) for n, _, _ in SCENARIOS if res["scenarios"][n]["available"]]
+    if not rows:
+        return False
+    dat = os.path.join(work, "chart.dat")
+    with open(dat, "w") as f:
+        f.write("# scenario betsdb_rps ceiling_rps p50_ms p99_ms ratio_pct target_pct\n")
+        for name, s in rows:
+            ratio = 100.0 * s["ratio"] if s.get("ratio") is not None else 0.0
+            f.write(f'"{name}" {s["rps"]:.1f} {s.get("ceiling_rps") or 0:.1f} {s["p50_ms"]:.3f} '
+                    f'{s["p99_ms"]:.3f} {ratio:.1f} {RATIO_TARGETS[name]}\n')
+    script = os.path.join(work, "chart.gp")
+    m = res["meta"]
+    title = (f"betsdb vs ceilings: wrk -t{m.get('wrk_threads')} -c{m.get('connections')}, "
+             f"{m.get('duration_s')} s x {m.get('rounds')} rounds (medians), {m.get('cpus')} CPUs")
+    with open(script, "w") as f:
+        f.write(f"""
+set terminal pngcairo size 1100,1250 font "DejaVu Sans,10" noenhanced
+set output "{png}"
+set multiplot layout 3,1 title "{title}"
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set key top right
+set logscale y
+set xtics nomirror
+set title "Throughput (req/s, log scale): betsdb and the ceiling it is compared with"
+set ylabel "requests per second"
+plot "{dat}" using 2:xtic(1) title "betsdb" lc rgb "#2b6cb0", \\
+     "" using 3 title "ceiling (nginx or pgbench)" lc rgb "#a0aec0", \\
+     "" using ($0-1.0/6):($2*1.3):(sprintf("%.0f", $2)) with labels notitle font ",9", \\
+     "" using ($0+1.0/6):($3*1.3):(($3 > 0) ? sprintf("%.0f", $3) : "") with labels notitle font ",9"
+set title "Ratio to the ceiling (%) and the target"
+set ylabel "% of the ceiling"
+unset logscale y
+set yrange [0:*]
+plot "{dat}" using 6:xtic(1) title "betsdb / ceiling" lc rgb "#2b6cb0", \\
+     "" using 7 title "target" lc rgb "#e2e8f0", \\
+     "" using ($0-1.0/6):($6+3):(sprintf("%.0f%%", $6)) with labels notitle font ",9", \\
+     "" using ($0+1.0/6):($7+3):(sprintf("%.0f%%", $7)) with labels notitle font ",9"
+set logscale y
+set yrange [*:*]
+set title "Latency (ms, log scale): median over rounds of p50 and p99"
+set ylabel "milliseconds"
+plot "{dat}" using 4:xtic(1) title "p50" lc rgb "#38a169", \\
+     "" using 5 title "p99" lc rgb "#dd6b20", \\
+     "" using ($0-1.0/6):($4*1.3):(sprintf("%.2f", $4)) with labels notitle font ",9", \\
+     "" using ($0+1.0/6):($5*1.3):(sprintf("%.2f", $5)) with labels notitle font ",9"
+unset multiplot
+""")
+    proc = subprocess.run([gnuplot, script], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print("report: gnuplot failed:\n" + proc.stderr, file=sys.stderr)
+        return False
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--png", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--strict", action="store_true")
+    args = ap.parse_args()
+
+    res = build(load(args.raw))
+    for p in (args.json, args.md, args.png):
+        os.makedirs(os.path.dirname(os.path.abspath(p)), exist_ok=True)
+    res["chart"] = os.path.basename(args.png) if chart(res, os.path.abspath(args.png), args.work) else None
+    with open(args.json, "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+    write_md(res, args.md, args.png)
+    print_table(res)
+    print(f"results: {args.json}, {args.md}" + (f", {args.png}" if res["chart"] else ""))
+    missed = [t for t in res["targets"] if t["status"] == "missed"]
+    return 3 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

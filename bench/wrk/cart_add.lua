@@ -1,0 +1,34 @@
+-- Scenario "cart" (first half): POST /v1/users/{id}/cart/items.
+-- Index i is item i mod 5 of cart i / 5; cart c belongs to user c mod U, and
+-- its items are the user's next five unused (match, selection) pairs on the
+-- cart matches (g = c / U counts how many carts the user had before), so a
+-- later checkout never meets duplicate_bet. bench/run checks that one run
+-- fills at most U carts, so every cart holds exactly five items.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local bench = dofile(here .. "common.lua")
+local users = bench.read_users(bench.env("BENCH_USERS"))
+local matches = bench.read_lines(bench.env("BENCH_MATCHES"))
+local threads = tonumber(bench.env("BENCH_WRK_THREADS"))
+local start = tonumber(bench.env("BENCH_START", "0"))
+local stake = tonumber(bench.env("BENCH_STAKE", "100"))
+local U, M = #users, #matches
+ITEMS_PER_CART = 5
+
+function request()
+  local idx = start + tid + k * threads
+  k = k + 1
+  local cart = math.floor(idx / ITEMS_PER_CART)
+  local slot = idx % ITEMS_PER_CART
+  local u = users[cart % U + 1]
+  local pair = math.floor(cart / U) * ITEMS_PER_CART + slot
+  local match_id = matches[pair % M + 1]
+  local selection = SELECTIONS[math.floor(pair / M) % 3 + 1]
+  local body = string.format('{"match_id":%s,"selection":"%s","stake":%d}', match_id, selection, stake)
+  return wrk.format("POST", "/v1/users/" .. u.id .. "/cart/items", {
+    ["Authorization"] = "Bearer " .. u.token,
+    ["Content-Type"] = "application/json",
+  }, body)
+end
+
+bench.track_statuses()
+bench.reporter(start)

@@ -1,0 +1,328 @@
+// `betsdb import FILE`: matches from an openfootball fixture file.
+//
+// Matches go in one by one through the same store functions as the API
+// (store::insert_match, store::settle_match), so constraints, odds ranges and
+// the ledger behave exactly as for admin requests. A match already there (same
+// teams and date) is skipped and counted, so a re-run is harmless and finishes
+// an interrupted import. The read caches are invalidated once at the end
+// rather than per match.
+#include <unistd.h>
+
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/cli.hpp"
+#include "app/cli_support.hpp"
+#include "app/fixture_odds.hpp"
+#include "app/openfootball.hpp"
+#include "app/progress_bar.hpp"
+#include "service/read_cache.hpp"
+#include "store/pg/bet_store.hpp"
+#include "store/pg/match_import.hpp"
+#include "store/pg/match_store.hpp"
+#include "store/pg/migrations.hpp"
+#include "store/redis/cache.hpp"
+#include "store/redis/redis_config.hpp"
+
+namespace betsdb::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// How long the import waits for Redis to invalidate the caches before giving
+// up with a warning (the entries then expire by their TTL).
+constexpr std::chrono::milliseconds kRedisWait{2000};
+
+struct ImportOptions {
+  std::string file;
+  bool shift_to_future = false;
+  bool apply_results = false;
+  std::uint64_t odds_seed = 0;
+};
+
+struct Tally {
+  std::size_t created = 0;
+  std::size_t duplicates = 0;
+  std::size_t settled = 0;
+  std::size_t already_settled = 0;   // same result entered before
+  std::size_t result_conflicts = 0;  // settled before with another result: left alone
+  std::size_t failed = 0;
+};
+
+Result<ImportOptions> parse_import_args(const std::vector<std::string>& args) {
+  ImportOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--shift-to-future") {
+      o.shift_to_future = true;
+    } else if (arg == "--apply-results") {
+      o.apply_results = true;
+    } else if (arg == "--odds-seed" || arg.starts_with("--odds-seed=")) {
+      std::string_view value;
+      if (arg == "--odds-seed") {
+        if (i + 1 >= args.size()) return Error::validation("--odds-seed", "needs a value");
+        value = args[++i];
+      } else {
+        value = arg.substr(std::string_view("--odds-seed=").size());
+      }
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), o.odds_seed);
+      if (ec != std::errc{} || end != value.data() + value.size()) {
+        return Error::validation("--odds-seed", "must be a non-negative integer");
+      }
+    } else if (arg.starts_with("-") && arg != "-") {
+      return Error::validation(std::string(arg), "unknown option (see betsdb import --help)");
+    } else if (o.file.empty()) {
+      o.file = std::string(arg);
+    } else {
+      return Error::validation(std::string(arg), "unexpected argument: import takes one FILE");
+    }
+  }
+  if (o.file.empty()) return Error::validation("FILE", "missing (see betsdb import --help)");
+  return o;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream all;
+    all << std::cin.rdbuf();
+    return all.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::validation(path, "cannot be opened");
+  std::ostringstream all;
+  all << in.rdbuf();
+  if (in.bad()) return Error::validation(path, "cannot be read");
+  return all.str();
+}
+
+// Moves every fixture by the same whole number of days so the earliest falls
+// on tomorrow (UTC); times of day and the gaps between matches stay.
+void shift_to_future(std::vector<Fixture>& fixtures, domain::Timestamp now) {
+  if (fixtures.empty()) return;
+  using std::chrono::days;
+  auto earliest = fixtures.front().date;
+  for (const auto& f : fixtures) earliest = std::min(earliest, f.date);
+  const auto shift = (std::chrono::floor<days>(now) + days(1)) - std::chrono::floor<days>(earliest);
+  for (auto& f : fixtures) f.date += shift;
+}
+
+void report(const Error& e, const Fixture& f, std::string_view what) {
+  std::cerr << "match #" << f.index << " (" << f.team_1 << " - " << f.team_2 << "): " << what
+            << ": " << e.detail << "\n";
+}
+
+// Applies the fixture's result to match `id`; false only for an outage.
+asio::awaitable<bool> settle(pg::Pool& db, std::int64_t id, const Fixture& f, Tally& tally) {
+  auto outcome = co_await store::settle_match(db, id, *f.result);
+  if (!outcome.ok()) {
+    report(outcome.error(), f, "not settled");
+    ++tally.failed;
+    co_return !outcome.error().is(Errc::service_unavailable);
+  }
+  switch (outcome->problem) {
+    case store::SettleProblem::none:
+      ++(outcome->settled.changed ? tally.settled : tally.already_settled);
+      break;
+    case store::SettleProblem::already_settled:
+      std::cerr << "match #" << f.index << " (" << f.team_1 << " - " << f.team_2
+                << "): settled before with another result; left alone\n";
+      ++tally.result_conflicts;
+      break;
+    case store::SettleProblem::match_not_found:
+      std::cerr << "match #" << f.index << ": vanished while importing\n";
+      ++tally.failed;
+      break;
+  }
+  co_return true;
+}
+
+// One fixture; false only for an outage (the import then stops).
+asio::awaitable<bool> import_one(pg::Pool& db, const Fixture& f, const ImportOptions& o,
+                                 Tally& tally) {
+  store::NewMatch match{f.team_1, f.team_2, f.date, fixture_odds(f.team_1, f.team_2, o.odds_seed)};
+  auto created = co_await store::insert_match(db, match);
+  std::optional<std::int64_t> id;
+  if (created.ok()) {
+    ++tally.created;
+    id = created->id;
+  } else if (created.error().is(Errc::conflict) &&
+             created.error().constraint == "matches_teams_date_key") {
+    ++tally.duplicates;
+    if (o.apply_results && f.result) {
+      auto existing = co_await store::find_match_id(db, f.team_1, f.team_2, f.date);
+      if (!existing.ok()) {
+        report(existing.error(), f, "not found again");
+        ++tally.failed;
+        co_return !existing.error().is(Errc::service_unavailable);
+      }
+      id = *existing;
+    }
+  } else {
+    report(created.error(), f, "not created");
+    ++tally.failed;
+    co_return !created.error().is(Errc::service_unavailable);
+  }
+  if (o.apply_results && f.result && id) co_return co_await settle(db, *id, f, tally);
+  co_return true;
+}
+
+// One INCR per affected namespace, as the API's writes do; a failure only
+// leaves entries to expire by their TTL.
+asio::awaitable<bool> invalidate_caches(asio::any_io_executor executor, const Config& config,
+                                        bool settled_any) {
+  auto redis_config = redis::parse_url(config.redis_url);
+  if (!redis_config.ok()) co_return false;
+  auto client = redis::Client::create(executor, *redis_config);
+  client->start();
+  bool done = false;
+  if ((co_await client->wait_connected(kRedisWait)).ok()) {
+    std::vector<std::string> keys = service::ReadCache::matches().generations;
+    if (settled_any) {
+      for (const auto& ns : {service::ReadCache::bets(), service::ReadCache::summary(),
+                             service::ReadCache::user_bets("")}) {
+        keys.insert(keys.end(), ns.generations.begin(), ns.generations.end());
+      }
+    }
+    redis::Cache cache(client, std::chrono::seconds(1));
+    done = (co_await cache.bump(std::move(keys))).ok();
+  }
+  client->stop();
+  co_return done;
+}
+
+asio::awaitable<int> import_file(asio::any_io_executor executor, const Config& config,
+                                 const ImportOptions& options, FixtureFile file) {
+  pg::PoolConfig pool_config;
+  pool_config.conninfo = config.database_url;
+  pool_config.size = 1;
+  auto pool = pg::Pool::create(executor, pool_config);
+  auto migrated = co_await pg::migrate(*pool, pg::embedded_migrations());
+  if (!migrated.ok()) {
+    pool->close();
+    std::cerr << "betsdb import: " << migrated.error().detail << "\n";
+    co_return kExitUsage;
+  }
+
+  Tally tally;
+  bool outage = false;
+  {
+    ProgressBar bar("importing", file.fixtures.size(), ::isatty(STDERR_FILENO) == 1);
+    for (const auto& fixture : file.fixtures) {
+      if (!co_await import_one(*pool, fixture, options, tally)) {
+        outage = true;
+        break;
+      }
+      bar.advance();
+    }
+  }
+  pool->close();
+
+  bool caches_invalidated = true;
+  if (tally.created > 0 || tally.settled > 0) {
+    caches_invalidated = co_await invalidate_caches(executor, config, tally.settled > 0);
+  }
+
+  std::cout << "imported " << (file.name.empty() ? options.file : file.name) << ":\n"
+            << "  " << (file.fixtures.size() + file.problems.size()) << " matches in the file\n"
+            << "  " << tally.created << " created\n"
+            << "  " << tally.duplicates << " duplicates skipped (already in the database)\n"
+            << "  " << file.problems.size() << " invalid skipped\n";
+  if (options.apply_results) {
+    std::cout << "  " << tally.settled << " settled, " << tally.already_settled
+              << " already settled, " << tally.result_conflicts
+              << " settled before with another result\n";
+  }
+  if (tally.failed > 0) std::cout << "  " << tally.failed << " failed\n";
+  if (outage) {
+    std::cerr << "betsdb import: stopped: the database stopped answering. Running the same "
+                 "command again continues (imported matches are skipped).\n";
+  }
+  if (!caches_invalidated) {
+    std::cerr
+        << "betsdb import: warning: could not reach Redis at " << config.redis_url
+        << " to invalidate cached match lists; a running server may serve lists without "
+           "the imported matches until their cache entries expire (BETSDB_CACHE_TTL + 10 s)\n";
+  }
+  const bool complete =
+      !outage && tally.failed == 0 && tally.result_conflicts == 0 && file.problems.empty();
+  co_return complete ? kExitOk : kExitFindings;
+}
+
+}  // namespace
+
+std::string import_usage() {
+  return "Usage: betsdb import FILE [--shift-to-future] [--apply-results] [--odds-seed=N]\n\n"
+         "Creates the matches of an openfootball JSON fixture file\n"
+         "(github.com/openfootball/football.json; FILE - reads stdin). Applies\n"
+         "pending migrations first.\n\n"
+         "  --shift-to-future  move every match by the same number of days so the\n"
+         "                     earliest is tomorrow (times and gaps kept)\n"
+         "  --apply-results    settle each match that has a full-time score\n"
+         "                     (1, X or 2), as POST /v1/matches/{id}/result does\n"
+         "  --odds-seed=N      vary the generated odds (default 0); odds are\n"
+         "                     derived from the team names, so re-imports agree\n\n"
+         "Kick-off times without a zone are UTC; a match without a time starts at\n"
+         "12:00 UTC. Matches already in the database (same teams and date) are\n"
+         "skipped and counted, so running it again is safe. Malformed entries are\n"
+         "reported and skipped. Shows a progress bar when stderr is a terminal.\n\n"
+         "Exit status: 0 every match imported (or already there), 1 some could not\n"
+         "be imported or settled, 2 bad arguments, unreadable file or database.\n\n"
+         "Uses BETSDB_DATABASE_URL and BETSDB_REDIS_URL (to invalidate the caches\n"
+         "of a running server); see `betsdb --help`.\n";
+}
+
+int run_import(const Config& config) {
+  auto options = parse_import_args(config.command_args);
+  if (!options.ok()) {
+    const auto& e = options.error();
+    std::cerr << "betsdb import: " << e.field_errors.front().field << " "
+              << e.field_errors.front().message << "\n";
+    return kExitUsage;
+  }
+  auto text = read_file(options->file);
+  if (!text.ok()) {
+    std::cerr << "betsdb import: " << text.error().field_errors.front().field << " "
+              << text.error().field_errors.front().message << "\n";
+    return kExitUsage;
+  }
+  auto file = parse_openfootball(*text);
+  if (!file.ok()) {
+    std::cerr << "betsdb import: " << options->file << " "
+              << file.error().field_errors.front().message << "\n";
+    return kExitUsage;
+  }
+  for (const auto& p : file->problems) {
+    std::cerr << "match #" << p.index << ": " << p.message << "; skipped\n";
+  }
+  if (options->shift_to_future) {
+    shift_to_future(file->fixtures, std::chrono::time_point_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now()));
+  }
+  return run_on_private_loop<int>([&](asio::any_io_executor executor) {
+    return import_file(executor, config, *options, std::move(*file));
+  });
+}
+
+std::string command_usage(std::string_view command) {
+  if (command == "check") return check_usage();
+  if (command == "import") return import_usage();
+  if (command == "migrate") {
+    return "Usage: betsdb migrate [--database-url=URL]\n\n"
+           "Applies pending schema migrations (embedded in the binary) and exits.\n"
+           "`betsdb serve` does the same before serving. Safe to run concurrently.\n";
+  }
+  if (command == "version") return "Usage: betsdb version\n\nPrints the version.\n";
+  if (command == "serve") {
+    return "Usage: betsdb serve [options]\n\n"
+           "Applies pending migrations, then serves the HTTP API until SIGINT or\n"
+           "SIGTERM. Logs are JSON lines on stdout.\n\n" +
+           options_usage();
+  }
+  return usage();
+}
+
+}  // namespace betsdb::app

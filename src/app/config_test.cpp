@@ -1,0 +1,61 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace betsdb::app {
+namespace {
+
+Result<Config> load(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  std::vector<char*> environ;
+  for (auto& e : env) environ.push_back(e.data());
+  environ.push_back(nullptr);
+  return load_config(args, environ.data());
+}
+
+std::string first_error(const Result<Config>& c) {
+  if (c.ok()) return "";
+  const auto& e = c.error();
+  return e.field_errors.empty() ? e.detail
+                                : e.field_errors[0].field + " " + e.field_errors[0].message;
+}
+
+TEST(LoadConfig, RefusesAnUnknownLogLevelInsteadOfSilentlyLoggingNothing) {
+  auto from_env = load({"serve"}, {"BETSDB_LOG_LEVEL=verbose"});
+  ASSERT_FALSE(from_env.ok());
+  EXPECT_NE(first_error(from_env).find("log_level"), std::string::npos);
+  EXPECT_NE(first_error(from_env).find("verbose"), std::string::npos);
+  EXPECT_FALSE(load({"--log-level=WARN"}).ok());
+  auto ok = load({"--log-level", "warn"});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->log_level, "warn");
+}
+
+TEST(LoadConfig, ImportKeepsItsOwnArgumentsInOrderAndStillReadsSharedOptions) {
+  auto c = load({"import", "fixtures.json", "--odds-seed", "7", "--database-url=postgresql://x/y",
+                 "--apply-results"});
+  ASSERT_TRUE(c.ok()) << first_error(c);
+  EXPECT_EQ(c->command, "import");
+  EXPECT_EQ(c->database_url, "postgresql://x/y");
+  EXPECT_EQ(c->command_args,
+            (std::vector<std::string>{"fixtures.json", "--odds-seed", "7", "--apply-results"}));
+}
+
+TEST(LoadConfig, OtherCommandsRefuseArgumentsTheyDoNotKnow) {
+  EXPECT_FALSE(load({"check", "--apply-results"}).ok());
+  EXPECT_FALSE(load({"serve", "extra"}).ok());
+  EXPECT_FALSE(load({"frobnicate"}).ok());
+}
+
+TEST(LoadConfig, HelpAfterACommandAsksForThatCommandsHelp) {
+  auto c = load({"import", "--help"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->command, "import");
+  EXPECT_TRUE(c->help);
+  auto h = load({"help", "check"});
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->command, "help");
+  EXPECT_EQ(h->command_args, std::vector<std::string>{"check"});
+}
+
+}  // namespace
+}  // namespace betsdb::app

@@ -1,0 +1,216 @@
+#include "app/metrics_text.hpp"
+
+#include "service/cache_metrics.hpp"
+#include "service/service_metrics.hpp"
+#include "util/metrics.hpp"
+
+namespace betsdb::app {
+
+namespace {
+
+using metrics::Label;
+using metrics::PrometheusWriter;
+
+std::uint64_t load(const std::atomic<std::uint64_t>& counter) {
+  return counter.load(std::memory_order_relaxed);
+}
+
+void write_build_info(PrometheusWriter& w) {
+  w.family("betsdb_build_info", "gauge", "Always 1; the version is a label.");
+  const Label labels[] = {{"version", BETSDB_VERSION}};
+  w.sample("betsdb_build_info", labels, std::int64_t{1});
+}
+
+void write_requests(PrometheusWriter& w, const ScrapeInput& in) {
+  if (in.requests.empty()) return;
+  // Every shard has the same routes (one router per shard, built alike), so
+  // the first shard's slots name them all; the others are found by name.
+  const auto& slots = in.requests.front()->slots();
+  w.family("betsdb_http_requests_total", "counter",
+           "Requests answered, by route template, method and status.");
+  // A route registered twice is answered, and counted, by its first slot only.
+  auto counted = [&](const auto& slot) {
+    return &in.requests.front()->find(slot->route, slot->method) == slot.get();
+  };
+  for (const auto& slot : slots) {
+    if (!counted(slot)) continue;
+    const std::string_view method = http::method_name(slot->method);
+    for (int status = http::RequestMetrics::kMinStatus; status <= http::RequestMetrics::kMaxStatus;
+         ++status) {
+      std::uint64_t total = 0;
+      for (const auto* shard : in.requests)
+        total += shard->find(slot->route, slot->method).requests(status);
+      if (total == 0) continue;  // statuses never seen stay absent: a bounded, sparse set
+      const std::string status_text = std::to_string(status);
+      const Label labels[] = {{"route", slot->route}, {"method", method}, {"status", status_text}};
+      w.sample("betsdb_http_requests_total", labels, total);
+    }
+    std::uint64_t other = 0;
+    for (const auto* shard : in.requests)
+      other += shard->find(slot->route, slot->method).other_status.value();
+    if (other > 0) {
+      const Label labels[] = {{"route", slot->route}, {"method", method}, {"status", "other"}};
+      w.sample("betsdb_http_requests_total", labels, other);
+    }
+  }
+
+  w.family("betsdb_http_request_duration_seconds", "histogram",
+           "Time from a request's first byte to its answer written, by route template and method.");
+  for (const auto& slot : slots) {
+    if (!counted(slot)) continue;
+    metrics::Histogram::Snapshot total;
+    for (const auto* shard : in.requests)
+      total += shard->find(slot->route, slot->method).latency.snapshot();
+    if (total.count() == 0) continue;
+    const Label labels[] = {{"route", slot->route}, {"method", http::method_name(slot->method)}};
+    w.histogram("betsdb_http_request_duration_seconds", labels, total);
+  }
+}
+
+void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
+  std::int64_t in_flight = 0, connections = 0, redis_connected = 0;
+  std::uint64_t redis_commands = 0, redis_errors = 0, redis_reconnects = 0;
+  std::int64_t pg_max = 0, pg_idle = 0, pg_busy = 0, pg_waiting = 0;
+  std::uint64_t pg_connects = 0, pg_connect_failures = 0, pg_timeouts = 0, pg_waits = 0, pg_discarded = 0,
+                pg_rollbacks = 0;
+  for (const auto& s : in.shards) {
+    in_flight += static_cast<std::int64_t>(s.requests_in_flight);
+    connections += static_cast<std::int64_t>(s.connections);
+    redis_connected += s.redis_connected ? 1 : 0;
+    redis_commands += s.redis.commands_sent;
+    redis_errors += s.redis.commands_rejected + s.redis.transport_errors + s.redis.timeouts;
+    redis_reconnects += s.redis.reconnects;
+    pg_max += static_cast<std::int64_t>(s.pg_max);
+    pg_idle += static_cast<std::int64_t>(s.pg_idle);
+    pg_busy += static_cast<std::int64_t>(s.pg_busy);
+    pg_waiting += static_cast<std::int64_t>(s.pg_waiting);
+    pg_connects += s.pg.connects;
+    pg_connect_failures += s.pg.connect_failures;
+    pg_timeouts += s.pg.acquire_timeouts;
+    pg_waits += s.pg.waits;
+    pg_discarded += s.pg.discarded;
+    pg_rollbacks += s.pg.rollbacks;
+  }
+
+  w.family("betsdb_http_requests_in_flight", "gauge",
+           "Requests begun and not yet answered (this scrape included).");
+  w.sample("betsdb_http_requests_in_flight", in_flight);
+  w.family("betsdb_http_connections", "gauge", "Open client connections.");
+  w.sample("betsdb_http_connections", connections);
+
+  w.family("betsdb_redis_commands_total", "counter", "Redis commands sent.");
+  w.sample("betsdb_redis_commands_total", redis_commands);
+  w.family("betsdb_redis_errors_total", "counter",
+           "Redis commands refused while disconnected, failed connections and lost "
+           "connections, and connections reset because a reply was late.");
+  w.sample("betsdb_redis_errors_total", redis_errors);
+  w.family("betsdb_redis_reconnects_total", "counter", "Redis connections re-established.");
+  w.sample("betsdb_redis_reconnects_total", redis_reconnects);
+  w.family("betsdb_redis_connected", "gauge",
+           "Shards whose Redis connection is up (each shard has one).");
+  w.sample("betsdb_redis_connected", redis_connected);
+
+  w.family("betsdb_pg_pool_connections", "gauge",
+           "PostgreSQL connections open, idle or busy (handed to a request).");
+  const Label idle[] = {{"state", "idle"}};
+  const Label busy[] = {{"state", "busy"}};
+  w.sample("betsdb_pg_pool_connections", idle, pg_idle);
+  w.sample("betsdb_pg_pool_connections", busy, pg_busy);
+  w.family("betsdb_pg_pool_max_connections", "gauge",
+           "Configured PostgreSQL pool size, all shards.");
+  w.sample("betsdb_pg_pool_max_connections", pg_max);
+  w.family("betsdb_pg_pool_waiting", "gauge", "Requests waiting for a PostgreSQL connection now.");
+  w.sample("betsdb_pg_pool_waiting", pg_waiting);
+  w.family("betsdb_pg_pool_errors_total", "counter",
+           "Failed PostgreSQL connection attempts plus waits for a connection that timed out.");
+  w.sample("betsdb_pg_pool_errors_total", pg_connect_failures + pg_timeouts);
+  w.family("betsdb_pg_pool_waits_total", "counter",
+           "Requests that had to wait for a PostgreSQL connection (the pool was busy).");
+  w.sample("betsdb_pg_pool_waits_total", pg_waits);
+  w.family("betsdb_pg_pool_acquire_timeouts_total", "counter",
+           "Waits for a PostgreSQL connection that gave up (the request answered 503).");
+  w.sample("betsdb_pg_pool_acquire_timeouts_total", pg_timeouts);
+  w.family("betsdb_pg_pool_connects_total", "counter", "PostgreSQL connections opened.");
+  w.sample("betsdb_pg_pool_connects_total", pg_connects);
+  w.family("betsdb_pg_pool_discarded_total", "counter",
+           "PostgreSQL connections dropped (broken, closed by the server, pool closed).");
+  w.sample("betsdb_pg_pool_discarded_total", pg_discarded);
+  w.family("betsdb_pg_pool_rollbacks_total", "counter",
+           "PostgreSQL connections returned inside a transaction and rolled back.");
+  w.sample("betsdb_pg_pool_rollbacks_total", pg_rollbacks);
+
+  w.family("betsdb_shards", "gauge", "Event-loop threads (shards).");
+  w.sample("betsdb_shards", static_cast<std::int64_t>(in.shard_count));
+  w.family("betsdb_metrics_stale_shards", "gauge",
+           "Shards that did not answer this scrape in time: their pool, Redis and in-flight "
+           "figures are from an earlier scrape, or missing.");
+  w.sample("betsdb_metrics_stale_shards", static_cast<std::int64_t>(in.stale_shards));
+}
+
+void write_cache(PrometheusWriter& w) {
+  w.family("betsdb_cache_events_total", "counter",
+           "Read-cache events by namespace: hit, miss, error (answered from PostgreSQL), "
+           "load (a database query for a read), invalidation (a generation bump).");
+  for (auto area : service::kCacheAreas) {
+    const auto& c = service::cache_counters(area);
+    const std::string_view ns = service::to_string(area);
+    const std::pair<std::string_view, std::uint64_t> events[] = {
+        {"hit", load(c.hits)},
+        {"miss", load(c.misses)},
+        {"error", load(c.errors)},
+        {"load", load(c.loads)},
+        {"invalidation", load(c.invalidations)}};
+    for (const auto& [event, value] : events) {
+      const Label labels[] = {{"namespace", ns}, {"event", event}};
+      w.sample("betsdb_cache_events_total", labels, value);
+    }
+  }
+}
+
+void write_service(PrometheusWriter& w) {
+  const auto& c = service::service_counters();
+  w.family("betsdb_bet_lock_total", "counter",
+           "The duplicate-bet lock: acquired, conflict (409 bet_in_progress), unavailable "
+           "(Redis did not answer; the database guards alone).");
+  const std::pair<std::string_view, std::uint64_t> locks[] = {
+      {"acquired", load(c.bet_lock_acquired)},
+      {"conflict", load(c.bet_lock_conflict)},
+      {"unavailable", load(c.bet_lock_unavailable)}};
+  for (const auto& [outcome, value] : locks) {
+    const Label labels[] = {{"outcome", outcome}};
+    w.sample("betsdb_bet_lock_total", labels, value);
+  }
+  w.family("betsdb_bets_placed_total", "counter", "Bets placed, singly or by a checkout.");
+  w.sample("betsdb_bets_placed_total", load(c.bets_placed));
+  w.family("betsdb_checkouts_total", "counter",
+           "Cart checkouts: success, failed (any error but the guard), in_progress (409).");
+  const std::pair<std::string_view, std::uint64_t> checkouts[] = {
+      {"success", load(c.checkouts_success)},
+      {"failed", load(c.checkouts_failed)},
+      {"in_progress", load(c.checkouts_in_progress)}};
+  for (const auto& [outcome, value] : checkouts) {
+    const Label labels[] = {{"outcome", outcome}};
+    w.sample("betsdb_checkouts_total", labels, value);
+  }
+  w.family("betsdb_settlements_total", "counter", "Matches settled.");
+  w.sample("betsdb_settlements_total", load(c.settlements));
+}
+
+}  // namespace
+
+std::string render_metrics(const ScrapeInput& in) {
+  std::string out;
+  out.reserve(16 * 1024);
+  PrometheusWriter w(out);
+  write_build_info(w);
+  write_requests(w, in);
+  write_shard_gauges(w, in);
+  write_cache(w);
+  write_service(w);
+  w.family("betsdb_log_lines_dropped_total", "counter",
+           "Log lines dropped because stdout could not keep up.");
+  w.sample("betsdb_log_lines_dropped_total", in.dropped_log_lines);
+  return out;
+}
+
+}  // namespace betsdb::app

@@ -1,0 +1,117 @@
+#include "app/metrics_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+namespace betsdb::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+http::Router router_with_a_duplicate() {
+  auto handler = [](http::Request&) -> boost::asio::awaitable<http::Response> {
+    co_return http::Response{};
+  };
+  http::Router router;
+  router.add({http::Method::get, "/v1/matches/{id}", {}, handler});
+  router.add({http::Method::post, "/v1/bets", {}, handler});
+  router.add({http::Method::get, "/v1/matches/{id}", {}, handler});  // never answered
+  return router;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(RenderMetrics, AddsTheShardsUpPerRouteMethodAndStatus) {
+  const auto router = router_with_a_duplicate();
+  http::RequestMetrics a(router), b(router);
+  a.record("/v1/matches/{id}", http::Method::get, 200, 2ms);
+  b.record("/v1/matches/{id}", http::Method::get, 200, 30ms);
+  b.record("/v1/matches/{id}", http::Method::get, 404, 1ms);
+  a.record("", http::Method::get, 404, 1ms);
+  ScrapeInput in;
+  in.requests = {&a, &b};
+  in.shard_count = 2;
+  const auto text = render_metrics(in);
+
+  EXPECT_TRUE(has_line(
+      text, R"(betsdb_http_requests_total{route="/v1/matches/{id}",method="GET",status="200"} 2)"))
+      << text;
+  EXPECT_TRUE(has_line(
+      text, R"(betsdb_http_requests_total{route="/v1/matches/{id}",method="GET",status="404"} 1)"));
+  EXPECT_TRUE(has_line(
+      text, R"(betsdb_http_requests_total{route="unmatched",method="GET",status="404"} 1)"));
+  EXPECT_TRUE(has_line(
+      text,
+      R"(betsdb_http_request_duration_seconds_count{route="/v1/matches/{id}",method="GET"} 3)"));
+  EXPECT_TRUE(has_line(
+      text,
+      R"(betsdb_http_request_duration_seconds_bucket{route="/v1/matches/{id}",method="GET",le="0.025"} 2)"));
+  // A route nobody called has no series yet.
+  EXPECT_EQ(text.find(R"(route="/v1/bets")"), std::string::npos);
+}
+
+TEST(RenderMetrics, WritesEverySeriesOnceEvenForADuplicateRoute) {
+  const auto router = router_with_a_duplicate();
+  http::RequestMetrics a(router);
+  a.record("/v1/matches/{id}", http::Method::get, 200, 2ms);
+  ScrapeInput in;
+  in.requests = {&a};
+  std::set<std::string> series;
+  std::istringstream lines(render_metrics(in));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto series_name = line.substr(0, line.rfind(' '));
+    EXPECT_TRUE(series.insert(series_name).second) << "twice: " << series_name;
+  }
+}
+
+TEST(RenderMetrics, ReportsEveryCacheNamespaceAndOutcomeEvenAtZero) {
+  const auto text = render_metrics(ScrapeInput{});
+  for (const char* ns : {"matches:list", "bets:list", "bets_by_email", "bets_summary"}) {
+    for (const char* event : {"hit", "miss", "error", "load", "invalidation"}) {
+      const std::string series = std::string(R"(betsdb_cache_events_total{namespace=")") + ns +
+                                 R"(",event=")" + event + R"("})";
+      EXPECT_NE(text.find(series), std::string::npos) << series;
+    }
+  }
+  for (const char* line : {R"(betsdb_bet_lock_total{outcome="conflict"})",
+                           R"(betsdb_checkouts_total{outcome="in_progress"})",
+                           "betsdb_settlements_total ", "betsdb_bets_placed_total "}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
+TEST(RenderMetrics, SumsThePoolsAndRedisClientsOfTheShards) {
+  ShardSnapshot s1, s2;
+  s1.redis_connected = true;
+  s1.redis.commands_sent = 10;
+  s1.redis.transport_errors = 1;
+  s2.redis.commands_sent = 5;
+  s2.redis.timeouts = 2;
+  s1.pg_max = s2.pg_max = 4;
+  s1.pg_idle = 1;
+  s2.pg_busy = 3;
+  s1.pg.connect_failures = 1;
+  s2.pg.acquire_timeouts = 2;
+  s1.requests_in_flight = 1;
+  ScrapeInput in;
+  in.shards = {s1, s2};
+  in.shard_count = 2;
+  const auto text = render_metrics(in);
+  EXPECT_TRUE(has_line(text, "betsdb_redis_commands_total 15"));
+  EXPECT_TRUE(has_line(text, "betsdb_redis_errors_total 3"));
+  EXPECT_TRUE(has_line(text, "betsdb_redis_connected 1"));
+  EXPECT_TRUE(has_line(text, "betsdb_pg_pool_max_connections 8"));
+  EXPECT_TRUE(has_line(text, R"(betsdb_pg_pool_connections{state="idle"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(betsdb_pg_pool_connections{state="busy"} 3)"));
+  EXPECT_TRUE(has_line(text, "betsdb_pg_pool_errors_total 3"));
+  EXPECT_TRUE(has_line(text, "betsdb_http_requests_in_flight 1"));
+  EXPECT_TRUE(has_line(text, "betsdb_shards 2"));
+}
+
+}  // namespace
+}  // namespace betsdb::app

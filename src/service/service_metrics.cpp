@@ -1,0 +1,10 @@
+#include "service/service_metrics.hpp"
+
+namespace betsdb::service {
+
+ServiceCounters& service_counters() noexcept {
+  static ServiceCounters counters;
+  return counters;
+}
+
+}  // namespace betsdb::service

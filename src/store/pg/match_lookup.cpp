@@ -1,0 +1,32 @@
+#include "store/pg/match_lookup.hpp"
+
+#include "store/pg/row_mapping.hpp"
+
+namespace betsdb::store {
+
+namespace {
+
+// The ids travel as one array literal, so one prepared statement serves any count.
+constexpr pg::Statement kFindMatches{
+    "find_matches", "SELECT " BETSDB_MATCH_COLUMNS " FROM matches WHERE id = ANY($1::bigint[])"};
+
+}  // namespace
+
+boost::asio::awaitable<Result<std::vector<domain::Match>>> find_matches(
+    pg::Pool& db, std::span<const std::int64_t> ids) {
+  std::vector<domain::Match> out;
+  if (ids.empty()) co_return out;
+  std::string literal = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) literal += ',';
+    literal += std::to_string(ids[i]);
+  }
+  literal += '}';
+  auto rows = co_await db.execute(kFindMatches, pg::params(std::move(literal)));
+  if (!rows.ok()) co_return std::move(rows).error();
+  out.reserve(rows->size());
+  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(match_from_row((*rows)[i]));
+  co_return out;
+}
+
+}  // namespace betsdb::store

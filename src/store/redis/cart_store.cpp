@@ -1,0 +1,336 @@
+#include "store/redis/cart_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+namespace betsdb::redis {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// Shared by every cart script. KEYS[1] is the cart hash, KEYS[2] its id
+// counter, ARGV[1] the TTL in milliseconds.
+//
+// Stored items are read with patterns rather than cjson.decode: Lua numbers
+// are doubles, and ids are int64, so decoding could change a large id; the
+// patterns return the exact digits. They rely on the fixed format that
+// encode() writes (the only writer of cart values).
+constexpr std::string_view kPrelude = R"lua(
+local function touch()
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], ARGV[1])
+end
+local function match_of(v) return string.match(v, '"match_id":(%d+)') end
+local function selection_of(v) return string.match(v, '"selection":"([^"]*)"') end
+local function stake_of(v) return string.match(v, '"stake":(%d+)') end
+local function added_at_of(v) return string.match(v, '"added_at":"([^"]*)"') end
+local function encode(id, match_id, selection, stake, added_at)
+  return '{"item_id":' .. id .. ',"match_id":' .. match_id .. ',"selection":"' .. selection ..
+         '","stake":' .. stake .. ',"added_at":"' .. added_at .. '"}'
+end
+)lua";
+
+Script cart_script(std::string_view body) {
+  return Script(std::string(kPrelude) + std::string(body));
+}
+
+// ARGV: ttl, max items, match_id, selection, stake, added_at.
+// -> {'ok', value} | {'duplicate_item'} | {'cart_full'}
+const Script& add_script() {
+  static const Script script = cart_script(R"lua(
+local values = redis.call('HVALS', KEYS[1])
+for _, v in ipairs(values) do
+  if match_of(v) == ARGV[3] and selection_of(v) == ARGV[4] then
+    touch()
+    return {'duplicate_item'}
+  end
+end
+if #values >= tonumber(ARGV[2]) then
+  touch()
+  return {'cart_full'}
+end
+local id = string.format('%d', redis.call('INCR', KEYS[2]))
+local value = encode(id, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+redis.call('HSET', KEYS[1], id, value)
+touch()
+return {'ok', value})lua");
+  return script;
+}
+
+// ARGV: ttl, item id, new selection or '', new stake or ''.
+// -> {'ok', value} | {'item_not_found'} | {'duplicate_item'}
+const Script& change_script() {
+  static const Script script = cart_script(R"lua(
+local old = redis.call('HGET', KEYS[1], ARGV[2])
+if not old then
+  touch()
+  return {'item_not_found'}
+end
+local match_id = match_of(old)
+local selection = ARGV[3] ~= '' and ARGV[3] or selection_of(old)
+local stake = ARGV[4] ~= '' and ARGV[4] or stake_of(old)
+if selection ~= selection_of(old) then
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    if all[i] ~= ARGV[2] and match_of(all[i + 1]) == match_id and selection_of(all[i + 1]) == selection then
+      touch()
+      return {'duplicate_item'}
+    end
+  end
+end
+local value = encode(ARGV[2], match_id, selection, stake, added_at_of(old))
+redis.call('HSET', KEYS[1], ARGV[2], value)
+touch()
+return {'ok', value})lua");
+  return script;
+}
+
+// ARGV: ttl. -> {HGETALL, PTTL}
+const Script& read_script() {
+  static const Script script = cart_script(R"lua(
+touch()
+return {redis.call('HGETALL', KEYS[1]), redis.call('PTTL', KEYS[1])})lua");
+  return script;
+}
+
+// ARGV: ttl, item id. -> value | nil
+const Script& find_script() {
+  static const Script script = cart_script(R"lua(
+touch()
+return redis.call('HGET', KEYS[1], ARGV[2]))lua");
+  return script;
+}
+
+// ARGV: ttl, item id. -> 1 removed | 0 not found
+const Script& remove_script() {
+  static const Script script = cart_script(R"lua(
+local removed = redis.call('HDEL', KEYS[1], ARGV[2])
+touch()
+return removed)lua");
+  return script;
+}
+
+// ARGV: ttl. The counter stays (with a fresh TTL) so ids are not reused.
+const Script& clear_script() {
+  static const Script script = cart_script(R"lua(
+redis.call('DEL', KEYS[1])
+touch()
+return 1)lua");
+  return script;
+}
+
+// ARGV: ttl, then item id and expected value pairs. -> number removed
+const Script& remove_unchanged_script() {
+  static const Script script = cart_script(R"lua(
+local removed = 0
+for i = 2, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    removed = removed + redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+touch()
+return removed)lua");
+  return script;
+}
+
+std::vector<std::string> keys_of(std::int64_t user_id) {
+  return {cart_key(user_id), cart_sequence_key(user_id)};
+}
+
+std::string ttl_arg() {
+  return std::to_string(kCartTtl.count());
+}
+
+// Runs a cart script; a Redis error reply (OOM, BUSY, a script bug) becomes
+// service_unavailable, since the cart cannot be used without Redis.
+asio::awaitable<Result<Reply>> run(Client& client, const Script& script, std::int64_t user_id,
+                                   std::vector<std::string> args) {
+  // Named, not a temporary inside the co_await (see redis_client.hpp on g++ 12).
+  std::vector<std::string> keys = keys_of(user_id);
+  auto reply = co_await client.eval(script, std::move(keys), std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (reply->is_error()) {
+    spdlog::error("cart script refused for user {}: {}", user_id, reply->as_string());
+    co_return Error::unavailable("Redis refused the cart operation; retry later.");
+  }
+  co_return std::move(reply).value();
+}
+
+Error unexpected(const Reply& reply) {
+  return Error::internal("unexpected reply from a cart script: " + reply.describe());
+}
+
+Error duplicate_item() {
+  return Error::make(Errc::duplicate_item, "This match and selection is already in your cart.");
+}
+
+Error item_not_found(std::int64_t item_id) {
+  return Error::make(Errc::item_not_found,
+                     "Your cart has no item with id " + std::to_string(item_id) + ".");
+}
+
+// {'ok', value} -> the item; {'<code>'} -> that error.
+Result<CartItem> item_outcome(Reply reply, std::int64_t item_id) {
+  if (!reply.is_array() || reply.elements().empty()) return unexpected(reply);
+  auto elements = std::move(reply).elements();
+  const std::string& status = elements[0].as_string();
+  if (status == "ok" && elements.size() == 2) {
+    return parse_cart_item(std::move(elements[1]).as_string());
+  }
+  if (status == "duplicate_item") return duplicate_item();
+  if (status == "item_not_found") return item_not_found(item_id);
+  if (status == "cart_full") {
+    return Error::make(Errc::cart_full, "A cart holds at most " + std::to_string(kMaxCartItems) +
+                                            " items; check out or remove some first.");
+  }
+  return Error::internal("unexpected cart script status: " + status);
+}
+
+std::optional<std::int64_t> int64_member(const json::object& o, std::string_view name) {
+  const json::value* v = o.if_contains(name);
+  if (v == nullptr || !v->is_int64()) return std::nullopt;
+  return v->get_int64();
+}
+
+std::optional<std::string_view> string_member(const json::object& o, std::string_view name) {
+  const json::value* v = o.if_contains(name);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return std::string_view(v->get_string());
+}
+
+}  // namespace
+
+std::string cart_key(std::int64_t user_id) {
+  return "cart:" + std::to_string(user_id);
+}
+
+std::string cart_sequence_key(std::int64_t user_id) {
+  return cart_key(user_id) + ":seq";
+}
+
+Result<CartItem> parse_cart_item(std::string stored) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(stored, ec);
+  auto corrupt = [&stored]() {
+    return Error::internal("a cart item is not in its stored form: " + stored);
+  };
+  if (ec || !parsed.is_object()) return corrupt();
+  const json::object& o = parsed.get_object();
+  auto item_id = int64_member(o, "item_id");
+  auto match_id = int64_member(o, "match_id");
+  auto selection_text = string_member(o, "selection");
+  auto stake = int64_member(o, "stake");
+  auto added_at_text = string_member(o, "added_at");
+  if (!item_id || !match_id || !selection_text || !stake || !added_at_text) return corrupt();
+  auto selection = domain::parse_selection(*selection_text);
+  auto added_at = domain::parse_rfc3339(*added_at_text, "added_at");
+  if (!selection || !added_at.ok()) return corrupt();
+  CartItem item;
+  item.item_id = *item_id;
+  item.match_id = *match_id;
+  item.selection = *selection;
+  item.stake = domain::Money(*stake);
+  item.added_at = *added_at;
+  item.stored = std::move(stored);
+  return item;
+}
+
+asio::awaitable<Result<CartContents>> read_cart(Client& client, std::int64_t user_id) {
+  std::vector<std::string> args{ttl_arg()};
+  auto reply = co_await run(client, read_script(), user_id, std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (!reply->is_array() || reply->elements().size() != 2) co_return unexpected(*reply);
+  const Reply& fields = reply->elements()[0];
+  const Reply& pttl = reply->elements()[1];
+  if (!fields.is_array() || fields.elements().size() % 2 != 0) co_return unexpected(*reply);
+
+  CartContents out;
+  const auto& flat = fields.elements();
+  out.items.reserve(flat.size() / 2);
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
+    auto item = parse_cart_item(flat[i + 1].as_string());
+    if (!item.ok()) co_return std::move(item).error();
+    out.items.push_back(std::move(item).value());
+  }
+  std::sort(out.items.begin(), out.items.end(),
+            [](const CartItem& a, const CartItem& b) { return a.item_id < b.item_id; });
+  // PTTL is -2 for a missing key: an empty cart shows the full TTL.
+  if (pttl.as_integer() >= 0) out.expires_in = std::chrono::milliseconds(pttl.as_integer());
+  co_return out;
+}
+
+asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Client& client,
+                                                                std::int64_t user_id,
+                                                                std::int64_t item_id) {
+  std::vector<std::string> args{ttl_arg(), std::to_string(item_id)};
+  auto reply = co_await run(client, find_script(), user_id, std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (reply->is_nil()) co_return std::optional<CartItem>{};
+  if (!reply->is_string()) co_return unexpected(*reply);
+  auto item = parse_cart_item(std::move(reply).value().as_string());
+  if (!item.ok()) co_return std::move(item).error();
+  co_return std::optional<CartItem>{std::move(item).value()};
+}
+
+asio::awaitable<Result<CartItem>> add_cart_item(Client& client, std::int64_t user_id,
+                                                const NewCartItem& item) {
+  std::vector<std::string> args{ttl_arg(),
+                                std::to_string(kMaxCartItems),
+                                std::to_string(item.match_id),
+                                std::string(domain::to_string(item.selection)),
+                                std::to_string(item.stake.cents()),
+                                domain::format_rfc3339(item.added_at)};
+  auto reply = co_await run(client, add_script(), user_id, std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  co_return item_outcome(std::move(reply).value(), 0);
+}
+
+asio::awaitable<Result<CartItem>> change_cart_item(Client& client, std::int64_t user_id,
+                                                   std::int64_t item_id,
+                                                   const CartItemChange& change) {
+  std::vector<std::string> args{
+      ttl_arg(), std::to_string(item_id),
+      change.selection ? std::string(domain::to_string(*change.selection)) : std::string(),
+      change.stake ? std::to_string(change.stake->cents()) : std::string()};
+  auto reply = co_await run(client, change_script(), user_id, std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  co_return item_outcome(std::move(reply).value(), item_id);
+}
+
+asio::awaitable<Status> remove_cart_item(Client& client, std::int64_t user_id,
+                                         std::int64_t item_id) {
+  std::vector<std::string> args{ttl_arg(), std::to_string(item_id)};
+  auto reply = co_await run(client, remove_script(), user_id, std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (!reply->is_integer()) co_return unexpected(*reply);
+  if (reply->as_integer() == 0) co_return item_not_found(item_id);
+  co_return Status{};
+}
+
+asio::awaitable<Status> clear_cart(Client& client, std::int64_t user_id) {
+  std::vector<std::string> args{ttl_arg()};
+  auto reply = co_await run(client, clear_script(), user_id, std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  co_return Status{};
+}
+
+asio::awaitable<Result<std::size_t>> remove_checked_out(Client& client, std::int64_t user_id,
+                                                        std::span<const CartItem> items) {
+  std::vector<std::string> args;
+  args.reserve(1 + 2 * items.size());
+  args.push_back(ttl_arg());
+  for (const auto& item : items) {
+    args.push_back(std::to_string(item.item_id));
+    args.push_back(item.stored);
+  }
+  auto reply = co_await run(client, remove_unchanged_script(), user_id, std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (!reply->is_integer()) co_return unexpected(*reply);
+  co_return static_cast<std::size_t>(reply->as_integer());
+}
+
+}  // namespace betsdb::redis

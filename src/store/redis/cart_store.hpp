@@ -1,0 +1,111 @@
+// The betting cart in Redis (API.md, "Cart"): a hash `cart:{user_id}`, one
+// field per item (the item id in decimal), the item as compact JSON in fixed
+// key order:
+//   {"item_id":3,"match_id":5,"selection":"1","stake":1000,"added_at":"2026-11-20T10:30:00Z"}
+// Item ids come from a counter in a separate key `cart:{user_id}:seq`, so the
+// hash holds items only and ids are never reused while the cart lives (a
+// client's stale item id can never hit a newer item).
+//
+// Every function is ONE Lua script: the check, the write and the refresh of
+// both keys' expiry to kCartTtl happen atomically (HSET alone would leave the
+// TTL alone). Every function refreshes the TTL, reads and failed writes
+// included, because the contract slides the expiry on every cart operation.
+//
+// Results: contract errors the script decides (duplicate_item, cart_full,
+// item_not_found) are returned as such; a Redis outage, or a refusal such as
+// OOM, is service_unavailable: the cart lives only in Redis.
+//
+// Thread-safety: as redis::Client (one shard's thread).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "domain/money.hpp"
+#include "domain/selection.hpp"
+#include "domain/timestamp.hpp"
+#include "store/redis/redis_client.hpp"
+#include "util/result.hpp"
+
+namespace betsdb::redis {
+
+// API.md: "Every cart operation, reads included, resets the key's TTL to
+// 3 days (259200 s)."
+inline constexpr std::chrono::milliseconds kCartTtl = std::chrono::hours(72);
+// API.md: "At most 50 items."
+inline constexpr std::size_t kMaxCartItems = 50;
+
+struct CartItem {
+  std::int64_t item_id = 0;
+  std::int64_t match_id = 0;
+  domain::Selection selection = domain::Selection::home;
+  domain::Money stake;
+  domain::Timestamp added_at;
+  // The value exactly as stored: checkout removes an item only while it still
+  // holds this value, so an item edited during a checkout stays in the cart.
+  std::string stored;
+};
+
+struct NewCartItem {
+  std::int64_t match_id = 0;
+  domain::Selection selection = domain::Selection::home;
+  domain::Money stake;
+  domain::Timestamp added_at;
+};
+
+// A change of an item; nullopt leaves that part alone.
+struct CartItemChange {
+  std::optional<domain::Selection> selection;
+  std::optional<domain::Money> stake;
+};
+
+struct CartContents {
+  std::vector<CartItem> items;  // in insertion order (ascending item id)
+  // Time left until the cart expires; kCartTtl for an empty cart.
+  std::chrono::milliseconds expires_in = kCartTtl;
+};
+
+// The key names, for tests and tools.
+std::string cart_key(std::int64_t user_id);
+std::string cart_sequence_key(std::int64_t user_id);
+
+boost::asio::awaitable<Result<CartContents>> read_cart(Client& client, std::int64_t user_id);
+
+// nullopt when the cart has no such item.
+boost::asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Client& client,
+                                                                       std::int64_t user_id,
+                                                                       std::int64_t item_id);
+
+// duplicate_item when the cart holds this match and selection already (checked
+// first), cart_full when it holds kMaxCartItems items.
+boost::asio::awaitable<Result<CartItem>> add_cart_item(Client& client, std::int64_t user_id,
+                                                       const NewCartItem& item);
+
+// item_not_found; duplicate_item when the new selection is already in the
+// cart for the item's match. An item's match never changes.
+boost::asio::awaitable<Result<CartItem>> change_cart_item(Client& client, std::int64_t user_id,
+                                                          std::int64_t item_id,
+                                                          const CartItemChange& change);
+
+// item_not_found.
+boost::asio::awaitable<Status> remove_cart_item(Client& client, std::int64_t user_id,
+                                                std::int64_t item_id);
+
+// Removes every item (an empty cart is fine).
+boost::asio::awaitable<Status> clear_cart(Client& client, std::int64_t user_id);
+
+// After a checkout: removes each of `items` that still holds the value it had
+// when read (CartItem::stored); items changed or added since stay. Returns how
+// many were removed.
+boost::asio::awaitable<Result<std::size_t>> remove_checked_out(Client& client, std::int64_t user_id,
+                                                               std::span<const CartItem> items);
+
+// The stored form of an item, parsed; internal error if it is not one.
+Result<CartItem> parse_cart_item(std::string stored);
+
+}  // namespace betsdb::redis

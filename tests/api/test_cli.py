@@ -1,0 +1,294 @@
+"""The betsdb command line: check, import, --help, configuration errors.
+
+Runs the binary of the server under test (/proc/$BETSDB_TEST_SERVER_PID/exe)
+against the same database (BETSDB_TEST_DATABASE_URL) and Redis
+(BETSDB_TEST_REDIS_URL, so that an import invalidates the server's caches).
+"""
+
+import datetime as dt
+import json
+import os
+import pty
+import select
+import subprocess
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from api_support import expect_json, json_decimal
+from bet_support import required_env
+
+CLI_TIMEOUT_S = 120
+
+
+def betsdb_exe():
+    pid = required_env("BETSDB_TEST_SERVER_PID")
+    exe = f"/proc/{pid}/exe"
+    if not os.path.exists(exe):
+        pytest.fail(f"BETSDB_TEST_SERVER_PID={pid} is not a running process", pytrace=False)
+    return exe
+
+
+def cli_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BETSDB_")}
+    env["BETSDB_DATABASE_URL"] = required_env("BETSDB_TEST_DATABASE_URL")
+    env["BETSDB_REDIS_URL"] = required_env("BETSDB_TEST_REDIS_URL")
+    env.update(extra)
+    return env
+
+
+def betsdb(*args, env=None):
+    return subprocess.run(["betsdb", *args], executable=betsdb_exe(), env=env or cli_env(),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=CLI_TIMEOUT_S)
+
+
+def show(result):
+    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+# ------------------------------------------------------------------- help
+
+@pytest.mark.parametrize("command", ["serve", "migrate", "check", "import", "version"])
+def test_every_command_has_help(command):
+    result = betsdb(command, "--help")
+    assert result.returncode == 0, show(result)
+    assert f"Usage: betsdb {command}" in result.stdout, show(result)
+
+
+def test_general_help_lists_the_commands():
+    result = betsdb("--help")
+    assert result.returncode == 0, show(result)
+    for command in ("serve", "migrate", "check", "import", "version"):
+        assert f"  {command} " in result.stdout, show(result)
+
+
+def test_version():
+    result = betsdb("version")
+    assert result.returncode == 0 and result.stdout.startswith("betsdb "), show(result)
+
+
+def test_an_unknown_log_level_is_refused_at_start_up():
+    result = betsdb("migrate", env=cli_env(BETSDB_LOG_LEVEL="verbose"))
+    assert result.returncode == 2, show(result)
+    assert "log_level" in result.stderr and "verbose" in result.stderr, show(result)
+
+
+def test_an_unknown_command_is_refused():
+    result = betsdb("frobnicate")
+    assert result.returncode == 2, show(result)
+
+
+# ------------------------------------------------------------------ check
+
+def test_check_passes_on_a_consistent_ledger(new_user):
+    new_user(balance=5_000)
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+    assert "ledger consistent" in result.stdout, show(result)
+
+
+def test_check_names_a_user_whose_balance_differs_from_the_ledger(db, new_user):
+    user = new_user(balance=5_000)
+    db.query(f"UPDATE {db.users_table} SET balance = balance + 1 WHERE id = %s RETURNING id", (user.id,))
+    try:
+        result = betsdb("check")
+        assert result.returncode == 1, show(result)
+        assert f"user {user.id} <{user.email}>: balance 5001, ledger sum 5000" in result.stdout, show(result)
+    finally:
+        db.query(f"UPDATE {db.users_table} SET balance = balance - 1 WHERE id = %s RETURNING id", (user.id,))
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+
+
+def test_check_reports_an_unreachable_database():
+    result = betsdb("check", env=cli_env(BETSDB_DATABASE_URL="postgresql://postgres@127.0.0.1:1/none"))
+    assert result.returncode == 2, show(result)
+
+
+# ----------------------------------------------------------------- import
+
+def fixture_file(tmp_path, matches, name="Test League"):
+    path = tmp_path / f"fixtures-{uuid.uuid4().hex}.json"
+    path.write_text(json.dumps({"name": name, "matches": matches}))
+    return str(path)
+
+
+def teams(n):
+    tag = uuid.uuid4().hex[:12]
+    return [f"CLI Team {tag} {i}" for i in range(n)]
+
+
+def matches_of(api, team):
+    return expect_json(api.get("/v1/matches", params={"team": team, "limit": 100}), 200)["items"]
+
+
+def check_odds(match):
+    for sel in ("1", "X", "2"):
+        odds = match["odds"][sel]
+        assert Decimal("1.01") <= odds <= Decimal("1000"), match
+        assert odds == odds.quantize(Decimal("0.01")), match
+
+
+def test_import_creates_the_matches_and_skips_them_when_run_again(api, tmp_path):
+    a, b, c = teams(3)
+    path = fixture_file(tmp_path, [
+        {"round": "1", "date": "2031-05-04", "time": "19:45", "team1": a, "team2": b},
+        {"round": "1", "date": "2031-05-05", "time": "18:00 UTC+2", "team1": b, "team2": c},
+        {"round": "1", "date": "2031-05-06", "team1": c, "team2": a},
+    ])
+    # A cached empty list must not survive the import (the server's caches are invalidated).
+    assert matches_of(api, a) == []
+
+    first = betsdb("import", path)
+    assert first.returncode == 0, show(first)
+    assert "3 created" in first.stdout and "0 duplicates" in first.stdout, show(first)
+    assert "\r" not in first.stderr, "a progress bar was drawn although stderr is not a terminal"
+
+    resp = api.get("/v1/matches", params={"team": a, "limit": 100})
+    found = {(m["team_1"], m["team_2"]): m for m in json_decimal(resp)["items"]}
+    assert set(found) == {(a, b), (c, a)}, found
+    assert found[(a, b)]["date"] == "2031-05-04T19:45:00Z"
+    assert found[(c, a)]["date"] == "2031-05-06T12:00:00Z"  # no time: noon UTC
+    assert [m["date"] for m in matches_of(api, c) if m["team_1"] == b] == ["2031-05-05T16:00:00Z"]
+    for m in found.values():
+        assert m["status"] == "open" and m["result"] is None
+        check_odds(m)
+
+    second = betsdb("import", path)
+    assert second.returncode == 0, show(second)
+    assert "0 created" in second.stdout and "3 duplicates skipped" in second.stdout, show(second)
+    assert len(matches_of(api, a)) == 2
+
+
+def test_import_with_apply_results_settles_through_the_ledger(api, admin_token, new_user, db, tmp_path):
+    home, away, other = teams(3)
+    matches = [
+        {"round": "1", "date": "2031-06-01", "time": "20:00", "team1": home, "team2": away,
+         "score": {"ht": [0, 0], "ft": [2, 1]}},
+        {"round": "1", "date": "2031-06-02", "time": "20:00", "team1": away, "team2": other,
+         "score": {"ft": [1, 1]}},
+        {"round": "2", "date": "2031-06-08", "time": "20:00", "team1": other, "team2": home, "score": {}},
+    ]
+    path = fixture_file(tmp_path, matches)
+    first = betsdb("import", path)
+    assert first.returncode == 0, show(first)
+
+    match = next(m for m in matches_of(api, home) if m["team_1"] == home)
+    user = new_user(balance=10_000)
+    bet = expect_json(api.post("/v1/bets", json={"user_id": user.id, "match_id": match["id"],
+                                                 "selection": "1", "stake": 1_000},
+                               token=user.token), 201)
+
+    settled = betsdb("import", path, "--apply-results")
+    assert settled.returncode == 0, show(settled)
+    assert "3 duplicates skipped" in settled.stdout and "2 settled" in settled.stdout, show(settled)
+
+    by_pair = {(m["team_1"], m["team_2"]): m for m in matches_of(api, home) + matches_of(api, other)}
+    assert by_pair[(home, away)]["status"] == "settled" and by_pair[(home, away)]["result"] == "1"
+    assert by_pair[(away, other)]["result"] == "X"
+    assert by_pair[(other, home)]["status"] == "open"  # no score: left open
+
+    won = expect_json(api.get(f"/v1/bets/{bet['id']}", token=user.token), 200)
+    assert won["status"] == "won"
+    assert db.balance(user.id) == 10_000 - 1_000 + bet["potential_payout"]
+    assert db.balance(user.id) == db.ledger_sum(user.id)
+
+    again = betsdb("import", path, "--apply-results")
+    assert again.returncode == 0, show(again)
+    assert "0 settled, 2 already settled" in again.stdout, show(again)
+    assert betsdb("check").returncode == 0
+
+
+def test_import_shift_to_future_moves_the_earliest_match_to_tomorrow(api, tmp_path):
+    a, b = teams(2)
+    path = fixture_file(tmp_path, [
+        {"date": "2020-03-10", "time": "15:00", "team1": a, "team2": b, "score": {"ft": [0, 1]}},
+        {"date": "2020-03-17", "time": "20:30", "team1": b, "team2": a},
+    ])
+    result = betsdb("import", path, "--shift-to-future")
+    assert result.returncode == 0, show(result)
+    dates = sorted(m["date"] for m in matches_of(api, a))
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    assert dates == [f"{tomorrow.isoformat()}T15:00:00Z",
+                     f"{(tomorrow + dt.timedelta(days=7)).isoformat()}T20:30:00Z"], dates
+    assert all(m["status"] == "open" for m in matches_of(api, a))
+
+
+def test_import_skips_malformed_entries_and_exits_1(api, tmp_path):
+    a, b = teams(2)
+    path = fixture_file(tmp_path, [
+        {"date": "2031-07-01", "time": "20:00", "team1": a, "team2": b},
+        {"date": "2031-02-30", "time": "20:00", "team1": b, "team2": a},
+        {"date": "2031-07-02", "team1": a, "team2": a.upper()},
+    ])
+    result = betsdb("import", path)
+    assert result.returncode == 1, show(result)
+    assert "1 created" in result.stdout and "2 invalid skipped" in result.stdout, show(result)
+    assert "match #1" in result.stderr and "match #2" in result.stderr, show(result)
+    assert len(matches_of(api, a)) == 1
+
+
+def test_import_odds_depend_only_on_the_teams_and_the_seed(api, tmp_path):
+    a, b = teams(2)
+
+    def import_at(date, seed):
+        path = fixture_file(tmp_path, [{"date": date, "time": "20:00", "team1": a, "team2": b}])
+        result = betsdb("import", path, "--odds-seed", str(seed))
+        assert result.returncode == 0, show(result)
+        items = json_decimal(api.get("/v1/matches", params={"team": a, "limit": 100}))["items"]
+        return next(m for m in items if m["date"] == f"{date}T20:00:00Z")
+
+    first = import_at("2031-08-01", 7)
+    same_seed = import_at("2031-08-08", 7)
+    other_seed = import_at("2031-08-15", 8)
+    for m in (first, same_seed, other_seed):
+        check_odds(m)
+    assert same_seed["odds"] == first["odds"]
+    assert other_seed["odds"] != first["odds"]
+
+
+@pytest.mark.parametrize("args", [[], ["a.json", "b.json"], ["a.json", "--bogus"],
+                                  ["a.json", "--odds-seed=x"], ["/nonexistent/fixtures.json"]])
+def test_import_refuses_bad_arguments(args):
+    result = betsdb("import", *args)
+    assert result.returncode == 2, show(result)
+
+
+def test_import_refuses_a_file_that_is_not_fixtures(tmp_path):
+    path = tmp_path / "not-fixtures.json"
+    path.write_text('{"teams": []}')
+    result = betsdb("import", str(path))
+    assert result.returncode == 2, show(result)
+    assert "matches" in result.stderr, show(result)
+
+
+def test_import_draws_a_progress_bar_on_a_terminal(tmp_path):
+    a, b = teams(2)
+    path = fixture_file(tmp_path, [{"date": "2031-09-01", "team1": a, "team2": b}])
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(["betsdb", "import", path], executable=betsdb_exe(), env=cli_env(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        slave = None
+        drawn = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], CLI_TIMEOUT_S)
+            assert ready, "no output on the terminal"
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        stdout, _ = proc.communicate(timeout=CLI_TIMEOUT_S)
+        assert proc.returncode == 0, (stdout, drawn)
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+    text = drawn.decode("utf-8", errors="replace")
+    assert "\r" in text and "importing [" in text and "100% 1/1" in text, text
