@@ -13,6 +13,25 @@ void append(std::string& key, std::string_view name, std::string_view value) {
   key += value;
 }
 
+// Values are percent-encoded (all but unreserved characters), so a value can
+// never spell '&' or '=' and pose as another filter: "team=x&to=1" is one key
+// for the team "x&to=1" and another for team "x" with to=1.
+std::string encoded(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
 std::string micros(domain::Timestamp t) {
   return std::to_string(t.time_since_epoch().count());
 }
@@ -41,7 +60,7 @@ std::string match_list_key(const store::MatchFilter& f, const domain::Page& page
   if (f.team) {
     std::string team = *f.team;
     for (auto& c : team) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    append(key, "team", team);
+    append(key, "team", encoded(team));
   }
   if (f.to) append(key, "to", micros(*f.to));
   append(key, "sort", f.newest_first ? "-date" : "date");

@@ -62,12 +62,15 @@ class Cache final {
 
   // The namespaced read: the generations and, on a hit, the entry.
   boost::asio::awaitable<Result<CacheRead>> read(const CacheNamespace& ns, std::string query);
-  // Stores an entry under the generations read before it was loaded. Runs in
-  // the background: the answer never waits for it, and a failure only costs a
-  // later miss.
+  // Stores an entry under the generations read before it was loaded, and only
+  // if they are still current (a missing counter is created instead, from the
+  // clock, and nothing is stored). Runs in the background: the answer never
+  // waits for it, and a failure only costs a later miss.
   void store(const CacheNamespace& ns, const std::string& generations, const std::string& query,
              std::string json);
-  // INCRs every counter in one round trip.
+  // INCRs every counter in one round trip (one script). A counter that did not
+  // exist starts from Redis's clock in microseconds, so a generation never
+  // repeats after Redis lost its data.
   boost::asio::awaitable<Status> bump(std::vector<std::string> generation_keys);
 
   std::chrono::seconds ttl() const noexcept { return ttl_; }
