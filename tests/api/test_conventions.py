@@ -308,7 +308,7 @@ def test_admin_token_prefix_is_401(api, admin_token):
 
 @pytest.mark.parametrize(
     "method, path",
-    [("GET", "/"), ("GET", "/v1"), ("GET", "/v1/nowhere"), ("GET", "/v2/matches"),
+    [("GET", "/v1"), ("GET", "/v1/nowhere"), ("GET", "/v2/matches"),
      ("GET", "/v1/matches/1/nowhere"), ("GET", "/v1/users/1/nowhere"), ("POST", "/v1/nowhere"),
      ("GET", "/V1/MATCHES"), ("GET", "/v1/matches/%00"), ("GET", "/v1/users/1/deposits/1")],
 )

@@ -138,7 +138,9 @@ describe('betting through the web UI', () => {
     await op.page.getByLabel('Match number').fill(String(a.id));
     await op.page.getByRole('button', { name: 'Show' }).click();
     const allRows = op.page.locator('table.data tbody tr');
-    await allRows.first().waitFor();
+    // The unfiltered list may still be on screen: wait for the filtered one
+    // (bounded by the default timeout; a filter that does nothing fails here).
+    await op.page.waitForFunction(() => document.querySelectorAll('table.data tbody tr').length === 1);
     assert.equal(await allRows.count(), 1);
     assert.match(await allRows.first().textContent(), new RegExp(`#${me.id}`));
     await assertLabelled(op.page);
