@@ -1,5 +1,7 @@
 #include "http/problem.hpp"
 
+#include "util/utf8.hpp"
+
 #include <boost/json.hpp>
 
 namespace betsdb::http {
@@ -34,7 +36,9 @@ Response problem(const Error& error) {
   Response r;
   r.status = status;
   r.content_type = "application/problem+json";
-  r.body = boost::json::serialize(body);
+  // Details may echo a client's bytes (a parameter's name); JSON must be UTF-8.
+  // Escapes are ASCII, so repairing the serialized text only touches strings.
+  r.body = to_valid_utf8(boost::json::serialize(body));
   return r;
 }
 

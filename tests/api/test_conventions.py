@@ -5,6 +5,8 @@ type (413/415) -> JSON syntax (400) -> field validation (422) -> route's checks.
 After every rejected write the database must be unchanged.
 """
 
+import json
+
 import pytest
 
 from api_support import (
@@ -494,3 +496,13 @@ def test_server_still_healthy_after_hostile_input(api):
 
 def test_ledger_invariant_still_holds(db):
     assert db.users_breaking_ledger_invariant() == []
+
+
+def test_error_bodies_stay_valid_utf8_when_echoing_malformed_bytes(api):
+    """Found by the fuzzer: a parameter name with a stray byte (%90) was echoed
+    into the problem's detail as raw bytes, which is not valid JSON text."""
+    resp = api.get("/v1/matches?lim%90t=5")
+    assert resp.status_code == 400
+    body = json.loads(resp.content.decode("utf-8"))  # strict: raises on invalid UTF-8
+    assert body["code"] == "invalid_parameter"
+    assert "\ufffd" in body["detail"]

@@ -1,0 +1,18 @@
+// Making text safe to put in JSON: every answer must be valid UTF-8, even
+// when it echoes a client's malformed bytes (a query parameter's name, say).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace betsdb {
+
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view text) noexcept;
+
+// `text` with each ill-formed sequence replaced by U+FFFD; unchanged (and
+// cheap) when it is valid already.
+std::string to_valid_utf8(std::string_view text);
+
+}  // namespace betsdb
