@@ -16,7 +16,7 @@
 // committed), the namespaces are marked dirty in this process, which then
 // reads them from PostgreSQL, and a background task keeps retrying the bump
 // until it lands. Other instances may serve an entry older than the write
-// until then, or until its TTL ends (docs/caching.md).
+// until then, or until its TTL ends (docs/api.md, "Caching").
 //
 // Thread-safety: a ReadCache belongs to one shard; the single-flight table
 // and the dirty set are process-wide and synchronised.

@@ -7,7 +7,7 @@
 // then on look under a new g: old entries are never read again and expire by
 // their TTL. A slow reader that loaded old rows before the write can only
 // store them under the old g, which is why the cache-aside race cannot leave
-// a stale entry behind (docs/caching.md).
+// a stale entry behind (docs/api.md, "Caching").
 //
 // Counters live under "gen:..." without a TTL: bookkeeping, not cache. Keys
 // are read by a script (one round trip); it names entry keys it builds itself,
