@@ -29,6 +29,8 @@ bool printable_ascii(std::string_view s) {
   return true;
 }
 
+}  // namespace
+
 std::string make_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
@@ -40,8 +42,6 @@ std::string make_request_id() {
   }
   return id;
 }
-
-}  // namespace
 
 Request to_request(const bhttp::request<bhttp::string_body>& msg) {
   Request req;

@@ -14,6 +14,9 @@ namespace betsdb::http {
 // The body is not copied: the server moves it in once it is read.
 Request to_request(const boost::beast::http::request<boost::beast::http::string_body>& message);
 
+// A fresh request id: 16 hex digits.
+std::string make_request_id();
+
 // X-Request-Id values longer than this are replaced by our own.
 inline constexpr std::size_t kMaxRequestIdLength = 128;
 

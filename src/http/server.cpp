@@ -7,9 +7,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <array>
-#include <random>
 #include <spdlog/spdlog.h>
 
+#include "http/message.hpp"
 #include "http/problem.hpp"
 
 namespace betsdb::http {
@@ -23,65 +23,6 @@ namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // Bytes to ask for when waiting for the first byte of the next request.
 constexpr std::size_t kReadChunk = 4096;
-// A request id we accept from the client must be short and printable, so it
-// is safe to echo and to log.
-constexpr std::size_t kMaxRequestIdLength = 128;
-
-Method to_method(bhttp::verb verb) {
-  switch (verb) {
-    case bhttp::verb::get: return Method::get;
-    case bhttp::verb::post: return Method::post;
-    case bhttp::verb::put: return Method::put;
-    case bhttp::verb::patch: return Method::patch;
-    case bhttp::verb::delete_: return Method::del;
-    case bhttp::verb::head: return Method::head;
-    case bhttp::verb::options: return Method::options;
-    default: return Method::other;
-  }
-}
-
-bool printable_ascii(std::string_view s) {
-  for (char c : s) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
-
-std::string make_request_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(16, '0');
-  auto bits = rng();
-  for (auto& c : id) {
-    c = kHex[bits & 0xf];
-    bits >>= 4;
-  }
-  return id;
-}
-
-Request to_request(const bhttp::request_parser<bhttp::string_body>& parser) {
-  const auto& msg = parser.get();
-  Request req;
-  req.method = to_method(msg.method());
-  std::string_view target = msg.target();
-  auto q = target.find('?');
-  req.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-  req.headers.reserve(8);
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req.headers.push_back({std::move(name), std::string(field.value())});
-  }
-  auto rid = req.header("x-request-id");
-  if (rid && !rid->empty() && rid->size() <= kMaxRequestIdLength && printable_ascii(*rid)) {
-    req.request_id = std::string(*rid);
-  } else {
-    req.request_id = make_request_id();
-  }
-  return req;
-}
-
 bhttp::response<bhttp::string_body> to_beast(Response&& r, const Request& req, bool keep_alive) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(r.status), 11};
   if (!r.content_type.empty()) out.set(bhttp::field::content_type, r.content_type);
@@ -231,7 +172,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
     }
 
     parser.body_limit(limits_.body_limit);
-    Request req = to_request(parser);
+    Request req = to_request(parser.get());
     const auto& header = parser.get();
     const bool has_body = header.has_content_length() ? (parser.content_length().value_or(0) > 0)
                                                       : header.chunked();
