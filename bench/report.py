@@ -128,9 +128,12 @@ def build(records):
     if "nginx" in wrk:
         ceilings["nginx"] = summarize_wrk(wrk["nginx"], cpus)
     for name in ("place", "checkout"):
-        rounds = [r["result"] for r in records if r["kind"] == "pgbench" and r["name"] == name]
+        records_of = [r for r in records if r["kind"] == "pgbench" and r["name"] == name]
+        rounds = [r["result"] for r in records_of]
         if rounds:
             ceilings["pgbench_" + name] = {
+                "cpu_us_per_request": cpu_per_request(
+                    [dict(r, result=dict(r["result"], requests=r["result"]["transactions"])) for r in records_of], cpus),
                 "rps": median([r["tps"] for r in rounds]),
                 "p50_ms": median([r["latency_ms"]["p50"] for r in rounds]),
                 "p99_ms": median([r["latency_ms"]["p99"] for r in rounds]),
@@ -367,7 +370,10 @@ def write_md(res, path, png_path):
     L.append("")
     cpu_rows = []
     groups = ["betsdb", "redis", "postgres", "nginx", "wrk", "other processes"]
-    for name, entry in [(n, res["scenarios"][n]) for n, _, _ in SCENARIOS] + [("nginx ceiling", res["ceilings"].get("nginx") or {})]:
+    ceiling_rows = [("nginx ceiling", res["ceilings"].get("nginx") or {}),
+                    ("pgbench place ceiling", res["ceilings"].get("pgbench_place") or {}),
+                    ("pgbench checkout ceiling", res["ceilings"].get("pgbench_checkout") or {})]
+    for name, entry in [(n, res["scenarios"][n]) for n, _, _ in SCENARIOS] + ceiling_rows:
         c = entry.get("cpu_us_per_request") if entry else None
         if c:
             cpu_rows.append([name] + [fmt(c.get(g), "{:.0f}") for g in groups] + [fmt(c.get("machine_busy"), "{:.0%}")])
@@ -375,7 +381,8 @@ def write_md(res, path, png_path):
         L.append("## Where the CPU goes")
         L.append("")
         L.append("CPU microseconds per request, by process (median over rounds, from /proc; "
-                 "\"other processes\" is whatever else the machine ran meanwhile), and how busy "
+                 "\"other processes\" is whatever else the machine ran meanwhile; for the pgbench ceilings "
+                 "the wrk column is pgbench, per transaction), and how busy "
                  "all CPUs were during the run:")
         L.append("")
         L.append(md_table(["run"] + groups + ["machine busy"], cpu_rows))

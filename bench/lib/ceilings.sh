@@ -60,17 +60,25 @@ ceiling_pgbench() {
     before=$(ceiling_bets)
     local dir="$LOGS/pgbench-$name-$r"
     mkdir -p "$dir"
+    local cpu0 cpu1 client_cpu
+    cpu0=$(cpu_snapshot)
+    times >"$LOGS/times-before.txt"  # pgbench's own CPU, as for wrk
     "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
       -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
       -D n=0 -D start="$start" -D clients="$CONNECTIONS" \
       -D u0=1 -D users="$CEILING_USERS" -D m0="$m0" -D matches="$CEILING_MATCHES_PER_SCRIPT" \
       -f "$PGBENCH_SCRIPTS/$name.sql" -l --log-prefix="$dir/txn" bench_ceiling \
       >"$dir/out.txt" 2>&1 || true  # an aborted run is reported by collect.py
+    times >"$LOGS/times-after.txt"
+    cpu1=$(cpu_snapshot)
+    client_cpu=$(python3 -c 'import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 3))' \
+      "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-before.txt")" \
+      "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-after.txt")")
     local result inserted
     inserted=$(($(ceiling_bets) - before))
     result=$(python3 "$BENCH_DIR/collect.py" pgbench "$dir" "$start" "$CONNECTIONS" "$items" "$inserted") \
       || harness_failed "reading pgbench output ($dir)"
-    record "{\"kind\":\"pgbench\",\"name\":\"$name\",\"round\":$r,\"result\":$result}"
+    record "{\"kind\":\"pgbench\",\"name\":\"$name\",\"round\":$r,\"result\":$result,\"cpu_before\":$cpu0,\"cpu_after\":$cpu1,\"wrk_cpu_s\":$client_cpu}"
     start=$(json_get "$result" next)
     if [[ $name == checkout ]]; then
       CHECKOUT_CEILING_TPS=$(python3 -c 'import sys; print(max(float(sys.argv[1] or 0), float(sys.argv[2])))' \

@@ -2,12 +2,14 @@
 """Writes the pgbench scripts of the place and checkout ceilings from the
 server's own SQL, so the ceiling commits exactly what betsdb commits.
 
-betsdb places one bet, and checks out a cart, with one statement
-(`kPlaceBets` in src/store/pg/bet_store.cpp: read the matches FOR SHARE,
-check for a duplicate, conditional debit, insert the bets, insert the ledger
-rows), taking its items as three parallel arrays. This script copies that
-statement and binds its parameters to pgbench variables: one item for
-place.sql, five for checkout.sql.
+betsdb places one bet, and checks out a cart, with one statement each (built
+in src/store/pg/bet_store.cpp from kPlaceStart, the items, kPlaceMiddle, the
+condition on the matches and kPlaceEnd: read the matches FOR SHARE, check for
+a duplicate, conditional debit, insert the bets, insert the ledger rows). One
+bet takes scalar parameters (kOneItem, kOneMatch), a cart three parallel
+arrays (kCartItems, kCartMatches). This script assembles those statements and
+binds their parameters to pgbench variables: one item for place.sql, five for
+checkout.sql.
 
   generate.py SRC_ROOT OUT_DIR   -> OUT_DIR/place.sql, OUT_DIR/checkout.sql
 
@@ -33,37 +35,51 @@ HEADER = """\
 SELECTION = "(ARRAY['1','X','2'])[:s{j}]"
 
 
-def extract(src_root):
+def pieces(src_root):
+    """The string_view constants of bet_store.cpp, by name, as their SQL text."""
     store = open(os.path.join(src_root, "src/store/pg/bet_store.cpp")).read()
     mapping = open(os.path.join(src_root, "src/store/pg/row_mapping.hpp")).read()
-    start = store.find('kPlaceBets{"place_bets",')
-    if start < 0:
-        raise ValueError("kPlaceBets not found")
-    body = store[start:store.index("};", start)]
     macro = re.search(r'#define BETSDB_SQL_MICROS\(col\) "([^"]*)" col "([^"]*)"', mapping)
-    parts = []
-    for raw, micros in re.findall(r'R"sql\((.*?)\)sql"|BETSDB_SQL_MICROS\("([^"]+)"\)', body, re.S):
-        if micros:
-            if not macro:
-                raise ValueError("BETSDB_SQL_MICROS definition not found")
-            parts.append(macro.group(1) + micros + macro.group(2))
-        else:
-            parts.append(raw)
-    sql = "".join(parts).strip()
-    if not sql:
-        raise ValueError("empty statement")
-    return sql
+    found = {}
+    for name, value in re.findall(r"constexpr std::string_view (k\w+) =(.*?);\n", store, re.S):
+        parts = []
+        for raw, micros, plain in re.findall(
+                r'R"sql\((.*?)\)sql"|BETSDB_SQL_MICROS\("([^"]+)"\)|"((?:[^"\\]|\\.)*)"', value, re.S):
+            if micros:
+                if not macro:
+                    raise ValueError("BETSDB_SQL_MICROS definition not found")
+                parts.append(macro.group(1) + micros + macro.group(2))
+            else:
+                parts.append(raw or plain)
+        found[name] = "".join(parts)
+    return found
+
+
+def extract(src_root, items_piece, matches_piece):
+    found = pieces(src_root)
+    names = ["kPlaceStart", items_piece, "kPlaceMiddle", matches_piece, "kPlaceEnd"]
+    missing = [n for n in names if not found.get(n)]
+    if missing:
+        raise ValueError(f"{', '.join(missing)} not found in src/store/pg/bet_store.cpp")
+    return "".join(found[n] for n in names).strip()
 
 
 def bind(sql, items):
-    matches = ", ".join(f":m{j}" for j in range(1, items + 1))
-    selections = ", ".join(SELECTION.format(j=j) for j in range(1, items + 1))
-    stakes = ", ".join([":stake"] * items)
-    replacements = [
-        ("$2::bigint[]", f"ARRAY[{matches}]::bigint[]"),
-        ("$3::text[]", f"ARRAY[{selections}]::text[]"),
-        ("$4::bigint[]", f"ARRAY[{stakes}]::bigint[]"),
-    ]
+    if items == 1:
+        replacements = [
+            ("$2::bigint", "(:m1)::bigint"),
+            ("$3::text", SELECTION.format(j=1) + "::text"),
+            ("$4::bigint", "(:stake)::bigint"),
+        ]
+    else:
+        matches = ", ".join(f":m{j}" for j in range(1, items + 1))
+        selections = ", ".join(SELECTION.format(j=j) for j in range(1, items + 1))
+        stakes = ", ".join([":stake"] * items)
+        replacements = [
+            ("$2::bigint[]", f"ARRAY[{matches}]::bigint[]"),
+            ("$3::text[]", f"ARRAY[{selections}]::text[]"),
+            ("$4::bigint[]", f"ARRAY[{stakes}]::bigint[]"),
+        ]
     for old, new in replacements:
         if old not in sql:
             raise ValueError(f"parameter {old} not found")
@@ -75,8 +91,8 @@ def bind(sql, items):
     return sql
 
 
-def script(sql, items, what):
-    lines = [HEADER.format(source="src/store/pg/bet_store.cpp", name="kPlaceBets", what=what)]
+def script(sql, items, what, name):
+    lines = [HEADER.format(source="src/store/pg/bet_store.cpp", name=name, what=what)]
     if items == 1:
         lines.append("\\set pair :idx / :users\n")
         lines.append("\\set m1 :m0 + :pair % :matches\n")
@@ -96,9 +112,10 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     try:
-        sql = extract(argv[1])
-        place = script(sql, 1, "one POST /v1/bets")
-        checkout = script(sql, 5, "the checkout of a 5-item cart")
+        place = script(extract(argv[1], "kOneItem", "kOneMatch"), 1, "one POST /v1/bets",
+                       "place_one_bet")
+        checkout = script(extract(argv[1], "kCartItems", "kCartMatches"), 5,
+                          "the checkout of a 5-item cart", "place_bets")
     except (OSError, ValueError) as e:
         sys.stderr.write(f"generate.py: cannot use the server's statement: {e}\n")
         return 1

@@ -71,8 +71,8 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   std::int64_t in_flight = 0, connections = 0, redis_connected = 0;
   std::uint64_t redis_commands = 0, redis_errors = 0, redis_reconnects = 0;
   std::int64_t pg_max = 0, pg_idle = 0, pg_busy = 0, pg_waiting = 0;
-  std::uint64_t pg_connects = 0, pg_connect_failures = 0, pg_timeouts = 0, pg_waits = 0, pg_discarded = 0,
-                pg_rollbacks = 0;
+  std::uint64_t pg_connects = 0, pg_connect_failures = 0, pg_timeouts = 0, pg_waits = 0,
+                pg_discarded = 0, pg_rollbacks = 0;
   for (const auto& s : in.shards) {
     in_flight += static_cast<std::int64_t>(s.requests_in_flight);
     connections += static_cast<std::int64_t>(s.connections);
@@ -191,6 +191,17 @@ void write_service(PrometheusWriter& w) {
   for (const auto& [outcome, value] : checkouts) {
     const Label labels[] = {{"outcome", outcome}};
     w.sample("betsdb_checkouts_total", labels, value);
+  }
+  w.family("betsdb_match_memory_total", "counter",
+           "Matches that placement and add-to-cart took from the shard's memory (hit), read "
+           "from PostgreSQL (miss), or found changed since remembered (stale).");
+  const std::pair<std::string_view, std::uint64_t> memory[] = {
+      {"hit", load(c.match_memory_hits)},
+      {"miss", load(c.match_memory_misses)},
+      {"stale", load(c.match_memory_stale)}};
+  for (const auto& [outcome, value] : memory) {
+    const Label labels[] = {{"outcome", outcome}};
+    w.sample("betsdb_match_memory_total", labels, value);
   }
   w.family("betsdb_settlements_total", "counter", "Matches settled.");
   w.sample("betsdb_settlements_total", load(c.settlements));

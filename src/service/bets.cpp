@@ -1,8 +1,9 @@
 #include "service/bets.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <spdlog/spdlog.h>
 
 #include "service/read_cache.hpp"
 #include "service/service_metrics.hpp"
@@ -83,19 +84,51 @@ Error placement_error(const store::Placement& placement, std::span<const std::in
   return Error::make(Errc::insufficient_funds, "The balance does not cover the stake.");
 }
 
-Async<domain::Bet> place_bet(Context& ctx, PlaceBet request) {
-  auto found = co_await store::find_match(*ctx.db, request.match_id);
-  if (!found.ok()) co_return std::move(found).error();
-  if (!*found) co_return match_not_found(request.match_id);
-  const domain::Match& match = **found;
-  if (!match.odds.offered(request.selection)) {
-    co_return Error::make(Errc::invalid_selection, "The match does not offer this selection.");
-  }
-  if (!domain::open_for_betting(match.status, match.date, ctx.now())) {
-    co_return Error::make(Errc::match_closed, "The match is closed for betting.");
-  }
+namespace {
 
-  auto lock = co_await redis::try_lock(*ctx.redis, bet_lock_key(request.user_id, match), kBetLockTtl);
+// The contract's checks before the lock: selection offered, then match open.
+Status check_bettable(const domain::Match& match, domain::Selection selection,
+                      domain::Timestamp now) {
+  if (!match.odds.offered(selection)) {
+    return Error::make(Errc::invalid_selection, "The match does not offer this selection.");
+  }
+  if (!domain::open_for_betting(match.status, match.date, now)) {
+    return Error::make(Errc::match_closed, "The match is closed for betting.");
+  }
+  return {};
+}
+
+// The match a bet names, checked. A remembered match that passes is enough:
+// its teams and date (the lock key) never change and the placing statement
+// re-checks odds and status itself. One that fails is read again first, as
+// its odds or status may have changed back since.
+Async<domain::Match> bettable_match(Context& ctx, std::int64_t match_id,
+                                    domain::Selection selection) {
+  if (const MatchMemory::Entry* known = ctx.matches->find(match_id)) {
+    if (check_bettable(known->match, selection, ctx.now()).ok()) {
+      count(service_counters().match_memory_hits);
+      co_return known->match;
+    }
+  }
+  count(service_counters().match_memory_misses);
+  auto found = co_await store::find_match(*ctx.db, match_id);
+  if (!found.ok()) co_return std::move(found).error();
+  if (!*found) co_return match_not_found(match_id);
+  // Without a generation: as a hint only (service/match_memory.hpp).
+  ctx.matches->remember(**found, std::string());
+  if (auto s = check_bettable(**found, selection, ctx.now()); !s.ok()) co_return s.error();
+  co_return std::move(**found);
+}
+
+}  // namespace
+
+Async<domain::Bet> place_bet(Context& ctx, PlaceBet request) {
+  auto checked = co_await bettable_match(ctx, request.match_id, request.selection);
+  if (!checked.ok()) co_return std::move(checked).error();
+  const domain::Match& match = *checked;
+
+  auto lock =
+      co_await redis::try_lock(*ctx.redis, bet_lock_key(request.user_id, match), kBetLockTtl);
   auto& counters = service_counters();
   count(!lock.ok() ? counters.bet_lock_unavailable
         : *lock    ? counters.bet_lock_acquired
@@ -127,7 +160,7 @@ Async<domain::Bet> place_bet(Context& ctx, PlaceBet request) {
   }
   if (!placement->placed()) co_return placement_error(*placement, {});
   count(counters.bets_placed, placement->bets.size());
-  co_await after_bets_placed(ctx, request.user_id);
+  co_await after_bets_placed(ctx, request.user_id, placement->user_email);
   co_return std::move(placement->bets.front());
 }
 
@@ -140,7 +173,8 @@ Async<domain::Bet> get_bet(Context& ctx, std::int64_t bet_id) {
   co_return std::move(**bet);
 }
 
-Async<store::Settled> settle_match(Context& ctx, std::int64_t match_id, domain::MatchResult result) {
+Async<store::Settled> settle_match(Context& ctx, std::int64_t match_id,
+                                   domain::MatchResult result) {
   auto outcome = co_await store::settle_match(*ctx.db, match_id, result);
   if (!outcome.ok()) co_return std::move(outcome).error();
   switch (outcome->problem) {

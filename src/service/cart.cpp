@@ -1,7 +1,5 @@
 #include "service/cart.hpp"
 
-#include "service/service_metrics.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +10,7 @@
 
 #include "service/bets.hpp"
 #include "service/read_cache.hpp"
+#include "service/service_metrics.hpp"
 #include "store/pg/bet_store.hpp"
 #include "store/pg/match_lookup.hpp"
 #include "store/pg/match_store.hpp"
@@ -130,7 +129,7 @@ Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id) {
         user_id, removed.error().detail);
   }
   // Before answering, so no read that starts after the answer sees old lists.
-  co_await after_bets_placed(ctx, user_id);
+  co_await after_bets_placed(ctx, user_id, placement->user_email);
 
   out.bets = std::move(placement->bets);
   out.balance = placement->balance;
@@ -176,13 +175,35 @@ Async<CartView> view_cart(Context& ctx, std::int64_t user_id) {
 }
 
 Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem request) {
+  const redis::NewCartItem item{request.match_id, request.selection, request.stake, ctx.now()};
+
+  // Usually the shard remembers the match under a generation the add script
+  // can confirm is still current: then validation needs no query.
+  if (ctx.cache && !matches_invalidation_overdue()) {
+    const MatchMemory::Entry* known = ctx.matches->find(request.match_id);
+    if (known && !known->generation.empty() &&
+        bettable(known->match, request.selection, ctx.now()).ok()) {
+      domain::Match match = known->match;  // the entry may be replaced while we wait
+      const redis::KeyHolds fresh{matches_generation_key(), known->generation};
+      auto added = co_await redis::add_cart_item_if(*ctx.redis, user_id, item, &fresh);
+      if (!added.ok()) co_return std::move(added).error();
+      if (*added) {
+        count(service_counters().match_memory_hits);
+        co_return line_of(std::move(**added), match);
+      }
+      count(service_counters().match_memory_stale);
+    }
+  }
+
+  // The generation is read before the match, so the match is at least as new.
+  auto generation = co_await matches_generation(ctx);
+  count(service_counters().match_memory_misses);
   auto match = co_await existing_match(ctx, request.match_id);
   if (!match.ok()) co_return std::move(match).error();
+  if (generation.ok() && *generation != "0") ctx.matches->remember(*match, std::move(*generation));
   if (auto ok = bettable(*match, request.selection, ctx.now()); !ok.ok()) {
     co_return std::move(ok).error();
   }
-
-  const redis::NewCartItem item{request.match_id, request.selection, request.stake, ctx.now()};
   auto added = co_await redis::add_cart_item(*ctx.redis, user_id, item);
   if (!added.ok()) co_return std::move(added).error();
   co_return line_of(std::move(added).value(), *match);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "domain/timestamp.hpp"
+#include "service/match_memory.hpp"
 #include "store/pg/pool.hpp"
 #include "store/redis/redis_client.hpp"
 #include "util/result.hpp"
@@ -22,9 +23,11 @@ struct Context {
   std::shared_ptr<pg::Pool> db;
   std::shared_ptr<redis::Client> redis;
   std::shared_ptr<ReadCache> cache;  // null: no caching (reads go to PostgreSQL)
+  std::shared_ptr<MatchMemory> matches = std::make_shared<MatchMemory>();
 
   domain::Timestamp now() const {
-    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now());
   }
 };
 

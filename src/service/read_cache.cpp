@@ -1,5 +1,7 @@
 #include "service/read_cache.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +10,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <mutex>
-#include <spdlog/spdlog.h>
 #include <unordered_map>
 
 #include "service/context.hpp"
@@ -144,8 +145,9 @@ asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
   }
-  spdlog::warn("cache invalidation overdue (Redis unreachable or stalled); "
-               "reading the affected lists from PostgreSQL until it lands");
+  spdlog::warn(
+      "cache invalidation overdue (Redis unreachable or stalled); "
+      "reading the affected lists from PostgreSQL until it lands");
   dirty().mark(keys);
   asio::co_spawn(client.executor(), bump_in_background(ctx.cache, std::move(keys)), asio::detached);
 }
@@ -155,9 +157,15 @@ asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
 ReadCache::ReadCache(std::shared_ptr<redis::Client> client, std::chrono::seconds ttl)
     : cache_(std::move(client), ttl) {}
 
-redis::CacheNamespace ReadCache::matches() { return {"matches:list", {kMatchesGeneration}}; }
-redis::CacheNamespace ReadCache::bets() { return {"bets:list", {kBetsGeneration}}; }
-redis::CacheNamespace ReadCache::summary() { return {"bets_summary", {kSummaryGeneration}}; }
+redis::CacheNamespace ReadCache::matches() {
+  return {"matches:list", {kMatchesGeneration}};
+}
+redis::CacheNamespace ReadCache::bets() {
+  return {"bets:list", {kBetsGeneration}};
+}
+redis::CacheNamespace ReadCache::summary() {
+  return {"bets_summary", {kSummaryGeneration}};
+}
 redis::CacheNamespace ReadCache::user_bets(const std::string& email) {
   return {"bets_by_email:" + email, {kAllUserBetsGeneration, "gen:bets_by_email:" + email}};
 }
@@ -208,23 +216,46 @@ asio::awaitable<Result<std::string>> user_email(Context& ctx, std::int64_t user_
   }
   auto user = co_await store::find_user(*ctx.db, user_id);
   if (!user.ok()) co_return std::move(user).error();
-  if (!*user) co_return Error::make(Errc::user_not_found, "No user with id " + std::to_string(user_id) + ".");
+  if (!*user)
+    co_return Error::make(Errc::user_not_found, "No user with id " + std::to_string(user_id) + ".");
   if (ctx.cache) ctx.cache->remember_email(user_id, (*user)->email);
   co_return (*user)->email;
 }
 
-asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id) {
+asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id,
+                                        std::string user_email) {
   if (!ctx.cache) co_return;
   std::vector<std::string> keys{kBetsGeneration, kSummaryGeneration};
-  auto email = co_await user_email(ctx, user_id);
-  // Without the email, invalidate every user's lists rather than risk one.
-  keys.push_back(email.ok() ? "gen:bets_by_email:" + *email : kAllUserBetsGeneration);
+  if (user_email.empty()) {
+    keys.push_back(kAllUserBetsGeneration);
+  } else {
+    keys.push_back("gen:bets_by_email:" + user_email);
+    ctx.cache->remember_email(user_id, std::move(user_email));
+  }
   co_await invalidate(ctx, std::move(keys));
 }
 
 asio::awaitable<void> after_match_changed(Context& ctx) {
   std::vector<std::string> keys{kMatchesGeneration};
   co_await invalidate(ctx, std::move(keys));
+}
+
+const std::string& matches_generation_key() {
+  return kMatchesGeneration;
+}
+
+asio::awaitable<Result<std::string>> matches_generation(Context& ctx) {
+  if (!ctx.cache) co_return std::string("0");
+  auto reply = co_await ctx.cache->cache().client()->command("GET", kMatchesGeneration);
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (reply->is_nil()) co_return std::string("0");
+  if (!reply->is_string()) co_return Error::unavailable("unexpected reply for a generation");
+  co_return std::move(*reply).as_string();
+}
+
+bool matches_invalidation_overdue() {
+  static const std::vector<std::string> keys{kMatchesGeneration};
+  return dirty().any_of(keys);
 }
 
 asio::awaitable<void> after_settlement(Context& ctx) {

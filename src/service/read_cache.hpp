@@ -73,8 +73,20 @@ boost::asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area,
                                                    Loader load);
 
 // Invalidations, to be awaited after the write's commit and before its answer.
-boost::asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id);
+// `user_email` is the bettor's (store::Placement has it); empty when unknown,
+// which invalidates every user's lists instead.
+boost::asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id,
+                                               std::string user_email);
 boost::asio::awaitable<void> after_match_changed(Context& ctx);
+
+// For data derived from matches outside the cache (service/match_memory.hpp):
+// the key of the matches' generation counter, its value in Redis now ("0"
+// when it has none: never trust data tagged "0", Redis may have lost the
+// counter), and whether this process has a matches invalidation overdue (then
+// no generation read from Redis reflects its own latest writes).
+const std::string& matches_generation_key();
+boost::asio::awaitable<Result<std::string>> matches_generation(Context& ctx);
+bool matches_invalidation_overdue();
 boost::asio::awaitable<void> after_settlement(Context& ctx);
 
 // The user's email, from this shard's memory or the database.

@@ -26,6 +26,13 @@ struct ServiceCounters {
   std::atomic<std::uint64_t> checkouts_success{0};
   std::atomic<std::uint64_t> checkouts_failed{0};
   std::atomic<std::uint64_t> checkouts_in_progress{0};
+  // The shard's memory of matches (service/match_memory.hpp), as placement and
+  // add-to-cart use it: answered without a query (hit), read from PostgreSQL
+  // (miss), or remembered under a generation that had moved on (stale; then
+  // read again).
+  std::atomic<std::uint64_t> match_memory_hits{0};
+  std::atomic<std::uint64_t> match_memory_misses{0};
+  std::atomic<std::uint64_t> match_memory_stale{0};
   // Matches settled (a repeated identical result is not counted again).
   std::atomic<std::uint64_t> settlements{0};
 };

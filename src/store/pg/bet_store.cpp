@@ -7,17 +7,24 @@ namespace betsdb::store {
 
 namespace {
 
-// Items travel as three parallel arrays (PostgreSQL array literals), so one
-// prepared statement serves a single bet and a 50-item cart alike.
-constexpr pg::Statement kPlaceBets{"place_bets", R"sql(
-WITH req AS (
-  SELECT r.match_id, r.selection, r.stake, r.ord
-  FROM unnest($2::bigint[], $3::text[], $4::bigint[]) WITH ORDINALITY AS r(match_id, selection, stake, ord)
+// The placing statement is kPlaceStart + `req` + kPlaceMiddle + `matches` +
+// kPlaceEnd, where `req` yields the items as rows (match_id, selection, stake,
+// ord) and `matches` is the condition that picks their matches.
+//
+// Two instances: PostgreSQL keeps one plan for every execution of a prepared
+// statement (the "generic plan") only when that plan looks no costlier than
+// planning each execution anew. For arrays of unknown length it assumes ten
+// items, finds the generic plan dearer and plans every execution again, which
+// doubled its CPU per single bet (docs/performance.md). The single bet's
+// scalar parameters give an exact generic plan, which it keeps.
+constexpr std::string_view kPlaceStart = "WITH req AS (";
+constexpr std::string_view kPlaceMiddle = R"sql(
 ), m AS (
   -- FOR SHARE: odds changes and settlement (which update the row) wait for us,
   -- and we wait for them, so the odds and status we read are the current ones.
   SELECT id, status, starts_at, odds_1, odds_x, odds_2 FROM matches
-  WHERE id IN (SELECT match_id FROM req) ORDER BY id FOR SHARE
+  WHERE )sql";
+constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
 ), chk AS (
   SELECT req.ord, req.match_id, req.selection, req.stake,
          m.id IS NOT NULL AS found,
@@ -33,7 +40,7 @@ WITH req AS (
 ), debit AS (
   UPDATE users u SET balance = u.balance - ok.total FROM ok
   WHERE u.id = $1 AND ok.all_ok AND u.balance >= ok.total
-  RETURNING u.balance
+  RETURNING u.balance, u.email
 ), ins AS (
   INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout)
   SELECT $1, chk.match_id, chk.selection, chk.stake, chk.odds, (chk.stake * chk.odds) / 100
@@ -50,9 +57,50 @@ WITH req AS (
   ORDER BY chk.ord
 )
 SELECT chk.found, chk.odds, chk.open, chk.dup, (SELECT balance FROM debit),
-       ins.id, ins.potential_payout, )sql" BETSDB_SQL_MICROS("ins.created_at") R"sql(
+       ins.id, ins.potential_payout, )sql" BETSDB_SQL_MICROS("ins.created_at") R"sql(,
+       (SELECT email FROM debit)
 FROM chk LEFT JOIN ins ON ins.match_id = chk.match_id AND ins.selection = chk.selection
-ORDER BY chk.ord)sql"};
+ORDER BY chk.ord)sql";
+
+// A cart: three parallel arrays (PostgreSQL array literals), so one prepared
+// statement serves any number of items.
+constexpr std::string_view kCartItems = R"sql(
+  SELECT r.match_id, r.selection, r.stake, r.ord
+  FROM unnest($2::bigint[], $3::text[], $4::bigint[]) WITH ORDINALITY AS r(match_id, selection, stake, ord)
+)sql";
+constexpr std::string_view kCartMatches = "id = ANY($2::bigint[])";
+
+// One bet, as POST /v1/bets places it.
+constexpr std::string_view kOneItem = R"sql(
+  SELECT $2::bigint AS match_id, $3::text AS selection, $4::bigint AS stake, 1::bigint AS ord
+)sql";
+constexpr std::string_view kOneMatch = "id = $2::bigint";
+
+// A Statement together with the text it names.
+class PlacingStatement final {
+ public:
+  PlacingStatement(std::string_view name, std::string_view req, std::string_view matches)
+      : sql_(std::string(kPlaceStart)
+                 .append(req)
+                 .append(kPlaceMiddle)
+                 .append(matches)
+                 .append(kPlaceEnd)),
+        statement_{name, sql_} {}
+  PlacingStatement(const PlacingStatement&) = delete;
+  PlacingStatement& operator=(const PlacingStatement&) = delete;
+
+  const pg::Statement& statement() const noexcept { return statement_; }
+
+ private:
+  std::string sql_;
+  pg::Statement statement_;
+};
+
+const pg::Statement& place_bets_statement(std::size_t items) {
+  static const PlacingStatement cart("place_bets", kCartItems, kCartMatches);
+  static const PlacingStatement one("place_one_bet", kOneItem, kOneMatch);
+  return items == 1 ? one.statement() : cart.statement();
+}
 
 constexpr pg::Statement kFindBet{"find_bet",
                                  "SELECT " BETSDB_BET_COLUMNS " FROM bets WHERE id = $1"};
@@ -130,12 +178,20 @@ ItemProblem problem_of(const pg::Row& row) {
 }  // namespace
 
 Async<Placement> place_bets(pg::Pool& db, std::int64_t user_id, std::span<const BetItem> items) {
-  auto match_ids = array_literal(items, [](const BetItem& i) { return std::to_string(i.match_id); });
-  auto selections =
-      array_literal(items, [](const BetItem& i) { return std::string(domain::to_string(i.selection)); });
-  auto stakes = array_literal(items, [](const BetItem& i) { return std::to_string(i.stake.cents()); });
-  auto rows = co_await db.execute(kPlaceBets, pg::params(user_id, std::move(match_ids),
-                                                         std::move(selections), std::move(stakes)));
+  pg::Params params;
+  if (items.size() == 1) {
+    params = pg::params(user_id, items[0].match_id,
+                        std::string(domain::to_string(items[0].selection)), items[0].stake.cents());
+  } else {
+    auto match_ids =
+        array_literal(items, [](const BetItem& i) { return std::to_string(i.match_id); });
+    auto selections = array_literal(
+        items, [](const BetItem& i) { return std::string(domain::to_string(i.selection)); });
+    auto stakes =
+        array_literal(items, [](const BetItem& i) { return std::to_string(i.stake.cents()); });
+    params = pg::params(user_id, std::move(match_ids), std::move(selections), std::move(stakes));
+  }
+  auto rows = co_await db.execute(place_bets_statement(items.size()), params);
   if (!rows.ok()) co_return std::move(rows).error();
 
   Placement out;
@@ -157,6 +213,7 @@ Async<Placement> place_bets(pg::Pool& db, std::int64_t user_id, std::span<const 
     bet.status = domain::BetStatus::pending;
     bet.created_at = timestamp_from_micros(row.get<std::int64_t>(7));
     out.balance = domain::Money(row.get<std::int64_t>(4));
+    if (i == 0) out.user_email = row.get<std::string>(8);
     out.bets.push_back(std::move(bet));
   }
   if (!placed) {
@@ -177,8 +234,9 @@ Async<std::optional<domain::Bet>> find_bet(pg::Pool& db, std::int64_t bet_id) {
 namespace {
 
 SettlementTotals totals_from_row(const pg::Row& row) {
-  return SettlementTotals{row.get<std::int64_t>(0), row.get<std::int64_t>(1), row.get<std::int64_t>(2),
-                          row.get<std::int64_t>(3), row.get<std::int64_t>(4)};
+  return SettlementTotals{row.get<std::int64_t>(0), row.get<std::int64_t>(1),
+                          row.get<std::int64_t>(2), row.get<std::int64_t>(3),
+                          row.get<std::int64_t>(4)};
 }
 
 }  // namespace
@@ -236,7 +294,8 @@ Async<SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id, domain::M
     out.settled.totals.voided = credited_count;
     out.settled.totals.refunded = credited_amount;
   }
-  if (auto committed = co_await tx->commit(); !committed.ok()) co_return std::move(committed).error();
+  if (auto committed = co_await tx->commit(); !committed.ok())
+    co_return std::move(committed).error();
   co_return out;
 }
 

@@ -35,6 +35,9 @@ struct Placement {
   // Filled when everything was placed; in the order of the items.
   std::vector<domain::Bet> bets;
   domain::Money balance;  // after the debit
+  // The bettor's email (names the cache namespace of their lists), so the
+  // caller needs no second query to invalidate them.
+  std::string user_email;
   // When nothing was placed: each item's problem (same order as the items), and
   // whether the balance fell short (only meaningful when no item has a problem).
   std::vector<ItemProblem> problems;

@@ -9,9 +9,16 @@
 // store them under the old g, which is why the cache-aside race cannot leave
 // a stale entry behind (docs/api.md, "Caching").
 //
-// Counters live under "gen:..." without a TTL: bookkeeping, not cache. Keys
-// are read by a script (one round trip); it names entry keys it builds itself,
-// which is fine on a single Redis but not on Redis Cluster.
+// Counters live under "gen:..." without a TTL: bookkeeping, not cache.
+//
+// A read is one round trip. Usually it is one MGET of the counters and of the
+// entry under the generations this shard saw last for the namespace: MGET is
+// atomic, so if the counters still hold those generations the entry read is
+// the current one. If they moved on (a write happened), the read is repeated
+// by a script that reads the counters and then the entry they name; that is
+// four times dearer for Redis than the MGET, so it only runs after writes.
+// The script names entry keys it builds itself, which is fine on a single
+// Redis but not on Redis Cluster.
 //
 // Thread-safety: as redis::Client (one shard's thread).
 #pragma once
@@ -23,6 +30,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/redis/redis_client.hpp"
@@ -55,7 +63,8 @@ class Cache final {
 
   // The plain helpers, for single keys (operators, tools, tests).
   boost::asio::awaitable<Result<std::optional<std::string>>> get_json(std::string key);
-  boost::asio::awaitable<Status> set_json(std::string key, std::string json, std::chrono::seconds ttl);
+  boost::asio::awaitable<Status> set_json(std::string key, std::string json,
+                                          std::chrono::seconds ttl);
   boost::asio::awaitable<Status> invalidate(std::vector<std::string> keys);
   // SCAN in batches + UNLINK: never on a request path (it walks the keyspace).
   boost::asio::awaitable<Result<std::int64_t>> invalidate_pattern(std::string pattern);
@@ -77,9 +86,14 @@ class Cache final {
   const std::shared_ptr<Client>& client() const noexcept { return client_; }
 
  private:
+  boost::asio::awaitable<Result<CacheRead>> read_by_script(const CacheNamespace& ns,
+                                                           std::string query);
+
   std::shared_ptr<Client> client_;
   std::chrono::seconds ttl_;
   std::mt19937_64 random_;
+  // Per namespace prefix: the generations its last read found.
+  std::unordered_map<std::string, std::string> seen_generations_;
 };
 
 }  // namespace betsdb::redis

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/detached.hpp>
 #include <set>
 
 #include "store/redis/redis_test_support.hpp"
@@ -262,6 +263,87 @@ TEST_F(CacheTest, ReadSeesGenerationZeroThenTheStoredEntryThenMissesAfterABump) 
     CO_ASSERT(other_ns.ok(), other_ns.error().detail);
     EXPECT_EQ(other_ns->generations, "0");
     EXPECT_FALSE(other_ns->value.has_value());
+    client->stop();
+  });
+}
+
+// Each shard's Cache remembers the generations it read last and reads with
+// one MGET under them; another shard's (or instance's) writes move the
+// counters without this Cache knowing. Its next read must still return the
+// current entry and never the one under the generations it remembered.
+TEST_F(CacheTest, ReadAfterAnotherCacheBumpedNeverReturnsTheRememberedGenerationsEntry) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    Cache here(client, kTtl);
+    Cache elsewhere(client, kTtl);
+    const CacheNamespace users = ns("bets_by_email:ann@example.com", 2);
+    const std::string query = "limit=20";
+
+    std::vector<std::string> counters = users.generations;
+    CO_ASSERT((co_await elsewhere.bump(std::move(counters))).ok(), "first bump failed");
+    auto first = co_await here.read(users, query);
+    CO_ASSERT(first.ok(), first.error().detail);
+    const std::string g1 = first->generations;
+    here.store(users, g1, query, R"({"total":1})");
+    CO_ASSERT(co_await eventually_exists(*client, users.prefix + ":" + g1 + ":" + query),
+              "entry never stored");
+    for (int i = 0; i < 3; ++i) {  // the steady state: answered by the MGET
+      auto hit = co_await here.read(users, query);
+      CO_ASSERT(hit.ok() && hit->value.has_value(), "stored entry not read");
+      EXPECT_EQ(*hit->value, R"({"total":1})");
+    }
+
+    // Elsewhere: a write bumps the second counter, a reader stores the new answer.
+    std::vector<std::string> second{users.generations[1]};
+    CO_ASSERT((co_await elsewhere.bump(std::move(second))).ok(), "second bump failed");
+    auto moved = co_await elsewhere.read(users, query);
+    CO_ASSERT(moved.ok(), moved.error().detail);
+    EXPECT_NE(moved->generations, g1);
+    EXPECT_FALSE(moved->value.has_value());
+    auto again = co_await here.read(users, query);
+    CO_ASSERT(again.ok(), again.error().detail);
+    EXPECT_EQ(again->generations, moved->generations);
+    EXPECT_FALSE(again->value.has_value())
+        << "the entry of the remembered generations was returned";
+
+    // Two reads of this shard in flight at once, both guessing the old
+    // generations: the first to learn of the new ones must not make the
+    // other take the entry it read under the old ones for current (the other
+    // compares with what it guessed, not with what is remembered meanwhile).
+    std::vector<std::string> third{users.generations[0]};
+    CO_ASSERT((co_await elsewhere.bump(std::move(third))).ok(), "third bump failed");
+    auto current = co_await here.read(users, query);  // learns the third generations
+    CO_ASSERT(current.ok(), current.error().detail);
+    here.store(users, current->generations, query, R"({"total":"old"})");
+    CO_ASSERT(co_await eventually_exists(*client,
+                                         users.prefix + ":" + current->generations + ":" + query),
+              "entry never stored");
+    std::vector<std::string> fourth{users.generations[1]};
+    CO_ASSERT((co_await elsewhere.bump(std::move(fourth))).ok(), "fourth bump failed");
+    std::optional<Result<CacheRead>> racing[2];
+    for (auto& slot : racing) {
+      asio::co_spawn(
+          io,
+          [&here, &users, &query, &slot]() -> asio::awaitable<void> {
+            slot.emplace(co_await here.read(users, query));
+          },
+          asio::detached);
+    }
+    while (!racing[0] || !racing[1]) co_await sleep_for(1ms);
+    for (const auto& r : racing) {
+      CO_ASSERT(r->ok(), r->error().detail);
+      EXPECT_NE((*r)->generations, current->generations);
+      EXPECT_FALSE((*r)->value.has_value()) << "an entry of older generations was returned";
+    }
+    moved = std::move(*racing[1]);
+
+    elsewhere.store(users, moved->generations, query, R"({"total":2})");
+    CO_ASSERT(
+        co_await eventually_exists(*client, users.prefix + ":" + moved->generations + ":" + query),
+        "new entry never stored");
+    auto fresh = co_await here.read(users, query);
+    CO_ASSERT(fresh.ok() && fresh->value.has_value(), "the current entry was not read");
+    EXPECT_EQ(*fresh->value, R"({"total":2})");
     client->stop();
   });
 }

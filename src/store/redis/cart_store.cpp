@@ -38,10 +38,13 @@ Script cart_script(std::string_view body) {
   return Script(std::string(kPrelude) + std::string(body));
 }
 
-// ARGV: ttl, max items, match_id, selection, stake, added_at.
-// -> {'ok', value} | {'duplicate_item'} | {'cart_full'}
+// ARGV: ttl, max items, match_id, selection, stake, added_at[, generation].
+// With a generation, KEYS[3] must hold it, else nothing is written (the
+// caller validated the item against data of that generation).
+// -> {'ok', value} | {'duplicate_item'} | {'cart_full'} | {'stale'}
 const Script& add_script() {
   static const Script script = cart_script(R"lua(
+if ARGV[7] and redis.call('GET', KEYS[3]) ~= ARGV[7] then return {'stale'} end
 local values = redis.call('HVALS', KEYS[1])
 for _, v in ipairs(values) do
   if match_of(v) == ARGV[3] and selection_of(v) == ARGV[4] then
@@ -147,10 +150,9 @@ std::string ttl_arg() {
 
 // Runs a cart script; a Redis error reply (OOM, BUSY, a script bug) becomes
 // service_unavailable, since the cart cannot be used without Redis.
-asio::awaitable<Result<Reply>> run(Client& client, const Script& script, std::int64_t user_id,
-                                   std::vector<std::string> args) {
-  // Named, not a temporary inside the co_await (see redis_client.hpp on g++ 12).
-  std::vector<std::string> keys = keys_of(user_id);
+asio::awaitable<Result<Reply>> run_with_keys(Client& client, const Script& script,
+                                             std::int64_t user_id, std::vector<std::string> keys,
+                                             std::vector<std::string> args) {
   auto reply = co_await client.eval(script, std::move(keys), std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_error()) {
@@ -158,6 +160,13 @@ asio::awaitable<Result<Reply>> run(Client& client, const Script& script, std::in
     co_return Error::unavailable("Redis refused the cart operation; retry later.");
   }
   co_return std::move(reply).value();
+}
+
+asio::awaitable<Result<Reply>> run(Client& client, const Script& script, std::int64_t user_id,
+                                   std::vector<std::string> args) {
+  // Named, not a temporary inside the co_await (see redis_client.hpp on g++ 12).
+  std::vector<std::string> keys = keys_of(user_id);
+  co_return co_await run_with_keys(client, script, user_id, std::move(keys), std::move(args));
 }
 
 Error unexpected(const Reply& reply) {
@@ -278,15 +287,37 @@ asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Client& client,
 
 asio::awaitable<Result<CartItem>> add_cart_item(Client& client, std::int64_t user_id,
                                                 const NewCartItem& item) {
+  auto added = co_await add_cart_item_if(client, user_id, item, nullptr);
+  if (!added.ok()) co_return std::move(added).error();
+  if (!*added) co_return Error::internal("the cart refused an unconditional add as stale");
+  co_return std::move(**added);
+}
+
+asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Client& client,
+                                                                  std::int64_t user_id,
+                                                                  const NewCartItem& item,
+                                                                  const KeyHolds* precondition) {
   std::vector<std::string> args{ttl_arg(),
                                 std::to_string(kMaxCartItems),
                                 std::to_string(item.match_id),
                                 std::string(domain::to_string(item.selection)),
                                 std::to_string(item.stake.cents()),
                                 domain::format_rfc3339(item.added_at)};
-  auto reply = co_await run(client, add_script(), user_id, std::move(args));
+  std::vector<std::string> keys = keys_of(user_id);
+  if (precondition) {
+    keys.push_back(precondition->key);
+    args.push_back(precondition->value);
+  }
+  auto reply =
+      co_await run_with_keys(client, add_script(), user_id, std::move(keys), std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
-  co_return item_outcome(std::move(reply).value(), 0);
+  if (reply->is_array() && reply->elements().size() == 1 && reply->elements()[0].is_string() &&
+      reply->elements()[0].as_string() == "stale") {
+    co_return std::optional<CartItem>{};
+  }
+  auto outcome = item_outcome(std::move(reply).value(), 0);
+  if (!outcome.ok()) co_return std::move(outcome).error();
+  co_return std::optional<CartItem>{std::move(outcome).value()};
 }
 
 asio::awaitable<Result<CartItem>> change_cart_item(Client& client, std::int64_t user_id,

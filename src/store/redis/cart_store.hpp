@@ -86,6 +86,17 @@ boost::asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Client& c
 boost::asio::awaitable<Result<CartItem>> add_cart_item(Client& client, std::int64_t user_id,
                                                        const NewCartItem& item);
 
+// A condition a write checks atomically with itself: `key` holds `value`.
+struct KeyHolds {
+  std::string key;
+  std::string value;
+};
+
+// add_cart_item, done only if `precondition` (when not null) holds when the
+// write runs; nullopt (and nothing written) when it does not.
+boost::asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(
+    Client& client, std::int64_t user_id, const NewCartItem& item, const KeyHolds* precondition);
+
 // item_not_found; duplicate_item when the new selection is already in the
 // cart for the item's match. An item's match never changes.
 boost::asio::awaitable<Result<CartItem>> change_cart_item(Client& client, std::int64_t user_id,

@@ -211,6 +211,43 @@ TEST_F(CartStoreTest, DuplicateIsCheckedBeforeFull) {
   });
 }
 
+TEST_F(CartStoreTest, ConditionalAddWritesOnlyWhileTheKeyHoldsTheValue) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    const std::string generation_key = cart_key(user_id_) + ":test-generation";
+    auto set = co_await client->command("SET", generation_key, "41");
+    CO_ASSERT(set.ok(), set.error().detail);
+
+    // Named, not temporaries inside the co_await (see redis_client.hpp on g++ 12).
+    const NewCartItem item = new_item(1000, Selection::home, 100);
+    const KeyHolds other_value{generation_key, "40"};
+    const KeyHolds absent_key{generation_key + ":absent", "41"};
+    const KeyHolds holds{generation_key, "41"};
+    auto stale = co_await add_cart_item_if(*client, user_id_, item, &other_value);
+    CO_ASSERT(stale.ok(), stale.error().detail);
+    EXPECT_FALSE(stale->has_value()) << "written although the key held another value";
+    auto absent = co_await add_cart_item_if(*client, user_id_, item, &absent_key);
+    CO_ASSERT(absent.ok(), absent.error().detail);
+    EXPECT_FALSE(absent->has_value()) << "written although the key does not exist";
+    auto empty = co_await read_cart(*client, user_id_);
+    CO_ASSERT(empty.ok(), empty.error().detail);
+    EXPECT_TRUE(empty->items.empty());
+
+    auto fresh = co_await add_cart_item_if(*client, user_id_, item, &holds);
+    CO_ASSERT(fresh.ok(), fresh.error().detail);
+    CO_ASSERT(fresh->has_value(), "not written although the key held the value");
+    EXPECT_EQ((*fresh)->match_id, 1000);
+    const NewCartItem same_again = new_item(1000, Selection::home, 5);
+    auto duplicate = co_await add_cart_item_if(*client, user_id_, same_again, &holds);
+    CO_ASSERT(!duplicate.ok(), "a duplicate was added");
+    EXPECT_EQ(duplicate.error().code, Errc::duplicate_item);
+
+    auto deleted = co_await client->command("DEL", generation_key);
+    EXPECT_TRUE(deleted.ok());
+    co_await finish(*client);
+  });
+}
+
 TEST_F(CartStoreTest, ConcurrentAddsNeverExceedTheLimitOrDuplicate) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto client = co_await connected_client(io, cfg_);
