@@ -410,6 +410,13 @@ def write_md(res, path, png_path):
                       [[t["target"], t.get("display", "-"), t["limit"],
                         {"met": "met", "missed": "**missed**"}.get(t["status"], t["status"])] for t in res["targets"]]))
     L.append("")
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(analysis):
+        L.append("## What bounds each figure")
+        L.append("")
+        with open(analysis) as f:
+            L.append(f.read().rstrip())
+        L.append("")
     L.append("## Memory")
     L.append("")
     r = res["rss"]

@@ -16,6 +16,8 @@ namespace {
 // Deep enough for any body of this API, shallow enough that hostile nesting
 // costs nothing.
 constexpr std::size_t kMaxDepth = 32;
+// Room for the parse of a typical body before the value stack needs the heap.
+constexpr std::size_t kParseBuffer = 2048;
 
 // A basic_parser handler that builds a value like boost::json::parser does,
 // but (1) keeps the literal of non-integer numbers to judge their decimals
@@ -26,6 +28,10 @@ class StrictHandler {
   static constexpr std::size_t max_array_size = 4096;
   static constexpr std::size_t max_key_size = 1024;
   static constexpr std::size_t max_string_size = 64 * 1024;
+
+  // `temp` lends the stack its first buffer, so small bodies (all of this
+  // API's) are built without growing it on the heap.
+  StrictHandler(unsigned char* temp, std::size_t size) : stack({}, temp, size) {}
 
   json::value_stack stack;
   std::string number_literal;
@@ -126,7 +132,8 @@ void count_members(const json::value& v, std::size_t& members) {
 Result<json::value> parse_json(std::string_view text) {
   json::parse_options options;
   options.max_depth = kMaxDepth;
-  json::basic_parser<StrictHandler> parser(options);
+  unsigned char temp[kParseBuffer];
+  json::basic_parser<StrictHandler> parser(options, temp, sizeof temp);
   parser.handler().stack.reset();
   json::error_code ec;
   const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
@@ -167,14 +174,20 @@ Result<json::object> optional_json_object_body(const http::Request& request) {
 
 std::string_view json_kind(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
   }
   return "a value";
 }
@@ -221,15 +234,16 @@ std::optional<std::int64_t> FieldReader::required_integer(std::string_view name)
     add_error(std::string(name), "is required");
     return std::nullopt;
   }
-  if (v->is_uint64() || (v->is_double() && std::isfinite(v->get_double()) &&
-                         std::abs(v->get_double()) >= 9.2e18)) {
+  if (v->is_uint64() ||
+      (v->is_double() && std::isfinite(v->get_double()) && std::abs(v->get_double()) >= 9.2e18)) {
     add_error(std::string(name), "is out of range");
     return std::nullopt;
   }
   auto i = as_integer(*v);
   if (!i) {
-    add_error(std::string(name), v->is_number() ? std::string("must be an integer (minor units)")
-                                                : "must be an integer, not " + std::string(json_kind(*v)));
+    add_error(std::string(name), v->is_number()
+                                     ? std::string("must be an integer (minor units)")
+                                     : "must be an integer, not " + std::string(json_kind(*v)));
   }
   return i;
 }
