@@ -45,7 +45,8 @@ struct Harness {
     auto redis = redis::Client::create(ioc.get_executor(), redis::Config{});
     auto cache = std::make_shared<service::ReadCache>(redis, std::chrono::seconds(60));
     shard = std::make_unique<api::ApiShard>(
-        api::ApiShard{service::Context{pool, redis, cache}, api::Authenticator("fuzz-admin", pool)});
+        api::ApiShard{service::Context{pool, redis, cache, std::make_shared<service::MatchMemory>()},
+                      api::Authenticator("fuzz-admin", pool), api::MetricsRenderer{}});
     router = api::build_router(*shard);
   }
 };
