@@ -1,5 +1,7 @@
 #include "app/metrics_text.hpp"
 
+#include <span>
+
 #include "service/cache_metrics.hpp"
 #include "service/service_metrics.hpp"
 #include "util/metrics.hpp"
@@ -167,42 +169,41 @@ void write_cache(PrometheusWriter& w) {
   }
 }
 
+using Outcome = std::pair<std::string_view, std::uint64_t>;
+
+// One sample per outcome of a family labelled by "outcome".
+void write_outcomes(PrometheusWriter& w, std::string_view family,
+                    std::span<const Outcome> outcomes) {
+  for (const auto& [outcome, value] : outcomes) {
+    const Label labels[] = {{"outcome", outcome}};
+    w.sample(family, labels, value);
+  }
+}
+
 void write_service(PrometheusWriter& w) {
   const auto& c = service::service_counters();
   w.family("betsdb_bet_lock_total", "counter",
            "The duplicate-bet lock: acquired, conflict (409 bet_in_progress), unavailable "
            "(Redis did not answer; the database guards alone).");
-  const std::pair<std::string_view, std::uint64_t> locks[] = {
-      {"acquired", load(c.bet_lock_acquired)},
-      {"conflict", load(c.bet_lock_conflict)},
-      {"unavailable", load(c.bet_lock_unavailable)}};
-  for (const auto& [outcome, value] : locks) {
-    const Label labels[] = {{"outcome", outcome}};
-    w.sample("betsdb_bet_lock_total", labels, value);
-  }
+  const Outcome locks[] = {{"acquired", load(c.bet_lock_acquired)},
+                           {"conflict", load(c.bet_lock_conflict)},
+                           {"unavailable", load(c.bet_lock_unavailable)}};
+  write_outcomes(w, "betsdb_bet_lock_total", locks);
   w.family("betsdb_bets_placed_total", "counter", "Bets placed, singly or by a checkout.");
   w.sample("betsdb_bets_placed_total", load(c.bets_placed));
   w.family("betsdb_checkouts_total", "counter",
            "Cart checkouts: success, failed (any error but the guard), in_progress (409).");
-  const std::pair<std::string_view, std::uint64_t> checkouts[] = {
-      {"success", load(c.checkouts_success)},
-      {"failed", load(c.checkouts_failed)},
-      {"in_progress", load(c.checkouts_in_progress)}};
-  for (const auto& [outcome, value] : checkouts) {
-    const Label labels[] = {{"outcome", outcome}};
-    w.sample("betsdb_checkouts_total", labels, value);
-  }
+  const Outcome checkouts[] = {{"success", load(c.checkouts_success)},
+                               {"failed", load(c.checkouts_failed)},
+                               {"in_progress", load(c.checkouts_in_progress)}};
+  write_outcomes(w, "betsdb_checkouts_total", checkouts);
   w.family("betsdb_match_memory_total", "counter",
            "Matches that placement and add-to-cart took from the shard's memory (hit), read "
            "from PostgreSQL (miss), or found changed since remembered (stale).");
-  const std::pair<std::string_view, std::uint64_t> memory[] = {
-      {"hit", load(c.match_memory_hits)},
-      {"miss", load(c.match_memory_misses)},
-      {"stale", load(c.match_memory_stale)}};
-  for (const auto& [outcome, value] : memory) {
-    const Label labels[] = {{"outcome", outcome}};
-    w.sample("betsdb_match_memory_total", labels, value);
-  }
+  const Outcome memory[] = {{"hit", load(c.match_memory_hits)},
+                            {"miss", load(c.match_memory_misses)},
+                            {"stale", load(c.match_memory_stale)}};
+  write_outcomes(w, "betsdb_match_memory_total", memory);
   w.family("betsdb_settlements_total", "counter", "Matches settled.");
   w.sample("betsdb_settlements_total", load(c.settlements));
 }

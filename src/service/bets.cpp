@@ -55,6 +55,17 @@ void release_in_background(Context& ctx, redis::LockToken lock) {
 
 }  // namespace
 
+Status check_bettable(const domain::Match& match, domain::Selection selection,
+                      domain::Timestamp now) {
+  if (!match.odds.offered(selection)) {
+    return Error::make(Errc::invalid_selection, "The match does not offer this selection.");
+  }
+  if (!domain::open_for_betting(match.status, match.date, now)) {
+    return Error::make(Errc::match_closed, "The match is closed for betting.");
+  }
+  return {};
+}
+
 std::string bet_lock_key(std::int64_t user_id, const domain::Match& match) {
   std::string key = "bet:";
   key += std::to_string(user_id);
@@ -85,18 +96,6 @@ Error placement_error(const store::Placement& placement, std::span<const std::in
 }
 
 namespace {
-
-// The contract's checks before the lock: selection offered, then match open.
-Status check_bettable(const domain::Match& match, domain::Selection selection,
-                      domain::Timestamp now) {
-  if (!match.odds.offered(selection)) {
-    return Error::make(Errc::invalid_selection, "The match does not offer this selection.");
-  }
-  if (!domain::open_for_betting(match.status, match.date, now)) {
-    return Error::make(Errc::match_closed, "The match is closed for betting.");
-  }
-  return {};
-}
 
 // The match a bet names, checked. A remembered match that passes is enough:
 // its teams and date (the lock key) never change and the placing statement

@@ -26,20 +26,6 @@ Error match_not_found(std::int64_t id) {
   return Error::make(Errc::match_not_found, "No match with id " + std::to_string(id) + ".");
 }
 
-// The checks a cart item shares with a bet (API.md, "Bets": selection
-// offered, then match open); the current odds of the selection when it passes.
-Result<domain::Odds> bettable(const domain::Match& match, domain::Selection selection,
-                              domain::Timestamp now) {
-  auto odds = match.odds.get(selection);
-  if (!odds) {
-    return Error::make(Errc::invalid_selection, "The match does not offer this selection.");
-  }
-  if (!domain::open_for_betting(match.status, match.date, now)) {
-    return Error::make(Errc::match_closed, "The match is closed for betting.");
-  }
-  return *odds;
-}
-
 Async<domain::Match> existing_match(Context& ctx, std::int64_t match_id) {
   auto found = co_await store::find_match(*ctx.db, match_id);
   if (!found.ok()) co_return std::move(found).error();
@@ -182,7 +168,7 @@ Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem requ
   if (ctx.cache && !matches_invalidation_overdue()) {
     const MatchMemory::Entry* known = ctx.matches->find(request.match_id);
     if (known && !known->generation.empty() &&
-        bettable(known->match, request.selection, ctx.now()).ok()) {
+        check_bettable(known->match, request.selection, ctx.now()).ok()) {
       domain::Match match = known->match;  // the entry may be replaced while we wait
       const redis::KeyHolds fresh{matches_generation_key(), known->generation};
       auto added = co_await redis::add_cart_item_if(*ctx.redis, user_id, item, &fresh);
@@ -201,7 +187,7 @@ Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem requ
   auto match = co_await existing_match(ctx, request.match_id);
   if (!match.ok()) co_return std::move(match).error();
   if (generation.ok() && *generation != "0") ctx.matches->remember(*match, std::move(*generation));
-  if (auto ok = bettable(*match, request.selection, ctx.now()); !ok.ok()) {
+  if (auto ok = check_bettable(*match, request.selection, ctx.now()); !ok.ok()) {
     co_return std::move(ok).error();
   }
   auto added = co_await redis::add_cart_item(*ctx.redis, user_id, item);
@@ -222,7 +208,8 @@ Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_
   auto match = co_await existing_match(ctx, (*current)->match_id);
   if (!match.ok()) co_return std::move(match).error();
   const domain::Selection selection = change.selection.value_or((*current)->selection);
-  if (auto ok = bettable(*match, selection, ctx.now()); !ok.ok()) co_return std::move(ok).error();
+  if (auto ok = check_bettable(*match, selection, ctx.now()); !ok.ok())
+    co_return std::move(ok).error();
 
   auto changed = co_await redis::change_cart_item(*ctx.redis, user_id, item_id, change);
   if (!changed.ok()) co_return std::move(changed).error();

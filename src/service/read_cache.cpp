@@ -246,11 +246,9 @@ const std::string& matches_generation_key() {
 
 asio::awaitable<Result<std::string>> matches_generation(Context& ctx) {
   if (!ctx.cache) co_return std::string("0");
-  auto reply = co_await ctx.cache->cache().client()->command("GET", kMatchesGeneration);
-  if (!reply.ok()) co_return std::move(reply).error();
-  if (reply->is_nil()) co_return std::string("0");
-  if (!reply->is_string()) co_return Error::unavailable("unexpected reply for a generation");
-  co_return std::move(*reply).as_string();
+  auto value = co_await ctx.cache->cache().get_json(kMatchesGeneration);
+  if (!value.ok()) co_return std::move(value).error();
+  co_return std::move(*value).value_or("0");
 }
 
 bool matches_invalidation_overdue() {
