@@ -122,10 +122,11 @@ scenario_summary() {
   read_scenario summary "/v1/bets/summary" "$ADMIN_TOKEN" summary.lua
 }
 
-# warm_tokens: betsdb caches verified tokens per thread; a server in steady
+# warm_tokens: betsdb caches verified tokens (each thread its own cache, and
+# a thread that verifies a token passes it to the others); a server in steady
 # state knows its active users, so before the write scenarios every user's
-# token is used a few times (GET /v1/users/{id}, not recorded). Without this
-# the first pass over the users would also measure one token lookup each.
+# token is used once (GET /v1/users/{id}, not recorded). Without this the
+# first pass over the users would also measure one token lookup each.
 warm_tokens() {
   [[ -n ${TOKENS_WARM:-} ]] && return 0
   TOKENS_WARM=1
@@ -135,9 +136,7 @@ warm_tokens() {
   route_available GET "/v1/users/$id" "$token" || return 0
   users=$(seed_field users)
   log "warming betsdb's token cache: GET /v1/users/{id} for every user (not recorded)"
-  # Each thread of betsdb has its own cache, and a connection's thread is
-  # not ours to choose: three passes leave few tokens unseen by any thread.
-  while ((total < 3 * users && runs++ < 10)); do
+  while ((total < users && runs++ < 10)); do
     DURATION=2 run_wrk tokens warmup "$API/v1/users/$id" user_bets.lua BENCH_PATH='/v1/users/%s' \
       BENCH_START="$total" BENCH_USERS="$DATA/users.txt" || harness_failed "wrk (token warm-up)"
     total=$WRK_NEXT

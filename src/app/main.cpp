@@ -1,14 +1,15 @@
 // betsdb: the Sports Bets DB server and its tools. Wiring only:
 // configuration, logging, migrations, one shard per thread, signals and
 // graceful shutdown; the tools (check, import) live in cli_*.cpp.
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/detached.hpp>
 #include <csignal>
-#include <optional>
 #include <iostream>
-#include <spdlog/spdlog.h>
+#include <optional>
 
 #include "app/cli.hpp"
 #include "app/config.hpp"
@@ -88,6 +89,15 @@ int serve(const app::Config& config) {
     endpoint = *bound;  // later shards join the port the first one got (port 0 case)
     shards.push_back(std::move(shard));
   }
+  // Every shard is joined below before any is destroyed, so peers outlive
+  // the loops that post to them.
+  for (auto& s : shards) {
+    std::vector<app::Shard*> peers;
+    for (auto& other : shards) {
+      if (other != s) peers.push_back(other.get());
+    }
+    s->share_verified_tokens_with(std::move(peers));
+  }
   for (auto& s : shards) s->start();
   spdlog::info("betsdb {} listening on http://{}:{} with {} thread(s)", BETSDB_VERSION,
                endpoint.address().to_string(), endpoint.port(), config.threads);
@@ -112,8 +122,12 @@ int main(int argc, char** argv) {
   auto config = app::load_config(args, environ);
   if (!config.ok()) {
     const auto& e = config.error();
-    std::cerr << "betsdb: " << (e.field_errors.empty() ? e.detail : e.field_errors[0].field + " " + e.field_errors[0].message)
-              << "\n\n" << app::usage();
+    std::cerr << "betsdb: "
+              << (e.field_errors.empty()
+                      ? e.detail
+                      : e.field_errors[0].field + " " + e.field_errors[0].message)
+              << "\n\n"
+              << app::usage();
     return 2;
   }
   if (config->command == "help") {

@@ -204,6 +204,9 @@ void write_service(PrometheusWriter& w) {
                             {"miss", load(c.match_memory_misses)},
                             {"stale", load(c.match_memory_stale)}};
   write_outcomes(w, "betsdb_match_memory_total", memory);
+  w.family("betsdb_token_lookups_total", "counter",
+           "Bearer tokens looked up in PostgreSQL because no shard had verified them yet.");
+  w.sample("betsdb_token_lookups_total", load(c.token_lookups));
   w.family("betsdb_settlements_total", "counter", "Matches settled.");
   w.sample("betsdb_settlements_total", load(c.settlements));
 }

@@ -1,10 +1,12 @@
 #include "app/shard.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "app/access_log.hpp"
 #include "service/read_cache.hpp"
@@ -22,14 +24,17 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics)
   auto redis_config = redis::parse_url(config.redis_url);
   // load_config validated nothing about the URL's shape; main checks it before
   // building shards, so a failure here is a programming error.
-  auto redis_client = redis::Client::create(ioc_.get_executor(), redis_config.ok() ? *redis_config : redis::Config{});
+  auto redis_client = redis::Client::create(ioc_.get_executor(),
+                                            redis_config.ok() ? *redis_config : redis::Config{});
   pg::PoolConfig pool_config;
   pool_config.conninfo = config.database_url;
   pool_config.size = pool_size;
   auto pool = pg::Pool::create(ioc_.get_executor(), pool_config);
-  api_ = std::make_unique<api::ApiShard>(api::ApiShard{service::Context{pool, redis_client, std::make_shared<service::ReadCache>(redis_client, std::chrono::seconds(config.cache_ttl_seconds))},
-                                                       api::Authenticator(config.admin_token, pool),
-                                                       [&metrics] { return metrics.render(); }});
+  api_ = std::make_unique<api::ApiShard>(api::ApiShard{
+      service::Context{pool, redis_client,
+                       std::make_shared<service::ReadCache>(
+                           redis_client, std::chrono::seconds(config.cache_ttl_seconds))},
+      api::Authenticator(config.admin_token, pool), [&metrics] { return metrics.render(); }});
   router_ = api::build_router(*api_);
   request_metrics_ = std::make_unique<http::RequestMetrics>(router_);
   http::ServerLimits limits;
@@ -60,10 +65,23 @@ ShardSnapshot Shard::snapshot() const {
   return s;
 }
 
-Shard::~Shard() { join(); }
+Shard::~Shard() {
+  join();
+}
 
 Result<asio::ip::tcp::endpoint> Shard::listen(const asio::ip::tcp::endpoint& endpoint) {
   return server_->listen(endpoint, /*reuse_port=*/true);
+}
+
+void Shard::share_verified_tokens_with(std::vector<Shard*> peers) {
+  api_->auth.on_verified([peers = std::move(peers)](const Digest& digest, std::int64_t user_id) {
+    for (Shard* peer : peers) peer->adopt_verified_token(digest, user_id);
+  });
+}
+
+void Shard::adopt_verified_token(const Digest& digest, std::int64_t user_id) {
+  // Posted, so the peer's cache is only touched from its own thread.
+  asio::post(ioc_, [this, digest, user_id] { api_->auth.adopt(digest, user_id); });
 }
 
 void Shard::start() {
@@ -85,7 +103,8 @@ asio::awaitable<void> Shard::drain_and_close() {
     co_await timer.async_wait(asio::use_awaitable);
   }
   if (server_->connections() > 0) {
-    spdlog::warn("shutdown grace period over with {} connections still open", server_->connections());
+    spdlog::warn("shutdown grace period over with {} connections still open",
+                 server_->connections());
   }
   api_->ctx.redis->stop();
   api_->ctx.db->close();

@@ -1,11 +1,14 @@
 // A shard: one event-loop thread with its own io_context, PostgreSQL pool,
 // Redis client, router and HTTP server. Shards share nothing but the
-// listening port (SO_REUSEPORT), so no lock sits on the request path.
+// listening port (SO_REUSEPORT), so no lock sits on the request path; the
+// one thing they tell each other, verified tokens, is posted to the peer's
+// loop.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "api/api_shard.hpp"
 #include "app/config.hpp"
@@ -24,6 +27,9 @@ class Shard final {
   ~Shard();
 
   Result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Passes every token this shard verifies on to `peers`. Call before
+  // start(); the peers must outlive this shard's loop.
+  void share_verified_tokens_with(std::vector<Shard*> peers);
   void start();  // runs the loop on a new thread
   // Graceful stop, safe to call from any thread: stops accepting, lets
   // in-flight requests finish (up to the grace period), then closes the
@@ -32,6 +38,7 @@ class Shard final {
   void join();
 
  private:
+  void adopt_verified_token(const Digest& digest, std::int64_t user_id);  // from any thread
   boost::asio::awaitable<void> drain_and_close();
   ShardSnapshot snapshot() const;  // on the loop's thread only
 

@@ -33,6 +33,9 @@ struct ServiceCounters {
   std::atomic<std::uint64_t> match_memory_hits{0};
   std::atomic<std::uint64_t> match_memory_misses{0};
   std::atomic<std::uint64_t> match_memory_stale{0};
+  // Bearer tokens looked up in PostgreSQL because no shard knew them yet
+  // (api/auth.hpp); found or not.
+  std::atomic<std::uint64_t> token_lookups{0};
   // Matches settled (a repeated identical result is not counted again).
   std::atomic<std::uint64_t> settlements{0};
 };

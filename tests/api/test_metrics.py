@@ -96,7 +96,7 @@ def test_metrics_is_public_prometheus_text(api):
     assert types["betsdb_http_request_duration_seconds"] == "histogram"
     assert types["betsdb_http_requests_in_flight"] == "gauge"
     for name in ("betsdb_cache_events_total", "betsdb_bet_lock_total", "betsdb_bets_placed_total",
-                 "betsdb_match_memory_total",
+                 "betsdb_match_memory_total", "betsdb_token_lookups_total",
                  "betsdb_checkouts_total", "betsdb_settlements_total", "betsdb_redis_commands_total",
                  "betsdb_redis_errors_total", "betsdb_pg_pool_errors_total"):
         assert types[name] == "counter", name

@@ -1,0 +1,46 @@
+// The user tokens a shard has verified against PostgreSQL: SHA-256 digest ->
+// user id. Tokens are never revoked by this API, so a verified digest stays
+// valid for the life of the process.
+//
+// Each shard keeps its own (share-nothing: no lock on the request path), and
+// a shard that verifies a token posts it to its peers (app/shard.cpp), so a
+// token costs one database round trip per process rather than one per shard.
+//
+// Not thread-safe: one per shard, used from its thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <unordered_map>
+
+#include "util/token.hpp"
+
+namespace betsdb::api {
+
+class VerifiedTokens final {
+ public:
+  explicit VerifiedTokens(std::size_t capacity) : capacity_(capacity) {}
+
+  std::optional<std::int64_t> find(const Digest& digest) const;
+  // Past the capacity the cache starts over: a miss costs one indexed lookup.
+  void remember(const Digest& digest, std::int64_t user_id);
+  std::size_t size() const { return users_.size(); }
+
+ private:
+  // A SHA-256 digest is already uniformly distributed: any 8 of its bytes
+  // make a good hash.
+  struct DigestHash {
+    std::size_t operator()(const Digest& d) const noexcept {
+      std::size_t h;
+      std::memcpy(&h, d.data(), sizeof h);
+      return h;
+    }
+  };
+
+  std::size_t capacity_;
+  std::unordered_map<Digest, std::int64_t, DigestHash> users_;
+};
+
+}  // namespace betsdb::api
