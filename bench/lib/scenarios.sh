@@ -26,6 +26,7 @@ run_wrk() {
   result=$(sed -n 's/^BENCH_RESULT //p' "$out" | tail -1)
   [[ -n $result ]] || { cat "$out" >&2; return 1; }
   WRK_NEXT=$(json_get "$result" next 2>/dev/null || echo 0)
+  WRK_COVERED=$(json_get "$result" covered 2>/dev/null || echo 0)
   WRK_RPS=$(json_get "$result" rps)
   [[ $round =~ ^[0-9]+$ ]] || return 0
   record "{\"kind\":\"wrk\",\"scenario\":\"$name\",\"round\":$round,\"result\":$result,\"cpu_before\":$cpu0,\"cpu_after\":$cpu1,\"wrk_cpu_s\":$wrk_cpu}"
@@ -139,7 +140,7 @@ warm_tokens() {
   while ((total < users && runs++ < 10)); do
     DURATION=2 run_wrk tokens warmup "$API/v1/users/$id" user_bets.lua BENCH_PATH='/v1/users/%s' \
       BENCH_START="$total" BENCH_USERS="$DATA/users.txt" || harness_failed "wrk (token warm-up)"
-    total=$WRK_NEXT
+    total=$WRK_COVERED
   done
 }
 

@@ -125,13 +125,14 @@ function M.reporter(start)
     threads[#threads + 1] = thread
   end
   function done(summary, latency, requests)
-    local merged, all_samples, max_k = {}, {}, 0
+    local merged, all_samples, max_k, min_k = {}, {}, 0, math.huge
     for _, thread in ipairs(threads) do
       for key, n in pairs(thread:get("statuses") or {}) do
         merged[key] = (merged[key] or 0) + n
       end
       for _, s in ipairs(thread:get("samples") or {}) do all_samples[#all_samples + 1] = s end
       max_k = math.max(max_k, thread:get("k") or 0)
+      min_k = math.min(min_k, thread:get("k") or 0)
     end
     setmetatable(all_samples, M.array_mt)
     local e = summary.errors
@@ -154,7 +155,10 @@ function M.reporter(start)
     if #all_samples > 0 then result.samples = all_samples end
     if start ~= nil then
       result.start = start
+      -- next: no index below it is still unused; covered: every index below
+      -- it was used (the threads do not run equally fast).
       result.next = start + max_k * #threads
+      result.covered = start + math.min(min_k, max_k) * #threads
     end
     io.write("BENCH_RESULT " .. M.json(result) .. "\n")
   end

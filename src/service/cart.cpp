@@ -160,6 +160,30 @@ Async<CartView> view_cart(Context& ctx, std::int64_t user_id) {
   co_return view;
 }
 
+namespace {
+
+// add_to_cart when the shard's memory cannot vouch for the match: read it,
+// remember it, validate, add. Its own coroutine so that its locals stay out
+// of the fast path's frame (small frames are recycled by Asio's per-thread
+// allocator; large ones go to malloc on every call).
+Async<CartLine> add_after_reading_match(Context& ctx, std::int64_t user_id,
+                                        const redis::NewCartItem& item) {
+  // The generation is read before the match, so the match is at least as new.
+  auto generation = co_await matches_generation(ctx);
+  count(service_counters().match_memory_misses);
+  auto match = co_await existing_match(ctx, item.match_id);
+  if (!match.ok()) co_return std::move(match).error();
+  if (generation.ok() && *generation != "0") ctx.matches->remember(*match, std::move(*generation));
+  if (auto ok = check_bettable(*match, item.selection, ctx.now()); !ok.ok()) {
+    co_return std::move(ok).error();
+  }
+  auto added = co_await redis::add_cart_item(*ctx.redis, user_id, item);
+  if (!added.ok()) co_return std::move(added).error();
+  co_return line_of(std::move(added).value(), *match);
+}
+
+}  // namespace
+
 Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem request) {
   const redis::NewCartItem item{request.match_id, request.selection, request.stake, ctx.now()};
 
@@ -169,30 +193,19 @@ Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem requ
     const MatchMemory::Entry* known = ctx.matches->find(request.match_id);
     if (known && !known->generation.empty() &&
         check_bettable(known->match, request.selection, ctx.now()).ok()) {
-      domain::Match match = known->match;  // the entry may be replaced while we wait
+      // Copied: the entry may be replaced while we wait.
+      const std::optional<domain::Odds> odds = known->match.odds.get(request.selection);
       const redis::KeyHolds fresh{matches_generation_key(), known->generation};
       auto added = co_await redis::add_cart_item_if(*ctx.redis, user_id, item, &fresh);
       if (!added.ok()) co_return std::move(added).error();
       if (*added) {
         count(service_counters().match_memory_hits);
-        co_return line_of(std::move(**added), match);
+        co_return CartLine{std::move(**added), odds};
       }
       count(service_counters().match_memory_stale);
     }
   }
-
-  // The generation is read before the match, so the match is at least as new.
-  auto generation = co_await matches_generation(ctx);
-  count(service_counters().match_memory_misses);
-  auto match = co_await existing_match(ctx, request.match_id);
-  if (!match.ok()) co_return std::move(match).error();
-  if (generation.ok() && *generation != "0") ctx.matches->remember(*match, std::move(*generation));
-  if (auto ok = check_bettable(*match, request.selection, ctx.now()); !ok.ok()) {
-    co_return std::move(ok).error();
-  }
-  auto added = co_await redis::add_cart_item(*ctx.redis, user_id, item);
-  if (!added.ok()) co_return std::move(added).error();
-  co_return line_of(std::move(added).value(), *match);
+  co_return co_await add_after_reading_match(ctx, user_id, item);
 }
 
 Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_t item_id,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
 
 namespace betsdb::redis {
 
@@ -199,6 +200,35 @@ Result<CartItem> item_outcome(Reply reply, std::int64_t item_id) {
   return Error::internal("unexpected cart script status: " + status);
 }
 
+// The add script's reply. The stored value is encode() of what we sent plus
+// the new id, which leads it: only the id needs reading (this runs on every
+// add, so the whole value is not parsed again).
+Result<CartItem> added_outcome(Reply reply, const NewCartItem& sent) {
+  if (!reply.is_array() || reply.elements().size() != 2 || !reply.elements()[0].is_string() ||
+      reply.elements()[0].as_string() != "ok") {
+    return item_outcome(std::move(reply), 0);
+  }
+  auto elements = std::move(reply).elements();
+  std::string stored = std::move(elements[1]).as_string();
+  constexpr std::string_view kLead = R"({"item_id":)";
+  std::int64_t id = 0;
+  const char* digits = stored.data() + kLead.size();
+  const char* end = stored.data() + stored.size();
+  auto [rest, ec] =
+      stored.starts_with(kLead) ? std::from_chars(digits, end, id) : std::from_chars(end, end, id);
+  if (ec != std::errc() || rest == digits || rest == end || *rest != ',') {
+    return Error::internal("a cart item is not in its stored form: " + stored);
+  }
+  CartItem out;
+  out.item_id = id;
+  out.match_id = sent.match_id;
+  out.selection = sent.selection;
+  out.stake = sent.stake;
+  out.added_at = sent.added_at;
+  out.stored = std::move(stored);
+  return out;
+}
+
 std::optional<std::int64_t> int64_member(const json::object& o, std::string_view name) {
   const json::value* v = o.if_contains(name);
   if (v == nullptr || !v->is_int64()) return std::nullopt;
@@ -315,7 +345,7 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Client& client
       reply->elements()[0].as_string() == "stale") {
     co_return std::optional<CartItem>{};
   }
-  auto outcome = item_outcome(std::move(reply).value(), 0);
+  auto outcome = added_outcome(std::move(reply).value(), item);
   if (!outcome.ok()) co_return std::move(outcome).error();
   co_return std::optional<CartItem>{std::move(outcome).value()};
 }

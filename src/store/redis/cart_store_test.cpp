@@ -119,6 +119,28 @@ TEST_F(CartStoreTest, AddedItemsReadBackInInsertionOrderInTheStoredForm) {
   });
 }
 
+TEST_F(CartStoreTest, AnAddAnswersWhatAReadOfTheCartReturns) {
+  // The add builds its answer from what it sent and the new id, without
+  // parsing the stored value again: it must agree with a read field by field.
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    NewCartItem item = new_item(9'007'199'254'740'993, Selection::away, 123'456);
+    item.added_at += std::chrono::microseconds(654'321);
+    auto added = co_await add_cart_item(*client, user_id_, item);
+    CO_ASSERT(added.ok(), added.error().detail);
+    auto cart = co_await read_cart(*client, user_id_);
+    CO_ASSERT(cart.ok() && cart->items.size() == 1u, "one item expected");
+    const CartItem& read = cart->items[0];
+    EXPECT_EQ(added->item_id, read.item_id);
+    EXPECT_EQ(added->match_id, read.match_id);
+    EXPECT_EQ(added->selection, read.selection);
+    EXPECT_EQ(added->stake, read.stake);
+    EXPECT_EQ(added->added_at, read.added_at);
+    EXPECT_EQ(added->stored, read.stored);
+    co_await finish(*client);
+  });
+}
+
 TEST_F(CartStoreTest, EmptyCartReadsAsEmptyWithTheFullTtl) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto client = co_await connected_client(io, cfg_);
