@@ -155,7 +155,7 @@ scenario_place() {
   log "scenario place: POST /v1/bets, each request a new (user, match, selection)"
   local start=0 r
   for r in $(seq "$ROUNDS"); do
-    run_wrk place "$r" "$API/v1/bets" place.lua BENCH_STATUSES=1 BENCH_START="$start" \
+    run_wrk place "$r" "$API/v1/bets" place.lua BENCH_STATUSES="$STATUSES" BENCH_START="$start" \
       BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_place.txt" || harness_failed "wrk (place)"
     start=$WRK_NEXT
   done
@@ -197,7 +197,7 @@ scenario_cart() {
     target=$users
   fi
   clear_carts
-  local -a cart_env=(BENCH_STATUSES=1 BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_cart.txt")
+  local -a cart_env=(BENCH_STATUSES="$STATUSES" BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_cart.txt")
   for r in $(seq "$ROUNDS"); do
     run_wrk cart_add "$r" "$API/v1/users/$id/cart/items" cart_add.lua "${cart_env[@]}" \
       BENCH_START=$((cart0 * 5)) || harness_failed "wrk (cart_add)"
@@ -215,7 +215,7 @@ scenario_cart() {
       note cart_add "round $r filled $carts carts for $users users: some carts held more than 5 items (use --users)"
     fi
     if ((checkout)); then
-      run_wrk cart_checkout "$r" "$API/v1/users/$id/cart/checkout" cart_checkout.lua BENCH_STATUSES=1 \
+      run_wrk cart_checkout "$r" "$API/v1/users/$id/cart/checkout" cart_checkout.lua BENCH_STATUSES="$STATUSES" \
         BENCH_START=$cart0 BENCH_USERS="$DATA/users.txt" || harness_failed "wrk (cart_checkout)"
       if ((WRK_NEXT - cart0 > carts)); then
         note cart_checkout "round $r: checkout outran the $carts carts filled; the rest met empty carts (422, not counted as checkouts)"

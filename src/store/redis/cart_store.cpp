@@ -29,6 +29,12 @@ local function match_of(v) return string.match(v, '"match_id":(%d+)') end
 local function selection_of(v) return string.match(v, '"selection":"([^"]*)"') end
 local function stake_of(v) return string.match(v, '"stake":(%d+)') end
 local function added_at_of(v) return string.match(v, '"added_at":"([^"]*)"') end
+-- Whether stored value v is for this match and selection: one plain search
+-- (encode() writes the two side by side), not two pattern matches.
+local function pair_of(match_id, selection)
+  return '"match_id":' .. match_id .. ',"selection":"' .. selection .. '"'
+end
+local function holds(v, pair) return string.find(v, pair, 1, true) ~= nil end
 local function encode(id, match_id, selection, stake, added_at)
   return '{"item_id":' .. id .. ',"match_id":' .. match_id .. ',"selection":"' .. selection ..
          '","stake":' .. stake .. ',"added_at":"' .. added_at .. '"}'
@@ -47,8 +53,9 @@ const Script& add_script() {
   static const Script script = cart_script(R"lua(
 if ARGV[7] and redis.call('GET', KEYS[3]) ~= ARGV[7] then return {'stale'} end
 local values = redis.call('HVALS', KEYS[1])
+local pair = pair_of(ARGV[3], ARGV[4])
 for _, v in ipairs(values) do
-  if match_of(v) == ARGV[3] and selection_of(v) == ARGV[4] then
+  if holds(v, pair) then
     touch()
     return {'duplicate_item'}
   end
@@ -79,8 +86,9 @@ local selection = ARGV[3] ~= '' and ARGV[3] or selection_of(old)
 local stake = ARGV[4] ~= '' and ARGV[4] or stake_of(old)
 if selection ~= selection_of(old) then
   local all = redis.call('HGETALL', KEYS[1])
+  local pair = pair_of(match_id, selection)
   for i = 1, #all, 2 do
-    if all[i] ~= ARGV[2] and match_of(all[i + 1]) == match_id and selection_of(all[i + 1]) == selection then
+    if all[i] ~= ARGV[2] and holds(all[i + 1], pair) then
       touch()
       return {'duplicate_item'}
     end

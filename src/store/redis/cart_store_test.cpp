@@ -212,6 +212,24 @@ TEST_F(CartStoreTest, EveryOperationResetsTheTtlOfBothKeys) {
   });
 }
 
+TEST_F(CartStoreTest, OnlyTheSameMatchAndSelectionIsADuplicate) {
+  // The script searches stored values for the pair as text: match 5 must not
+  // be found in 15 or 55, nor selection "1" in another match's item.
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    for (auto [match, selection] : {std::pair{15, Selection::home}, std::pair{55, Selection::home},
+                                    std::pair{5, Selection::draw}, std::pair{5, Selection::home},
+                                    std::pair{51, Selection::home}}) {
+      auto added = co_await add_cart_item(*client, user_id_, new_item(match, selection, 100));
+      CO_ASSERT(added.ok(), added.error().detail);
+    }
+    auto again = co_await add_cart_item(*client, user_id_, new_item(5, Selection::home, 300));
+    CO_ASSERT(!again.ok(), "the same match and selection was added twice");
+    EXPECT_EQ(again.error().code, Errc::duplicate_item);
+    co_await finish(*client);
+  });
+}
+
 TEST_F(CartStoreTest, DuplicateIsCheckedBeforeFull) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto client = co_await connected_client(io, cfg_);

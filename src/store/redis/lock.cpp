@@ -21,7 +21,8 @@ boost::asio::awaitable<Result<std::optional<LockToken>>> try_lock(Client& client
   const std::string ms = std::to_string(ttl.count());
   auto reply = co_await client.command("SET", lock.key, lock.token, "NX", "PX", ms);
   if (!reply.ok()) co_return std::move(reply).error();
-  if (reply->is_error()) co_return Error::unavailable("Redis refused the lock: " + reply->as_string());
+  if (reply->is_error())
+    co_return Error::unavailable("Redis refused the lock: " + reply->as_string());
   if (!reply->is_ok()) co_return std::optional<LockToken>{};  // nil: held by someone else
   co_return std::optional<LockToken>{std::move(lock)};
 }
@@ -31,7 +32,8 @@ boost::asio::awaitable<Result<bool>> unlock(Client& client, const LockToken& loc
   std::vector<std::string> args{lock.token};
   auto reply = co_await client.eval(compare_and_delete(), std::move(keys), std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
-  if (reply->is_error()) co_return Error::unavailable("Redis refused the unlock: " + reply->as_string());
+  if (reply->is_error())
+    co_return Error::unavailable("Redis refused the unlock: " + reply->as_string());
   co_return reply->as_integer() == 1;
 }
 

@@ -3,6 +3,8 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
+#include <charconv>
+#include <limits>
 #include <new>
 
 namespace betsdb::redis {
@@ -41,19 +43,42 @@ Error protocol_error(const redisReader* reader) {
 
 }  // namespace
 
-void EncodedCommand::Free::operator()(char* p) const noexcept {
-  redisFreeCommand(p);
+namespace {
+
+std::size_t decimal_digits(std::size_t n) {
+  std::size_t digits = 1;
+  for (; n >= 10; n /= 10) ++digits;
+  return digits;
 }
+
+// "*<n>\r\n" or "$<n>\r\n".
+void append_length_line(std::string& out, char kind, std::size_t n) {
+  char line[2 + std::numeric_limits<std::size_t>::digits10 + 3];
+  line[0] = kind;
+  char* end = std::to_chars(line + 1, line + sizeof line, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(line, end);
+}
+
+}  // namespace
 
 Result<EncodedCommand> encode_command(const char* const* argv, const std::size_t* lengths,
                                       std::size_t argc) {
   if (argc == 0) return Error::internal("Redis command has no arguments");
-  char* data = nullptr;
-  // hiredis takes a non-const char** although it only reads the pointers.
-  const int size = redisFormatCommandArgv(&data, static_cast<int>(argc),
-                                          const_cast<const char**>(argv), lengths);
-  if (size < 0 || data == nullptr) throw std::bad_alloc();
-  return EncodedCommand(data, static_cast<std::size_t>(size));
+  std::size_t size = 1 + decimal_digits(argc) + 2;
+  for (std::size_t i = 0; i < argc; ++i) {
+    size += 1 + decimal_digits(lengths[i]) + 2 + lengths[i] + 2;
+  }
+  std::string wire;
+  wire.reserve(size);
+  append_length_line(wire, '*', argc);
+  for (std::size_t i = 0; i < argc; ++i) {
+    append_length_line(wire, '$', lengths[i]);
+    wire.append(argv[i], lengths[i]);
+    wire.append("\r\n");
+  }
+  return EncodedCommand(std::move(wire));
 }
 
 ReplyReader::ReplyReader() : reader_(redisReaderCreate()) {

@@ -26,6 +26,13 @@ TEST(RedisResp, EncodesLongCommandsBeyondTheInlineArgv) {
   EXPECT_TRUE(encoded->view().ends_with("$2\r\n39\r\n"));
 }
 
+TEST(RedisResp, EncodesEmptyAndLongArgumentsWithTheirExactLength) {
+  const std::string big(12345, 'x');
+  auto encoded = encode_command(std::vector<std::string>{"SET", "", big});
+  ASSERT_TRUE(encoded.ok());
+  EXPECT_EQ(encoded->view(), "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$12345\r\n" + big + "\r\n");
+}
+
 TEST(RedisResp, RefusesAnEmptyCommand) {
   auto encoded = encode_command(std::vector<std::string>{});
   ASSERT_FALSE(encoded.ok());
