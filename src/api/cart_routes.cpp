@@ -1,4 +1,6 @@
 // The betting cart (docs/api.md, "Cart"): the user's own token only.
+#include <boost/json/monotonic_resource.hpp>
+
 #include "api/api_shard.hpp"
 #include "api/idempotency.hpp"
 #include "api/json_input.hpp"
@@ -9,6 +11,7 @@
 namespace betsdb::api {
 
 namespace asio = boost::asio;
+namespace json = boost::json;
 using http::Request;
 using http::Response;
 
@@ -72,19 +75,27 @@ asio::awaitable<Response> get_cart(ApiShard& shard, Request& req) {
   co_return json_response(200, std::move(out));
 }
 
-asio::awaitable<Response> add_item(ApiShard& shard, Request& req) {
-  if (auto s = no_query(req); !s.ok()) co_return error_response(s.error());
-  auto body = json_object_body(req);
-  if (!body.ok()) co_return error_response(body.error());
+// The body of an add, read into a value. A plain function: the parsed JSON
+// lives in a stack buffer that is gone before the route first waits.
+Result<service::AddCartItem> read_add_item(const Request& req) {
+  if (auto s = no_query(req); !s.ok()) return std::move(s).error();
+  unsigned char buffer[1024];
+  json::monotonic_resource arena(buffer, sizeof buffer);
+  auto body = json_object_body(req, &arena);
+  if (!body.ok()) return std::move(body).error();
   FieldReader fields(*body);
   auto match_id = fields.required_integer("match_id");
   auto selection = read_selection(fields, fields.required_string("selection"));
   auto stake = read_stake(fields, fields.required_integer("stake"));
   if (match_id && *match_id <= 0) fields.add_error("match_id", "must be a positive integer");
-  if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
+  if (auto s = fields.finish(); !s.ok()) return std::move(s).error();
+  return service::AddCartItem{*match_id, *selection, *stake};
+}
 
-  const service::AddCartItem request{*match_id, *selection, *stake};
-  auto line = co_await service::add_to_cart(shard.ctx, req.path_ids[0], request);
+asio::awaitable<Response> add_item(ApiShard& shard, Request& req) {
+  auto request = read_add_item(req);
+  if (!request.ok()) co_return error_response(request.error());
+  auto line = co_await service::add_to_cart(shard.ctx, req.path_ids[0], *request);
   if (!line.ok()) co_return error_response(line.error());
   co_return json_response(201, render_line(*line));
 }

@@ -129,12 +129,12 @@ void count_members(const json::value& v, std::size_t& members) {
 
 }  // namespace
 
-Result<json::value> parse_json(std::string_view text) {
+Result<json::value> parse_json(std::string_view text, json::storage_ptr storage) {
   json::parse_options options;
   options.max_depth = kMaxDepth;
   unsigned char temp[kParseBuffer];
   json::basic_parser<StrictHandler> parser(options, temp, sizeof temp);
-  parser.handler().stack.reset();
+  parser.handler().stack.reset(std::move(storage));
   json::error_code ec;
   const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && consumed < text.size()) ec = json::make_error_code(json::error::extra_data);
@@ -152,13 +152,13 @@ Result<json::value> parse_json(std::string_view text) {
   return value;
 }
 
-Result<json::object> json_object_body(const http::Request& request) {
+Result<json::object> json_object_body(const http::Request& request, json::storage_ptr storage) {
   auto content_type = request.header("content-type");
   if (!content_type || !media_type_is_json(*content_type)) {
     return Error::make(Errc::unsupported_media_type,
                        "Request bodies must be sent as Content-Type: application/json.");
   }
-  auto value = parse_json(request.body);
+  auto value = parse_json(request.body, std::move(storage));
   if (!value.ok()) return std::move(value).error();
   if (!value->is_object()) {
     Error e = Error::validation("body", "must be a JSON object");

@@ -3,6 +3,7 @@
 // typo never silently does something else (the contract's conventions).
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -21,15 +22,18 @@ namespace betsdb::api {
 // deeper than 32 levels are invalid_json. A number literal that is not an
 // integer and whose value has more than two decimals is stored as NaN: no
 // field of this API accepts such a value, and the literal's exact decimal
-// value is otherwise lost in a binary double.
-Result<boost::json::value> parse_json(std::string_view text);
+// value is otherwise lost in a binary double. The value's memory comes from
+// `storage` (the heap by default).
+Result<boost::json::value> parse_json(std::string_view text, boost::json::storage_ptr storage = {});
 
 // Checks Content-Type (415) and syntax (400); a body that is not an object is 422.
-Result<boost::json::object> json_object_body(const http::Request& request);
+Result<boost::json::object> json_object_body(const http::Request& request,
+                                             boost::json::storage_ptr storage = {});
 // Like json_object_body, but an empty body (any content type) is an empty object.
 Result<boost::json::object> optional_json_object_body(const http::Request& request);
 
-// Reads typed fields from a body object, collecting all problems.
+// Reads typed fields from a body object, collecting all problems. Field names
+// are kept as views: pass names that outlive the reader (string literals).
 class FieldReader final {
  public:
   explicit FieldReader(const boost::json::object& object) : object_(object) {}
@@ -61,7 +65,7 @@ class FieldReader final {
   const boost::json::value* take(std::string_view name);
 
   const boost::json::object& object_;
-  std::vector<std::string> seen_;
+  boost::container::small_vector<std::string_view, 8> seen_;
   std::vector<FieldError> errors_;
 };
 

@@ -44,9 +44,15 @@ bool looks_like_token(std::string_view token) {
 }
 
 Digest sha256(std::string_view data) {
+  // Fetched once: with EVP_sha256() OpenSSL 3 looks the implementation up in
+  // its provider store (locks, string copies) on every call.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   Digest out{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  if (kSha256 == nullptr ||
+      EVP_Digest(data.data(), data.size(), out.data(), &len, kSha256, nullptr) != 1) {
+    throw std::runtime_error("OpenSSL cannot compute SHA-256");
+  }
   return out;
 }
 
