@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <initializer_list>
 
 namespace betsdb::redis {
 
@@ -13,36 +14,47 @@ namespace json = boost::json;
 
 namespace {
 
-// Shared by every cart script. KEYS[1] is the cart hash, KEYS[2] its id
-// counter, ARGV[1] the TTL in milliseconds.
+// Helpers of the cart scripts. KEYS[1] is the cart hash, KEYS[2] its id
+// counter, ARGV[1] the TTL in milliseconds. A script includes only the
+// helpers it calls: Redis runs the whole text on every call, and each local
+// function is a closure made anew each time.
 //
 // Stored items are read with patterns rather than cjson.decode: Lua numbers
 // are doubles, and ids are int64, so decoding could change a large id; the
 // patterns return the exact digits. They rely on the fixed format that
 // encode() writes (the only writer of cart values).
-constexpr std::string_view kPrelude = R"lua(
+constexpr std::string_view kTouch = R"lua(
 local function touch()
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   redis.call('PEXPIRE', KEYS[2], ARGV[1])
 end
+)lua";
+constexpr std::string_view kReaders = R"lua(
 local function match_of(v) return string.match(v, '"match_id":(%d+)') end
 local function selection_of(v) return string.match(v, '"selection":"([^"]*)"') end
 local function stake_of(v) return string.match(v, '"stake":(%d+)') end
 local function added_at_of(v) return string.match(v, '"added_at":"([^"]*)"') end
--- Whether stored value v is for this match and selection: one plain search
--- (encode() writes the two side by side), not two pattern matches.
+)lua";
+// Whether stored value v is for this match and selection: one plain search
+// (encode() writes the two side by side), not two pattern matches.
+constexpr std::string_view kPairSearch = R"lua(
 local function pair_of(match_id, selection)
   return '"match_id":' .. match_id .. ',"selection":"' .. selection .. '"'
 end
 local function holds(v, pair) return string.find(v, pair, 1, true) ~= nil end
+)lua";
+constexpr std::string_view kEncode = R"lua(
 local function encode(id, match_id, selection, stake, added_at)
   return '{"item_id":' .. id .. ',"match_id":' .. match_id .. ',"selection":"' .. selection ..
          '","stake":' .. stake .. ',"added_at":"' .. added_at .. '"}'
 end
 )lua";
 
-Script cart_script(std::string_view body) {
-  return Script(std::string(kPrelude) + std::string(body));
+Script cart_script(std::initializer_list<std::string_view> helpers, std::string_view body) {
+  std::string text;
+  for (std::string_view helper : helpers) text += helper;
+  text += body;
+  return Script(std::move(text));
 }
 
 // ARGV: ttl, max items, match_id, selection, stake, added_at[, generation].
@@ -50,7 +62,7 @@ Script cart_script(std::string_view body) {
 // caller validated the item against data of that generation).
 // -> {'ok', value} | {'duplicate_item'} | {'cart_full'} | {'stale'}
 const Script& add_script() {
-  static const Script script = cart_script(R"lua(
+  static const Script script = cart_script({kTouch, kPairSearch, kEncode}, R"lua(
 if ARGV[7] and redis.call('GET', KEYS[3]) ~= ARGV[7] then return {'stale'} end
 local values = redis.call('HVALS', KEYS[1])
 local pair = pair_of(ARGV[3], ARGV[4])
@@ -75,7 +87,7 @@ return {'ok', value})lua");
 // ARGV: ttl, item id, new selection or '', new stake or ''.
 // -> {'ok', value} | {'item_not_found'} | {'duplicate_item'}
 const Script& change_script() {
-  static const Script script = cart_script(R"lua(
+  static const Script script = cart_script({kTouch, kReaders, kPairSearch, kEncode}, R"lua(
 local old = redis.call('HGET', KEYS[1], ARGV[2])
 if not old then
   touch()
@@ -103,7 +115,7 @@ return {'ok', value})lua");
 
 // ARGV: ttl. -> {HGETALL, PTTL}
 const Script& read_script() {
-  static const Script script = cart_script(R"lua(
+  static const Script script = cart_script({kTouch}, R"lua(
 touch()
 return {redis.call('HGETALL', KEYS[1]), redis.call('PTTL', KEYS[1])})lua");
   return script;
@@ -111,7 +123,7 @@ return {redis.call('HGETALL', KEYS[1]), redis.call('PTTL', KEYS[1])})lua");
 
 // ARGV: ttl, item id. -> value | nil
 const Script& find_script() {
-  static const Script script = cart_script(R"lua(
+  static const Script script = cart_script({kTouch}, R"lua(
 touch()
 return redis.call('HGET', KEYS[1], ARGV[2]))lua");
   return script;
@@ -119,7 +131,7 @@ return redis.call('HGET', KEYS[1], ARGV[2]))lua");
 
 // ARGV: ttl, item id. -> 1 removed | 0 not found
 const Script& remove_script() {
-  static const Script script = cart_script(R"lua(
+  static const Script script = cart_script({kTouch}, R"lua(
 local removed = redis.call('HDEL', KEYS[1], ARGV[2])
 touch()
 return removed)lua");
@@ -128,7 +140,7 @@ return removed)lua");
 
 // ARGV: ttl. The counter stays (with a fresh TTL) so ids are not reused.
 const Script& clear_script() {
-  static const Script script = cart_script(R"lua(
+  static const Script script = cart_script({kTouch}, R"lua(
 redis.call('DEL', KEYS[1])
 touch()
 return 1)lua");
@@ -137,7 +149,7 @@ return 1)lua");
 
 // ARGV: ttl, then item id and expected value pairs. -> number removed
 const Script& remove_unchanged_script() {
-  static const Script script = cart_script(R"lua(
+  static const Script script = cart_script({kTouch}, R"lua(
 local removed = 0
 for i = 2, #ARGV, 2 do
   if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
