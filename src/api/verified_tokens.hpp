@@ -13,19 +13,22 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
-#include <unordered_map>
 
+#include "util/start_over_map.hpp"
 #include "util/token.hpp"
 
 namespace betsdb::api {
 
 class VerifiedTokens final {
  public:
-  explicit VerifiedTokens(std::size_t capacity) : capacity_(capacity) {}
+  explicit VerifiedTokens(std::size_t capacity) : users_(capacity) {}
 
-  std::optional<std::int64_t> find(const Digest& digest) const;
+  std::optional<std::int64_t> find(const Digest& digest) const {
+    const std::int64_t* user_id = users_.find(digest);
+    return user_id ? std::optional(*user_id) : std::nullopt;
+  }
   // Past the capacity the cache starts over: a miss costs one indexed lookup.
-  void remember(const Digest& digest, std::int64_t user_id);
+  void remember(const Digest& digest, std::int64_t user_id) { users_.put(digest, user_id); }
   std::size_t size() const { return users_.size(); }
 
  private:
@@ -39,8 +42,7 @@ class VerifiedTokens final {
     }
   };
 
-  std::size_t capacity_;
-  std::unordered_map<Digest, std::int64_t, DigestHash> users_;
+  StartOverMap<Digest, std::int64_t, DigestHash> users_;
 };
 
 }  // namespace betsdb::api

@@ -31,12 +31,12 @@ struct PlaceBet {
 // If Redis is down the lock is skipped: the database alone keeps it safe.
 Async<domain::Bet> place_bet(Context& ctx, PlaceBet request);
 
-// The Redis key of the duplicate-bet lock for this user and match.
 // The checks a bet and a cart item share before anything is written
 // (API.md, "Bets"): the selection is offered, then the match is open.
 Status check_bettable(const domain::Match& match, domain::Selection selection,
                       domain::Timestamp now);
 
+// The Redis key of the duplicate-bet lock for this user and match.
 std::string bet_lock_key(std::int64_t user_id, const domain::Match& match);
 
 // bet_not_found.

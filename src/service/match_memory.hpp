@@ -17,9 +17,9 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 
 #include "domain/entities.hpp"
+#include "util/start_over_map.hpp"
 
 namespace betsdb::service {
 
@@ -32,11 +32,13 @@ class MatchMemory final {
     std::string generation;
   };
 
-  const Entry* find(std::int64_t match_id) const;
+  const Entry* find(std::int64_t match_id) const { return entries_.find(match_id); }
   void remember(domain::Match match, std::string generation);
 
  private:
-  std::unordered_map<std::int64_t, Entry> entries_;
+  // A few MB at most; past it the memory starts over (a miss costs one query).
+  static constexpr std::size_t kMaxRememberedMatches = 20'000;
+  StartOverMap<std::int64_t, Entry> entries_{kMaxRememberedMatches};
 };
 
 }  // namespace betsdb::service

@@ -17,8 +17,8 @@ import pytest
 from api_support import Api, expect_json, expect_problem
 from bet_support import place_bet
 from cache_support import scrape
+from shard_support import on_fresh_connections
 
-WARM_UP_CONNECTIONS = 16  # P(a shard of two gets none) = 2 * 2**-16
 MEMORY = "betsdb_match_memory_total"
 
 
@@ -29,17 +29,6 @@ def memory_events(base_url):
             events[dict(labels)["outcome"]] = int(value)
     assert {"hit", "miss", "stale"} <= events.keys(), f"{MEMORY} lacks outcomes: {events}"
     return events
-
-
-def on_fresh_connections(base_url, admin_token, call, times=WARM_UP_CONNECTIONS):
-    results = []
-    for _ in range(times):
-        client = Api(base_url, admin_token)
-        try:
-            results.append(call(client))
-        finally:
-            client.close()
-    return results
 
 
 def add_item(client, user, match, selection, stake=1000):

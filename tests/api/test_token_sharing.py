@@ -6,10 +6,10 @@ Connections are spread over the shards by the kernel (SO_REUSEPORT), so the
 requests below go over many fresh connections and meet every shard.
 """
 
-from api_support import Api, expect_json, expect_problem
+from api_support import expect_json, expect_problem
 from cache_support import scrape
+from shard_support import FRESH_CONNECTIONS, on_fresh_connections
 
-FRESH_CONNECTIONS = 16  # P(a shard of two gets none) = 2 * 2**-16
 LOOKUPS = ("betsdb_token_lookups_total", frozenset())
 
 
@@ -17,17 +17,6 @@ def token_lookups(base_url):
     samples = scrape(base_url)
     assert LOOKUPS in samples, "betsdb_token_lookups_total is missing from /metrics"
     return int(samples[LOOKUPS])
-
-
-def on_fresh_connections(base_url, admin_token, call):
-    results = []
-    for _ in range(FRESH_CONNECTIONS):
-        client = Api(base_url, admin_token)
-        try:
-            results.append(call(client))
-        finally:
-            client.close()
-    return results
 
 
 def test_a_token_is_looked_up_once_whichever_shard_meets_it(base_url, admin_token, new_user):

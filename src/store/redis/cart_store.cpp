@@ -232,11 +232,10 @@ Result<CartItem> added_outcome(Reply reply, const NewCartItem& sent) {
   std::string stored = std::move(elements[1]).as_string();
   constexpr std::string_view kLead = R"({"item_id":)";
   std::int64_t id = 0;
-  const char* digits = stored.data() + kLead.size();
   const char* end = stored.data() + stored.size();
-  auto [rest, ec] =
-      stored.starts_with(kLead) ? std::from_chars(digits, end, id) : std::from_chars(end, end, id);
-  if (ec != std::errc() || rest == digits || rest == end || *rest != ',') {
+  std::from_chars_result parsed{stored.data(), std::errc::invalid_argument};
+  if (stored.starts_with(kLead)) parsed = std::from_chars(stored.data() + kLead.size(), end, id);
+  if (parsed.ec != std::errc() || parsed.ptr == end || *parsed.ptr != ',') {
     return Error::internal("a cart item is not in its stored form: " + stored);
   }
   CartItem out;
