@@ -39,9 +39,9 @@ export function render(main, ctx) {
     clearErrors();
     try {
       await api.emptyCart(user.id, user.token);
-      status.show('Your cart is now empty.');
       await refreshCart();
       await draw();
+      status.show('Your cart is now empty.');
     } catch (error) {
       checkoutError.show(error);
     }
@@ -84,9 +84,10 @@ export function render(main, ctx) {
       }
       try {
         await api.updateCartItem(user.id, user.token, item.item_id, { stake });
-        status.show(`Stake on ${title} is now ${formatMoney(stake)}.`);
         await refreshCart();
         await draw();
+        // After the redraw, so the totals already agree with what it says.
+        status.show(`Stake on ${title} is now ${formatMoney(stake)}.`);
       } catch (err) {
         error.show(err);
       }
@@ -100,9 +101,9 @@ export function render(main, ctx) {
         clearErrors();
         try {
           await api.removeCartItem(user.id, user.token, item.item_id);
-          status.show(`Removed ${title} from your cart.`);
           await refreshCart();
           await draw();
+          status.show(`Removed ${title} from your cart.`);
         } catch (err) {
           error.show(err);
         }
