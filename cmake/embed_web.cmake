@@ -1,6 +1,6 @@
 # Writes a C++ file that holds every file of the web UI (and the demo
 # fixtures) as bytes, with its URL path and content type; see
-# src/app/web_assets.hpp. Run as a script (cmake -P) from add_custom_command:
+# src/api/web_assets.hpp. Run as a script (cmake -P) from add_custom_command:
 #   -DOUT=<generated .cpp>  -DWEB_DIR=<web/>  [-DFIXTURE_DIR=<data/fixtures/>]
 # web/index.html is served as /index.html, web/js/api.js as /js/api.js;
 # each FIXTURE_DIR/*.json as /fixtures/<name>.json, listed in a generated
@@ -116,7 +116,7 @@ string(HEX "${manifest}" manifest_hex)
 add_asset("/fixtures/index.json" "${manifest_hex}")
 
 set(body "// Generated from web/ and data/fixtures/ by cmake/embed_web.cmake. Do not edit.\n")
-string(APPEND body "#include <string_view>\n\n#include \"app/web_assets.hpp\"\n\n")
+string(APPEND body "#include <string_view>\n\n#include \"api/web_assets.hpp\"\n\n")
 string(APPEND body "namespace betsdb {\n\nnamespace {\n\n")
 string(APPEND body "std::string_view as_view(const unsigned char* bytes, std::size_t size) {\n")
 string(APPEND body "  return {reinterpret_cast<const char*>(bytes), size};\n}\n\n")

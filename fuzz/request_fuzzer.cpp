@@ -19,7 +19,9 @@
 #include "api/api_shard.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
-#include "service/read_cache.hpp"
+#include "service/wiring.hpp"
+#include "store/pg/pool.hpp"
+#include "store/redis/redis_client.hpp"
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
@@ -43,10 +45,9 @@ struct Harness {
     auto pool = pg::Pool::create(ioc.get_executor(), pool_config);
     // Never started: every command fails at once with service_unavailable.
     auto redis = redis::Client::create(ioc.get_executor(), redis::Config{});
-    auto cache = std::make_shared<service::ReadCache>(redis, std::chrono::seconds(60));
     shard = std::make_unique<api::ApiShard>(
-        api::ApiShard{service::Context{pool, redis, cache, std::make_shared<service::MatchMemory>()},
-                      api::Authenticator("fuzz-admin", pool), api::MetricsRenderer{}});
+        service::connect_context({pool, redis, std::chrono::seconds(60)}), "fuzz-admin",
+        api::MetricsRenderer{});
     router = api::build_router(*shard);
   }
 };
@@ -57,8 +58,10 @@ void fail(const char* what, int status, const std::string& body) {
 }
 
 void check(const http::Response& response) {
-  if (response.status >= 500 && response.status != 503) fail("5xx answer", response.status, response.body);
-  if (response.status < 100 || response.status > 599) fail("bad status", response.status, response.body);
+  if (response.status >= 500 && response.status != 503)
+    fail("5xx answer", response.status, response.body);
+  if (response.status < 100 || response.status > 599)
+    fail("bad status", response.status, response.body);
   if (response.content_type.find("json") != std::string::npos) {
     boost::system::error_code ec;
     boost::json::parse(response.body, ec);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <string_view>
 
 #include "api/auth.hpp"
 #include "http/problem.hpp"
@@ -15,8 +16,13 @@ namespace betsdb::api {
 using MetricsRenderer = std::function<boost::asio::awaitable<std::string>()>;
 
 struct ApiShard {
+  ApiShard(service::Context context, std::string_view admin_token, MetricsRenderer render_metrics)
+      : ctx(std::move(context)), auth(admin_token, ctx), metrics(std::move(render_metrics)) {}
+  ApiShard(const ApiShard&) = delete;
+  ApiShard& operator=(const ApiShard&) = delete;
+
   service::Context ctx;
-  Authenticator auth;
+  Authenticator auth;       // uses ctx
   MetricsRenderer metrics;  // empty: no /metrics route
 };
 
@@ -33,7 +39,9 @@ void add_metrics_routes(http::Router& router, ApiShard& shard);  // GET /metrics
 http::Router build_router(ApiShard& shard);
 
 // Small helpers shared by the route files.
-inline http::Response error_response(const Error& e) { return http::problem(e); }
+inline http::Response error_response(const Error& e) {
+  return http::problem(e);
+}
 inline http::Response json_response(int status, std::string body) {
   return http::Response::json(status, std::move(body));
 }

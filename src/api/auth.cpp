@@ -1,7 +1,6 @@
 #include "api/auth.hpp"
 
-#include "service/service_metrics.hpp"
-#include "store/pg/user_store.hpp"
+#include "service/users.hpp"
 
 namespace betsdb::api {
 
@@ -19,8 +18,8 @@ Error forbidden(std::string detail) {
 }
 }  // namespace
 
-Authenticator::Authenticator(std::string_view admin_token, std::shared_ptr<pg::Pool> db)
-    : admin_digest_(sha256(admin_token)), db_(std::move(db)), verified_(kMaxCachedTokens) {}
+Authenticator::Authenticator(std::string_view admin_token, service::Context& ctx)
+    : admin_digest_(sha256(admin_token)), ctx_(ctx), verified_(kMaxCachedTokens) {}
 
 asio::awaitable<Result<http::Principal>> Authenticator::authenticate(const http::Request& request) {
   auto header = request.header("authorization");
@@ -39,8 +38,7 @@ asio::awaitable<Result<http::Principal>> Authenticator::authenticate(const http:
   if (auto known = verified_.find(digest)) {
     co_return http::Principal{http::Principal::Kind::user, *known};
   }
-  service::count(service::service_counters().token_lookups);
-  auto id = co_await store::user_id_by_token(*db_, digest);
+  auto id = co_await service::user_for_token(ctx_, digest);
   if (!id.ok()) co_return std::move(id).error();
   if (!*id) co_return unauthorized("The bearer token is not valid.");
   verified_.remember(digest, **id);

@@ -16,7 +16,7 @@
 
 #include "api/verified_tokens.hpp"
 #include "http/router.hpp"
-#include "store/pg/pool.hpp"
+#include "service/context.hpp"
 #include "util/token.hpp"
 
 namespace betsdb::api {
@@ -26,7 +26,8 @@ class Authenticator final {
   // Told of every token this shard verified in the database, to pass it on.
   using VerifiedListener = std::function<void(const Digest&, std::int64_t user_id)>;
 
-  Authenticator(std::string_view admin_token, std::shared_ptr<pg::Pool> db);
+  // `ctx` must outlive the authenticator.
+  Authenticator(std::string_view admin_token, service::Context& ctx);
 
   // anonymous without an Authorization header; 401 for a malformed or unknown token.
   boost::asio::awaitable<Result<http::Principal>> authenticate(const http::Request& request);
@@ -37,7 +38,7 @@ class Authenticator final {
 
  private:
   Digest admin_digest_;
-  std::shared_ptr<pg::Pool> db_;
+  service::Context& ctx_;
   VerifiedTokens verified_;
   VerifiedListener on_verified_;
 };

@@ -1,10 +1,8 @@
 // The cached read side of bets: lists and the summary (docs/api.md, "Bets").
 #include "api/api_shard.hpp"
-#include "api/cache_keys.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
-#include "service/read_cache.hpp"
-#include "store/pg/bet_queries.hpp"
+#include "service/bet_reads.hpp"
 
 namespace betsdb::api {
 
@@ -16,8 +14,8 @@ namespace {
 
 constexpr std::int64_t kMaxStakeFilter = domain::kMaxStake;
 
-Result<store::BetFilter> bet_filter(const QueryParams& q) {
-  store::BetFilter f;
+Result<domain::BetFilter> bet_filter(const QueryParams& q) {
+  domain::BetFilter f;
   auto match_id = q.integer("match_id", 1, std::numeric_limits<std::int64_t>::max());
   if (!match_id.ok()) return std::move(match_id).error();
   f.match_id = *match_id;
@@ -36,17 +34,22 @@ Result<store::BetFilter> bet_filter(const QueryParams& q) {
   if (!max_stake.ok()) return std::move(max_stake).error();
   f.max_stake = *max_stake;
   if (auto sort = q.get("sort")) {
-    if (*sort == "-created_at") f.sort = store::BetSort::newest;
-    else if (*sort == "created_at") f.sort = store::BetSort::oldest;
-    else if (*sort == "stake") f.sort = store::BetSort::stake_ascending;
-    else if (*sort == "-stake") f.sort = store::BetSort::stake_descending;
-    else return invalid_parameter("sort", "must be -created_at, created_at, stake or -stake");
+    if (*sort == "-created_at")
+      f.sort = domain::BetSort::newest;
+    else if (*sort == "created_at")
+      f.sort = domain::BetSort::oldest;
+    else if (*sort == "stake")
+      f.sort = domain::BetSort::stake_ascending;
+    else if (*sort == "-stake")
+      f.sort = domain::BetSort::stake_descending;
+    else
+      return invalid_parameter("sort", "must be -created_at, created_at, stake or -stake");
   }
   return f;
 }
 
 struct ListRequest {
-  store::BetFilter filter;
+  domain::BetFilter filter;
   domain::Page page;
 };
 
@@ -61,23 +64,16 @@ Result<ListRequest> list_request(const Request& req) {
   return ListRequest{std::move(*filter), *page};
 }
 
-service::Loader list_loader(ApiShard& shard, const ListRequest& list) {
-  return [&shard, list]() -> asio::awaitable<Result<std::string>> {
-    auto bets = co_await store::list_bets(*shard.ctx.db, list.filter, list.page);
-    if (!bets.ok()) co_return std::move(bets).error();
-    co_return render_page(*bets, list.page, write_bet);
-  };
+service::Render<service::BetPage> page_renderer(const domain::Page& page) {
+  return [page](const service::BetPage& bets) { return render_page(bets, page, write_bet); };
 }
 
 asio::awaitable<Response> list_all_bets(ApiShard& shard, Request& req) {
   auto list = list_request(req);
   if (!list.ok()) co_return error_response(list.error());
   // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
-  service::Loader load = list_loader(shard, *list);
-  redis::CacheNamespace ns = service::ReadCache::bets();
-  std::string key = bet_list_key(list->filter, list->page);
-  auto json = co_await service::cached(shard.ctx, service::CacheArea::bets, std::move(ns), std::move(key),
-                                       std::move(load));
+  service::Render<service::BetPage> render = page_renderer(list->page);
+  auto json = co_await service::list_bets(shard.ctx, list->filter, list->page, std::move(render));
   if (!json.ok()) co_return error_response(json.error());
   co_return json_response(200, std::move(*json));
 }
@@ -85,24 +81,18 @@ asio::awaitable<Response> list_all_bets(ApiShard& shard, Request& req) {
 asio::awaitable<Response> list_user_bets(ApiShard& shard, Request& req) {
   auto list = list_request(req);
   if (!list.ok()) co_return error_response(list.error());
-  const std::int64_t user_id = req.path_ids[0];
-  list->filter.user_id = user_id;
-  auto email = co_await service::user_email(shard.ctx, user_id);
-  if (!email.ok()) co_return error_response(email.error());
-  service::Loader load = list_loader(shard, *list);
-  redis::CacheNamespace ns = service::ReadCache::user_bets(*email);
-  std::string key = bet_list_key(list->filter, list->page);
-  auto json = co_await service::cached(shard.ctx, service::CacheArea::user_bets, std::move(ns),
-                                       std::move(key), std::move(load));
+  service::Render<service::BetPage> render = page_renderer(list->page);
+  auto json = co_await service::list_user_bets(shard.ctx, req.path_ids[0], list->filter, list->page,
+                                               std::move(render));
   if (!json.ok()) co_return error_response(json.error());
   co_return json_response(200, std::move(*json));
 }
 
-void write_figures(JsonWriter& w, std::string_view name, const store::CountAndStake& f) {
+void write_figures(JsonWriter& w, std::string_view name, const domain::CountAndStake& f) {
   w.key(name).begin_object().field("count", f.count).field("stake", f.stake).end_object();
 }
 
-std::string render_summary(const store::BetSummary& s) {
+std::string render_summary(const domain::BetSummary& s) {
   std::string out;
   JsonWriter w(out);
   w.begin_object().field("total_bets", s.total.count).field("total_stake", s.total.stake);
@@ -119,7 +109,11 @@ std::string render_summary(const store::BetSummary& s) {
   w.end_object();
   w.key("top_matches").begin_array();
   for (const auto& m : s.top_matches) {
-    w.begin_object().field("match_id", m.match_id).field("bets", m.bets).field("stake", m.stake).end_object();
+    w.begin_object()
+        .field("match_id", m.match_id)
+        .field("bets", m.bets)
+        .field("stake", m.stake)
+        .end_object();
   }
   w.end_array();
   w.end_object();
@@ -128,15 +122,8 @@ std::string render_summary(const store::BetSummary& s) {
 
 asio::awaitable<Response> bet_summary(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
-  service::Loader load = [&shard]() -> asio::awaitable<Result<std::string>> {
-    auto summary = co_await store::bet_summary(*shard.ctx.db);
-    if (!summary.ok()) co_return std::move(summary).error();
-    co_return render_summary(*summary);
-  };
-  redis::CacheNamespace ns = service::ReadCache::summary();
-  std::string key = "all";
-  auto json = co_await service::cached(shard.ctx, service::CacheArea::summary, std::move(ns), std::move(key),
-                                       std::move(load));
+  service::Render<domain::BetSummary> render = render_summary;
+  auto json = co_await service::bet_summary(shard.ctx, std::move(render));
   if (!json.ok()) co_return error_response(json.error());
   co_return json_response(200, std::move(*json));
 }
@@ -149,7 +136,8 @@ void add_bet_list_routes(http::Router& router, ApiShard& shard) {
   };
   router.add({http::Method::get, "/v1/bets", admin_only(shard.auth), bind(list_all_bets)});
   router.add({http::Method::get, "/v1/bets/summary", admin_only(shard.auth), bind(bet_summary)});
-  router.add({http::Method::get, "/v1/users/{id}/bets", owner_or_admin(shard.auth), bind(list_user_bets)});
+  router.add(
+      {http::Method::get, "/v1/users/{id}/bets", owner_or_admin(shard.auth), bind(list_user_bets)});
 }
 
 }  // namespace betsdb::api

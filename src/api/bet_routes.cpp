@@ -21,9 +21,9 @@ std::string render_bet(const domain::Bet& bet) {
   return out;
 }
 
-asio::awaitable<Response> place_bet_now(ApiShard& shard, const Request& req) {
+asio::awaitable<Result<Response>> place_bet_now(ApiShard& shard, const Request& req) {
   auto body = json_object_body(req);
-  if (!body.ok()) co_return error_response(body.error());
+  if (!body.ok()) co_return std::move(body).error();
   FieldReader fields(*body);
   auto user_id = fields.required_integer("user_id");
   auto match_id = fields.required_integer("match_id");
@@ -35,19 +35,22 @@ asio::awaitable<Response> place_bet_now(ApiShard& shard, const Request& req) {
   if (match_id && *match_id <= 0) fields.add_error("match_id", "must be a positive integer");
   if (selection_text) {
     auto selection = domain::parse_selection(*selection_text);
-    if (selection) request.selection = *selection;
-    else fields.add_error("selection", "must be \"1\", \"X\" or \"2\"");
+    if (selection)
+      request.selection = *selection;
+    else
+      fields.add_error("selection", "must be \"1\", \"X\" or \"2\"");
   }
-  if (stake) request.stake = fields.check(domain::stake_from(*stake, "stake")).value_or(domain::Money{});
-  if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
+  if (stake)
+    request.stake = fields.check(domain::stake_from(*stake, "stake")).value_or(domain::Money{});
+  if (auto s = fields.finish(); !s.ok()) co_return std::move(s).error();
   if (*user_id != req.principal.user_id) {
-    co_return error_response(Error::make(Errc::forbidden, "You can only place bets for yourself."));
+    co_return Error::make(Errc::forbidden, "You can only place bets for yourself.");
   }
   request.user_id = *user_id;
   request.match_id = *match_id;
 
   auto bet = co_await service::place_bet(shard.ctx, request);
-  if (!bet.ok()) co_return error_response(bet.error());
+  if (!bet.ok()) co_return std::move(bet).error();
   co_return json_response(201, render_bet(*bet));
 }
 
@@ -78,8 +81,10 @@ asio::awaitable<Response> settle_match(ApiShard& shard, Request& req) {
   domain::MatchResult result = domain::MatchResult::void_;
   if (result_text) {
     auto parsed = domain::parse_match_result(*result_text);
-    if (parsed) result = *parsed;
-    else fields.add_error("result", "must be \"1\", \"X\", \"2\" or \"void\"");
+    if (parsed)
+      result = *parsed;
+    else
+      fields.add_error("result", "must be \"1\", \"X\", \"2\" or \"void\"");
   }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
 
@@ -110,7 +115,8 @@ void add_bet_routes(http::Router& router, ApiShard& shard) {
   };
   router.add({http::Method::post, "/v1/bets", bettor(shard.auth), bind(place_bet)});
   router.add({http::Method::get, "/v1/bets/{id}", signed_in(shard.auth), bind(get_bet)});
-  router.add({http::Method::post, "/v1/matches/{id}/result", admin_only(shard.auth), bind(settle_match)});
+  router.add(
+      {http::Method::post, "/v1/matches/{id}/result", admin_only(shard.auth), bind(settle_match)});
 }
 
 }  // namespace betsdb::api

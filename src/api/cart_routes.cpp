@@ -18,7 +18,7 @@ using http::Response;
 namespace {
 
 void write_cart_line(JsonWriter& w, const service::CartLine& line) {
-  const redis::CartItem& item = line.item;
+  const domain::CartItem& item = line.item;
   w.begin_object()
       .field("item_id", item.item_id)
       .field("match_id", item.match_id)
@@ -105,7 +105,7 @@ asio::awaitable<Response> change_item(ApiShard& shard, Request& req) {
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   FieldReader fields(*body);
-  redis::CartItemChange change;
+  domain::CartItemChange change;
   change.selection = read_selection(fields, fields.optional_string("selection"));
   change.stake = read_stake(fields, fields.optional_integer("stake"));
   // A change that names nothing is more likely a client bug than a wish to
@@ -133,16 +133,16 @@ asio::awaitable<Response> clear_cart(ApiShard& shard, Request& req) {
   co_return Response::no_content();
 }
 
-asio::awaitable<Response> checkout_now(ApiShard& shard, const Request& req) {
-  if (auto s = no_query(req); !s.ok()) co_return error_response(s.error());
+asio::awaitable<Result<Response>> checkout_now(ApiShard& shard, const Request& req) {
+  if (auto s = no_query(req); !s.ok()) co_return std::move(s).error();
   // No body, or {}: anything else is a field the contract does not know.
   auto body = optional_json_object_body(req);
-  if (!body.ok()) co_return error_response(body.error());
+  if (!body.ok()) co_return std::move(body).error();
   FieldReader fields(*body);
-  if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
+  if (auto s = fields.finish(); !s.ok()) co_return std::move(s).error();
 
   auto placed = co_await service::checkout(shard.ctx, req.path_ids[0]);
-  if (!placed.ok()) co_return error_response(placed.error());
+  if (!placed.ok()) co_return std::move(placed).error();
   std::string out;
   JsonWriter w(out);
   w.begin_object().key("bets").begin_array();

@@ -1,45 +1,41 @@
-// Idempotency-Key support for the routes that move money (POST /v1/bets and
-// the cart checkout), in the manner of Stripe.
+// Idempotency-Key on the routes that move money (POST /v1/bets and the cart
+// checkout): service/idempotency.hpp keeps the records and says what they
+// promise; this applies them to HTTP requests.
 //
-// The first request with a key claims a Redis record `idem:{user}:{route}:{h}`
-// (h: a digest of the key) holding "in progress" and a fingerprint of the
-// body, then runs; its final answer (2xx or 4xx: status and body) replaces the
-// record for 24 hours. A retry with the same key then gets that answer back
-// without acting again; with a different body (compared as canonical JSON)
-// it gets 422 idempotency_key_reused; while the first still runs, 409.
-// Answers that are not final are not stored: a 5xx (an outage), a 409 clash
-// with a request still running, and refusals before the route acted (400,
-// 415, 422 validation_failed); the claim is dropped so a retry acts afresh.
+// A request without the header runs as it is. One with a valid key claims
+// the key's record, runs, and its answer, when final, is what every later
+// request with that key and the same body gets back (with the header
+// Idempotent-Replayed: true); a different body is 422
+// idempotency_key_reused, and one while the first still runs gets the
+// route's 409 in-progress error. The body is compared as canonical JSON, so
+// key order, spacing and 2.1 vs 2.10 do not matter, and no body is the same
+// request as {}.
 //
-// The claim expires after kIdempotencyClaimTtl if its holder dies; a retry
-// then runs again and the database guards (unique bet index, conditional
-// debit) stop a second placement.
+// Final answers, in Stripe's manner: every 2xx, and every 4xx once the route
+// began acting. Not final, so the claim is dropped and a retry acts afresh:
+// a 5xx (an outage), the in-progress 409, and refusals before acting (400,
+// 415, 422 validation_failed), decided from the route's typed error.
 //
-// Without Redis there is no record, so a request WITH a key gets 503 rather
-// than a weaker promise; a request without one runs normally.
-//
-// Thread-safety: one shard's thread, as the Redis client it uses.
+// Thread-safety: one shard's thread, as the service context it uses.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "api/api_shard.hpp"
 
 namespace betsdb::api {
-
-inline constexpr std::chrono::hours kIdempotencyRetention{24};
-// Longer than any request may run (request timeout + pool wait + statement).
-inline constexpr std::chrono::seconds kIdempotencyClaimTtl{60};
 
 struct IdempotentRoute {
   std::string_view name;  // part of the record's key, e.g. "bets"
   Errc in_progress;       // bet_in_progress or checkout_in_progress
 };
 
-using Action = std::function<boost::asio::awaitable<http::Response>()>;
+// The route's work: its success response, or the error it refused with.
+using Action = std::function<boost::asio::awaitable<Result<http::Response>>()>;
 
 // Runs `action` under the request's Idempotency-Key (if any) for `user_id`.
 boost::asio::awaitable<http::Response> idempotent(ApiShard& shard, const http::Request& request,
@@ -47,7 +43,8 @@ boost::asio::awaitable<http::Response> idempotent(ApiShard& shard, const http::R
                                                   Action action);
 
 // The body's fingerprint: a digest of its canonical JSON (keys sorted, no
-// whitespace), or of its raw bytes when it is not JSON. Exposed for tests.
+// whitespace; an empty body reads as {}), or of its raw bytes when it is not
+// JSON. Exposed for tests.
 std::string body_fingerprint(std::string_view body);
 
 }  // namespace betsdb::api

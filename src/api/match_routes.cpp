@@ -2,13 +2,11 @@
 #include <cmath>
 
 #include "api/api_shard.hpp"
-#include "api/cache_keys.hpp"
 #include "api/json_input.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "domain/text.hpp"
 #include "service/matches.hpp"
-#include "service/read_cache.hpp"
 
 namespace betsdb::api {
 
@@ -35,8 +33,8 @@ Result<domain::Odds> odds_from_json(const json::value& v, const std::string& fie
 
 // Reads an odds object. With allow_null, a null value means "withdraw".
 // Returns which selections were named and their values.
-store::OddsChange read_odds(FieldReader& fields, const json::object& odds, bool allow_null) {
-  store::OddsChange change;
+domain::OddsChange read_odds(FieldReader& fields, const json::object& odds, bool allow_null) {
+  domain::OddsChange change;
   for (const auto& kv : odds) {
     const std::string field = "odds." + std::string(kv.key());
     auto selection = domain::parse_selection(kv.key());
@@ -61,10 +59,11 @@ asio::awaitable<Response> create_match(ApiShard& shard, Request& req) {
   auto date = fields.required_string("date");
   const json::object* odds = fields.required_object("odds");
 
-  store::NewMatch match;
+  domain::NewMatch match;
   if (team_1) match.team_1 = fields.check(domain::normalize_team(*team_1, "team_1")).value_or("");
   if (team_2) match.team_2 = fields.check(domain::normalize_team(*team_2, "team_2")).value_or("");
-  if (!match.team_1.empty() && !match.team_2.empty() && domain::same_team(match.team_1, match.team_2)) {
+  if (!match.team_1.empty() && !match.team_2.empty() &&
+      domain::same_team(match.team_1, match.team_2)) {
     fields.add_error("team_2", "must differ from team_1");
   }
   if (date) {
@@ -73,7 +72,12 @@ asio::awaitable<Response> create_match(ApiShard& shard, Request& req) {
   if (odds) {
     auto change = read_odds(fields, *odds, /*allow_null=*/false);
     match.odds = change.values;
-    if (odds->empty()) fields.add_error("odds", "must offer at least one selection");
+    // Only for an empty object: invalid values have their own errors already.
+    if (odds->empty()) {
+      if (auto offered = domain::require_offered(match.odds, "odds"); !offered.ok()) {
+        fields.merge(offered.error());
+      }
+    }
   }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
 
@@ -89,8 +93,8 @@ asio::awaitable<Response> get_match(ApiShard& shard, Request& req) {
   co_return json_response(200, render_match(*match));
 }
 
-Result<store::MatchFilter> match_filter(const QueryParams& q) {
-  store::MatchFilter f;
+Result<domain::MatchFilter> match_filter(const QueryParams& q) {
+  domain::MatchFilter f;
   if (auto status = q.get("status")) {
     f.status = domain::parse_match_status(*status);
     if (!f.status) return invalid_parameter("status", "must be 'open' or 'settled'");
@@ -103,34 +107,33 @@ Result<store::MatchFilter> match_filter(const QueryParams& q) {
   for (auto [name, slot] : {std::pair{"from", &f.from}, std::pair{"to", &f.to}}) {
     if (auto text = q.get(name)) {
       auto t = domain::parse_rfc3339(*text, name);
-      if (!t.ok()) return invalid_parameter(name, "must be an RFC 3339 time such as 2026-12-01T19:45:00Z");
+      if (!t.ok())
+        return invalid_parameter(name, "must be an RFC 3339 time such as 2026-12-01T19:45:00Z");
       *slot = *t;
     }
   }
   if (auto sort = q.get("sort")) {
-    if (*sort == "-date") f.newest_first = true;
-    else if (*sort != "date") return invalid_parameter("sort", "must be 'date' or '-date'");
+    if (*sort == "-date")
+      f.newest_first = true;
+    else if (*sort != "date")
+      return invalid_parameter("sort", "must be 'date' or '-date'");
   }
   return f;
 }
 
 asio::awaitable<Response> list_matches(ApiShard& shard, Request& req) {
-  auto q = QueryParams::parse(req.query, {"status", "team", "from", "to", "sort", "limit", "offset"});
+  auto q =
+      QueryParams::parse(req.query, {"status", "team", "from", "to", "sort", "limit", "offset"});
   if (!q.ok()) co_return error_response(q.error());
   auto filter = match_filter(*q);
   if (!filter.ok()) co_return error_response(filter.error());
   auto page = q->page();
   if (!page.ok()) co_return error_response(page.error());
   // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
-  service::Loader load = [&shard, filter = *filter, page = *page]() -> asio::awaitable<Result<std::string>> {
-    auto matches = co_await service::list_matches(shard.ctx, filter, page);
-    if (!matches.ok()) co_return std::move(matches).error();
-    co_return render_page(*matches, page, write_match);
+  service::Render<service::MatchPage> render = [page = *page](const service::MatchPage& matches) {
+    return render_page(matches, page, write_match);
   };
-  redis::CacheNamespace ns = service::ReadCache::matches();
-  std::string key = match_list_key(*filter, *page);
-  auto json = co_await service::cached(shard.ctx, service::CacheArea::matches, std::move(ns), std::move(key),
-                                       std::move(load));
+  auto json = co_await service::list_matches(shard.ctx, *filter, *page, std::move(render));
   if (!json.ok()) co_return error_response(json.error());
   co_return json_response(200, std::move(*json));
 }
@@ -141,7 +144,7 @@ asio::awaitable<Response> patch_match(ApiShard& shard, Request& req) {
   if (!body.ok()) co_return error_response(body.error());
   FieldReader fields(*body);
   const json::object* odds = fields.required_object("odds");
-  store::OddsChange change;
+  domain::OddsChange change;
   if (odds) {
     change = read_odds(fields, *odds, /*allow_null=*/true);
     if (odds->empty()) fields.add_error("odds", "must name at least one selection");

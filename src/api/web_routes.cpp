@@ -1,10 +1,10 @@
-// The web UI: one GET route per embedded static file (see app/web_assets.hpp),
+// The web UI: one GET route per embedded static file (see api/web_assets.hpp),
 // with "/" serving index.html. The routes carry no guard: the files are
 // public and the page itself talks to the API with the user's token.
 #include <string>
 
 #include "api/api_shard.hpp"
-#include "app/web_assets.hpp"
+#include "api/web_assets.hpp"
 
 namespace betsdb::api {
 

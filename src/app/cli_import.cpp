@@ -1,11 +1,11 @@
 // `betsdb import FILE`: matches from an openfootball fixture file.
 //
-// Matches go in one by one through the same store functions as the API
-// (store::insert_match, store::settle_match), so constraints, odds ranges and
-// the ledger behave exactly as for admin requests. A match already there (same
-// teams and date) is skipped and counted, so a re-run is harmless and finishes
-// an interrupted import. The read caches are invalidated once at the end
-// rather than per match.
+// Matches go in one by one through the same use cases as the API
+// (service::create_match, service::settle_match), so constraints, odds ranges
+// and the ledger behave exactly as for admin requests. A match already there
+// (same teams and date) is skipped and counted, so a re-run is harmless and
+// finishes an interrupted import. The read caches are invalidated once at the
+// end rather than per match, as the service would after such writes.
 #include <unistd.h>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -19,12 +19,13 @@
 #include "app/fixture_odds.hpp"
 #include "app/openfootball.hpp"
 #include "app/progress_bar.hpp"
+#include "service/bets.hpp"
+#include "service/matches.hpp"
 #include "service/read_cache.hpp"
-#include "store/pg/bet_store.hpp"
-#include "store/pg/match_import.hpp"
-#include "store/pg/match_store.hpp"
+#include "service/wiring.hpp"
 #include "store/pg/migrations.hpp"
-#include "store/redis/cache.hpp"
+#include "store/pg/pool.hpp"
+#include "store/redis/redis_client.hpp"
 #include "store/redis/redis_config.hpp"
 
 namespace betsdb::app {
@@ -116,44 +117,37 @@ void report(const Error& e, const Fixture& f, std::string_view what) {
 }
 
 // Applies the fixture's result to match `id`; false only for an outage.
-asio::awaitable<bool> settle(pg::Pool& db, std::int64_t id, const Fixture& f, Tally& tally) {
-  auto outcome = co_await store::settle_match(db, id, *f.result);
-  if (!outcome.ok()) {
-    report(outcome.error(), f, "not settled");
-    ++tally.failed;
-    co_return !outcome.error().is(Errc::service_unavailable);
+asio::awaitable<bool> settle(service::Context& ctx, std::int64_t id, const Fixture& f,
+                             Tally& tally) {
+  auto settled = co_await service::settle_match(ctx, id, *f.result);
+  if (settled.ok()) {
+    ++(settled->changed ? tally.settled : tally.already_settled);
+    co_return true;
   }
-  switch (outcome->problem) {
-    case store::SettleProblem::none:
-      ++(outcome->settled.changed ? tally.settled : tally.already_settled);
-      break;
-    case store::SettleProblem::already_settled:
-      std::cerr << "match #" << f.index << " (" << f.team_1 << " - " << f.team_2
-                << "): settled before with another result; left alone\n";
-      ++tally.result_conflicts;
-      break;
-    case store::SettleProblem::match_not_found:
-      std::cerr << "match #" << f.index << ": vanished while importing\n";
-      ++tally.failed;
-      break;
+  if (settled.error().is(Errc::already_settled)) {
+    std::cerr << "match #" << f.index << " (" << f.team_1 << " - " << f.team_2
+              << "): settled before with another result; left alone\n";
+    ++tally.result_conflicts;
+    co_return true;
   }
-  co_return true;
+  report(settled.error(), f, "not settled");
+  ++tally.failed;
+  co_return !settled.error().is(Errc::service_unavailable);
 }
 
 // One fixture; false only for an outage (the import then stops).
-asio::awaitable<bool> import_one(pg::Pool& db, const Fixture& f, const ImportOptions& o,
+asio::awaitable<bool> import_one(service::Context& ctx, const Fixture& f, const ImportOptions& o,
                                  Tally& tally) {
-  store::NewMatch match{f.team_1, f.team_2, f.date, fixture_odds(f.team_1, f.team_2, o.odds_seed)};
-  auto created = co_await store::insert_match(db, match);
+  domain::NewMatch match{f.team_1, f.team_2, f.date, fixture_odds(f.team_1, f.team_2, o.odds_seed)};
+  auto created = co_await service::create_match(ctx, match);
   std::optional<std::int64_t> id;
   if (created.ok()) {
     ++tally.created;
     id = created->id;
-  } else if (created.error().is(Errc::conflict) &&
-             created.error().constraint == "matches_teams_date_key") {
+  } else if (created.error().is(Errc::duplicate_match)) {
     ++tally.duplicates;
     if (o.apply_results && f.result) {
-      auto existing = co_await store::find_match_id(db, f.team_1, f.team_2, f.date);
+      auto existing = co_await service::find_match_id(ctx, f.team_1, f.team_2, f.date);
       if (!existing.ok()) {
         report(existing.error(), f, "not found again");
         ++tally.failed;
@@ -166,29 +160,23 @@ asio::awaitable<bool> import_one(pg::Pool& db, const Fixture& f, const ImportOpt
     ++tally.failed;
     co_return !created.error().is(Errc::service_unavailable);
   }
-  if (o.apply_results && f.result && id) co_return co_await settle(db, *id, f, tally);
+  if (o.apply_results && f.result && id) co_return co_await settle(ctx, *id, f, tally);
   co_return true;
 }
 
-// One INCR per affected namespace, as the API's writes do; a failure only
+// What the service invalidates after such writes, tried once: a failure only
 // leaves entries to expire by their TTL.
 asio::awaitable<bool> invalidate_caches(asio::any_io_executor executor, const Config& config,
-                                        bool settled_any) {
+                                        std::shared_ptr<pg::Pool> pool, bool settled_any) {
   auto redis_config = redis::parse_url(config.redis_url);
   if (!redis_config.ok()) co_return false;
   auto client = redis::Client::create(executor, *redis_config);
   client->start();
   bool done = false;
   if ((co_await client->wait_connected(kRedisWait)).ok()) {
-    std::vector<std::string> keys = service::ReadCache::matches().generations;
-    if (settled_any) {
-      for (const auto& ns : {service::ReadCache::bets(), service::ReadCache::summary(),
-                             service::ReadCache::user_bets("")}) {
-        keys.insert(keys.end(), ns.generations.begin(), ns.generations.end());
-      }
-    }
-    redis::Cache cache(client, std::chrono::seconds(1));
-    done = (co_await cache.bump(std::move(keys))).ok();
+    service::Context ctx = service::connect_context({pool, client, std::chrono::seconds(1)});
+    const auto change = settled_any ? service::Change::settlement : service::Change::match;
+    done = (co_await service::invalidate_once(ctx, change)).ok();
   }
   client->stop();
   co_return done;
@@ -210,9 +198,13 @@ asio::awaitable<int> import_file(asio::any_io_executor executor, const Config& c
   Tally tally;
   bool outage = false;
   {
+    // Without the read cache: the caches are invalidated once, below. The
+    // Redis client is never started: an import uses no cart or lock.
+    auto idle_redis = redis::Client::create(executor, redis::Config{});
+    service::Context ctx = service::connect_context({pool, idle_redis, {}, /*cache=*/false});
     ProgressBar bar("importing", file.fixtures.size(), ::isatty(STDERR_FILENO) == 1);
     for (const auto& fixture : file.fixtures) {
-      if (!co_await import_one(*pool, fixture, options, tally)) {
+      if (!co_await import_one(ctx, fixture, options, tally)) {
         outage = true;
         break;
       }
@@ -223,7 +215,7 @@ asio::awaitable<int> import_file(asio::any_io_executor executor, const Config& c
 
   bool caches_invalidated = true;
   if (tally.created > 0 || tally.settled > 0) {
-    caches_invalidated = co_await invalidate_caches(executor, config, tally.settled > 0);
+    caches_invalidated = co_await invalidate_caches(executor, config, pool, tally.settled > 0);
   }
 
   std::cout << "imported " << (file.name.empty() ? options.file : file.name) << ":\n"

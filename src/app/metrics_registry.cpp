@@ -58,7 +58,10 @@ asio::awaitable<std::string> MetricsRegistry::render(std::chrono::milliseconds w
   ScrapeInput input;
   input.shard_count = shards_.size();
   input.dropped_log_lines = logging::dropped_lines();
-  for (const auto& shard : shards_) input.requests.push_back(shard.requests);
+  for (const auto& shard : shards_) {
+    input.requests.push_back(shard.requests);
+    if (shard.counters) input.counters.push_back(shard.counters);
+  }
   {
     std::lock_guard lock(last_mutex_);
     for (std::size_t i = 0; i < answers.size(); ++i) {

@@ -1,8 +1,8 @@
 // The process's /metrics: the shards register what only they can read, and
 // a scrape, served by any one shard, gathers it all.
 //
-// Counters that the request path bumps are atomics (http::RequestMetrics,
-// service counters), read directly. The Redis client, PostgreSQL pool and
+// Counters that the request path bumps are per-shard atomics
+// (http::RequestMetrics, service::Counters), read directly. The Redis client, PostgreSQL pool and
 // HTTP server of a shard are not thread-safe, so a scrape posts a snapshot
 // job to each shard's loop and waits for the answers, at most kSnapshotWait:
 // scrapes cost the shards one small job each, and nothing is published on the
@@ -37,6 +37,7 @@ class MetricsRegistry final {
     boost::asio::any_io_executor executor;    // the shard's loop
     std::function<ShardSnapshot()> snapshot;  // called on that loop only
     const http::RequestMetrics* requests = nullptr;
+    const service::Counters* counters = nullptr;  // the shard's use cases and cache
   };
 
   MetricsRegistry() = default;

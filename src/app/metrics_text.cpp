@@ -2,8 +2,7 @@
 
 #include <span>
 
-#include "service/cache_metrics.hpp"
-#include "service/service_metrics.hpp"
+#include "service/counters.hpp"
 #include "util/metrics.hpp"
 
 namespace betsdb::app {
@@ -149,19 +148,32 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   w.sample("betsdb_metrics_stale_shards", static_cast<std::int64_t>(in.stale_shards));
 }
 
-void write_cache(PrometheusWriter& w) {
+// A counter summed over the shards; `of` picks it from one shard's set.
+template <class Of>
+std::uint64_t total(const ScrapeInput& in, Of of) {
+  std::uint64_t sum = 0;
+  for (const service::Counters* shard : in.counters) sum += load(of(*shard));
+  return sum;
+}
+
+void write_cache(PrometheusWriter& w, const ScrapeInput& in) {
   w.family("betsdb_cache_events_total", "counter",
            "Read-cache events by namespace: hit, miss, error (answered from PostgreSQL), "
            "load (a database query for a read), invalidation (a generation bump).");
   for (auto area : service::kCacheAreas) {
-    const auto& c = service::cache_counters(area);
     const std::string_view ns = service::to_string(area);
+    auto of = [&in, area](auto member) {
+      return total(in, [area, member](const service::Counters& c) -> const service::Counter& {
+        return c.of(area).*member;
+      });
+    };
+    using C = service::CacheCounters;
     const std::pair<std::string_view, std::uint64_t> events[] = {
-        {"hit", load(c.hits)},
-        {"miss", load(c.misses)},
-        {"error", load(c.errors)},
-        {"load", load(c.loads)},
-        {"invalidation", load(c.invalidations)}};
+        {"hit", of(&C::hits)},
+        {"miss", of(&C::misses)},
+        {"error", of(&C::errors)},
+        {"load", of(&C::loads)},
+        {"invalidation", of(&C::invalidations)}};
     for (const auto& [event, value] : events) {
       const Label labels[] = {{"namespace", ns}, {"event", event}};
       w.sample("betsdb_cache_events_total", labels, value);
@@ -180,35 +192,40 @@ void write_outcomes(PrometheusWriter& w, std::string_view family,
   }
 }
 
-void write_service(PrometheusWriter& w) {
-  const auto& c = service::service_counters();
+void write_service(PrometheusWriter& w, const ScrapeInput& in) {
+  using S = service::ServiceCounters;
+  auto c = [&in](auto member) {
+    return total(in, [member](const service::Counters& shard) -> const service::Counter& {
+      return shard.service.*member;
+    });
+  };
   w.family("betsdb_bet_lock_total", "counter",
            "The duplicate-bet lock: acquired, conflict (409 bet_in_progress), unavailable "
            "(Redis did not answer; the database guards alone).");
-  const Outcome locks[] = {{"acquired", load(c.bet_lock_acquired)},
-                           {"conflict", load(c.bet_lock_conflict)},
-                           {"unavailable", load(c.bet_lock_unavailable)}};
+  const Outcome locks[] = {{"acquired", c(&S::bet_lock_acquired)},
+                           {"conflict", c(&S::bet_lock_conflict)},
+                           {"unavailable", c(&S::bet_lock_unavailable)}};
   write_outcomes(w, "betsdb_bet_lock_total", locks);
   w.family("betsdb_bets_placed_total", "counter", "Bets placed, singly or by a checkout.");
-  w.sample("betsdb_bets_placed_total", load(c.bets_placed));
+  w.sample("betsdb_bets_placed_total", c(&S::bets_placed));
   w.family("betsdb_checkouts_total", "counter",
            "Cart checkouts: success, failed (any error but the guard), in_progress (409).");
-  const Outcome checkouts[] = {{"success", load(c.checkouts_success)},
-                               {"failed", load(c.checkouts_failed)},
-                               {"in_progress", load(c.checkouts_in_progress)}};
+  const Outcome checkouts[] = {{"success", c(&S::checkouts_success)},
+                               {"failed", c(&S::checkouts_failed)},
+                               {"in_progress", c(&S::checkouts_in_progress)}};
   write_outcomes(w, "betsdb_checkouts_total", checkouts);
   w.family("betsdb_match_memory_total", "counter",
            "Matches that placement and add-to-cart took from the shard's memory (hit), read "
            "from PostgreSQL (miss), or found changed since remembered (stale).");
-  const Outcome memory[] = {{"hit", load(c.match_memory_hits)},
-                            {"miss", load(c.match_memory_misses)},
-                            {"stale", load(c.match_memory_stale)}};
+  const Outcome memory[] = {{"hit", c(&S::match_memory_hits)},
+                            {"miss", c(&S::match_memory_misses)},
+                            {"stale", c(&S::match_memory_stale)}};
   write_outcomes(w, "betsdb_match_memory_total", memory);
   w.family("betsdb_token_lookups_total", "counter",
            "Bearer tokens looked up in PostgreSQL because no shard had verified them yet.");
-  w.sample("betsdb_token_lookups_total", load(c.token_lookups));
+  w.sample("betsdb_token_lookups_total", c(&S::token_lookups));
   w.family("betsdb_settlements_total", "counter", "Matches settled.");
-  w.sample("betsdb_settlements_total", load(c.settlements));
+  w.sample("betsdb_settlements_total", c(&S::settlements));
 }
 
 }  // namespace
@@ -220,8 +237,8 @@ std::string render_metrics(const ScrapeInput& in) {
   write_build_info(w);
   write_requests(w, in);
   write_shard_gauges(w, in);
-  write_cache(w);
-  write_service(w);
+  write_cache(w, in);
+  write_service(w, in);
   w.family("betsdb_log_lines_dropped_total", "counter",
            "Log lines dropped because stdout could not keep up.");
   w.sample("betsdb_log_lines_dropped_total", in.dropped_log_lines);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "http/request_metrics.hpp"
+#include "service/counters.hpp"
 #include "store/pg/pool.hpp"
 #include "store/redis/redis_client.hpp"
 
@@ -34,6 +35,7 @@ struct ShardSnapshot {
 struct ScrapeInput {
   // One per shard; the counters are atomics, read as they are now.
   std::vector<const http::RequestMetrics*> requests;
+  std::vector<const service::Counters*> counters;
   // One per shard that answered, or whose last answer is being reused.
   std::vector<ShardSnapshot> shards;
   std::size_t shard_count = 0;

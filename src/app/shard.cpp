@@ -9,7 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/access_log.hpp"
-#include "service/read_cache.hpp"
+#include "service/wiring.hpp"
 
 namespace betsdb::app {
 
@@ -24,17 +24,15 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics)
   auto redis_config = redis::parse_url(config.redis_url);
   // load_config validated nothing about the URL's shape; main checks it before
   // building shards, so a failure here is a programming error.
-  auto redis_client = redis::Client::create(ioc_.get_executor(),
-                                            redis_config.ok() ? *redis_config : redis::Config{});
+  redis_ = redis::Client::create(ioc_.get_executor(),
+                                 redis_config.ok() ? *redis_config : redis::Config{});
   pg::PoolConfig pool_config;
   pool_config.conninfo = config.database_url;
   pool_config.size = pool_size;
-  auto pool = pg::Pool::create(ioc_.get_executor(), pool_config);
-  api_ = std::make_unique<api::ApiShard>(api::ApiShard{
-      service::Context{pool, redis_client,
-                       std::make_shared<service::ReadCache>(
-                           redis_client, std::chrono::seconds(config.cache_ttl_seconds))},
-      api::Authenticator(config.admin_token, pool), [&metrics] { return metrics.render(); }});
+  db_ = pg::Pool::create(ioc_.get_executor(), pool_config);
+  service::Wiring wiring{db_, redis_, std::chrono::seconds(config.cache_ttl_seconds)};
+  api_ = std::make_unique<api::ApiShard>(service::connect_context(wiring), config.admin_token,
+                                         [&metrics] { return metrics.render(); });
   router_ = api::build_router(*api_);
   request_metrics_ = std::make_unique<http::RequestMetrics>(router_);
   http::ServerLimits limits;
@@ -46,17 +44,17 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics)
     request_metrics_->record(record);
     log_access(record);
   });
-  metrics.add_shard({ioc_.get_executor(), [this] { return snapshot(); }, request_metrics_.get()});
+  metrics.add_shard({ioc_.get_executor(), [this] { return snapshot(); }, request_metrics_.get(),
+                     api_->ctx.counters.get()});
 }
 
 ShardSnapshot Shard::snapshot() const {
   ShardSnapshot s;
   s.requests_in_flight = server_->requests_in_flight();
   s.connections = server_->connections();
-  const auto& redis = *api_->ctx.redis;
-  s.redis_connected = redis.connected();
-  s.redis = redis.stats();
-  const auto& pool = *api_->ctx.db;
+  s.redis_connected = redis_->connected();
+  s.redis = redis_->stats();
+  const auto& pool = *db_;
   s.pg_max = pool.config().size;
   s.pg_idle = pool.idle();
   s.pg_busy = pool.in_use();
@@ -85,7 +83,7 @@ void Shard::adopt_verified_token(const Digest& digest, std::int64_t user_id) {
 }
 
 void Shard::start() {
-  api_->ctx.redis->start();
+  redis_->start();
   server_->start();
   thread_ = std::thread([this] { ioc_.run(); });
 }
@@ -106,8 +104,8 @@ asio::awaitable<void> Shard::drain_and_close() {
     spdlog::warn("shutdown grace period over with {} connections still open",
                  server_->connections());
   }
-  api_->ctx.redis->stop();
-  api_->ctx.db->close();
+  redis_->stop();
+  db_->close();
   ioc_.stop();
 }
 

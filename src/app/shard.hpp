@@ -15,6 +15,8 @@
 #include "app/metrics_registry.hpp"
 #include "http/request_metrics.hpp"
 #include "http/server.hpp"
+#include "store/pg/pool.hpp"
+#include "store/redis/redis_client.hpp"
 
 namespace betsdb::app {
 
@@ -44,6 +46,8 @@ class Shard final {
 
   const Config& config_;
   boost::asio::io_context ioc_{1};
+  std::shared_ptr<pg::Pool> db_;
+  std::shared_ptr<redis::Client> redis_;
   std::unique_ptr<api::ApiShard> api_;
   http::Router router_;
   std::unique_ptr<http::RequestMetrics> request_metrics_;

@@ -15,6 +15,7 @@
 #include "domain/selection.hpp"
 #include "domain/settlement.hpp"
 #include "domain/timestamp.hpp"
+#include "util/token.hpp"
 
 namespace betsdb::domain {
 
@@ -24,6 +25,14 @@ struct User {
   std::string name;
   Money balance;
   Timestamp created_at;
+};
+
+// A sign-up as stored: the token itself is never kept, only its digest.
+struct NewUser {
+  std::string email;
+  std::string name;
+  Money initial_balance;  // zero: no deposit row
+  Digest token_digest{};
 };
 
 enum class LedgerKind { deposit, stake, payout, refund };
@@ -37,6 +46,12 @@ struct LedgerEntry {
   std::optional<std::int64_t> bet_id;
   Money balance_after;
   Timestamp created_at;
+};
+
+// A deposit's effect: the new balance and its ledger row.
+struct Deposit {
+  Money balance;
+  LedgerEntry entry;
 };
 
 struct Match {

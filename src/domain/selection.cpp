@@ -35,7 +35,7 @@ std::size_t OddsBook::offered_count() const noexcept {
 
 Status require_offered(const OddsBook& book, std::string_view field) {
   if (book.empty()) {
-    return Error::validation(std::string(field), "must offer at least one of \"1\", \"X\", \"2\"");
+    return Error::validation(std::string(field), "must offer at least one selection");
   }
   return {};
 }

@@ -44,4 +44,27 @@ BetStatus settle(Selection selection, MatchResult result) noexcept {
   return *winner == selection ? BetStatus::won : BetStatus::lost;
 }
 
+Credit credit_for(BetStatus settled) noexcept {
+  switch (settled) {
+    case BetStatus::won:
+      return Credit::payout;
+    case BetStatus::void_:
+      return Credit::refund;
+    case BetStatus::pending:
+    case BetStatus::lost:
+      return Credit::none;
+  }
+  return Credit::none;
+}
+
+SettlementPlan plan_settlement(MatchResult result) noexcept {
+  SettlementPlan plan;
+  for (Selection selection : kAllSelections) {
+    const BetStatus status = settle(selection, result);
+    plan.status[index_of(selection)] = status;
+    plan.credit[index_of(selection)] = credit_for(status);
+  }
+  return plan;
+}
+
 }  // namespace betsdb::domain

@@ -6,6 +6,7 @@
 // Thread-safety: plain enums and pure functions.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string_view>
 
@@ -27,5 +28,19 @@ std::optional<Selection> winning_selection(MatchResult result) noexcept;
 
 // The status a pending bet on `selection` takes when its match ends with `result`.
 BetStatus settle(Selection selection, MatchResult result) noexcept;
+
+// What a settled bet earns: its potential payout when won, its stake back
+// when void, nothing when lost (a ledger row of kind "payout" or "refund").
+enum class Credit { none, payout, refund };
+Credit credit_for(BetStatus settled) noexcept;
+
+// Settlement of a whole match as data, so the store can apply it to every
+// pending bet in one set-based statement: per selection (by index_of), the
+// status its bets take and what they earn.
+struct SettlementPlan {
+  std::array<BetStatus, 3> status{};
+  std::array<Credit, 3> credit{};
+};
+SettlementPlan plan_settlement(MatchResult result) noexcept;
 
 }  // namespace betsdb::domain

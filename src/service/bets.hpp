@@ -3,12 +3,12 @@
 #pragma once
 
 #include <chrono>
-#include <span>
+#include <cstdint>
+#include <string>
 
 #include "domain/entities.hpp"
+#include "domain/settled_match.hpp"
 #include "service/context.hpp"
-#include "store/pg/bet_store.hpp"
-#include "store/pg/match_store.hpp"
 
 namespace betsdb::service {
 
@@ -27,28 +27,23 @@ struct PlaceBet {
 };
 
 // match_not_found, invalid_selection, match_closed, bet_in_progress,
-// duplicate_bet, insufficient_funds; service_unavailable if PostgreSQL is down.
+// duplicate_bet, insufficient_funds; service_unavailable if PostgreSQL is
+// down, or if the match's odds changed under every attempt to price the bet.
 // If Redis is down the lock is skipped: the database alone keeps it safe.
 Async<domain::Bet> place_bet(Context& ctx, PlaceBet request);
 
-// The checks a bet and a cart item share before anything is written
-// (API.md, "Bets"): the selection is offered, then the match is open.
-Status check_bettable(const domain::Match& match, domain::Selection selection,
-                      domain::Timestamp now);
-
-// The Redis key of the duplicate-bet lock for this user and match.
+// The Redis key of the duplicate-bet lock for this user and match:
+// bet:{user_id}:{team_1}:{team_2}:{date}, each team name with '%', ':', '{'
+// and '}' percent-encoded, so that the ':'s between the parts are the only
+// ones and two different matches never share a key.
 std::string bet_lock_key(std::int64_t user_id, const domain::Match& match);
 
 // bet_not_found.
 Async<domain::Bet> get_bet(Context& ctx, std::int64_t bet_id);
 
-// match_not_found, already_settled.
-Async<store::Settled> settle_match(Context& ctx, std::int64_t match_id, domain::MatchResult result);
-
-// The contract's error for a placement that placed nothing: the first kind of
-// problem in the contract's order (invalid_selection, match_closed,
-// duplicate_bet, then insufficient_funds), naming the items that have it when
-// `item_ids` is not empty (the cart), parallel to the placement's items.
-Error placement_error(const store::Placement& placement, std::span<const std::int64_t> item_ids);
+// match_not_found, already_settled. Entering the same result again changes
+// nothing and answers as the first time did.
+Async<domain::Settled> settle_match(Context& ctx, std::int64_t match_id,
+                                    domain::MatchResult result);
 
 }  // namespace betsdb::service

@@ -3,51 +3,37 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
-#include "service/bets.hpp"
+#include "service/held_lock.hpp"
+#include "service/placing.hpp"
 #include "service/read_cache.hpp"
-#include "service/service_metrics.hpp"
-#include "store/pg/bet_store.hpp"
-#include "store/pg/match_lookup.hpp"
-#include "store/pg/match_store.hpp"
-#include "store/redis/lock.hpp"
 
 namespace betsdb::service {
 
 namespace {
 
-constexpr std::string_view kLiveBetConstraint = "bets_one_live_per_selection";
+// As for a single bet (service/bets.cpp): how often a checkout is priced
+// again when a match changed between reading and placing.
+constexpr int kMaxPricingAttempts = 4;
 
-Error match_not_found(std::int64_t id) {
-  return Error::make(Errc::match_not_found, "No match with id " + std::to_string(id) + ".");
-}
+using MatchesById = std::unordered_map<std::int64_t, domain::Match>;
 
-Async<domain::Match> existing_match(Context& ctx, std::int64_t match_id) {
-  auto found = co_await store::find_match(*ctx.db, match_id);
-  if (!found.ok()) co_return std::move(found).error();
-  if (!*found) co_return match_not_found(match_id);
-  co_return std::move(**found);
-}
-
-// Releases the guard without waiting: only for a path that is unwinding.
-void release_in_background(Context& ctx, redis::LockToken lock) {
-  boost::asio::co_spawn(
-      ctx.redis->executor(),
-      [redis = ctx.redis, lock = std::move(lock)]() -> boost::asio::awaitable<void> {
-        auto released = co_await redis::unlock(*redis, lock);
-        if (!released.ok()) spdlog::warn("checkout guard {} not released; it expires", lock.key);
-      },
-      boost::asio::detached);
+// A refused operation still counts as a use of the cart (API.md: every cart
+// operation slides the expiry). Best effort: the refusal is the answer.
+boost::asio::awaitable<void> touch_cart(Context& ctx, std::int64_t user_id) {
+  auto touched = co_await ctx.carts->touch(user_id);
+  if (!touched.ok()) {
+    spdlog::warn("cart of user {} not touched ({})", user_id, touched.error().detail);
+  }
 }
 
 // Items that repeat an earlier item's match and selection. add and change
 // refuse those, so this never fires unless the cart was written by hand; but
-// place_bets needs distinct pairs, so it is checked rather than assumed.
-std::vector<std::int64_t> repeated_items(const std::vector<redis::CartItem>& items) {
+// placement needs distinct pairs, so it is checked rather than assumed.
+std::vector<std::int64_t> repeated_items(const std::vector<domain::CartItem>& items) {
   std::set<std::pair<std::int64_t, domain::Selection>> seen;
   std::vector<std::int64_t> repeated;
   for (const auto& item : items) {
@@ -56,31 +42,135 @@ std::vector<std::int64_t> repeated_items(const std::vector<redis::CartItem>& ite
   return repeated;
 }
 
-// place_bets, run a second time after a unique violation: that means a
-// competing bet on one of the items committed after our statement's snapshot
-// was taken. It has committed by the time the violation is reported, so the
-// second run's re-check sees it and names the item; all or nothing still holds
-// since the first run placed nothing.
-Async<store::Placement> place_all(Context& ctx, std::int64_t user_id,
-                                  const std::vector<store::BetItem>& items) {
-  auto placement = co_await store::place_bets(*ctx.db, user_id, items);
+// Reads `ids` and puts them in `matches` (and the shard's memory, as hints).
+Async<void> read_matches(Context& ctx, std::vector<std::int64_t> ids, MatchesById& matches) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (auto id : ids) matches.erase(id);
+  if (ids.empty()) co_return Status{};
+  count(ctx.counters->service.match_memory_misses, ids.size());
+  auto found = co_await ctx.matches->find_many(ids);
+  if (!found.ok()) co_return std::move(found).error();
+  for (auto& match : *found) {
+    ctx.match_memory->remember(match, std::string());
+    const std::int64_t id = match.id;
+    matches.insert_or_assign(id, std::move(match));
+  }
+  co_return Status{};
+}
+
+// The items' matches: from the shard's memory when it has one that passes
+// the checks (the placement confirms its odds), read otherwise (all in one
+// query), so a refusal is always decided on a fresh read.
+Async<MatchesById> matches_of(Context& ctx, const std::vector<domain::CartItem>& items) {
+  MatchesById matches;
+  std::vector<std::int64_t> to_read;
+  for (const auto& item : items) {
+    const MatchMemory::Entry* known = ctx.match_memory->find(item.match_id);
+    if (known && !bettable_refusal(known->match, item.selection, ctx.now())) {
+      count(ctx.counters->service.match_memory_hits);
+      matches.insert_or_assign(item.match_id, known->match);
+    } else {
+      to_read.push_back(item.match_id);
+    }
+  }
+  auto read = co_await read_matches(ctx, std::move(to_read), matches);
+  if (!read.ok()) co_return std::move(read).error();
+  co_return matches;
+}
+
+// The placement itself, run a second time after a unique violation: that
+// means a competing bet on one of the items committed after our statement's
+// snapshot was taken. It has committed by the time the violation is
+// reported, so the second run's re-check sees it and names the item; all or
+// nothing still holds since the first run placed nothing.
+Async<domain::Placement> place_all(Context& ctx, std::int64_t user_id,
+                                   const std::vector<domain::BetItem>& items) {
+  auto placement = co_await ctx.bets->place(user_id, items);
   if (!placement.ok() && placement.error().is(Errc::conflict) &&
-      placement.error().constraint == kLiveBetConstraint) {
-    placement = co_await store::place_bets(*ctx.db, user_id, items);
+      placement.error().constraint == kOneLiveBet) {
+    placement = co_await ctx.bets->place(user_id, items);
   }
   if (!placement.ok() && placement.error().is(Errc::conflict) &&
-      placement.error().constraint == kLiveBetConstraint) {
+      placement.error().constraint == kOneLiveBet) {
     co_return Error::make(Errc::duplicate_bet,
                           "A bet on one of the cart's selections was placed meanwhile.");
   }
   co_return placement;
 }
 
+std::optional<Refusal> refusal_of(domain::ItemProblem problem) {
+  switch (problem) {
+    case domain::ItemProblem::match_not_found:
+      return Refusal::match_not_found;
+    case domain::ItemProblem::duplicate_bet:
+      return Refusal::duplicate_bet;
+    case domain::ItemProblem::repriced:  // priced again before; as closed if it ever gets here
+      return Refusal::match_closed;
+    case domain::ItemProblem::none:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Prices the cart's items and places them all, pricing again from fresh
+// reads while the placement finds some match changed meanwhile.
+Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
+                                    const std::vector<domain::CartItem>& items,
+                                    const std::vector<std::int64_t>& item_ids) {
+  auto matches = co_await matches_of(ctx, items);
+  if (!matches.ok()) co_return std::move(matches).error();
+  for (int attempt = 1;; ++attempt) {
+    std::vector<std::optional<Refusal>> refusals(items.size());
+    std::vector<domain::BetItem> priced;
+    priced.reserve(items.size());
+    bool refused = false;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto match = matches->find(items[i].match_id);
+      refusals[i] = match == matches->end()
+                        ? Refusal::match_not_found
+                        : bettable_refusal(match->second, items[i].selection, ctx.now());
+      refused = refused || refusals[i].has_value();
+      if (refused) continue;
+      auto item = priced_item(match->second, items[i].selection, items[i].stake);
+      if (!item.ok()) co_return std::move(item).error();
+      priced.push_back(std::move(*item));
+    }
+    if (refused) co_return refusal_error(refusals, item_ids);
+
+    auto placement = co_await place_all(ctx, user_id, priced);
+    if (!placement.ok() || placement->placed()) co_return placement;
+    std::vector<std::int64_t> repriced;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (placement->problems[i] == domain::ItemProblem::repriced) {
+        repriced.push_back(items[i].match_id);
+      }
+      refusals[i] = refusal_of(placement->problems[i]);
+    }
+    if (repriced.empty()) {
+      if (std::find(refusals.begin(), refusals.end(), Refusal::duplicate_bet) != refusals.end()) {
+        // Maybe this cart's own earlier checkout, committed with its answer
+        // lost: the lists must show those bets now.
+        std::string email_unknown;
+        co_await after_bets_placed(ctx, user_id, std::move(email_unknown));
+      }
+      co_return refusal_error(refusals, item_ids);
+    }
+    count(ctx.counters->service.match_memory_stale, repriced.size());
+    if (attempt == kMaxPricingAttempts) {
+      co_return Error::unavailable(
+          "The odds of the cart's matches kept changing during the checkout; retry.");
+    }
+    auto read = co_await read_matches(ctx, std::move(repriced), *matches);
+    if (!read.ok()) co_return std::move(read).error();
+  }
+}
+
 // Steps 2 to 4 of a checkout, run while holding the guard.
 Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id) {
-  auto cart = co_await redis::read_cart(*ctx.redis, user_id);
+  auto cart = co_await ctx.carts->read(user_id);
   if (!cart.ok()) co_return std::move(cart).error();
-  const std::vector<redis::CartItem>& items = cart->items;
+  const std::vector<domain::CartItem>& items = cart->items;
   if (items.empty()) co_return Error::make(Errc::cart_empty, "Your cart is empty.");
   if (auto repeated = repeated_items(items); !repeated.empty()) {
     Error e =
@@ -89,25 +179,21 @@ Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id) {
     co_return e;
   }
 
-  std::vector<store::BetItem> bet_items;
   std::vector<std::int64_t> item_ids;
-  bet_items.reserve(items.size());
   item_ids.reserve(items.size());
   CheckoutResult out;
   for (const auto& item : items) {
-    bet_items.push_back(store::BetItem{item.match_id, item.selection, item.stake});
     item_ids.push_back(item.item_id);
     // At most 50 stakes of at most 10^8 each: no overflow.
     out.total_stake = domain::Money(out.total_stake.cents() + item.stake.cents());
   }
 
   // One statement re-validates every item and places all or nothing.
-  auto placement = co_await place_all(ctx, user_id, bet_items);
+  auto placement = co_await place_cart(ctx, user_id, items, item_ids);
   if (!placement.ok()) co_return std::move(placement).error();
-  if (!placement->placed()) co_return placement_error(*placement, item_ids);
 
   // Committed. Only now do the items leave the cart, and only those read above.
-  auto removed = co_await redis::remove_checked_out(*ctx.redis, user_id, items);
+  auto removed = co_await ctx.carts->remove_checked_out(user_id, items);
   if (!removed.ok()) {
     spdlog::warn(
         "checkout of user {} placed its bets but left the cart ({}); a retry meets "
@@ -122,10 +208,16 @@ Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id) {
   co_return out;
 }
 
-CartLine line_of(redis::CartItem item, const domain::Match& match) {
+CartLine line_of(domain::CartItem item, const domain::Match& match) {
   CartLine line{std::move(item), std::nullopt};
   line.odds = match.odds.get(line.item.selection);
   return line;
+}
+
+// A refusal of a cart operation, after sliding the cart's expiry.
+Async<CartLine> refused(Context& ctx, std::int64_t user_id, Error error) {
+  co_await touch_cart(ctx, user_id);
+  co_return error;
 }
 
 }  // namespace
@@ -135,12 +227,12 @@ std::string checkout_lock_key(std::int64_t user_id) {
 }
 
 Async<CartView> view_cart(Context& ctx, std::int64_t user_id) {
-  auto cart = co_await redis::read_cart(*ctx.redis, user_id);
+  auto cart = co_await ctx.carts->read(user_id);
   if (!cart.ok()) co_return std::move(cart).error();
   std::vector<std::int64_t> match_ids;
   match_ids.reserve(cart->items.size());
   for (const auto& item : cart->items) match_ids.push_back(item.match_id);
-  auto matches = co_await store::find_matches(*ctx.db, match_ids);
+  auto matches = co_await ctx.matches->find_many(match_ids);
   if (!matches.ok()) co_return std::move(matches).error();
 
   CartView view;
@@ -167,50 +259,52 @@ namespace {
 // of the fast path's frame (small frames are recycled by Asio's per-thread
 // allocator; large ones go to malloc on every call).
 Async<CartLine> add_after_reading_match(Context& ctx, std::int64_t user_id,
-                                        const redis::NewCartItem& item) {
+                                        const domain::NewCartItem& item) {
   // The generation is read before the match, so the match is at least as new.
   auto generation = co_await matches_generation(ctx);
-  count(service_counters().match_memory_misses);
-  auto match = co_await existing_match(ctx, item.match_id);
-  if (!match.ok()) co_return std::move(match).error();
-  if (generation.ok() && *generation != "0") ctx.matches->remember(*match, std::move(*generation));
-  if (auto ok = check_bettable(*match, item.selection, ctx.now()); !ok.ok()) {
-    co_return std::move(ok).error();
+  auto match = co_await read_match(ctx, item.match_id);
+  if (!match.ok()) co_return co_await refused(ctx, user_id, std::move(match).error());
+  if (generation.ok() && *generation != "0") {
+    ctx.match_memory->remember(*match, std::move(*generation));
   }
-  auto added = co_await redis::add_cart_item(*ctx.redis, user_id, item);
+  if (auto ok = check_bettable(*match, item.selection, ctx.now()); !ok.ok()) {
+    co_return co_await refused(ctx, user_id, std::move(ok).error());
+  }
+  auto added = co_await ctx.carts->add(user_id, item, nullptr);
   if (!added.ok()) co_return std::move(added).error();
-  co_return line_of(std::move(added).value(), *match);
+  if (!*added) co_return Error::internal("cart add without a precondition wrote nothing");
+  co_return line_of(std::move(**added), *match);
 }
 
 }  // namespace
 
 Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem request) {
-  const redis::NewCartItem item{request.match_id, request.selection, request.stake, ctx.now()};
+  const domain::NewCartItem item{request.match_id, request.selection, request.stake, ctx.now()};
 
   // Usually the shard remembers the match under a generation the add script
   // can confirm is still current: then validation needs no query.
   if (ctx.cache && !matches_invalidation_overdue()) {
-    const MatchMemory::Entry* known = ctx.matches->find(request.match_id);
+    const MatchMemory::Entry* known = ctx.match_memory->find(request.match_id);
     if (known && !known->generation.empty() &&
-        check_bettable(known->match, request.selection, ctx.now()).ok()) {
+        !bettable_refusal(known->match, request.selection, ctx.now())) {
       // Copied: the entry may be replaced while we wait.
       const std::optional<domain::Odds> odds = known->match.odds.get(request.selection);
-      const redis::KeyHolds fresh{matches_generation_key(), known->generation};
-      auto added = co_await redis::add_cart_item_if(*ctx.redis, user_id, item, &fresh);
+      const KeyHolds fresh{matches_generation_key(), known->generation};
+      auto added = co_await ctx.carts->add(user_id, item, &fresh);
       if (!added.ok()) co_return std::move(added).error();
       if (*added) {
-        count(service_counters().match_memory_hits);
+        count(ctx.counters->service.match_memory_hits);
         co_return CartLine{std::move(**added), odds};
       }
-      count(service_counters().match_memory_stale);
+      count(ctx.counters->service.match_memory_stale);
     }
   }
   co_return co_await add_after_reading_match(ctx, user_id, item);
 }
 
 Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_t item_id,
-                                 redis::CartItemChange change) {
-  auto current = co_await redis::find_cart_item(*ctx.redis, user_id, item_id);
+                                 domain::CartItemChange change) {
+  auto current = co_await ctx.carts->find_item(user_id, item_id);
   if (!current.ok()) co_return std::move(current).error();
   if (!*current) {
     co_return Error::make(Errc::item_not_found,
@@ -218,59 +312,53 @@ Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_
   }
   // An item's match never changes, so this check stays valid even if the
   // item's stake or selection changes before the write below.
-  auto match = co_await existing_match(ctx, (*current)->match_id);
-  if (!match.ok()) co_return std::move(match).error();
+  auto match = co_await read_match(ctx, (*current)->match_id);
+  if (!match.ok()) co_return co_await refused(ctx, user_id, std::move(match).error());
   const domain::Selection selection = change.selection.value_or((*current)->selection);
-  if (auto ok = check_bettable(*match, selection, ctx.now()); !ok.ok())
-    co_return std::move(ok).error();
+  if (auto ok = check_bettable(*match, selection, ctx.now()); !ok.ok()) {
+    co_return co_await refused(ctx, user_id, std::move(ok).error());
+  }
 
-  auto changed = co_await redis::change_cart_item(*ctx.redis, user_id, item_id, change);
+  auto changed = co_await ctx.carts->change(user_id, item_id, change);
   if (!changed.ok()) co_return std::move(changed).error();
   co_return line_of(std::move(changed).value(), *match);
 }
 
 Async<void> remove_from_cart(Context& ctx, std::int64_t user_id, std::int64_t item_id) {
-  co_return co_await redis::remove_cart_item(*ctx.redis, user_id, item_id);
+  co_return co_await ctx.carts->remove(user_id, item_id);
 }
 
 Async<void> clear_cart(Context& ctx, std::int64_t user_id) {
-  co_return co_await redis::clear_cart(*ctx.redis, user_id);
+  co_return co_await ctx.carts->clear(user_id);
 }
 
 Async<CheckoutResult> checkout(Context& ctx, std::int64_t user_id) {
   // 1. The guard: two checkouts of one cart must not both place it. Without
   // Redis there is no cart to check out, hence 503 rather than going on.
-  std::string lock_key = checkout_lock_key(user_id);
-  auto lock = co_await redis::try_lock(*ctx.redis, std::move(lock_key), kCheckoutLockTtl);
-  if (!lock.ok()) {
-    count(service_counters().checkouts_failed);
-    co_return std::move(lock).error();
+  // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
+  std::string key = checkout_lock_key(user_id);
+  auto guard = co_await try_hold(ctx.locks, std::move(key), kCheckoutLockTtl);
+  if (!guard.ok()) {
+    count(ctx.counters->service.checkouts_failed);
+    co_return std::move(guard).error();
   }
-  if (!*lock) {
-    count(service_counters().checkouts_in_progress);
+  if (!*guard) {
+    count(ctx.counters->service.checkouts_in_progress);
+    co_await touch_cart(ctx, user_id);
     co_return Error::make(Errc::checkout_in_progress,
                           "Another checkout of this cart is running; retry shortly.");
   }
 
-  Result<CheckoutResult> result = Error::internal("checkout did not run");
-  try {
-    result = co_await checkout_guarded(ctx, user_id);
-  } catch (...) {
-    release_in_background(ctx, std::move(**lock));
-    throw;
-  }
+  auto result = co_await checkout_guarded(ctx, user_id);
   // 5. Released after the cart clean-up and awaited, so the caller's next
-  // checkout finds the guard free and the cart without the placed items.
-  auto released = co_await redis::unlock(*ctx.redis, **lock);
-  if (!released.ok()) {
-    spdlog::warn("checkout guard {} not released ({}); it expires", (*lock)->key,
-                 released.error().detail);
-  }
+  // checkout finds the guard free and the cart without the placed items. (On
+  // an exception the guard's destructor releases it in the background.)
+  (void)co_await (*guard)->release();  // a failed release is logged; the guard expires
   if (result.ok()) {
-    count(service_counters().checkouts_success);
-    count(service_counters().bets_placed, result->bets.size());
+    count(ctx.counters->service.checkouts_success);
+    count(ctx.counters->service.bets_placed, result->bets.size());
   } else {
-    count(service_counters().checkouts_failed);
+    count(ctx.counters->service.checkouts_failed);
   }
   co_return result;
 }

@@ -1,7 +1,9 @@
 // Use cases of the betting cart (API.md, "Cart"): the cart lives in Redis
-// only (store/redis/cart_store.hpp), so every call answers
-// service_unavailable while Redis is down; checkout turns it into bets with
-// one all-or-nothing PostgreSQL statement (store::place_bets).
+// only (ports/cart_store.hpp), so every call answers service_unavailable
+// while Redis is down; checkout turns it into bets with one all-or-nothing
+// placement (ports/bet_store.hpp).
+//
+// Every call refreshes the cart's 3-day expiry, refused ones included.
 //
 // Thread-safety: as Context (one shard's thread).
 #pragma once
@@ -12,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "domain/cart.hpp"
 #include "domain/entities.hpp"
 #include "service/context.hpp"
-#include "store/redis/cart_store.hpp"
 
 namespace betsdb::service {
 
@@ -30,7 +32,7 @@ inline constexpr std::chrono::milliseconds kCheckoutLockTtl{30'000};
 // An item as the cart shows it: with its match's current odds for the item's
 // selection, or nullopt when the selection has been withdrawn.
 struct CartLine {
-  redis::CartItem item;
+  domain::CartItem item;
   std::optional<domain::Odds> odds;
 };
 
@@ -64,7 +66,7 @@ Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem requ
 // item_not_found; the resulting item is validated like a new one
 // (invalid_selection, match_closed), then duplicate_item.
 Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_t item_id,
-                                 redis::CartItemChange change);
+                                 domain::CartItemChange change);
 
 // item_not_found.
 Async<void> remove_from_cart(Context& ctx, std::int64_t user_id, std::int64_t item_id);
@@ -74,7 +76,10 @@ Async<void> clear_cart(Context& ctx, std::int64_t user_id);
 // Places every item of the cart as a bet, or none:
 //   checkout_in_progress (another checkout of this cart holds the guard),
 //   cart_empty, then the item errors in the contract's order naming the
-//   items (invalid_selection, match_closed, duplicate_bet), insufficient_funds.
+//   items (match_not_found, invalid_selection, match_closed, duplicate_bet),
+//   insufficient_funds.
+// Each item is placed at the odds its match offers when the checkout reads
+// it; if they change before the placement commits, the cart is priced again.
 // On success only the checked-out items leave the cart: items added during
 // the checkout stay, and so does an item edited during it (its bet is placed
 // with the values read; the edited version stays for the user to see, and a

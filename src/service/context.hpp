@@ -1,34 +1,49 @@
-// What a use case may touch: this shard's database pool and Redis client.
-// One Context per shard (io_context thread); see docs/architecture.md.
+// What a use case may touch: the ports to this shard's stores (PostgreSQL
+// and Redis behind them in production, fakes in unit tests), the read cache,
+// the shard's memory of matches, its counters and the clock.
+//
+// One Context per shard (io_context thread); see docs/architecture.md. Build
+// the production one with service::connect_context (service/wiring.hpp).
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "domain/timestamp.hpp"
+#include "service/counters.hpp"
 #include "service/match_memory.hpp"
-#include "store/pg/pool.hpp"
-#include "store/redis/redis_client.hpp"
-#include "util/result.hpp"
+#include "service/ports/async.hpp"
+#include "service/ports/bet_store.hpp"
+#include "service/ports/cart_store.hpp"
+#include "service/ports/dependency_probe.hpp"
+#include "service/ports/idempotency_store.hpp"
+#include "service/ports/locks.hpp"
+#include "service/ports/match_store.hpp"
+#include "service/ports/user_store.hpp"
 
 namespace betsdb::service {
 
-template <class T>
-using Async = boost::asio::awaitable<Result<T>>;
-
 class ReadCache;
 
-struct Context {
-  std::shared_ptr<pg::Pool> db;
-  std::shared_ptr<redis::Client> redis;
-  std::shared_ptr<ReadCache> cache;  // null: no caching (reads go to PostgreSQL)
-  std::shared_ptr<MatchMemory> matches = std::make_shared<MatchMemory>();
+inline domain::Timestamp system_now() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
 
-  domain::Timestamp now() const {
-    return std::chrono::time_point_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now());
-  }
+struct Context {
+  std::shared_ptr<UserStore> users;
+  std::shared_ptr<MatchStore> matches;
+  std::shared_ptr<BetStore> bets;
+  std::shared_ptr<CartStore> carts;
+  std::shared_ptr<Locks> locks;
+  std::shared_ptr<IdempotencyStore> idempotency;
+  std::shared_ptr<DependencyProbe> probe;
+  std::shared_ptr<ReadCache> cache;  // null: no caching (reads go to the stores)
+  std::shared_ptr<MatchMemory> match_memory = std::make_shared<MatchMemory>();
+  std::shared_ptr<Counters> counters = std::make_shared<Counters>();
+  std::function<domain::Timestamp()> clock = system_now;
+
+  domain::Timestamp now() const { return clock(); }
 };
 
 }  // namespace betsdb::service

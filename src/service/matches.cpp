@@ -1,19 +1,24 @@
 #include "service/matches.hpp"
 
-#include "service/read_cache.hpp"
+#include "service/cache_keys.hpp"
+#include "service/placing.hpp"
 
 namespace betsdb::service {
 
+namespace asio = boost::asio;
+
 namespace {
-Error match_not_found(std::int64_t id) {
-  return Error::make(Errc::match_not_found, "No match with id " + std::to_string(id) + ".");
+
+Error match_closed_for_odds() {
+  return Error::make(Errc::match_closed, "The match is closed for betting; its odds are final.");
 }
+
 }  // namespace
 
-Async<domain::Match> create_match(Context& ctx, store::NewMatch match) {
-  auto created = co_await store::insert_match(*ctx.db, match);
+Async<domain::Match> create_match(Context& ctx, domain::NewMatch match) {
+  auto created = co_await ctx.matches->insert(match);
   if (!created.ok() && created.error().is(Errc::conflict) &&
-      created.error().constraint == "matches_teams_date_key") {
+      created.error().constraint == kDuplicateMatch) {
     co_return Error::make(Errc::duplicate_match,
                           "A match with these teams and this date exists already.");
   }
@@ -22,33 +27,57 @@ Async<domain::Match> create_match(Context& ctx, store::NewMatch match) {
 }
 
 Async<domain::Match> get_match(Context& ctx, std::int64_t match_id) {
-  auto match = co_await store::find_match(*ctx.db, match_id);
+  auto match = co_await ctx.matches->find(match_id);
   if (!match.ok()) co_return std::move(match).error();
   if (!*match) co_return match_not_found(match_id);
   co_return std::move(**match);
 }
 
-Async<domain::ListPage<domain::Match>> list_matches(Context& ctx, const store::MatchFilter& filter,
-                                                    domain::Page page) {
-  co_return co_await store::list_matches(*ctx.db, filter, page);
+Async<std::optional<std::int64_t>> find_match_id(Context& ctx, const std::string& team_1,
+                                                 const std::string& team_2,
+                                                 domain::Timestamp date) {
+  co_return co_await ctx.matches->find_id(team_1, team_2, date);
 }
 
-Async<domain::Match> change_odds(Context& ctx, std::int64_t match_id, const store::OddsChange& change) {
-  auto updated = co_await store::update_open_match_odds(*ctx.db, match_id, change);
+Async<std::string> list_matches(Context& ctx, const domain::MatchFilter& filter, domain::Page page,
+                                Render<MatchPage> render) {
+  // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
+  Loader load = [&ctx, filter, page,
+                 render = std::move(render)]() -> asio::awaitable<Result<std::string>> {
+    auto matches = co_await ctx.matches->list(filter, page);
+    if (!matches.ok()) co_return std::move(matches).error();
+    co_return render(*matches);
+  };
+  CacheNamespace ns = ReadCache::matches();
+  std::string key = match_list_key(filter, page);
+  co_return co_await cached(ctx, CacheArea::matches, std::move(ns), std::move(key),
+                            std::move(load));
+}
+
+Async<domain::Match> change_odds(Context& ctx, std::int64_t match_id,
+                                 const domain::OddsChange& change) {
+  auto current = co_await get_match(ctx, match_id);
+  if (!current.ok()) co_return std::move(current).error();
+  if (!domain::open_for_betting(current->status, current->date, ctx.now())) {
+    co_return match_closed_for_odds();
+  }
+  domain::OddsBook after = current->odds;
+  for (domain::Selection s : domain::kAllSelections) {
+    if (change.touched[domain::index_of(s)]) after.set(s, change.values.get(s));
+  }
+  if (auto s = domain::require_offered(after, "odds"); !s.ok()) co_return s.error();
+  auto updated = co_await ctx.matches->change_odds_unless_settled(match_id, change);
   if (!updated.ok()) {
-    if (updated.error().is(Errc::conflict) && updated.error().constraint == "matches_some_odds") {
-      co_return Error::validation("odds", "at least one selection must remain offered");
+    // Only when a concurrent change withdrew the rest meanwhile.
+    if (updated.error().is(Errc::conflict) && updated.error().constraint == kNoOddsLeft) {
+      co_return domain::require_offered(domain::OddsBook{}, "odds").error();
     }
     co_return std::move(updated).error();
   }
-  if (*updated) {
-    co_await after_match_changed(ctx);
-    co_return std::move(**updated);
-  }
-  // Nothing updated: either there is no such match or it is closed.
-  auto existing = co_await get_match(ctx, match_id);
-  if (!existing.ok()) co_return std::move(existing).error();
-  co_return Error::make(Errc::match_closed, "The match is closed for betting; its odds are final.");
+  // Settled since it was read (a match is never deleted).
+  if (!*updated) co_return match_closed_for_odds();
+  co_await after_match_changed(ctx);
+  co_return std::move(**updated);
 }
 
 }  // namespace betsdb::service

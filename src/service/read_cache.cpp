@@ -13,7 +13,6 @@
 #include <unordered_map>
 
 #include "service/context.hpp"
-#include "store/pg/user_store.hpp"
 #include "util/single_flight.hpp"
 
 namespace betsdb::service {
@@ -80,13 +79,12 @@ DirtyGenerations& dirty() {
 // Runs the cache read in its own coroutine and waits for it at most `limit`.
 // A late reply is simply dropped, so the shared Redis connection is never
 // reset for one slow read.
-asio::awaitable<Result<redis::CacheRead>> read_within(std::shared_ptr<ReadCache> owner,
-                                                      redis::CacheNamespace ns, std::string query,
-                                                      std::chrono::milliseconds limit) {
+asio::awaitable<Result<CacheRead>> read_within(std::shared_ptr<ReadCache> owner, CacheNamespace ns,
+                                               std::string query, std::chrono::milliseconds limit) {
   struct State {
     explicit State(asio::any_io_executor ex) : timer(ex) {}
     asio::steady_timer timer;
-    std::optional<Result<redis::CacheRead>> result;
+    std::optional<Result<CacheRead>> result;
   };
   auto executor = co_await asio::this_coro::executor;
   auto state = std::make_shared<State>(executor);
@@ -94,7 +92,7 @@ asio::awaitable<Result<redis::CacheRead>> read_within(std::shared_ptr<ReadCache>
   asio::co_spawn(
       executor,
       [state, owner, ns = std::move(ns), query = std::move(query)]() -> asio::awaitable<void> {
-        auto r = co_await owner->cache().read(ns, query);
+        auto r = co_await owner->store().read(ns, query);
         state->result.emplace(std::move(r));
         state->timer.cancel();
       },
@@ -102,6 +100,16 @@ asio::awaitable<Result<redis::CacheRead>> read_within(std::shared_ptr<ReadCache>
   co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (state->result) co_return std::move(*state->result);
   co_return Error::unavailable("the cache did not answer in time");
+}
+
+std::vector<std::string> generations_changed_by(Change change) {
+  switch (change) {
+    case Change::match:
+      return {kMatchesGeneration};
+    case Change::settlement:
+      return {kMatchesGeneration, kBetsGeneration, kSummaryGeneration, kAllUserBetsGeneration};
+  }
+  return {};
 }
 
 CacheArea area_of(const std::string& generation_key) {
@@ -116,7 +124,7 @@ asio::awaitable<void> bump_in_background(std::shared_ptr<ReadCache> owner,
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
   while (true) {
-    auto bumped = co_await owner->cache().bump(keys);
+    auto bumped = co_await owner->store().bump(keys);
     if (bumped.ok()) break;
     timer.expires_after(kBackgroundBumpDelay);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -127,20 +135,21 @@ asio::awaitable<void> bump_in_background(std::shared_ptr<ReadCache> owner,
 
 asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
   if (!ctx.cache) co_return;
-  for (const auto& k : keys) count(cache_counters(area_of(k)).invalidations);
-  auto& client = *ctx.cache->cache().client();
+  for (const auto& k : keys) count(ctx.counters->of(area_of(k)).invalidations);
+  CacheStore& store = ctx.cache->store();
   const auto deadline = std::chrono::steady_clock::now() + kInvalidationBound;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
   // Only a connected-but-stalled Redis is worth waiting for; an unreachable
   // one goes straight to the dirty path below.
-  while (client.connected()) {
-    auto bumped = co_await ctx.cache->cache().bump(keys);
+  while (store.connected()) {
+    auto bumped = co_await store.bump(keys);
     if (bumped.ok()) co_return;
     if (std::chrono::steady_clock::now() + kBumpRetryDelay >= deadline) break;
     timer.expires_after(kBumpRetryDelay);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     // A reset connection takes a moment to come back; keep trying until the bound.
-    while (!client.connected() && std::chrono::steady_clock::now() + kBumpRetryDelay < deadline) {
+    while (!store.connected() && std::chrono::steady_clock::now() + kBumpRetryDelay < deadline) {
       timer.expires_after(kBumpRetryDelay);
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -149,24 +158,23 @@ asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
       "cache invalidation overdue (Redis unreachable or stalled); "
       "reading the affected lists from PostgreSQL until it lands");
   dirty().mark(keys);
-  asio::co_spawn(client.executor(), bump_in_background(ctx.cache, std::move(keys)), asio::detached);
+  asio::co_spawn(executor, bump_in_background(ctx.cache, std::move(keys)), asio::detached);
 }
 
 }  // namespace
 
-ReadCache::ReadCache(std::shared_ptr<redis::Client> client, std::chrono::seconds ttl)
-    : cache_(std::move(client), ttl) {}
+ReadCache::ReadCache(std::shared_ptr<CacheStore> store) : store_(std::move(store)) {}
 
-redis::CacheNamespace ReadCache::matches() {
+CacheNamespace ReadCache::matches() {
   return {"matches:list", {kMatchesGeneration}};
 }
-redis::CacheNamespace ReadCache::bets() {
+CacheNamespace ReadCache::bets() {
   return {"bets:list", {kBetsGeneration}};
 }
-redis::CacheNamespace ReadCache::summary() {
+CacheNamespace ReadCache::summary() {
   return {"bets_summary", {kSummaryGeneration}};
 }
-redis::CacheNamespace ReadCache::user_bets(const std::string& email) {
+CacheNamespace ReadCache::user_bets(const std::string& email) {
   return {"bets_by_email:" + email, {kAllUserBetsGeneration, "gen:bets_by_email:" + email}};
 }
 
@@ -180,16 +188,15 @@ void ReadCache::remember_email(std::int64_t user_id, std::string email) {
   emails_.insert_or_assign(user_id, std::move(email));
 }
 
-asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, redis::CacheNamespace ns,
+asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, CacheNamespace ns,
                                             std::string query, Loader load) {
-  auto& counters = cache_counters(area);
+  auto& counters = ctx.counters->of(area);
   auto load_counted = [&counters, &load]() {
     count(counters.loads);
     return load();
   };
   if (!ctx.cache || dirty().any_of(ns.generations)) co_return co_await load_counted();
 
-  query = redis::short_query_key(query);
   auto read = co_await read_within(ctx.cache, ns, query, kCacheReadTimeout);
   if (!read.ok()) {
     count(counters.errors);
@@ -206,7 +213,7 @@ asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, redis:
   // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
   SingleFlight::Load shared_load = [&]() { return load_counted(); };
   auto value = co_await single_flight().run(flight, std::move(shared_load));
-  if (value.ok()) ctx.cache->cache().store(ns, read->generations, query, *value);
+  if (value.ok()) ctx.cache->store().store(ns, read->generations, query, *value);
   co_return value;
 }
 
@@ -214,7 +221,7 @@ asio::awaitable<Result<std::string>> user_email(Context& ctx, std::int64_t user_
   if (ctx.cache) {
     if (const std::string* known = ctx.cache->email_of(user_id)) co_return *known;
   }
-  auto user = co_await store::find_user(*ctx.db, user_id);
+  auto user = co_await ctx.users->find(user_id);
   if (!user.ok()) co_return std::move(user).error();
   if (!*user)
     co_return Error::make(Errc::user_not_found, "No user with id " + std::to_string(user_id) + ".");
@@ -227,6 +234,10 @@ asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id,
   if (!ctx.cache) co_return;
   std::vector<std::string> keys{kBetsGeneration, kSummaryGeneration};
   if (user_email.empty()) {
+    auto email = co_await service::user_email(ctx, user_id);
+    if (email.ok()) user_email = std::move(*email);
+  }
+  if (user_email.empty()) {
     keys.push_back(kAllUserBetsGeneration);
   } else {
     keys.push_back("gen:bets_by_email:" + user_email);
@@ -236,7 +247,8 @@ asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id,
 }
 
 asio::awaitable<void> after_match_changed(Context& ctx) {
-  std::vector<std::string> keys{kMatchesGeneration};
+  // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
+  std::vector<std::string> keys = generations_changed_by(Change::match);
   co_await invalidate(ctx, std::move(keys));
 }
 
@@ -246,7 +258,7 @@ const std::string& matches_generation_key() {
 
 asio::awaitable<Result<std::string>> matches_generation(Context& ctx) {
   if (!ctx.cache) co_return std::string("0");
-  auto value = co_await ctx.cache->cache().get_json(kMatchesGeneration);
+  auto value = co_await ctx.cache->store().get(kMatchesGeneration);
   if (!value.ok()) co_return std::move(value).error();
   co_return std::move(*value).value_or("0");
 }
@@ -257,9 +269,14 @@ bool matches_invalidation_overdue() {
 }
 
 asio::awaitable<void> after_settlement(Context& ctx) {
-  std::vector<std::string> keys{kMatchesGeneration, kBetsGeneration, kSummaryGeneration,
-                                kAllUserBetsGeneration};
+  std::vector<std::string> keys = generations_changed_by(Change::settlement);
   co_await invalidate(ctx, std::move(keys));
+}
+
+asio::awaitable<Result<void>> invalidate_once(Context& ctx, Change change) {
+  if (!ctx.cache) co_return Status{};
+  std::vector<std::string> keys = generations_changed_by(change);
+  co_return co_await ctx.cache->store().bump(std::move(keys));
 }
 
 }  // namespace betsdb::service

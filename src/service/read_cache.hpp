@@ -19,18 +19,21 @@
 // until then, or until its TTL ends (docs/api.md, "Caching").
 //
 // Thread-safety: a ReadCache belongs to one shard; the single-flight table
-// and the dirty set are process-wide and synchronised.
+// and the dirty set are process-wide and synchronised (docs/architecture.md,
+// "What the shards share").
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
-#include "service/cache_metrics.hpp"
-#include "store/redis/cache.hpp"
+#include "service/counters.hpp"
+#include "service/ports/cache_store.hpp"
+#include "util/result.hpp"
 
 namespace betsdb::service {
 
@@ -44,40 +47,51 @@ inline constexpr std::chrono::milliseconds kInvalidationBound{5000};
 
 class ReadCache final {
  public:
-  ReadCache(std::shared_ptr<redis::Client> client, std::chrono::seconds ttl);
+  explicit ReadCache(std::shared_ptr<CacheStore> store);
 
-  redis::Cache& cache() noexcept { return cache_; }
+  CacheStore& store() noexcept { return *store_; }
 
   // The namespaces of the contract and their generation counters. A user's
   // lists depend on two counters: the user's own and one for all users, which
   // settlement bumps instead of one per bettor.
-  static redis::CacheNamespace matches();
-  static redis::CacheNamespace bets();
-  static redis::CacheNamespace user_bets(const std::string& email);
-  static redis::CacheNamespace summary();
+  static CacheNamespace matches();
+  static CacheNamespace bets();
+  static CacheNamespace user_bets(const std::string& email);
+  static CacheNamespace summary();
 
   // Emails never change, so each shard remembers the ones it has seen.
   const std::string* email_of(std::int64_t user_id) const;
   void remember_email(std::int64_t user_id, std::string email);
 
  private:
-  redis::Cache cache_;
+  std::shared_ptr<CacheStore> store_;
   std::unordered_map<std::int64_t, std::string> emails_;
 };
 
 using Loader = std::function<boost::asio::awaitable<Result<std::string>>()>;
 
+// A rendering of a value as the JSON the cache keeps (the api layer's views).
+template <class T>
+using Render = std::function<std::string(const T&)>;
+
 // The JSON answer of `query` in namespace `ns`, through the cache.
-boost::asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area,
-                                                   redis::CacheNamespace ns, std::string query,
-                                                   Loader load);
+boost::asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, CacheNamespace ns,
+                                                   std::string query, Loader load);
 
 // Invalidations, to be awaited after the write's commit and before its answer.
-// `user_email` is the bettor's (store::Placement has it); empty when unknown,
-// which invalidates every user's lists instead.
+// `user_email` is the bettor's (domain::Placement has it); when empty, it is
+// looked up, and if that fails every user's lists are invalidated instead.
 boost::asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id,
                                                std::string user_email);
 boost::asio::awaitable<void> after_match_changed(Context& ctx);
+boost::asio::awaitable<void> after_settlement(Context& ctx);
+
+// For tools outside the request path (betsdb import): the invalidation that
+// after_match_changed or after_settlement does, tried once, without waiting
+// for a stalled Redis or retrying in the background; service_unavailable when
+// it did not land (the entries then expire by their TTL).
+enum class Change { match, settlement };
+boost::asio::awaitable<Result<void>> invalidate_once(Context& ctx, Change change);
 
 // For data derived from matches outside the cache (service/match_memory.hpp):
 // the key of the matches' generation counter, its value in Redis now ("0"
@@ -87,7 +101,6 @@ boost::asio::awaitable<void> after_match_changed(Context& ctx);
 const std::string& matches_generation_key();
 boost::asio::awaitable<Result<std::string>> matches_generation(Context& ctx);
 bool matches_invalidation_overdue();
-boost::asio::awaitable<void> after_settlement(Context& ctx);
 
 // The user's email, from this shard's memory or the database.
 boost::asio::awaitable<Result<std::string>> user_email(Context& ctx, std::int64_t user_id);

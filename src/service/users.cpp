@@ -1,7 +1,5 @@
 #include "service/users.hpp"
 
-#include "util/token.hpp"
-
 namespace betsdb::service {
 
 namespace {
@@ -12,10 +10,10 @@ Error user_not_found(std::int64_t id) {
 
 Async<SignedUp> sign_up(Context& ctx, SignUp request) {
   std::string token = generate_token();
-  store::NewUser row{request.email, request.name, request.initial_balance, sha256(token)};
-  auto user = co_await store::insert_user(*ctx.db, row);
+  domain::NewUser row{request.email, request.name, request.initial_balance, sha256(token)};
+  auto user = co_await ctx.users->insert(row);
   if (!user.ok()) {
-    if (user.error().is(Errc::conflict) && user.error().constraint == "users_email_key") {
+    if (user.error().is(Errc::conflict) && user.error().constraint == kEmailTaken) {
       co_return Error::make(Errc::email_taken, "A user with this email already exists.");
     }
     co_return std::move(user).error();
@@ -24,25 +22,30 @@ Async<SignedUp> sign_up(Context& ctx, SignUp request) {
 }
 
 Async<domain::User> get_user(Context& ctx, std::int64_t user_id) {
-  auto user = co_await store::find_user(*ctx.db, user_id);
+  auto user = co_await ctx.users->find(user_id);
   if (!user.ok()) co_return std::move(user).error();
   if (!*user) co_return user_not_found(user_id);
   co_return std::move(**user);
 }
 
-Async<store::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money amount) {
-  auto result = co_await store::deposit(*ctx.db, user_id, amount);
+Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money amount) {
+  auto result = co_await ctx.users->deposit(user_id, amount);
   if (!result.ok()) co_return std::move(result).error();
   if (!*result) co_return user_not_found(user_id);
   co_return std::move(**result);
 }
 
 Async<domain::ListPage<domain::LedgerEntry>> list_transactions(Context& ctx, std::int64_t user_id,
-                                                                domain::Page page) {
-  auto user = co_await store::find_user(*ctx.db, user_id);
+                                                               domain::Page page) {
+  auto user = co_await ctx.users->find(user_id);
   if (!user.ok()) co_return std::move(user).error();
   if (!*user) co_return user_not_found(user_id);
-  co_return co_await store::list_ledger(*ctx.db, user_id, page);
+  co_return co_await ctx.users->ledger(user_id, page);
+}
+
+Async<std::optional<std::int64_t>> user_for_token(Context& ctx, const Digest& digest) {
+  count(ctx.counters->service.token_lookups);
+  co_return co_await ctx.users->id_by_token(digest);
 }
 
 }  // namespace betsdb::service

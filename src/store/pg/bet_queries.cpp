@@ -69,13 +69,13 @@ UNION ALL
 (SELECT grouping_id, status, selection, match_id, bets, stake FROM g WHERE grouping_id = 6
  ORDER BY stake DESC, match_id ASC LIMIT 10))sql"};
 
-std::size_t sort_index(BetSort sort) {
+std::size_t sort_index(domain::BetSort sort) {
   return static_cast<std::size_t>(sort);
 }
 
 }  // namespace
 
-Async<domain::ListPage<domain::Bet>> list_bets(pg::Pool& db, const BetFilter& f,
+Async<domain::ListPage<domain::Bet>> list_bets(pg::Pool& db, const domain::BetFilter& f,
                                                domain::Page page) {
   const pg::Statement& statement =
       f.user_id ? kListUserBets[sort_index(f.sort)] : kListAllBets[sort_index(f.sort)];
@@ -97,15 +97,15 @@ Async<domain::ListPage<domain::Bet>> list_bets(pg::Pool& db, const BetFilter& f,
   co_return out;
 }
 
-Async<BetSummary> bet_summary(pg::Pool& db) {
+Async<domain::BetSummary> bet_summary(pg::Pool& db) {
   const pg::Params none;
   auto rows = co_await db.execute(kSummary, none);
   if (!rows.ok()) co_return std::move(rows).error();
-  BetSummary out;
+  domain::BetSummary out;
   for (std::size_t i = 0; i < rows->size(); ++i) {
     const pg::Row row = (*rows)[i];
     const int grouping = static_cast<int>(row.get<std::int64_t>(0));
-    const CountAndStake figures{row.get<std::int64_t>(4), row.get<std::int64_t>(5)};
+    const domain::CountAndStake figures{row.get<std::int64_t>(4), row.get<std::int64_t>(5)};
     switch (grouping) {
       case kByStatus:
         if (auto s = domain::parse_bet_status(row.get<std::string_view>(1))) {

@@ -9,7 +9,7 @@ namespace {
 
 // The placing statement is kPlaceStart + `req` + kPlaceMiddle + `matches` +
 // kPlaceEnd, where `req` yields the items as rows (match_id, selection, stake,
-// ord) and `matches` is the condition that picks their matches.
+// odds, payout, ord) and `matches` is the condition that picks their matches.
 //
 // Two instances: PostgreSQL keeps one plan for every execution of a prepared
 // statement (the "generic plan") only when that plan looks no costlier than
@@ -21,20 +21,21 @@ constexpr std::string_view kPlaceStart = "WITH req AS (";
 constexpr std::string_view kPlaceMiddle = R"sql(
 ), m AS (
   -- FOR SHARE: odds changes and settlement (which update the row) wait for us,
-  -- and we wait for them, so the odds and status we read are the current ones.
-  SELECT id, status, starts_at, odds_1, odds_x, odds_2 FROM matches
+  -- and we wait for them, so the odds and status we compare are the current ones.
+  SELECT id, status, odds_1, odds_x, odds_2 FROM matches
   WHERE )sql";
 constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
 ), chk AS (
-  SELECT req.ord, req.match_id, req.selection, req.stake,
+  SELECT req.ord, req.match_id, req.selection, req.stake, req.odds, req.payout,
          m.id IS NOT NULL AS found,
-         CASE req.selection WHEN '1' THEN m.odds_1 WHEN 'X' THEN m.odds_x WHEN '2' THEN m.odds_2 END AS odds,
-         coalesce(m.status = 'open' AND m.starts_at > now(), false) AS open,
+         coalesce(m.status = 'open' AND req.odds =
+           CASE req.selection WHEN '1' THEN m.odds_1 WHEN 'X' THEN m.odds_x WHEN '2' THEN m.odds_2 END,
+           false) AS priced,
          EXISTS (SELECT 1 FROM bets b WHERE b.user_id = $1 AND b.match_id = req.match_id
                    AND b.selection = req.selection AND b.status <> 'void') AS dup
   FROM req LEFT JOIN m ON m.id = req.match_id
 ), ok AS (
-  SELECT bool_and(found AND odds IS NOT NULL AND open AND NOT dup) AS all_ok,
+  SELECT bool_and(found AND priced AND NOT dup) AS all_ok,
          sum(stake)::bigint AS total
   FROM chk
 ), debit AS (
@@ -43,10 +44,10 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
   RETURNING u.balance, u.email
 ), ins AS (
   INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout)
-  SELECT $1, chk.match_id, chk.selection, chk.stake, chk.odds, (chk.stake * chk.odds) / 100
+  SELECT $1, chk.match_id, chk.selection, chk.stake, chk.odds, chk.payout
   FROM chk CROSS JOIN debit
   ORDER BY chk.ord
-  RETURNING id, match_id, selection, potential_payout, created_at
+  RETURNING id, match_id, selection, created_at
 ), led AS (
   INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, created_at)
   SELECT $1, 'stake', -chk.stake, ins.id,
@@ -56,23 +57,25 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
   CROSS JOIN debit CROSS JOIN ok
   ORDER BY chk.ord
 )
-SELECT chk.found, chk.odds, chk.open, chk.dup, (SELECT balance FROM debit),
-       ins.id, ins.potential_payout, )sql" BETSDB_SQL_MICROS("ins.created_at") R"sql(,
+SELECT chk.found, chk.priced, chk.dup, (SELECT balance FROM debit),
+       ins.id, )sql" BETSDB_SQL_MICROS("ins.created_at") R"sql(,
        (SELECT email FROM debit)
 FROM chk LEFT JOIN ins ON ins.match_id = chk.match_id AND ins.selection = chk.selection
 ORDER BY chk.ord)sql";
 
-// A cart: three parallel arrays (PostgreSQL array literals), so one prepared
+// A cart: five parallel arrays (PostgreSQL array literals), so one prepared
 // statement serves any number of items.
 constexpr std::string_view kCartItems = R"sql(
-  SELECT r.match_id, r.selection, r.stake, r.ord
-  FROM unnest($2::bigint[], $3::text[], $4::bigint[]) WITH ORDINALITY AS r(match_id, selection, stake, ord)
+  SELECT r.match_id, r.selection, r.stake, r.odds, r.payout, r.ord
+  FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::integer[], $6::bigint[])
+       WITH ORDINALITY AS r(match_id, selection, stake, odds, payout, ord)
 )sql";
 constexpr std::string_view kCartMatches = "id = ANY($2::bigint[])";
 
 // One bet, as POST /v1/bets places it.
 constexpr std::string_view kOneItem = R"sql(
-  SELECT $2::bigint AS match_id, $3::text AS selection, $4::bigint AS stake, 1::bigint AS ord
+  SELECT $2::bigint AS match_id, $3::text AS selection, $4::bigint AS stake,
+         $5::integer AS odds, $6::bigint AS payout, 1::bigint AS ord
 )sql";
 constexpr std::string_view kOneMatch = "id = $2::bigint";
 
@@ -120,41 +123,43 @@ SELECT id FROM users
 WHERE id IN (SELECT user_id FROM bets WHERE match_id = $1 AND status = 'pending')
 ORDER BY id FOR NO KEY UPDATE)sql"};
 
-// Credits winners (status 'won', kind 'payout', selection = $2) or refunds
-// everyone (status 'void', kind 'refund', $2 NULL): one set-based statement
-// for any number of bets. balance_after is the running balance per user in
-// bet id order, so each ledger row is exact.
-constexpr pg::Statement kCreditBets{"settle_credit_bets", R"sql(
-WITH w AS (
-  UPDATE bets SET status = $3, settled_at = now()
-  WHERE match_id = $1 AND status = 'pending' AND ($2::text IS NULL OR selection = $2)
-  RETURNING id, user_id, CASE WHEN $3 = 'won' THEN potential_payout ELSE stake END AS amount
+// Settles every pending bet of the match as the plan says: per selection
+// ($2/$3 for "1", $4/$5 for "X", $6/$7 for "2") the status the bet takes and
+// its credit, a ledger kind ('payout': the bet's potential payout, 'refund':
+// its stake) or NULL for none. One set-based statement for any number of
+// bets; balance_after is the running balance per user in bet id order, so
+// each ledger row is exact.
+constexpr pg::Statement kSettleBets{"settle_bets", R"sql(
+WITH plan (selection, status, kind) AS (
+  VALUES ('1', $2::text, $3::text), ('X', $4::text, $5::text), ('2', $6::text, $7::text)
+), w AS (
+  UPDATE bets SET status = plan.status, settled_at = now()
+  FROM plan
+  WHERE bets.match_id = $1 AND bets.status = 'pending' AND bets.selection = plan.selection
+  RETURNING bets.id, bets.user_id, bets.stake, bets.potential_payout, plan.status, plan.kind,
+            CASE plan.kind WHEN 'payout' THEN bets.potential_payout
+                           WHEN 'refund' THEN bets.stake ELSE 0 END AS amount
 ), per_user AS (
-  SELECT user_id, sum(amount)::bigint AS total FROM w GROUP BY user_id
+  SELECT user_id, sum(amount)::bigint AS total FROM w WHERE kind IS NOT NULL GROUP BY user_id
 ), u AS (
   UPDATE users SET balance = users.balance + per_user.total FROM per_user
   WHERE users.id = per_user.user_id
   RETURNING users.id, users.balance, per_user.total
 ), led AS (
   INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after)
-  SELECT w.user_id, $4, w.amount, w.id,
+  SELECT w.user_id, w.kind, w.amount, w.id,
          u.balance - u.total + (sum(w.amount) OVER (PARTITION BY w.user_id ORDER BY w.id))::bigint
   FROM w JOIN u ON u.id = w.user_id
+  WHERE w.kind IS NOT NULL
   ORDER BY w.user_id, w.id
 )
-SELECT count(*), coalesce(sum(amount), 0)::bigint FROM w)sql"};
+SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
+FROM w GROUP BY status)sql"};
 
-constexpr pg::Statement kLoseBets{"settle_lose_bets", R"sql(
-UPDATE bets SET status = 'lost', settled_at = now()
-WHERE match_id = $1 AND status = 'pending')sql"};
-
-constexpr pg::Statement kSettlementTotals{"settlement_totals", R"sql(
-SELECT count(*) FILTER (WHERE status = 'won'),
-       count(*) FILTER (WHERE status = 'lost'),
-       count(*) FILTER (WHERE status = 'void'),
-       coalesce(sum(potential_payout) FILTER (WHERE status = 'won'), 0)::bigint,
-       coalesce(sum(stake) FILTER (WHERE status = 'void'), 0)::bigint
-FROM bets WHERE match_id = $1)sql"};
+// A settled match's bets by status, for the totals of a repeated settlement.
+constexpr pg::Statement kSettledBets{"settled_bets_by_status", R"sql(
+SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
+FROM bets WHERE match_id = $1 GROUP BY status)sql"};
 
 template <class Item, class Text>
 std::string array_literal(std::span<const Item> items, Text text) {
@@ -167,35 +172,59 @@ std::string array_literal(std::span<const Item> items, Text text) {
   return out;
 }
 
-ItemProblem problem_of(const pg::Row& row) {
-  if (!row.get<bool>(0)) return ItemProblem::match_not_found;
-  if (!row.get<std::optional<std::int64_t>>(1)) return ItemProblem::invalid_selection;
-  if (!row.get<bool>(2)) return ItemProblem::match_closed;
-  if (row.get<bool>(3)) return ItemProblem::duplicate_bet;
-  return ItemProblem::none;
+domain::ItemProblem problem_of(const pg::Row& row) {
+  if (!row.get<bool>(0)) return domain::ItemProblem::match_not_found;
+  if (!row.get<bool>(1)) return domain::ItemProblem::repriced;
+  if (row.get<bool>(2)) return domain::ItemProblem::duplicate_bet;
+  return domain::ItemProblem::none;
+}
+
+std::optional<std::string> credit_kind(domain::Credit credit) {
+  switch (credit) {
+    case domain::Credit::payout:
+      return std::string(domain::to_string(domain::LedgerKind::payout));
+    case domain::Credit::refund:
+      return std::string(domain::to_string(domain::LedgerKind::refund));
+    case domain::Credit::none:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+pg::Params settle_params(std::int64_t match_id, const domain::SettlementPlan& plan) {
+  pg::Params params = pg::params(match_id);
+  for (domain::Selection selection : domain::kAllSelections) {
+    const std::size_t i = domain::index_of(selection);
+    params.push_back(std::string(domain::to_string(plan.status[i])));
+    params.push_back(credit_kind(plan.credit[i]));
+  }
+  return params;
 }
 
 }  // namespace
 
-Async<Placement> place_bets(pg::Pool& db, std::int64_t user_id, std::span<const BetItem> items) {
+Async<domain::Placement> place_bets(pg::Pool& db, std::int64_t user_id,
+                                    std::span<const domain::BetItem> items) {
+  using domain::BetItem;
   pg::Params params;
   if (items.size() == 1) {
-    params = pg::params(user_id, items[0].match_id,
-                        std::string(domain::to_string(items[0].selection)), items[0].stake.cents());
+    const BetItem& item = items[0];
+    params = pg::params(user_id, item.match_id, std::string(domain::to_string(item.selection)),
+                        item.stake.cents(), item.odds.hundredths(), item.potential_payout.cents());
   } else {
-    auto match_ids =
-        array_literal(items, [](const BetItem& i) { return std::to_string(i.match_id); });
-    auto selections = array_literal(
-        items, [](const BetItem& i) { return std::string(domain::to_string(i.selection)); });
-    auto stakes =
-        array_literal(items, [](const BetItem& i) { return std::to_string(i.stake.cents()); });
-    params = pg::params(user_id, std::move(match_ids), std::move(selections), std::move(stakes));
+    auto text_of = [&items](auto field) { return array_literal(items, field); };
+    params = pg::params(
+        user_id, text_of([](const BetItem& i) { return std::to_string(i.match_id); }),
+        text_of([](const BetItem& i) { return std::string(domain::to_string(i.selection)); }),
+        text_of([](const BetItem& i) { return std::to_string(i.stake.cents()); }),
+        text_of([](const BetItem& i) { return std::to_string(i.odds.hundredths()); }),
+        text_of([](const BetItem& i) { return std::to_string(i.potential_payout.cents()); }));
   }
   auto rows = co_await db.execute(place_bets_statement(items.size()), params);
   if (!rows.ok()) co_return std::move(rows).error();
 
-  Placement out;
-  const bool placed = !rows->empty() && (*rows)[0].get<std::optional<std::int64_t>>(5).has_value();
+  domain::Placement out;
+  const bool placed = !rows->empty() && (*rows)[0].get<std::optional<std::int64_t>>(4).has_value();
   for (std::size_t i = 0; i < rows->size(); ++i) {
     const pg::Row row = (*rows)[i];
     if (!placed) {
@@ -203,23 +232,18 @@ Async<Placement> place_bets(pg::Pool& db, std::int64_t user_id, std::span<const 
       continue;
     }
     domain::Bet bet;
-    bet.id = row.get<std::int64_t>(5);
+    bet.id = row.get<std::int64_t>(4);
     bet.user_id = user_id;
     bet.match_id = items[i].match_id;
     bet.selection = items[i].selection;
     bet.stake = items[i].stake;
-    bet.odds = *domain::odds_from_hundredths(row.get<std::int64_t>(1), "odds");
-    bet.potential_payout = domain::Money(row.get<std::int64_t>(6));
+    bet.odds = items[i].odds;
+    bet.potential_payout = items[i].potential_payout;
     bet.status = domain::BetStatus::pending;
-    bet.created_at = timestamp_from_micros(row.get<std::int64_t>(7));
-    out.balance = domain::Money(row.get<std::int64_t>(4));
-    if (i == 0) out.user_email = row.get<std::string>(8);
+    bet.created_at = timestamp_from_micros(row.get<std::int64_t>(5));
+    out.balance = domain::Money(row.get<std::int64_t>(3));
+    if (i == 0) out.user_email = row.get<std::string>(6);
     out.bets.push_back(std::move(bet));
-  }
-  if (!placed) {
-    bool all_fine = true;
-    for (auto p : out.problems) all_fine = all_fine && p == ItemProblem::none;
-    out.insufficient_funds = all_fine;
   }
   co_return out;
 }
@@ -233,22 +257,55 @@ Async<std::optional<domain::Bet>> find_bet(pg::Pool& db, std::int64_t bet_id) {
 
 namespace {
 
-SettlementTotals totals_from_row(const pg::Row& row) {
-  return SettlementTotals{row.get<std::int64_t>(0), row.get<std::int64_t>(1),
-                          row.get<std::int64_t>(2), row.get<std::int64_t>(3),
-                          row.get<std::int64_t>(4)};
+// The report of a settlement from its bets by status (rows of status,
+// count, stakes, potential payouts): what each status earned is the domain's
+// rule (domain::credit_for), not restated here.
+Result<domain::SettlementTotals> totals_from_rows(const pg::Rows& rows) {
+  domain::SettlementTotals totals;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const pg::Row row = rows[i];
+    const auto status = domain::parse_bet_status(row.get<std::string_view>(0));
+    if (!status) return Error::internal("settlement: unknown bet status in the database");
+    const auto count = row.get<std::int64_t>(1);
+    switch (*status) {
+      case domain::BetStatus::won:
+        totals.won += count;
+        break;
+      case domain::BetStatus::lost:
+        totals.lost += count;
+        break;
+      case domain::BetStatus::void_:
+        totals.voided += count;
+        break;
+      case domain::BetStatus::pending:
+        break;
+    }
+    switch (domain::credit_for(*status)) {
+      case domain::Credit::payout:
+        totals.paid_out += row.get<std::int64_t>(3);
+        break;
+      case domain::Credit::refund:
+        totals.refunded += row.get<std::int64_t>(2);
+        break;
+      case domain::Credit::none:
+        break;
+    }
+  }
+  return totals;
 }
 
 }  // namespace
 
-Async<SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id, domain::MatchResult result) {
+Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
+                                          domain::MatchResult result,
+                                          const domain::SettlementPlan& plan) {
   const std::string result_text(domain::to_string(result));
   auto connection = co_await db.acquire();
   if (!connection.ok()) co_return std::move(connection).error();
   auto tx = co_await pg::Transaction::begin(*connection);
   if (!tx.ok()) co_return std::move(tx).error();
 
-  SettleOutcome out;
+  domain::SettleOutcome out;
   auto closed = co_await tx->execute(kCloseMatch, pg::params(match_id, result_text));
   if (!closed.ok()) co_return std::move(closed).error();
   if (closed->empty()) {
@@ -257,17 +314,19 @@ Async<SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id, domain::M
     auto found = co_await tx->execute(kFindMatchForSettlement, pg::params(match_id));
     if (!found.ok()) co_return std::move(found).error();
     if (found->empty()) {
-      out.problem = SettleProblem::match_not_found;
+      out.problem = domain::SettleProblem::match_not_found;
       co_return out;
     }
     out.settled.match = match_from_row((*found)[0]);
     if (out.settled.match.result != result) {
-      out.problem = SettleProblem::already_settled;
+      out.problem = domain::SettleProblem::already_settled;
       co_return out;
     }
-    auto totals = co_await tx->execute(kSettlementTotals, pg::params(match_id));
+    auto bets = co_await tx->execute(kSettledBets, pg::params(match_id));
+    if (!bets.ok()) co_return std::move(bets).error();
+    auto totals = totals_from_rows(*bets);
     if (!totals.ok()) co_return std::move(totals).error();
-    out.settled.totals = totals_from_row((*totals)[0]);
+    out.settled.totals = *totals;
     co_return out;
   }
   out.settled.match = match_from_row((*closed)[0]);
@@ -275,25 +334,11 @@ Async<SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id, domain::M
 
   auto locked = co_await tx->execute(kLockBettors, pg::params(match_id));
   if (!locked.ok()) co_return std::move(locked).error();
-
-  const auto winner = domain::winning_selection(result);
-  const pg::Params credit =
-      winner ? pg::params(match_id, std::string(domain::to_string(*winner)), "won", "payout")
-             : pg::params(match_id, std::nullopt, "void", "refund");
-  auto credited = co_await tx->execute(kCreditBets, credit);
-  if (!credited.ok()) co_return std::move(credited).error();
-  const std::int64_t credited_count = (*credited)[0].get<std::int64_t>(0);
-  const std::int64_t credited_amount = (*credited)[0].get<std::int64_t>(1);
-  if (winner) {
-    out.settled.totals.won = credited_count;
-    out.settled.totals.paid_out = credited_amount;
-    auto lost = co_await tx->execute(kLoseBets, pg::params(match_id));
-    if (!lost.ok()) co_return std::move(lost).error();
-    out.settled.totals.lost = static_cast<std::int64_t>(lost->affected());
-  } else {
-    out.settled.totals.voided = credited_count;
-    out.settled.totals.refunded = credited_amount;
-  }
+  auto settled = co_await tx->execute(kSettleBets, settle_params(match_id, plan));
+  if (!settled.ok()) co_return std::move(settled).error();
+  auto totals = totals_from_rows(*settled);
+  if (!totals.ok()) co_return std::move(totals).error();
+  out.settled.totals = *totals;
   if (auto committed = co_await tx->commit(); !committed.ok())
     co_return std::move(committed).error();
   co_return out;

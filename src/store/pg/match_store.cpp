@@ -16,27 +16,29 @@ constexpr pg::Statement kFindMatch{"find_match",
 
 // Optional filters as "$n IS NULL OR ..." keep this one prepared statement;
 // the match table is small enough that the plan does not matter much.
-#define BETSDB_MATCH_FILTER                                                   \
-  " WHERE ($1::text IS NULL OR status = $1)"                                  \
+#define BETSDB_MATCH_FILTER                                                           \
+  " WHERE ($1::text IS NULL OR status = $1)"                                          \
   " AND ($2::text IS NULL OR lower(team_1) = lower($2) OR lower(team_2) = lower($2))" \
-  " AND ($3::timestamptz IS NULL OR starts_at >= $3)"                         \
+  " AND ($3::timestamptz IS NULL OR starts_at >= $3)"                                 \
   " AND ($4::timestamptz IS NULL OR starts_at <= $4)"
 
-constexpr pg::Statement kListMatchesAsc{
-    "list_matches_asc", "SELECT " BETSDB_MATCH_COLUMNS ", count(*) OVER () FROM matches" BETSDB_MATCH_FILTER
-                        " ORDER BY starts_at, id LIMIT $5 OFFSET $6"};
-constexpr pg::Statement kListMatchesDesc{
-    "list_matches_desc", "SELECT " BETSDB_MATCH_COLUMNS ", count(*) OVER () FROM matches" BETSDB_MATCH_FILTER
-                         " ORDER BY starts_at DESC, id DESC LIMIT $5 OFFSET $6"};
+constexpr pg::Statement kListMatchesAsc{"list_matches_asc",
+                                        "SELECT " BETSDB_MATCH_COLUMNS
+                                        ", count(*) OVER () FROM matches" BETSDB_MATCH_FILTER
+                                        " ORDER BY starts_at, id LIMIT $5 OFFSET $6"};
+constexpr pg::Statement kListMatchesDesc{"list_matches_desc",
+                                         "SELECT " BETSDB_MATCH_COLUMNS
+                                         ", count(*) OVER () FROM matches" BETSDB_MATCH_FILTER
+                                         " ORDER BY starts_at DESC, id DESC LIMIT $5 OFFSET $6"};
 constexpr pg::Statement kCountMatches{"count_matches",
                                       "SELECT count(*) FROM matches" BETSDB_MATCH_FILTER};
 
-constexpr pg::Statement kUpdateOdds{"update_open_match_odds", R"sql(
+constexpr pg::Statement kUpdateOdds{"change_odds_unless_settled", R"sql(
 UPDATE matches SET
   odds_1 = CASE WHEN $2 THEN $3 ELSE odds_1 END,
   odds_x = CASE WHEN $4 THEN $5 ELSE odds_x END,
   odds_2 = CASE WHEN $6 THEN $7 ELSE odds_2 END
-WHERE id = $1 AND status = 'open' AND starts_at > now()
+WHERE id = $1 AND status = 'open'
 RETURNING )sql" BETSDB_MATCH_COLUMNS};
 
 std::optional<std::int64_t> hundredths(const domain::OddsBook& book, domain::Selection s) {
@@ -47,12 +49,12 @@ std::optional<std::int64_t> hundredths(const domain::OddsBook& book, domain::Sel
 
 }  // namespace
 
-Async<domain::Match> insert_match(pg::Pool& db, const NewMatch& m) {
+Async<domain::Match> insert_match(pg::Pool& db, const domain::NewMatch& m) {
   using domain::Selection;
   auto rows = co_await db.execute(
-      kInsertMatch, pg::params(m.team_1, m.team_2, timestamp_param(m.date),
-                               hundredths(m.odds, Selection::home), hundredths(m.odds, Selection::draw),
-                               hundredths(m.odds, Selection::away)));
+      kInsertMatch,
+      pg::params(m.team_1, m.team_2, timestamp_param(m.date), hundredths(m.odds, Selection::home),
+                 hundredths(m.odds, Selection::draw), hundredths(m.odds, Selection::away)));
   if (!rows.ok()) co_return std::move(rows).error();
   co_return match_from_row((*rows)[0]);
 }
@@ -64,7 +66,7 @@ Async<std::optional<domain::Match>> find_match(pg::Pool& db, std::int64_t id) {
   co_return std::optional<domain::Match>{match_from_row((*rows)[0])};
 }
 
-Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const MatchFilter& f,
+Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::MatchFilter& f,
                                                     domain::Page page) {
   std::optional<std::string> status;
   if (f.status) status = std::string(domain::to_string(*f.status));
@@ -88,14 +90,13 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const MatchFil
   co_return out;
 }
 
-Async<std::optional<domain::Match>> update_open_match_odds(pg::Pool& db, std::int64_t id,
-                                                           const OddsChange& c) {
+Async<std::optional<domain::Match>> change_odds_unless_settled(pg::Pool& db, std::int64_t id,
+                                                               const domain::OddsChange& c) {
   using domain::Selection;
   auto rows = co_await db.execute(
-      kUpdateOdds,
-      pg::params(id, c.touched[0], hundredths(c.values, Selection::home), c.touched[1],
-                 hundredths(c.values, Selection::draw), c.touched[2],
-                 hundredths(c.values, Selection::away)));
+      kUpdateOdds, pg::params(id, c.touched[0], hundredths(c.values, Selection::home), c.touched[1],
+                              hundredths(c.values, Selection::draw), c.touched[2],
+                              hundredths(c.values, Selection::away)));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Match>{};
   co_return std::optional<domain::Match>{match_from_row((*rows)[0])};

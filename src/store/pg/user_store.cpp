@@ -6,7 +6,9 @@ namespace betsdb::store {
 
 namespace {
 
-std::string bytea_param(const Digest& d) { return "\\x" + to_hex(d); }
+std::string bytea_param(const Digest& d) {
+  return "\\x" + to_hex(d);
+}
 
 // One statement: the user and, for an initial balance, its deposit row.
 constexpr pg::Statement kInsertUser{"insert_user", R"sql(
@@ -20,8 +22,8 @@ WITH u AS (
 )
 SELECT )sql" BETSDB_USER_COLUMNS R"sql( FROM u)sql"};
 
-constexpr pg::Statement kFindUser{
-    "find_user", "SELECT " BETSDB_USER_COLUMNS " FROM users WHERE id = $1"};
+constexpr pg::Statement kFindUser{"find_user",
+                                  "SELECT " BETSDB_USER_COLUMNS " FROM users WHERE id = $1"};
 
 constexpr pg::Statement kUserIdByToken{"user_id_by_token",
                                        "SELECT id FROM users WHERE token_hash = $1::bytea"};
@@ -44,10 +46,10 @@ constexpr pg::Statement kCountLedger{"count_ledger",
 
 }  // namespace
 
-Async<domain::User> insert_user(pg::Pool& db, const NewUser& user) {
-  auto rows = co_await db.execute(
-      kInsertUser, pg::params(user.email, user.name, user.initial_balance.cents(),
-                              bytea_param(user.token_digest)));
+Async<domain::User> insert_user(pg::Pool& db, const domain::NewUser& user) {
+  auto rows = co_await db.execute(kInsertUser,
+                                  pg::params(user.email, user.name, user.initial_balance.cents(),
+                                             bytea_param(user.token_digest)));
   if (!rows.ok()) co_return std::move(rows).error();
   co_return user_from_row((*rows)[0]);
 }
@@ -66,17 +68,19 @@ Async<std::optional<std::int64_t>> user_id_by_token(pg::Pool& db, const Digest& 
   co_return std::optional<std::int64_t>{(*rows)[0].get<std::int64_t>(0)};
 }
 
-Async<std::optional<Deposit>> deposit(pg::Pool& db, std::int64_t user_id, domain::Money amount) {
+Async<std::optional<domain::Deposit>> deposit(pg::Pool& db, std::int64_t user_id,
+                                              domain::Money amount) {
   auto rows = co_await db.execute(kDeposit, pg::params(user_id, amount.cents()));
   if (!rows.ok()) co_return std::move(rows).error();
-  if (rows->empty()) co_return std::optional<Deposit>{};
+  if (rows->empty()) co_return std::optional<domain::Deposit>{};
   auto entry = ledger_entry_from_row((*rows)[0]);
-  co_return std::optional<Deposit>{Deposit{entry.balance_after, entry}};
+  co_return std::optional<domain::Deposit>{domain::Deposit{entry.balance_after, entry}};
 }
 
 Async<domain::ListPage<domain::LedgerEntry>> list_ledger(pg::Pool& db, std::int64_t user_id,
                                                          domain::Page page) {
-  auto rows = co_await db.execute(kListLedger, pg::params(user_id, std::int64_t{page.limit}, page.offset));
+  auto rows =
+      co_await db.execute(kListLedger, pg::params(user_id, std::int64_t{page.limit}, page.offset));
   if (!rows.ok()) co_return std::move(rows).error();
   domain::ListPage<domain::LedgerEntry> out;
   for (std::size_t i = 0; i < rows->size(); ++i) {

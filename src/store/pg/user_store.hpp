@@ -16,24 +16,13 @@ namespace betsdb::store {
 template <class T>
 using Async = boost::asio::awaitable<Result<T>>;
 
-struct NewUser {
-  std::string email;
-  std::string name;
-  domain::Money initial_balance;  // zero: no deposit row
-  Digest token_digest{};
-};
-
-struct Deposit {
-  domain::Money balance;
-  domain::LedgerEntry entry;
-};
-
 // conflict "users_email_key" when the email is taken.
-Async<domain::User> insert_user(pg::Pool& db, const NewUser& user);
+Async<domain::User> insert_user(pg::Pool& db, const domain::NewUser& user);
 Async<std::optional<domain::User>> find_user(pg::Pool& db, std::int64_t id);
 Async<std::optional<std::int64_t>> user_id_by_token(pg::Pool& db, const Digest& digest);
 // nullopt when the user does not exist.
-Async<std::optional<Deposit>> deposit(pg::Pool& db, std::int64_t user_id, domain::Money amount);
+Async<std::optional<domain::Deposit>> deposit(pg::Pool& db, std::int64_t user_id,
+                                              domain::Money amount);
 Async<domain::ListPage<domain::LedgerEntry>> list_ledger(pg::Pool& db, std::int64_t user_id,
                                                          domain::Page page);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/detached.hpp>
+#include <random>
 #include <set>
 
 #include "store/redis/redis_test_support.hpp"
@@ -509,6 +510,29 @@ TEST_F(CacheTest, ReadStillAnswersWhileWritesArePausedButBumpWaits) {
     admin->stop();
     client->stop();
   });
+}
+
+TEST(ShortQueryKey, LongQueriesAreHashedShortOnesKept) {
+  EXPECT_EQ(short_query_key("limit=20"), "limit=20");
+  const std::string long_query(500, 'x');
+  const std::string key = short_query_key(long_query);
+  EXPECT_LE(key.size(), 40u);
+  EXPECT_EQ(key, short_query_key(long_query));
+  EXPECT_NE(key, short_query_key(long_query + "y"));
+}
+
+TEST(TtlJitter, StaysWithinTtlAndTtlPlusTenSecondsAndVaries) {
+  std::mt19937_64 random(42);
+  const std::chrono::seconds base{60};
+  std::set<std::int64_t> seen;
+  for (int i = 0; i < 2000; ++i) {
+    auto ttl = ttl_with_jitter(base, random);
+    ASSERT_GE(ttl, base);
+    ASSERT_LE(ttl, base + kMaxTtlJitter);
+    seen.insert(ttl.count());
+  }
+  // Uniform over 11 whole seconds: 2000 draws hit every value.
+  EXPECT_EQ(seen.size(), 11u);
 }
 
 }  // namespace

@@ -138,6 +138,14 @@ return removed)lua");
   return script;
 }
 
+// ARGV: ttl.
+const Script& touch_script() {
+  static const Script script = cart_script({kTouch}, R"lua(
+touch()
+return 1)lua");
+  return script;
+}
+
 // ARGV: ttl. The counter stays (with a fresh TTL) so ids are not reused.
 const Script& clear_script() {
   static const Script script = cart_script({kTouch}, R"lua(
@@ -388,6 +396,13 @@ asio::awaitable<Status> remove_cart_item(Client& client, std::int64_t user_id,
   if (!reply.ok()) co_return std::move(reply).error();
   if (!reply->is_integer()) co_return unexpected(*reply);
   if (reply->as_integer() == 0) co_return item_not_found(item_id);
+  co_return Status{};
+}
+
+asio::awaitable<Status> touch_cart(Client& client, std::int64_t user_id) {
+  std::vector<std::string> args{ttl_arg()};
+  auto reply = co_await run(client, touch_script(), user_id, std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
   co_return Status{};
 }
 

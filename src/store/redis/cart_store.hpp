@@ -26,49 +26,18 @@
 #include <string>
 #include <vector>
 
-#include "domain/money.hpp"
-#include "domain/selection.hpp"
-#include "domain/timestamp.hpp"
+#include "domain/cart.hpp"
 #include "store/redis/redis_client.hpp"
 #include "util/result.hpp"
 
 namespace betsdb::redis {
 
-// API.md: "Every cart operation, reads included, resets the key's TTL to
-// 3 days (259200 s)."
-inline constexpr std::chrono::milliseconds kCartTtl = std::chrono::hours(72);
-// API.md: "At most 50 items."
-inline constexpr std::size_t kMaxCartItems = 50;
-
-struct CartItem {
-  std::int64_t item_id = 0;
-  std::int64_t match_id = 0;
-  domain::Selection selection = domain::Selection::home;
-  domain::Money stake;
-  domain::Timestamp added_at;
-  // The value exactly as stored: checkout removes an item only while it still
-  // holds this value, so an item edited during a checkout stays in the cart.
-  std::string stored;
-};
-
-struct NewCartItem {
-  std::int64_t match_id = 0;
-  domain::Selection selection = domain::Selection::home;
-  domain::Money stake;
-  domain::Timestamp added_at;
-};
-
-// A change of an item; nullopt leaves that part alone.
-struct CartItemChange {
-  std::optional<domain::Selection> selection;
-  std::optional<domain::Money> stake;
-};
-
-struct CartContents {
-  std::vector<CartItem> items;  // in insertion order (ascending item id)
-  // Time left until the cart expires; kCartTtl for an empty cart.
-  std::chrono::milliseconds expires_in = kCartTtl;
-};
+using domain::CartContents;
+using domain::CartItem;
+using domain::CartItemChange;
+using domain::kCartTtl;
+using domain::kMaxCartItems;
+using domain::NewCartItem;
 
 // The key names, for tests and tools.
 std::string cart_key(std::int64_t user_id);
@@ -107,6 +76,10 @@ boost::asio::awaitable<Result<CartItem>> change_cart_item(Client& client, std::i
 boost::asio::awaitable<Status> remove_cart_item(Client& client, std::int64_t user_id,
                                                 std::int64_t item_id);
 
+// Only the expiry refresh that every cart operation does, for operations
+// refused before they reach the cart (an unknown match, a closed one).
+boost::asio::awaitable<Status> touch_cart(Client& client, std::int64_t user_id);
+
 // Removes every item (an empty cart is fine).
 boost::asio::awaitable<Status> clear_cart(Client& client, std::int64_t user_id);
 
@@ -117,6 +90,7 @@ boost::asio::awaitable<Result<std::size_t>> remove_checked_out(Client& client, s
                                                                std::span<const CartItem> items);
 
 // The stored form of an item, parsed; internal error if it is not one.
+// CartItem::stored is this form, for remove_checked_out.
 Result<CartItem> parse_cart_item(std::string stored);
 
 }  // namespace betsdb::redis

@@ -1,8 +1,8 @@
-#include "api/cache_keys.hpp"
+#include "service/cache_keys.hpp"
 
 #include <cctype>
 
-namespace betsdb::api {
+namespace betsdb::service {
 
 namespace {
 
@@ -36,12 +36,16 @@ std::string micros(domain::Timestamp t) {
   return std::to_string(t.time_since_epoch().count());
 }
 
-std::string_view sort_name(store::BetSort sort) {
+std::string_view sort_name(domain::BetSort sort) {
   switch (sort) {
-    case store::BetSort::newest: return "-created_at";
-    case store::BetSort::oldest: return "created_at";
-    case store::BetSort::stake_ascending: return "stake";
-    case store::BetSort::stake_descending: return "-stake";
+    case domain::BetSort::newest:
+      return "-created_at";
+    case domain::BetSort::oldest:
+      return "created_at";
+    case domain::BetSort::stake_ascending:
+      return "stake";
+    case domain::BetSort::stake_descending:
+      return "-stake";
   }
   return "?";
 }
@@ -53,7 +57,7 @@ void append_page(std::string& key, const domain::Page& page) {
 
 }  // namespace
 
-std::string match_list_key(const store::MatchFilter& f, const domain::Page& page) {
+std::string match_list_key(const domain::MatchFilter& f, const domain::Page& page) {
   std::string key;
   if (f.from) append(key, "from", micros(*f.from));
   if (f.status) append(key, "status", domain::to_string(*f.status));
@@ -68,7 +72,7 @@ std::string match_list_key(const store::MatchFilter& f, const domain::Page& page
   return key;
 }
 
-std::string bet_list_key(const store::BetFilter& f, const domain::Page& page) {
+std::string bet_list_key(const domain::BetFilter& f, const domain::Page& page) {
   std::string key;
   if (f.match_id) append(key, "match_id", std::to_string(*f.match_id));
   if (f.max_stake) append(key, "max_stake", std::to_string(*f.max_stake));
@@ -80,4 +84,4 @@ std::string bet_list_key(const store::BetFilter& f, const domain::Page& page) {
   return key;
 }
 
-}  // namespace betsdb::api
+}  // namespace betsdb::service

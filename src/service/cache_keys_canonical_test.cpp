@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "api/cache_keys.hpp"
+#include "service/cache_keys.hpp"
 
-namespace betsdb::api {
+namespace betsdb::service {
 namespace {
 
 using namespace std::chrono_literals;
@@ -20,7 +20,7 @@ domain::Timestamp at_seconds(std::int64_t s) {
 }
 
 TEST(CacheKeyCanonical, EveryMatchFilterChangesTheKey) {
-  std::vector<store::MatchFilter> filters(7);
+  std::vector<domain::MatchFilter> filters(7);
   filters[1].status = domain::MatchStatus::open;
   filters[2].status = domain::MatchStatus::settled;
   filters[3].team = "arsenal";
@@ -33,22 +33,22 @@ TEST(CacheKeyCanonical, EveryMatchFilterChangesTheKey) {
   // The same instant as `from` or as `to` is two different questions.
   EXPECT_NE(match_list_key(filters[4], {}), match_list_key(filters[5], {}));
   // Times are kept to the microsecond, as filters compare them.
-  store::MatchFilter later = filters[4];
+  domain::MatchFilter later = filters[4];
   later.from = *later.from + 1us;
   EXPECT_NE(match_list_key(filters[4], {}), match_list_key(later, {}));
 }
 
 TEST(CacheKeyCanonical, EveryBetFilterChangesTheKey) {
-  std::vector<store::BetFilter> filters(12);
+  std::vector<domain::BetFilter> filters(12);
   filters[1].match_id = 7;
   filters[2].match_id = 8;
   filters[3].status = domain::BetStatus::won;
   filters[4].selection = domain::Selection::draw;
   filters[5].min_stake = 100;
   filters[6].max_stake = 100;
-  filters[7].sort = store::BetSort::oldest;
-  filters[8].sort = store::BetSort::stake_ascending;
-  filters[9].sort = store::BetSort::stake_descending;
+  filters[7].sort = domain::BetSort::oldest;
+  filters[8].sort = domain::BetSort::stake_ascending;
+  filters[9].sort = domain::BetSort::stake_descending;
   filters[10].status = domain::BetStatus::void_;
   filters[11].selection = domain::Selection::away;
   std::set<std::string> keys;
@@ -63,17 +63,17 @@ TEST(CacheKeyCanonical, EveryBetFilterChangesTheKey) {
 // (no match has that name: an empty list) and ?team=X&to=<that time> build
 // the same key, and whichever is read first answers for both.
 TEST(CacheKeyCanonical, ATeamNameCannotPoseAsAnotherFilter) {
-  store::MatchFilter real;
+  domain::MatchFilter real;
   real.team = "arsenal";
   real.to = at_seconds(1'924'992'000);
-  store::MatchFilter forged;
+  domain::MatchFilter forged;
   forged.team = "arsenal&to=" + std::to_string(real.to->time_since_epoch().count());
   EXPECT_NE(match_list_key(real, {}), match_list_key(forged, {}));
   // Nor may escaping make two different names meet.
-  store::MatchFilter percent;
+  domain::MatchFilter percent;
   percent.team = "arsenal%26to%3D" + std::to_string(real.to->time_since_epoch().count());
   EXPECT_NE(match_list_key(forged, {}), match_list_key(percent, {}));
 }
 
 }  // namespace
-}  // namespace betsdb::api
+}  // namespace betsdb::service

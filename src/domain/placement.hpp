@@ -1,0 +1,46 @@
+// Placing bets: what is asked (one item per bet; a cart has several) and what
+// came of it. Placement is all or nothing: either every item became a bet, or
+// none did and each item says why (API.md, "Bets" and "Cart").
+//
+// Thread-safety: plain value types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "domain/entities.hpp"
+
+namespace betsdb::domain {
+
+// One bet to place, priced: the odds and payout are those the bettor is
+// offered, computed from the match as last read (potential_payout()); the
+// placing statement takes them only if the match still offers these odds.
+struct BetItem {
+  std::int64_t match_id = 0;
+  Selection selection = Selection::home;
+  Money stake;
+  Odds odds;
+  Money potential_payout;
+};
+
+// Why an item could not be placed, in the contract's order of checks.
+// `repriced`: the match changed since it was read (its odds for the item's
+// selection, or its status); the caller reads it again and decides anew.
+enum class ItemProblem { none, match_not_found, repriced, duplicate_bet };
+
+struct Placement {
+  // Filled when everything was placed; in the order of the items.
+  std::vector<Bet> bets;
+  Money balance;  // after the debit
+  // The bettor's email (names the cache namespace of their lists), so the
+  // caller needs no second query to invalidate them.
+  std::string user_email;
+  // When nothing was placed: each item's problem (same order as the items).
+  // With no problem at all, the balance fell short.
+  std::vector<ItemProblem> problems;
+
+  bool placed() const { return !bets.empty(); }
+};
+
+}  // namespace betsdb::domain

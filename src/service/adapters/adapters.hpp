@@ -1,0 +1,40 @@
+// The ports (service/ports/) on the real stores: PostgreSQL through
+// store/pg, Redis through store/redis. Each adapter only forwards; what the
+// calls mean is the port's contract, how they are done the store's.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "service/ports/bet_store.hpp"
+#include "service/ports/cache_store.hpp"
+#include "service/ports/cart_store.hpp"
+#include "service/ports/dependency_probe.hpp"
+#include "service/ports/idempotency_store.hpp"
+#include "service/ports/locks.hpp"
+#include "service/ports/match_store.hpp"
+#include "service/ports/user_store.hpp"
+
+namespace betsdb::pg {
+class Pool;
+}
+namespace betsdb::redis {
+class Client;
+}
+
+namespace betsdb::service::adapters {
+
+std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db);
+std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db);
+std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db);
+
+std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Client> redis);
+std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Client> redis);
+std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Client> redis);
+std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Client> redis,
+                                        std::chrono::seconds ttl);
+
+std::shared_ptr<DependencyProbe> probe(std::shared_ptr<pg::Pool> db,
+                                       std::shared_ptr<redis::Client> redis);
+
+}  // namespace betsdb::service::adapters

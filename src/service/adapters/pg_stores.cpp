@@ -1,0 +1,106 @@
+#include "service/adapters/adapters.hpp"
+#include "store/pg/bet_queries.hpp"
+#include "store/pg/bet_store.hpp"
+#include "store/pg/match_import.hpp"
+#include "store/pg/match_lookup.hpp"
+#include "store/pg/match_store.hpp"
+#include "store/pg/user_store.hpp"
+
+namespace betsdb::service::adapters {
+
+namespace {
+
+class PgUsers final : public UserStore {
+ public:
+  explicit PgUsers(std::shared_ptr<pg::Pool> db) : db_(std::move(db)) {}
+
+  Async<domain::User> insert(const domain::NewUser& user) override {
+    return store::insert_user(*db_, user);
+  }
+  Async<std::optional<domain::User>> find(std::int64_t user_id) override {
+    return store::find_user(*db_, user_id);
+  }
+  Async<std::optional<std::int64_t>> id_by_token(const Digest& digest) override {
+    return store::user_id_by_token(*db_, digest);
+  }
+  Async<std::optional<domain::Deposit>> deposit(std::int64_t user_id,
+                                                domain::Money amount) override {
+    return store::deposit(*db_, user_id, amount);
+  }
+  Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
+                                                      domain::Page page) override {
+    return store::list_ledger(*db_, user_id, page);
+  }
+
+ private:
+  std::shared_ptr<pg::Pool> db_;
+};
+
+class PgMatches final : public MatchStore {
+ public:
+  explicit PgMatches(std::shared_ptr<pg::Pool> db) : db_(std::move(db)) {}
+
+  Async<domain::Match> insert(const domain::NewMatch& match) override {
+    return store::insert_match(*db_, match);
+  }
+  Async<std::optional<domain::Match>> find(std::int64_t match_id) override {
+    return store::find_match(*db_, match_id);
+  }
+  Async<std::vector<domain::Match>> find_many(std::span<const std::int64_t> ids) override {
+    return store::find_matches(*db_, ids);
+  }
+  Async<std::optional<std::int64_t>> find_id(const std::string& team_1, const std::string& team_2,
+                                             domain::Timestamp date) override {
+    return store::find_match_id(*db_, team_1, team_2, date);
+  }
+  Async<domain::ListPage<domain::Match>> list(const domain::MatchFilter& filter,
+                                              domain::Page page) override {
+    return store::list_matches(*db_, filter, page);
+  }
+  Async<std::optional<domain::Match>> change_odds_unless_settled(
+      std::int64_t match_id, const domain::OddsChange& change) override {
+    return store::change_odds_unless_settled(*db_, match_id, change);
+  }
+
+ private:
+  std::shared_ptr<pg::Pool> db_;
+};
+
+class PgBets final : public BetStore {
+ public:
+  explicit PgBets(std::shared_ptr<pg::Pool> db) : db_(std::move(db)) {}
+
+  Async<domain::Placement> place(std::int64_t user_id,
+                                 std::span<const domain::BetItem> items) override {
+    return store::place_bets(*db_, user_id, items);
+  }
+  Async<std::optional<domain::Bet>> find(std::int64_t bet_id) override {
+    return store::find_bet(*db_, bet_id);
+  }
+  Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
+                                      const domain::SettlementPlan& plan) override {
+    return store::settle_match(*db_, match_id, result, plan);
+  }
+  Async<domain::ListPage<domain::Bet>> list(const domain::BetFilter& filter,
+                                            domain::Page page) override {
+    return store::list_bets(*db_, filter, page);
+  }
+  Async<domain::BetSummary> summary() override { return store::bet_summary(*db_); }
+
+ private:
+  std::shared_ptr<pg::Pool> db_;
+};
+
+}  // namespace
+
+std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db) {
+  return std::make_shared<PgUsers>(std::move(db));
+}
+std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db) {
+  return std::make_shared<PgMatches>(std::move(db));
+}
+std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db) {
+  return std::make_shared<PgBets>(std::move(db));
+}
+
+}  // namespace betsdb::service::adapters

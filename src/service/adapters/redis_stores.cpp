@@ -1,0 +1,174 @@
+#include <boost/asio/co_spawn.hpp>
+
+#include "service/adapters/adapters.hpp"
+#include "store/pg/pool.hpp"
+#include "store/redis/cache.hpp"
+#include "store/redis/cart_store.hpp"
+#include "store/redis/idempotency_store.hpp"
+#include "store/redis/lock.hpp"
+
+namespace betsdb::service::adapters {
+
+namespace asio = boost::asio;
+
+namespace {
+
+class RedisCarts final : public CartStore {
+ public:
+  explicit RedisCarts(std::shared_ptr<redis::Client> redis) : redis_(std::move(redis)) {}
+
+  Async<domain::CartContents> read(std::int64_t user_id) override {
+    return redis::read_cart(*redis_, user_id);
+  }
+  Async<std::optional<domain::CartItem>> find_item(std::int64_t user_id,
+                                                   std::int64_t item_id) override {
+    return redis::find_cart_item(*redis_, user_id, item_id);
+  }
+  Async<std::optional<domain::CartItem>> add(std::int64_t user_id, const domain::NewCartItem& item,
+                                             const KeyHolds* precondition) override {
+    if (!precondition) return redis::add_cart_item_if(*redis_, user_id, item, nullptr);
+    return add_if(user_id, item, redis::KeyHolds{precondition->key, precondition->value});
+  }
+  Async<domain::CartItem> change(std::int64_t user_id, std::int64_t item_id,
+                                 const domain::CartItemChange& change) override {
+    return redis::change_cart_item(*redis_, user_id, item_id, change);
+  }
+  Async<void> remove(std::int64_t user_id, std::int64_t item_id) override {
+    return redis::remove_cart_item(*redis_, user_id, item_id);
+  }
+  Async<void> clear(std::int64_t user_id) override { return redis::clear_cart(*redis_, user_id); }
+  Async<std::size_t> remove_checked_out(std::int64_t user_id,
+                                        std::span<const domain::CartItem> items) override {
+    return redis::remove_checked_out(*redis_, user_id, items);
+  }
+  Async<void> touch(std::int64_t user_id) override { return redis::touch_cart(*redis_, user_id); }
+
+ private:
+  // A coroutine of its own, so the store's precondition lives until the write.
+  Async<std::optional<domain::CartItem>> add_if(std::int64_t user_id, domain::NewCartItem item,
+                                                redis::KeyHolds precondition) {
+    co_return co_await redis::add_cart_item_if(*redis_, user_id, item, &precondition);
+  }
+
+  std::shared_ptr<redis::Client> redis_;
+};
+
+class RedisLocks final : public Locks {
+ public:
+  explicit RedisLocks(std::shared_ptr<redis::Client> redis) : redis_(std::move(redis)) {}
+
+  Async<std::optional<LockToken>> try_lock(std::string key,
+                                           std::chrono::milliseconds ttl) override {
+    auto taken = co_await redis::try_lock(*redis_, std::move(key), ttl);
+    if (!taken.ok()) co_return std::move(taken).error();
+    if (!*taken) co_return std::optional<LockToken>{};
+    co_return std::optional<LockToken>{
+        LockToken{std::move((*taken)->key), std::move((*taken)->token)}};
+  }
+  Async<bool> unlock(const LockToken& lock) override {
+    // Copied: the caller's token may be gone before the release runs. Named,
+    // not a temporary in the co_await: g++ 12 destroys such temporaries twice.
+    const redis::LockToken token{lock.key, lock.token};
+    co_return co_await redis::unlock(*redis_, token);
+  }
+  asio::any_io_executor executor() const override { return redis_->executor(); }
+
+ private:
+  std::shared_ptr<redis::Client> redis_;
+};
+
+class RedisIdempotency final : public IdempotencyStore {
+ public:
+  explicit RedisIdempotency(std::shared_ptr<redis::Client> redis) : redis_(std::move(redis)) {}
+
+  Async<std::optional<std::string>> claim(const std::string& key, const std::string& claim,
+                                          std::chrono::milliseconds ttl) override {
+    return redis::claim_record(*redis_, key, claim, ttl);
+  }
+  Async<bool> answer(const std::string& key, const std::string& claim, const std::string& answer,
+                     std::chrono::milliseconds retention) override {
+    return redis::answer_record(*redis_, key, claim, answer, retention);
+  }
+
+ private:
+  std::shared_ptr<redis::Client> redis_;
+};
+
+class RedisCache final : public CacheStore {
+ public:
+  RedisCache(std::shared_ptr<redis::Client> redis, std::chrono::seconds ttl)
+      : cache_(std::move(redis), ttl) {}
+
+  Async<CacheRead> read(const CacheNamespace& ns, std::string query) override {
+    redis::CacheNamespace redis_ns{ns.prefix, ns.generations};
+    std::string key = redis::short_query_key(query);
+    co_return co_await read_as(std::move(redis_ns), std::move(key));
+  }
+  void store(const CacheNamespace& ns, const std::string& generations, const std::string& query,
+             std::string json) override {
+    cache_.store(redis::CacheNamespace{ns.prefix, ns.generations}, generations,
+                 redis::short_query_key(query), std::move(json));
+  }
+  Async<void> bump(std::vector<std::string> generation_keys) override {
+    return cache_.bump(std::move(generation_keys));
+  }
+  Async<std::optional<std::string>> get(std::string key) override {
+    return cache_.get_json(std::move(key));
+  }
+  bool connected() const override { return cache_.client()->connected(); }
+
+ private:
+  Async<CacheRead> read_as(redis::CacheNamespace ns, std::string query) {
+    auto read = co_await cache_.read(ns, std::move(query));
+    if (!read.ok()) co_return std::move(read).error();
+    co_return CacheRead{std::move(read->generations), std::move(read->value)};
+  }
+
+  redis::Cache cache_;
+};
+
+class Probe final : public DependencyProbe {
+ public:
+  Probe(std::shared_ptr<pg::Pool> db, std::shared_ptr<redis::Client> redis)
+      : db_(std::move(db)), redis_(std::move(redis)) {}
+
+  Async<void> database() override {
+    static const pg::Statement kPing{"ping", "SELECT 1"};
+    const pg::Params no_params;
+    auto rows = co_await db_->execute(kPing, no_params);
+    if (!rows.ok()) co_return std::move(rows).error();
+    co_return Status{};
+  }
+  Async<void> redis() override {
+    auto reply = co_await redis_->command("PING");
+    if (!reply.ok()) co_return std::move(reply).error();
+    if (reply->is_error()) co_return Error::unavailable("Redis: " + reply->as_string());
+    co_return Status{};
+  }
+
+ private:
+  std::shared_ptr<pg::Pool> db_;
+  std::shared_ptr<redis::Client> redis_;
+};
+
+}  // namespace
+
+std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Client> redis) {
+  return std::make_shared<RedisCarts>(std::move(redis));
+}
+std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Client> redis) {
+  return std::make_shared<RedisLocks>(std::move(redis));
+}
+std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Client> redis) {
+  return std::make_shared<RedisIdempotency>(std::move(redis));
+}
+std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Client> redis,
+                                        std::chrono::seconds ttl) {
+  return std::make_shared<RedisCache>(std::move(redis), ttl);
+}
+std::shared_ptr<DependencyProbe> probe(std::shared_ptr<pg::Pool> db,
+                                       std::shared_ptr<redis::Client> redis) {
+  return std::make_shared<Probe>(std::move(db), std::move(redis));
+}
+
+}  // namespace betsdb::service::adapters

@@ -1,0 +1,46 @@
+// HeldLock: a Redis lock or claim we hold (ports/locks.hpp), released on
+// every path out of the scope that took it, exceptions included.
+//
+// release() releases it and waits for the answer, for callers whose next
+// step depends on it (a checkout's guard, so the user's next checkout finds
+// it free). Otherwise the destructor releases it in the background: nothing
+// waits, and a release that fails only leaves the key to its expiry.
+// keep() gives it up without releasing (an idempotency claim replaced by its
+// answer).
+//
+// Thread-safety: one shard's thread, like the Locks it uses.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "service/ports/locks.hpp"
+
+namespace betsdb::service {
+
+class HeldLock final {
+ public:
+  HeldLock(std::shared_ptr<Locks> locks, LockToken token) noexcept;
+  HeldLock(HeldLock&& other) noexcept;
+  HeldLock& operator=(HeldLock&&) = delete;
+  HeldLock(const HeldLock&) = delete;
+  HeldLock& operator=(const HeldLock&) = delete;
+  ~HeldLock();
+
+  // True when our token still held the key and it was deleted.
+  Async<bool> release();
+  void keep() noexcept { token_.reset(); }
+  bool held() const noexcept { return token_.has_value(); }
+  const LockToken& token() const noexcept { return *token_; }
+
+ private:
+  std::shared_ptr<Locks> locks_;
+  std::optional<LockToken> token_;
+};
+
+// The lock when taken; nullopt when someone else holds `key`;
+// service_unavailable when Redis cannot answer.
+Async<std::optional<HeldLock>> try_hold(const std::shared_ptr<Locks>& locks, std::string key,
+                                        std::chrono::milliseconds ttl);
+
+}  // namespace betsdb::service

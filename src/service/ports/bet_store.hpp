@@ -1,0 +1,48 @@
+// What the use cases need of the stored bets: placement, look-up,
+// settlement and the read side.
+//
+// Errors: service_unavailable when the database cannot answer; conflict
+// kOneLiveBet when a concurrent duplicate committed first. Thread-safety: one
+// shard's thread, like the Context that holds it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "domain/entities.hpp"
+#include "domain/paging.hpp"
+#include "domain/placement.hpp"
+#include "domain/queries.hpp"
+#include "domain/settled_match.hpp"
+#include "domain/settlement.hpp"
+#include "service/ports/async.hpp"
+
+namespace betsdb::service {
+
+// The unique index that makes a second live bet on one selection impossible.
+inline constexpr std::string_view kOneLiveBet = "bets_one_live_per_selection";
+
+class BetStore {
+ public:
+  virtual ~BetStore() = default;
+
+  // Places every item or none, in one transaction: each item only while its
+  // match is unsettled and still offers the item's odds (else `repriced`),
+  // and the user has no live bet on it (`duplicate_bet`); then debits the
+  // total if the balance covers it. Items name distinct (match, selection)
+  // pairs.
+  virtual Async<domain::Placement> place(std::int64_t user_id,
+                                         std::span<const domain::BetItem> items) = 0;
+  virtual Async<std::optional<domain::Bet>> find(std::int64_t bet_id) = 0;
+  // Closes the match with `result` and settles its pending bets as `plan`
+  // says, in one transaction. The same result again changes nothing and
+  // reports the same totals.
+  virtual Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
+                                              const domain::SettlementPlan& plan) = 0;
+  virtual Async<domain::ListPage<domain::Bet>> list(const domain::BetFilter& filter,
+                                                    domain::Page page) = 0;
+  virtual Async<domain::BetSummary> summary() = 0;
+};
+
+}  // namespace betsdb::service

@@ -1,0 +1,48 @@
+// The read cache's storage (Redis): entries grouped in namespaces that are
+// invalidated by bumping generation counters. The rules (what to cache, when
+// to invalidate, what to do when Redis stalls) are service/read_cache.hpp's;
+// store/redis/cache.hpp explains the keys and why the cache-aside race is
+// harmless.
+//
+// Errors: service_unavailable when Redis cannot answer. Thread-safety: one
+// shard's thread, like the Context that holds it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "service/ports/async.hpp"
+
+namespace betsdb::service {
+
+struct CacheNamespace {
+  std::string prefix;                    // "matches:list", "bets_by_email:ann@example.com"
+  std::vector<std::string> generations;  // the keys of its counters: "gen:matches:list", ...
+};
+
+struct CacheRead {
+  std::string generations;           // the counters' values, joined by '.'
+  std::optional<std::string> value;  // the entry, on a hit
+};
+
+class CacheStore {
+ public:
+  virtual ~CacheStore() = default;
+
+  // The namespace's generations and, on a hit, the entry for `query`.
+  virtual Async<CacheRead> read(const CacheNamespace& ns, std::string query) = 0;
+  // Stores an entry under the generations read before it was loaded, only if
+  // they are still current; in the background (a failure costs a later miss).
+  virtual void store(const CacheNamespace& ns, const std::string& generations,
+                     const std::string& query, std::string json) = 0;
+  // INCRs every counter, atomically.
+  virtual Async<void> bump(std::vector<std::string> generation_keys) = 0;
+  // A counter's value, nullopt when it does not exist.
+  virtual Async<std::optional<std::string>> get(std::string key) = 0;
+  // Whether Redis is connected now: a write waits for a stalled Redis to
+  // take its invalidation, but not for one that is unreachable.
+  virtual bool connected() const = 0;
+};
+
+}  // namespace betsdb::service

@@ -1,0 +1,49 @@
+// What the use cases need of the stored matches.
+//
+// Errors: service_unavailable when the database cannot answer; conflict
+// (with the constraint's name) for a violated constraint. Thread-safety: one
+// shard's thread, like the Context that holds it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "domain/entities.hpp"
+#include "domain/match_changes.hpp"
+#include "domain/paging.hpp"
+#include "domain/queries.hpp"
+#include "service/ports/async.hpp"
+
+namespace betsdb::service {
+
+// The constraints a duplicate match and a change leaving no odds violate.
+inline constexpr std::string_view kDuplicateMatch = "matches_teams_date_key";
+inline constexpr std::string_view kNoOddsLeft = "matches_some_odds";
+
+class MatchStore {
+ public:
+  virtual ~MatchStore() = default;
+
+  // conflict kDuplicateMatch for the same teams and date.
+  virtual Async<domain::Match> insert(const domain::NewMatch& match) = 0;
+  virtual Async<std::optional<domain::Match>> find(std::int64_t match_id) = 0;
+  // The matches among `ids` that exist, in no particular order.
+  virtual Async<std::vector<domain::Match>> find_many(std::span<const std::int64_t> ids) = 0;
+  // The id of the match with exactly these teams and date, if any.
+  virtual Async<std::optional<std::int64_t>> find_id(const std::string& team_1,
+                                                     const std::string& team_2,
+                                                     domain::Timestamp date) = 0;
+  virtual Async<domain::ListPage<domain::Match>> list(const domain::MatchFilter& filter,
+                                                      domain::Page page) = 0;
+  // Applies the change unless the match is settled (it is then nullopt, as
+  // for a missing match); conflict kNoOddsLeft if it would withdraw every
+  // selection. Whether the match is still open for betting by the clock is
+  // the caller's rule (domain::open_for_betting), checked before.
+  virtual Async<std::optional<domain::Match>> change_odds_unless_settled(
+      std::int64_t match_id, const domain::OddsChange& change) = 0;
+};
+
+}  // namespace betsdb::service

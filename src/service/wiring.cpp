@@ -1,0 +1,23 @@
+#include "service/wiring.hpp"
+
+#include "service/adapters/adapters.hpp"
+#include "service/read_cache.hpp"
+
+namespace betsdb::service {
+
+Context connect_context(const Wiring& wiring) {
+  Context ctx;
+  ctx.users = adapters::pg_users(wiring.db);
+  ctx.matches = adapters::pg_matches(wiring.db);
+  ctx.bets = adapters::pg_bets(wiring.db);
+  ctx.carts = adapters::redis_carts(wiring.redis);
+  ctx.locks = adapters::redis_locks(wiring.redis);
+  ctx.idempotency = adapters::redis_idempotency(wiring.redis);
+  ctx.probe = adapters::probe(wiring.db, wiring.redis);
+  if (wiring.cache) {
+    ctx.cache = std::make_shared<ReadCache>(adapters::redis_cache(wiring.redis, wiring.cache_ttl));
+  }
+  return ctx;
+}
+
+}  // namespace betsdb::service
