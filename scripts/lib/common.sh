@@ -41,16 +41,15 @@ ensure_packages() {
   fi
 }
 
-# build PRESET: configure once, then incremental builds.
+# build PRESET [TARGET...]: configure (quick when nothing changed), then an
+# incremental build of the targets (default: everything).
 build() {
-  local preset=$1
+  local preset=$1; shift
   local jobs; jobs=$(nproc)
-  if [[ ! -f "$BETSDB_ROOT/build/$preset/build.ninja" ]]; then
-    log "configuring ($preset)"
-    cmake --preset "$preset" -S "$BETSDB_ROOT" >/dev/null
-  fi
-  log "building ($preset)"
-  cmake --build "$BETSDB_ROOT/build/$preset" -j "$jobs"
+  log "configuring ($preset)"
+  cmake --preset "$preset" -S "$BETSDB_ROOT" >/dev/null
+  log "building ($preset${*:+: $*})"
+  cmake --build "$BETSDB_ROOT/build/$preset" -j "$jobs" ${*:+--target "$@"}
 }
 
 free_port() {

@@ -56,8 +56,8 @@ void percent_encode(std::string& out, std::string_view s) {
 }  // namespace
 
 Error invalid_parameter(std::string_view name, std::string_view message) {
-  Error e = Error::make(Errc::invalid_parameter,
-                        "Query parameter '" + std::string(name) + "' " + std::string(message) + ".");
+  Error e = Error::make(Errc::invalid_parameter, "Query parameter '" + std::string(name) + "' " +
+                                                     std::string(message) + ".");
   e.field_errors.push_back({std::string(name), std::string(message)});
   return e;
 }
@@ -74,8 +74,10 @@ Result<QueryParams> QueryParams::parse(std::string_view raw,
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     auto name = percent_decode(pair.substr(0, eq));
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-    if (!name || !value) return invalid_parameter(pair.substr(0, eq), "is not correctly percent-encoded");
+    auto value =
+        percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    if (!name || !value)
+      return invalid_parameter(pair.substr(0, eq), "is not correctly percent-encoded");
     if (std::find(allowed.begin(), allowed.end(), *name) == allowed.end()) {
       return invalid_parameter(*name, "is not a known parameter");
     }
@@ -107,20 +109,25 @@ Result<std::optional<std::int64_t>> QueryParams::integer(std::string_view name, 
     return invalid_parameter(name, "must be an integer");
   }
   if (value < min || value > max) {
-    return invalid_parameter(name, "must be between " + std::to_string(min) + " and " +
-                                       std::to_string(max));
+    return invalid_parameter(
+        name, "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return std::optional<std::int64_t>{value};
 }
 
 Result<domain::Page> QueryParams::page() const {
-  domain::Page page;
-  auto limit = integer("limit", 1, domain::kMaxLimit);
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  auto limit = integer("limit", kMin, kMax);
   if (!limit.ok()) return std::move(limit).error();
-  auto offset = integer("offset", 0, std::numeric_limits<std::int64_t>::max());
+  auto offset = integer("offset", kMin, kMax);
   if (!offset.ok()) return std::move(offset).error();
-  if (*limit) page.limit = static_cast<int>(**limit);
-  if (*offset) page.offset = **offset;
+  // The range is the domain's rule; this only words it as a query error.
+  auto page = domain::page_from(*limit, *offset);
+  if (!page.ok()) {
+    const FieldError& bad = page.error().field_errors.front();
+    return invalid_parameter(bad.field, bad.message);
+  }
   return page;
 }
 

@@ -25,7 +25,8 @@ struct Page {
 };
 
 // The page asked for; absent values take their defaults. Out of range:
-// Errc::invalid_parameter with a detail naming the parameter.
+// Errc::invalid_parameter with a detail naming the parameter, and one field
+// error on it ("limit", "must be between 1 and 100").
 Result<Page> page_from(std::optional<std::int64_t> limit, std::optional<std::int64_t> offset);
 
 }  // namespace betsdb::domain

@@ -59,5 +59,44 @@ INSTANTIATE_TEST_SUITE_P(
                       SettleCase{Selection::away, MatchResult::away, BetStatus::won},
                       SettleCase{Selection::away, MatchResult::void_, BetStatus::void_}));
 
+TEST(CreditFor, WinnersArePaidVoidsRefundedOthersNothing) {
+  EXPECT_EQ(credit_for(BetStatus::won), Credit::payout);
+  EXPECT_EQ(credit_for(BetStatus::void_), Credit::refund);
+  EXPECT_EQ(credit_for(BetStatus::lost), Credit::none);
+  EXPECT_EQ(credit_for(BetStatus::pending), Credit::none);
+}
+
+// The plan is the per-bet rules applied to each selection: the store applies
+// it to every pending bet in one statement, so it must agree with settle()
+// and credit_for() for every selection and result.
+TEST(PlanSettlement, AgreesWithTheRulesForEverySelectionAndResult) {
+  for (MatchResult result :
+       {MatchResult::home, MatchResult::draw, MatchResult::away, MatchResult::void_}) {
+    const SettlementPlan plan = plan_settlement(result);
+    for (Selection selection : kAllSelections) {
+      const BetStatus status = settle(selection, result);
+      EXPECT_EQ(plan.status[index_of(selection)], status)
+          << to_string(selection) << " vs " << to_string(result);
+      EXPECT_EQ(plan.credit[index_of(selection)], credit_for(status))
+          << to_string(selection) << " vs " << to_string(result);
+    }
+  }
+}
+
+TEST(PlanSettlement, AVoidMatchRefundsEverySelection) {
+  const SettlementPlan plan = plan_settlement(MatchResult::void_);
+  for (Selection selection : kAllSelections) {
+    EXPECT_EQ(plan.status[index_of(selection)], BetStatus::void_);
+    EXPECT_EQ(plan.credit[index_of(selection)], Credit::refund);
+  }
+}
+
+TEST(PlanSettlement, OneWinnerTwoLosers) {
+  const SettlementPlan plan = plan_settlement(MatchResult::draw);
+  EXPECT_EQ(plan.credit[index_of(Selection::draw)], Credit::payout);
+  EXPECT_EQ(plan.credit[index_of(Selection::home)], Credit::none);
+  EXPECT_EQ(plan.credit[index_of(Selection::away)], Credit::none);
+}
+
 }  // namespace
 }  // namespace betsdb::domain

@@ -10,11 +10,6 @@ namespace betsdb::service {
 
 namespace {
 
-// How often a placement is priced again when the match's odds or status
-// changed between reading and placing. Odds are moved by an operator, a few
-// times a minute at most, so a second attempt almost always succeeds.
-constexpr int kMaxPricingAttempts = 4;
-
 void append_encoded_team(std::string& key, std::string_view team) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (char c : team) {
@@ -71,20 +66,6 @@ Async<domain::Placement> place_priced(Context& ctx, const PlaceBet& request, dom
     if (auto s = check_bettable(*fresh, request.selection, ctx.now()); !s.ok()) co_return s.error();
     match = std::move(*fresh);
   }
-}
-
-std::optional<Refusal> refusal_of(domain::ItemProblem problem) {
-  switch (problem) {
-    case domain::ItemProblem::match_not_found:
-      return Refusal::match_not_found;
-    case domain::ItemProblem::duplicate_bet:
-      return Refusal::duplicate_bet;
-    case domain::ItemProblem::repriced:  // handled before; as closed if it ever gets here
-      return Refusal::match_closed;
-    case domain::ItemProblem::none:
-      return std::nullopt;
-  }
-  return std::nullopt;
 }
 
 }  // namespace

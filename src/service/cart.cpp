@@ -15,10 +15,6 @@ namespace betsdb::service {
 
 namespace {
 
-// As for a single bet (service/bets.cpp): how often a checkout is priced
-// again when a match changed between reading and placing.
-constexpr int kMaxPricingAttempts = 4;
-
 using MatchesById = std::unordered_map<std::int64_t, domain::Match>;
 
 // A refused operation still counts as a use of the cart (API.md: every cart
@@ -97,20 +93,6 @@ Async<domain::Placement> place_all(Context& ctx, std::int64_t user_id,
                           "A bet on one of the cart's selections was placed meanwhile.");
   }
   co_return placement;
-}
-
-std::optional<Refusal> refusal_of(domain::ItemProblem problem) {
-  switch (problem) {
-    case domain::ItemProblem::match_not_found:
-      return Refusal::match_not_found;
-    case domain::ItemProblem::duplicate_bet:
-      return Refusal::duplicate_bet;
-    case domain::ItemProblem::repriced:  // priced again before; as closed if it ever gets here
-      return Refusal::match_closed;
-    case domain::ItemProblem::none:
-      return std::nullopt;
-  }
-  return std::nullopt;
 }
 
 // Prices the cart's items and places them all, pricing again from fresh

@@ -41,6 +41,20 @@ Status check_bettable(const domain::Match& match, domain::Selection selection,
   return refusal_error(one, {});
 }
 
+std::optional<Refusal> refusal_of(domain::ItemProblem problem) {
+  switch (problem) {
+    case domain::ItemProblem::match_not_found:
+      return Refusal::match_not_found;
+    case domain::ItemProblem::duplicate_bet:
+      return Refusal::duplicate_bet;
+    case domain::ItemProblem::repriced:
+      return Refusal::match_closed;
+    case domain::ItemProblem::none:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 Error match_not_found(std::int64_t match_id) {
   return Error::make(Errc::match_not_found, "No match with id " + std::to_string(match_id) + ".");
 }

@@ -19,8 +19,17 @@
 
 namespace betsdb::service {
 
+// How often a placement is priced again when the match's odds or status
+// changed between reading and placing. Odds are moved by an operator, a few
+// times a minute at most, so a second attempt almost always succeeds.
+inline constexpr int kMaxPricingAttempts = 4;
+
 // Why an item is refused, in the contract's order of checks.
 enum class Refusal { match_not_found, invalid_selection, match_closed, duplicate_bet };
+
+// The refusal of an item the placing statement did not place. `repriced` is
+// priced again by the caller first; should one get here, it is as closed.
+std::optional<Refusal> refusal_of(domain::ItemProblem problem);
 
 // The checks a bet and a cart item share before anything is written: the
 // selection is offered, then the match is open for betting.
