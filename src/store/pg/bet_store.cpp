@@ -208,7 +208,10 @@ Async<Placement> place_bets(pg::Pool& db, std::int64_t user_id, std::span<const 
     bet.match_id = items[i].match_id;
     bet.selection = items[i].selection;
     bet.stake = items[i].stake;
-    bet.odds = *domain::odds_from_hundredths(row.get<std::int64_t>(1), "odds");
+    // Only reachable without the bets table's odds CHECK. The statement has
+    // committed, so the client is told 500 about a placed bet: still better
+    // than a bet answered with odds made up for it.
+    BETSDB_CO_TRY(bet.odds, odds_from_column(row, 1, "bets.odds", bet.id));
     bet.potential_payout = domain::Money(row.get<std::int64_t>(6));
     bet.status = domain::BetStatus::pending;
     bet.created_at = timestamp_from_micros(row.get<std::int64_t>(7));
@@ -228,7 +231,8 @@ Async<std::optional<domain::Bet>> find_bet(pg::Pool& db, std::int64_t bet_id) {
   auto rows = co_await db.execute(kFindBet, pg::params(bet_id));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Bet>{};
-  co_return std::optional<domain::Bet>{bet_from_row((*rows)[0])};
+  BETSDB_CO_TRY(auto bet, bet_from_row((*rows)[0]));
+  co_return std::optional<domain::Bet>{std::move(bet)};
 }
 
 namespace {
@@ -260,7 +264,7 @@ Async<SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id, domain::M
       out.problem = SettleProblem::match_not_found;
       co_return out;
     }
-    out.settled.match = match_from_row((*found)[0]);
+    BETSDB_CO_TRY(out.settled.match, match_from_row((*found)[0]));
     if (out.settled.match.result != result) {
       out.problem = SettleProblem::already_settled;
       co_return out;
@@ -270,7 +274,8 @@ Async<SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id, domain::M
     out.settled.totals = totals_from_row((*totals)[0]);
     co_return out;
   }
-  out.settled.match = match_from_row((*closed)[0]);
+  // An error drops the transaction, so the match stays open.
+  BETSDB_CO_TRY(out.settled.match, match_from_row((*closed)[0]));
   out.settled.changed = true;
 
   auto locked = co_await tx->execute(kLockBettors, pg::params(match_id));

@@ -61,7 +61,8 @@ Async<std::optional<domain::Match>> find_match(pg::Pool& db, std::int64_t id) {
   auto rows = co_await db.execute(kFindMatch, pg::params(id));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Match>{};
-  co_return std::optional<domain::Match>{match_from_row((*rows)[0])};
+  BETSDB_CO_TRY(auto match, match_from_row((*rows)[0]));
+  co_return std::optional<domain::Match>{std::move(match)};
 }
 
 Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const MatchFilter& f,
@@ -77,7 +78,8 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const MatchFil
   domain::ListPage<domain::Match> out;
   out.items.reserve(rows->size());
   for (std::size_t i = 0; i < rows->size(); ++i) {
-    out.items.push_back(match_from_row((*rows)[i]));
+    BETSDB_CO_TRY(auto match, match_from_row((*rows)[i]));
+    out.items.push_back(std::move(match));
     out.total = (*rows)[i].get<std::int64_t>(kMatchColumnCount);
   }
   if (rows->empty() && page.offset > 0) {
@@ -98,7 +100,8 @@ Async<std::optional<domain::Match>> update_open_match_odds(pg::Pool& db, std::in
                  hundredths(c.values, Selection::away)));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Match>{};
-  co_return std::optional<domain::Match>{match_from_row((*rows)[0])};
+  BETSDB_CO_TRY(auto match, match_from_row((*rows)[0]));
+  co_return std::optional<domain::Match>{std::move(match)};
 }
 
 }  // namespace betsdb::store
