@@ -22,8 +22,11 @@ pg_setting() {
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SHOW $1" 2>/dev/null || echo "?"
 }
 
+# Each run starts empty: without the last run's AOF, which could take longer
+# to load than start_redis waits, only to be flushed.
 start_bench_redis() {
   REDIS_PORT=$(free_port)
+  rm -rf "$STATE/redis"
   start_redis "$STATE/redis" "$REDIS_PORT"
   redis-cli -p "$REDIS_PORT" flushall >/dev/null
 }

@@ -100,19 +100,26 @@ create_database() {
     || psql -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE $name" >/dev/null
 }
 
-# start_redis DIR PORT: a private, memory-only Redis.
+# start_redis DIR PORT: a private Redis whose data (carts are the users' own)
+# survives a restart: an append-only file in DIR, fsynced every second
+# (docs/operations.md, "Redis"). No RDB snapshots: the AOF is enough.
 start_redis() {
   local dir=$1 port=$2
   mkdir -p "$dir"
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes \
-    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save '' --appendonly no >/dev/null
-  for _ in $(seq 100); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save '' \
+    --appendonly yes --appendfsync everysec >/dev/null
+  # PONG, not redis-cli's exit code: it is 0 for the LOADING error that
+  # Redis answers while it reads the AOF back.
+  for _ in $(seq 200); do
+    [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] && return 0
     sleep 0.05
   done
   die "Redis did not start (see $dir/redis.log)"
 }
 
+# NOSAVE skips only an RDB snapshot (none is configured); Redis still writes
+# and fsyncs the AOF before it exits, so nothing acknowledged is lost.
 stop_redis() {
   local port=$1
   redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true

@@ -342,16 +342,22 @@ class BetsdbProcess:
 
 
 class RedisProcess:
-    """A private, memory-only redis-server on a free port, that a test may kill
-    and start again on the same port."""
+    """A private redis-server on a free port, that a test may kill and start
+    again on the same port, in the same directory. Memory-only unless
+    `persistence` (redis-server arguments) says otherwise: the fault tests
+    want a Redis that comes back empty, as a production Redis still may (a
+    new instance, or a crash with persistence off)."""
 
-    def __init__(self, work_dir):
+    MEMORY_ONLY = ("--save", "", "--appendonly", "no")
+
+    def __init__(self, work_dir, persistence=MEMORY_ONLY):
         self.binary = shutil.which("redis-server")
         if not self.binary:
             pytest.fail("redis-server is not installed", pytrace=False)
         self.dir = work_dir
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.persistence = list(persistence)
         self.proc = None
         self.start()
 
@@ -359,7 +365,7 @@ class RedisProcess:
         assert self.proc is None or self.proc.poll() is not None
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-             "--save", "", "--appendonly", "no", "--daemonize", "no"],
+             *self.persistence, "--daemonize", "no"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def up():
@@ -373,6 +379,19 @@ class RedisProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def client(self):
+        return redis_lib.Redis(host="127.0.0.1", port=self.port, socket_timeout=PROCESS_STOP_S,
+                               decode_responses=True)
+
+    def shutdown(self):
+        """SHUTDOWN NOSAVE, as scripts/lib/common.sh's stop_redis; waits for the exit."""
+        client = self.client()
+        try:
+            client.shutdown(nosave=True)
+        finally:
+            client.close()
+        self.proc.wait(timeout=PROCESS_STOP_S)
 
 
 def parallel_map(base_url, admin_token, fn, items, workers=8):

@@ -249,14 +249,14 @@ def bets_db(db):
 
 @pytest.fixture
 def private_redis(tmp_path):
-    """Factory: private_redis() -> RedisProcess, killed at teardown."""
+    """Factory: private_redis(persistence=memory-only) -> RedisProcess, killed at teardown."""
     from bet_support import RedisProcess
     started = []
 
-    def make():
+    def make(persistence=RedisProcess.MEMORY_ONLY):
         work_dir = tmp_path / f"redis-{len(started)}"
         work_dir.mkdir()
-        started.append(RedisProcess(work_dir))
+        started.append(RedisProcess(work_dir, persistence))
         return started[-1]
 
     yield make

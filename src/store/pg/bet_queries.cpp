@@ -92,7 +92,8 @@ Async<domain::ListPage<domain::Bet>> list_bets(pg::Pool& db, const domain::BetFi
     const pg::Row row = (*rows)[i];
     out.total = row.get<std::int64_t>(0);
     if (!row.get<std::optional<std::int64_t>>(1)) continue;  // empty page
-    out.items.push_back(bet_from_row(row, 1));
+    BETSDB_CO_TRY(auto bet, bet_from_row(row, 1));
+    out.items.push_back(std::move(bet));
   }
   co_return out;
 }
@@ -107,16 +108,20 @@ Async<domain::BetSummary> bet_summary(pg::Pool& db) {
     const int grouping = static_cast<int>(row.get<std::int64_t>(0));
     const domain::CountAndStake figures{row.get<std::int64_t>(4), row.get<std::int64_t>(5)};
     switch (grouping) {
-      case kByStatus:
-        if (auto s = domain::parse_bet_status(row.get<std::string_view>(1))) {
-          out.by_status[static_cast<std::size_t>(*s)] = figures;
-        }
+      case kByStatus: {
+        const auto text = row.get<std::string_view>(1);
+        const auto s = domain::parse_bet_status(text);
+        if (!s) co_return unexpected_stored_value("bets.status", text);
+        out.by_status[static_cast<std::size_t>(*s)] = figures;
         break;
-      case kBySelection:
-        if (auto s = domain::parse_selection(row.get<std::string_view>(2))) {
-          out.by_selection[domain::index_of(*s)] = figures;
-        }
+      }
+      case kBySelection: {
+        const auto text = row.get<std::string_view>(2);
+        const auto s = domain::parse_selection(text);
+        if (!s) co_return unexpected_stored_value("bets.selection", text);
+        out.by_selection[domain::index_of(*s)] = figures;
         break;
+      }
       case kByMatch:
         out.top_matches.push_back({row.get<std::int64_t>(3), figures.count, figures.stake});
         break;

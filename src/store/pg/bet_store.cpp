@@ -252,7 +252,8 @@ Async<std::optional<domain::Bet>> find_bet(pg::Pool& db, std::int64_t bet_id) {
   auto rows = co_await db.execute(kFindBet, pg::params(bet_id));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Bet>{};
-  co_return std::optional<domain::Bet>{bet_from_row((*rows)[0])};
+  BETSDB_CO_TRY(auto bet, bet_from_row((*rows)[0]));
+  co_return std::optional<domain::Bet>{std::move(bet)};
 }
 
 namespace {
@@ -317,7 +318,7 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
       out.problem = domain::SettleProblem::match_not_found;
       co_return out;
     }
-    out.settled.match = match_from_row((*found)[0]);
+    BETSDB_CO_TRY(out.settled.match, match_from_row((*found)[0]));
     if (out.settled.match.result != result) {
       out.problem = domain::SettleProblem::already_settled;
       co_return out;
@@ -329,7 +330,8 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
     out.settled.totals = *totals;
     co_return out;
   }
-  out.settled.match = match_from_row((*closed)[0]);
+  // An error drops the transaction, so the match stays open.
+  BETSDB_CO_TRY(out.settled.match, match_from_row((*closed)[0]));
   out.settled.changed = true;
 
   auto locked = co_await tx->execute(kLockBettors, pg::params(match_id));

@@ -25,7 +25,10 @@ boost::asio::awaitable<Result<std::vector<domain::Match>>> find_matches(
   auto rows = co_await db.execute(kFindMatches, pg::params(std::move(literal)));
   if (!rows.ok()) co_return std::move(rows).error();
   out.reserve(rows->size());
-  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(match_from_row((*rows)[i]));
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    BETSDB_CO_TRY(auto match, match_from_row((*rows)[i]));
+    out.push_back(std::move(match));
+  }
   co_return out;
 }
 

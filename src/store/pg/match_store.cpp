@@ -63,7 +63,8 @@ Async<std::optional<domain::Match>> find_match(pg::Pool& db, std::int64_t id) {
   auto rows = co_await db.execute(kFindMatch, pg::params(id));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Match>{};
-  co_return std::optional<domain::Match>{match_from_row((*rows)[0])};
+  BETSDB_CO_TRY(auto match, match_from_row((*rows)[0]));
+  co_return std::optional<domain::Match>{std::move(match)};
 }
 
 Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::MatchFilter& f,
@@ -79,7 +80,8 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::
   domain::ListPage<domain::Match> out;
   out.items.reserve(rows->size());
   for (std::size_t i = 0; i < rows->size(); ++i) {
-    out.items.push_back(match_from_row((*rows)[i]));
+    BETSDB_CO_TRY(auto match, match_from_row((*rows)[i]));
+    out.items.push_back(std::move(match));
     out.total = (*rows)[i].get<std::int64_t>(kMatchColumnCount);
   }
   if (rows->empty() && page.offset > 0) {
@@ -99,7 +101,8 @@ Async<std::optional<domain::Match>> change_odds_unless_settled(pg::Pool& db, std
                               hundredths(c.values, Selection::away)));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Match>{};
-  co_return std::optional<domain::Match>{match_from_row((*rows)[0])};
+  BETSDB_CO_TRY(auto match, match_from_row((*rows)[0]));
+  co_return std::optional<domain::Match>{std::move(match)};
 }
 
 }  // namespace betsdb::store

@@ -1,31 +1,80 @@
 #include "store/pg/row_mapping.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace betsdb::store {
 
 std::string timestamp_param(domain::Timestamp t) { return domain::format_rfc3339(t); }
 
-namespace {
-std::optional<domain::Odds> odds_column(const pg::Row& row, int col) {
-  auto v = row.get<std::optional<std::int64_t>>(col);
-  if (!v) return std::nullopt;
-  auto odds = domain::odds_from_hundredths(*v, "odds");
-  // The table's CHECK constraint guarantees the range; a failure is a bug.
-  if (!odds.ok()) return std::nullopt;
-  return *odds;
+Error unexpected_stored_value(std::string_view column, std::optional<std::string_view> value,
+                              std::optional<std::int64_t> row_id) {
+  // A wrong column (a mistyped SELECT list) could be long; its start identifies it.
+  constexpr std::size_t kShown = 64;
+  std::string shown = "NULL";
+  if (value) {
+    shown = "'" + std::string(value->substr(0, kShown)) + "'";
+    if (value->size() > kShown) shown += "...";
+  }
+  std::string detail = "unexpected value in " + std::string(column);
+  if (row_id) detail += " of id " + std::to_string(*row_id);
+  detail += ": " + shown;
+  spdlog::error("database row refused: {}", detail);
+  return Error::internal(std::move(detail));
 }
+
+namespace {
+
+std::optional<std::string_view> raw(const pg::Row& row, int col) {
+  if (row.is_null(col)) return std::nullopt;
+  return row.text(col);
+}
+
+template <class T>
+Result<T> enum_column(const pg::Row& row, int col,
+                      std::optional<T> (*parse)(std::string_view) noexcept, std::string_view column,
+                      std::int64_t row_id) {
+  if (!row.is_null(col)) {
+    if (auto value = parse(row.text(col))) return *value;
+  }
+  return unexpected_stored_value(column, raw(row, col), row_id);
+}
+
+// A NULL here means "not offered", which a match may say of a selection.
+Result<std::optional<domain::Odds>> offered_odds(const pg::Row& row, int col,
+                                                 std::string_view column, std::int64_t row_id) {
+  if (row.is_null(col)) return std::optional<domain::Odds>{};
+  BETSDB_TRY(domain::Odds odds, odds_from_column(row, col, column, row_id));
+  return std::optional<domain::Odds>{odds};
+}
+
 }  // namespace
 
-domain::Match match_from_row(const pg::Row& row, int c) {
+Result<domain::Odds> odds_from_column(const pg::Row& row, int col, std::string_view column,
+                                      std::optional<std::int64_t> row_id) {
+  if (auto v = row.get<std::optional<std::int64_t>>(col)) {
+    if (auto odds = domain::odds_from_hundredths(*v, column); odds.ok()) return *odds;
+  }
+  return unexpected_stored_value(column, raw(row, col), row_id);
+}
+
+Result<domain::Match> match_from_row(const pg::Row& row, int c) {
   domain::Match m;
   m.id = row.get<std::int64_t>(c + 0);
   m.team_1 = row.get<std::string>(c + 1);
   m.team_2 = row.get<std::string>(c + 2);
   m.date = timestamp_from_micros(row.get<std::int64_t>(c + 3));
-  m.odds.set(domain::Selection::home, odds_column(row, c + 4));
-  m.odds.set(domain::Selection::draw, odds_column(row, c + 5));
-  m.odds.set(domain::Selection::away, odds_column(row, c + 6));
-  m.status = domain::parse_match_status(row.get<std::string>(c + 7)).value_or(domain::MatchStatus::open);
-  if (auto r = row.get<std::optional<std::string>>(c + 8)) m.result = domain::parse_match_result(*r);
+  BETSDB_TRY(auto home, offered_odds(row, c + 4, "matches.odds_1", m.id));
+  BETSDB_TRY(auto draw, offered_odds(row, c + 5, "matches.odds_x", m.id));
+  BETSDB_TRY(auto away, offered_odds(row, c + 6, "matches.odds_2", m.id));
+  m.odds.set(domain::Selection::home, home);
+  m.odds.set(domain::Selection::draw, draw);
+  m.odds.set(domain::Selection::away, away);
+  BETSDB_TRY(m.status,
+             enum_column(row, c + 7, &domain::parse_match_status, "matches.status", m.id));
+  if (!row.is_null(c + 8)) {
+    BETSDB_TRY(m.result,
+               enum_column(row, c + 8, &domain::parse_match_result, "matches.result", m.id));
+  }
   m.created_at = timestamp_from_micros(row.get<std::int64_t>(c + 9));
   return m;
 }
@@ -40,10 +89,10 @@ domain::User user_from_row(const pg::Row& row, int c) {
   return u;
 }
 
-domain::LedgerEntry ledger_entry_from_row(const pg::Row& row, int c) {
+Result<domain::LedgerEntry> ledger_entry_from_row(const pg::Row& row, int c) {
   domain::LedgerEntry e;
   e.id = row.get<std::int64_t>(c + 0);
-  e.kind = domain::parse_ledger_kind(row.get<std::string>(c + 1)).value_or(domain::LedgerKind::deposit);
+  BETSDB_TRY(e.kind, enum_column(row, c + 1, &domain::parse_ledger_kind, "ledger.kind", e.id));
   e.amount = row.get<std::int64_t>(c + 2);
   e.bet_id = row.get<std::optional<std::int64_t>>(c + 3);
   e.balance_after = domain::Money(row.get<std::int64_t>(c + 4));
@@ -51,16 +100,17 @@ domain::LedgerEntry ledger_entry_from_row(const pg::Row& row, int c) {
   return e;
 }
 
-domain::Bet bet_from_row(const pg::Row& row, int c) {
+Result<domain::Bet> bet_from_row(const pg::Row& row, int c) {
   domain::Bet b;
   b.id = row.get<std::int64_t>(c + 0);
   b.user_id = row.get<std::int64_t>(c + 1);
   b.match_id = row.get<std::int64_t>(c + 2);
-  b.selection = domain::parse_selection(row.get<std::string_view>(c + 3)).value_or(domain::Selection::home);
+  BETSDB_TRY(b.selection,
+             enum_column(row, c + 3, &domain::parse_selection, "bets.selection", b.id));
   b.stake = domain::Money(row.get<std::int64_t>(c + 4));
-  b.odds = odds_column(row, c + 5).value_or(domain::Odds{});
+  BETSDB_TRY(b.odds, odds_from_column(row, c + 5, "bets.odds", b.id));
   b.potential_payout = domain::Money(row.get<std::int64_t>(c + 6));
-  b.status = domain::parse_bet_status(row.get<std::string_view>(c + 7)).value_or(domain::BetStatus::pending);
+  BETSDB_TRY(b.status, enum_column(row, c + 7, &domain::parse_bet_status, "bets.status", b.id));
   b.created_at = timestamp_from_micros(row.get<std::int64_t>(c + 8));
   if (auto s = row.get<std::optional<std::int64_t>>(c + 9)) b.settled_at = timestamp_from_micros(*s);
   return b;

@@ -1,14 +1,23 @@
 // Conversions between SQL rows and domain values shared by the stores.
 // Timestamps travel as integer microseconds since the epoch (exact, and no
 // text parsing); odds as integer hundredths; money as bigint minor units.
+//
+// A stored status, selection, result, ledger kind or odds that the domain does
+// not know (the schema's CHECK constraints should make that impossible) is
+// never replaced by a default: a guess would be shown to a client or acted on
+// (a bet read as pending, odds as 1.01). The mapping logs it once and returns
+// Errc::internal naming the column and the value; callers pass that up, and
+// the client gets a generic 500.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "domain/entities.hpp"
 #include "store/pg/rows.hpp"
+#include "util/result.hpp"
 
 namespace betsdb::store {
 
@@ -25,7 +34,7 @@ std::string timestamp_param(domain::Timestamp t);  // RFC 3339, accepted by time
   "id, team_1, team_2, " BETSDB_SQL_MICROS("starts_at") ", odds_1, odds_x, odds_2, " \
   "status, result, " BETSDB_SQL_MICROS("created_at")
 inline constexpr int kMatchColumnCount = 10;
-domain::Match match_from_row(const pg::Row& row, int first_column = 0);
+Result<domain::Match> match_from_row(const pg::Row& row, int first_column = 0);
 
 // Column order: id, email, name, balance, created_at_us
 #define BETSDB_USER_COLUMNS "id, email, name, balance, " BETSDB_SQL_MICROS("created_at")
@@ -34,13 +43,22 @@ domain::User user_from_row(const pg::Row& row, int first_column = 0);
 // Column order: id, kind, amount, bet_id, balance_after, created_at_us
 #define BETSDB_LEDGER_COLUMNS \
   "id, kind, amount, bet_id, balance_after, " BETSDB_SQL_MICROS("created_at")
-domain::LedgerEntry ledger_entry_from_row(const pg::Row& row, int first_column = 0);
+Result<domain::LedgerEntry> ledger_entry_from_row(const pg::Row& row, int first_column = 0);
 
 // Column order: id, user_id, match_id, selection, stake, odds, potential_payout,
 // status, created_at_us, settled_at_us
 #define BETSDB_BET_COLUMNS                                                                  \
   "id, user_id, match_id, selection, stake, odds, potential_payout, status, " \
   BETSDB_SQL_MICROS("created_at") ", " BETSDB_SQL_MICROS("settled_at")
-domain::Bet bet_from_row(const pg::Row& row, int first_column = 0);
+Result<domain::Bet> bet_from_row(const pg::Row& row, int first_column = 0);
+
+// For columns outside the sets above: logs and returns the error. `column`
+// names it, e.g. "bets.status"; `value` is its text (std::nullopt: NULL);
+// `row_id` is the row's id when there is one.
+Error unexpected_stored_value(std::string_view column, std::optional<std::string_view> value,
+                              std::optional<std::int64_t> row_id = std::nullopt);
+// Stored odds (integer hundredths, not NULL) within the domain's range.
+Result<domain::Odds> odds_from_column(const pg::Row& row, int col, std::string_view column,
+                                      std::optional<std::int64_t> row_id = std::nullopt);
 
 }  // namespace betsdb::store

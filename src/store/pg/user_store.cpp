@@ -73,7 +73,7 @@ Async<std::optional<domain::Deposit>> deposit(pg::Pool& db, std::int64_t user_id
   auto rows = co_await db.execute(kDeposit, pg::params(user_id, amount.cents()));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Deposit>{};
-  auto entry = ledger_entry_from_row((*rows)[0]);
+  BETSDB_CO_TRY(auto entry, ledger_entry_from_row((*rows)[0]));
   co_return std::optional<domain::Deposit>{domain::Deposit{entry.balance_after, entry}};
 }
 
@@ -84,7 +84,8 @@ Async<domain::ListPage<domain::LedgerEntry>> list_ledger(pg::Pool& db, std::int6
   if (!rows.ok()) co_return std::move(rows).error();
   domain::ListPage<domain::LedgerEntry> out;
   for (std::size_t i = 0; i < rows->size(); ++i) {
-    out.items.push_back(ledger_entry_from_row((*rows)[i]));
+    BETSDB_CO_TRY(auto entry, ledger_entry_from_row((*rows)[i]));
+    out.items.push_back(std::move(entry));
     out.total = (*rows)[i].get<std::int64_t>(6);
   }
   if (rows->empty() && page.offset > 0) {
