@@ -89,6 +89,9 @@ Async<domain::Placement> place_all(Context& ctx, std::int64_t user_id,
   }
   if (!placement.ok() && placement.error().is(Errc::conflict) &&
       placement.error().constraint == kOneLiveBet) {
+    // As for every duplicate_bet: the competing bet may be this user's own.
+    std::string email_unknown;
+    co_await after_bets_placed(ctx, user_id, std::move(email_unknown));
     co_return Error::make(Errc::duplicate_bet,
                           "A bet on one of the cart's selections was placed meanwhile.");
   }

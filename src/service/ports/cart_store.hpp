@@ -31,9 +31,11 @@ class CartStore {
   // nullopt when the cart has no such item.
   virtual Async<std::optional<domain::CartItem>> find_item(std::int64_t user_id,
                                                            std::int64_t item_id) = 0;
-  // duplicate_item when the cart holds this match and selection already
-  // (checked first), cart_full when it holds kMaxCartItems items; nullopt
-  // (nothing written) when `precondition` is given and does not hold.
+  // nullopt (nothing written, the expiry not refreshed) when `precondition`
+  // is given and does not hold: checked first, since the caller validated the
+  // item against what the precondition vouches for. Then duplicate_item when
+  // the cart holds this match and selection already, then cart_full when it
+  // holds kMaxCartItems items.
   virtual Async<std::optional<domain::CartItem>> add(std::int64_t user_id,
                                                      const domain::NewCartItem& item,
                                                      const KeyHolds* precondition) = 0;
