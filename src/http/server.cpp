@@ -158,13 +158,10 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
       if (hec == bhttp::error::header_limit || hec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
         Request bad;
         bad.request_id = make_request_id();
-        Response r = problem(Error::make(Errc::invalid_json, "Malformed HTTP request."));
+        Response r = problem(Error::make(Errc::bad_request, "Malformed HTTP request."));
         if (hec == bhttp::error::header_limit) {
           r.status = 431;
           r.body = R"({"type":"about:blank","title":"Request header fields too large","status":431,"code":"headers_too_large","detail":"The request headers exceed the server's limit."})";
-        } else {
-          r.body = R"({"type":"about:blank","title":"Bad request","status":400,"code":"bad_request","detail":"Malformed HTTP request."})";
-          r.status = 400;
         }
         co_await write(std::move(r), bad, false);
       }
