@@ -33,6 +33,11 @@ bhttp::response<bhttp::string_body> to_beast(Response&& r, const Request& req, b
   out.prepare_payload();
   return out;
 }
+
+Error payload_too_large(std::size_t limit) {
+  return Error::make(Errc::payload_too_large,
+                     "The request body exceeds " + std::to_string(limit) + " bytes.");
+}
 }  // namespace
 
 struct Server::SessionState {
@@ -193,7 +198,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
         }
       }
       if (!failed && body_too_large) {
-        pre_body_error = Error::make(Errc::payload_too_large, "The request body exceeds 65536 bytes.");
+        pre_body_error = payload_too_large(limits_.body_limit);
         failed = true;
       }
     }
@@ -222,7 +227,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
         auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
         (void)bn;
         if (bec == bhttp::error::body_limit) {
-          response = problem(Error::make(Errc::payload_too_large, "The request body exceeds 65536 bytes."));
+          response = problem(payload_too_large(limits_.body_limit));
           keep_alive = false;
           drain_before_close = true;
           failed = true;
