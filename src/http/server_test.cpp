@@ -40,8 +40,27 @@ constexpr auto kBound = 20s;
 
 using Answer = bhttp::response<bhttp::string_body>;
 
+asio::awaitable<Response> answer_ok(Request&) {
+  co_return Response::json(200, R"({"ok":true})");
+}
+
 asio::awaitable<Response> echo_body(Request& req) {
   co_return Response::json(200, req.body);
+}
+
+asio::awaitable<Status> throwing_guard(Request&) {
+  throw std::runtime_error("a bug in a guard");
+  co_return Status{};
+}
+
+asio::awaitable<Response> throwing_handler(Request&) {
+  throw std::runtime_error("a bug in a handler");
+  co_return Response{};
+}
+
+std::string get(std::string_view target, std::string_view extra_headers = "") {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) +
+         "\r\n";
 }
 
 std::string problem_member(const Answer& answer, std::string_view member) {
@@ -192,6 +211,125 @@ TEST_F(ServerTest, MalformedHttpIsA400BadRequestProblem) {
   EXPECT_EQ(problem_member(*answer, "status"), "400");
   EXPECT_EQ(problem_member(*answer, "title"), "Bad request");
   EXPECT_TRUE(run(client.closed_by_server()));
+}
+
+TEST_F(ServerTest, AGuardThatThrowsIsAnswered500AndLeavesNoSessionBehind) {
+  router_.add({Method::get, "/guarded", throwing_guard, answer_ok});
+  router_.add({Method::get, "/ok", {}, answer_ok});
+  start();
+  {
+    Client client(*ioc_);
+    ASSERT_TRUE(run(client.connect(endpoint_)));
+    auto answer = run(client.request(get("/guarded", "Connection: close\r\n")));
+    EXPECT_TRUE(answer.has_value()) << "closed without an answer";
+    if (answer) {
+      EXPECT_EQ(answer->result_int(), 500);
+      EXPECT_EQ(problem_member(*answer, "code"), "internal_error");
+    }
+  }
+  EXPECT_TRUE(connections_become(0));
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+
+  auto next = answer_on_new_connection(get("/ok"));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->result_int(), 200);
+}
+
+TEST_F(ServerTest, AHandlerThatThrowsIsAnswered500AndTheConnectionServesOn) {
+  router_.add({Method::get, "/boom", {}, throwing_handler});
+  router_.add({Method::get, "/ok", {}, answer_ok});
+  start();
+  Client client(*ioc_);
+  ASSERT_TRUE(run(client.connect(endpoint_)));
+  auto failed = run(client.request(get("/boom")));
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->result_int(), 500);
+  auto next = run(client.request(get("/ok")));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->result_int(), 200);
+  EXPECT_EQ(server_->connections(), 1u);
+}
+
+TEST_F(ServerTest, AnExceptionThatEndsASessionStillTakesItOffTheServersBooks) {
+  router_.add({Method::get, "/ok", {}, answer_ok});
+  start();
+  // The observer runs inside the session, after the answer is written, and
+  // nothing there catches what it throws: the session ends by the exception.
+  bool thrown = false;
+  server_->set_observer([&thrown](const RequestRecord&) {
+    if (!std::exchange(thrown, true)) throw std::runtime_error("a bug in the observer");
+  });
+  {
+    Client client(*ioc_);
+    ASSERT_TRUE(run(client.connect(endpoint_)));
+    auto answer = run(client.request(get("/ok")));
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->result_int(), 200);
+    EXPECT_TRUE(run(client.closed_by_server()));
+  }
+  EXPECT_TRUE(thrown);
+  EXPECT_TRUE(connections_become(0));
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+
+  auto next = answer_on_new_connection(get("/ok"));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->result_int(), 200);
+}
+
+TEST_F(ServerTest, AtTheConnectionCapTheOldestIdleConnectionMakesRoom) {
+  router_.add({Method::get, "/ok", {}, answer_ok});
+  ServerLimits limits;
+  limits.max_connections = 2;
+  start(limits);
+  Client oldest(*ioc_), middle(*ioc_), newest(*ioc_);
+  ASSERT_TRUE(run(oldest.connect(endpoint_)));
+  ASSERT_TRUE(connections_become(1));
+  ASSERT_TRUE(run(middle.connect(endpoint_)));
+  ASSERT_TRUE(connections_become(2));
+  ASSERT_TRUE(run(newest.connect(endpoint_)));
+
+  EXPECT_TRUE(run(oldest.closed_by_server()));
+  EXPECT_TRUE(connections_become(2));
+  auto from_newest = run(newest.request(get("/ok")));
+  ASSERT_TRUE(from_newest.has_value());
+  EXPECT_EQ(from_newest->result_int(), 200);
+  auto from_middle = run(middle.request(get("/ok")));
+  ASSERT_TRUE(from_middle.has_value());
+  EXPECT_EQ(from_middle->result_int(), 200);
+}
+
+TEST_F(ServerTest, StopClosesIdleConnectionsAndLetsABusyOneFinishItsRequest) {
+  router_.add({Method::get, "/stop", {}, [this](Request&) -> asio::awaitable<Response> {
+                 server_->stop();
+                 co_return Response::json(200, R"({"ok":true})");
+               }});
+  start();
+  Client idle(*ioc_), busy(*ioc_);
+  ASSERT_TRUE(run(idle.connect(endpoint_)));
+  ASSERT_TRUE(run(busy.connect(endpoint_)));
+  ASSERT_TRUE(connections_become(2));
+
+  auto answer = run(busy.request(get("/stop")));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->result_int(), 200);
+  EXPECT_FALSE(answer->keep_alive());
+  EXPECT_TRUE(run(idle.closed_by_server()));
+  EXPECT_TRUE(run(busy.closed_by_server()));
+  EXPECT_TRUE(connections_become(0));
+}
+
+TEST_F(ServerTest, ASessionMayOutliveItsServer) {
+  start();
+  {
+    Client client(*ioc_);
+    ASSERT_TRUE(run(client.connect(endpoint_)));
+    ASSERT_TRUE(connections_become(1));
+  }  // the loop does not run again, so the session stays suspended in its read
+  server_.reset();
+  // As in a shard, the io_context outlives the server and, destroyed,
+  // destroys the frames of the coroutines still waiting in it: the session's
+  // bookkeeping must not reach into the dead server (ASan checks).
+  ioc_.reset();
 }
 
 }  // namespace
