@@ -1,13 +1,18 @@
 #include "http/server.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
-#include <spdlog/spdlog.h>
+#include <exception>
+#include <list>
+#include <optional>
+#include <string>
 
 #include "http/message.hpp"
 #include "http/problem.hpp"
@@ -23,6 +28,12 @@ namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // Bytes to ask for when waiting for the first byte of the next request.
 constexpr std::size_t kReadChunk = 4096;
+// A lingering close gives up after this much of the client's unread body, or this long.
+constexpr std::size_t kMaxDrainBytes = 1 << 20;
+constexpr std::chrono::seconds kDrainTime{1};
+
+using Parser = bhttp::request_parser<bhttp::string_body>;
+
 bhttp::response<bhttp::string_body> to_beast(Response&& r, const Request& req, bool keep_alive) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(r.status), 11};
   if (!r.content_type.empty()) out.set(bhttp::field::content_type, r.content_type);
@@ -33,16 +44,360 @@ bhttp::response<bhttp::string_body> to_beast(Response&& r, const Request& req, b
   out.prepare_payload();
   return out;
 }
+
+Error payload_too_large(std::size_t limit) {
+  return Error::make(Errc::payload_too_large,
+                     "The request body exceeds " + std::to_string(limit) + " bytes.");
+}
+
+bool has_body(const Parser& parser) {
+  const auto& header = parser.get();
+  return header.has_content_length() ? parser.content_length().value_or(0) > 0 : header.chunked();
+}
+
+bool declared_too_large(const Parser& parser, std::size_t limit) {
+  return parser.content_length() && *parser.content_length() > limit;
+}
+
+// Beast's own refusals (a malformed request line or header, headers over the
+// limit, a message cut short), as opposed to the socket's errors and timeouts:
+// the client is still there and deserves an answer.
+bool is_malformed_http(const boost::system::error_code& ec) {
+  return ec == bhttp::error::header_limit ||
+         ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
+}
+
+Response malformed_http_answer(const boost::system::error_code& ec) {
+  if (ec == bhttp::error::header_limit) {
+    // headers_too_large has no Errc: no layer but this one can give it.
+    Response r;
+    r.status = 431;
+    r.content_type = "application/problem+json";
+    r.body =
+        R"({"type":"about:blank","title":"Request header fields too large","status":431,"code":"headers_too_large","detail":"The request headers exceed the server's limit."})";
+    return r;
+  }
+  return problem(Error::make(Errc::bad_request, "Malformed HTTP request."));
+}
+
+// A guard or handler that throws is a bug: logged, and answered 500 like any
+// internal error rather than by dropping the connection.
+Error unhandled(const Request& req, const std::exception& e) {
+  spdlog::error("unhandled exception on {} {}: {}", method_name(req.method), req.route, e.what());
+  return Error::internal(e.what());
+}
+
+// Anything else that escapes a session is a bug too. The session's own
+// objects have already undone its registration; what is left is to say so.
+void log_escaped(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("connection ended by an unhandled exception: {}", ex.what());
+  } catch (...) {
+    spdlog::error("connection ended by an unhandled exception");
+  }
+}
 }  // namespace
 
-struct Server::SessionState {
-  beast::tcp_stream* stream = nullptr;
-  bool busy = false;
-  bool evicted = false;  // closed to make room; still in sessions_ until its coroutine ends
+// The open connections, oldest first. Shared with each session's
+// Registration because a session can outlive the server: a shard destroys its
+// server before its io_context, whose destructor then destroys the frames of
+// the coroutines still suspended in it, registrations included.
+struct Server::Sessions {
+  struct Entry {
+    beast::tcp_stream* stream = nullptr;
+    // From a request's first byte until the session waits for the next one,
+    // so a lingering close after the last answer counts as busy too.
+    bool busy = false;
+    bool evicted = false;  // closed to make room; listed until its session ends
+  };
+
+  // A session's entry for exactly as long as the session lives, however it
+  // ends: an exception from anywhere in it cannot leave a stale entry for
+  // stop() or the connection cap to touch, nor a wrong count for /metrics.
+  class Registration final {
+   public:
+    Registration(std::shared_ptr<Sessions> sessions, beast::tcp_stream& stream)
+        : sessions_(std::move(sessions)),
+          entry_(sessions_->entries.insert(sessions_->entries.end(), Entry{&stream})) {}
+    ~Registration() { sessions_->entries.erase(entry_); }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+
+    void set_busy(bool busy) { entry_->busy = busy; }
+
+   private:
+    std::shared_ptr<Sessions> sessions_;
+    std::list<Entry>::iterator entry_;
+  };
+
+  std::size_t busy() const {
+    std::size_t n = 0;
+    for (const auto& entry : entries) n += entry.busy ? 1 : 0;
+    return n;
+  }
+
+  // Idle sessions wait for a next request that must not come: end them now.
+  // Busy ones see Server::stopping_ after their answer and close.
+  void close_idle() {
+    boost::system::error_code ignored;  // closing an already closed socket is fine
+    for (auto& entry : entries) {
+      if (!entry.busy) entry.stream->socket().close(ignored);
+    }
+  }
+
+  // At the cap: closes the longest-open idle connection, so idle sockets
+  // cannot lock real clients out. False when every connection is busy.
+  bool evict_oldest_idle() {
+    for (auto& entry : entries) {
+      if (!entry.busy && !entry.evicted) {
+        entry.evicted = true;
+        boost::system::error_code ignored;
+        entry.stream->socket().close(ignored);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::list<Entry> entries;
 };
 
+// One connection, served request after request in the steps below: wait for
+// a request, read its header, refuse it before its body if route, guard or
+// size say so, else read the body and run the handler; write the answer;
+// then keep the connection for the next request or close it.
+class Server::Session final {
+ public:
+  Session(Server& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)), registration_(server.sessions_, stream_) {}
+
+  asio::awaitable<void> run();
+
+ private:
+  // What becomes of the connection after an answer. `linger`: close it, but
+  // only once the request's unread body is read away (see close()).
+  enum class Next { keep_alive, close, linger };
+  enum class BodyRead { complete, too_large, broken };
+
+  // One request on its way to an answer.
+  struct Exchange {
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    Parser parser;
+    Request request;
+    const Route* route = nullptr;
+    Response response;
+    Next next = Next::keep_alive;
+  };
+
+  asio::awaitable<bool> wait_for_request();
+  asio::awaitable<Next> serve_request();
+  asio::awaitable<bool> read_header(Parser& parser);
+  asio::awaitable<std::optional<Error>> check_before_body(Exchange& ex);
+  asio::awaitable<Status> run_guard(Exchange& ex);
+  asio::awaitable<void> skip_unread_body(Exchange& ex);
+  asio::awaitable<BodyRead> read_body(Exchange& ex);
+  asio::awaitable<Response> run_handler(Exchange& ex);
+  asio::awaitable<Next> respond(Exchange& ex);
+  asio::awaitable<bool> write(Response&& response, const Request& req, bool keep_alive);
+  asio::awaitable<void> close(bool linger);
+
+  const ServerLimits& limits() const { return server_.limits_; }
+
+  Server& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  // Declared after the stream it points at, so it is undone before the stream goes.
+  Sessions::Registration registration_;
+};
+
+asio::awaitable<void> Server::Session::run() {
+  Next next = Next::keep_alive;
+  while (next == Next::keep_alive && co_await wait_for_request()) {
+    next = co_await serve_request();
+  }
+  co_await close(next == Next::linger);
+}
+
+// False when the connection should end instead: the server is stopping, or
+// the client left, idled too long or was evicted to make room.
+asio::awaitable<bool> Server::Session::wait_for_request() {
+  registration_.set_busy(false);
+  if (server_.stopping_) co_return false;
+  // A pipelined request may already be in the buffer.
+  if (buffer_.size() == 0) {
+    stream_.expires_after(limits().idle_timeout);
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), kTuple);
+    if (ec) co_return false;
+    buffer_.commit(n);
+  }
+  registration_.set_busy(true);
+  co_return true;
+}
+
+asio::awaitable<Server::Session::Next> Server::Session::serve_request() {
+  Exchange ex;
+  if (!co_await read_header(ex.parser)) co_return Next::close;
+  ex.request = to_request(ex.parser.get());
+  if (!ex.parser.get().keep_alive()) ex.next = Next::close;
+
+  if (auto refusal = co_await check_before_body(ex)) {
+    co_await skip_unread_body(ex);
+    ex.response = problem(*refusal);
+    if (refusal->code == Errc::method_not_allowed) {
+      ex.response.headers.push_back({"Allow", server_.router_.allowed_methods(ex.request.path)});
+    }
+  } else {
+    switch (co_await read_body(ex)) {
+      case BodyRead::complete:
+        ex.response = co_await run_handler(ex);
+        break;
+      case BodyRead::too_large:
+        ex.response = problem(payload_too_large(limits().body_limit));
+        ex.next = Next::linger;
+        break;
+      case BodyRead::broken:
+        co_return Next::close;
+    }
+  }
+  co_return co_await respond(ex);
+}
+
+// False when there is no request to serve. HTTP that Beast cannot parse is
+// answered here, as the connection's last answer, since it has no route.
+asio::awaitable<bool> Server::Session::read_header(Parser& parser) {
+  parser.header_limit(static_cast<std::uint32_t>(limits().header_limit));
+  // No body limit while reading the header: Beast would refuse a large
+  // Content-Length before routing and auth had their say (contract order).
+  parser.body_limit(boost::none);
+  // The deadline covers the whole request, body included: a slow (slowloris)
+  // client cannot hold the connection indefinitely.
+  stream_.expires_after(limits().request_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, kTuple);
+  (void)n;
+  if (!ec) {
+    parser.body_limit(limits().body_limit);
+    co_return true;
+  }
+  if (is_malformed_http(ec)) {
+    Request unparsed;
+    unparsed.request_id = make_request_id();
+    co_await write(malformed_http_answer(ec), unparsed, false);
+  }
+  co_return false;
+}
+
+// Route, then guard (auth), then the declared size: the contract's order of
+// checks, all made before the body is read.
+asio::awaitable<std::optional<Error>> Server::Session::check_before_body(Exchange& ex) {
+  auto match = server_.router_.resolve(ex.request.method, ex.request.path);
+  if (!match.ok()) co_return std::move(match).error();
+  ex.route = match->route;
+  ex.request.route = ex.route->pattern;
+  ex.request.path_ids = std::move(match->ids);
+  Status allowed = co_await run_guard(ex);
+  if (!allowed.ok()) co_return std::move(allowed).error();
+  if (declared_too_large(ex.parser, limits().body_limit)) {
+    co_return payload_too_large(limits().body_limit);
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<Status> Server::Session::run_guard(Exchange& ex) {
+  if (!ex.route->guard) co_return Status{};
+  try {
+    co_return co_await ex.route->guard(ex.request);
+  } catch (const std::exception& e) {
+    co_return unhandled(ex.request, e);
+  }
+}
+
+// A refused request's body is still unread, and left in the stream it would
+// be parsed as the next request. A small one of declared length is read
+// away; any other (over the limit, or chunked, of unknown length) makes this
+// answer the connection's last.
+asio::awaitable<void> Server::Session::skip_unread_body(Exchange& ex) {
+  if (!has_body(ex.parser)) co_return;
+  if (declared_too_large(ex.parser, limits().body_limit) || !ex.parser.get().has_content_length()) {
+    ex.next = Next::linger;
+    co_return;
+  }
+  auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, ex.parser, kTuple);
+  (void)n;
+  if (ec) ex.next = Next::close;
+}
+
+asio::awaitable<Server::Session::BodyRead> Server::Session::read_body(Exchange& ex) {
+  if (has_body(ex.parser)) {
+    auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, ex.parser, kTuple);
+    (void)n;
+    // Only a chunked body gets here over the limit: a declared length over
+    // it was refused before the body.
+    if (ec == bhttp::error::body_limit) co_return BodyRead::too_large;
+    if (ec) co_return BodyRead::broken;
+  }
+  ex.request.body = std::move(ex.parser.get().body());
+  co_return BodyRead::complete;
+}
+
+asio::awaitable<Response> Server::Session::run_handler(Exchange& ex) {
+  try {
+    co_return co_await ex.route->handler(ex.request);
+  } catch (const std::exception& e) {
+    co_return problem(unhandled(ex.request, e));
+  }
+}
+
+asio::awaitable<Server::Session::Next> Server::Session::respond(Exchange& ex) {
+  // A stopping server finishes this request but takes no next one.
+  if (server_.stopping_ && ex.next == Next::keep_alive) ex.next = Next::close;
+  const int status = ex.response.status;
+  const bool written =
+      co_await write(std::move(ex.response), ex.request, ex.next == Next::keep_alive);
+  if (server_.observer_) {
+    server_.observer_(
+        RequestRecord{&ex.request, status, std::chrono::steady_clock::now() - ex.started});
+  }
+  if (!written && ex.next == Next::keep_alive) ex.next = Next::close;
+  co_return ex.next;
+}
+
+asio::awaitable<bool> Server::Session::write(Response&& response, const Request& req,
+                                             bool keep_alive) {
+  auto message = to_beast(std::move(response), req, keep_alive);
+  stream_.expires_after(limits().request_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream_, message, kTuple);
+  (void)n;
+  co_return !ec;
+}
+
+// With `linger`, the client may still be sending a body we did not read:
+// closing at once would make the kernel answer those bytes with RST, and the
+// client might never see our answer. So read them away first, within bounds.
+asio::awaitable<void> Server::Session::close(bool linger) {
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (linger) {
+    std::size_t drained = 0;
+    stream_.expires_after(kDrainTime);
+    std::array<char, 8192> sink{};
+    while (drained < kMaxDrainBytes) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), kTuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
+  stream_.close();
+}
+
 Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits)
-    : ioc_(ioc), router_(router), limits_(limits), acceptor_(ioc) {}
+    : ioc_(ioc),
+      router_(router),
+      limits_(limits),
+      acceptor_(ioc),
+      sessions_(std::make_shared<Sessions>()) {}
 
 Server::~Server() = default;
 
@@ -56,28 +411,30 @@ Result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint, bool reuse_p
   }
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error::unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
-                                    std::to_string(endpoint.port()) + ": " + ec.message());
+  if (ec) {
+    return Error::unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
+                              std::to_string(endpoint.port()) + ": " + ec.message());
+  }
   return acceptor_.local_endpoint();
 }
 
-void Server::start() { asio::co_spawn(ioc_, accept_loop(), asio::detached); }
+void Server::start() {
+  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+}
+
+std::size_t Server::connections() const {
+  return sessions_->entries.size();
+}
 
 std::size_t Server::requests_in_flight() const {
-  std::size_t busy = 0;
-  for (const auto* s : sessions_) busy += s->busy ? 1 : 0;
-  return busy;
+  return sessions_->busy();
 }
 
 void Server::stop() {
   stopping_ = true;
   boost::system::error_code ignored;  // closing an already closed acceptor is fine
   acceptor_.close(ignored);
-  for (auto* s : sessions_) {
-    // Idle sessions wait for a next request that must not come: end them now.
-    // Busy ones see stopping_ after writing their response and close.
-    if (!s->busy) s->stream->socket().close(ignored);
-  }
+  sessions_->close_idle();
 }
 
 asio::awaitable<void> Server::accept_loop() {
@@ -90,186 +447,20 @@ asio::awaitable<void> Server::accept_loop() {
       co_await t.async_wait(kTuple);
       continue;
     }
-    if (sessions_.size() >= limits_.max_connections) {
-      // At the cap, make room by closing the longest-open idle connection
-      // (sessions_ is in accept order); refuse the newcomer only when every
-      // connection is busy. Idle sockets then cannot lock real clients out.
-      SessionState* idle = nullptr;
-      for (auto* s : sessions_) {
-        if (!s->busy && !s->evicted) {
-          idle = s;
-          break;
-        }
-      }
-      boost::system::error_code ignored;
-      if (!idle) {
-        socket.close(ignored);
-        continue;
-      }
-      idle->evicted = true;
-      idle->stream->socket().close(ignored);
-    }
     boost::system::error_code ignored;
+    // Refuse the newcomer only when every connection is busy.
+    if (sessions_->entries.size() >= limits_.max_connections && !sessions_->evict_oldest_idle()) {
+      socket.close(ignored);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(ioc_, session(std::move(socket)), asio::detached);
+    asio::co_spawn(ioc_, serve(std::move(socket)), [](std::exception_ptr e) { log_escaped(e); });
   }
 }
 
-asio::awaitable<void> Server::session(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  SessionState state{&stream, false};
-  sessions_.push_back(&state);
-  auto self_it = std::prev(sessions_.end());
-  beast::flat_buffer buffer;
-  // Set when we answer without reading the request body: closing at once
-  // would make the kernel send RST and the client might never see the answer.
-  bool drain_before_close = false;
-
-  auto write = [&](Response&& response, const Request& req,
-                   bool keep_alive) -> asio::awaitable<bool> {
-    auto msg = to_beast(std::move(response), req, keep_alive);
-    stream.expires_after(limits_.request_timeout);
-    auto [ec, n] = co_await bhttp::async_write(stream, msg, kTuple);
-    (void)n;
-    co_return !ec;
-  };
-
-  for (;;) {
-    state.busy = false;
-    if (stopping_) break;
-    if (buffer.size() == 0) {
-      stream.expires_after(limits_.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), kTuple);
-      if (ec) break;
-      buffer.commit(n);
-    }
-    state.busy = true;
-    const auto started = std::chrono::steady_clock::now();
-
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits_.header_limit));
-    // No body limit while reading the header: Beast would refuse a large
-    // Content-Length before routing and auth had their say (contract order).
-    parser.body_limit(boost::none);
-    stream.expires_after(limits_.request_timeout);
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-    (void)hn;
-    if (hec) {
-      if (hec == bhttp::error::header_limit || hec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-        Request bad;
-        bad.request_id = make_request_id();
-        Response r = problem(Error::make(Errc::invalid_json, "Malformed HTTP request."));
-        if (hec == bhttp::error::header_limit) {
-          r.status = 431;
-          r.body = R"({"type":"about:blank","title":"Request header fields too large","status":431,"code":"headers_too_large","detail":"The request headers exceed the server's limit."})";
-        } else {
-          r.body = R"({"type":"about:blank","title":"Bad request","status":400,"code":"bad_request","detail":"Malformed HTTP request."})";
-          r.status = 400;
-        }
-        co_await write(std::move(r), bad, false);
-      }
-      break;
-    }
-
-    parser.body_limit(limits_.body_limit);
-    Request req = to_request(parser.get());
-    const auto& header = parser.get();
-    const bool has_body = header.has_content_length() ? (parser.content_length().value_or(0) > 0)
-                                                      : header.chunked();
-    const bool body_too_large = parser.content_length() && *parser.content_length() > limits_.body_limit;
-
-    // Route, then guard (auth), then size: the contract's check order.
-    Error pre_body_error;
-    bool failed = false;
-    auto match = router_.resolve(req.method, req.path);
-    if (!match.ok()) {
-      pre_body_error = match.error();
-      failed = true;
-    } else {
-      req.route = match->route->pattern;
-      req.path_ids = std::move(match->ids);
-      if (match->route->guard) {
-        Status guard_status = co_await match->route->guard(req);
-        if (!guard_status.ok()) {
-          pre_body_error = guard_status.error();
-          failed = true;
-        }
-      }
-      if (!failed && body_too_large) {
-        pre_body_error = Error::make(Errc::payload_too_large, "The request body exceeds 65536 bytes.");
-        failed = true;
-      }
-    }
-
-    bool keep_alive = header.keep_alive() && !stopping_;
-    Response response;
-    if (failed) {
-      // Answer without acting. A body we have not read would be parsed as the
-      // next request, so read a small one away or close the connection.
-      if (has_body) {
-        if (body_too_large || !header.has_content_length()) {
-          keep_alive = false;
-          drain_before_close = true;
-        } else {
-          auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-          (void)bn;
-          if (bec) keep_alive = false;
-        }
-      }
-      response = problem(pre_body_error);
-      if (pre_body_error.code == Errc::method_not_allowed) {
-        response.headers.push_back({"Allow", router_.allowed_methods(req.path)});
-      }
-    } else {
-      if (has_body) {
-        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-        (void)bn;
-        if (bec == bhttp::error::body_limit) {
-          response = problem(Error::make(Errc::payload_too_large, "The request body exceeds 65536 bytes."));
-          keep_alive = false;
-          drain_before_close = true;
-          failed = true;
-        } else if (bec) {
-          break;
-        }
-      }
-      if (!failed) {
-        req.body = std::move(parser.get().body());
-        try {
-          response = co_await match->route->handler(req);
-        } catch (const std::exception& e) {
-          spdlog::error("unhandled exception on {} {}: {}", method_name(req.method), req.route, e.what());
-          response = problem(Error::internal(e.what()));
-        }
-      }
-    }
-
-    const int status = response.status;
-    if (stopping_) keep_alive = false;
-    const bool written = co_await write(std::move(response), req, keep_alive);
-    if (observer_) {
-      observer_(RequestRecord{&req, status, std::chrono::steady_clock::now() - started});
-    }
-    if (!written || !keep_alive) break;
-  }
-
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  if (drain_before_close) {
-    // Lingering close, bounded in bytes and time.
-    constexpr std::size_t kMaxDrainBytes = 1 << 20;
-    constexpr std::chrono::seconds kDrainTime{1};
-    std::size_t drained = 0;
-    stream.expires_after(kDrainTime);
-    std::array<char, 8192> sink{};
-    while (drained < kMaxDrainBytes) {
-      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
-      if (ec) break;
-      drained += n;
-    }
-  }
-  stream.close();
-  sessions_.erase(self_it);
+asio::awaitable<void> Server::serve(tcp::socket socket) {
+  Session session(*this, std::move(socket));
+  co_await session.run();
 }
 
 }  // namespace betsdb::http

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <list>
 #include <memory>
 
 #include "http/router.hpp"
@@ -60,21 +59,23 @@ class Server final {
   void stop();
 
   void set_observer(RequestObserver observer) { observer_ = std::move(observer); }
-  std::size_t connections() const { return sessions_.size(); }
+  std::size_t connections() const;
   // Requests begun (a first byte read) and not yet answered, for /metrics;
   // a connection draining a refused body before it closes counts too.
   std::size_t requests_in_flight() const;
 
  private:
-  struct SessionState;
+  class Session;    // one connection, step by step
+  struct Sessions;  // the open connections
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
   const Router& router_;
   ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::list<SessionState*> sessions_;
+  // Shared with every session, which may outlive the server (see server.cpp).
+  std::shared_ptr<Sessions> sessions_;
   RequestObserver observer_;
   bool stopping_ = false;
 };

@@ -11,6 +11,7 @@ struct CodeInfo {
 
 CodeInfo info(Errc code) {
   switch (code) {
+    case Errc::bad_request: return {"bad_request", 400, "Bad request"};
     case Errc::invalid_json: return {"invalid_json", 400, "Malformed JSON"};
     case Errc::invalid_parameter: return {"invalid_parameter", 400, "Invalid query parameter"};
     case Errc::unauthorized: return {"unauthorized", 401, "Unauthorized"};

@@ -14,6 +14,7 @@ namespace betsdb {
 
 enum class Errc {
   // 400
+  bad_request,  // HTTP framing the server cannot parse; answered before routing
   invalid_json,
   invalid_parameter,
   // 401 / 403

@@ -634,6 +634,24 @@ def test_malformed_http_is_4xx_or_closed_never_5xx(base_url, client, raw):
     expect_json(client.get("/healthz"), 200)
 
 
+@pytest.mark.parametrize("raw", [
+    b"GET /v1/matches HTTP/1.1\r\nBad Header: x\r\n\r\n",
+    b"GET /v1/matches HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+], ids=["space-in-header-name", "cl-not-a-number"])
+def test_unparsable_http_is_400_bad_request_problem(base_url, client, raw):
+    """What cannot be parsed as HTTP gets a problem with its own code, and an
+    X-Request-Id like every answer."""
+    answer = _raw_get(base_url, raw=raw)
+    assert answer is not None, "the server closed without an answer"
+    status, headers, body = answer
+    assert status == 400, (status, body[:300])
+    assert headers.get("content-type", "").startswith("application/problem+json"), headers
+    assert headers.get("x-request-id"), headers
+    problem = json.loads(body)
+    assert (problem["status"], problem["code"], problem["title"]) == (400, "bad_request", "Bad request"), problem
+    expect_json(client.get("/healthz"), 200)
+
+
 # --------------------------------------------------------------------------
 # Unknown routes, wrong methods, ids that are not positive integers
 # --------------------------------------------------------------------------
