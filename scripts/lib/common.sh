@@ -15,7 +15,7 @@ BETSDB_PACKAGES=(
 )
 # Only the test command needs these: the OpenAPI checks, the browser tests.
 BETSDB_TEST_PACKAGES=(
-  python3-yaml python3-jsonschema chromium
+  python3-yaml python3-jsonschema chromium clang clang-format
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -26,7 +26,8 @@ asio::awaitable<Response> create_user(ApiShard& shard, Request& req) {
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   if (body->contains("balance") && !req.principal.is_admin()) {
-    co_return error_response(Error::make(Errc::forbidden, "Only the admin may set an initial balance."));
+    co_return error_response(
+        Error::make(Errc::forbidden, "Only the admin may set an initial balance."));
   }
   FieldReader fields(*body);
   auto email = fields.required_string("email");
@@ -36,7 +37,8 @@ asio::awaitable<Response> create_user(ApiShard& shard, Request& req) {
   if (email) request.email = fields.check(domain::normalize_email(*email)).value_or("");
   if (name) request.name = fields.check(domain::normalize_name(*name, "name")).value_or("");
   if (balance) {
-    request.initial_balance = fields.check(domain::deposit_from(*balance, "balance")).value_or(domain::Money{});
+    request.initial_balance =
+        fields.check(domain::deposit_from(*balance, "balance")).value_or(domain::Money{});
   }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
 
@@ -73,7 +75,8 @@ asio::awaitable<Response> deposit(ApiShard& shard, Request& req) {
   FieldReader fields(*body);
   auto amount = fields.required_integer("amount");
   domain::Money money;
-  if (amount) money = fields.check(domain::deposit_from(*amount, "amount")).value_or(domain::Money{});
+  if (amount)
+    money = fields.check(domain::deposit_from(*amount, "amount")).value_or(domain::Money{});
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
   auto result = co_await service::deposit(shard.ctx, req.path_ids[0], money);
   if (!result.ok()) co_return error_response(result.error());
@@ -103,7 +106,8 @@ void add_user_routes(http::Router& router, ApiShard& shard) {
   };
   router.add({http::Method::post, "/v1/users", anyone(shard.auth), bind(create_user)});
   router.add({http::Method::get, "/v1/users/{id}", owner_or_admin(shard.auth), bind(get_user)});
-  router.add({http::Method::post, "/v1/users/{id}/deposits", admin_only(shard.auth), bind(deposit)});
+  router.add(
+      {http::Method::post, "/v1/users/{id}/deposits", admin_only(shard.auth), bind(deposit)});
   router.add({http::Method::get, "/v1/users/{id}/transactions", owner_or_admin(shard.auth),
               bind(list_transactions)});
 }

@@ -17,7 +17,8 @@ void write_bet(JsonWriter& w, const domain::Bet& bet);
 
 // {"items": [...], "total": N, "limit": L, "offset": O}
 template <class T, class WriteItem>
-std::string render_page(const domain::ListPage<T>& page, const domain::Page& paging, WriteItem write_item) {
+std::string render_page(const domain::ListPage<T>& page, const domain::Page& paging,
+                        WriteItem write_item) {
   std::string out;
   out.reserve(256 + page.items.size() * 256);
   JsonWriter w(out);

@@ -24,8 +24,8 @@ Status parse_number(std::string_view text, T& out, T min, T max, const char* nam
   T value{};
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || ptr != text.data() + text.size() || value < min || value > max) {
-    return Error::validation(name, "must be a number between " + std::to_string(min) + " and " +
-                                       std::to_string(max));
+    return Error::validation(
+        name, "must be a number between " + std::to_string(min) + " and " + std::to_string(max));
   }
   out = value;
   return {};
@@ -37,11 +37,13 @@ Status parse_listen(Config& c, std::string_view text) {
     return Error::validation("listen", "must be host:port, e.g. 127.0.0.1:8080");
   }
   std::uint16_t port = 0;
-  if (auto s = parse_number<std::uint16_t>(text.substr(colon + 1), port, 0, 65535, "listen"); !s.ok()) {
+  if (auto s = parse_number<std::uint16_t>(text.substr(colon + 1), port, 0, 65535, "listen");
+      !s.ok()) {
     return s;
   }
   std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   c.listen_host = std::string(host);
   c.listen_port = port;
   return {};
@@ -55,6 +57,8 @@ Status parse_ms(std::string_view text, std::chrono::milliseconds& out, const cha
 }
 
 const std::vector<Option>& options() {
+  // One option per entry: flag, variable, help, setter.
+  // clang-format off
   static const std::vector<Option> all = {
       {"--listen", "BETSDB_LISTEN", "host:port to serve on (default 127.0.0.1:8080)", parse_listen},
       {"--redis-url", "BETSDB_REDIS_URL", "redis://[:password@]host:port/db (default redis://127.0.0.1:6379/0)",
@@ -88,7 +92,8 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) { return parse_ms(v, c.request_timeout, "request_timeout_ms"); }},
       {"--shutdown-grace-ms", "BETSDB_SHUTDOWN_GRACE_MS", "how long in-flight requests may finish on SIGTERM (default 15000)",
        [](Config& c, std::string_view v) { return parse_ms(v, c.shutdown_grace, "shutdown_grace_ms"); }},
-  };
+  };  // clang-format on
+
   return all;
 }
 

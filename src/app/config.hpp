@@ -22,9 +22,9 @@ struct Config {
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string database_url = "postgresql://postgres@127.0.0.1:5432/betsdb";
   std::string admin_token;
-  unsigned threads = 0;            // 0: one per core
+  unsigned threads = 0;  // 0: one per core
   int cache_ttl_seconds = 60;
-  unsigned pg_pool_size = 16;      // connections in total, split across threads
+  unsigned pg_pool_size = 16;  // connections in total, split across threads
   std::string log_level = "info";
   std::size_t max_connections = 10'000;
   std::chrono::milliseconds idle_timeout{30'000};

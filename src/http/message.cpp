@@ -11,14 +11,22 @@ namespace {
 
 Method to_method(bhttp::verb verb) {
   switch (verb) {
-    case bhttp::verb::get: return Method::get;
-    case bhttp::verb::post: return Method::post;
-    case bhttp::verb::put: return Method::put;
-    case bhttp::verb::patch: return Method::patch;
-    case bhttp::verb::delete_: return Method::del;
-    case bhttp::verb::head: return Method::head;
-    case bhttp::verb::options: return Method::options;
-    default: return Method::other;
+    case bhttp::verb::get:
+      return Method::get;
+    case bhttp::verb::post:
+      return Method::post;
+    case bhttp::verb::put:
+      return Method::put;
+    case bhttp::verb::patch:
+      return Method::patch;
+    case bhttp::verb::delete_:
+      return Method::del;
+    case bhttp::verb::head:
+      return Method::head;
+    case bhttp::verb::options:
+      return Method::options;
+    default:
+      return Method::other;
   }
 }
 

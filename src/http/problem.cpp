@@ -1,8 +1,8 @@
 #include "http/problem.hpp"
 
-#include "util/utf8.hpp"
-
 #include <boost/json.hpp>
+
+#include "util/utf8.hpp"
 
 namespace betsdb::http {
 

@@ -4,14 +4,22 @@ namespace betsdb::http {
 
 std::string_view method_name(Method m) {
   switch (m) {
-    case Method::get: return "GET";
-    case Method::post: return "POST";
-    case Method::put: return "PUT";
-    case Method::patch: return "PATCH";
-    case Method::del: return "DELETE";
-    case Method::head: return "HEAD";
-    case Method::options: return "OPTIONS";
-    case Method::other: return "OTHER";
+    case Method::get:
+      return "GET";
+    case Method::post:
+      return "POST";
+    case Method::put:
+      return "PUT";
+    case Method::patch:
+      return "PATCH";
+    case Method::del:
+      return "DELETE";
+    case Method::head:
+      return "HEAD";
+    case Method::options:
+      return "OPTIONS";
+    case Method::other:
+      return "OTHER";
   }
   return "OTHER";
 }

@@ -32,12 +32,12 @@ struct Header {
 
 struct Request {
   Method method = Method::other;
-  std::string path;          // percent-decoded path, without the query
-  std::string query;         // raw query string after '?', may be empty
+  std::string path;   // percent-decoded path, without the query
+  std::string query;  // raw query string after '?', may be empty
   std::vector<Header> headers;
   std::string body;
   std::vector<std::int64_t> path_ids;  // the {id} segments of the matched route, in order
-  std::string_view route;    // the matched route template, e.g. "/v1/users/{id}"
+  std::string_view route;              // the matched route template, e.g. "/v1/users/{id}"
   Principal principal;
   std::string request_id;
 

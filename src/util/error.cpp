@@ -10,6 +10,8 @@ struct CodeInfo {
 };
 
 CodeInfo info(Errc code) {
+  // One line per code, as the table in docs/api.md.
+  // clang-format off
   switch (code) {
     case Errc::bad_request: return {"bad_request", 400, "Bad request"};
     case Errc::invalid_json: return {"invalid_json", 400, "Malformed JSON"};
@@ -44,13 +46,20 @@ CodeInfo info(Errc code) {
       return {"service_unavailable", 503, "Service unavailable"};
     case Errc::conflict: return {"conflict", 409, "Conflict"};
     case Errc::internal: return {"internal_error", 500, "Internal server error"};
-  }
+  }  // clang-format on
+
   return {"internal_error", 500, "Internal server error"};
 }
 }  // namespace
 
-std::string_view code_name(Errc code) { return info(code).name; }
-int http_status(Errc code) { return info(code).status; }
-std::string_view code_title(Errc code) { return info(code).title; }
+std::string_view code_name(Errc code) {
+  return info(code).name;
+}
+int http_status(Errc code) {
+  return info(code).status;
+}
+std::string_view code_title(Errc code) {
+  return info(code).title;
+}
 
 }  // namespace betsdb

@@ -62,12 +62,16 @@ struct FieldError {
 struct [[nodiscard]] Error {
   Errc code = Errc::internal;
   std::string detail;
-  std::vector<FieldError> field_errors;   // validation_failed
-  std::vector<std::int64_t> item_ids;     // cart item errors
-  std::string constraint;                 // conflict: the violated constraint
+  std::vector<FieldError> field_errors;  // validation_failed
+  std::vector<std::int64_t> item_ids;    // cart item errors
+  std::string constraint;                // conflict: the violated constraint
 
-  static Error make(Errc code, std::string detail = {}) { return Error{code, std::move(detail), {}, {}, {}}; }
-  static Error unavailable(std::string detail) { return make(Errc::service_unavailable, std::move(detail)); }
+  static Error make(Errc code, std::string detail = {}) {
+    return Error{code, std::move(detail), {}, {}, {}};
+  }
+  static Error unavailable(std::string detail) {
+    return make(Errc::service_unavailable, std::move(detail));
+  }
   static Error internal(std::string detail) { return make(Errc::internal, std::move(detail)); }
   static Error validation(std::string field, std::string message) {
     Error e = make(Errc::validation_failed, "The request body is invalid.");

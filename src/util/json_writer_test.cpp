@@ -8,8 +8,16 @@ namespace {
 TEST(JsonWriter, WritesNestedObjectsWithCommas) {
   std::string out;
   JsonWriter w(out);
-  w.begin_object().field("a", std::int64_t{1}).key("b").begin_array().value("x").null().raw("2.10")
-      .end_array().field("c", true).end_object();
+  w.begin_object()
+      .field("a", std::int64_t{1})
+      .key("b")
+      .begin_array()
+      .value("x")
+      .null()
+      .raw("2.10")
+      .end_array()
+      .field("c", true)
+      .end_object();
   EXPECT_EQ(out, R"({"a":1,"b":["x",null,2.10],"c":true})");
 }
 

@@ -59,15 +59,15 @@ asio::awaitable<Result<std::string>> SingleFlight::run(const std::string& key, L
   // Nothing runs on this executor between registering and async_wait (we do
   // not suspend in between), so the posted cancel cannot come too early.
   auto executor = co_await asio::this_coro::executor;
-  auto timer = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+  auto timer =
+      std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
   bool done = false;
   {
     std::lock_guard lock(flight->mutex);
     done = flight->done;
     if (!done) {
-      flight->wake_ups.push_back([timer, executor] {
-        asio::post(executor, [timer] { timer->cancel(); });
-      });
+      flight->wake_ups.push_back(
+          [timer, executor] { asio::post(executor, [timer] { timer->cancel(); }); });
     }
   }
   if (!done) co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));

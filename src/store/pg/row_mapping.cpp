@@ -4,7 +4,9 @@
 
 namespace betsdb::store {
 
-std::string timestamp_param(domain::Timestamp t) { return domain::format_rfc3339(t); }
+std::string timestamp_param(domain::Timestamp t) {
+  return domain::format_rfc3339(t);
+}
 
 Error unexpected_stored_value(std::string_view column, std::optional<std::string_view> value,
                               std::optional<std::int64_t> row_id) {
@@ -112,7 +114,8 @@ Result<domain::Bet> bet_from_row(const pg::Row& row, int c) {
   b.potential_payout = domain::Money(row.get<std::int64_t>(c + 6));
   BETSDB_TRY(b.status, enum_column(row, c + 7, &domain::parse_bet_status, "bets.status", b.id));
   b.created_at = timestamp_from_micros(row.get<std::int64_t>(c + 8));
-  if (auto s = row.get<std::optional<std::int64_t>>(c + 9)) b.settled_at = timestamp_from_micros(*s);
+  if (auto s = row.get<std::optional<std::int64_t>>(c + 9))
+    b.settled_at = timestamp_from_micros(*s);
   return b;
 }
 
