@@ -20,6 +20,7 @@ import pytest
 import redis as redis_lib
 import requests
 
+import redis_keys
 from api_support import Api, REQUEST_TIMEOUT_S, describe, expect_json, expect_problem
 
 BET_KEYS = {"id", "user_id", "match_id", "selection", "stake", "odds", "potential_payout",
@@ -83,8 +84,8 @@ def expect_bet(resp, status, user, match, selection, stake, odds):
 
 
 def lock_key(user_id, match):
-    """API.md: bet:{user_id}:{team_1}:{team_2}:{date}, the match's fields as stored."""
-    return f"bet:{user_id}:{match['team_1']}:{match['team_2']}:{match['date']}"
+    """API.md: bet:{user_id}:{team_1}:{team_2}:{date} (redis_keys.bet_lock)."""
+    return redis_keys.bet_lock(user_id, match)
 
 
 def user_balance(api, admin_token, user_id):
@@ -281,12 +282,22 @@ def _redis_answers(port):
         client.close()
 
 
+def redis_env(redis_url=None):
+    """BETSDB_REDIS_URL=redis_url for a server on a Redis of its own, or
+    (None) the setting that points it at the suite's Redis: one server's
+    URL, or BETSDB_REDIS_CLUSTER in cluster mode."""
+    if redis_url is not None:
+        return {"BETSDB_REDIS_URL": redis_url}
+    return redis_keys.suite_redis_env()
+
+
 class BetsdbProcess:
     """Another betsdb: the binary of the server under test (via
     /proc/$BETSDB_TEST_SERVER_PID/exe, which works even if the file was
-    rebuilt meanwhile), on a free port, with the given database and Redis."""
+    rebuilt meanwhile), on a free port, with the given database and Redis
+    (redis_url None: the suite's, one server or the cluster)."""
 
-    def __init__(self, log_dir, *, database_url, redis_url, admin_token, name="betsdb-2"):
+    def __init__(self, log_dir, *, database_url, redis_url=None, admin_token, name="betsdb-2"):
         pid = required_env("BETSDB_TEST_SERVER_PID")
         exe = f"/proc/{pid}/exe"
         if not os.path.exists(exe):
@@ -298,11 +309,11 @@ class BetsdbProcess:
         env.update(
             BETSDB_LISTEN=f"127.0.0.1:{self.port}",
             BETSDB_DATABASE_URL=database_url,
-            BETSDB_REDIS_URL=redis_url,
             BETSDB_ADMIN_TOKEN=admin_token,
             BETSDB_THREADS="2",
             BETSDB_LOG_LEVEL="warn",
         )
+        env.update(redis_env(redis_url))
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(["betsdb", "serve"], executable=exe, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT)

@@ -1,9 +1,9 @@
 """Helpers for the read-cache tests (API.md: Caching (Redis)).
 
-The contract names the cache's key prefixes and TTLs, and /metrics its
-counters; that, the database and the HTTP answers are all these helpers
-look at. Entries are found as "the keys under a prefix that a read added",
-never by rebuilding the server's key format.
+The contract names the cache's key prefixes and TTLs (redis_keys holds the
+layout), and /metrics its counters; that, the database and the HTTP answers
+are all these helpers look at. Entries are found as "the keys under a
+prefix that a read added", never by rebuilding a whole entry key.
 """
 
 import re
@@ -14,6 +14,7 @@ import time
 import pytest
 import requests
 
+import redis_keys
 from api_support import REQUEST_TIMEOUT_S, describe, expect_json
 
 # API.md: "TTL = configured seconds (default 60) plus a random 0..10 s jitter";
@@ -21,7 +22,7 @@ from api_support import REQUEST_TIMEOUT_S, describe, expect_json
 CACHE_TTL_S = 60
 MAX_JITTER_S = 10
 
-PREFIXES = ("matches:list:", "bets:list:", "bets_by_email:", "bets_summary")
+PREFIXES = redis_keys.ENTRY_PREFIXES
 
 # How long a cache entry may take to appear after the read that fills it
 # (servers may store in the background), on a loaded machine.
@@ -34,7 +35,8 @@ POLL_INTERVAL_S = 0.02
 # --------------------------------------------------------------------------
 
 def keys_under(redis, prefix):
-    return set(redis.scan_iter(match=prefix + "*", count=1000))
+    """Every key starting with `prefix` (on every master in cluster mode)."""
+    return redis_keys.scan_keys(redis, redis_keys.glob_escape(prefix) + "*")
 
 
 def wait_for_new_keys(redis, prefix, before, what):

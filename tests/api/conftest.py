@@ -4,8 +4,13 @@ The harness (scripts/test) starts the server, PostgreSQL and Redis and sets:
   BETSDB_TEST_BASE_URL      e.g. http://127.0.0.1:18080
   BETSDB_TEST_ADMIN_TOKEN   the server's configured admin token
   BETSDB_TEST_DATABASE_URL  libpq URI of the server's database (direct checks)
-  BETSDB_TEST_REDIS_URL     redis://host:port/db of the server's Redis
-A missing variable fails the whole session; nothing is ever skipped.
+  BETSDB_TEST_REDIS_URL     redis://host:port/db of the server's Redis, or
+  BETSDB_TEST_REDIS_CLUSTER host:port[,host:port...]: seed nodes of the Redis
+                            Cluster the server uses (cluster mode)
+A missing variable fails the whole session; nothing is ever skipped. In
+cluster mode the tests marked single_redis (they stop, pause or restart one
+Redis server, or run a private one) are deselected: they run in the
+single-node stage.
 
 Tests share one server and one database, so every test creates its own users
 (uuid e-mails) and matches (uuid team names) and never assumes an empty table.
@@ -17,6 +22,8 @@ import psycopg2
 import pytest
 import redis as redis_lib
 import requests
+
+import redis_keys
 
 from api_support import (
     Api,
@@ -30,7 +37,6 @@ REQUIRED_ENV = (
     "BETSDB_TEST_BASE_URL",
     "BETSDB_TEST_ADMIN_TOKEN",
     "BETSDB_TEST_DATABASE_URL",
-    "BETSDB_TEST_REDIS_URL",
 )
 
 
@@ -40,6 +46,30 @@ def pytest_configure(config):
         raise pytest.UsageError(
             "tests/api needs a running server: set " + ", ".join(missing)
             + " (scripts/test does this)")
+    redis_keys.check_env()
+
+
+# Fixtures that run a Redis server of the test's own: single-node by nature.
+PRIVATE_REDIS_FIXTURES = {"private_redis"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Cluster mode: deselect (not skip) the tests that need one Redis server.
+    In either mode, a test that starts a private Redis must say so."""
+    unmarked = [item.nodeid for item in items
+                if PRIVATE_REDIS_FIXTURES & set(getattr(item, "fixturenames", ()))
+                and not item.get_closest_marker("single_redis")]
+    if unmarked:
+        raise pytest.UsageError("tests using a private Redis must be marked single_redis: "
+                                + ", ".join(unmarked))
+    if not redis_keys.cluster_mode():
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("single_redis") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _env(name):
@@ -228,11 +258,14 @@ def db(_db_conn):
 
 @pytest.fixture(scope="session")
 def redis(_server_is_up):
-    client = redis_lib.Redis.from_url(_env("BETSDB_TEST_REDIS_URL"), decode_responses=True)
+    """The suite's Redis: redis.Redis, or redis.cluster.RedisCluster in
+    cluster mode (tests use single-key commands, and redis_keys.scan_keys
+    for scans)."""
     try:
+        client = redis_keys.connect()
         client.ping()
     except redis_lib.RedisError as exc:
-        pytest.fail(f"cannot reach BETSDB_TEST_REDIS_URL: {exc}", pytrace=False)
+        pytest.fail(f"cannot reach the suite's Redis ({redis_keys.suite_redis_env()}): {exc}", pytrace=False)
     yield client
     client.close()
 
@@ -268,7 +301,7 @@ def private_redis(tmp_path):
 def second_betsdb(tmp_path, admin_token, _server_is_up):
     """Factory: second_betsdb(redis_url=None) -> BetsdbProcess, another instance
     of the server under test on the same database (and by default the same
-    Redis). Tests stop it themselves (to check its exit); teardown kills it if
+    Redis, one server or the cluster). Tests stop it themselves (to check its exit); teardown kills it if
     a test failed first."""
     from bet_support import BetsdbProcess
     started = []
@@ -277,8 +310,7 @@ def second_betsdb(tmp_path, admin_token, _server_is_up):
         started.append(BetsdbProcess(
             str(tmp_path), name=f"betsdb-{len(started) + 2}",
             database_url=_env("BETSDB_TEST_DATABASE_URL"),
-            redis_url=redis_url or _env("BETSDB_TEST_REDIS_URL"),
-            admin_token=admin_token))
+            redis_url=redis_url, admin_token=admin_token))
         return started[-1]
 
     yield make

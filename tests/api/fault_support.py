@@ -32,6 +32,7 @@ from bet_support import (
     SANITIZER_MARKERS,
     free_port,
     poll_until,
+    redis_env,
     required_env,
 )
 
@@ -53,11 +54,12 @@ def server_binary():
 
 class ServerProcess:
     """A betsdb started by a test: same binary as the server under test, on a
-    free port, with the given database, Redis and extra BETSDB_* settings.
+    free port, with the given database, Redis (redis_url None: the suite's,
+    one server or the cluster) and extra BETSDB_* settings.
     Its output goes to `log_path`; stop() checks exit code 0 and no sanitizer
     report, kill() is for teardown after a failure."""
 
-    def __init__(self, log_dir, *, database_url, redis_url, admin_token, name,
+    def __init__(self, log_dir, *, database_url, redis_url=None, admin_token, name,
                  extra_env=None, log_level="info", wait_healthy=True):
         self.name = name
         self.port = free_port()
@@ -67,11 +69,11 @@ class ServerProcess:
         env.update(
             BETSDB_LISTEN=f"127.0.0.1:{self.port}",
             BETSDB_DATABASE_URL=database_url,
-            BETSDB_REDIS_URL=redis_url,
             BETSDB_ADMIN_TOKEN=admin_token,
             BETSDB_THREADS="2",
             BETSDB_LOG_LEVEL=log_level,
         )
+        env.update(redis_env(redis_url))
         env.update(extra_env or {})
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(["betsdb", "serve"], executable=server_binary(), env=env,
@@ -452,12 +454,12 @@ def db_snapshot(db, bets_db):
 
 
 @contextlib.contextmanager
-def nothing_changes(db, bets_db, redis=None, redis_keys=()):
+def nothing_changes(db, bets_db, redis=None, keys=()):
     """Asserts that the tables (and the given Redis keys) are the same after
     the block as before. Tests run one at a time, so any change is the block's."""
     def redis_state():
         out = {}
-        for key in redis_keys:
+        for key in keys:
             kind = redis.type(key)
             if kind == "hash":
                 out[key] = (kind, redis.hgetall(key))

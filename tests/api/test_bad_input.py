@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 
+import redis_keys
 from api_support import (
     MAX_BODY_BYTES,
     Api,
@@ -122,7 +123,7 @@ def client(base_url, admin_token, _server_is_up):
 @pytest.fixture
 def unchanged(db, bets_db, redis, world):
     """unchanged() -> context manager: the tables and the owner's cart stay the same."""
-    return lambda: nothing_changes(db, bets_db, redis, [f"cart:{world.owner['id']}"])
+    return lambda: nothing_changes(db, bets_db, redis, redis_keys.cart_keys(world.owner['id']))
 
 
 # --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+import redis_keys
 from api_support import Api, describe, expect_json, expect_problem
 from bet_support import (
     RECONNECT_S,
@@ -40,7 +41,7 @@ def test_identical_bets_across_two_server_processes_place_exactly_one(
     responses = run_concurrently([base_url, other.base_url], admin_token, IDENTICAL_BETS,
                                  lambda client, i: client.post("/v1/bets", json=body, token=user.token))
     expect_exactly_one_bet(api, admin_token, bets_db, responses, user, match, 1000, 1_000_000)
-    assert redis.keys(f"bet:{user.id}:*") == []
+    assert redis_keys.bet_locks_of(redis, user.id) == set()
 
     # A lock taken through one instance is honoured by the other.
     key = lock_key(user.id, match)
@@ -57,6 +58,7 @@ def test_identical_bets_across_two_server_processes_place_exactly_one(
 
 
 @pytest.mark.concurrency
+@pytest.mark.single_redis
 def test_identical_bets_while_redis_is_down_still_place_exactly_one(
         api, admin_token, new_user, new_match, bets_db, private_redis, second_betsdb):
     """A betsdb whose (private) Redis dies: the lock is gone, the database

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+import redis_keys
 from api_support import (
     MAX_BODY_BYTES,
     expect_json,
@@ -433,7 +434,7 @@ def test_concurrent_identical_bets_place_exactly_one(api, admin_token, base_url,
     expect_exactly_one_bet(api, admin_token, bets_db, responses, user, match, 1000, 1_000_000)
     rows = expect_consistent_ledger(api, admin_token, user.id)
     assert [r["kind"] for r in rows] == ["deposit", "stake"]
-    assert redis.keys(f"bet:{user.id}:*") == []
+    assert redis_keys.bet_locks_of(redis, user.id) == set()
 
 
 def test_held_lock_is_409_bet_in_progress_until_released(api, bettor, new_match, redis, snapshot):

@@ -35,6 +35,25 @@ from cache_support import (
     keys_under,
     wait_for_new_keys,
 )
+from redis_keys import (
+    BETS_GEN,
+    BETS_LIST,
+    MATCHES_GEN,
+    MATCHES_LIST,
+    ORIGIN_LEN,
+    SUMMARY,
+    SUMMARY_GEN,
+    entry_generation,
+    join_entry,
+    key_slot,
+    namespace_prefix,
+    node_for_key,
+    prefix_namespace,
+    run_id_origin,
+    split_entry,
+    user_bets,
+    user_bets_gen,
+)
 
 BALANCE = 10**9
 
@@ -71,10 +90,12 @@ def matches_page(api, team, **params):
 
 
 def mark(redis, key, marker):
-    """Rewrites a cache entry's JSON so that serving it is recognisable."""
-    body = json.loads(redis.get(key))
+    """Rewrites a cache entry's JSON so that serving it is recognisable
+    (its origin kept: the entry stays one this Redis would serve)."""
+    origin, text = split_entry(redis.get(key))
+    body = json.loads(text)
     body["total"] = marker
-    assert redis.set(key, json.dumps(body), keepttl=True, xx=True), f"{key} vanished"
+    assert redis.set(key, join_entry(origin, json.dumps(body)), keepttl=True, xx=True), f"{key} vanished"
 
 
 def read_counted(base_url, namespace, read):
@@ -94,11 +115,11 @@ def read_counted(base_url, namespace, read):
 
 def test_cached_match_lists_carry_a_ttl_of_60_to_70_seconds(api, new_match, redis):
     match = new_match()
-    before = keys_under(redis, "matches:list:")
+    before = keys_under(redis, MATCHES_LIST)
     since = time.monotonic()
     first = matches_page(api, match["team_1"])
     assert matches_page(api, match["team_1"]) == first  # served from (or filling) the cache
-    new = wait_for_new_keys(redis, "matches:list:", before, "two match list reads")
+    new = wait_for_new_keys(redis, MATCHES_LIST, before, "two match list reads")
     for key in new:
         expect_fresh_ttl(redis, key, since)  # within [60, 70] s as set
 
@@ -108,11 +129,11 @@ def test_every_cached_namespace_sets_a_ttl_of_ttl_to_ttl_plus_jitter(api, admin_
     match = new_match()
     placed(api, bettor, match)  # a write through this server: the global answers are cold now
     reads = [
-        ("matches:list:", lambda: matches_page(api, match["team_1"])),
-        ("bets:list:", lambda: get_json(api, f"/v1/bets?match_id={match['id']}", token=admin_token)),
-        (f"bets_by_email:{bettor.email}:", lambda: get_json(api, f"/v1/users/{bettor.id}/bets",
+        (MATCHES_LIST, lambda: matches_page(api, match["team_1"])),
+        (BETS_LIST, lambda: get_json(api, f"/v1/bets?match_id={match['id']}", token=admin_token)),
+        (user_bets(bettor.email), lambda: get_json(api, f"/v1/users/{bettor.id}/bets",
                                                            token=bettor.token)),
-        ("bets_summary", lambda: get_json(api, "/v1/bets/summary", token=admin_token)),
+        (SUMMARY, lambda: get_json(api, "/v1/bets/summary", token=admin_token)),
     ]
     for prefix, read in reads:
         before = keys_under(redis, prefix)
@@ -131,10 +152,10 @@ def test_jittered_ttls_differ_between_entries(api, new_match, redis):
     match = new_match()
     set_to_ms = []
     for limit in range(1, 25):
-        before = keys_under(redis, "matches:list:")
+        before = keys_under(redis, MATCHES_LIST)
         since = time.monotonic()
         get_json(api, "/v1/matches", params={"team": match["team_1"], "limit": limit})
-        for key in wait_for_new_keys(redis, "matches:list:", before, f"a read with limit={limit}"):
+        for key in wait_for_new_keys(redis, MATCHES_LIST, before, f"a read with limit={limit}"):
             left = expect_fresh_ttl(redis, key, since)
             # What the TTL was set to, give or take the time this read took.
             set_to_ms.append(left + (time.monotonic() - since) * 1000)
@@ -148,12 +169,12 @@ def test_jittered_ttls_differ_between_entries(api, new_match, redis):
 def test_a_read_is_a_hit_until_a_write_makes_it_a_miss(api, base_url, new_match, redis):
     team = unique_team("Hit")
     first = new_match(team_1=team, date=future_date(days=3))
-    before_keys = keys_under(redis, "matches:list:")
+    before_keys = keys_under(redis, MATCHES_LIST)
 
     page, events = read_counted(base_url, "matches:list", lambda: matches_page(api, team))
     assert ids(page) == [first["id"]]
     assert (events["miss"], events["load"], events["hit"]) == (1, 1, 0), events
-    (key,) = wait_for_new_keys(redis, "matches:list:", before_keys, "the first read")
+    (key,) = wait_for_new_keys(redis, MATCHES_LIST, before_keys, "the first read")
 
     again, events = read_counted(base_url, "matches:list", lambda: matches_page(api, team))
     assert again == page
@@ -182,7 +203,7 @@ def test_bet_lists_and_summary_miss_after_a_bet_and_show_it(api, base_url, admin
         ("bets_summary", "/v1/bets/summary", admin_token),
     ]
     for namespace, path, token in endpoints:
-        prefix = namespace if namespace == "bets_summary" else namespace + ":"
+        prefix = namespace_prefix(namespace, bettor.email)
         before_keys = keys_under(redis, prefix)
         get_json(api, path, token=token)
         wait_for_new_keys(redis, prefix, before_keys, f"GET {path}")
@@ -214,10 +235,10 @@ def test_settlement_invalidates_every_answer_it_changes(api, admin_token, bettor
     loser = placed(api, bettor, match, "2", stake=500)
     team_path = f"/v1/matches?team={match['team_1'].replace(' ', '%20')}"
     reads = [
-        ("matches:list:", team_path, None),
-        ("bets:list:", f"/v1/bets?match_id={match['id']}", admin_token),
-        (f"bets_by_email:{bettor.email}:", f"/v1/users/{bettor.id}/bets", bettor.token),
-        ("bets_summary", "/v1/bets/summary", admin_token),
+        (MATCHES_LIST, team_path, None),
+        (BETS_LIST, f"/v1/bets?match_id={match['id']}", admin_token),
+        (user_bets(bettor.email), f"/v1/users/{bettor.id}/bets", bettor.token),
+        (SUMMARY, "/v1/bets/summary", admin_token),
     ]
     _warm(api, redis, reads)
     expect_json(api.post(f"/v1/matches/{match['id']}/result", json={"result": "1"}, token=admin_token), 200)
@@ -236,9 +257,9 @@ def test_a_checkout_invalidates_the_bet_lists_and_the_summary(api, admin_token, 
     match = new_match()
     first = placed(api, bettor, match, "1")
     reads = [
-        ("bets:list:", f"/v1/bets?match_id={match['id']}", admin_token),
-        (f"bets_by_email:{bettor.email}:", f"/v1/users/{bettor.id}/bets", bettor.token),
-        ("bets_summary", "/v1/bets/summary", admin_token),
+        (BETS_LIST, f"/v1/bets?match_id={match['id']}", admin_token),
+        (user_bets(bettor.email), f"/v1/users/{bettor.id}/bets", bettor.token),
+        (SUMMARY, "/v1/bets/summary", admin_token),
     ]
     _warm(api, redis, reads)
     for selection in ("X", "2"):
@@ -265,16 +286,16 @@ def test_the_same_bet_query_in_another_order_hits_the_same_entry(api, base_url, 
         f"/v1/bets?limit=5&min_stake=100&match_id={m}&status=pending",
         f"/v1/bets?match_id={m}&limit=5&status=pending&min_stake=100&offset=0&sort=-created_at",
     ]
-    before = keys_under(redis, "bets:list:")
+    before = keys_under(redis, BETS_LIST)
     first = get_json(api, spellings[0], token=admin_token)
     assert first["total"] == 2
-    (key,) = wait_for_new_keys(redis, "bets:list:", before, spellings[0])
+    (key,) = wait_for_new_keys(redis, BETS_LIST, before, spellings[0])
     mark(redis, key, 4242)
     for path in spellings[1:]:
         body, events = read_counted(base_url, "bets:list", lambda: get_json(api, path, token=admin_token))
         assert body["total"] == 4242, f"{path} did not read the entry of {spellings[0]}"
         assert events["hit"] == 1, events
-    assert keys_under(redis, "bets:list:") - before == {key}
+    assert keys_under(redis, BETS_LIST) - before == {key}
     # Another query is another entry.
     other = get_json(api, f"/v1/bets?match_id={m}&min_stake=600&limit=5", token=admin_token)
     assert other["total"] == 1
@@ -289,15 +310,15 @@ def test_the_same_match_query_in_another_order_or_case_hits_the_same_entry(api, 
         {"status": "open", "sort": "date", "team": team.lower(), "limit": 20, "from": "2033-01-01T00:00:00Z",
          "offset": 0},
     ]
-    before = keys_under(redis, "matches:list:")
+    before = keys_under(redis, MATCHES_LIST)
     assert get_json(api, "/v1/matches", params=spellings[0])["total"] == 1
-    (key,) = wait_for_new_keys(redis, "matches:list:", before, "the first spelling")
+    (key,) = wait_for_new_keys(redis, MATCHES_LIST, before, "the first spelling")
     mark(redis, key, 777)
     for params in spellings[1:]:
         body, events = read_counted(base_url, "matches:list", lambda: get_json(api, "/v1/matches", params=params))
         assert body["total"] == 777, f"{params} did not read the entry of {spellings[0]}"
         assert events["hit"] == 1, events
-    assert keys_under(redis, "matches:list:") - before == {key}
+    assert keys_under(redis, MATCHES_LIST) - before == {key}
 
 
 def test_a_team_name_cannot_spell_another_filter_into_the_key(api, new_match, redis):
@@ -309,12 +330,76 @@ def test_a_team_name_cannot_spell_another_filter_into_the_key(api, new_match, re
     micros = 1924992000 * 10**6  # 2031-01-01T00:00:00Z in microseconds since the epoch
     seconds = 1924992000
     for forged in (f"{team}&to={micros}", f"{team}&to={seconds}", f"{team}&to={date}"):
-        before = keys_under(redis, "matches:list:")
+        before = keys_under(redis, MATCHES_LIST)
         empty = get_json(api, "/v1/matches", params={"team": forged})
         assert empty["total"] == 0
-        wait_for_new_keys(redis, "matches:list:", before, f"team={forged!r}")
+        wait_for_new_keys(redis, MATCHES_LIST, before, f"team={forged!r}")
         real = get_json(api, "/v1/matches", params={"team": team, "to": date})
         assert ids(real) == [match["id"]], f"team={forged!r} poisoned the entry of team=..&to={date}"
+
+
+# ------------------------------------------- the key layout, the origin tag
+
+def test_entries_share_their_generations_slot_name_it_and_carry_their_servers_origin(
+        api, admin_token, bettor, new_match, redis):
+    """docs/operations.md, "Redis": a namespace's counter and its entries
+    share a hash tag (one slot: the read's script touches both); an entry is
+    stored under the generation current when it was read; its value is
+    "<origin>|<json>", the origin being the run_id of the Redis process that
+    holds it. A user's lists have their own counter, and no global one."""
+    match = new_match()
+    placed(api, bettor, match)
+    reads = [
+        (MATCHES_GEN, MATCHES_LIST, f"/v1/matches?team={match['team_1'].replace(' ', '%20')}", None),
+        (BETS_GEN, BETS_LIST, f"/v1/bets?match_id={match['id']}", admin_token),
+        (user_bets_gen(bettor.email), user_bets(bettor.email), f"/v1/users/{bettor.id}/bets", bettor.token),
+        (SUMMARY_GEN, SUMMARY, "/v1/bets/summary", admin_token),
+    ]
+    for gen_key, prefix, path, token in reads:
+        before = keys_under(redis, prefix)
+        answer = get_json(api, path, token=token)
+        for key in wait_for_new_keys(redis, prefix, before, f"GET {path}"):
+            assert key_slot(key) == key_slot(gen_key), f"{key} and {gen_key} are in different slots"
+            generation = redis.get(gen_key)
+            assert generation is not None and generation.isdigit(), (gen_key, generation)
+            assert entry_generation(key, prefix) == int(generation), (key, generation)
+            origin, body = split_entry(redis.get(key))
+            assert origin == run_id_origin(node_for_key(redis, key)), (key, origin)
+            assert json.loads(body) == answer, key
+    expect_json(api.post(f"/v1/matches/{match['id']}/result", json={"result": "1"}, token=admin_token), 200)
+    assert redis.exists("gen:bets_by_email") == 0, "a global counter of every user's bet lists"
+
+
+@pytest.mark.parametrize("namespace", ["matches:list", "bets_by_email"])
+def test_an_entry_another_redis_process_stored_is_never_served(api, base_url, bettor, new_match, redis,
+                                                                namespace):
+    """An entry whose origin is not the run_id of the Redis that holds it was
+    stored before a failover or a restart (replicated or reloaded from disk):
+    its generation may have been rolled back since, so it must not be served.
+    Forged here by rewriting the origin of a current entry (and its answer,
+    so that serving it would show)."""
+    team = unique_team("Origin")
+    match = new_match(team_1=team)
+    placed(api, bettor, match)
+    if namespace == "matches:list":
+        prefix, path, token = MATCHES_LIST, f"/v1/matches?team={team.replace(' ', '%20')}", None
+    else:
+        prefix, path, token = user_bets(bettor.email), f"/v1/users/{bettor.id}/bets", bettor.token
+    before = keys_under(redis, prefix)
+    current = get_json(api, path, token=token)
+    (key,) = wait_for_new_keys(redis, prefix, before, f"GET {path}")
+    _, hit = read_counted(base_url, namespace, lambda: get_json(api, path, token=token))
+    assert hit["hit"] == 1, hit  # the entry as stored is served
+
+    origin, text = split_entry(redis.get(key))
+    foreign = f"{(int(origin, 16) + 1) % 16**ORIGIN_LEN:0{ORIGIN_LEN}x}"
+    body = json.loads(text)
+    body["total"] = 31337
+    assert redis.set(key, join_entry(foreign, json.dumps(body)), keepttl=True, xx=True), f"{key} vanished"
+    for _ in range(3):
+        answer, events = read_counted(base_url, namespace, lambda: get_json(api, path, token=token))
+        assert answer == current, f"{key} from another Redis process was served"
+        assert events["hit"] == 0, events
 
 
 # ------------------------------------------------------------ single-flight
@@ -534,7 +619,7 @@ def _slow_reader_cases():
         def current(body, written):
             assert ids(body) == [written["id"], first["id"]], body
 
-        return "bets:list:", path, admin_token, write, stale, current
+        return BETS_LIST, path, admin_token, write, stale, current
 
     def summary(api, admin_token, bettor, new_match, truth):
         placed(api, bettor, new_match(), "1")
@@ -550,7 +635,7 @@ def _slow_reader_cases():
             assert body == truth.summary()
             assert body["total_bets"] == before["total_bets"] + 1
 
-        return "bets_summary", "/v1/bets/summary", admin_token, write, stale, current
+        return SUMMARY, "/v1/bets/summary", admin_token, write, stale, current
 
     def matches(api, admin_token, bettor, new_match, truth):
         team = unique_team("Slow")
@@ -565,7 +650,7 @@ def _slow_reader_cases():
         def current(body, written):
             assert ids(body) == [first["id"], written["id"]], body
 
-        return "matches:list:", f"/v1/matches?team={team.replace(' ', '%20')}", None, write, stale, current
+        return MATCHES_LIST, f"/v1/matches?team={team.replace(' ', '%20')}", None, write, stale, current
 
     return [bets_by_match, summary, matches]
 
@@ -584,7 +669,7 @@ def test_a_slow_reader_cannot_leave_an_entry_older_than_a_returned_write(
     proxied = database._replace(netloc=database.netloc.replace(
         f"{database.hostname}:{database.port}", f"127.0.0.1:{proxy.port}")).geturl()
     server = BetsdbProcess(str(tmp_path), name="betsdb-slow-reader", database_url=proxied,
-                           redis_url=os.environ["BETSDB_TEST_REDIS_URL"], admin_token=admin_token)
+                           admin_token=admin_token)
     slow = Api(server.base_url, admin_token)
     pool = ThreadPoolExecutor(max_workers=1)
     try:
@@ -621,6 +706,7 @@ def test_a_slow_reader_cannot_leave_an_entry_older_than_a_returned_write(
             proxy.close()
 
 
+@pytest.mark.single_redis
 def test_a_slow_reader_across_a_redis_restart_cannot_leave_an_old_answer(
         api, admin_token, bettor, new_match, private_redis, tmp_path, truth):
     """Redis restarts empty while a reader's rows are held back: its generation
@@ -657,7 +743,7 @@ def test_a_slow_reader_across_a_redis_restart_cannot_leave_an_old_answer(
 
         def cached_and_current():
             assert ids(get_json(other, path, token=admin_token)) == [second["id"], first["id"]]
-            return keys_under(keys, "bets:list:")
+            return keys_under(keys, BETS_LIST)
 
         poll_until(cached_and_current, 10, "the current answer to be cached")
         for _ in range(3):
@@ -682,10 +768,10 @@ def _bet_case(api, admin_token, bettor, new_match):
     match = new_match()
     first = placed(api, bettor, match, "1")
     reads = [
-        ("bets:list:", f"/v1/bets?match_id={match['id']}", admin_token),
-        ("bets:list:", "/v1/bets", admin_token),
-        (f"bets_by_email:{bettor.email}:", f"/v1/users/{bettor.id}/bets", bettor.token),
-        ("bets_summary", "/v1/bets/summary", admin_token),
+        (BETS_LIST, f"/v1/bets?match_id={match['id']}", admin_token),
+        (BETS_LIST, "/v1/bets", admin_token),
+        (user_bets(bettor.email), f"/v1/users/{bettor.id}/bets", bettor.token),
+        (SUMMARY, "/v1/bets/summary", admin_token),
     ]
 
     def write():
@@ -703,7 +789,7 @@ def _match_case(api, admin_token, bettor, new_match):
     """A new match (its only Redis write is the invalidation) and its list."""
     team = unique_team("Stall")
     first = new_match(team_1=team, date=future_date(days=2))
-    reads = [("matches:list:", f"/v1/matches?team={team.replace(' ', '%20')}", None)]
+    reads = [(MATCHES_LIST, f"/v1/matches?team={team.replace(' ', '%20')}", None)]
 
     def write():
         return new_match(team_1=team, date=future_date(days=3))
@@ -722,6 +808,7 @@ BEYOND_THE_BOUND_MS = 9000
 @pytest.mark.parametrize("pause_ms", [WITHIN_THE_BOUND_MS, BEYOND_THE_BOUND_MS],
                          ids=["within-the-bound", "beyond-the-bound"])
 @pytest.mark.parametrize("case", [_bet_case, _match_case], ids=["bet", "match"])
+@pytest.mark.single_redis
 def test_a_write_whose_invalidation_stalls_is_visible_as_soon_as_it_returns(
         api, base_url, admin_token, bettor, new_match, redis, truth, case, pause_ms):
     """CLIENT PAUSE WRITE holds every write to Redis (the generation bump
@@ -753,7 +840,7 @@ def test_a_write_whose_invalidation_stalls_is_visible_as_soon_as_it_returns(
         assert still_paused, f"the pause ended before the reads (write took {write_s:.1f}s)"
 
     # Once Redis takes writes again the cache serves again, and correctly.
-    namespace = reads[-1][0].rstrip(":")
+    namespace = prefix_namespace(reads[-1][0])
     last_path, last_token = reads[-1][1], reads[-1][2]
 
     def hit_again():
@@ -782,6 +869,7 @@ def _timed(read):
     return result
 
 
+@pytest.mark.single_redis
 def test_with_redis_down_answers_come_from_postgresql_and_show_every_write(
         api, admin_token, bettor, new_match, private_redis, second_betsdb, truth):
     cache = private_redis()
@@ -814,7 +902,7 @@ def test_with_redis_down_answers_come_from_postgresql_and_show_every_write(
         def cached():
             expect_current(reads(), [b1["id"]], [m1["id"]])
             return all(keys_under(keys, prefix) for prefix in (
-                "matches:list:", f"bets_by_email:{bettor.email}:", "bets:list:", "bets_summary"))
+                MATCHES_LIST, user_bets(bettor.email), BETS_LIST, SUMMARY))
 
         poll_until(cached, 10, "entries of every namespace in the private Redis")
 
@@ -842,7 +930,7 @@ def test_with_redis_down_answers_come_from_postgresql_and_show_every_write(
         # The overdue invalidations land and the cache fills again, still correct.
         def cached_again():
             expect_current(reads(), expected, [m1["id"], m2["id"]])
-            return all(keys_under(keys, p) for p in ("matches:list:", "bets:list:", "bets_summary"))
+            return all(keys_under(keys, p) for p in (MATCHES_LIST, BETS_LIST, SUMMARY))
 
         poll_until(cached_again, RECOVERY_S, "entries in the restarted Redis")
         expect_current(reads(), expected, [m1["id"], m2["id"]])
@@ -857,6 +945,7 @@ def test_with_redis_down_answers_come_from_postgresql_and_show_every_write(
     placed(api, bettor, new_match(), "1")
 
 
+@pytest.mark.single_redis
 def test_a_server_stops_cleanly_while_an_invalidation_is_still_overdue(
         api, bettor, new_match, private_redis, second_betsdb):
     """Redis never comes back: the write's invalidation stays overdue (retried

@@ -1,6 +1,6 @@
 """The betting cart (API.md: Cart): add, change, remove, view, clear and an
-all-or-nothing checkout, with the cart in Redis (hash cart:{user_id}) and the
-bets in PostgreSQL.
+all-or-nothing checkout, with the cart in Redis (hash cart:{<user_id>}, the
+braces literal: redis_keys.cart) and the bets in PostgreSQL.
 
 Every refused write must leave the balance, the ledger, the bets and the
 cart itself untouched; `Snapshot` proves it.
@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+import redis_keys
 from api_support import (
     Api,
     describe,
@@ -59,8 +60,8 @@ EDIT_RACE_ROUNDS = 6
 
 
 def cart_key(user):
-    """API.md: hash cart:{user_id}."""
-    return f"cart:{user.id}"
+    """docs/operations.md: the hash cart:{<user_id>}."""
+    return redis_keys.cart(user.id)
 
 
 def cart_url(user):
@@ -583,9 +584,9 @@ def test_checkout_of_an_item_already_bet_on_is_409_duplicate_bet(api, bettor, ne
 
 
 def test_checkout_in_progress_is_409_and_changes_nothing(api, bettor, new_match, redis, snapshot):
-    """White-box: the guard's key (not named by the contract) is cart_lock:{user_id}."""
+    """White-box: the guard's key (not named by the contract) is cart_lock:{<user_id>}."""
     added(api, bettor, new_match())
-    guard = f"cart_lock:{bettor.id}"
+    guard = redis_keys.cart_lock(bettor.id)
     assert redis.set(guard, "held-by-the-test", px=120_000, nx=True)
     try:
         snap = snapshot(bettor)
@@ -697,7 +698,7 @@ def test_concurrent_checkouts_of_one_cart_place_it_once(
     rows = expect_consistent_ledger(api, admin_token, user.id)
     assert [r["kind"] for r in rows] == ["deposit"] + ["stake"] * len(stakes)
     assert redis.exists(cart_key(user)) == 0
-    assert redis.exists(f"cart_lock:{user.id}") == 0
+    assert redis.exists(redis_keys.cart_lock(user.id)) == 0
 
 
 def test_concurrent_keyed_checkouts_place_once_and_agree(api, admin_token, base_url, new_user, new_match,
@@ -784,7 +785,7 @@ def test_checkout_racing_cart_edits_loses_and_doubles_nothing(
         assert bets_db.bet_count(user_id=user.id) == len(placed)
         assert user_balance(api, admin_token, user.id) == 1_000_000 - total
         expect_consistent_ledger(api, admin_token, user.id)
-        assert redis.exists(f"cart_lock:{user.id}") == 0
+        assert redis.exists(redis_keys.cart_lock(user.id)) == 0
 
         # What stayed can be checked out: new items go through; an edited
         # item that stayed is a duplicate of its placed bet.
@@ -831,6 +832,7 @@ def test_checkout_racing_a_single_bet_on_the_same_selection_places_one(
 
 # ------------------------------------------------------------ Redis outage
 
+@pytest.mark.single_redis
 def test_cart_answers_503_while_redis_is_down(api, admin_token, new_user, new_match, bets_db, private_redis,
                                               second_betsdb):
     """The cart lives in Redis only: without it every cart call is 503, and a

@@ -21,6 +21,9 @@ from api_support import Api, expect_json, expect_status
 from bet_support import RECONNECT_S, poll_until
 from shard_support import on_fresh_connections
 
+# A private Redis, restarted: single-node by nature (deselected in cluster mode).
+pytestmark = pytest.mark.single_redis
+
 # What decides whether, and where in its directory, a Redis keeps its data.
 PERSISTENCE_SETTINGS = ("save", "appendonly", "appendfsync", "aof-use-rdb-preamble",
                         "appenddirname", "appendfilename", "dbfilename")

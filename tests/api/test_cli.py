@@ -2,7 +2,8 @@
 
 Runs the binary of the server under test (/proc/$BETSDB_TEST_SERVER_PID/exe)
 against the same database (BETSDB_TEST_DATABASE_URL) and Redis
-(BETSDB_TEST_REDIS_URL, so that an import invalidates the server's caches).
+(BETSDB_TEST_REDIS_URL or, in cluster mode, BETSDB_TEST_REDIS_CLUSTER, so
+that an import invalidates the server's caches).
 """
 
 import datetime as dt
@@ -16,6 +17,7 @@ from decimal import Decimal
 
 import pytest
 
+import redis_keys
 from api_support import expect_json, json_decimal
 from bet_support import required_env
 
@@ -33,7 +35,7 @@ def betsdb_exe():
 def cli_env(**extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BETSDB_")}
     env["BETSDB_DATABASE_URL"] = required_env("BETSDB_TEST_DATABASE_URL")
-    env["BETSDB_REDIS_URL"] = required_env("BETSDB_TEST_REDIS_URL")
+    env.update(redis_keys.suite_redis_env())
     env.update(extra)
     return env
 

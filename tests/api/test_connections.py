@@ -63,7 +63,6 @@ def _start(tmp_path_factory, admin_token, name, **settings):
     env = {f"BETSDB_{k.upper()}": str(v) for k, v in settings.items()}
     return ServerProcess(tmp_path_factory.mktemp(name), name=name,
                          database_url=required_env("BETSDB_TEST_DATABASE_URL"),
-                         redis_url=required_env("BETSDB_TEST_REDIS_URL"),
                          admin_token=admin_token, extra_env=env)
 
 

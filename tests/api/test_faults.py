@@ -124,6 +124,7 @@ REDIS_ALLOWED = {
 
 
 @pytest.mark.concurrency
+@pytest.mark.single_redis
 def test_redis_restart_under_load(tmp_path, admin_token, db, bets_db, private_redis):
     store = private_redis()
     server = ServerProcess(tmp_path, name="betsdb-redis-fault", admin_token=admin_token,
@@ -237,6 +238,7 @@ def private_postgres():
 
 
 @pytest.mark.parametrize("mode", [pytest.param("fast", marks=pytest.mark.concurrency), "immediate"])
+@pytest.mark.single_redis
 def test_postgres_restart_under_load(tmp_path, admin_token, private_redis, private_postgres, mode):
     """mode: pg_ctl stop -m fast (sessions terminated) or -m immediate (a crash)."""
     cluster = private_postgres
@@ -356,7 +358,7 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(tmp_path, a
     rows are released every in-flight request completes with its 201."""
     database_url = required_env("BETSDB_TEST_DATABASE_URL")
     server = ServerProcess(tmp_path, name="betsdb-sigterm", admin_token=admin_token,
-                           database_url=database_url, redis_url=required_env("BETSDB_TEST_REDIS_URL"),
+                           database_url=database_url,
                            # A pooled connection for each in-flight request on either shard.
                            extra_env={"BETSDB_PG_POOL_SIZE": str(2 * IN_FLIGHT)})
     locker = psycopg2.connect(database_url)

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+import redis_keys
 from api_support import describe, expect_client_error, expect_json, expect_problem
 from bet_support import (
     bet_body,
@@ -15,6 +16,7 @@ from bet_support import (
     expect_consistent_ledger,
     ledger_of_kind,
     place_bet,
+    poll_until,
     run_concurrently,
     statuses_and_codes,
     user_balance,
@@ -60,6 +62,32 @@ def test_retry_with_the_same_key_and_body_replays_the_201(api, admin_token, bett
     assert bets_db.bet_count(user_id=bettor.id) == 1
     assert user_balance(api, admin_token, bettor.id) == 99_000
     assert [r["bet_id"] for r in stake_rows(api, admin_token, bettor)] == [placed["id"]]
+
+
+# docs/operations.md: "24 h" once answered, under idem:<user_id>:<route>:<sha256(key)>.
+ANSWER_TTL_MS = 24 * 3600 * 1000
+FRESH_TTL_MARGIN_MS = 60_000
+
+
+@pytest.mark.parametrize("route", ["bets", "checkout"])
+def test_the_answer_is_kept_24_hours_under_the_documented_key(api, bettor, new_match, redis, route):
+    """White-box (docs/operations.md, "Redis"): the record of an answered
+    request, per user and route, named by the key's SHA-256 (never the key)."""
+    key = new_key()
+    if route == "bets":
+        expect_json(place_bet(api, bettor, new_match(), "1", 100, key=key), 201)
+    else:
+        expect_json(api.post(f"/v1/users/{bettor.id}/cart/items", token=bettor.token,
+                             json={"match_id": new_match()["id"], "selection": "X", "stake": 100}), 201)
+        expect_json(api.post(f"/v1/users/{bettor.id}/cart/checkout", token=bettor.token,
+                             headers={"Idempotency-Key": key}), 201)
+    record = redis_keys.idempotency(bettor.id, route, key)
+    # The answer replaces the 60 s "in progress" marker (a server may store it
+    # just after answering): poll, bounded.
+    left = poll_until(lambda: (lambda ms: ms if ms > 120_000 else None)(redis.pttl(record)), 10,
+                      f"{record} to hold the answer")
+    assert ANSWER_TTL_MS - FRESH_TTL_MARGIN_MS < left <= ANSWER_TTL_MS, f"{record}: PTTL {left}"
+    assert redis_keys.scan_keys(redis, f"*{key}*") == set(), "the raw key is in a Redis key"
 
 
 def test_replay_ignores_key_order_and_whitespace(api, admin_token, bettor, new_match, bets_db):

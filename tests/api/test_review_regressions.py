@@ -11,10 +11,10 @@
 5. a cart operation refused with 404/409/422 did not refresh the cart's
    3-day expiry.
 
-White-box where the contract names server state: the bet lock's Redis key
-(API.md: bet:{user_id}:{team_1}:{team_2}:{date}, each team name with '%',
-':', '{' and '}' percent-encoded), the cart's keys (cart:{user_id} and its
-item sequence cart:{user_id}:seq), the checkout guard cart_lock:{user_id},
+White-box where the contract names server state (redis_keys): the bet
+lock's Redis key (bet:<user_id>:<team_1>:<team_2>:<date>, each team name with
+'%', ':', '{' and '}' percent-encoded), the cart's keys (cart:{<user_id>} and
+its item sequence cart:{<user_id>}:seq), the checkout guard cart_lock:{<user_id>},
 and for "a write committed without its invalidation" the tables and columns
 the placing and settling statements write (src/store/pg/bet_store.cpp).
 """
@@ -26,6 +26,7 @@ import uuid
 import psycopg2
 import pytest
 
+import redis_keys
 from api_support import describe, expect_json, expect_problem, future_date, unique_team
 from bet_support import MISSING_ID, expect_bet, place_bet, poll_until, settle
 from cache_support import STORE_S, get_json, keys_under
@@ -50,15 +51,6 @@ def ids(page):
 
 # ---------------------------------------------------------------- 1. the bet lock key
 
-def encoded_team(name):
-    """A team name as it goes into the bet lock key: '%', ':', '{', '}' as %XX."""
-    return "".join(f"%{ord(c):02X}" if c in "%:{}" else c for c in name)
-
-
-def bet_lock_key(user_id, match):
-    return f"bet:{user_id}:{encoded_team(match['team_1'])}:{encoded_team(match['team_2'])}:{match['date']}"
-
-
 @pytest.fixture
 def colliding_matches(new_match):
     """Two matches on one date whose teams, joined by ':', spell the same
@@ -75,8 +67,8 @@ def test_the_lock_of_one_match_does_not_refuse_a_bet_on_another_whose_teams_cont
         api, new_user, colliding_matches, redis):
     first, second = colliding_matches
     user = new_user(balance=100_000)
-    key = bet_lock_key(user.id, first)
-    assert key != bet_lock_key(user.id, second)
+    key = redis_keys.bet_lock(user.id, first)
+    assert key != redis_keys.bet_lock(user.id, second)
     # A placement on the first match in progress: its lock held.
     assert redis.set(key, "held-by-the-test", px=120_000, nx=True)
     try:
@@ -208,7 +200,7 @@ def test_a_duplicate_bet_shows_the_bet_its_lost_first_try_committed(api, db, bet
                                                                      new_match, redis):
     match = new_match()
     path = f"/v1/users/{bettor.id}/bets"
-    assert warm(api, redis, f"bets_by_email:{bettor.email}:", path, bettor.token)["items"] == []
+    assert warm(api, redis, redis_keys.user_bets(bettor.email), path, bettor.token)["items"] == []
 
     bet_id = commit_bet_without_the_server(db, bets_db, bettor.id, match["id"], "1", 1000, 210, 2100)
     bets_db.expect_invariant("after the bet committed behind the server's back:")
@@ -259,8 +251,8 @@ def test_the_same_result_again_shows_a_settlement_committed_without_its_answer(
     bet = expect_bet(place_bet(api, bettor, match, "1", 1000), 201, bettor, match, "1", 1000, "2.10")
     open_path = f"/v1/matches?status=open&team={urllib.parse.quote(team)}"
     bets_path = f"/v1/users/{bettor.id}/bets"
-    assert ids(warm(api, redis, "matches:list:", open_path)) == [match["id"]]
-    assert ids(warm(api, redis, f"bets_by_email:{bettor.email}:", bets_path, bettor.token)) == [bet["id"]]
+    assert ids(warm(api, redis, redis_keys.MATCHES_LIST, open_path)) == [match["id"]]
+    assert ids(warm(api, redis, redis_keys.user_bets(bettor.email), bets_path, bettor.token)) == [bet["id"]]
 
     settled = commit_settlement_without_the_server(db, bets_db, match["id"], "1")
     assert [(row[0], row[2]) for row in settled] == [(bet["id"], "won")]
@@ -282,18 +274,14 @@ def test_the_same_result_again_shows_a_settlement_committed_without_its_answer(
 
 # ---------------------------------------------------------------- 5. refused cart operations refresh the expiry
 
-def cart_keys(user):
-    return (f"cart:{user.id}", f"cart:{user.id}:seq")
-
-
 def lower_cart_ttl(redis, user):
-    for key in cart_keys(user):
+    for key in redis_keys.cart_keys(user.id):
         assert redis.pexpire(key, LOWERED_TTL_MS), f"{key} does not exist"
         assert 0 < redis.pttl(key) <= LOWERED_TTL_MS
 
 
 def expect_cart_ttl_refreshed(redis, user, what):
-    for key in cart_keys(user):
+    for key in redis_keys.cart_keys(user.id):
         left = redis.pttl(key)
         assert CART_TTL_MS - FRESH_TTL_MARGIN_MS < left <= CART_TTL_MS, \
             f"{key}: PTTL {left} ms after {what}"
@@ -343,7 +331,7 @@ def remove_an_unknown_item(cart, new_match):
 
 
 def check_out_while_another_checkout_runs(cart, new_match):
-    guard = f"cart_lock:{cart.user.id}"
+    guard = redis_keys.cart_lock(cart.user.id)
     assert cart.redis.set(guard, "held-by-the-test", px=120_000, nx=True)
 
     def checkout():
@@ -368,8 +356,8 @@ def test_a_refused_cart_operation_still_refreshes_the_carts_expiry(
         api, admin_token, bettor, new_match, redis, refused_operation):
     cart = Cart(api, admin_token, redis, bettor, new_match())
     status, code, operation = refused_operation(cart, new_match)
-    before = redis.hgetall(f"cart:{bettor.id}")
+    before = redis.hgetall(redis_keys.cart(bettor.id))
     lower_cart_ttl(redis, bettor)
     expect_problem(operation(), status, code)
     expect_cart_ttl_refreshed(redis, bettor, refused_operation.__name__)
-    assert redis.hgetall(f"cart:{bettor.id}") == before, "a refused operation changed the cart"
+    assert redis.hgetall(redis_keys.cart(bettor.id)) == before, "a refused operation changed the cart"
