@@ -219,12 +219,20 @@ redis_cluster_masters() {
   redis_cluster_nodes "$1" | awk '$3 == "master" && $5 !~ /fail/ && NF > 5 {print $2}' | sort -n
 }
 
+# redis_cluster_replicas_of PORT MASTER_PORT: the ports of that master's
+# replicas (not failed), as PORT sees them, whatever their link's state.
+redis_cluster_replicas_of() {
+  local port=$1 master=$2 mid
+  mid=$(redis_cluster_nodes "$port" | awk -v m="$master" '$2 == m {print $1}')
+  [[ -n $mid ]] || return 0
+  redis_cluster_nodes "$port" | awk -v id="$mid" '$3 == "slave" && $4 == id && $5 !~ /fail/ {print $2}'
+}
+
 # redis_cluster_replica_of PORT MASTER_PORT: a replica of that master whose
 # replication link is up (empty if none).
 redis_cluster_replica_of() {
-  local port=$1 master=$2 mid p
-  mid=$(redis_cluster_nodes "$port" | awk -v m="$master" '$2 == m {print $1}')
-  for p in $(redis_cluster_nodes "$port" | awk -v id="$mid" '$3 == "slave" && $4 == id && $5 !~ /fail/ {print $2}'); do
+  local p
+  for p in $(redis_cluster_replicas_of "$1" "$2"); do
     if [[ $(_rc_info_field "$p" replication master_link_status) == up ]]; then
       echo "$p"
       return 0
@@ -307,13 +315,15 @@ redis_cluster_wait_promoted() {
 
 # redis_cluster_crash_master DIR MASTER_PORT [TIMEOUT_S=30]: kill -9 of a
 # master; waits until its replica is promoted (after cluster-node-timeout)
-# and prints the new master's port. The dead node stays down: bring it back
-# as a replica with redis_cluster_start_node DIR PORT, then
+# and prints the new master's port. The replica need not be in sync (with
+# cluster-replica-validity-factor 0 it stands for election anyway, and what
+# it had not received is lost). The dead node stays down: bring it back as
+# a replica with redis_cluster_start_node DIR PORT, then
 # redis_cluster_wait_ready DIR.
 redis_cluster_crash_master() {
   local dir=$1 master=$2 timeout_s=${3:-30} replica pid
-  replica=$(redis_cluster_replica_of "$master" "$master")
-  [[ -n $replica ]] || { _rc_log ":$master has no replica in sync"; return 1; }
+  replica=$(redis_cluster_replicas_of "$master" "$master" | head -1)
+  [[ -n $replica ]] || { _rc_log ":$master has no replica"; return 1; }
   pid=$(_rc_info_field "$master" server process_id)
   [[ $pid =~ ^[0-9]+$ && $(cat "$dir/$master/redis.pid" 2>/dev/null) == "$pid" ]] \
     || { _rc_log "no pid for :$master in $dir"; return 1; }
@@ -332,6 +342,16 @@ redis_cluster_reshard() {
   timeout 300 redis-cli --cluster reshard "127.0.0.1:$from" --cluster-from "$from_id" --cluster-to "$to_id" \
     --cluster-slots "$slots" --cluster-pipeline "$pipeline" --cluster-yes >"$dir/reshard.log" 2>&1 \
     || { tail -20 "$dir/reshard.log" >&2; _rc_log "reshard failed"; return 1; }
+  redis_cluster_wait_ready "$dir" 60
+}
+
+# redis_cluster_fix DIR: redis-cli --cluster fix (e.g. a slot left
+# migrating or importing by an interrupted reshard), then waits until ready.
+redis_cluster_fix() {
+  local dir=$1 p
+  p=$(redis_cluster_ports "$dir" | awk '{print $1}')
+  timeout 120 redis-cli --cluster fix "127.0.0.1:$p" --cluster-yes >"$dir/fix.log" 2>&1 \
+    || { tail -20 "$dir/fix.log" >&2; _rc_log "cluster fix failed"; return 1; }
   redis_cluster_wait_ready "$dir" 60
 }
 
