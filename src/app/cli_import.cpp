@@ -4,8 +4,8 @@
 // (service::create_match, service::settle_match), so constraints, odds ranges
 // and the ledger behave exactly as for admin requests. A match already there
 // (same teams and date) is skipped and counted, so a re-run is harmless and
-// finishes an interrupted import. The read caches are invalidated once at the
-// end rather than per match, as the service would after such writes.
+// finishes an interrupted import. The use cases also invalidate the caches of
+// a running server, as they do for API writes.
 #include <unistd.h>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -19,6 +19,7 @@
 #include "app/fixture_odds.hpp"
 #include "app/openfootball.hpp"
 #include "app/progress_bar.hpp"
+#include "app/redis_connect.hpp"
 #include "service/bets.hpp"
 #include "service/matches.hpp"
 #include "service/read_cache.hpp"
@@ -164,24 +165,6 @@ asio::awaitable<bool> import_one(service::Context& ctx, const Fixture& f, const 
   co_return true;
 }
 
-// What the service invalidates after such writes, tried once: a failure only
-// leaves entries to expire by their TTL.
-asio::awaitable<bool> invalidate_caches(asio::any_io_executor executor, const Config& config,
-                                        std::shared_ptr<pg::Pool> pool, bool settled_any) {
-  auto redis_config = redis::parse_url(config.redis_url);
-  if (!redis_config.ok()) co_return false;
-  auto client = redis::Client::create(executor, *redis_config);
-  client->start();
-  bool done = false;
-  if ((co_await client->wait_connected(kRedisWait)).ok()) {
-    service::Context ctx = service::connect_context({pool, client, std::chrono::seconds(1)});
-    const auto change = settled_any ? service::Change::settlement : service::Change::match;
-    done = (co_await service::invalidate_once(ctx, change)).ok();
-  }
-  client->stop();
-  co_return done;
-}
-
 asio::awaitable<int> import_file(asio::any_io_executor executor, const Config& config,
                                  const ImportOptions& options, FixtureFile file) {
   pg::PoolConfig pool_config;
@@ -195,13 +178,25 @@ asio::awaitable<int> import_file(asio::any_io_executor executor, const Config& c
     co_return kExitUsage;
   }
 
+  // The caches of a running server are invalidated by the use cases as for
+  // API writes, when Redis answers; without it the import goes on without
+  // them and says so (their entries then expire by their TTL).
+  auto redis = make_redis(executor, config);
+  bool caches_reachable = false;
+  if (redis.ok()) {
+    (*redis)->start();
+    caches_reachable = (co_await (*redis)->wait_connected(kRedisWait)).ok();
+  }
+  redis::CommandsPtr commands =
+      redis.ok() ? *redis : redis::Client::create(executor, redis::Config{});  // never started
+  service::Wiring wiring{pool, commands, std::chrono::seconds(1)};
+  wiring.cache = caches_reachable;
+  wiring.background_retries = false;
+  service::Context ctx = service::connect_context(wiring);
+
   Tally tally;
   bool outage = false;
   {
-    // Without the read cache: the caches are invalidated once, below. The
-    // Redis client is never started: an import uses no cart or lock.
-    auto idle_redis = redis::Client::create(executor, redis::Config{});
-    service::Context ctx = service::connect_context({pool, idle_redis, {}, /*cache=*/false});
     ProgressBar bar("importing", file.fixtures.size(), ::isatty(STDERR_FILENO) == 1);
     for (const auto& fixture : file.fixtures) {
       if (!co_await import_one(ctx, fixture, options, tally)) {
@@ -212,11 +207,9 @@ asio::awaitable<int> import_file(asio::any_io_executor executor, const Config& c
     }
   }
   pool->close();
-
-  bool caches_invalidated = true;
-  if (tally.created > 0 || tally.settled > 0) {
-    caches_invalidated = co_await invalidate_caches(executor, config, pool, tally.settled > 0);
-  }
+  commands->stop();
+  const bool wrote = tally.created > 0 || tally.settled > 0;
+  const bool caches_invalidated = !wrote || (caches_reachable && ctx.cache->overdue() == 0);
 
   std::cout << "imported " << (file.name.empty() ? options.file : file.name) << ":\n"
             << "  " << (file.fixtures.size() + file.problems.size()) << " matches in the file\n"
@@ -235,7 +228,7 @@ asio::awaitable<int> import_file(asio::any_io_executor executor, const Config& c
   }
   if (!caches_invalidated) {
     std::cerr
-        << "betsdb import: warning: could not reach Redis at " << config.redis_url
+        << "betsdb import: warning: could not reach " << describe_redis(config)
         << " to invalidate cached match lists; a running server may serve lists without "
            "the imported matches until their cache entries expire (BETSDB_CACHE_TTL + 10 s)\n";
   }

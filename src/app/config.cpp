@@ -63,6 +63,8 @@ const std::vector<Option>& options() {
       {"--listen", "BETSDB_LISTEN", "host:port to serve on (default 127.0.0.1:8080)", parse_listen},
       {"--redis-url", "BETSDB_REDIS_URL", "redis://[:password@]host:port/db (default redis://127.0.0.1:6379/0)",
        [](Config& c, std::string_view v) -> Status { c.redis_url = std::string(v); return {}; }},
+      {"--redis-cluster", "BETSDB_REDIS_CLUSTER", "Redis Cluster seeds [[user]:password@]host:port[,host:port...]; replaces --redis-url",
+       [](Config& c, std::string_view v) -> Status { c.redis_cluster = std::string(v); return {}; }},
       {"--database-url", "BETSDB_DATABASE_URL", "libpq URI, e.g. postgresql://user@host:5432/betsdb",
        [](Config& c, std::string_view v) -> Status { c.database_url = std::string(v); return {}; }},
       {"--admin-token", "BETSDB_ADMIN_TOKEN", "the admin bearer token (required to serve; prefer the env var)",

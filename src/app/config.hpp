@@ -20,6 +20,8 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
   std::string redis_url = "redis://127.0.0.1:6379/0";
+  // Seed nodes of a Redis Cluster (host:port,...); when set, replaces redis_url.
+  std::string redis_cluster;
   std::string database_url = "postgresql://postgres@127.0.0.1:5432/betsdb";
   std::string admin_token;
   unsigned threads = 0;  // 0: one per core

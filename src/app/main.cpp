@@ -62,7 +62,12 @@ int serve(const app::Config& config) {
     std::cerr << "betsdb: BETSDB_ADMIN_TOKEN (or --admin-token) is required to serve\n";
     return 2;
   }
-  if (auto r = redis::parse_url(config.redis_url); !r.ok()) {
+  if (!config.redis_cluster.empty()) {
+    if (auto r = redis::parse_cluster_seeds(config.redis_cluster); !r.ok()) {
+      std::cerr << "betsdb: invalid BETSDB_REDIS_CLUSTER: " << r.error().detail << "\n";
+      return 2;
+    }
+  } else if (auto r = redis::parse_url(config.redis_url); !r.ok()) {
     std::cerr << "betsdb: invalid BETSDB_REDIS_URL: " << r.error().detail << "\n";
     return 2;
   }

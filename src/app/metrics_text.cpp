@@ -1,5 +1,6 @@
 #include "app/metrics_text.hpp"
 
+#include <map>
 #include <span>
 
 #include "service/counters.hpp"
@@ -65,6 +66,72 @@ void write_requests(PrometheusWriter& w, const ScrapeInput& in) {
     if (total.count() == 0) continue;
     const Label labels[] = {{"route", slot->route}, {"method", http::method_name(slot->method)}};
     w.histogram("betsdb_http_request_duration_seconds", labels, total);
+  }
+}
+
+// A Redis Cluster's own figures; nothing on a single Redis.
+void write_redis_cluster(PrometheusWriter& w, const ScrapeInput& in) {
+  bool cluster = false;
+  std::uint64_t moved = 0, ask = 0, retries = 0, refreshes = 0;
+  struct PerNode {
+    std::int64_t connections = 0;
+    std::uint64_t commands = 0, errors = 0, moved = 0, ask = 0;
+  };
+  std::map<std::string, PerNode> nodes;  // by host:port, sorted for a stable document
+  for (const auto& s : in.shards) {
+    cluster = cluster || !s.redis.nodes.empty();
+    moved += s.redis.moved;
+    ask += s.redis.ask;
+    retries += s.redis.retries;
+    refreshes += s.redis.slot_refreshes;
+    for (const auto& n : s.redis.nodes) {
+      PerNode& per = nodes[n.node];
+      per.connections += n.connected ? 1 : 0;
+      per.commands += n.commands_sent;
+      per.errors += n.transport_errors;
+      per.moved += n.moved;
+      per.ask += n.ask;
+    }
+  }
+  if (!cluster) return;
+  w.family("betsdb_redis_cluster_redirects_total", "counter",
+           "Redis Cluster redirects followed: moved (the slot has a new master) or ask (the slot "
+           "is migrating).");
+  const Label moved_label[] = {{"kind", "moved"}};
+  const Label ask_label[] = {{"kind", "ask"}};
+  w.sample("betsdb_redis_cluster_redirects_total", moved_label, moved);
+  w.sample("betsdb_redis_cluster_redirects_total", ask_label, ask);
+  w.family("betsdb_redis_cluster_retries_total", "counter",
+           "Commands retried because their slot was unreachable (master down or unknown, "
+           "TRYAGAIN, CLUSTERDOWN).");
+  w.sample("betsdb_redis_cluster_retries_total", retries);
+  w.family("betsdb_redis_cluster_slot_refreshes_total", "counter",
+           "Slot maps loaded (CLUSTER SLOTS).");
+  w.sample("betsdb_redis_cluster_slot_refreshes_total", refreshes);
+  w.family("betsdb_redis_node_connections", "gauge",
+           "Shards connected to each Redis Cluster node (each shard has one connection per node).");
+  for (const auto& [name, per] : nodes) {
+    const Label labels[] = {{"node", name}};
+    w.sample("betsdb_redis_node_connections", labels, per.connections);
+  }
+  w.family("betsdb_redis_node_commands_total", "counter", "Commands sent to each node.");
+  for (const auto& [name, per] : nodes) {
+    const Label labels[] = {{"node", name}};
+    w.sample("betsdb_redis_node_commands_total", labels, per.commands);
+  }
+  w.family("betsdb_redis_node_errors_total", "counter",
+           "Failed connection attempts and lost connections, by node.");
+  for (const auto& [name, per] : nodes) {
+    const Label labels[] = {{"node", name}};
+    w.sample("betsdb_redis_node_errors_total", labels, per.errors);
+  }
+  w.family("betsdb_redis_node_redirects_total", "counter",
+           "Redirects answered by each node (the node no longer, or not yet, serves the slot).");
+  for (const auto& [name, per] : nodes) {
+    const Label m[] = {{"node", name}, {"kind", "moved"}};
+    const Label a[] = {{"node", name}, {"kind", "ask"}};
+    w.sample("betsdb_redis_node_redirects_total", m, per.moved);
+    w.sample("betsdb_redis_node_redirects_total", a, per.ask);
   }
 }
 
@@ -237,6 +304,7 @@ std::string render_metrics(const ScrapeInput& in) {
   write_build_info(w);
   write_requests(w, in);
   write_shard_gauges(w, in);
+  write_redis_cluster(w, in);
   write_cache(w, in);
   write_service(w, in);
   w.family("betsdb_log_lines_dropped_total", "counter",

@@ -24,7 +24,7 @@ struct ShardSnapshot {
   std::size_t requests_in_flight = 0;
   std::size_t connections = 0;
   bool redis_connected = false;
-  redis::Client::Stats redis{};
+  redis::Commands::Stats redis{};
   std::size_t pg_max = 0;  // configured pool size
   std::size_t pg_idle = 0;
   std::size_t pg_busy = 0;     // handed out to a request

@@ -9,7 +9,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/access_log.hpp"
+#include "app/redis_connect.hpp"
 #include "service/wiring.hpp"
+#include "store/redis/redis_client.hpp"
 
 namespace betsdb::app {
 
@@ -21,11 +23,11 @@ constexpr std::chrono::milliseconds kDrainPoll{10};
 }  // namespace
 
 Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics) : config_(config) {
-  auto redis_config = redis::parse_url(config.redis_url);
-  // load_config validated nothing about the URL's shape; main checks it before
-  // building shards, so a failure here is a programming error.
-  redis_ = redis::Client::create(ioc_.get_executor(),
-                                 redis_config.ok() ? *redis_config : redis::Config{});
+  // main checked the configuration before building shards, so a failure
+  // here is a programming error; the fallback only keeps the shard whole.
+  auto redis = make_redis(ioc_.get_executor(), config);
+  redis_ =
+      redis.ok() ? std::move(*redis) : redis::Client::create(ioc_.get_executor(), redis::Config{});
   pg::PoolConfig pool_config;
   pool_config.conninfo = config.database_url;
   pool_config.size = pool_size;

@@ -16,7 +16,7 @@
 #include "http/request_metrics.hpp"
 #include "http/server.hpp"
 #include "store/pg/pool.hpp"
-#include "store/redis/redis_client.hpp"
+#include "store/redis/commands.hpp"
 
 namespace betsdb::app {
 
@@ -47,7 +47,7 @@ class Shard final {
   const Config& config_;
   boost::asio::io_context ioc_{1};
   std::shared_ptr<pg::Pool> db_;
-  std::shared_ptr<redis::Client> redis_;
+  std::shared_ptr<redis::Commands> redis_;
   std::unique_ptr<api::ApiShard> api_;
   http::Router router_;
   std::unique_ptr<http::RequestMetrics> request_metrics_;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "domain/entities.hpp"
 
@@ -28,6 +30,8 @@ enum class SettleProblem { none, match_not_found, already_settled };
 struct SettleOutcome {
   SettleProblem problem = SettleProblem::none;
   Settled settled;
+  // The emails of the users with bets on the match: their cached lists change.
+  std::vector<std::string> bettor_emails;
 };
 
 }  // namespace betsdb::domain

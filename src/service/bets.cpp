@@ -140,7 +140,7 @@ Async<domain::Settled> settle_match(Context& ctx, std::int64_t match_id,
   if (outcome->settled.changed) count(ctx.counters->service.settlements);
   // Also when nothing changed: the same result again may be the retry of a
   // settlement that committed without its answer (and its invalidation).
-  co_await after_settlement(ctx);
+  co_await after_settlement(ctx, outcome->bettor_emails);
   co_return std::move(outcome->settled);
 }
 

@@ -26,7 +26,7 @@ constexpr const char* kEmail = "ann@example.com";
 // bets.cpp's kMaxPricingAttempts: how often a placement is priced in all.
 constexpr std::size_t kMaxPricingAttempts = 4;
 
-const std::string kUserBetsGeneration = std::string("gen:bets_by_email:") + kEmail;
+const std::string kUserBetsGeneration = std::string("gen:bets_by_email:{") + kEmail + "}";
 
 template <class T>
 ::testing::AssertionResult FailsWith(const Result<T>& result, Errc code) {
@@ -273,8 +273,8 @@ TEST_F(PlaceBetTest, AConflictOnAnotherConstraintIsNotTakenForADuplicate) {
 TEST_F(PlaceBetTest, APlacedBetInvalidatesTheUsersListsTheBetListAndTheSummary) {
   ASSERT_TRUE(place(bet_on(kMatch)).ok());
   EXPECT_TRUE(f.cache_store->bumped(kUserBetsGeneration));
-  EXPECT_TRUE(f.cache_store->bumped("gen:bets:list"));
-  EXPECT_TRUE(f.cache_store->bumped("gen:bets_summary"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{bets}"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{summary}"));
 }
 
 // The retry of a placement that committed with its answer lost meets its own
@@ -286,8 +286,8 @@ TEST_F(PlaceBetTest, ADuplicateBetStillInvalidatesTheUsersLists) {
   EXPECT_TRUE(FailsWith(place(bet_on(kMatch)), Errc::duplicate_bet));
   EXPECT_TRUE(f.cache_store->bumped(kUserBetsGeneration))
       << "the bettor's bet lists were not invalidated";
-  EXPECT_TRUE(f.cache_store->bumped("gen:bets:list"));
-  EXPECT_TRUE(f.cache_store->bumped("gen:bets_summary"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{bets}"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{summary}"));
 }
 
 TEST_F(PlaceBetTest, ADuplicateBetFromAConcurrentCommitStillInvalidatesTheUsersLists) {
@@ -298,27 +298,34 @@ TEST_F(PlaceBetTest, ADuplicateBetFromAConcurrentCommitStillInvalidatesTheUsersL
   EXPECT_TRUE(f.cache_store->bumped(kUserBetsGeneration));
 }
 
-TEST_F(PlaceBetTest, ADuplicateOfAnUnknownEmailInvalidatesEveryUsersLists) {
+// Without the email there is no user counter to bump (the user's lists wait
+// for their TTL); the lists of all bets and the summary are still refreshed.
+TEST_F(PlaceBetTest, ADuplicateOfAnUnknownEmailStillInvalidatesTheAdminsReads) {
   f.users->users.clear();  // the email cannot be looked up
   f.bets->on_place = [](const FakeBetStore::PlaceCall&) -> Result<domain::Placement> {
     return FakeBetStore::refused({ItemProblem::duplicate_bet});
   };
   EXPECT_TRUE(FailsWith(place(bet_on(kMatch)), Errc::duplicate_bet));
-  EXPECT_TRUE(f.cache_store->bumped("gen:bets_by_email"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{bets}"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{summary}"));
+  EXPECT_FALSE(f.cache_store->bumped(kUserBetsGeneration));
 }
 
 // ------------------------------------------------------------ settle_match
 
 class SettleMatchTest : public ::testing::Test {
  protected:
-  SettleMatchTest() : f(/*with_cache=*/true) {}
+  SettleMatchTest() : f(/*with_cache=*/true) {
+    f.bets->bettor_emails = {kEmail, "bob@example.com"};
+  }
 
   Result<domain::Settled> settle(domain::MatchResult result) {
     return f.run(settle_match(f.ctx, kMatch, result));
   }
   void expect_everything_settlement_affects_invalidated() {
-    for (const char* key :
-         {"gen:matches:list", "gen:bets:list", "gen:bets_summary", "gen:bets_by_email"}) {
+    for (const std::string key :
+         {"gen:{matches}", "gen:{bets}", "gen:{summary}", "gen:bets_by_email:{ann@example.com}",
+          "gen:bets_by_email:{bob@example.com}"}) {
       EXPECT_TRUE(f.cache_store->bumped(key)) << key << " not bumped";
     }
   }
@@ -388,6 +395,7 @@ TEST_F(SettleMatchTest, TheSameResultAgainStillInvalidates) {
     out.settled.match.result = call.result;
     out.settled.totals.won = 3;
     out.settled.changed = false;
+    out.bettor_emails = {kEmail, "bob@example.com"};
     return out;
   };
   auto settled = settle(domain::MatchResult::away);

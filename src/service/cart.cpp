@@ -208,7 +208,9 @@ Async<CartLine> refused(Context& ctx, std::int64_t user_id, Error error) {
 }  // namespace
 
 std::string checkout_lock_key(std::int64_t user_id) {
-  return "cart_lock:" + std::to_string(user_id);
+  // The cart's hash tag: on a Redis Cluster the guard lives with the cart,
+  // so one failover moves both together.
+  return "cart_lock:{" + std::to_string(user_id) + "}";
 }
 
 Async<CartView> view_cart(Context& ctx, std::int64_t user_id) {

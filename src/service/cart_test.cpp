@@ -23,8 +23,8 @@ using domain::Selection;
 
 constexpr std::int64_t kUser = 7;
 constexpr const char* kEmail = "ann@example.com";
-const std::string kGuard = "cart_lock:7";
-const std::string kUserBetsGeneration = std::string("gen:bets_by_email:") + kEmail;
+const std::string kGuard = "cart_lock:{7}";
+const std::string kUserBetsGeneration = std::string("gen:bets_by_email:{") + kEmail + "}";
 // cart.cpp's kMaxPricingAttempts: how often a checkout is priced in all.
 constexpr std::size_t kMaxPricingAttempts = 4;
 
@@ -333,8 +333,8 @@ TEST_F(CartTest, ASuccessfulCheckoutInvalidatesTheUsersLists) {
   put(1);
   ASSERT_TRUE(check_out().ok());
   EXPECT_TRUE(f.cache_store->bumped(kUserBetsGeneration));
-  EXPECT_TRUE(f.cache_store->bumped("gen:bets:list"));
-  EXPECT_TRUE(f.cache_store->bumped("gen:bets_summary"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{bets}"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{summary}"));
 }
 
 // A retry of a checkout that committed with its answer lost meets its own
@@ -346,7 +346,7 @@ TEST_F(CartTest, ADuplicateBetStillInvalidatesTheUsersLists) {
   EXPECT_TRUE(FailsWith(check_out(), Errc::duplicate_bet, {second.item_id}));
   EXPECT_TRUE(f.cache_store->bumped(kUserBetsGeneration))
       << "the bettor's bet lists were not invalidated";
-  EXPECT_TRUE(f.cache_store->bumped("gen:bets:list"));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{bets}"));
 }
 
 TEST_F(CartTest, AUniqueViolationIsRetriedOnceAndItsDuplicateNamed) {
@@ -402,7 +402,7 @@ TEST_F(CartTest, AddingASelectionNotOfferedRefreshesTheCart) {
 
 TEST_F(CartTest, AddingARememberedMatchThatClosedSinceRefreshesTheCart) {
   // The shard remembers the match open under the current generation...
-  f.cache_store->generations["gen:matches:list"] = 5;
+  f.cache_store->generations["gen:{matches}"] = 5;
   f.ctx.match_memory->remember(match(1), "5");
   // ...but it was settled through another instance since.
   match(1).status = domain::MatchStatus::settled;
@@ -417,11 +417,11 @@ TEST_F(CartTest, AddingARememberedMatchThatClosedSinceRefreshesTheCart) {
 // when the shard's memory of the match is out of date.
 TEST_F(CartTest, ADuplicateOnARememberedMatchThatClosedSinceIsMatchClosed) {
   put(1, Selection::home);
-  f.cache_store->generations["gen:matches:list"] = 5;
+  f.cache_store->generations["gen:{matches}"] = 5;
   f.ctx.match_memory->remember(match(1), "5");
   match(1).status = domain::MatchStatus::settled;
   match(1).result = domain::MatchResult::away;
-  f.cache_store->generations["gen:matches:list"] = 6;  // the settlement's bump
+  f.cache_store->generations["gen:{matches}"] = 6;  // the settlement's bump
   f.carts->precondition_holds = false;
   auto line = f.run(add_to_cart(f.ctx, kUser, AddCartItem{1, Selection::home, Money(100)}));
   EXPECT_TRUE(FailsWith(line, Errc::match_closed));

@@ -28,10 +28,21 @@ constexpr std::chrono::milliseconds kBumpRetryDelay{50};
 // Pause between background attempts once a bump is overdue.
 constexpr std::chrono::milliseconds kBackgroundBumpDelay{200};
 
-const std::string kMatchesGeneration = "gen:matches:list";
-const std::string kBetsGeneration = "gen:bets:list";
-const std::string kAllUserBetsGeneration = "gen:bets_by_email";
-const std::string kSummaryGeneration = "gen:bets_summary";
+// The key layout (docs/operations.md, "Redis keys"). Each namespace's
+// entries carry its counter's hash tag, so on a Redis Cluster a read (one
+// MGET, or one script) touches one slot; the namespaces themselves spread
+// over the cluster, one user's lists on the slot of their email.
+const std::string kMatchesGeneration = "gen:{matches}";
+const std::string kBetsGeneration = "gen:{bets}";
+const std::string kSummaryGeneration = "gen:{summary}";
+const std::string kUserBetsGenerationPrefix = "gen:bets_by_email:";
+
+std::string user_bets_tag(const std::string& email) {
+  return "{" + email + "}";
+}
+std::string user_bets_generation(const std::string& email) {
+  return kUserBetsGenerationPrefix + user_bets_tag(email);
+}
 
 SingleFlight& single_flight() {
   static SingleFlight flights;
@@ -102,16 +113,6 @@ asio::awaitable<Result<CacheRead>> read_within(std::shared_ptr<ReadCache> owner,
   co_return Error::unavailable("the cache did not answer in time");
 }
 
-std::vector<std::string> generations_changed_by(Change change) {
-  switch (change) {
-    case Change::match:
-      return {kMatchesGeneration};
-    case Change::settlement:
-      return {kMatchesGeneration, kBetsGeneration, kSummaryGeneration, kAllUserBetsGeneration};
-  }
-  return {};
-}
-
 CacheArea area_of(const std::string& generation_key) {
   if (generation_key == kMatchesGeneration) return CacheArea::matches;
   if (generation_key == kBetsGeneration) return CacheArea::bets;
@@ -157,25 +158,29 @@ asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
   spdlog::warn(
       "cache invalidation overdue (Redis unreachable or stalled); "
       "reading the affected lists from PostgreSQL until it lands");
+  ctx.cache->count_overdue();
+  // A tool that is about to exit reports the overdue count instead.
+  if (!ctx.cache->retries_in_background()) co_return;
   dirty().mark(keys);
   asio::co_spawn(executor, bump_in_background(ctx.cache, std::move(keys)), asio::detached);
 }
 
 }  // namespace
 
-ReadCache::ReadCache(std::shared_ptr<CacheStore> store) : store_(std::move(store)) {}
+ReadCache::ReadCache(std::shared_ptr<CacheStore> store, bool retry_in_background)
+    : store_(std::move(store)), retry_in_background_(retry_in_background) {}
 
 CacheNamespace ReadCache::matches() {
-  return {"matches:list", {kMatchesGeneration}};
+  return {"matches:list:{matches}", {kMatchesGeneration}};
 }
 CacheNamespace ReadCache::bets() {
-  return {"bets:list", {kBetsGeneration}};
+  return {"bets:list:{bets}", {kBetsGeneration}};
 }
 CacheNamespace ReadCache::summary() {
-  return {"bets_summary", {kSummaryGeneration}};
+  return {"bets_summary:{summary}", {kSummaryGeneration}};
 }
 CacheNamespace ReadCache::user_bets(const std::string& email) {
-  return {"bets_by_email:" + email, {kAllUserBetsGeneration, "gen:bets_by_email:" + email}};
+  return {"bets_by_email:" + user_bets_tag(email), {user_bets_generation(email)}};
 }
 
 const std::string* ReadCache::email_of(std::int64_t user_id) const {
@@ -213,7 +218,7 @@ asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, CacheN
   // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
   SingleFlight::Load shared_load = [&]() { return load_counted(); };
   auto value = co_await single_flight().run(flight, std::move(shared_load));
-  if (value.ok()) ctx.cache->store().store(ns, read->generations, query, *value);
+  if (value.ok()) ctx.cache->store().store(ns, *read, query, *value);
   co_return value;
 }
 
@@ -235,20 +240,23 @@ asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id,
   std::vector<std::string> keys{kBetsGeneration, kSummaryGeneration};
   if (user_email.empty()) {
     auto email = co_await service::user_email(ctx, user_id);
-    if (email.ok()) user_email = std::move(*email);
+    if (email.ok()) {
+      user_email = std::move(*email);
+    } else {
+      // Only after a duplicate_bet (placements return the email): the
+      // user's lists then wait for their TTL.
+      spdlog::warn("lists of user {} not invalidated: {}", user_id, email.error().detail);
+    }
   }
-  if (user_email.empty()) {
-    keys.push_back(kAllUserBetsGeneration);
-  } else {
-    keys.push_back("gen:bets_by_email:" + user_email);
+  if (!user_email.empty()) {
+    keys.push_back(user_bets_generation(user_email));
     ctx.cache->remember_email(user_id, std::move(user_email));
   }
   co_await invalidate(ctx, std::move(keys));
 }
 
 asio::awaitable<void> after_match_changed(Context& ctx) {
-  // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
-  std::vector<std::string> keys = generations_changed_by(Change::match);
+  std::vector<std::string> keys{kMatchesGeneration};
   co_await invalidate(ctx, std::move(keys));
 }
 
@@ -268,15 +276,11 @@ bool matches_invalidation_overdue() {
   return dirty().any_of(keys);
 }
 
-asio::awaitable<void> after_settlement(Context& ctx) {
-  std::vector<std::string> keys = generations_changed_by(Change::settlement);
+asio::awaitable<void> after_settlement(Context& ctx, const std::vector<std::string>& bettors) {
+  std::vector<std::string> keys{kMatchesGeneration, kBetsGeneration, kSummaryGeneration};
+  keys.reserve(keys.size() + bettors.size());
+  for (const auto& email : bettors) keys.push_back(user_bets_generation(email));
   co_await invalidate(ctx, std::move(keys));
-}
-
-asio::awaitable<Result<void>> invalidate_once(Context& ctx, Change change) {
-  if (!ctx.cache) co_return Status{};
-  std::vector<std::string> keys = generations_changed_by(change);
-  co_return co_await ctx.cache->store().bump(std::move(keys));
 }
 
 }  // namespace betsdb::service

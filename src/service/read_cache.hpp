@@ -30,6 +30,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "service/counters.hpp"
 #include "service/ports/cache_store.hpp"
@@ -47,13 +48,19 @@ inline constexpr std::chrono::milliseconds kInvalidationBound{5000};
 
 class ReadCache final {
  public:
-  explicit ReadCache(std::shared_ptr<CacheStore> store);
+  // Without background retries (tools that exit before they could land),
+  // an invalidation that cannot reach Redis is only counted.
+  explicit ReadCache(std::shared_ptr<CacheStore> store, bool retry_in_background = true);
 
   CacheStore& store() noexcept { return *store_; }
+  bool retries_in_background() const noexcept { return retry_in_background_; }
+  // Invalidations that did not land at once (retried in the background, or
+  // given up by a tool).
+  std::uint64_t overdue() const noexcept { return overdue_; }
+  void count_overdue() noexcept { ++overdue_; }
 
-  // The namespaces of the contract and their generation counters. A user's
-  // lists depend on two counters: the user's own and one for all users, which
-  // settlement bumps instead of one per bettor.
+  // The namespaces of the contract and their generation counters (one each;
+  // a user's lists have the user's own, which settlement bumps per bettor).
   static CacheNamespace matches();
   static CacheNamespace bets();
   static CacheNamespace user_bets(const std::string& email);
@@ -65,6 +72,8 @@ class ReadCache final {
 
  private:
   std::shared_ptr<CacheStore> store_;
+  bool retry_in_background_;
+  std::uint64_t overdue_ = 0;
   std::unordered_map<std::int64_t, std::string> emails_;
 };
 
@@ -84,14 +93,9 @@ boost::asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area,
 boost::asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id,
                                                std::string user_email);
 boost::asio::awaitable<void> after_match_changed(Context& ctx);
-boost::asio::awaitable<void> after_settlement(Context& ctx);
-
-// For tools outside the request path (betsdb import): the invalidation that
-// after_match_changed or after_settlement does, tried once, without waiting
-// for a stalled Redis or retrying in the background; service_unavailable when
-// it did not land (the entries then expire by their TTL).
-enum class Change { match, settlement };
-boost::asio::awaitable<Result<void>> invalidate_once(Context& ctx, Change change);
+// `bettors`: the emails of the users with bets on the match.
+boost::asio::awaitable<void> after_settlement(Context& ctx,
+                                              const std::vector<std::string>& bettors);
 
 // For data derived from matches outside the cache (service/match_memory.hpp):
 // the key of the matches' generation counter, its value in Redis now ("0"

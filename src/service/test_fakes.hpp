@@ -170,9 +170,9 @@ class FakeCacheStore final : public CacheStore {
       if (!joined.empty()) joined += '.';
       joined += std::to_string(generations[g]);
     }
-    co_return CacheRead{joined, std::nullopt};
+    co_return CacheRead{joined, std::nullopt, "fake-origin"};
   }
-  void store(const CacheNamespace&, const std::string&, const std::string&, std::string) override {
+  void store(const CacheNamespace&, const CacheRead&, const std::string&, std::string) override {
     ++stores;
   }
   Async<void> bump(std::vector<std::string> keys) override {
@@ -429,6 +429,8 @@ class FakeBetStore final : public BetStore {
   std::function<Result<domain::Placement>(const PlaceCall&)> on_place;
   // What settle() answers; by default the match settles, changed.
   std::function<Result<domain::SettleOutcome>(const SettleCall&)> on_settle;
+  // What the default settle() reports as the match's bettors.
+  std::vector<std::string> bettor_emails;
   std::vector<PlaceCall> place_calls;
   std::vector<SettleCall> settle_calls;
   std::string email = "ann@example.com";  // the bettor's, as a placement reports it
@@ -480,6 +482,7 @@ class FakeBetStore final : public BetStore {
     out.settled.match.status = domain::MatchStatus::settled;
     out.settled.match.result = result;
     out.settled.changed = true;
+    out.bettor_emails = bettor_emails;
     co_return out;
   }
   Async<domain::ListPage<domain::Bet>> list(const domain::BetFilter&, domain::Page) override {

@@ -15,7 +15,8 @@ Context connect_context(const Wiring& wiring) {
   ctx.idempotency = adapters::redis_idempotency(wiring.redis);
   ctx.probe = adapters::probe(wiring.db, wiring.redis);
   if (wiring.cache) {
-    ctx.cache = std::make_shared<ReadCache>(adapters::redis_cache(wiring.redis, wiring.cache_ttl));
+    ctx.cache = std::make_shared<ReadCache>(adapters::redis_cache(wiring.redis, wiring.cache_ttl),
+                                            wiring.background_retries);
   }
   return ctx;
 }

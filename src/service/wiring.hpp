@@ -11,16 +11,19 @@ namespace betsdb::pg {
 class Pool;
 }
 namespace betsdb::redis {
-class Client;
+class Commands;
 }
 
 namespace betsdb::service {
 
 struct Wiring {
   std::shared_ptr<pg::Pool> db;
-  std::shared_ptr<redis::Client> redis;
+  std::shared_ptr<redis::Commands> redis;
   std::chrono::seconds cache_ttl{60};
-  bool cache = true;  // false: reads always go to PostgreSQL (tools)
+  bool cache = true;  // false: reads always go to PostgreSQL
+  // false (tools that exit): an invalidation Redis does not take is counted
+  // (ReadCache::overdue), not retried in the background.
+  bool background_retries = true;
 };
 
 Context connect_context(const Wiring& wiring);

@@ -19,7 +19,7 @@ namespace betsdb::pg {
 class Pool;
 }
 namespace betsdb::redis {
-class Client;
+class Commands;
 }
 
 namespace betsdb::service::adapters {
@@ -28,13 +28,13 @@ std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db);
 
-std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Client> redis);
-std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Client> redis);
-std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Client> redis);
-std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Client> redis,
+std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Commands> redis);
+std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Commands> redis);
+std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Commands> redis);
+std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Commands> redis,
                                         std::chrono::seconds ttl);
 
 std::shared_ptr<DependencyProbe> probe(std::shared_ptr<pg::Pool> db,
-                                       std::shared_ptr<redis::Client> redis);
+                                       std::shared_ptr<redis::Commands> redis);
 
 }  // namespace betsdb::service::adapters

@@ -15,7 +15,7 @@ namespace {
 
 class RedisCarts final : public CartStore {
  public:
-  explicit RedisCarts(std::shared_ptr<redis::Client> redis) : redis_(std::move(redis)) {}
+  explicit RedisCarts(std::shared_ptr<redis::Commands> redis) : redis_(std::move(redis)) {}
 
   Async<domain::CartContents> read(std::int64_t user_id) override {
     return redis::read_cart(*redis_, user_id);
@@ -50,12 +50,12 @@ class RedisCarts final : public CartStore {
     co_return co_await redis::add_cart_item_if(*redis_, user_id, item, &precondition);
   }
 
-  std::shared_ptr<redis::Client> redis_;
+  std::shared_ptr<redis::Commands> redis_;
 };
 
 class RedisLocks final : public Locks {
  public:
-  explicit RedisLocks(std::shared_ptr<redis::Client> redis) : redis_(std::move(redis)) {}
+  explicit RedisLocks(std::shared_ptr<redis::Commands> redis) : redis_(std::move(redis)) {}
 
   Async<std::optional<LockToken>> try_lock(std::string key,
                                            std::chrono::milliseconds ttl) override {
@@ -74,12 +74,12 @@ class RedisLocks final : public Locks {
   asio::any_io_executor executor() const override { return redis_->executor(); }
 
  private:
-  std::shared_ptr<redis::Client> redis_;
+  std::shared_ptr<redis::Commands> redis_;
 };
 
 class RedisIdempotency final : public IdempotencyStore {
  public:
-  explicit RedisIdempotency(std::shared_ptr<redis::Client> redis) : redis_(std::move(redis)) {}
+  explicit RedisIdempotency(std::shared_ptr<redis::Commands> redis) : redis_(std::move(redis)) {}
 
   Async<std::optional<std::string>> claim(const std::string& key, const std::string& claim,
                                           std::chrono::milliseconds ttl) override {
@@ -91,12 +91,12 @@ class RedisIdempotency final : public IdempotencyStore {
   }
 
  private:
-  std::shared_ptr<redis::Client> redis_;
+  std::shared_ptr<redis::Commands> redis_;
 };
 
 class RedisCache final : public CacheStore {
  public:
-  RedisCache(std::shared_ptr<redis::Client> redis, std::chrono::seconds ttl)
+  RedisCache(std::shared_ptr<redis::Commands> redis, std::chrono::seconds ttl)
       : cache_(std::move(redis), ttl) {}
 
   Async<CacheRead> read(const CacheNamespace& ns, std::string query) override {
@@ -104,9 +104,10 @@ class RedisCache final : public CacheStore {
     std::string key = redis::short_query_key(query);
     co_return co_await read_as(std::move(redis_ns), std::move(key));
   }
-  void store(const CacheNamespace& ns, const std::string& generations, const std::string& query,
+  void store(const CacheNamespace& ns, const CacheRead& read, const std::string& query,
              std::string json) override {
-    cache_.store(redis::CacheNamespace{ns.prefix, ns.generations}, generations,
+    const redis::CacheRead as_read{read.generations, std::nullopt, read.origin};
+    cache_.store(redis::CacheNamespace{ns.prefix, ns.generations}, as_read,
                  redis::short_query_key(query), std::move(json));
   }
   Async<void> bump(std::vector<std::string> generation_keys) override {
@@ -121,7 +122,8 @@ class RedisCache final : public CacheStore {
   Async<CacheRead> read_as(redis::CacheNamespace ns, std::string query) {
     auto read = co_await cache_.read(ns, std::move(query));
     if (!read.ok()) co_return std::move(read).error();
-    co_return CacheRead{std::move(read->generations), std::move(read->value)};
+    co_return CacheRead{std::move(read->generations), std::move(read->value),
+                        std::move(read->origin)};
   }
 
   redis::Cache cache_;
@@ -129,7 +131,7 @@ class RedisCache final : public CacheStore {
 
 class Probe final : public DependencyProbe {
  public:
-  Probe(std::shared_ptr<pg::Pool> db, std::shared_ptr<redis::Client> redis)
+  Probe(std::shared_ptr<pg::Pool> db, std::shared_ptr<redis::Commands> redis)
       : db_(std::move(db)), redis_(std::move(redis)) {}
 
   Async<void> database() override {
@@ -148,26 +150,26 @@ class Probe final : public DependencyProbe {
 
  private:
   std::shared_ptr<pg::Pool> db_;
-  std::shared_ptr<redis::Client> redis_;
+  std::shared_ptr<redis::Commands> redis_;
 };
 
 }  // namespace
 
-std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Client> redis) {
+std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Commands> redis) {
   return std::make_shared<RedisCarts>(std::move(redis));
 }
-std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Client> redis) {
+std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Commands> redis) {
   return std::make_shared<RedisLocks>(std::move(redis));
 }
-std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Client> redis) {
+std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Commands> redis) {
   return std::make_shared<RedisIdempotency>(std::move(redis));
 }
-std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Client> redis,
+std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Commands> redis,
                                         std::chrono::seconds ttl) {
   return std::make_shared<RedisCache>(std::move(redis), ttl);
 }
 std::shared_ptr<DependencyProbe> probe(std::shared_ptr<pg::Pool> db,
-                                       std::shared_ptr<redis::Client> redis) {
+                                       std::shared_ptr<redis::Commands> redis) {
   return std::make_shared<Probe>(std::move(db), std::move(redis));
 }
 

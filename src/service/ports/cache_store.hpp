@@ -24,6 +24,7 @@ struct CacheNamespace {
 struct CacheRead {
   std::string generations;           // the counters' values, joined by '.'
   std::optional<std::string> value;  // the entry, on a hit
+  std::string origin;                // the Redis process that answered (store/redis/cache.hpp)
 };
 
 class CacheStore {
@@ -32,11 +33,12 @@ class CacheStore {
 
   // The namespace's generations and, on a hit, the entry for `query`.
   virtual Async<CacheRead> read(const CacheNamespace& ns, std::string query) = 0;
-  // Stores an entry under the generations read before it was loaded, only if
-  // they are still current; in the background (a failure costs a later miss).
-  virtual void store(const CacheNamespace& ns, const std::string& generations,
-                     const std::string& query, std::string json) = 0;
-  // INCRs every counter, atomically.
+  // Stores an entry under the generations `read` saw before it was loaded,
+  // only if they are still current, for the process that answered `read`
+  // only; in the background (a failure costs a later miss).
+  virtual void store(const CacheNamespace& ns, const CacheRead& read, const std::string& query,
+                     std::string json) = 0;
+  // INCRs every counter (atomically per Redis Cluster slot).
   virtual Async<void> bump(std::vector<std::string> generation_keys) = 0;
   // A counter's value, nullopt when it does not exist.
   virtual Async<std::optional<std::string>> get(std::string key) = 0;

@@ -119,9 +119,15 @@ constexpr pg::Statement kFindMatchForSettlement{
 // Settlements of different matches touch overlapping users; taking the user
 // rows in id order first means two of them can never deadlock.
 constexpr pg::Statement kLockBettors{"settle_lock_bettors", R"sql(
-SELECT id FROM users
+SELECT id, email FROM users
 WHERE id IN (SELECT user_id FROM bets WHERE match_id = $1 AND status = 'pending')
 ORDER BY id FOR NO KEY UPDATE)sql"};
+
+// For a repeated settlement, which changes nothing but invalidates as the
+// first did (it may be the retry of one whose answer was lost).
+constexpr pg::Statement kBettors{"settled_bettors", R"sql(
+SELECT DISTINCT u.email FROM bets b JOIN users u ON u.id = b.user_id
+WHERE b.match_id = $1)sql"};
 
 // Settles every pending bet of the match as the plan says: per selection
 // ($2/$3 for "1", $4/$5 for "X", $6/$7 for "2") the status the bet takes and
@@ -328,6 +334,11 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
     auto totals = totals_from_rows(*bets);
     if (!totals.ok()) co_return std::move(totals).error();
     out.settled.totals = *totals;
+    auto bettors = co_await tx->execute(kBettors, pg::params(match_id));
+    if (!bettors.ok()) co_return std::move(bettors).error();
+    for (std::size_t i = 0; i < bettors->size(); ++i) {
+      out.bettor_emails.push_back((*bettors)[i].get<std::string>(0));
+    }
     co_return out;
   }
   // An error drops the transaction, so the match stays open.
@@ -336,6 +347,9 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
 
   auto locked = co_await tx->execute(kLockBettors, pg::params(match_id));
   if (!locked.ok()) co_return std::move(locked).error();
+  for (std::size_t i = 0; i < locked->size(); ++i) {
+    out.bettor_emails.push_back((*locked)[i].get<std::string>(1));
+  }
   auto settled = co_await tx->execute(kSettleBets, settle_params(match_id, plan));
   if (!settled.ok()) co_return std::move(settled).error();
   auto totals = totals_from_rows(*settled);

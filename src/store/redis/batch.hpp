@@ -28,6 +28,12 @@ class Batch final {
     return add_range(Argv{std::string_view(args)...});
   }
   Batch& add(const std::vector<std::string>& args) { return add_range(args); }
+  // A command encoded already (encode_command).
+  Batch& add_encoded(std::string_view wire) {
+    wire_.append(wire);
+    ++count_;
+    return *this;
+  }
 
   std::size_t size() const noexcept { return count_; }
   bool empty() const noexcept { return count_ == 0; }

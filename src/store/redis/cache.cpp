@@ -1,7 +1,12 @@
 #include "store/redis/cache.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <map>
 
 #include "util/token.hpp"
 
@@ -81,6 +86,24 @@ Status expect_no_error(const Result<Reply>& reply) {
   return {};
 }
 
+Status expect_no_error(const Reply& reply) {
+  if (reply.is_error()) return Error::unavailable("Redis error: " + reply.as_string());
+  return {};
+}
+
+constexpr char kOriginSeparator = '|';
+
+// The JSON of a stored entry if `origin` stored it; nothing otherwise (an
+// entry from before a restart or failover, or not written by this cache).
+std::optional<std::string> entry_from(std::string stored, const std::string& origin) {
+  if (origin.empty() || stored.size() <= origin.size() ||
+      stored.compare(0, origin.size(), origin) != 0 || stored[origin.size()] != kOriginSeparator) {
+    return std::nullopt;
+  }
+  stored.erase(0, origin.size() + 1);
+  return stored;
+}
+
 }  // namespace
 
 std::chrono::seconds ttl_with_jitter(std::chrono::seconds base, std::mt19937_64& random) {
@@ -97,7 +120,7 @@ std::string short_query_key(std::string_view canonical_query) {
   return key;
 }
 
-Cache::Cache(std::shared_ptr<Client> client, std::chrono::seconds ttl)
+Cache::Cache(std::shared_ptr<Commands> client, std::chrono::seconds ttl)
     : client_(std::move(client)), ttl_(ttl), random_(std::random_device{}()) {}
 
 asio::awaitable<Result<std::optional<std::string>>> Cache::get_json(std::string key) {
@@ -153,9 +176,10 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   command.emplace_back("MGET");
   command.insert(command.end(), ns.generations.begin(), ns.generations.end());
   command.push_back(ns.prefix + ':' + guessed + ':' + query);
-  auto reply = co_await client_->command(std::move(command));
-  if (auto s = expect_no_error(reply); !s.ok()) co_return s.error();
-  auto parts = std::move(*reply).elements();
+  auto served = co_await client_->command_served(command);
+  if (!served.ok()) co_return std::move(served).error();
+  if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
+  auto parts = std::move(served->reply).elements();
   if (parts.size() != ns.generations.size() + 1) {
     co_return Error::unavailable("unexpected MGET reply for a cache read");
   }
@@ -167,7 +191,9 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   if (generations != guessed) co_return co_await read_by_script(ns, std::move(query));
   CacheRead out;
   out.generations = std::move(generations);
-  if (parts.back().is_string()) out.value = std::move(parts.back()).as_string();
+  out.origin = std::move(served->origin);
+  if (parts.back().is_string())
+    out.value = entry_from(std::move(parts.back()).as_string(), out.origin);
   co_return out;
 }
 
@@ -175,22 +201,31 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
                                                          std::string query) {
   std::vector<std::string> keys = ns.generations;
   std::vector<std::string> args{ns.prefix, std::move(query)};
-  auto reply = co_await client_->eval(read_script(), std::move(keys), std::move(args),
-                                      Client::ScriptMode::read_only);
-  if (auto s = expect_no_error(reply); !s.ok()) co_return s.error();
-  auto parts = std::move(*reply).elements();
+  auto served = co_await client_->eval_served(read_script(), std::move(keys), std::move(args),
+                                              Commands::ScriptMode::read_only);
+  if (!served.ok()) co_return std::move(served).error();
+  if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
+  auto parts = std::move(served->reply).elements();
   if (parts.empty()) co_return Error::unavailable("unexpected cache script reply");
   CacheRead out;
   out.generations = std::move(parts[0]).as_string();
-  if (parts.size() > 1 && parts[1].is_string()) out.value = std::move(parts[1]).as_string();
+  out.origin = std::move(served->origin);
+  if (parts.size() > 1 && parts[1].is_string()) {
+    out.value = entry_from(std::move(parts[1]).as_string(), out.origin);
+  }
   if (seen_generations_.size() >= kMaxRememberedNamespaces) seen_generations_.clear();
   seen_generations_.insert_or_assign(ns.prefix, out.generations);
   co_return out;
 }
 
-void Cache::store(const CacheNamespace& ns, const std::string& generations,
-                  const std::string& query, std::string json) {
-  std::vector<std::string> args{ns.prefix, generations, query, std::move(json),
+void Cache::store(const CacheNamespace& ns, const CacheRead& read, const std::string& query,
+                  std::string json) {
+  // A process that does not say who it is cannot vouch for its counters.
+  if (read.origin.empty()) return;
+  std::string entry = read.origin;
+  entry += kOriginSeparator;
+  entry += json;
+  std::vector<std::string> args{ns.prefix, read.generations, query, std::move(entry),
                                 std::to_string(ttl_with_jitter(ttl_, random_).count())};
   asio::co_spawn(
       client_->executor(),
@@ -204,9 +239,42 @@ void Cache::store(const CacheNamespace& ns, const std::string& generations,
 asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys) {
   if (generation_keys.empty()) co_return Status{};
   std::vector<std::string> no_args;
-  auto reply =
-      co_await client_->eval(bump_script(), std::move(generation_keys), std::move(no_args));
-  co_return expect_no_error(reply);
+  if (!client_->cluster()) {
+    auto reply =
+        co_await client_->eval(bump_script(), std::move(generation_keys), std::move(no_args));
+    co_return expect_no_error(reply);
+  }
+  // A script may touch one slot only: one per slot, all sent at once (each
+  // node pipelines its share), then waited for together.
+  std::map<std::uint16_t, std::vector<std::string>> by_slot;
+  for (auto& key : generation_keys) by_slot[key_slot(key)].push_back(std::move(key));
+  if (by_slot.size() == 1) {
+    auto reply = co_await client_->eval(bump_script(), std::move(by_slot.begin()->second),
+                                        std::move(no_args));
+    co_return expect_no_error(reply);
+  }
+  struct Join {
+    explicit Join(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer done;
+    std::size_t pending = 0;
+    Status status;
+  };
+  auto executor = co_await asio::this_coro::executor;
+  auto join = std::make_shared<Join>(executor);
+  join->pending = by_slot.size();
+  for (auto& [slot, keys] : by_slot) {
+    asio::co_spawn(
+        executor,
+        [client = client_, join, keys = std::move(keys)]() mutable -> asio::awaitable<void> {
+          std::vector<std::string> none;
+          auto reply = co_await client->eval(bump_script(), std::move(keys), std::move(none));
+          if (auto s = expect_no_error(reply); !s.ok() && join->status.ok()) join->status = s;
+          if (--join->pending == 0) join->done.cancel();
+        },
+        asio::detached);
+  }
+  co_await join->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return join->status;
 }
 
 }  // namespace betsdb::redis

@@ -17,10 +17,21 @@
 // the current one. If they moved on (a write happened), the read is repeated
 // by a script that reads the counters and then the entry they name; that is
 // four times dearer for Redis than the MGET, so it only runs after writes.
-// The script names entry keys it builds itself, which is fine on a single
-// Redis but not on Redis Cluster.
+// The script names entry keys it builds itself: on a Redis Cluster that is
+// allowed because a namespace's prefix carries the same hash tag as its
+// counters, so entries and counters share a slot (service/read_cache.cpp
+// names them, docs/operations.md lists the layout).
 //
-// Thread-safety: as redis::Client (one shard's thread).
+// Entries are stored as "<origin>|<json>", the origin being the Redis server
+// process whose counters the reader saw (commands.hpp, "Origin"), and are
+// only served by that process. A Redis that restarts from its files, or a
+// replica that a failover promotes, may have lost the last bumps of a
+// counter (AOF everysec, asynchronous replication): a counter rolled back to
+// a value it had before a write would otherwise make an entry stored before
+// that write current again. Another process never serves those entries; the
+// cost is one reload per entry after a restart or failover.
+//
+// Thread-safety: as redis::Commands (one shard's thread).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -33,7 +44,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "store/redis/redis_client.hpp"
+#include "store/redis/commands.hpp"
 
 namespace betsdb::redis {
 
@@ -49,6 +60,7 @@ struct CacheNamespace {
 struct CacheRead {
   std::string generations;           // the counters' values, joined by '.'
   std::optional<std::string> value;  // the entry, on a hit
+  std::string origin;                // the Redis process that answered
 };
 
 // base + a uniform whole number of seconds in [0, kMaxTtlJitter].
@@ -59,7 +71,7 @@ std::string short_query_key(std::string_view canonical_query);
 
 class Cache final {
  public:
-  Cache(std::shared_ptr<Client> client, std::chrono::seconds ttl);
+  Cache(std::shared_ptr<Commands> client, std::chrono::seconds ttl);
 
   // The plain helpers, for single keys (operators, tools, tests).
   boost::asio::awaitable<Result<std::optional<std::string>>> get_json(std::string key);
@@ -71,25 +83,27 @@ class Cache final {
 
   // The namespaced read: the generations and, on a hit, the entry.
   boost::asio::awaitable<Result<CacheRead>> read(const CacheNamespace& ns, std::string query);
-  // Stores an entry under the generations read before it was loaded, and only
-  // if they are still current (a missing counter is created instead, from the
-  // clock, and nothing is stored). Runs in the background: the answer never
-  // waits for it, and a failure only costs a later miss.
-  void store(const CacheNamespace& ns, const std::string& generations, const std::string& query,
+  // Stores an entry under the generations read before it was loaded (`read`,
+  // whose origin it carries), and only if they are still current (a missing
+  // counter is created instead, from the clock, and nothing is stored). Runs
+  // in the background: the answer never waits for it, and a failure only
+  // costs a later miss.
+  void store(const CacheNamespace& ns, const CacheRead& read, const std::string& query,
              std::string json);
-  // INCRs every counter in one round trip (one script). A counter that did not
-  // exist starts from Redis's clock in microseconds, so a generation never
-  // repeats after Redis lost its data.
+  // INCRs every counter: one script for all on a single Redis, one per slot
+  // (sent together) on a cluster. A counter that did not exist starts from
+  // Redis's clock in microseconds, so a generation never repeats after Redis
+  // lost its data.
   boost::asio::awaitable<Status> bump(std::vector<std::string> generation_keys);
 
   std::chrono::seconds ttl() const noexcept { return ttl_; }
-  const std::shared_ptr<Client>& client() const noexcept { return client_; }
+  const std::shared_ptr<Commands>& client() const noexcept { return client_; }
 
  private:
   boost::asio::awaitable<Result<CacheRead>> read_by_script(const CacheNamespace& ns,
                                                            std::string query);
 
-  std::shared_ptr<Client> client_;
+  std::shared_ptr<Commands> client_;
   std::chrono::seconds ttl_;
   std::mt19937_64 random_;
   // Per namespace prefix: the generations its last read found.

@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "store/redis/redis_client.hpp"
 #include "store/redis/redis_test_support.hpp"
 
 namespace betsdb::redis {
@@ -30,6 +31,11 @@ asio::awaitable<std::shared_ptr<Client>> connected_client(asio::io_context& io, 
   const Status up = co_await client->wait_connected(5s);
   EXPECT_TRUE(up.ok()) << (up.ok() ? "" : up.error().detail);
   co_return client;
+}
+
+// What a read under `generations` from this client's server returned, for store().
+CacheRead as_read(std::string generations, const Client& client) {
+  return CacheRead{std::move(generations), std::nullopt, client.server_id()};
 }
 
 asio::awaitable<std::int64_t> pttl(Client& client, const std::string& key) {
@@ -207,7 +213,7 @@ TEST_F(CacheTest, ReadSeesGenerationZeroThenTheStoredEntryThenMissesAfterABump) 
     CO_ASSERT(cold.ok(), cold.error().detail);
     EXPECT_EQ(cold->generations, "0");
     EXPECT_FALSE(cold->value.has_value());
-    cache.store(bets, cold->generations, query, R"({"total":0})");
+    cache.store(bets, as_read(cold->generations, *client), query, R"({"total":0})");
     CO_ASSERT(co_await eventually_exists(*client, bets.generations[0]),
               "the first store made no counter");
     EXPECT_FALSE(co_await exists(*client, bets.prefix + ":0:" + query));
@@ -219,7 +225,7 @@ TEST_F(CacheTest, ReadSeesGenerationZeroThenTheStoredEntryThenMissesAfterABump) 
     const std::string g1 = first->generations;
     EXPECT_NE(g1, "0");
     EXPECT_FALSE(first->value.has_value());
-    cache.store(bets, g1, query, R"({"total":1})");
+    cache.store(bets, as_read(g1, *client), query, R"({"total":1})");
     const std::string old_entry = bets.prefix + ":" + g1 + ":" + query;
     CO_ASSERT(co_await eventually_exists(*client, old_entry), old_entry << " was never stored");
     const std::int64_t left = co_await pttl(*client, old_entry);
@@ -242,14 +248,15 @@ TEST_F(CacheTest, ReadSeesGenerationZeroThenTheStoredEntryThenMissesAfterABump) 
     // The cache-aside race: a reader that loaded before the bump stores its
     // (possibly stale) answer late, under the generation it read. It is not
     // stored at all, and in any case nobody would read it.
-    cache.store(bets, g1, query, R"({"total":"stale"})");
-    cache.store(bets, after->generations, query, R"({"total":2})");
+    cache.store(bets, as_read(g1, *client), query, R"({"total":"stale"})");
+    cache.store(bets, as_read(after->generations, *client), query, R"({"total":2})");
     CO_ASSERT(
         co_await eventually_exists(*client, bets.prefix + ":" + after->generations + ":" + query),
         "new entry never stored");
     auto old = co_await cache.get_json(old_entry);
     CO_ASSERT(old.ok() && old->has_value(), "the old entry expires by its TTL, not before");
-    EXPECT_EQ(**old, R"({"total":1})") << "a store under an old generation overwrote its entry";
+    EXPECT_EQ(**old, client->server_id() + R"(|{"total":1})")
+        << "a store under an old generation overwrote its entry";
     auto fresh = co_await cache.read(bets, query);
     CO_ASSERT(fresh.ok(), fresh.error().detail);
     EXPECT_EQ(fresh->generations, after->generations);
@@ -285,7 +292,7 @@ TEST_F(CacheTest, ReadAfterAnotherCacheBumpedNeverReturnsTheRememberedGeneration
     auto first = co_await here.read(users, query);
     CO_ASSERT(first.ok(), first.error().detail);
     const std::string g1 = first->generations;
-    here.store(users, g1, query, R"({"total":1})");
+    here.store(users, as_read(g1, *client), query, R"({"total":1})");
     CO_ASSERT(co_await eventually_exists(*client, users.prefix + ":" + g1 + ":" + query),
               "entry never stored");
     for (int i = 0; i < 3; ++i) {  // the steady state: answered by the MGET
@@ -315,7 +322,7 @@ TEST_F(CacheTest, ReadAfterAnotherCacheBumpedNeverReturnsTheRememberedGeneration
     CO_ASSERT((co_await elsewhere.bump(std::move(third))).ok(), "third bump failed");
     auto current = co_await here.read(users, query);  // learns the third generations
     CO_ASSERT(current.ok(), current.error().detail);
-    here.store(users, current->generations, query, R"({"total":"old"})");
+    here.store(users, as_read(current->generations, *client), query, R"({"total":"old"})");
     CO_ASSERT(co_await eventually_exists(*client,
                                          users.prefix + ":" + current->generations + ":" + query),
               "entry never stored");
@@ -338,7 +345,7 @@ TEST_F(CacheTest, ReadAfterAnotherCacheBumpedNeverReturnsTheRememberedGeneration
     }
     moved = std::move(*racing[1]);
 
-    elsewhere.store(users, moved->generations, query, R"({"total":2})");
+    elsewhere.store(users, as_read(moved->generations, *client), query, R"({"total":2})");
     CO_ASSERT(
         co_await eventually_exists(*client, users.prefix + ":" + moved->generations + ":" + query),
         "new entry never stored");
@@ -369,7 +376,8 @@ TEST_F(CacheTest, ANamespaceWithTwoCountersMissesWhenEitherIsBumped) {
       auto before = co_await cache.read(user, query);
       CO_ASSERT(before.ok(), before.error().detail);
       EXPECT_NE(before->generations, previous);
-      cache.store(user, before->generations, query, "[\"" + before->generations + "\"]");
+      cache.store(user, as_read(before->generations, *client), query,
+                  "[\"" + before->generations + "\"]");
       CO_ASSERT(co_await eventually_exists(*client,
                                            user.prefix + ":" + before->generations + ":" + query),
                 "entry never stored");
@@ -442,7 +450,7 @@ TEST_F(CacheTest, CounterThatWentMissingNeverRepeatsAGeneration) {
       CO_ASSERT((co_await cache.invalidate(std::move(lost))).ok(), "could not drop the counter");
       auto after_loss = co_await cache.bump(summary.generations);
       CO_ASSERT(after_loss.ok(), after_loss.error().detail);
-      cache.store(summary, last, "all", R"({"total_bets":"old"})");
+      cache.store(summary, as_read(last, *client), "all", R"({"total_bets":"old"})");
       auto read = co_await cache.read(summary, "all");
       CO_ASSERT(read.ok(), read.error().detail);
       EXPECT_NE(read->generations, last);
@@ -482,7 +490,7 @@ TEST_F(CacheTest, ReadStillAnswersWhileWritesArePausedButBumpWaits) {
     CO_ASSERT((co_await cache.bump(summary.generations)).ok(), "no counter");
     auto warm = co_await cache.read(summary, "all");
     CO_ASSERT(warm.ok(), warm.error().detail);
-    cache.store(summary, warm->generations, "all", R"({"total_bets":3})");
+    cache.store(summary, as_read(warm->generations, *client), "all", R"({"total_bets":3})");
     CO_ASSERT(co_await eventually_exists(*client, "bets_summary:" + warm->generations + ":all"),
               "entry never stored");
 

@@ -179,7 +179,7 @@ std::string ttl_arg() {
 
 // Runs a cart script; a Redis error reply (OOM, BUSY, a script bug) becomes
 // service_unavailable, since the cart cannot be used without Redis.
-asio::awaitable<Result<Reply>> run_with_keys(Client& client, const Script& script,
+asio::awaitable<Result<Reply>> run_with_keys(Commands& client, const Script& script,
                                              std::int64_t user_id, std::vector<std::string> keys,
                                              std::vector<std::string> args) {
   auto reply = co_await client.eval(script, std::move(keys), std::move(args));
@@ -191,7 +191,7 @@ asio::awaitable<Result<Reply>> run_with_keys(Client& client, const Script& scrip
   co_return std::move(reply).value();
 }
 
-asio::awaitable<Result<Reply>> run(Client& client, const Script& script, std::int64_t user_id,
+asio::awaitable<Result<Reply>> run(Commands& client, const Script& script, std::int64_t user_id,
                                    std::vector<std::string> args) {
   // Named, not a temporary inside the co_await (see redis_client.hpp on g++ 12).
   std::vector<std::string> keys = keys_of(user_id);
@@ -270,8 +270,10 @@ std::optional<std::string_view> string_member(const json::object& o, std::string
 
 }  // namespace
 
+// The user id is a hash tag: the cart and its counter share a slot, which
+// every cart script needs on a Redis Cluster.
 std::string cart_key(std::int64_t user_id) {
-  return "cart:" + std::to_string(user_id);
+  return "cart:{" + std::to_string(user_id) + "}";
 }
 
 std::string cart_sequence_key(std::int64_t user_id) {
@@ -305,7 +307,7 @@ Result<CartItem> parse_cart_item(std::string stored) {
   return item;
 }
 
-asio::awaitable<Result<CartContents>> read_cart(Client& client, std::int64_t user_id) {
+asio::awaitable<Result<CartContents>> read_cart(Commands& client, std::int64_t user_id) {
   std::vector<std::string> args{ttl_arg()};
   auto reply = co_await run(client, read_script(), user_id, std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
@@ -329,7 +331,7 @@ asio::awaitable<Result<CartContents>> read_cart(Client& client, std::int64_t use
   co_return out;
 }
 
-asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Client& client,
+asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Commands& client,
                                                                 std::int64_t user_id,
                                                                 std::int64_t item_id) {
   std::vector<std::string> args{ttl_arg(), std::to_string(item_id)};
@@ -342,7 +344,7 @@ asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Client& client,
   co_return std::optional<CartItem>{std::move(item).value()};
 }
 
-asio::awaitable<Result<CartItem>> add_cart_item(Client& client, std::int64_t user_id,
+asio::awaitable<Result<CartItem>> add_cart_item(Commands& client, std::int64_t user_id,
                                                 const NewCartItem& item) {
   auto added = co_await add_cart_item_if(client, user_id, item, nullptr);
   if (!added.ok()) co_return std::move(added).error();
@@ -350,7 +352,7 @@ asio::awaitable<Result<CartItem>> add_cart_item(Client& client, std::int64_t use
   co_return std::move(**added);
 }
 
-asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Client& client,
+asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& client,
                                                                   std::int64_t user_id,
                                                                   const NewCartItem& item,
                                                                   const KeyHolds* precondition) {
@@ -361,7 +363,17 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Client& client
                                 std::to_string(item.stake.cents()),
                                 domain::format_rfc3339(item.added_at)};
   std::vector<std::string> keys = keys_of(user_id);
-  if (precondition) {
+  if (precondition && client.cluster()) {
+    // The precondition's key lives in another slot, which the script may not
+    // touch: it is read first. A change between the read and the write is
+    // then missed, as a change between reading a match from PostgreSQL and
+    // adding it would be; checkout validates every item again anyway.
+    auto current = co_await client.command("GET", precondition->key);
+    if (!current.ok()) co_return std::move(current).error();
+    if (!current->is_string() || current->as_string() != precondition->value) {
+      co_return std::optional<CartItem>{};
+    }
+  } else if (precondition) {
     keys.push_back(precondition->key);
     args.push_back(precondition->value);
   }
@@ -377,7 +389,7 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Client& client
   co_return std::optional<CartItem>{std::move(outcome).value()};
 }
 
-asio::awaitable<Result<CartItem>> change_cart_item(Client& client, std::int64_t user_id,
+asio::awaitable<Result<CartItem>> change_cart_item(Commands& client, std::int64_t user_id,
                                                    std::int64_t item_id,
                                                    const CartItemChange& change) {
   std::vector<std::string> args{
@@ -389,7 +401,7 @@ asio::awaitable<Result<CartItem>> change_cart_item(Client& client, std::int64_t 
   co_return item_outcome(std::move(reply).value(), item_id);
 }
 
-asio::awaitable<Status> remove_cart_item(Client& client, std::int64_t user_id,
+asio::awaitable<Status> remove_cart_item(Commands& client, std::int64_t user_id,
                                          std::int64_t item_id) {
   std::vector<std::string> args{ttl_arg(), std::to_string(item_id)};
   auto reply = co_await run(client, remove_script(), user_id, std::move(args));
@@ -399,21 +411,21 @@ asio::awaitable<Status> remove_cart_item(Client& client, std::int64_t user_id,
   co_return Status{};
 }
 
-asio::awaitable<Status> touch_cart(Client& client, std::int64_t user_id) {
+asio::awaitable<Status> touch_cart(Commands& client, std::int64_t user_id) {
   std::vector<std::string> args{ttl_arg()};
   auto reply = co_await run(client, touch_script(), user_id, std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   co_return Status{};
 }
 
-asio::awaitable<Status> clear_cart(Client& client, std::int64_t user_id) {
+asio::awaitable<Status> clear_cart(Commands& client, std::int64_t user_id) {
   std::vector<std::string> args{ttl_arg()};
   auto reply = co_await run(client, clear_script(), user_id, std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   co_return Status{};
 }
 
-asio::awaitable<Result<std::size_t>> remove_checked_out(Client& client, std::int64_t user_id,
+asio::awaitable<Result<std::size_t>> remove_checked_out(Commands& client, std::int64_t user_id,
                                                         std::span<const CartItem> items) {
   std::vector<std::string> args;
   args.reserve(1 + 2 * items.size());

@@ -1,8 +1,9 @@
-// The betting cart in Redis (API.md, "Cart"): a hash `cart:{user_id}`, one
+// The betting cart in Redis (API.md, "Cart"): a hash `cart:{<user_id>}` (the
+// braces are literal: a Redis Cluster hash tag), one
 // field per item (the item id in decimal), the item as compact JSON in fixed
 // key order:
 //   {"item_id":3,"match_id":5,"selection":"1","stake":1000,"added_at":"2026-11-20T10:30:00Z"}
-// Item ids come from a counter in a separate key `cart:{user_id}:seq`, so the
+// Item ids come from a counter in a separate key `cart:{<user_id>}:seq`, so the
 // hash holds items only and ids are never reused while the cart lives (a
 // client's stale item id can never hit a newer item).
 //
@@ -15,7 +16,7 @@
 // item_not_found) are returned as such; a Redis outage, or a refusal such as
 // OOM, is service_unavailable: the cart lives only in Redis.
 //
-// Thread-safety: as redis::Client (one shard's thread).
+// Thread-safety: as redis::Commands (one shard's thread).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -27,7 +28,7 @@
 #include <vector>
 
 #include "domain/cart.hpp"
-#include "store/redis/redis_client.hpp"
+#include "store/redis/commands.hpp"
 #include "util/result.hpp"
 
 namespace betsdb::redis {
@@ -43,16 +44,16 @@ using domain::NewCartItem;
 std::string cart_key(std::int64_t user_id);
 std::string cart_sequence_key(std::int64_t user_id);
 
-boost::asio::awaitable<Result<CartContents>> read_cart(Client& client, std::int64_t user_id);
+boost::asio::awaitable<Result<CartContents>> read_cart(Commands& client, std::int64_t user_id);
 
 // nullopt when the cart has no such item.
-boost::asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Client& client,
+boost::asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Commands& client,
                                                                        std::int64_t user_id,
                                                                        std::int64_t item_id);
 
 // duplicate_item when the cart holds this match and selection already (checked
 // first), cart_full when it holds kMaxCartItems items.
-boost::asio::awaitable<Result<CartItem>> add_cart_item(Client& client, std::int64_t user_id,
+boost::asio::awaitable<Result<CartItem>> add_cart_item(Commands& client, std::int64_t user_id,
                                                        const NewCartItem& item);
 
 // A condition a write checks atomically with itself: `key` holds `value`.
@@ -64,29 +65,30 @@ struct KeyHolds {
 // add_cart_item, done only if `precondition` (when not null) holds when the
 // write runs; nullopt (and nothing written) when it does not.
 boost::asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(
-    Client& client, std::int64_t user_id, const NewCartItem& item, const KeyHolds* precondition);
+    Commands& client, std::int64_t user_id, const NewCartItem& item, const KeyHolds* precondition);
 
 // item_not_found; duplicate_item when the new selection is already in the
 // cart for the item's match. An item's match never changes.
-boost::asio::awaitable<Result<CartItem>> change_cart_item(Client& client, std::int64_t user_id,
+boost::asio::awaitable<Result<CartItem>> change_cart_item(Commands& client, std::int64_t user_id,
                                                           std::int64_t item_id,
                                                           const CartItemChange& change);
 
 // item_not_found.
-boost::asio::awaitable<Status> remove_cart_item(Client& client, std::int64_t user_id,
+boost::asio::awaitable<Status> remove_cart_item(Commands& client, std::int64_t user_id,
                                                 std::int64_t item_id);
 
 // Only the expiry refresh that every cart operation does, for operations
 // refused before they reach the cart (an unknown match, a closed one).
-boost::asio::awaitable<Status> touch_cart(Client& client, std::int64_t user_id);
+boost::asio::awaitable<Status> touch_cart(Commands& client, std::int64_t user_id);
 
 // Removes every item (an empty cart is fine).
-boost::asio::awaitable<Status> clear_cart(Client& client, std::int64_t user_id);
+boost::asio::awaitable<Status> clear_cart(Commands& client, std::int64_t user_id);
 
 // After a checkout: removes each of `items` that still holds the value it had
 // when read (CartItem::stored); items changed or added since stay. Returns how
 // many were removed.
-boost::asio::awaitable<Result<std::size_t>> remove_checked_out(Client& client, std::int64_t user_id,
+boost::asio::awaitable<Result<std::size_t>> remove_checked_out(Commands& client,
+                                                               std::int64_t user_id,
                                                                std::span<const CartItem> items);
 
 // The stored form of an item, parsed; internal error if it is not one.

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "store/redis/redis_client.hpp"
 #include "store/redis/redis_test_support.hpp"
 
 namespace betsdb::redis {

@@ -32,7 +32,7 @@ Error refused(const Reply& reply) {
 
 }  // namespace
 
-asio::awaitable<Result<std::optional<std::string>>> claim_record(Client& client,
+asio::awaitable<Result<std::optional<std::string>>> claim_record(Commands& client,
                                                                  const std::string& key,
                                                                  const std::string& claim,
                                                                  std::chrono::milliseconds ttl) {
@@ -45,7 +45,7 @@ asio::awaitable<Result<std::optional<std::string>>> claim_record(Client& client,
   co_return std::optional<std::string>{};
 }
 
-asio::awaitable<Result<bool>> answer_record(Client& client, const std::string& key,
+asio::awaitable<Result<bool>> answer_record(Commands& client, const std::string& key,
                                             const std::string& claim, const std::string& answer,
                                             std::chrono::milliseconds retention) {
   std::vector<std::string> keys{key};

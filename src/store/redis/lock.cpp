@@ -15,7 +15,7 @@ return 0)lua");
 }
 }  // namespace
 
-boost::asio::awaitable<Result<std::optional<LockToken>>> try_lock(Client& client, std::string key,
+boost::asio::awaitable<Result<std::optional<LockToken>>> try_lock(Commands& client, std::string key,
                                                                   std::chrono::milliseconds ttl) {
   LockToken lock{std::move(key), generate_token()};
   const std::string ms = std::to_string(ttl.count());
@@ -27,7 +27,7 @@ boost::asio::awaitable<Result<std::optional<LockToken>>> try_lock(Client& client
   co_return std::optional<LockToken>{std::move(lock)};
 }
 
-boost::asio::awaitable<Result<bool>> unlock(Client& client, const LockToken& lock) {
+boost::asio::awaitable<Result<bool>> unlock(Commands& client, const LockToken& lock) {
   std::vector<std::string> keys{lock.key};
   std::vector<std::string> args{lock.token};
   auto reply = co_await client.eval(compare_and_delete(), std::move(keys), std::move(args));

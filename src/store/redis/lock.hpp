@@ -2,7 +2,7 @@
 // and a Lua compare-and-delete to release it, so a holder whose lock expired
 // can never release someone else's.
 //
-// Thread-safety: as redis::Client (one shard's thread).
+// Thread-safety: as redis::Commands (one shard's thread).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "store/redis/redis_client.hpp"
+#include "store/redis/commands.hpp"
 
 namespace betsdb::redis {
 
@@ -21,11 +21,11 @@ struct LockToken {
 
 // The token when taken; nullopt when someone else holds the key;
 // service_unavailable when Redis cannot answer.
-boost::asio::awaitable<Result<std::optional<LockToken>>> try_lock(Client& client, std::string key,
+boost::asio::awaitable<Result<std::optional<LockToken>>> try_lock(Commands& client, std::string key,
                                                                   std::chrono::milliseconds ttl);
 
 // True when our token still held the key and it was deleted; false when the
 // lock had expired (or was taken over) and was left alone.
-boost::asio::awaitable<Result<bool>> unlock(Client& client, const LockToken& lock);
+boost::asio::awaitable<Result<bool>> unlock(Commands& client, const LockToken& lock);
 
 }  // namespace betsdb::redis

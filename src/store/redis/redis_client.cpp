@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
@@ -25,6 +26,18 @@ constexpr std::chrono::milliseconds kConnectedPollInterval{10};
 constexpr std::string_view kStoppedDetail = "Redis client is stopped";
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+// Enough of a run_id (40 hex digits, random per server start) to tell
+// processes apart.
+constexpr std::size_t kOriginLength = 12;
+
+std::string run_id_prefix(std::string_view info) {
+  constexpr std::string_view kField = "run_id:";
+  const auto at = info.find(kField);
+  if (at == std::string_view::npos) return {};
+  const auto start = at + kField.size();
+  return std::string(info.substr(start, std::min(kOriginLength, info.size() - start)));
+}
 
 }  // namespace
 
@@ -73,7 +86,7 @@ std::string Client::unavailable_detail() const {
   return "not connected to Redis at " + config_.host + ":" + std::to_string(config_.port);
 }
 
-Client::Stats Client::stats() const noexcept {
+Client::Stats Client::stats() const {
   Stats stats = stats_;
   if (connection_) stats.writes += connection_->writes();
   return stats;
@@ -96,16 +109,22 @@ asio::awaitable<Status> Client::wait_connected(std::chrono::milliseconds timeout
 
 // --- Commands -------------------------------------------------------------
 
-asio::awaitable<Result<Reply>> Client::command(std::vector<std::string> args) {
-  return send(encode_command(args), nullptr);
+asio::awaitable<Result<Reply>> Client::send(Result<EncodedCommand> command, Route /*route*/) {
+  return send_on(std::move(command), nullptr);
 }
 
-asio::awaitable<Result<Reply>> Client::command(std::initializer_list<std::string_view> args) {
-  return send(encode_command(args), nullptr);
+asio::awaitable<Result<Served>> Client::send_served(Result<EncodedCommand> command,
+                                                    Route /*route*/) {
+  // The connection is chosen when send_on is awaited, right after this read,
+  // with no suspension in between: the id is that of the server it reaches.
+  std::string origin = server_id_;
+  auto reply = co_await send_on(std::move(command), nullptr);
+  if (!reply.ok()) co_return std::move(reply).error();
+  co_return Served{std::move(reply).value(), std::move(origin)};
 }
 
-asio::awaitable<Result<Reply>> Client::send(Result<EncodedCommand> command,
-                                            std::shared_ptr<detail::Connection> via) {
+asio::awaitable<Result<Reply>> Client::send_on(Result<EncodedCommand> command,
+                                               std::shared_ptr<detail::Connection> via) {
   // Only an empty argument list fails to encode, so an empty EncodedCommand says
   // all; passing it rather than the Result also keeps g++ 12 -O2 from a false
   // -Wmaybe-uninitialized on the variant inside the coroutine machinery.
@@ -167,32 +186,20 @@ void Client::initiate_batch(detail::BatchHandler handler, Batch commands) {
   connection->send_batch(commands.wire(), commands.size(), std::move(handler));
 }
 
-asio::awaitable<Result<Reply>> Client::eval(const Script& script, std::vector<std::string> keys,
-                                            std::vector<std::string> args, ScriptMode mode) {
-  const bool read_only = mode == ScriptMode::read_only;
-  const std::string key_count = std::to_string(keys.size());
-  std::vector<std::string_view> argv;
-  argv.reserve(3 + keys.size() + args.size());
-  // push_back, not a braced list: g++ 12 mishandles initializer_lists in coroutines.
-  argv.push_back(read_only ? "EVALSHA_RO" : "EVALSHA");
-  argv.push_back(script.sha1());
-  argv.push_back(key_count);
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-
-  Result<Reply> reply = co_await send(encode_command(argv), nullptr);
-  if (!reply.ok() || !reply->has_error_code("NOSCRIPT")) co_return reply;
-
-  // This server has not seen the script yet (first use, SCRIPT FLUSH, restart):
-  // EVAL runs it and caches it, so later calls take the EVALSHA path again.
-  argv[0] = read_only ? "EVAL_RO" : "EVAL";
-  argv[1] = script.source();
-  co_return co_await send(encode_command(argv), nullptr);
-}
-
 // --- Connection life cycle ---------------------------------------------------
 
-asio::awaitable<void> Client::run([[maybe_unused]] std::shared_ptr<Client> self) {
+// Which server process the connection reaches (commands.hpp, "Origin"),
+// asked as its first command but not waited for: until the answer, replies
+// carry no origin (the cache then neither serves nor stores entries).
+asio::awaitable<void> Client::learn_server_id(std::shared_ptr<Client> self,
+                                              std::shared_ptr<detail::Connection> connection) {
+  const std::array<std::string_view, 2> info{"INFO", "server"};
+  Result<Reply> reply = co_await send_on(encode_command(info), connection);
+  if (!reply.ok() || !reply->is_string() || connection_ != connection) co_return;
+  self->server_id_ = run_id_prefix(reply->as_string());
+}
+
+asio::awaitable<void> Client::run(std::shared_ptr<Client> self) {
   auto retry_delay = kFirstRetryDelay;
   bool ever_connected = false;
   while (!stopped_) {
@@ -211,8 +218,10 @@ asio::awaitable<void> Client::run([[maybe_unused]] std::shared_ptr<Client> self)
       retry_delay = kFirstRetryDelay;
       last_error_.clear();
       connection_ = connection;
+      asio::co_spawn(executor_, learn_server_id(self, connection), asio::detached);
       co_await connection->wait_closed();
       connection_.reset();
+      server_id_.clear();
       stats_.writes += connection->writes();
       if (connection->timed_out()) ++stats_.timeouts;
       if (stopped_) break;
@@ -257,13 +266,13 @@ asio::awaitable<Status> Client::handshake(std::shared_ptr<detail::Connection> co
     auth.push_back("AUTH");
     if (!config_.username.empty()) auth.push_back(config_.username);
     auth.push_back(config_.password);
-    Result<Reply> reply = co_await send(encode_command(auth), connection);
+    Result<Reply> reply = co_await send_on(encode_command(auth), connection);
     BETSDB_CO_TRY_STATUS(expect_ok(*connection, "AUTH", std::move(reply)));
   }
   if (config_.db != 0) {
     const std::string db = std::to_string(config_.db);
     const std::array<std::string_view, 2> select{"SELECT", db};
-    Result<Reply> reply = co_await send(encode_command(select), connection);
+    Result<Reply> reply = co_await send_on(encode_command(select), connection);
     BETSDB_CO_TRY_STATUS(expect_ok(*connection, "SELECT", std::move(reply)));
   }
   co_return Status{};

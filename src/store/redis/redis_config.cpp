@@ -69,4 +69,54 @@ Result<Config> parse_url(std::string_view url) {
   return cfg;
 }
 
+Config ClusterConfig::node(std::string host, std::uint16_t port) const {
+  Config c;
+  c.host = std::move(host);
+  c.port = port;
+  c.username = username;
+  c.password = password;
+  c.connect_timeout = connect_timeout;
+  c.command_timeout = command_timeout;
+  return c;
+}
+
+Result<ClusterConfig> parse_cluster_seeds(std::string_view text) {
+  auto invalid = [](std::string why) { return Error::validation("redis_cluster", std::move(why)); };
+  ClusterConfig out;
+  if (auto at = text.rfind('@'); at != std::string_view::npos) {
+    const std::string_view credentials = text.substr(0, at);
+    text.remove_prefix(at + 1);
+    const auto colon = credentials.find(':');
+    if (colon == std::string_view::npos || colon + 1 == credentials.size()) {
+      return invalid("credentials need a password: [user]:password@host:port,...");
+    }
+    out.username = std::string(credentials.substr(0, colon));
+    out.password = std::string(credentials.substr(colon + 1));
+  }
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view seed = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    while (!seed.empty() && seed.front() == ' ') seed.remove_prefix(1);
+    while (!seed.empty() && seed.back() == ' ') seed.remove_suffix(1);
+    if (seed.empty()) return invalid("an empty seed: write host:port[,host:port...]");
+    const auto colon = seed.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return invalid("a seed needs host:port, e.g. 127.0.0.1:7000");
+    }
+    std::string_view host = seed.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    long port = 0;
+    if (!parse_number(seed.substr(colon + 1), std::numeric_limits<std::uint16_t>::max(), port) ||
+        port == 0) {
+      return invalid("the port must be a number from 1 to 65535");
+    }
+    out.seeds.push_back({std::string(host), static_cast<std::uint16_t>(port)});
+  }
+  if (out.seeds.empty()) return invalid("name at least one seed node: host:port[,host:port...]");
+  return out;
+}
+
 }  // namespace betsdb::redis

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -28,5 +29,32 @@ struct Config {
 // defaults. Errors are Errc::validation_failed whose detail says what is wrong
 // (never echoing the password).
 Result<Config> parse_url(std::string_view url);
+
+// A Redis Cluster to reach through some of its nodes (the seeds): the client
+// learns the rest from CLUSTER SLOTS.
+struct ClusterConfig {
+  struct Seed {
+    std::string host;
+    std::uint16_t port = 6379;
+  };
+  std::vector<Seed> seeds;
+  std::string username;  // as Config: every node takes the same credentials
+  std::string password;
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds command_timeout{1000};
+  // How long a command may keep being retried while its slot is unreachable
+  // (a master down, not yet replaced; TRYAGAIN; CLUSTERDOWN) before it fails
+  // with service_unavailable. Well under the request timeout (10 s), and
+  // longer than a manual failover takes.
+  std::chrono::milliseconds retry_budget{2000};
+
+  // The per-node settings (db 0: a cluster has only that).
+  Config node(std::string host, std::uint16_t port) const;
+};
+
+// Parses [[user]:password@]host:port[,host:port...] (BETSDB_REDIS_CLUSTER).
+// IPv6 hosts are written in brackets. Errors are Errc::validation_failed
+// whose detail says what is wrong (never echoing the password).
+Result<ClusterConfig> parse_cluster_seeds(std::string_view text);
 
 }  // namespace betsdb::redis

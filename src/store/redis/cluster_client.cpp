@@ -1,0 +1,371 @@
+#include "store/redis/cluster_client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+
+namespace betsdb::redis {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+// Pauses between retries of a command whose slot is unreachable: short
+// first (a MOVED map loads in about a millisecond), never long (the budget
+// is two seconds).
+constexpr std::chrono::milliseconds kFirstRetryDelay{10};
+constexpr std::chrono::milliseconds kMaxRetryDelay{200};
+// A command follows at most this many MOVED/ASK in a row; more means the
+// cluster is changing faster than its map can be read, and the retry path
+// takes over.
+constexpr int kMaxRedirects = 5;
+// Pauses between attempts to load a map that could not be loaded, and the
+// least time between two loads (a burst of MOVED during resharding asks for
+// many; one every few milliseconds is plenty).
+constexpr std::chrono::milliseconds kFirstLoadRetry{50};
+constexpr std::chrono::milliseconds kMaxLoadRetry{1000};
+constexpr std::chrono::milliseconds kMinLoadInterval{5};
+// wait_connected() polling step; only start-up and tests use it.
+constexpr std::chrono::milliseconds kConnectedPollInterval{10};
+
+struct Redirect {
+  bool ask = false;
+  std::uint16_t slot = 0;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "MOVED 3999 127.0.0.1:6381" or "ASK 3999 127.0.0.1:6381".
+std::optional<Redirect> redirect_of(const Reply& reply) {
+  if (!reply.is_error()) return std::nullopt;
+  std::string_view text = reply.as_string();
+  Redirect r;
+  if (text.starts_with("MOVED ")) {
+    text.remove_prefix(6);
+  } else if (text.starts_with("ASK ")) {
+    r.ask = true;
+    text.remove_prefix(4);
+  } else {
+    return std::nullopt;
+  }
+  const auto space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  auto [slot_end, slot_ec] = std::from_chars(text.data(), text.data() + space, r.slot);
+  if (slot_ec != std::errc{} || r.slot >= kClusterSlots) return std::nullopt;
+  const std::string_view address = text.substr(space + 1);
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto [port_end, port_ec] =
+      std::from_chars(address.data() + colon + 1, address.data() + address.size(), r.port);
+  if (port_ec != std::errc{} || r.port == 0) return std::nullopt;
+  r.host = std::string(address.substr(0, colon));
+  return r;
+}
+
+bool retry_later(const Reply& reply) {
+  return reply.has_error_code("TRYAGAIN") || reply.has_error_code("CLUSTERDOWN");
+}
+
+}  // namespace
+
+std::shared_ptr<ClusterClient> ClusterClient::create(asio::any_io_executor executor,
+                                                     ClusterConfig config) {
+  return std::shared_ptr<ClusterClient>(new ClusterClient(std::move(executor), std::move(config)));
+}
+
+ClusterClient::ClusterClient(asio::any_io_executor executor, ClusterConfig config)
+    : executor_(std::move(executor)), config_(std::move(config)), refresh_wakeup_(executor_) {
+  owner_.fill(kNoNode);
+}
+
+void ClusterClient::start() {
+  if (started_ || stopped_) return;
+  started_ = true;
+  for (const auto& seed : config_.seeds) node_index(seed.host, seed.port);
+  refresh_requested_ = true;
+  asio::co_spawn(executor_, refresh_loop(shared_from_this()), asio::detached);
+}
+
+void ClusterClient::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& node : nodes_) node->client->stop();
+  refresh_wakeup_.cancel();
+}
+
+bool ClusterClient::connected() const noexcept {
+  if (!map_loaded_ || stopped_) return false;
+  return std::all_of(masters_.begin(), masters_.end(), [this](std::int16_t i) {
+    return nodes_[static_cast<std::size_t>(i)]->client->connected();
+  });
+}
+
+asio::awaitable<Status> ClusterClient::wait_connected(std::chrono::milliseconds timeout) {
+  auto self = shared_from_this();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::steady_timer poll(executor_);
+  while (!connected()) {
+    if (stopped_) co_return Error::unavailable("Redis Cluster client is stopped");
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      co_return Error::unavailable("not connected to every master of the Redis Cluster" +
+                                   (last_error_.empty() ? std::string() : ": " + last_error_));
+    }
+    poll.expires_after(
+        std::min<std::chrono::steady_clock::duration>(kConnectedPollInterval, deadline - now));
+    co_await poll.async_wait(kAwait);
+  }
+  co_return Status{};
+}
+
+Commands::Stats ClusterClient::stats() const {
+  Stats out = counters_;
+  for (const auto& node : nodes_) {
+    const Stats s = node->client->stats();
+    out.commands_sent += s.commands_sent;
+    out.commands_rejected += s.commands_rejected;
+    out.writes += s.writes;
+    out.transport_errors += s.transport_errors;
+    out.timeouts += s.timeouts;
+    out.reconnects += s.reconnects;
+    out.nodes.push_back(NodeStats{node->name, node->client->connected(), s.commands_sent,
+                                  s.transport_errors, node->moved, node->ask});
+  }
+  return out;
+}
+
+std::string ClusterClient::master_of(std::uint16_t slot) const {
+  const std::int16_t i = owner_[slot % kClusterSlots];
+  return i == kNoNode ? std::string() : nodes_[static_cast<std::size_t>(i)]->name;
+}
+
+std::int16_t ClusterClient::node_index(const std::string& host, std::uint16_t port) {
+  const std::string name = host + ":" + std::to_string(port);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i]->name == name) return static_cast<std::int16_t>(i);
+  }
+  auto node = std::make_unique<Node>();
+  node->name = name;
+  node->client = Client::create(executor_, config_.node(host, port));
+  if (started_ && !stopped_) node->client->start();
+  nodes_.push_back(std::move(node));
+  return static_cast<std::int16_t>(nodes_.size() - 1);
+}
+
+ClusterClient::Node* ClusterClient::master_for(Route route) {
+  std::int16_t i = kNoNode;
+  if (route) {
+    i = owner_[*route];
+  } else {
+    // A command without a key: any connected master will do.
+    for (std::int16_t m : masters_) {
+      if (nodes_[static_cast<std::size_t>(m)]->client->connected()) {
+        i = m;
+        break;
+      }
+    }
+  }
+  return i == kNoNode ? nullptr : nodes_[static_cast<std::size_t>(i)].get();
+}
+
+// --- Commands -------------------------------------------------------------
+
+asio::awaitable<Result<Reply>> ClusterClient::send(Result<EncodedCommand> command, Route route) {
+  auto served = co_await send_served(std::move(command), route);
+  if (!served.ok()) co_return std::move(served).error();
+  co_return std::move(served->reply);
+}
+
+asio::awaitable<Result<Served>> ClusterClient::send_served(Result<EncodedCommand> command,
+                                                           Route route_to) {
+  if (!command.ok() || command->empty()) {
+    co_return Error::internal("Redis command has no arguments");
+  }
+  co_return co_await route(std::move(command).value(), route_to);
+}
+
+asio::awaitable<Result<Reply>> ClusterClient::ask(Node& node, const EncodedCommand& command) {
+  Batch asking;
+  asking.add("ASKING").add_encoded(command.view());
+  auto replies = co_await node.client->batch(std::move(asking));
+  if (!replies.ok()) co_return std::move(replies).error();
+  if (replies->size() != 2) co_return Error::internal("unexpected reply to ASKING");
+  co_return std::move((*replies)[1]);
+}
+
+asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Route slot) {
+  const auto deadline = std::chrono::steady_clock::now() + config_.retry_budget;
+  auto delay = kFirstRetryDelay;
+  asio::steady_timer pause(executor_);
+  Node* asking = nullptr;
+  int redirects = 0;
+  std::string problem;
+  while (!stopped_) {
+    Node* node = asking ? asking : master_for(slot);
+    if (node != nullptr && node->client->connected()) {
+      // Read before the send, which picks the connection without suspending.
+      std::string origin = node->client->server_id();
+      Result<Reply> reply = Error::internal("not sent");
+      if (asking) {
+        reply = co_await ask(*node, command);
+      } else {
+        reply = co_await node->client->send_encoded(command);
+      }
+      const bool was_asking = asking != nullptr;
+      asking = nullptr;
+      if (!reply.ok()) {
+        // Sent, and the connection broke under it: it may have run, so it
+        // is not sent again. The node may be gone: read the map again.
+        request_refresh();
+        co_return std::move(reply).error();
+      }
+      if (auto redirect = redirect_of(*reply); redirect && redirects < kMaxRedirects) {
+        ++redirects;
+        const std::int16_t target = node_index(redirect->host, redirect->port);
+        if (redirect->ask) {
+          ++node->ask;
+          ++counters_.ask;
+          asking = nodes_[static_cast<std::size_t>(target)].get();
+        } else {
+          ++node->moved;
+          ++counters_.moved;
+          owner_[redirect->slot] = target;
+          request_refresh();
+        }
+        continue;
+      }
+      if (!retry_later(*reply) || was_asking) {
+        co_return Served{std::move(reply).value(), std::move(origin)};
+      }
+      problem = reply->as_string();
+    } else {
+      // Not sent: the slot's master is unknown or not connected (down, or
+      // replaced by a failover the map does not show yet).
+      request_refresh();
+      problem = node == nullptr ? "no master known for the slot"
+                                : "master " + node->name + " not connected";
+    }
+    if (std::chrono::steady_clock::now() + delay >= deadline) break;
+    ++counters_.retries;
+    pause.expires_after(delay);
+    co_await pause.async_wait(kAwait);
+    delay = std::min(delay * 2, kMaxRetryDelay);
+  }
+  if (stopped_) co_return Error::unavailable("Redis Cluster client is stopped");
+  co_return Error::unavailable("Redis Cluster slot unavailable: " + problem);
+}
+
+// --- The slot map -----------------------------------------------------------
+
+void ClusterClient::request_refresh() {
+  if (stopped_) return;
+  refresh_requested_ = true;
+  refresh_wakeup_.cancel();
+}
+
+asio::awaitable<void> ClusterClient::refresh_loop(
+    [[maybe_unused]] std::shared_ptr<ClusterClient> self) {
+  auto retry = kFirstLoadRetry;
+  asio::steady_timer pause(executor_);
+  while (!stopped_) {
+    if (!refresh_requested_) {
+      refresh_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await refresh_wakeup_.async_wait(kAwait);
+      continue;
+    }
+    refresh_requested_ = false;
+    Status loaded = co_await load_slots();
+    if (stopped_) break;
+    if (loaded.ok()) {
+      retry = kFirstLoadRetry;
+      pause.expires_after(kMinLoadInterval);
+    } else {
+      if (last_error_ != loaded.error().detail) {
+        spdlog::warn("Redis Cluster slot map not loaded: {}", loaded.error().detail);
+      }
+      last_error_ = loaded.error().detail;
+      refresh_requested_ = true;
+      pause.expires_after(retry);
+      retry = std::min(retry * 2, kMaxLoadRetry);
+    }
+    co_await pause.async_wait(kAwait);
+  }
+}
+
+asio::awaitable<Status> ClusterClient::load_slots() {
+  // Masters first (they know the newest map), then any other node.
+  std::vector<std::int16_t> order = masters_;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const auto index = static_cast<std::int16_t>(i);
+    if (std::find(order.begin(), order.end(), index) == order.end()) order.push_back(index);
+  }
+  std::string why = "no node of the cluster is connected";
+  for (std::int16_t i : order) {
+    Node& node = *nodes_[static_cast<std::size_t>(i)];
+    if (!node.client->connected()) continue;
+    const std::string host = node.client->config().host;
+    auto reply = co_await node.client->command("CLUSTER", "SLOTS");
+    if (stopped_) co_return Error::unavailable("Redis Cluster client is stopped");
+    if (!reply.ok()) {
+      why = reply.error().detail;
+      continue;
+    }
+    if (reply->is_error()) {
+      why = node.name + " answered CLUSTER SLOTS with " + reply->as_string();
+      continue;
+    }
+    if (auto applied = apply_slots(*reply, host); !applied.ok()) {
+      why = applied.error().detail;
+      continue;
+    }
+    co_return Status{};
+  }
+  co_return Error::unavailable(why);
+}
+
+// CLUSTER SLOTS: one entry per range, [start, end, master, replicas...],
+// each node [ip, port, id, ...]. An empty ip means "the address you asked".
+Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_host) {
+  if (!slots.is_array()) return Error::unavailable("unexpected CLUSTER SLOTS reply");
+  std::array<std::int16_t, kClusterSlots> owners{};
+  owners.fill(kNoNode);
+  std::vector<std::int16_t> masters;
+  for (const Reply& range : slots.elements()) {
+    const auto& parts = range.elements();
+    if (parts.size() < 3 || !parts[2].is_array() || parts[2].elements().size() < 2) {
+      return Error::unavailable("unexpected CLUSTER SLOTS range: " + range.describe());
+    }
+    const std::int64_t first = parts[0].as_integer();
+    const std::int64_t last = parts[1].as_integer();
+    const auto& master = parts[2].elements();
+    const std::int64_t port = master[1].as_integer();
+    if (first < 0 || last < first || last >= kClusterSlots || port <= 0 || port > 65535) {
+      return Error::unavailable("unexpected CLUSTER SLOTS range: " + range.describe());
+    }
+    std::string host = master[0].as_string();
+    if (host.empty() || host == "?") host = asked_host;
+    const std::int16_t index = node_index(host, static_cast<std::uint16_t>(port));
+    std::fill(owners.begin() + first, owners.begin() + last + 1, index);
+    if (std::find(masters.begin(), masters.end(), index) == masters.end()) {
+      masters.push_back(index);
+    }
+  }
+  const bool changed = !map_loaded_ || owners != owner_;
+  owner_ = owners;
+  masters_ = std::move(masters);
+  map_loaded_ = true;
+  ++counters_.slot_refreshes;
+  if (changed) {
+    spdlog::info("Redis Cluster slot map loaded: {} masters", masters_.size());
+  }
+  return {};
+}
+
+}  // namespace betsdb::redis

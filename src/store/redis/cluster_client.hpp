@@ -1,0 +1,102 @@
+// ClusterClient: a Redis Cluster as one Commands (commands.hpp), following
+// the Redis Cluster specification's client rules.
+//
+// - The slot map comes from CLUSTER SLOTS: loaded at start, again after a
+//   MOVED reply, after a connection to a node is lost, and whenever a slot's
+//   master is unknown or unreachable. Loads run one at a time in the
+//   background; a burst of requests for a new map costs one load.
+// - Each command goes to the master of its first key's slot (slots.hpp),
+//   through that node's Client: one pipelined connection per node per shard,
+//   so each caller's replies come back in order.
+// - MOVED: the slot's new master is recorded at once, the map is reloaded,
+//   and the command goes there. ASK: the command goes to the named node after
+//   ASKING, in one batch, and the map is left alone.
+// - TRYAGAIN and CLUSTERDOWN, or a slot whose master is unknown or not
+//   connected (a command that was never sent): retried with a growing pause
+//   (10 ms doubling to 200 ms) for at most ClusterConfig::retry_budget, then
+//   service_unavailable. A command whose connection broke after it was sent
+//   is not sent again (it may have run): it fails at once.
+// - Scripts go by EVALSHA and are loaded on each node by the NOSCRIPT
+//   fallback (Commands::eval).
+//
+// Only masters are used: replicas serve no reads, so every read sees every
+// write its master acknowledged.
+//
+// Thread-safety: as Client (one shard's thread). Lifetime: create() only.
+#pragma once
+
+#include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/redis/commands.hpp"
+#include "store/redis/redis_client.hpp"
+#include "store/redis/redis_config.hpp"
+
+namespace betsdb::redis {
+
+class ClusterClient final : public Commands, public std::enable_shared_from_this<ClusterClient> {
+ public:
+  static std::shared_ptr<ClusterClient> create(boost::asio::any_io_executor executor,
+                                               ClusterConfig config);
+
+  ClusterClient(const ClusterClient&) = delete;
+  ClusterClient& operator=(const ClusterClient&) = delete;
+
+  void start() override;
+  void stop() override;
+  // The slot map is loaded and every master in it is connected.
+  bool connected() const noexcept override;
+  boost::asio::awaitable<Status> wait_connected(std::chrono::milliseconds timeout) override;
+  Stats stats() const override;
+  std::string last_error() const override { return last_error_; }
+  const boost::asio::any_io_executor& executor() const noexcept override { return executor_; }
+  bool cluster() const noexcept override { return true; }
+
+  // Asks for the slot map to be loaded again (it also is by itself).
+  void request_refresh();
+  // host:port of the master of `slot` in the current map, empty if unknown.
+  std::string master_of(std::uint16_t slot) const;
+
+ protected:
+  boost::asio::awaitable<Result<Reply>> send(Result<EncodedCommand> command, Route route) override;
+  boost::asio::awaitable<Result<Served>> send_served(Result<EncodedCommand> command,
+                                                     Route route) override;
+
+ private:
+  struct Node {
+    std::string name;  // host:port
+    std::shared_ptr<Client> client;
+    std::uint64_t moved = 0;
+    std::uint64_t ask = 0;
+  };
+  static constexpr std::int16_t kNoNode = -1;
+
+  ClusterClient(boost::asio::any_io_executor executor, ClusterConfig config);
+
+  std::int16_t node_index(const std::string& host, std::uint16_t port);  // found or added
+  Node* master_for(Route route);                                         // null when unknown
+  boost::asio::awaitable<Result<Served>> route(EncodedCommand command, Route route);
+  boost::asio::awaitable<Result<Reply>> ask(Node& node, const EncodedCommand& command);
+  boost::asio::awaitable<void> refresh_loop(std::shared_ptr<ClusterClient> self);
+  boost::asio::awaitable<Status> load_slots();
+  Status apply_slots(const Reply& slots, const std::string& asked_host);
+
+  boost::asio::any_io_executor executor_;
+  ClusterConfig config_;
+  std::vector<std::unique_ptr<Node>> nodes_;  // stable addresses; never removed
+  std::array<std::int16_t, kClusterSlots> owner_{};
+  std::vector<std::int16_t> masters_;  // nodes owning at least one slot
+  boost::asio::steady_timer refresh_wakeup_;
+  Stats counters_;  // the cluster's own: moved, ask, retries, slot_refreshes
+  std::string last_error_;
+  bool map_loaded_ = false;
+  bool refresh_requested_ = false;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace betsdb::redis
