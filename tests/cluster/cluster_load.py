@@ -35,6 +35,9 @@ RETRY_CODES = {"bet_in_progress", "checkout_in_progress", "service_unavailable"}
 # A pause between two actions of a worker: a steady load spread over the
 # test, rather than a burst that ends before the failure does.
 PACE_S = 0.02
+# How many of a bettor's newest acknowledged bets its list's first page
+# (limit 100) must show.
+USER_PAGE_CHECKED = 50
 
 
 class Attempt:
@@ -197,13 +200,16 @@ class Load:
                 with self._lock:
                     self.acked.append(bet)
                     self.answers_by_key.setdefault(key, []).append(answer["id"])
-                # Read-your-writes: the user's own list, and the match's bets.
+                # Read-your-writes: the user's own list (page 1 of 100, newest
+                # first, holds the newest acknowledged bets: room is left for
+                # up to 50 bets committed without an answer), and the match's.
                 resp, page = self._call(client_box, "read_user_bets", worker, lambda c: c.get(
                     f"/v1/users/{user.id}/bets?limit=100", token=user.token))
                 if resp is not None and resp.status_code == 200:
-                    missing = set(mine) - {b["id"] for b in page["items"]}
-                    if missing:
-                        self._violation(f"user {user.id}'s list lacks acknowledged bets {sorted(missing)}")
+                    missing = set(mine[-USER_PAGE_CHECKED:]) - {b["id"] for b in page["items"]}
+                    if missing or page["total"] < len(mine):
+                        self._violation(f"user {user.id}'s list lacks acknowledged bets {sorted(missing)} "
+                                        f"(total {page['total']}, {len(mine)} acknowledged)")
                 resp, page = self._call(client_box, "read_match_bets", worker, lambda c: c.get(
                     f"/v1/bets?match_id={match['id']}&limit=100", token=self.admin_token))
                 if resp is not None and resp.status_code == 200:

@@ -28,6 +28,7 @@ NODE_TIMEOUT_S = 5
 # A promotion takes cluster-node-timeout (2 s) plus an election (about 1 s).
 PROMOTION_S = 30
 READY_S = 60
+POLL_S = 0.01
 
 
 class Node:
@@ -243,10 +244,24 @@ class Cluster:
         return killed_at
 
     def wait_promoted(self, replica, timeout_s=PROMOTION_S):
-        """Until the replica says it is a master and the cluster is ok from it
-        (redis_cluster_wait_promoted); returns time.monotonic() then."""
+        """Until the replica says it is a master, polled every POLL_S, then
+        until the cluster is ok from it (redis_cluster_wait_promoted).
+        Returns (still_replica, promoted): time.monotonic() before the last
+        poll that found it a replica (it was one until then: a request that
+        ended before this cannot have been served by it as a master), and
+        after the first that found it a master."""
+        deadline = time.monotonic() + timeout_s
+        still_replica = time.monotonic()
+        while True:
+            asked = time.monotonic()
+            if self.role(replica) == "master":
+                promoted = time.monotonic()
+                break
+            still_replica = asked
+            assert asked < deadline, f"node :{replica} was not promoted within {timeout_s}s"
+            time.sleep(POLL_S)
         self.sh("redis_cluster_wait_promoted", replica, timeout_s)
-        return time.monotonic()
+        return still_replica, promoted
 
     def cut_off(self, replica):
         """Keeps a replica from receiving anything more from its master,

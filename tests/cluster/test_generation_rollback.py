@@ -86,7 +86,7 @@ def test_a_generation_rolled_back_by_a_failover_never_makes_an_older_entry_curre
     # 4. The master dies; the stale replica takes over.
     cluster.expect_no_crossslot("before the crash")  # the master's counters die with it
     killed = cluster.kill(master)
-    promoted = cluster.wait_promoted(replica)
+    _, promoted = cluster.wait_promoted(replica)
     print(f"\n[rollback] {MATCHES_GEN}: {generation} -> {bumped} on :{master} only; :{replica} promoted "
           f"{promoted - killed:.2f}s after the kill")
 

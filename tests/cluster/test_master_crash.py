@@ -97,7 +97,7 @@ def test_a_master_crash_under_load_answers_503_only_for_its_slots_and_loses_no_b
 
     cluster.expect_no_crossslot("before the crash")  # the victim's counters die with it
     killed = run.at(cluster.kill(victim))
-    promoted = run.at(cluster.wait_promoted(replica))
+    still_replica, promoted = map(run.at, cluster.wait_promoted(replica))
 
     def recovered(attempts):
         return any(a.op == "cart_read_affected" and a.started > promoted and a.status == 200 for a in attempts)
@@ -110,11 +110,13 @@ def test_a_master_crash_under_load_answers_503_only_for_its_slots_and_loses_no_b
                  RECOVERY_S, "the load to go on")
     attempts = run.stop()
 
-    outage = [a for a in attempts if a.started >= killed and a.ended <= promoted]
+    # Requests sent after the kill that ended while the replica was still one.
+    outage = [a for a in attempts if a.started >= killed and a.ended <= still_replica]
     hit = [a for a in outage if a.op == "cart_read_affected"]
     spared = [a for a in attempts if a.op == "cart_read_other" and a.ended >= killed and a.started <= promoted]
     refused = window(attempts, lambda a: a.status == 503)
-    print(f"\n[crash] kill -9 of :{victim} at +{killed:.2f}s; :{replica} promoted after {promoted - killed:.2f}s; "
+    print(f"\n[crash] kill -9 of :{victim} at +{killed:.2f}s; :{replica} promoted after {promoted - killed:.2f}s "
+          f"(a replica still {still_replica - killed:.2f}s after); "
           f"its carts answered 200 again {recovered_at - promoted:.2f}s after that")
     if refused:
         print(f"[crash] {refused[2]} answers 503 from +{refused[0] - killed:.2f}s to +{refused[1] - killed:.2f}s "
