@@ -11,9 +11,10 @@
       transaction placed its bets (`placed_all`).
   collect.py redis CSVFILE PIPELINE
       redis-benchmark --csv output: one JSON line per test.
-  collect.py cpu NAME=PID ...
-      CPU seconds used so far by each PID and all its descendants (threads
-      included), plus "machine": busy seconds of all CPUs (/proc/stat), and
+  collect.py cpu NAME=PID[,PID...] ...
+      CPU seconds used so far by each NAME's PIDs and all their descendants
+      (threads included; e.g. the six nodes of a Redis Cluster under one
+      name), plus "machine": busy seconds of all CPUs (/proc/stat), and
       "wall": a monotonic clock reading.
   collect.py times FILE
       Seconds of CPU used by the shell's finished children, from the output of
@@ -124,8 +125,8 @@ def cpu(pairs):
         children.setdefault(ppid, []).append(pid)
     out = {}
     for pair in pairs:
-        name, _, pid = pair.partition("=")
-        total, todo = 0, [int(pid)] if pid.isdigit() else []
+        name, _, pids = pair.partition("=")
+        total, todo = 0, [int(p) for p in pids.split(",") if p.isdigit()]
         while todo:
             p = todo.pop()
             if p in stats:

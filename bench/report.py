@@ -40,6 +40,10 @@ EXTRA = [
 ]
 # The issue's throughput targets, in % of each scenario's ceiling.
 RATIO_TARGETS = {"matches": 60, "user_bets": 60, "summary": 60, "place": 70, "cart_add": 50, "cart_checkout": 50}
+# --redis-cluster (issue 16): each scenario on the cluster reaches this share
+# of its throughput on one Redis, measured in the same run.
+CLUSTER_TARGET = 0.80
+CPU_GROUPS = ["betsdb", "redis", "postgres", "nginx", "wrk", "other processes"]
 MB = 1024.0  # kB per MB (RSS is reported by the kernel in kB)
 
 
@@ -176,13 +180,26 @@ def build(records):
         elif name in unavailable:
             extra[name] = {"what": what, "available": False}
 
+    cluster = {}
+    for name, what, _ in SCENARIOS:
+        key = name + "_cluster"
+        if key in wrk:
+            entry = dict(what=what, **summarize_wrk(wrk[key], cpus))
+            single = scenarios[name]
+            entry["single_rps"] = single.get("rps")
+            entry["ratio_to_single"] = (entry["rps"] / single["rps"]) if single.get("rps") else None
+            entry["notes"] = [n["text"] for n in notes if n["scenario"] == key] or None
+            cluster[name] = entry
+        elif key in unavailable:
+            cluster[name] = {"what": what, "available": False}
+
     rss = [r for r in records if r["kind"] == "rss"]
     rss_out = {"by_phase": [{"after": r["after"], "peak_mb": round(r["hwm_kb"] / MB, 1),
                              "rss_mb": round(r["rss_kb"] / MB, 1)} for r in rss],
                "peak_mb": round(max(r["hwm_kb"] for r in rss) / MB, 1) if rss else None}
     # The peak "under all scenarios" is over the five scenarios (and the
     # ceilings, which run first); --idle and --big have targets of their own.
-    main_phases = [r for r in rss if r["after"] not in ("idle", "big", "end")]
+    main_phases = [r for r in rss if r["after"] not in ("idle", "big", "end", "end_cluster")]
     rss_out["peak_scenarios_mb"] = round(max(r["hwm_kb"] for r in main_phases) / MB, 1) if main_phases else None
 
     big = next((r for r in records if r["kind"] == "big"), None)
@@ -212,8 +229,10 @@ def build(records):
         "rss": rss_out,
         "big": {"bets": big["bets"], "seed_seconds": big["seed_seconds"], "summary_miss": summary_miss} if big else None,
         "idle": idle,
+        "cluster": cluster or None,
         "notes": [f'{n["scenario"]}: {n["text"]}' for n in notes
-                  if n["scenario"] not in {name for name, _, _ in SCENARIOS}],
+                  if n["scenario"] not in {name for name, _, _ in SCENARIOS}
+                  and n["scenario"] not in {name + "_cluster" for name, _, _ in SCENARIOS}],
         "loadavg": {r["when"]: r["loadavg"] for r in records if r["kind"] == "load"},
         "pgbench_sql": next((r["source"] for r in records if r["kind"] == "pgbench_sql"), None),
     }
@@ -260,6 +279,9 @@ def targets(res):
     add("... and do not slow the active ones: req/s >= 90% of without", idle.get("rps_ratio"), ">= 90%",
         lambda v: v >= 0.90, fmt=pct)
     add("... and p99 <= 125% of without", idle.get("p99_ratio"), "<= 125%", lambda v: v <= 1.25, fmt=pct)
+    for name, c in (res.get("cluster") or {}).items():
+        add(f"Redis Cluster: {name} req/s >= {CLUSTER_TARGET:.0%} of single-node Redis", c.get("ratio_to_single"),
+            f">= {CLUSTER_TARGET:.0%}", lambda v: v >= CLUSTER_TARGET, fmt=pct)
     return out
 
 
@@ -283,12 +305,55 @@ def table_rows(res):
 HEADERS = ["scenario", "2xx req/s", "p50 ms", "p99 ms", "non-2xx", "ceiling", "ceiling req/s", "ratio"]
 
 
-def print_table(res):
-    rows = [HEADERS] + table_rows(res)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
+CLUSTER_HEADERS = ["scenario", "one Redis 2xx req/s", "cluster 2xx req/s", "cluster / one", "p50 ms one / cluster",
+                   "p99 ms one / cluster", "cluster non-2xx"]
+
+
+def cluster_rows(res):
+    rows = []
+    for name, _, _ in SCENARIOS:
+        c = (res.get("cluster") or {}).get(name)
+        if not c:
+            continue
+        s = res["scenarios"][name]
+        if c.get("rps") is None:
+            rows.append([name, fmt(s.get("rps"), "{:.0f}"), "not available", "", "", "", ""])
+            continue
+        rows.append([name, fmt(s.get("rps"), "{:.0f}"), fmt(c["rps"], "{:.0f}"), fmt(c.get("ratio_to_single"), "{:.0%}"),
+                     f'{fmt(s.get("p50_ms"))} / {fmt(c["p50_ms"])}', f'{fmt(s.get("p99_ms"))} / {fmt(c["p99_ms"])}',
+                     str(c["non2xx"])])
+    return rows
+
+
+def cluster_cpu_rows(res):
+    rows = []
+    for name, _, _ in SCENARIOS:
+        c = (res.get("cluster") or {}).get(name)
+        if not c or not c.get("cpu_us_per_request"):
+            continue
+        for label, cpu in ((f"{name}, one Redis", res["scenarios"][name].get("cpu_us_per_request")),
+                           (f"{name}, cluster", c["cpu_us_per_request"])):
+            if cpu:
+                rows.append([label] + [fmt(cpu.get(g), "{:.0f}") for g in CPU_GROUPS]
+                            + [fmt(cpu.get("machine_busy"), "{:.0%}")])
+    return rows
+
+
+def print_rows(headers, body):
+    rows = [headers] + body
+    widths = [max(len(r[i]) for r in rows) for i in range(len(headers))]
     print()
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def print_table(res):
+    print_rows(HEADERS, table_rows(res))
+    if res.get("cluster"):
+        print("\nRedis Cluster (a second betsdb on a 6-node cluster, each scenario right after its single-Redis run):")
+        print_rows(CLUSTER_HEADERS, cluster_rows(res))
+        print("\nCPU microseconds per request, by process:")
+        print_rows(["run"] + CPU_GROUPS + ["machine busy"], cluster_cpu_rows(res))
     c = res["ceilings"]
     print()
     for key in ("nginx", "pgbench_place", "pgbench_checkout"):
@@ -386,6 +451,32 @@ def write_md(res, path, png_path):
                  "all CPUs were during the run:")
         L.append("")
         L.append(md_table(["run"] + groups + ["machine busy"], cpu_rows))
+        L.append("")
+    if res.get("cluster"):
+        L.append("## Redis Cluster")
+        L.append("")
+        L.append("`bench/run --redis-cluster`: a second `betsdb`, on the same database, uses a private Redis "
+                 "Cluster of 6 processes (3 masters, 3 replicas, AOF `everysec`, from "
+                 "`scripts/lib/redis_cluster.sh`) on the same machine; each scenario runs on it right after its "
+                 "run on the single Redis, with the same client settings, so both see the same machine load. "
+                 "The redis column sums the CPU of all six nodes.")
+        L.append("")
+        L.append(md_table(CLUSTER_HEADERS, cluster_rows(res)))
+        L.append("")
+        cpu_rows = cluster_cpu_rows(res)
+        if cpu_rows:
+            L.append("CPU microseconds per request, by process (as above):")
+            L.append("")
+            L.append(md_table(["run"] + CPU_GROUPS + ["machine busy"], cpu_rows))
+            L.append("")
+        for name, c in res["cluster"].items():
+            extra = ""
+            if c.get("statuses") and set(c["statuses"]) - {"200", "201"}:
+                extra = " Statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(c["statuses"].items())) + "."
+            if c.get("notes"):
+                extra += " " + " ".join(c["notes"])
+            if extra:
+                L.append(f"- `{name}` on the cluster:{extra}")
         L.append("")
     L.append("## Ceilings")
     L.append("")

@@ -2,13 +2,21 @@
 # the same -t/-c as the ceilings, and records betsdb's peak RSS afterwards.
 # A scenario whose route is not there (404 not_found or 405) is recorded as
 # "not available" and skipped. Sourced by bench/run.
+#
+# They run against the server that use_server (bench/lib/cluster.sh) chose:
+# API, API_PORT, BETSDB_PID, the Redis it uses (REDIS_MODE) and SUFFIX, added
+# to every recorded name ("_cluster" for the server on the Redis Cluster).
+# Both servers share one database, so the write scenarios continue from the
+# bets and carts the other used (PLACE_NEXT, CART_NEXT).
 # shellcheck shell=bash
+
+SUFFIX="" REDIS_MODE=single PLACE_NEXT=0 CART_NEXT=0
 
 # run_wrk NAME ROUND URL SCRIPT [VAR=VALUE ...]: one wrk run; leaves the
 # script's `next` index in WRK_NEXT and its req/s in WRK_RPS. A numeric ROUND
 # is recorded; any other (warmup, fill) is not.
 run_wrk() {
-  local name=$1 round=$2 url=$3 script=$4
+  local name=$1$SUFFIX round=$2 url=$3 script=$4
   shift 4
   local out="$LOGS/wrk-$name-$round.txt" cpu0
   cpu0=$(cpu_snapshot)
@@ -35,12 +43,13 @@ run_wrk() {
     "$(json_get "$result" latency_us.p99 1000)" "$(json_get "$result" non2xx)" >&2
 }
 
-# cpu_snapshot: CPU seconds so far of betsdb, Redis, PostgreSQL (all its
-# processes), nginx, and the whole machine; differences over a wrk run show
-# who spent the CPU (wrk itself is the rest of "machine", with other work).
+# cpu_snapshot: CPU seconds so far of betsdb, Redis (the server's: one, or
+# the cluster's six nodes), PostgreSQL (all its processes), nginx, and the
+# whole machine; differences over a wrk run show who spent the CPU (wrk
+# itself is the rest of "machine", with other work).
 cpu_snapshot() {
   python3 "$BENCH_DIR/collect.py" cpu "betsdb=${BETSDB_PID:-}" \
-    "redis=$(cat "$STATE/redis/redis.pid" 2>/dev/null)" \
+    "redis=$(redis_pids)" \
     "postgres=$(head -1 "$PG_DIR_RESOLVED/data/postmaster.pid" 2>/dev/null)" \
     "nginx=${NGINX_PID:-}"
 }
@@ -56,7 +65,7 @@ print(v / float(sys.argv[3]) if len(sys.argv) > 3 else v)' "$@"
 }
 
 record_rss() {
-  record "{\"kind\":\"rss\",\"after\":\"$1\",\"hwm_kb\":$(rss_kb VmHWM),\"rss_kb\":$(rss_kb VmRSS)}"
+  record "{\"kind\":\"rss\",\"after\":\"$1$SUFFIX\",\"hwm_kb\":$(rss_kb VmHWM),\"rss_kb\":$(rss_kb VmRSS)}"
 }
 
 # route_available METHOD PATH TOKEN [BODY]: false when the route does not
@@ -75,7 +84,7 @@ route_available() {
 }
 
 not_available() {
-  local name=$1 route=$2
+  local name=$1$SUFFIX route=$2
   warn "$name: not available ($route answered $PROBE_STATUS ${PROBE_CODE:-})"
   record "{\"kind\":\"unavailable\",\"scenario\":\"$name\",\"route\":\"$route\",\"status\":\"$PROBE_STATUS\",\"code\":\"${PROBE_CODE:-}\"}"
 }
@@ -92,7 +101,7 @@ read_scenario() {
     not_available "$name" "GET $path"
     return 0
   fi
-  log "scenario $name: GET $path"
+  log "scenario $name$SUFFIX: GET $path"
   if ((! SMOKE)); then
     DURATION=1 run_wrk "$name" warmup "$API$path" "$script" "$@" || harness_failed "wrk ($name warm-up)"
   fi
@@ -129,8 +138,8 @@ scenario_summary() {
 # token is used once (GET /v1/users/{id}, not recorded). Without this the
 # first pass over the users would also measure one token lookup each.
 warm_tokens() {
-  [[ -n ${TOKENS_WARM:-} ]] && return 0
-  TOKENS_WARM=1
+  [[ ${TOKENS_WARM:-} == *"[$API]"* ]] && return 0
+  TOKENS_WARM+="[$API]"
   local id token users total=0 runs=0
   id=$(first_user_field "$DATA/users.txt" 1)
   token=$(first_user_field "$DATA/users.txt" 2)
@@ -152,16 +161,17 @@ scenario_place() {
     return 0
   fi
   warm_tokens
-  log "scenario place: POST /v1/bets, each request a new (user, match, selection)"
-  local start=0 r
+  log "scenario place$SUFFIX: POST /v1/bets, each request a new (user, match, selection)"
+  local start=$PLACE_NEXT r
   for r in $(seq "$ROUNDS"); do
     run_wrk place "$r" "$API/v1/bets" place.lua BENCH_STATUSES="$STATUSES" BENCH_START="$start" \
       BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_place.txt" || harness_failed "wrk (place)"
     start=$WRK_NEXT
   done
   local capacity=$(($(seed_field users) * $(seed_field matches.place) * 3))
+  PLACE_NEXT=$start
   if ((start > capacity)); then
-    note place "the run used $start bets but users x matches x selections is only $capacity: some bets repeated (duplicate_bet)"
+    note "place$SUFFIX" "the runs used $start bets but users x matches x selections is only $capacity: some bets repeated (duplicate_bet)"
   fi
   record_rss place
 }
@@ -187,13 +197,13 @@ scenario_cart() {
     checkout=0
   fi
   warm_tokens
-  log "scenario cart: add-to-cart phase, then checkout of the 5-item carts"
-  local users cart0=0 r target
+  log "scenario cart$SUFFIX: add-to-cart phase, then checkout of the 5-item carts"
+  local users cart0=$CART_NEXT r target
   users=$(seed_field users)
   target=$(python3 -c 'import math,sys; print(math.ceil(1.2 * float(sys.argv[1]) * int(sys.argv[2])))' \
     "${CHECKOUT_CEILING_TPS:-3000}" "$DURATION")
   if ((target > users)); then
-    ((SMOKE)) || note cart_checkout "wanted $target carts per round but there are $users users (one cart each): the checkout phase may run out (use --users)"
+    ((SMOKE)) || note "cart_checkout$SUFFIX" "wanted $target carts per round but there are $users users (one cart each): the checkout phase may run out (use --users)"
     target=$users
   fi
   clear_carts
@@ -212,22 +222,48 @@ scenario_cart() {
     done
     local carts=$(((items + 4) / 5))
     if ((carts > users)); then
-      note cart_add "round $r filled $carts carts for $users users: some carts held more than 5 items (use --users)"
+      note "cart_add$SUFFIX" "round $r filled $carts carts for $users users: some carts held more than 5 items (use --users)"
     fi
     if ((checkout)); then
       run_wrk cart_checkout "$r" "$API/v1/users/$id/cart/checkout" cart_checkout.lua BENCH_STATUSES="$STATUSES" \
         BENCH_START=$cart0 BENCH_USERS="$DATA/users.txt" || harness_failed "wrk (cart_checkout)"
       if ((WRK_NEXT - cart0 > carts)); then
-        note cart_checkout "round $r: checkout outran the $carts carts filled; the rest met empty carts (422, not counted as checkouts)"
+        note "cart_checkout$SUFFIX" "round $r: checkout outran the $carts carts filled; the rest met empty carts (422, not counted as checkouts)"
       fi
     fi
     clear_carts
     cart0=$((cart0 + carts))
   done
+  CART_NEXT=$cart0
   record_rss cart
 }
 
-# Drops every cart key (the bench's private Redis; not a request path).
+# Drops every cart key of the current server's Redis (the bench's private
+# one, or every master of its cluster; not a request path). One key per
+# UNLINK: on a cluster, keys of different slots may not share a command.
 clear_carts() {
-  redis-cli -p "$REDIS_PORT" --scan --pattern 'cart:*' | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null
+  local port
+  for port in $(redis_master_ports); do
+    redis-cli -p "$port" --scan --pattern 'cart:*' | sed 's/^/UNLINK /' | redis-cli -p "$port" >/dev/null
+  done
+}
+
+# redis_pids: the pid(s) of the current server's Redis, comma-separated.
+redis_pids() {
+  if [[ $REDIS_MODE == cluster ]]; then
+    local p out=""
+    for p in $(redis_cluster_ports "$CLUSTER_DIR"); do out+="${out:+,}$(cat "$CLUSTER_DIR/$p/redis.pid" 2>/dev/null)"; done
+    echo "$out"
+  else
+    cat "$STATE/redis/redis.pid" 2>/dev/null
+  fi
+}
+
+# redis_master_ports: the port of the current server's Redis, or its cluster's masters.
+redis_master_ports() {
+  if [[ $REDIS_MODE == cluster ]]; then
+    redis_cluster_masters "$(redis_cluster_ports "$CLUSTER_DIR" | awk '{print $1}')"
+  else
+    echo "$REDIS_PORT"
+  fi
 }

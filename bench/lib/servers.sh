@@ -128,7 +128,10 @@ stop_nginx() {
 stop_all() {
   [[ -n ${IDLE_PID:-} ]] && kill -TERM "$IDLE_PID" 2>/dev/null
   stop_nginx
+  use_server single
   stop_betsdb
+  stop_cluster_betsdb
+  [[ -n ${CLUSTER_DIR:-} ]] && redis_cluster_stop "$CLUSTER_DIR"
   [[ -n ${REDIS_PORT:-} ]] && stop_redis "$REDIS_PORT"
   [[ -n ${PG_PORT:-} ]] && stop_postgres "$STATE/pg"
   return 0
