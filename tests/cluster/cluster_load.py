@@ -16,6 +16,8 @@ out of (match, selection) pairs however long the test lasts):
 Every request is recorded (op, worker, start and end in seconds since the
 load started, status, problem code, or the exception). Stopping lets each
 worker finish the key it is retrying, so that every request ends known.
+Afterwards replay() sends every acknowledged key once more: a retry of an
+answered request must get that answer back.
 """
 
 import threading
@@ -82,6 +84,7 @@ class Load:
         self.acked_items = []         # (user_id, item_id, match_id, selection, at)
         self.checked_out = set()      # (user_id, item_id) placed by an acknowledged checkout
         self.answers_by_key = {}      # key -> [bet ids of its 201 answers]
+        self.keyed = {}               # key -> (op, user, body or None, answer's bet ids, acknowledged at)
         self.ryw_violations = []
         self.crashes = []
         self.keys_unresolved = []     # (op, key): retried past RETRY_S
@@ -200,6 +203,7 @@ class Load:
                 with self._lock:
                     self.acked.append(bet)
                     self.answers_by_key.setdefault(key, []).append(answer["id"])
+                    self.keyed[key] = ("bet", user, body, (answer["id"],), bet.at)
                 # Read-your-writes: the user's own list (page 1 of 100, newest
                 # first, holds the newest acknowledged bets: room is left for
                 # up to 50 bets committed without an answer), and the match's.
@@ -258,7 +262,9 @@ class Load:
                     for bet in answer["bets"]:
                         self.acked.append(Acked(bet["id"], user.id, bet["match_id"], bet["selection"],
                                                 bet["stake"], key, self.now(), "checkout"))
-                    self.answers_by_key.setdefault(key, []).append(tuple(sorted(b["id"] for b in answer["bets"])))
+                    ids = tuple(sorted(b["id"] for b in answer["bets"]))
+                    self.answers_by_key.setdefault(key, []).append(ids)
+                    self.keyed[key] = ("checkout", user, None, ids, self.now())
                     for item_id, (match_id, selection, _) in list(pending.items()):
                         if (match_id, selection) in placed:
                             self.checked_out.add((user.id, item_id))
@@ -339,6 +345,28 @@ class Load:
         assert not alive, f"{alive} load workers still running (a request hung?)"
         assert not self.crashes, self.crashes[0]
         return self.snapshot()
+
+
+def replay(load):
+    """After stop(): every acknowledged key sent once more, with its body.
+    Returns [(key, op, user, acknowledged at, status, code, same)] where
+    `same` says the answer was the first one (201, the same bets)."""
+    client = Api(load.base_url, load.admin_token)
+    out = []
+    try:
+        for key, (op, user, body, ids, at) in list(load.keyed.items()):
+            headers = {"Idempotency-Key": key}
+            if op == "bet":
+                resp = client.post("/v1/bets", json=body, token=user.token, headers=headers)
+                got = (resp.json()["id"],) if resp.status_code == 201 else None
+            else:
+                resp = client.post(f"/v1/users/{user.id}/cart/checkout", token=user.token, headers=headers)
+                got = tuple(sorted(b["id"] for b in resp.json()["bets"])) if resp.status_code == 201 else None
+            code = resp.json().get("code") if resp.status_code >= 400 else None
+            out.append((key, op, user, at, resp.status_code, code, got == ids))
+    finally:
+        client.close()
+    return out
 
 
 def count_ops(attempts, op, after=0.0):

@@ -21,6 +21,7 @@ from cluster_checks import (
     ledger_consistent,
     no_duplicates,
     reads_were_current,
+    replays_agree,
     unexpected,
 )
 from cluster_load import count_ops, summarize, window
@@ -91,5 +92,6 @@ def test_a_manual_failover_under_load_loses_and_doubles_nothing(cluster, world, 
     acked_bets_in_db(run, db, bets_db)
     no_duplicates(run, db, bets_db, w.user_ids)
     carts_kept(run, base_url, admin_token, w.carters)
+    replays_agree(run)
     ledger_consistent(db, bets_db, "after a manual failover:")
     assert len(run.acked) >= 20, f"too few bets acknowledged to judge: {len(run.acked)}"

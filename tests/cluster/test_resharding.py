@@ -32,6 +32,7 @@ from cluster_checks import (
     no_duplicates,
     reads_were_current,
     redirect_counts,
+    replays_agree,
     unexpected,
 )
 from cluster_load import count_ops, summarize
@@ -169,4 +170,5 @@ def test_resharding_under_load_is_no_failure_and_redirects_are_followed(
     acked_bets_in_db(run, db, bets_db)
     no_duplicates(run, db, bets_db, w.user_ids)
     carts_kept(run, base_url, admin_token, w.carters)
+    replays_agree(run)
     ledger_consistent(db, bets_db, "after resharding:")
