@@ -154,6 +154,11 @@ std::int16_t ClusterClient::node_index(const std::string& host, std::uint16_t po
   auto node = std::make_unique<Node>();
   node->name = name;
   node->client = Client::create(executor_, config_.node(host, port));
+  // A lost node may have been failed over: read the map again. Weak, since
+  // the node clients live as long as this client and must not keep it alive.
+  node->client->on_connection_lost([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->request_refresh();
+  });
   if (started_ && !stopped_) node->client->start();
   nodes_.push_back(std::move(node));
   return static_cast<std::int16_t>(nodes_.size() - 1);
