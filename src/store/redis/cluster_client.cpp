@@ -154,6 +154,11 @@ std::int16_t ClusterClient::node_index(const std::string& host, std::uint16_t po
   auto node = std::make_unique<Node>();
   node->name = name;
   node->client = Client::create(executor_, config_.node(host, port));
+  // A lost node may have been failed over: read the map again. Weak, since
+  // the node clients live as long as this client and must not keep it alive.
+  node->client->on_connection_lost([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->request_refresh();
+  });
   if (started_ && !stopped_) node->client->start();
   nodes_.push_back(std::move(node));
   return static_cast<std::int16_t>(nodes_.size() - 1);
@@ -218,7 +223,6 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
       } else {
         reply = co_await node->client->send_encoded(command);
       }
-      const bool was_asking = asking != nullptr;
       asking = nullptr;
       if (!reply.ok()) {
         // Sent, and the connection broke under it: it may have run, so it
@@ -226,9 +230,13 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
         request_refresh();
         co_return std::move(reply).error();
       }
-      if (auto redirect = redirect_of(*reply); redirect && redirects < kMaxRedirects) {
+      auto redirect = redirect_of(*reply);
+      if (redirect && redirects < kMaxRedirects) {
         ++redirects;
-        const std::int16_t target = node_index(redirect->host, redirect->port);
+        // An empty host means the node that answered (the specification).
+        const std::string host =
+            redirect->host.empty() ? node->client->config().host : redirect->host;
+        const std::int16_t target = node_index(host, redirect->port);
         if (redirect->ask) {
           ++node->ask;
           ++counters_.ask;
@@ -241,10 +249,19 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
         }
         continue;
       }
-      if (!retry_later(*reply) || was_asking) {
+      if (redirect) {
+        // Redirected more than kMaxRedirects times in a row: the cluster
+        // changes faster than its map can be read. Wait, then start over.
+        request_refresh();
+        redirects = 0;
+        problem = "too many redirects, the last " + reply->as_string();
+      } else if (!retry_later(*reply)) {
         co_return Served{std::move(reply).value(), std::move(origin)};
+      } else {
+        // Also from an ASK target (a multi-key command while its slot
+        // migrates): the next attempt goes to the slot's master, which asks again.
+        problem = reply->as_string();
       }
-      problem = reply->as_string();
     } else {
       // Not sent: the slot's master is unknown or not connected (down, or
       // replaced by a failover the map does not show yet).
@@ -263,6 +280,12 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
 }
 
 // --- The slot map -----------------------------------------------------------
+
+bool ClusterClient::any_node_tried() const {
+  return std::any_of(nodes_.begin(), nodes_.end(), [](const auto& node) {
+    return node->client->connected() || node->client->stats().transport_errors > 0;
+  });
+}
 
 void ClusterClient::request_refresh() {
   if (stopped_) return;
@@ -285,7 +308,13 @@ asio::awaitable<void> ClusterClient::refresh_loop(
     if (stopped_) break;
     if (loaded.ok()) {
       retry = kFirstLoadRetry;
+      last_error_.clear();
       pause.expires_after(kMinLoadInterval);
+    } else if (!map_loaded_ && !any_node_tried()) {
+      // Start-up: the seeds' connections are still being made. Not a
+      // failure yet; look again soon.
+      refresh_requested_ = true;
+      pause.expires_after(kConnectedPollInterval);
     } else {
       if (last_error_ != loaded.error().detail) {
         spdlog::warn("Redis Cluster slot map not loaded: {}", loaded.error().detail);

@@ -83,6 +83,8 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
   boost::asio::awaitable<Result<Reply>> ask(Node& node, const EncodedCommand& command);
   boost::asio::awaitable<void> refresh_loop(std::shared_ptr<ClusterClient> self);
   boost::asio::awaitable<Status> load_slots();
+  // Whether some node's connection has been made or has failed (start-up is over).
+  bool any_node_tried() const;
   Status apply_slots(const Reply& slots, const std::string& asked_host);
 
   boost::asio::any_io_executor executor_;

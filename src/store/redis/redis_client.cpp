@@ -226,6 +226,7 @@ asio::awaitable<void> Client::run(std::shared_ptr<Client> self) {
       if (connection->timed_out()) ++stats_.timeouts;
       if (stopped_) break;
       last_error_ = connection->close_reason();
+      if (on_connection_lost_) on_connection_lost_();
     } else {
       last_error_ = setup.error().detail;
     }

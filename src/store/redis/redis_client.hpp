@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -62,6 +63,12 @@ class Client final : public Commands, public std::enable_shared_from_this<Client
   boost::asio::awaitable<Result<std::vector<Reply>>> batch(Batch commands);
   boost::asio::awaitable<Result<std::vector<Reply>>> batch(
       std::vector<std::vector<std::string>> commands);
+
+  // Called (on the client's thread) each time an established connection is
+  // lost; a cluster reloads its slot map then.
+  void on_connection_lost(std::function<void()> listener) {
+    on_connection_lost_ = std::move(listener);
+  }
 
   // The process the current connection reaches (12 hex digits of its
   // run_id); empty while not connected.
@@ -110,6 +117,7 @@ class Client final : public Commands, public std::enable_shared_from_this<Client
   Stats stats_;
   std::string last_error_;
   std::string server_id_;  // of connection_, once known
+  std::function<void()> on_connection_lost_;
   bool started_ = false;
   bool stopped_ = false;
 };

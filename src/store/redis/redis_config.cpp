@@ -108,6 +108,9 @@ Result<ClusterConfig> parse_cluster_seeds(std::string_view text) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
       host = host.substr(1, host.size() - 2);
     }
+    if (host.empty() || host.find_first_of("[]") != std::string_view::npos) {
+      return invalid("a seed's host is missing or badly bracketed, e.g. [::1]:7000");
+    }
     long port = 0;
     if (!parse_number(seed.substr(colon + 1), std::numeric_limits<std::uint16_t>::max(), port) ||
         port == 0) {
