@@ -358,14 +358,14 @@ TEST_F(SettleMatchTest, HandsTheStoreTheDomainsPlanForTheResult) {
 
 TEST_F(SettleMatchTest, AMissingMatchIsMatchNotFound) {
   f.bets->on_settle = [](const FakeBetStore::SettleCall&) -> Result<domain::SettleOutcome> {
-    return domain::SettleOutcome{domain::SettleProblem::match_not_found, {}};
+    return domain::SettleOutcome{domain::SettleProblem::match_not_found, {}, {}};
   };
   EXPECT_TRUE(FailsWith(settle(domain::MatchResult::home), Errc::match_not_found));
 }
 
 TEST_F(SettleMatchTest, AnotherResultOfASettledMatchIsAlreadySettled) {
   f.bets->on_settle = [](const FakeBetStore::SettleCall&) -> Result<domain::SettleOutcome> {
-    return domain::SettleOutcome{domain::SettleProblem::already_settled, {}};
+    return domain::SettleOutcome{domain::SettleProblem::already_settled, {}, {}};
   };
   EXPECT_TRUE(FailsWith(settle(domain::MatchResult::home), Errc::already_settled));
 }
