@@ -33,7 +33,7 @@ ensure_packages() {
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     # Debian starts the packaged services on install; ours run privately.
-    for svc in redis-server postgresql; do
+    for svc in redis-server postgresql haproxy; do
       if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
         systemctl stop "$svc" >/dev/null 2>&1 || true
       fi
