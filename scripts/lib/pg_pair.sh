@@ -124,6 +124,8 @@ pg_node_start() {
 pg_node_stop() {
   local dir; dir=$(_pg_dir "$1")
   [[ -f $dir/data/postmaster.pid ]] || return 0
+  # A crashed node leaves its postmaster.pid: nothing to stop.
+  _pg_ctl "$dir" status >/dev/null 2>&1 || return 0
   _pg_ctl "$dir" -m fast -w -t "$PG_PAIR_WAIT_S" stop >/dev/null 2>&1 || {
     _pg_log "fast stop of $dir failed; immediate"
     _pg_ctl "$dir" -m immediate -w stop >/dev/null 2>&1 || true

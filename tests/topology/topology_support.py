@@ -253,9 +253,17 @@ class Topology:
         until whole."""
         if not self.problems():
             return
-        self.sh("up", timeout=UP_TIMEOUT_S)
+        started = time.monotonic()
+        _, out = self.sh("up", timeout=UP_TIMEOUT_S)
         self.sh("sync", "on")
-        poll_until(lambda: not self.problems(), HEALTHY_S, "the topology to be whole again")
+        steps = [line for line in out.splitlines() if "==>" in line or "pg-pair" in line or "redis-cluster" in line]
+        print(f"\n[topology] restored by scripts/cluster up in {time.monotonic() - started:.1f}s: " + "; ".join(steps))
+        deadline = time.monotonic() + HEALTHY_S
+        while problems := self.problems():
+            if time.monotonic() > deadline:
+                pytest.fail(f"the topology is not whole {HEALTHY_S}s after scripts/cluster up: {problems}\n"
+                            f"{self.status()}")
+            time.sleep(0.2)
 
 
 def _running(pid):
