@@ -203,13 +203,21 @@ _pg_slot() {
 }
 
 # pg_node_wait_streaming PRIMARY_PORT NAME [TIMEOUT_S]: until the primary's
-# pg_stat_replication shows NAME streaming.
+# pg_stat_replication shows NAME streaming, three polls in a row 0.3 s
+# apart, and replayed up to where the primary was when the wait began. (A
+# standby that cannot follow the primary's timeline reconnects every 0.5 s
+# and shows "streaming" for an instant each time: one look is not enough.)
 pg_node_wait_streaming() {
-  local primary=$1 name=$2 deadline=$((SECONDS + ${3:-$PG_PAIR_WAIT_S}))
+  local primary=$1 name=$2 deadline=$((SECONDS + ${3:-$PG_PAIR_WAIT_S})) target seen=0
+  target=$(pg_sql "$primary" "SELECT pg_current_wal_lsn()") || return 1
   while ((SECONDS < deadline)); do
-    [[ $(pg_sql "$primary" "SELECT state FROM pg_stat_replication WHERE application_name = '$name'" 2>/dev/null) \
-      == streaming ]] && return 0
-    sleep 0.1
+    if [[ $(pg_sql "$primary" "SELECT state = 'streaming' AND replay_lsn >= '$target'::pg_lsn
+                               FROM pg_stat_replication WHERE application_name = '$name'" 2>/dev/null) == t ]]; then
+      ((++seen >= 3)) && return 0
+    else
+      seen=0
+    fi
+    sleep 0.3
   done
   _pg_log "$name is not streaming from :$primary"
   return 1
@@ -243,7 +251,11 @@ pg_node_promote() {
   local dir port=$2
   dir=$(_pg_dir "$1")
   _pg_ctl "$dir" -w -t "$PG_PAIR_WAIT_S" promote >/dev/null || { _pg_log "promote of :$port failed"; return 1; }
-  _pg_wait_role "$port" primary
+  _pg_wait_role "$port" primary || return 1
+  # The new timeline reaches pg_control only at the next checkpoint, and
+  # pg_rewind reads it there: without one, it would find the old primary
+  # "on the same timeline" and rewind nothing.
+  pg_sql "$port" "CHECKPOINT" >/dev/null
 }
 
 # pg_node_rebuild DIR PORT NAME PRIMARY_PORT: the old primary in DIR (stopped
@@ -254,6 +266,9 @@ pg_node_rebuild() {
   local dir port=$2 name=$3 primary=$4
   dir=$(_pg_dir "$1")
   pg_node_stop "$dir"
+  # pg_rewind reads the source's timeline from its pg_control (see
+  # pg_node_promote): a checkpoint first.
+  pg_sql "$primary" "CHECKPOINT" >/dev/null || return 1
   if [[ -f $dir/data/PG_VERSION ]] && runuser -u postgres -- "$PG_BIN/pg_rewind" -D "$dir/data" \
       --source-server="host=127.0.0.1 port=$primary user=postgres dbname=postgres" >"$dir/rewind.log" 2>&1; then
     rm -f "$dir/data/postmaster.pid"

@@ -9,6 +9,7 @@ Every wait polls a condition with a deadline.
 import os
 import random
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,6 +106,21 @@ class Topology:
         self.admin_token = self.settings["BETSDB_ADMIN_TOKEN"]
 
     def down(self):
+        """Stops everything and deletes the state, keeping the logs (the
+        instances', PostgreSQL's, HAProxy's config) in <dir>.logs/."""
+        if os.path.isdir(self.dir):
+            keep = self.dir.rstrip("/") + ".logs"
+            shutil.rmtree(keep, ignore_errors=True)
+            os.makedirs(keep)
+            self.sh("down", check=False)
+            for folder in [os.path.join(self.dir, "betsdb"), os.path.join(self.dir, "haproxy"),
+                           *getattr(self, "pg_dirs", [])]:
+                for name in ("postgres.log", "rewind.log", "basebackup.log", "haproxy.cfg"):
+                    _copy(os.path.join(folder, name), keep)
+                if os.path.isdir(folder):
+                    for name in os.listdir(folder):
+                        if name.endswith(".log"):
+                            _copy(os.path.join(folder, name), keep)
         self.sh("down", "--purge", check=False)
 
     def status(self):
@@ -264,6 +280,12 @@ class Topology:
                 pytest.fail(f"the topology is not whole {HEALTHY_S}s after scripts/cluster up: {problems}\n"
                             f"{self.status()}")
             time.sleep(0.2)
+
+
+def _copy(path, folder):
+    if os.path.isfile(path):
+        parent = os.path.basename(os.path.dirname(path))
+        shutil.copy(path, os.path.join(folder, f"{parent}-{os.path.basename(path)}"))
 
 
 def _running(pid):
