@@ -345,12 +345,12 @@ pg_pair_status() {
           | grep . || echo "    no standby connected"
         ;;
       standby)
-        pg_sql "$p" "SELECT format('    receiving from %s: %s; replayed up to %s, replay lag %s',
+        pg_sql "$p" "SELECT format('    receiving from %s: %s; replayed up to %s, %s bytes behind what it received; last transaction replayed: %s',
                         coalesce((SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver), '?'),
                         coalesce((SELECT status FROM pg_stat_wal_receiver), 'not connected'),
                         pg_last_wal_replay_lsn(),
-                        CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN '0 (caught up)'
-                             ELSE coalesce((now() - pg_last_xact_replay_timestamp())::text, '?') END)" \
+                        coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text, '?'),
+                        coalesce(date_trunc('milliseconds', now() - pg_last_xact_replay_timestamp())::text || ' ago', 'none since it started'))" \
           2>/dev/null || true
         ;;
     esac

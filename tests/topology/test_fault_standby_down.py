@@ -20,10 +20,10 @@ from topo_faults import ledger_audit
 
 # betsdb's request timeout: no write may wait longer for its answer.
 REQUEST_TIMEOUT_S = 10.0
-READ_MAX_S = 2.0
+READ_MAX_S = 3.0
 RESUME_S = 30.0
 # With synchronous replication off, a write is an ordinary local commit.
-SYNC_OFF_WRITE_S = 2.0
+SYNC_OFF_WRITE_S = 3.0
 
 
 def _timed(fn):
