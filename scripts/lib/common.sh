@@ -13,9 +13,10 @@ BETSDB_PACKAGES=(
   redis-server postgresql-15 postgresql-client-15
   python3 python3-pytest python3-requests python3-psycopg2 python3-redis
 )
-# Only the test command needs these: the OpenAPI checks, the browser tests.
+# Only the test command needs these: the OpenAPI checks, the browser tests,
+# the fuzzer, the topology stage (HAProxy).
 BETSDB_TEST_PACKAGES=(
-  python3-yaml python3-jsonschema chromium clang clang-format
+  python3-yaml python3-jsonschema chromium clang clang-format haproxy
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -33,7 +34,7 @@ ensure_packages() {
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     # Debian starts the packaged services on install; ours run privately.
-    for svc in redis-server postgresql; do
+    for svc in redis-server postgresql haproxy; do
       if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
         systemctl stop "$svc" >/dev/null 2>&1 || true
       fi
