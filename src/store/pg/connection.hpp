@@ -24,17 +24,17 @@
 //
 // Outcome unknown (Error::outcome_unknown): when the connection breaks or
 // times out after a statement was sent, the server may have committed it.
-// So may a COMMIT whose wait for the synchronous standby was cancelled (by
-// statement_timeout, or by our cancel request): PostgreSQL then answers
-// success with a WARNING ("canceling wait for synchronous replication ...
-// the transaction has already committed locally"). Such an answer is turned
-// into service_unavailable with outcome_unknown, and the connection is
-// dropped: the write is visible on the primary but not confirmed on the
-// standby, and would be lost if the standby were promoted now.
-//
-// A client-side timeout also sends the server a cancel request (from a
-// short-lived thread: PQcancel blocks), so the backend does not stay stuck,
-// e.g. in a commit waiting for a standby that is gone, holding its locks.
+// The usual case is a commit waiting for a synchronous standby that is gone:
+// statement_timeout does not cover that wait (PostgreSQL disables it before
+// committing), so the client-side deadline ends it. That deadline also sends
+// the server a cancel request (from a short-lived thread: PQcancel blocks),
+// so the backend does not stay stuck in the wait holding its locks; the
+// cancelled wait leaves the transaction committed locally, visible on the
+// primary, not confirmed by the standby. If someone else cancels the wait
+// (pg_cancel_backend), PostgreSQL answers success with a WARNING
+// ("canceling wait for synchronous replication ... has already committed
+// locally"): that answer too becomes service_unavailable with
+// outcome_unknown, and the connection is dropped.
 //
 // Thread-safety: none. A Connection belongs to the executor it was opened on
 // and is used from that executor's single thread, one operation at a time
