@@ -67,6 +67,8 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) -> Status { c.redis_cluster = std::string(v); return {}; }},
       {"--database-url", "BETSDB_DATABASE_URL", "libpq URI, e.g. postgresql://user@host:5432/betsdb",
        [](Config& c, std::string_view v) -> Status { c.database_url = std::string(v); return {}; }},
+      {"--database-replica-url", "BETSDB_DATABASE_REPLICA_URL", "libpq URI of ONE hot standby for cached reads (default: none)",
+       [](Config& c, std::string_view v) -> Status { c.database_replica_url = std::string(v); return {}; }},
       {"--admin-token", "BETSDB_ADMIN_TOKEN", "the admin bearer token (required to serve; prefer the env var)",
        [](Config& c, std::string_view v) -> Status { c.admin_token = std::string(v); return {}; }},
       {"--threads", "BETSDB_THREADS", "event-loop threads (default: one per core)",

@@ -23,6 +23,8 @@ struct Config {
   // Seed nodes of a Redis Cluster (host:port,...); when set, replaces redis_url.
   std::string redis_cluster;
   std::string database_url = "postgresql://postgres@127.0.0.1:5432/betsdb";
+  // Optional: one hot standby that cache misses may read when it has caught up.
+  std::string database_replica_url;
   std::string admin_token;
   unsigned threads = 0;  // 0: one per core
   int cache_ttl_seconds = 60;

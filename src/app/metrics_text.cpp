@@ -248,6 +248,34 @@ void write_cache(PrometheusWriter& w, const ScrapeInput& in) {
   }
 }
 
+// Only with a standby configured (BETSDB_DATABASE_REPLICA_URL) do these move.
+void write_read_routes(PrometheusWriter& w, const ScrapeInput& in) {
+  using service::RouteReason;
+  w.family("betsdb_db_reads_total", "counter",
+           "Cache misses loaded from the standby (caught_up) or from the primary, and why: "
+           "no_position (the lists' last write position unknown), down, unknown (no recent "
+           "replay sample), lagging, replaced (a new standby connection since the sample).");
+  const RouteReason reasons[] = {RouteReason::caught_up,       RouteReason::no_position,
+                                 RouteReason::replica_down,    RouteReason::replica_unknown,
+                                 RouteReason::replica_lagging, RouteReason::replica_replaced};
+  for (RouteReason reason : reasons) {
+    const std::uint64_t value =
+        total(in, [reason](const service::Counters& c) -> const service::Counter& {
+          return c.reads_by_route[static_cast<std::size_t>(reason)];
+        });
+    const Label labels[] = {{"source", reason == RouteReason::caught_up ? "replica" : "primary"},
+                            {"reason", service::to_string(reason)}};
+    w.sample("betsdb_db_reads_total", labels, value);
+  }
+  w.family("betsdb_written_position_unknown_total", "counter",
+           "Writes whose WAL position the primary did not give: their lists read the primary "
+           "until the next write.");
+  w.sample("betsdb_written_position_unknown_total",
+           total(in, [](const service::Counters& c) -> const service::Counter& {
+             return c.written_position_unknown;
+           }));
+}
+
 using Outcome = std::pair<std::string_view, std::uint64_t>;
 
 // One sample per outcome of a family labelled by "outcome".
@@ -306,6 +334,7 @@ std::string render_metrics(const ScrapeInput& in) {
   write_shard_gauges(w, in);
   write_redis_cluster(w, in);
   write_cache(w, in);
+  write_read_routes(w, in);
   write_service(w, in);
   w.family("betsdb_log_lines_dropped_total", "counter",
            "Log lines dropped because stdout could not keep up.");

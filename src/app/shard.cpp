@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 #include "app/access_log.hpp"
 #include "app/redis_connect.hpp"
 #include "service/wiring.hpp"
+#include "store/pg/replica_monitor.hpp"
 #include "store/redis/redis_client.hpp"
 
 namespace betsdb::app {
@@ -20,6 +22,10 @@ namespace asio = boost::asio;
 namespace {
 // How often a stopping shard looks whether its last connection has closed.
 constexpr std::chrono::milliseconds kDrainPoll{10};
+// The standby's replay position is sampled again when a miss finds the last
+// sample older than this, and is not trusted at all past the second bound.
+constexpr std::chrono::milliseconds kReplayRefreshAfter{50};
+constexpr std::chrono::milliseconds kReplaySampleValidFor{1000};
 }  // namespace
 
 Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics) : config_(config) {
@@ -33,6 +39,15 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics)
   pool_config.size = pool_size;
   db_ = pg::Pool::create(ioc_.get_executor(), pool_config);
   service::Wiring wiring{db_, redis_, std::chrono::seconds(config.cache_ttl_seconds)};
+  if (!config.database_replica_url.empty()) {
+    // Small: it serves only cache misses, and the primary takes what it cannot.
+    pg::PoolConfig replica_config;
+    replica_config.conninfo = config.database_replica_url;
+    replica_config.size = std::max(1U, pool_size / 2);
+    replica_db_ = pg::Pool::create(ioc_.get_executor(), replica_config);
+    wiring.replica =
+        pg::ReplicaMonitor::create(replica_db_, kReplayRefreshAfter, kReplaySampleValidFor);
+  }
   api_ = std::make_unique<api::ApiShard>(service::connect_context(wiring), config.admin_token,
                                          [&metrics] { return metrics.render(); });
   router_ = api::build_router(*api_);
@@ -108,6 +123,7 @@ asio::awaitable<void> Shard::drain_and_close() {
   }
   redis_->stop();
   db_->close();
+  if (replica_db_) replica_db_->close();
   ioc_.stop();
 }
 

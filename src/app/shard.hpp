@@ -47,6 +47,7 @@ class Shard final {
   const Config& config_;
   boost::asio::io_context ioc_{1};
   std::shared_ptr<pg::Pool> db_;
+  std::shared_ptr<pg::Pool> replica_db_;  // null without a standby
   std::shared_ptr<redis::Commands> redis_;
   std::unique_ptr<api::ApiShard> api_;
   http::Router router_;

@@ -11,8 +11,8 @@ namespace {
 Loader list_loader(Context& ctx, domain::BetFilter filter, domain::Page page,
                    Render<BetPage> render) {
   return [&ctx, filter = std::move(filter), page,
-          render = std::move(render)]() -> asio::awaitable<Result<std::string>> {
-    auto bets = co_await ctx.bets->list(filter, page);
+          render = std::move(render)](ReadSource source) -> asio::awaitable<Result<std::string>> {
+    auto bets = co_await bet_reader(ctx, source).list(filter, page);
     if (!bets.ok()) co_return std::move(bets).error();
     co_return render(*bets);
   };
@@ -42,8 +42,9 @@ Async<std::string> list_user_bets(Context& ctx, std::int64_t user_id, domain::Be
 }
 
 Async<std::string> bet_summary(Context& ctx, Render<domain::BetSummary> render) {
-  Loader load = [&ctx, render = std::move(render)]() -> asio::awaitable<Result<std::string>> {
-    auto summary = co_await ctx.bets->summary();
+  Loader load = [&ctx, render = std::move(render)](
+                    ReadSource source) -> asio::awaitable<Result<std::string>> {
+    auto summary = co_await bet_reader(ctx, source).summary();
     if (!summary.ok()) co_return std::move(summary).error();
     co_return render(*summary);
   };

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "service/held_lock.hpp"
+#include "service/outcome.hpp"
 #include "service/placing.hpp"
 #include "service/read_cache.hpp"
 
@@ -96,6 +97,11 @@ Async<domain::Bet> place_bet(Context& ctx, PlaceBet request) {
   if (!placement.ok()) {
     if (placement.error().is(Errc::conflict) && placement.error().constraint == kOneLiveBet) {
       placement = domain::Placement{{}, {}, {}, {domain::ItemProblem::duplicate_bet}};
+    } else if (placement.error().outcome_unknown) {
+      // Perhaps committed: the lists must show it if it was.
+      std::string email_unknown;
+      co_await after_bets_placed(ctx, request.user_id, std::move(email_unknown));
+      co_return unknown_outcome(std::move(placement).error());
     } else {
       co_return std::move(placement).error();
     }
@@ -127,6 +133,13 @@ Async<domain::Bet> get_bet(Context& ctx, std::int64_t bet_id) {
 Async<domain::Settled> settle_match(Context& ctx, std::int64_t match_id,
                                     domain::MatchResult result) {
   auto outcome = co_await ctx.bets->settle(match_id, result, domain::plan_settlement(result));
+  if (!outcome.ok() && outcome.error().outcome_unknown) {
+    // The bettors are unknown here: their own lists are refreshed by the
+    // retry (the same result again invalidates as the first did).
+    const std::vector<std::string> bettors_unknown;
+    co_await after_settlement(ctx, bettors_unknown);
+    co_return unknown_outcome(std::move(outcome).error());
+  }
   if (!outcome.ok()) co_return std::move(outcome).error();
   switch (outcome->problem) {
     case domain::SettleProblem::match_not_found:

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "service/held_lock.hpp"
+#include "service/outcome.hpp"
 #include "service/placing.hpp"
 #include "service/read_cache.hpp"
 
@@ -86,6 +87,14 @@ Async<domain::Placement> place_all(Context& ctx, std::int64_t user_id,
   if (!placement.ok() && placement.error().is(Errc::conflict) &&
       placement.error().constraint == kOneLiveBet) {
     placement = co_await ctx.bets->place(user_id, items);
+  }
+  if (!placement.ok() && placement.error().outcome_unknown) {
+    // Perhaps committed: the lists must show it if it was. The items stay
+    // in the cart, so a retry meets duplicate_bet if it was, and places
+    // them if it was not (e.g. lost by a failover).
+    std::string email_unknown;
+    co_await after_bets_placed(ctx, user_id, std::move(email_unknown));
+    co_return unknown_outcome(std::move(placement).error());
   }
   if (!placement.ok() && placement.error().is(Errc::conflict) &&
       placement.error().constraint == kOneLiveBet) {

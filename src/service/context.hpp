@@ -20,6 +20,7 @@
 #include "service/ports/idempotency_store.hpp"
 #include "service/ports/locks.hpp"
 #include "service/ports/match_store.hpp"
+#include "service/ports/read_replica.hpp"
 #include "service/ports/user_store.hpp"
 
 namespace betsdb::service {
@@ -39,6 +40,8 @@ struct Context {
   std::shared_ptr<IdempotencyStore> idempotency;
   std::shared_ptr<DependencyProbe> probe;
   std::shared_ptr<ReadCache> cache;  // null: no caching (reads go to the stores)
+  // null: no standby; cache misses read the primary (service/read_routing.hpp).
+  std::shared_ptr<ReadReplica> replica;
   std::shared_ptr<MatchMemory> match_memory = std::make_shared<MatchMemory>();
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   std::function<domain::Timestamp()> clock = system_now;

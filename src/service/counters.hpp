@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "service/read_routing.hpp"
+
 namespace betsdb::service {
 
 using Counter = std::atomic<std::uint64_t>;
@@ -65,6 +67,16 @@ struct CacheCounters {
 struct Counters {
   ServiceCounters service;
   std::array<CacheCounters, kCacheAreas.size()> cache;
+  // Cache misses (and reads past the cache) by where they were loaded from
+  // and why (service/read_routing.hpp); counted only with a standby configured.
+  std::array<Counter, kRouteReasons> reads_by_route{};
+  // Writes whose WAL position could not be read: their namespaces' written
+  // positions were forgotten (reads go to the primary until the next write).
+  Counter written_position_unknown{0};
+
+  Counter& of(RouteReason reason) noexcept {
+    return reads_by_route[static_cast<std::size_t>(reason)];
+  }
 
   CacheCounters& of(CacheArea area) noexcept { return cache[static_cast<std::size_t>(area)]; }
   const CacheCounters& of(CacheArea area) const noexcept {

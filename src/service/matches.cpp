@@ -1,6 +1,7 @@
 #include "service/matches.hpp"
 
 #include "service/cache_keys.hpp"
+#include "service/outcome.hpp"
 #include "service/placing.hpp"
 
 namespace betsdb::service {
@@ -23,6 +24,10 @@ Async<domain::Match> create_match(Context& ctx, domain::NewMatch match) {
                           "A match with these teams and this date exists already.");
   }
   if (created.ok()) co_await after_match_changed(ctx);
+  if (!created.ok() && created.error().outcome_unknown) {
+    co_await after_match_changed(ctx);
+    co_return unknown_outcome(std::move(created).error());
+  }
   co_return created;
 }
 
@@ -42,9 +47,9 @@ Async<std::optional<std::int64_t>> find_match_id(Context& ctx, const std::string
 Async<std::string> list_matches(Context& ctx, const domain::MatchFilter& filter, domain::Page page,
                                 Render<MatchPage> render) {
   // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
-  Loader load = [&ctx, filter, page,
-                 render = std::move(render)]() -> asio::awaitable<Result<std::string>> {
-    auto matches = co_await ctx.matches->list(filter, page);
+  Loader load = [&ctx, filter, page, render = std::move(render)](
+                    ReadSource source) -> asio::awaitable<Result<std::string>> {
+    auto matches = co_await match_reader(ctx, source).list(filter, page);
     if (!matches.ok()) co_return std::move(matches).error();
     co_return render(*matches);
   };
@@ -67,6 +72,10 @@ Async<domain::Match> change_odds(Context& ctx, std::int64_t match_id,
   }
   if (auto s = domain::require_offered(after, "odds"); !s.ok()) co_return s.error();
   auto updated = co_await ctx.matches->change_odds_unless_settled(match_id, change);
+  if (!updated.ok() && updated.error().outcome_unknown) {
+    co_await after_match_changed(ctx);
+    co_return unknown_outcome(std::move(updated).error());
+  }
   if (!updated.ok()) {
     // Only when a concurrent change withdrew the rest meanwhile.
     if (updated.error().is(Errc::conflict) && updated.error().constraint == kNoOddsLeft) {

@@ -10,6 +10,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "service/context.hpp"
@@ -121,11 +122,12 @@ CacheArea area_of(const std::string& generation_key) {
 }
 
 asio::awaitable<void> bump_in_background(std::shared_ptr<ReadCache> owner,
-                                         std::vector<std::string> keys) {
+                                         std::vector<std::string> keys,
+                                         std::optional<std::uint64_t> position) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
   while (true) {
-    auto bumped = co_await owner->store().bump(keys);
+    auto bumped = co_await owner->store().bump(keys, position);
     if (bumped.ok()) break;
     timer.expires_after(kBackgroundBumpDelay);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -134,9 +136,25 @@ asio::awaitable<void> bump_in_background(std::shared_ptr<ReadCache> owner,
   spdlog::info("overdue cache invalidation landed");
 }
 
+// Where the write just committed ends in the WAL, for the standby's readers;
+// nullopt without a standby (the bump then forgets the namespaces' recorded
+// positions, so that an instance with a standby never trusts one this write
+// outdated) or when the primary cannot say.
+asio::awaitable<std::optional<std::uint64_t>> written_position(Context& ctx) {
+  if (!ctx.replica) co_return std::nullopt;
+  auto position = co_await ctx.replica->primary_position();
+  if (position.ok()) co_return *position;
+  count(ctx.counters->written_position_unknown);
+  spdlog::warn(
+      "WAL position after a write unknown ({}); its lists read the primary until the next write",
+      position.error().detail);
+  co_return std::nullopt;
+}
+
 asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
   if (!ctx.cache) co_return;
   for (const auto& k : keys) count(ctx.counters->of(area_of(k)).invalidations);
+  const std::optional<std::uint64_t> position = co_await written_position(ctx);
   CacheStore& store = ctx.cache->store();
   const auto deadline = std::chrono::steady_clock::now() + kInvalidationBound;
   auto executor = co_await asio::this_coro::executor;
@@ -144,7 +162,7 @@ asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
   // Only a connected-but-stalled Redis is worth waiting for; an unreachable
   // one goes straight to the dirty path below.
   while (store.connected()) {
-    auto bumped = co_await store.bump(keys);
+    auto bumped = co_await store.bump(keys, position);
     if (bumped.ok()) co_return;
     if (std::chrono::steady_clock::now() + kBumpRetryDelay >= deadline) break;
     timer.expires_after(kBumpRetryDelay);
@@ -162,7 +180,8 @@ asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
   // A tool that is about to exit reports the overdue count instead.
   if (!ctx.cache->retries_in_background()) co_return;
   dirty().mark(keys);
-  asio::co_spawn(executor, bump_in_background(ctx.cache, std::move(keys)), asio::detached);
+  asio::co_spawn(executor, bump_in_background(ctx.cache, std::move(keys), position),
+                 asio::detached);
 }
 
 }  // namespace
@@ -193,19 +212,56 @@ void ReadCache::remember_email(std::int64_t user_id, std::string email) {
   emails_.insert_or_assign(user_id, std::move(email));
 }
 
+MatchStore& match_reader(Context& ctx, ReadSource source) {
+  if (source == ReadSource::replica && ctx.replica) return ctx.replica->matches();
+  return *ctx.matches;
+}
+
+BetStore& bet_reader(Context& ctx, ReadSource source) {
+  if (source == ReadSource::replica && ctx.replica) return ctx.replica->bets();
+  return *ctx.bets;
+}
+
+namespace {
+
+// Loads from where route_read() sends it; a standby's answer counts only if
+// no new standby connection (a restarted standby, maybe behind) may have
+// served it, else the primary is asked.
+asio::awaitable<Result<std::string>> load_routed(Context& ctx, const Loader& load,
+                                                 std::optional<std::uint64_t> written) {
+  if (!ctx.replica) co_return co_await load(ReadSource::primary);
+  const ReplicaView view = ctx.replica->view();
+  const ReadRoute route = route_read(true, written, view);
+  if (route.source == ReadSource::replica) {
+    auto value = co_await load(ReadSource::replica);
+    if (value.ok() && ctx.replica->still_valid(view.epoch)) {
+      count(ctx.counters->of(RouteReason::caught_up));
+      co_return value;
+    }
+    // A failed standby read is retried on the primary, rather than answer 503.
+    count(ctx.counters->of(value.ok() ? RouteReason::replica_replaced : RouteReason::replica_down));
+    co_return co_await load(ReadSource::primary);
+  }
+  count(ctx.counters->of(route.reason));
+  co_return co_await load(ReadSource::primary);
+}
+
+}  // namespace
+
 asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, CacheNamespace ns,
                                             std::string query, Loader load) {
   auto& counters = ctx.counters->of(area);
-  auto load_counted = [&counters, &load]() {
+  auto load_counted = [&ctx, &counters, &load](std::optional<std::uint64_t> written) {
     count(counters.loads);
-    return load();
+    return load_routed(ctx, load, written);
   };
-  if (!ctx.cache || dirty().any_of(ns.generations)) co_return co_await load_counted();
+  // Past the cache, no written position is known: the primary.
+  if (!ctx.cache || dirty().any_of(ns.generations)) co_return co_await load_counted(std::nullopt);
 
   auto read = co_await read_within(ctx.cache, ns, query, kCacheReadTimeout);
   if (!read.ok()) {
     count(counters.errors);
-    co_return co_await load_counted();
+    co_return co_await load_counted(std::nullopt);
   }
   if (read->value) {
     count(counters.hits);
@@ -216,7 +272,8 @@ asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, CacheN
   // a write sees new generations and never joins a load begun before it.
   const std::string flight = ns.prefix + ":" + read->generations + ":" + query;
   // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
-  SingleFlight::Load shared_load = [&]() { return load_counted(); };
+  // Loads sharing a flight share the generations, hence the written position.
+  SingleFlight::Load shared_load = [&]() { return load_counted(read->written_position); };
   auto value = co_await single_flight().run(flight, std::move(shared_load));
   if (value.ok()) ctx.cache->store().store(ns, *read, query, *value);
   co_return value;

@@ -18,6 +18,12 @@
 // until it lands. Other instances may serve an entry older than the write
 // until then, or until its TTL ends (docs/api.md, "Caching").
 //
+// Standby: with ctx.replica set, a write reads the primary's WAL position
+// after its commit and the bump records it with the generations; a miss is
+// loaded from the standby only when service/read_routing.hpp says it has
+// replayed that far, else (and for every read that bypasses the cache) from
+// the primary.
+//
 // Thread-safety: a ReadCache belongs to one shard; the single-flight table
 // and the dirty set are process-wide and synchronised (docs/architecture.md,
 // "What the shards share").
@@ -33,7 +39,10 @@
 #include <vector>
 
 #include "service/counters.hpp"
+#include "service/ports/bet_store.hpp"
 #include "service/ports/cache_store.hpp"
+#include "service/ports/match_store.hpp"
+#include "service/read_routing.hpp"
 #include "util/result.hpp"
 
 namespace betsdb::service {
@@ -77,7 +86,12 @@ class ReadCache final {
   std::unordered_map<std::int64_t, std::string> emails_;
 };
 
-using Loader = std::function<boost::asio::awaitable<Result<std::string>>()>;
+// Loads an answer from the primary or the standby, as cached() decides.
+using Loader = std::function<boost::asio::awaitable<Result<std::string>>(ReadSource)>;
+
+// The stores a Loader reads from.
+MatchStore& match_reader(Context& ctx, ReadSource source);
+BetStore& bet_reader(Context& ctx, ReadSource source);
 
 // A rendering of a value as the JSON the cache keeps (the api layer's views).
 template <class T>

@@ -163,6 +163,8 @@ class FakeCacheStore final : public CacheStore {
   std::vector<std::vector<std::string>> bumps;
   std::map<std::string, std::int64_t> generations;
   int stores = 0;
+  // What read() says of the namespace's written position.
+  std::optional<std::uint64_t> written_position;
 
   Async<CacheRead> read(const CacheNamespace& ns, std::string) override {
     std::string joined;
@@ -170,13 +172,17 @@ class FakeCacheStore final : public CacheStore {
       if (!joined.empty()) joined += '.';
       joined += std::to_string(generations[g]);
     }
-    co_return CacheRead{joined, std::nullopt, "fake-origin"};
+    co_return CacheRead{joined, std::nullopt, "fake-origin", written_position};
   }
   void store(const CacheNamespace&, const CacheRead&, const std::string&, std::string) override {
     ++stores;
   }
-  Async<void> bump(std::vector<std::string> keys) override {
+  std::vector<std::optional<std::uint64_t>> positions;  // each bump's written position
+
+  Async<void> bump(std::vector<std::string> keys,
+                   std::optional<std::uint64_t> written_position) override {
     bumps.push_back(keys);
+    positions.push_back(written_position);
     for (const auto& k : keys) ++generations[k];
     co_return Status{};
   }
@@ -404,7 +410,10 @@ class FakeMatchStore final : public MatchStore {
                                              domain::Timestamp) override {
     co_return std::optional<std::int64_t>{};
   }
+  int lists = 0;
   Async<domain::ListPage<domain::Match>> list(const domain::MatchFilter&, domain::Page) override {
+    ++lists;
+    if (unavailable) co_return database_down();
     co_return domain::ListPage<domain::Match>{};
   }
   Async<std::optional<domain::Match>> change_odds_unless_settled(

@@ -14,6 +14,7 @@ Context connect_context(const Wiring& wiring) {
   ctx.locks = adapters::redis_locks(wiring.redis);
   ctx.idempotency = adapters::redis_idempotency(wiring.redis);
   ctx.probe = adapters::probe(wiring.db, wiring.redis);
+  if (wiring.replica) ctx.replica = adapters::pg_replica(wiring.db, wiring.replica);
   if (wiring.cache) {
     ctx.cache = std::make_shared<ReadCache>(adapters::redis_cache(wiring.redis, wiring.cache_ttl),
                                             wiring.background_retries);

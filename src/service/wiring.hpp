@@ -9,7 +9,8 @@
 
 namespace betsdb::pg {
 class Pool;
-}
+class ReplicaMonitor;
+}  // namespace betsdb::pg
 namespace betsdb::redis {
 class Commands;
 }
@@ -24,6 +25,8 @@ struct Wiring {
   // false (tools that exit): an invalidation Redis does not take is counted
   // (ReadCache::overdue), not retried in the background.
   bool background_retries = true;
+  // Optional: a standby for cache misses (service/read_routing.hpp).
+  std::shared_ptr<pg::ReplicaMonitor> replica = nullptr;
 };
 
 Context connect_context(const Wiring& wiring);

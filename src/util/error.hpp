@@ -65,9 +65,14 @@ struct [[nodiscard]] Error {
   std::vector<FieldError> field_errors;  // validation_failed
   std::vector<std::int64_t> item_ids;    // cart item errors
   std::string constraint;                // conflict: the violated constraint
+  // service_unavailable from a write that may have taken effect all the same
+  // (the connection broke after the statement was sent, or the commit was
+  // not confirmed by the synchronous standby): the writer must act as if it
+  // had committed (invalidate), and the client cannot be told either way.
+  bool outcome_unknown = false;
 
   static Error make(Errc code, std::string detail = {}) {
-    return Error{code, std::move(detail), {}, {}, {}};
+    return Error{code, std::move(detail), {}, {}, {}, false};
   }
   static Error unavailable(std::string detail) {
     return make(Errc::service_unavailable, std::move(detail));

@@ -13,11 +13,13 @@
 #include "service/ports/idempotency_store.hpp"
 #include "service/ports/locks.hpp"
 #include "service/ports/match_store.hpp"
+#include "service/ports/read_replica.hpp"
 #include "service/ports/user_store.hpp"
 
 namespace betsdb::pg {
 class Pool;
-}
+class ReplicaMonitor;
+}  // namespace betsdb::pg
 namespace betsdb::redis {
 class Commands;
 }
@@ -27,6 +29,9 @@ namespace betsdb::service::adapters {
 std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db);
+// The standby behind `standby`'s pool, and the primary `db` for positions.
+std::shared_ptr<ReadReplica> pg_replica(std::shared_ptr<pg::Pool> db,
+                                        std::shared_ptr<pg::ReplicaMonitor> standby);
 
 std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Commands> redis);

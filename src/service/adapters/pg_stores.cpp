@@ -4,7 +4,9 @@
 #include "store/pg/match_import.hpp"
 #include "store/pg/match_lookup.hpp"
 #include "store/pg/match_store.hpp"
+#include "store/pg/replica_monitor.hpp"
 #include "store/pg/user_store.hpp"
+#include "store/pg/wal.hpp"
 
 namespace betsdb::service::adapters {
 
@@ -91,7 +93,48 @@ class PgBets final : public BetStore {
   std::shared_ptr<pg::Pool> db_;
 };
 
+class PgReplica final : public ReadReplica {
+ public:
+  PgReplica(std::shared_ptr<pg::Pool> db, std::shared_ptr<pg::ReplicaMonitor> standby)
+      : db_(std::move(db)),
+        standby_(std::move(standby)),
+        matches_(standby_->pool()),
+        bets_(standby_->pool()) {}
+
+  Async<std::uint64_t> primary_position() override {
+    auto position = co_await pg::wal_insert_position(*db_);
+    if (!position.ok()) co_return std::move(position).error();
+    co_return std::uint64_t{*position};
+  }
+  ReplicaView view() override {
+    const pg::ReplayView view = standby_->view();
+    switch (view.state) {
+      case pg::ReplayView::State::replayed:
+        return {ReplicaView::State::replayed, view.position, view.epoch};
+      case pg::ReplayView::State::down:
+        return {ReplicaView::State::down, 0, 0};
+      case pg::ReplayView::State::unknown:
+        break;
+    }
+    return {};
+  }
+  bool still_valid(std::uint64_t epoch) const override { return standby_->unchanged_since(epoch); }
+  MatchStore& matches() override { return matches_; }
+  BetStore& bets() override { return bets_; }
+
+ private:
+  std::shared_ptr<pg::Pool> db_;
+  std::shared_ptr<pg::ReplicaMonitor> standby_;
+  PgMatches matches_;
+  PgBets bets_;
+};
+
 }  // namespace
+
+std::shared_ptr<ReadReplica> pg_replica(std::shared_ptr<pg::Pool> db,
+                                        std::shared_ptr<pg::ReplicaMonitor> standby) {
+  return std::make_shared<PgReplica>(std::move(db), std::move(standby));
+}
 
 std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db) {
   return std::make_shared<PgUsers>(std::move(db));

@@ -110,8 +110,9 @@ class RedisCache final : public CacheStore {
     cache_.store(redis::CacheNamespace{ns.prefix, ns.generations}, as_read,
                  redis::short_query_key(query), std::move(json));
   }
-  Async<void> bump(std::vector<std::string> generation_keys) override {
-    return cache_.bump(std::move(generation_keys));
+  Async<void> bump(std::vector<std::string> generation_keys,
+                   std::optional<std::uint64_t> written_position) override {
+    return cache_.bump(std::move(generation_keys), written_position);
   }
   Async<std::optional<std::string>> get(std::string key) override {
     return cache_.get_json(std::move(key));
@@ -123,7 +124,7 @@ class RedisCache final : public CacheStore {
     auto read = co_await cache_.read(ns, std::move(query));
     if (!read.ok()) co_return std::move(read).error();
     co_return CacheRead{std::move(read->generations), std::move(read->value),
-                        std::move(read->origin)};
+                        std::move(read->origin), read->written_position};
   }
 
   redis::Cache cache_;

@@ -8,6 +8,7 @@
 // shard's thread, like the Context that holds it.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ struct CacheRead {
   std::string generations;           // the counters' values, joined by '.'
   std::optional<std::string> value;  // the entry, on a hit
   std::string origin;                // the Redis process that answered (store/redis/cache.hpp)
+  // The namespace's written position (service/read_routing.hpp), read with
+  // the generations; nullopt when unknown: missing, or recorded by another
+  // Redis process than the one that answered (it may have been rolled back).
+  std::optional<std::uint64_t> written_position = std::nullopt;
 };
 
 class CacheStore {
@@ -38,8 +43,11 @@ class CacheStore {
   // only; in the background (a failure costs a later miss).
   virtual void store(const CacheNamespace& ns, const CacheRead& read, const std::string& query,
                      std::string json) = 0;
-  // INCRs every counter (atomically per Redis Cluster slot).
-  virtual Async<void> bump(std::vector<std::string> generation_keys) = 0;
+  // INCRs every counter and, with it (atomically per Redis Cluster slot),
+  // raises its written position to `written_position` (never lowers it), or
+  // forgets it when the writer does not know its position (nullopt).
+  virtual Async<void> bump(std::vector<std::string> generation_keys,
+                           std::optional<std::uint64_t> written_position) = 0;
   // A counter's value, nullopt when it does not exist.
   virtual Async<std::optional<std::string>> get(std::string key) = 0;
   // Whether Redis is connected now: a write waits for a stalled Redis to

@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cassert>
 #include <cerrno>
+#include <cstring>
+#include <thread>
 #include <vector>
 
 #include "store/pg/errors.hpp"
@@ -23,9 +25,20 @@ constexpr std::size_t kInlineParams = 16;
 
 constexpr const char* kRollbackSql = "ROLLBACK";
 
-// Notices ("relation already exists, skipping", "there is no transaction in
-// progress") are expected and would otherwise be written to stderr by libpq.
-void ignore_notice(void*, const char*) {}
+// The warnings of a commit whose wait for the synchronous standby was cut
+// short ("canceling wait for synchronous replication due to user request",
+// "canceling the wait for synchronous replication and terminating
+// connection ..."). They have no SQLSTATE of their own (01000), so the
+// message is what tells them apart; lc_messages must stay English (the
+// default of our conninfo's server, see docs/operations.md).
+bool replication_wait_cancelled(const PGresult* notice) {
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const char* message = PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY);
+  return severity && message && std::strcmp(severity, "WARNING") == 0 &&
+         std::strstr(message, "wait for synchronous replication") != nullptr;
+}
+
+constexpr std::string_view kReadOnlyTransaction = "25006";
 
 bool is_row_result(ExecStatusType status) {
   return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
@@ -46,6 +59,8 @@ struct Connection::OperationScope {
   OperationScope(Connection& connection, std::chrono::milliseconds budget, const char* phase)
       : connection(connection) {
     connection.busy_ = true;
+    connection.sent_ = false;
+    connection.replication_unconfirmed_ = false;
     connection.start_deadline(budget, phase);
   }
   OperationScope(const OperationScope&) = delete;
@@ -113,7 +128,9 @@ asio::awaitable<Status> Connection::connect_handshake() {
     poll = PQconnectPoll(conn_);
   }
   if (PQsetnonblocking(conn_, 1) != 0) co_return lost("cannot switch libpq to non-blocking mode");
-  PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+  // Notices ("relation already exists, skipping", ...) are expected and would
+  // otherwise go to stderr; one kind matters (replication_wait_cancelled).
+  PQsetNoticeReceiver(conn_, &Connection::on_notice, this);
   boost::system::error_code ec;
   socket_.assign(PQsocket(conn_), ec);
   if (ec) co_return lost("cannot watch the PostgreSQL socket");
@@ -178,6 +195,7 @@ asio::awaitable<Result<Rows>> Connection::execute(const Statement& statement,
     if (prepare) prepared_.erase(name);
     co_return lost("cannot send to PostgreSQL");
   }
+  sent_ = true;
   if (PQflush(conn_) != 0) BETSDB_CO_TRY_STATUS(co_await flush_output());
 
   // Results arrive per query, each followed by a null; then the sync marker.
@@ -208,9 +226,13 @@ asio::awaitable<Result<Rows>> Connection::execute(const Statement& statement,
   if (prepare && !prepared_now) prepared_.erase(name);
   operation.completed();
   if (failure) {
-    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    if (PQstatus(conn_) != CONNECTION_OK || sqlstate_of(*failure) == kReadOnlyTransaction) {
+      broken_ = true;
+    }
+    if (PQstatus(conn_) != CONNECTION_OK) co_return after_send(std::move(*failure));
     co_return std::move(*failure);
   }
+  if (replication_unconfirmed_) co_return lost("commit not confirmed by the synchronous standby");
   co_return std::move(rows);
 }
 
@@ -226,6 +248,7 @@ asio::awaitable<Result<Rows>> Connection::execute_sql(std::string_view sql) {
   begin_sql_ = nullptr;
 
   if (!PQsendQuery(conn_, text.c_str())) co_return lost("cannot send to PostgreSQL");
+  sent_ = true;
   if (PQflush(conn_) != 0) BETSDB_CO_TRY_STATUS(co_await flush_output());
 
   Rows last;
@@ -245,10 +268,14 @@ asio::awaitable<Result<Rows>> Connection::execute_sql(std::string_view sql) {
   }
   if (PQstatus(conn_) != CONNECTION_OK) {
     broken_ = true;
-    if (!failure) failure = lost("PostgreSQL connection lost");
+    failure = after_send(failure ? std::move(*failure) : lost("PostgreSQL connection lost"));
   }
   operation.completed();
-  if (failure) co_return std::move(*failure);
+  if (failure) {
+    if (sqlstate_of(*failure) == kReadOnlyTransaction) broken_ = true;
+    co_return std::move(*failure);
+  }
+  if (replication_unconfirmed_) co_return lost("commit not confirmed by the synchronous standby");
   co_return std::move(last);
 }
 
@@ -325,7 +352,7 @@ asio::awaitable<Status> Connection::wait_socket(WaitType what) {
   if (deadline_hit_) co_return timed_out();
   if (ec) {
     broken_ = true;
-    co_return Error::unavailable("PostgreSQL socket wait failed: " + ec.message());
+    co_return after_send(Error::unavailable("PostgreSQL socket wait failed: " + ec.message()));
   }
   co_return Status{};
 }
@@ -349,13 +376,40 @@ asio::awaitable<Status> Connection::read_until_result_ready() {
 
 Error Connection::lost(std::string_view what) {
   broken_ = true;
-  return connection_error(conn_, what);
+  return after_send(connection_error(conn_, what));
 }
 
 Error Connection::timed_out() {
   broken_ = true;
-  return Error::unavailable(std::string("PostgreSQL ") + phase_ + " timed out after " +
-                            std::to_string(budget_.count()) + " ms");
+  return after_send(Error::unavailable(std::string("PostgreSQL ") + phase_ + " timed out after " +
+                                       std::to_string(budget_.count()) + " ms"));
+}
+
+Error Connection::after_send(Error error) const {
+  if (sent_ || replication_unconfirmed_) error.outcome_unknown = true;
+  return error;
+}
+
+void Connection::on_notice(void* self, const PGresult* notice) {
+  if (replication_wait_cancelled(notice)) {
+    static_cast<Connection*>(self)->replication_unconfirmed_ = true;
+  }
+}
+
+void Connection::cancel_on_server() noexcept {
+  PGcancel* cancel = PQgetCancel(conn_);
+  if (!cancel) return;
+  try {
+    // PQcancel connects and waits for the server: never on the loop thread.
+    // A thread per timed-out statement is rare enough to need no pool.
+    std::thread([cancel] {
+      char reason[256];
+      (void)PQcancel(cancel, reason, sizeof reason);
+      PQfreeCancel(cancel);
+    }).detach();
+  } catch (const std::system_error&) {
+    PQfreeCancel(cancel);  // no thread to spare: the connection is dropped anyway
+  }
 }
 
 // --- deadline ---
@@ -391,6 +445,9 @@ void Connection::on_deadline_timer(std::uint64_t generation, bool aborted) {
     return;
   }
   deadline_hit_ = true;
+  // A statement may still run on the server (or wait there for a standby):
+  // ask it to stop, since the connection is about to be dropped.
+  if (sent_) cancel_on_server();
   boost::system::error_code ignored;
   socket_.cancel(ignored);  // wakes the waiting operation, which reports the timeout
 }

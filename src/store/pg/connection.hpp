@@ -17,7 +17,24 @@
 //
 // Errors (see errors.hpp): no server / lost connection / timeout ->
 // service_unavailable; integrity violations -> conflict; the rest -> internal.
-// A broken() connection refuses further work; Pool discards it.
+// A broken() connection refuses further work; Pool discards it. Also broken:
+// a connection that met a read-only server (25006: it was the primary when it
+// connected, and is a standby now, or was demoted), so the next connection
+// looks for the primary again.
+//
+// Outcome unknown (Error::outcome_unknown): when the connection breaks or
+// times out after a statement was sent, the server may have committed it.
+// The usual case is a commit waiting for a synchronous standby that is gone:
+// statement_timeout does not cover that wait (PostgreSQL disables it before
+// committing), so the client-side deadline ends it. That deadline also sends
+// the server a cancel request (from a short-lived thread: PQcancel blocks),
+// so the backend does not stay stuck in the wait holding its locks; the
+// cancelled wait leaves the transaction committed locally, visible on the
+// primary, not confirmed by the standby. If someone else cancels the wait
+// (pg_cancel_backend), PostgreSQL answers success with a WARNING
+// ("canceling wait for synchronous replication ... has already committed
+// locally"): that answer too becomes service_unavailable with
+// outcome_unknown, and the connection is dropped.
 //
 // Thread-safety: none. A Connection belongs to the executor it was opened on
 // and is used from that executor's single thread, one operation at a time
@@ -118,6 +135,10 @@ class Connection final {
   boost::asio::awaitable<Status> read_until_result_ready();
   Error lost(std::string_view what);
   Error timed_out();
+  // Marks errors after the statement left as possibly committed.
+  Error after_send(Error error) const;
+  static void on_notice(void* self, const PGresult* notice);
+  void cancel_on_server() noexcept;
 
   // --- deadline ---
   void start_deadline(std::chrono::milliseconds budget, const char* phase);
@@ -145,6 +166,8 @@ class Connection final {
   bool deadline_active_ = false;
   bool deadline_hit_ = false;
   bool timer_running_ = false;
+  bool sent_ = false;                     // the current operation's statement left
+  bool replication_unconfirmed_ = false;  // its commit was not confirmed by the sync standby
 };
 
 }  // namespace betsdb::pg

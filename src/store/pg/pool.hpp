@@ -109,6 +109,7 @@ class Pool final : public std::enable_shared_from_this<Pool> {
   const PoolCounters& counters() const noexcept { return counters_; }
   const PoolConfig& config() const noexcept { return config_; }
   bool closed() const noexcept { return closed_; }
+  const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
 
  private:
   friend class PooledConnection;

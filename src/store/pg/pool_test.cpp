@@ -229,3 +229,80 @@ TEST_F(PoolTest, CloseFailsWaitersAndLetsRunReturn) {
 
 }  // namespace
 }  // namespace betsdb::pg
+
+namespace betsdb::pg {
+namespace {
+
+// A connection whose server became read-only (a primary demoted, or a
+// multi-host URL that landed on a standby) answers 25006 to every write: it
+// is dropped, so the next acquire connects again and can find the primary.
+TEST_F(PoolTest, AConnectionThatMeetsAReadOnlyServerIsDiscarded) {
+  asio::io_context io;
+  auto pool = make_pool(io, 1);
+  testing::run(io, [&]() -> asio::awaitable<void> {
+    int first_pid = 0;
+    {
+      auto connection = co_await pool->acquire();
+      PG_CO_ASSERT_OK(connection);
+      first_pid = (*connection)->backend_pid();
+      // What a standby says to writes, on this session only.
+      auto set = co_await (*connection)
+                     ->execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+      PG_CO_ASSERT_OK(set);
+      auto write = co_await (*connection)->execute_sql("CREATE TABLE pool_test_read_only (x int)");
+      PG_CO_ASSERT(!write.ok());
+      EXPECT_EQ(sqlstate_of(write.error()), "25006");
+      EXPECT_TRUE(write.error().is(Errc::service_unavailable));
+      EXPECT_TRUE((*connection)->broken());
+    }
+    EXPECT_EQ(pool->counters().discarded, 1u);
+    auto next = co_await pool->acquire();
+    PG_CO_ASSERT_OK(next);
+    EXPECT_NE((*next)->backend_pid(), first_pid) << "the read-only connection was reused";
+    pool->close();
+  });
+}
+
+// A statement the server never finished in time: the client gives up, drops
+// the connection, and asks the server to cancel it (PQcancel, off the loop),
+// so the backend does not hold its locks (or wait for a standby) forever.
+TEST_F(PoolTest, AClientSideTimeoutCancelsTheStatementOnTheServer) {
+  asio::io_context io;
+  PoolConfig config;
+  config.conninfo = url_;
+  config.size = 1;
+  config.query_timeout = 300ms;
+  auto pool = Pool::create(io.get_executor(), config);
+  testing::run(io, [&]() -> asio::awaitable<void> {
+    int pid = 0;
+    {
+      auto connection = co_await pool->acquire();
+      PG_CO_ASSERT_OK(connection);
+      pid = (*connection)->backend_pid();
+      // statement_timeout off for this session: only the client's deadline is left.
+      auto unlimited = co_await (*connection)->execute_sql("SET statement_timeout = 0");
+      PG_CO_ASSERT_OK(unlimited);
+      auto slept = co_await (*connection)->execute_sql("SELECT pg_sleep(30)");
+      PG_CO_ASSERT(!slept.ok());
+      EXPECT_TRUE(slept.error().is(Errc::service_unavailable));
+      EXPECT_TRUE(slept.error().outcome_unknown);
+    }
+    // The backend stops sleeping: cancelled, and then gone with its connection.
+    const std::string still_there =
+        "SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(pid) +
+        " AND query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'";
+    for (int i = 0; i < 200; ++i) {
+      auto rows = co_await pool->execute_sql(still_there);
+      PG_CO_ASSERT_OK(rows);
+      if ((*rows)[0].get<std::int64_t>(0) == 0) break;
+      co_await sleep_for(10ms);
+    }
+    auto rows = co_await pool->execute_sql(still_there);
+    PG_CO_ASSERT_OK(rows);
+    EXPECT_EQ((*rows)[0].get<std::int64_t>(0), 0) << "the timed-out statement kept running";
+    pool->close();
+  });
+}
+
+}  // namespace
+}  // namespace betsdb::pg

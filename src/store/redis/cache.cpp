@@ -1,12 +1,15 @@
 #include "store/redis/cache.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <charconv>
 #include <map>
+#include <span>
 
 #include "util/token.hpp"
 
@@ -24,12 +27,15 @@ constexpr std::size_t kMaxRememberedNamespaces = 100'000;
 constexpr std::string_view kScanBatch = "500";
 
 const Script& read_script() {
-  // KEYS: the generation counters. ARGV: prefix, query.
+  // KEYS: the generation counters. ARGV: prefix, query. Returns the
+  // generations, the entry, then each counter's written position.
   static const Script script(R"lua(
 local gens = {}
 for i, k in ipairs(KEYS) do gens[i] = redis.call('GET', k) or '0' end
 local g = table.concat(gens, '.')
-return {g, redis.call('GET', ARGV[1] .. ':' .. g .. ':' .. ARGV[2])})lua");
+local out = {g, redis.call('GET', ARGV[1] .. ':' .. g .. ':' .. ARGV[2])}
+for _, k in ipairs(KEYS) do out[#out + 1] = redis.call('GET', k .. ':lsn') end
+return out)lua");
   return script;
 }
 
@@ -48,10 +54,29 @@ return {g, redis.call('GET', ARGV[1] .. ':' .. g .. ':' .. ARGV[2])})lua");
   "return t[1] .. string.format('%06d', tonumber(t[2])) end\n"
 
 const Script& bump_script() {
-  // KEYS: the generation counters.
+  // KEYS: the generation counters. ARGV: the writer's origin, its written
+  // position as 16 hex digits, or two empty strings to forget the positions.
+  // A position is compared as two 32-bit halves: Lua's numbers are doubles.
   static const Script script(BETSDB_NEW_GENERATION R"lua(
+local prefix = ARGV[1] .. '|'
+local function halves(h)
+  return tonumber(string.sub(h, 1, 8), 16), tonumber(string.sub(h, 9, 16), 16)
+end
+local hi, lo = halves(ARGV[2])
 for _, k in ipairs(KEYS) do
   if redis.call('INCR', k) == 1 then redis.call('SET', k, new_generation()) end
+  local pk = k .. ':lsn'
+  if ARGV[1] == '' or ARGV[2] == '' then
+    redis.call('DEL', pk)
+  else
+    local cur = redis.call('GET', pk)
+    local keep = false
+    if cur and #cur == #prefix + 16 and string.sub(cur, 1, #prefix) == prefix then
+      local ch, cl = halves(string.sub(cur, #prefix + 1))
+      keep = ch ~= nil and cl ~= nil and (ch > hi or (ch == hi and cl >= lo))
+    end
+    if not keep then redis.call('SET', pk, prefix .. ARGV[2]) end
+  end
 end
 return 'OK')lua");
   return script;
@@ -104,7 +129,48 @@ std::optional<std::string> entry_from(std::string stored, const std::string& ori
   return stored;
 }
 
+std::string position_hex(std::uint64_t position) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, position >>= 4)
+    out[static_cast<std::size_t>(i)] = kHex[position & 0xf];
+  return out;
+}
+
+// A written position record, if `origin` stamped it.
+std::optional<std::uint64_t> position_from(const Reply& stored, const std::string& origin) {
+  if (!stored.is_string() || origin.empty()) return std::nullopt;
+  const std::string text = stored.as_string();
+  if (text.size() != origin.size() + 1 + 16 || text.compare(0, origin.size(), origin) != 0 ||
+      text[origin.size()] != kOriginSeparator) {
+    return std::nullopt;
+  }
+  std::uint64_t position = 0;
+  const char* first = text.data() + origin.size() + 1;
+  const char* last = text.data() + text.size();
+  const auto [end, ec] = std::from_chars(first, last, position, 16);
+  if (ec != std::errc() || end != last) return std::nullopt;
+  return position;
+}
+
+// The namespace's written position: the highest of its counters', unknown
+// if any is unknown.
+std::optional<std::uint64_t> namespace_position(std::span<const Reply> records,
+                                                const std::string& origin) {
+  std::optional<std::uint64_t> highest;
+  for (const Reply& record : records) {
+    auto position = position_from(record, origin);
+    if (!position) return std::nullopt;
+    highest = std::max(highest.value_or(0), *position);
+  }
+  return highest;
+}
+
 }  // namespace
+
+std::string written_position_key(const std::string& generation_key) {
+  return generation_key + ":lsn";
+}
 
 std::chrono::seconds ttl_with_jitter(std::chrono::seconds base, std::mt19937_64& random) {
   std::uniform_int_distribution<std::int64_t> jitter(0, kMaxTtlJitter.count());
@@ -171,17 +237,22 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   // A copy: other reads of this shard may update the remembered generations
   // while this one waits, and the entry read is the one under these.
   const std::string guessed = seen->second;
+  const std::size_t counters = ns.generations.size();
   std::vector<std::string> command;
-  command.reserve(ns.generations.size() + 2);
+  command.reserve(2 * counters + 2);
   command.emplace_back("MGET");
   command.insert(command.end(), ns.generations.begin(), ns.generations.end());
   command.push_back(ns.prefix + ':' + guessed + ':' + query);
+  for (const auto& g : ns.generations) command.push_back(written_position_key(g));
   auto served = co_await client_->command_served(command);
   if (!served.ok()) co_return std::move(served).error();
   if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
   auto parts = std::move(served->reply).elements();
-  if (parts.size() != ns.generations.size() + 1) {
+  if (parts.size() != 2 * counters + 1) {
     co_return Error::unavailable("unexpected MGET reply for a cache read");
+  }
+  if (!served->origin.empty() && !ns.generations.empty()) {
+    origin_for(ns.generations.front()) = served->origin;
   }
   std::string generations;
   for (std::size_t i = 0; i < ns.generations.size(); ++i) {
@@ -192,8 +263,10 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   CacheRead out;
   out.generations = std::move(generations);
   out.origin = std::move(served->origin);
-  if (parts.back().is_string())
-    out.value = entry_from(std::move(parts.back()).as_string(), out.origin);
+  out.written_position =
+      namespace_position(std::span(parts).subspan(counters + 1, counters), out.origin);
+  if (parts[counters].is_string())
+    out.value = entry_from(std::move(parts[counters]).as_string(), out.origin);
   co_return out;
 }
 
@@ -206,11 +279,16 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   if (!served.ok()) co_return std::move(served).error();
   if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
   auto parts = std::move(served->reply).elements();
-  if (parts.empty()) co_return Error::unavailable("unexpected cache script reply");
+  const std::size_t counters = ns.generations.size();
+  if (parts.size() != counters + 2) co_return Error::unavailable("unexpected cache script reply");
+  if (!served->origin.empty() && !ns.generations.empty()) {
+    origin_for(ns.generations.front()) = served->origin;
+  }
   CacheRead out;
   out.generations = std::move(parts[0]).as_string();
   out.origin = std::move(served->origin);
-  if (parts.size() > 1 && parts[1].is_string()) {
+  out.written_position = namespace_position(std::span(parts).subspan(2, counters), out.origin);
+  if (parts[1].is_string()) {
     out.value = entry_from(std::move(parts[1]).as_string(), out.origin);
   }
   if (seen_generations_.size() >= kMaxRememberedNamespaces) seen_generations_.clear();
@@ -236,22 +314,35 @@ void Cache::store(const CacheNamespace& ns, const CacheRead& read, const std::st
       asio::detached);
 }
 
-asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys) {
+std::string& Cache::origin_for(const std::string& key) {
+  if (!client_->cluster()) return origin_;
+  return origins_[key_slot(key)];
+}
+
+asio::awaitable<Status> Cache::bump_slot(std::vector<std::string> keys,
+                                         std::optional<std::uint64_t> written_position) {
+  // The origin this cache last saw answer for the slot: if another process
+  // serves it by now, readers there take the record as unknown (the safe way).
+  std::string& origin = origin_for(keys.front());
+  std::vector<std::string> args{"", ""};
+  if (written_position && !origin.empty()) args = {origin, position_hex(*written_position)};
+  auto served = co_await client_->eval_served(bump_script(), std::move(keys), std::move(args));
+  if (!served.ok()) co_return std::move(served).error();
+  if (!served->origin.empty()) origin = served->origin;
+  co_return expect_no_error(served->reply);
+}
+
+asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys,
+                                    std::optional<std::uint64_t> written_position) {
   if (generation_keys.empty()) co_return Status{};
-  std::vector<std::string> no_args;
-  if (!client_->cluster()) {
-    auto reply =
-        co_await client_->eval(bump_script(), std::move(generation_keys), std::move(no_args));
-    co_return expect_no_error(reply);
-  }
+  if (!client_->cluster())
+    co_return co_await bump_slot(std::move(generation_keys), written_position);
   // A script may touch one slot only: one per slot, all sent at once (each
   // node pipelines its share), then waited for together.
   std::map<std::uint16_t, std::vector<std::string>> by_slot;
   for (auto& key : generation_keys) by_slot[key_slot(key)].push_back(std::move(key));
   if (by_slot.size() == 1) {
-    auto reply = co_await client_->eval(bump_script(), std::move(by_slot.begin()->second),
-                                        std::move(no_args));
-    co_return expect_no_error(reply);
+    co_return co_await bump_slot(std::move(by_slot.begin()->second), written_position);
   }
   struct Join {
     explicit Join(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
@@ -263,12 +354,12 @@ asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys) {
   auto join = std::make_shared<Join>(executor);
   join->pending = by_slot.size();
   for (auto& [slot, keys] : by_slot) {
+    // `this` outlives the spawned bumps: this coroutine waits for them all.
     asio::co_spawn(
         executor,
-        [client = client_, join, keys = std::move(keys)]() mutable -> asio::awaitable<void> {
-          std::vector<std::string> none;
-          auto reply = co_await client->eval(bump_script(), std::move(keys), std::move(none));
-          if (auto s = expect_no_error(reply); !s.ok() && join->status.ok()) join->status = s;
+        [this, join, keys = std::move(keys), written_position]() mutable -> asio::awaitable<void> {
+          auto s = co_await bump_slot(std::move(keys), written_position);
+          if (!s.ok() && join->status.ok()) join->status = s;
           if (--join->pending == 0) join->done.cancel();
         },
         asio::detached);

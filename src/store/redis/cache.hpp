@@ -31,6 +31,18 @@
 // that write current again. Another process never serves those entries; the
 // cost is one reload per entry after a restart or failover.
 //
+// Written positions (service/read_routing.hpp): next to each counter, at
+// "<counter>:lsn" (the same hash tag, so the same slot), a bump records
+// "<origin>|<16 hex digits>": a WAL position at or past the commit of every
+// write that bumped the counter, raised and never lowered by the bump's
+// script, stamped with the Redis process the writer believed it was talking
+// to. A read returns it with the generations (same MGET or script), but only
+// when the process that answered is the one that stamped it: a record that a
+// restart or failover may have rolled back (like a counter) is from another
+// process, hence unknown, and unknown means "read the primary". A bump that
+// does not know its position (no standby configured, the primary did not
+// answer) deletes the record, with the same effect until the next write.
+//
 // Thread-safety: as redis::Commands (one shard's thread).
 #pragma once
 
@@ -61,7 +73,12 @@ struct CacheRead {
   std::string generations;           // the counters' values, joined by '.'
   std::optional<std::string> value;  // the entry, on a hit
   std::string origin;                // the Redis process that answered
+  // The highest written position of the counters; nullopt if one is unknown.
+  std::optional<std::uint64_t> written_position = std::nullopt;
 };
+
+// The key of a counter's written position: "<counter>:lsn".
+std::string written_position_key(const std::string& generation_key);
 
 // base + a uniform whole number of seconds in [0, kMaxTtlJitter].
 std::chrono::seconds ttl_with_jitter(std::chrono::seconds base, std::mt19937_64& random);
@@ -94,7 +111,10 @@ class Cache final {
   // (sent together) on a cluster. A counter that did not exist starts from
   // Redis's clock in microseconds, so a generation never repeats after Redis
   // lost its data.
-  boost::asio::awaitable<Status> bump(std::vector<std::string> generation_keys);
+  // With a written position, each counter's is raised to it (never lowered);
+  // without, it is deleted (see above).
+  boost::asio::awaitable<Status> bump(std::vector<std::string> generation_keys,
+                                      std::optional<std::uint64_t> written_position = std::nullopt);
 
   std::chrono::seconds ttl() const noexcept { return ttl_; }
   const std::shared_ptr<Commands>& client() const noexcept { return client_; }
@@ -102,12 +122,18 @@ class Cache final {
  private:
   boost::asio::awaitable<Result<CacheRead>> read_by_script(const CacheNamespace& ns,
                                                            std::string query);
+  boost::asio::awaitable<Status> bump_slot(std::vector<std::string> keys,
+                                           std::optional<std::uint64_t> written_position);
+  // The process that last answered for `key`'s slot (one for a single Redis).
+  std::string& origin_for(const std::string& key);
 
   std::shared_ptr<Commands> client_;
   std::chrono::seconds ttl_;
   std::mt19937_64 random_;
   // Per namespace prefix: the generations its last read found.
   std::unordered_map<std::string, std::string> seen_generations_;
+  std::string origin_;                                      // a single Redis
+  std::unordered_map<std::uint16_t, std::string> origins_;  // a cluster, by slot
 };
 
 }  // namespace betsdb::redis
