@@ -44,6 +44,15 @@ RATIO_TARGETS = {"matches": 60, "user_bets": 60, "summary": 60, "place": 70, "ca
 # of its throughput on one Redis, measured in the same run.
 CLUSTER_TARGET = 0.80
 CPU_GROUPS = ["betsdb", "redis", "postgres", "nginx", "wrk", "other processes"]
+# --cluster (issue 17): the scripts/cluster topology, one instance directly
+# and 1, 2, 3 instances through HAProxy; with 3 instances, each scenario
+# reaches this share of one instance reached directly, in the same run.
+SCALE_CONFIGS = [("direct", "one instance, directly"), ("h1", "HAProxy, 1 instance"),
+                 ("h2", "HAProxy, 2 instances"), ("h3", "HAProxy, 3 instances"),
+                 ("h3ka", "3 instances, HAProxy keeping server connections alive (diagnostic)")]
+SCALE_TARGETS = {"matches": 0.70, "user_bets": 0.70, "summary": 0.70, "place": 0.90, "cart_add": 0.70,
+                 "cart_checkout": 0.90}
+SCALE_CPU_GROUPS = ["betsdb", "haproxy", "postgres", "standby", "redis", "wrk", "other processes"]
 MB = 1024.0  # kB per MB (RSS is reported by the kernel in kB)
 
 
@@ -193,6 +202,8 @@ def build(records):
         elif key in unavailable:
             cluster[name] = {"what": what, "available": False}
 
+    scale = build_scale(records, wrk, unavailable, notes, cpus)
+
     rss = [r for r in records if r["kind"] == "rss"]
     rss_out = {"by_phase": [{"after": r["after"], "peak_mb": round(r["hwm_kb"] / MB, 1),
                              "rss_mb": round(r["rss_kb"] / MB, 1)} for r in rss],
@@ -230,9 +241,11 @@ def build(records):
         "big": {"bets": big["bets"], "seed_seconds": big["seed_seconds"], "summary_miss": summary_miss} if big else None,
         "idle": idle,
         "cluster": cluster or None,
+        "scale": scale,
         "notes": [f'{n["scenario"]}: {n["text"]}' for n in notes
                   if n["scenario"] not in {name for name, _, _ in SCENARIOS}
-                  and n["scenario"] not in {name + "_cluster" for name, _, _ in SCENARIOS}],
+                  and n["scenario"] not in {name + "_cluster" for name, _, _ in SCENARIOS}
+                  and not any(n["scenario"] == f"{name}_{c}" for name, _, _ in SCENARIOS for c, _ in SCALE_CONFIGS)],
         "loadavg": {r["when"]: r["loadavg"] for r in records if r["kind"] == "load"},
         "pgbench_sql": next((r["source"] for r in records if r["kind"] == "pgbench_sql"), None),
     }
@@ -240,9 +253,51 @@ def build(records):
     return result
 
 
+def build_scale(records, wrk, unavailable, notes, cpus):
+    meta = next((r for r in records if r["kind"] == "scale_meta"), None)
+    if not meta:
+        return None
+    rows = {}
+    for name, what, _ in SCENARIOS:
+        entry = {"what": what, "configs": {}}
+        for cfg, _ in SCALE_CONFIGS:
+            key = f"{name}_{cfg}"
+            if key in wrk:
+                entry["configs"][cfg] = summarize_wrk(wrk[key], cpus)
+                entry["configs"][cfg]["notes"] = [n["text"] for n in notes if n["scenario"] == key] or None
+            elif key in unavailable:
+                entry["configs"][cfg] = {"available": False}
+        if not entry["configs"]:
+            continue
+        direct = (entry["configs"].get("direct") or {}).get("rps")
+        for cfg, c in entry["configs"].items():
+            c["ratio_to_direct"] = (c["rps"] / direct) if direct and c.get("rps") is not None else None
+        entry["target"] = SCALE_TARGETS.get(name)
+        rows[name] = entry
+    miss = {}
+    for variant in ("primary", "standby"):
+        key = "miss_" + variant
+        if key not in wrk:
+            continue
+        m = summarize_wrk(wrk[key], cpus)
+        deltas = {}
+        for r in records:
+            if r["kind"] == "scale_reads" and r["scenario"] == key:
+                for k, v in r["after"].items():
+                    deltas[k] = deltas.get(k, 0) + v - r["before"].get(k, 0)
+        m["counters"] = {k: int(v) for k, v in sorted(deltas.items()) if v}
+        miss[variant] = m
+    if miss.get("primary") and miss.get("standby") and miss["primary"].get("rps"):
+        miss["standby_to_primary"] = miss["standby"]["rps"] / miss["primary"]["rps"]
+    return {"meta": {k: v for k, v in meta.items() if k != "kind"}, "scenarios": rows, "miss": miss or None}
+
+
 def targets(res):
     out = []
     sc = res["scenarios"]
+    if not res["meta"].get("main", True):
+        scale_targets(res, out)
+        return out
 
     def add(what, value, limit, ok, unit="", fmt="{:.2f}"):
         if value is None:
@@ -282,7 +337,22 @@ def targets(res):
     for name, c in (res.get("cluster") or {}).items():
         add(f"Redis Cluster: {name} req/s >= {CLUSTER_TARGET:.0%} of single-node Redis", c.get("ratio_to_single"),
             f">= {CLUSTER_TARGET:.0%}", lambda v: v >= CLUSTER_TARGET, fmt=pct)
+    scale_targets(res, out)
     return out
+
+
+def scale_targets(res, out):
+    for name, e in ((res.get("scale") or {}).get("scenarios") or {}).items():
+        t = e.get("target")
+        if t is None:
+            continue
+        v = (e["configs"].get("h3") or {}).get("ratio_to_direct")
+        what = f"HAProxy, 3 instances: {name} req/s >= {t:.0%} of one instance directly"
+        if v is None:
+            out.append({"target": what, "value": None, "limit": f">= {t:.0%}", "status": "not measured"})
+        else:
+            out.append({"target": what, "value": v, "display": f"{v:.0%}", "limit": f">= {t:.0%}",
+                        "status": "met" if v >= t else "missed"})
 
 
 def fmt(v, spec="{:.2f}", none="-"):
@@ -339,6 +409,174 @@ def cluster_cpu_rows(res):
     return rows
 
 
+SCALE_HEADERS = ["scenario"] + [f"{label} 2xx req/s" for _, label in SCALE_CONFIGS[:1]] + \
+    [f"{label}: req/s (vs direct)" for _, label in SCALE_CONFIGS[1:4]] + ["p99 ms direct / 3 inst.", "non-2xx", "target (3 inst.)",
+                                                                          "diagnostic: 3 inst., server keep-alive (vs direct)"]
+
+
+def scale_rows(res):
+    rows = []
+    for name, e in ((res.get("scale") or {}).get("scenarios") or {}).items():
+        cf = e["configs"]
+        d = cf.get("direct") or {}
+        row = [name, fmt(d.get("rps"), "{:.0f}")]
+        for cfg, _ in SCALE_CONFIGS[1:4]:
+            c = cf.get(cfg) or {}
+            row.append(f'{fmt(c.get("rps"), "{:.0f}")} ({fmt(c.get("ratio_to_direct"), "{:.0%}")})'
+                       if c.get("rps") is not None else "-")
+        h3 = cf.get("h3") or {}
+        row.append(f'{fmt(d.get("p99_ms"))} / {fmt(h3.get("p99_ms"))}')
+        row.append(str(sum(c.get("non2xx", 0) for c in cf.values())))
+        t, v = e.get("target"), h3.get("ratio_to_direct")
+        row.append("-" if t is None else f">= {t:.0%}: " + ("-" if v is None else ("met" if v >= t else "**missed**")))
+        ka = cf.get("h3ka") or {}
+        row.append(f'{fmt(ka.get("rps"), "{:.0f}")} ({fmt(ka.get("ratio_to_direct"), "{:.0%}")})'
+                   if ka.get("rps") is not None else "-")
+        rows.append(row)
+    return rows
+
+
+def scale_cpu_rows(res):
+    rows = []
+    for name, e in ((res.get("scale") or {}).get("scenarios") or {}).items():
+        for cfg, label in SCALE_CONFIGS:
+            cpu = (e["configs"].get(cfg) or {}).get("cpu_us_per_request")
+            if cpu:
+                rows.append([f"{name}, {label}"] + [fmt(cpu.get(g), "{:.0f}") for g in SCALE_CPU_GROUPS]
+                            + [fmt(cpu.get("machine_busy"), "{:.0%}")])
+    miss = (res.get("scale") or {}).get("miss") or {}
+    for variant, label in (("primary", "cache misses, primary only"), ("standby", "cache misses, with the standby")):
+        cpu = (miss.get(variant) or {}).get("cpu_us_per_request")
+        if cpu:
+            rows.append([label] + [fmt(cpu.get(g), "{:.0f}") for g in SCALE_CPU_GROUPS]
+                        + [fmt(cpu.get("machine_busy"), "{:.0%}")])
+    return rows
+
+
+MISS_HEADERS = ["reads", "2xx req/s", "p50 ms", "p99 ms", "non-2xx", "loaded from the standby", "loaded from the primary (why)",
+                "user_bets cache hits / misses"]
+
+
+def miss_rows(res):
+    miss = (res.get("scale") or {}).get("miss") or {}
+    rows = []
+    for variant, label in (("primary", "without BETSDB_DATABASE_REPLICA_URL"), ("standby", "with it (the standby)")):
+        m = miss.get(variant)
+        if not m:
+            continue
+        c = m.get("counters") or {}
+        replica = sum(v for k, v in c.items() if k.startswith("reads replica "))
+        primary = {k.split()[-1]: v for k, v in c.items() if k.startswith("reads primary ")}
+        if variant == "primary":
+            prim = "all (no standby configured)"
+            replica_s = "0"
+        else:
+            prim = (str(sum(primary.values())) + " (" + ", ".join(f"{k}: {v}" for k, v in sorted(primary.items())) + ")"
+                    if primary else "0")
+            replica_s = str(replica)
+        rows.append([label, fmt(m.get("rps"), "{:.0f}"), fmt(m.get("p50_ms")), fmt(m.get("p99_ms")), str(m.get("non2xx")),
+                     replica_s, prim, f'{c.get("user_bets cache hit", 0)} / {c.get("user_bets cache miss", 0)}'])
+    return rows
+
+
+def scale_md(res, L):
+    sc = res.get("scale")
+    if not sc:
+        return
+    sm = sc["meta"]
+    th = sm.get("threads") or {}
+    L.append("## Several instances behind HAProxy")
+    L.append("")
+    L.append("`bench/run --cluster` (issue 17): the topology of `scripts/cluster` (HAProxy "
+             f"{sm.get('haproxy')} with `option http-server-close`, roundrobin, checks on `/readyz`; a PostgreSQL "
+             f"primary with a synchronous hot standby, synchronous_commit={(sm.get('pg') or {}).get('synchronous_commit')}, "
+             f"synchronous_standby_names='{(sm.get('pg') or {}).get('synchronous_standby_names')}'; a 6-node Redis "
+             "Cluster), brought up by `scripts/cluster` itself on private ports and seeded through HAProxy "
+             f"({(sm.get('seed') or {}).get('users')} users). The instances read cache misses from the standby "
+             "(`BETSDB_DATABASE_REPLICA_URL`, as `scripts/cluster` sets it). One instance with "
+             f"{th.get('1')} threads is measured directly on its port, then through HAProxy; then 2 and 3 instances "
+             f"with {th.get('2')} and {th.get('3')} thread(s) each (the topology's choice on {sm.get('cores')} cores: "
+             "cores / instances, at least one: more instances share the cores, they cannot add any). Same wrk "
+             "settings as above; all in the same run, the instance count changed by restarting the instances "
+             "with `scripts/cluster up --instances N` (which rewrites HAProxy's server list and reloads it). "
+             "The target is overhead: with 3 instances, cached reads at least 70% and `place` at least 90% of "
+             "one instance reached directly. The last column is a diagnostic, not the topology: the same 3 "
+             "instances through a second HAProxy with the same configuration except `option http-keep-alive` "
+             "(HAProxy's default: connections to the instances kept open and reused) instead of "
+             "`option http-server-close`, measured right after each `HAProxy, 3 instances` run.")
+    L.append("")
+    L.append(md_table(SCALE_HEADERS, scale_rows(res)))
+    L.append("")
+    for name, e in sc["scenarios"].items():
+        for cfg, label in SCALE_CONFIGS:
+            c = e["configs"].get(cfg) or {}
+            if c.get("notes"):
+                L.append(f"- `{name}`, {label}: " + " ".join(c["notes"]))
+    cpu_rows = scale_cpu_rows(res)
+    if cpu_rows:
+        L.append("CPU microseconds per request, by process (median over rounds, from /proc): betsdb sums every "
+                 "instance, postgres is the primary, standby the hot standby, redis the six cluster nodes; "
+                 "\"machine busy\" is the share of both CPUs in use:")
+        L.append("")
+        L.append(md_table(["run"] + SCALE_CPU_GROUPS + ["machine busy"], cpu_rows))
+        L.append("")
+    if sc.get("miss"):
+        L.append("### The standby and cache-miss reads")
+        L.append("")
+        L.append("With one instance's thread count, two instances on the same database and Redis Cluster, reached "
+                 "directly: one without `BETSDB_DATABASE_REPLICA_URL`, one with it (instance 1 of the topology). Both "
+                 "take the same stream of reads, `GET /v1/users/{id}/bets?limit=20&max_stake=S` over the users with "
+                 "seeded bets, S different in every request (above every stake: the same rows, at the same cost, "
+                 "under a key that never repeats), so every read is a cache miss; rounds alternate which goes first. "
+                 "Where the misses were loaded from: `betsdb_db_reads_total{source,reason}` and the namespace's "
+                 "`betsdb_cache_events_total`, scraped from the instance before and after each run, summed over rounds.")
+        L.append("")
+        L.append(md_table(MISS_HEADERS, miss_rows(res)))
+        L.append("")
+        if sc["miss"].get("standby_to_primary") is not None:
+            L.append(f"With the standby, cache-miss reads ran at {sc['miss']['standby_to_primary']:.0%} of the "
+                     "throughput without it (CPU per request in the table above).")
+            L.append("")
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis-cluster.md")
+    if os.path.exists(analysis):
+        L.append("### What the figures say")
+        L.append("")
+        with open(analysis) as f:
+            L.append(f.read().rstrip())
+        L.append("")
+
+
+def write_scale_page(res, path):
+    m = res["meta"]
+    L = ["# Performance: several instances behind HAProxy", "",
+         "Generated by `bench/run --only cluster` (issue 17); do not edit by hand, re-run it. The single-instance "
+         "benchmark and its ceilings are in [performance.md](performance.md).", "",
+         "```sh", "bench/run --only cluster     # ~12 min: 4 scenarios x 4 set-ups x 3 rounds of 10 s, then the standby",
+         "bench/run --only cluster --smoke   # 2 s, 1 round: checks the harness", "```", "",
+         f"Run of {res['generated_at']}" + (" (**smoke run: numbers are not meaningful**)" if m.get("smoke") else "")
+         + f": commit `{m.get('commit')}`" + (" with local changes" if m.get("dirty") else "") + ", "
+         + f"{m.get('cpus')} CPUs ({m.get('cpu_model')}), {m.get('memory_gb')} GB, Linux {m.get('kernel')}. "
+         + f"wrk -t{m.get('wrk_threads')} -c{m.get('connections')}, {m.get('duration_s')} s per run, "
+         + f"{m.get('rounds')} round(s), medians reported. PostgreSQL {m.get('postgresql')}, Redis {m.get('redis')}, "
+         + f"wrk {m.get('wrk')}."]
+    if m.get("note"):
+        L += ["", m["note"]]
+    if res.get("loadavg"):
+        L += ["", "Machine load average (1, 5, 15 min): " + "; ".join(
+            f"{k}: {v}" for k, v in res["loadavg"].items())
+            + f" (on {m.get('cpus')} CPUs; h1..h3: when that many instances had started; anything above the "
+            "benchmark's own load is other work on a shared machine)."]
+    L.append("")
+    scale_md(res, L)
+    L.append("## Targets")
+    L.append("")
+    L.append(md_table(["target", "measured", "limit", "status"],
+                      [[t["target"], t.get("display", "-"), t["limit"],
+                        {"met": "met", "missed": "**missed**"}.get(t["status"], t["status"])] for t in res["targets"]]))
+    with open(path, "w") as f:
+        f.write("\n".join(L).rstrip() + "\n")
+
+
 def print_rows(headers, body):
     rows = [headers] + body
     widths = [max(len(r[i]) for r in rows) for i in range(len(headers))]
@@ -348,6 +586,21 @@ def print_rows(headers, body):
 
 
 def print_table(res):
+    if res.get("scale"):
+        print("\nSeveral instances behind HAProxy (--cluster):")
+        print_rows(SCALE_HEADERS, scale_rows(res))
+        print("\nCPU microseconds per request, by process:")
+        print_rows(["run"] + SCALE_CPU_GROUPS + ["machine busy"], scale_cpu_rows(res))
+        if (res["scale"].get("miss")):
+            print("\nCache-miss reads without and with the standby:")
+            print_rows(MISS_HEADERS, miss_rows(res))
+    if not res["meta"].get("main", True):
+        print("\ntargets:")
+        for t in res["targets"]:
+            print(f"  [{t['status'].upper():12}] {t['target']}: {t.get('display', '-')}")
+        print("loadavg: " + "; ".join(f"{k}: {v}" for k, v in (res.get("loadavg") or {}).items()))
+        print()
+        return
     print_rows(HEADERS, table_rows(res))
     if res.get("cluster"):
         print("\nRedis Cluster (a second betsdb on a 6-node cluster, each scenario right after its single-Redis run):")
@@ -478,6 +731,7 @@ def write_md(res, path, png_path):
             if extra:
                 L.append(f"- `{name}` on the cluster:{extra}")
         L.append("")
+    scale_md(res, L)
     L.append("## Ceilings")
     L.append("")
     rows = []
@@ -662,11 +916,15 @@ def main():
     res = build(load(args.raw))
     for p in (args.json, args.md, args.png):
         os.makedirs(os.path.dirname(os.path.abspath(p)), exist_ok=True)
-    res["chart"] = os.path.basename(args.png) if chart(res, os.path.abspath(args.png), args.work) else None
+    main_run = res["meta"].get("main", True)
+    res["chart"] = os.path.basename(args.png) if main_run and chart(res, os.path.abspath(args.png), args.work) else None
     with open(args.json, "w") as f:
         json.dump(res, f, indent=2)
         f.write("\n")
-    write_md(res, args.md, args.png)
+    if main_run:
+        write_md(res, args.md, args.png)
+    else:
+        write_scale_page(res, args.md)
     print_table(res)
     print(f"results: {args.json}, {args.md}" + (f", {args.png}" if res["chart"] else ""))
     missed = [t for t in res["targets"] if t["status"] == "missed"]

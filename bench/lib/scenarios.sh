@@ -11,6 +11,8 @@
 # shellcheck shell=bash
 
 SUFFIX="" REDIS_MODE=single PLACE_NEXT=0 CART_NEXT=0
+# More NAME=PID[,PID...] groups for cpu_snapshot (--cluster: haproxy, standby).
+CPU_EXTRA=()
 
 # run_wrk NAME ROUND URL SCRIPT [VAR=VALUE ...]: one wrk run; leaves the
 # script's `next` index in WRK_NEXT and its req/s in WRK_RPS. A numeric ROUND
@@ -51,7 +53,7 @@ cpu_snapshot() {
   python3 "$BENCH_DIR/collect.py" cpu "betsdb=${BETSDB_PID:-}" \
     "redis=$(redis_pids)" \
     "postgres=$(head -1 "$PG_DIR_RESOLVED/data/postmaster.pid" 2>/dev/null)" \
-    "nginx=${NGINX_PID:-}"
+    "nginx=${NGINX_PID:-}" "${CPU_EXTRA[@]}"
 }
 
 # json_get JSON DOTTED.PATH [DIVISOR]
@@ -65,6 +67,7 @@ print(v / float(sys.argv[3]) if len(sys.argv) > 3 else v)' "$@"
 }
 
 record_rss() {
+  [[ -z ${SKIP_RSS:-} ]] || return 0  # --cluster: several instances, not recorded
   record "{\"kind\":\"rss\",\"after\":\"$1$SUFFIX\",\"hwm_kb\":$(rss_kb VmHWM),\"rss_kb\":$(rss_kb VmRSS)}"
 }
 

@@ -19,7 +19,8 @@ start_bench_postgres() {
 }
 
 pg_setting() {
-  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SHOW $1" 2>/dev/null || echo "?"
+  # Only --cluster: its primary.
+  psql -h 127.0.0.1 -p "${PG_PORT:-${SCALE_PG_PORT0:-}}" -U postgres -tAc "SHOW $1" 2>/dev/null || echo "?"
 }
 
 # Each run starts empty: without the last run's AOF, which could take longer
@@ -126,6 +127,7 @@ stop_nginx() {
 }
 
 stop_all() {
+  scale_stop
   [[ -n ${IDLE_PID:-} ]] && kill -TERM "$IDLE_PID" 2>/dev/null
   stop_nginx
   use_server single
