@@ -309,7 +309,8 @@ void Cache::store(const CacheNamespace& ns, const CacheRead& read, const std::st
       client_->executor(),
       [client = client_, keys = ns.generations,
        args = std::move(args)]() mutable -> asio::awaitable<void> {
-        co_await client->eval(store_script(), std::move(keys), std::move(args));
+        // Best effort: an entry Redis did not take is a later cache miss, no more.
+        (void)co_await client->eval(store_script(), std::move(keys), std::move(args));
       },
       asio::detached);
 }
