@@ -9,7 +9,7 @@ with another's) and existing bets for the first `--bettors` users.
 Writes into --out:
   users.txt          "id token" per line, every user
   bettors.txt        "id token" of the users that have seeded bets
-  matches_seed.txt, matches_place.txt, matches_cart.txt   one id per line
+  matches_seed.txt, matches_place.txt, matches_cart.txt, matches_hot.txt   one id per line
   matches.json       the body of GET /v1/matches?status=open&limit=20
   seed.json          what was created, and which routes exist yet
 
@@ -96,6 +96,8 @@ def main():
     ap.add_argument("--seed-matches", type=int, default=20)
     ap.add_argument("--place-matches", type=int, default=100)
     ap.add_argument("--cart-matches", type=int, default=100)
+    ap.add_argument("--hot-matches", type=int, default=1,
+                    help="matches with stake and liability limits for place_hot")
     ap.add_argument("--workers", type=int, default=16)
     args = ap.parse_args()
     if args.bets_per_bettor > 3 * args.seed_matches:
@@ -118,6 +120,20 @@ def main():
     seed_matches = match_ids[:args.seed_matches]
     place_matches = match_ids[args.seed_matches:args.seed_matches + args.place_matches]
     cart_matches = match_ids[args.seed_matches + args.place_matches:]
+
+    def make_hot_match(i):
+        # Limits set, high enough that no bench bet is refused: every
+        # placement runs the liability check on the match's one exposure row.
+        date = (FIRST_DATE + timedelta(hours=n_matches + i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {"team_1": f"Bench Final Home {i}", "team_2": f"Bench Final Away {i}", "date": date,
+                "odds": {"1": 2.10, "X": 3.25, "2": 3.60},
+                "max_stake": 100_000_000, "max_liability": 1_000_000_000_000}
+        status, payload = api.call("POST", "/v1/matches", args.admin_token, body)
+        if status != 201:
+            raise SystemExit(f"seed: POST /v1/matches (hot) -> {status} {payload}")
+        return payload["id"]
+
+    hot_matches = parallel(args.workers, make_hot_match, range(args.hot_matches))
 
     def make_user(i):
         body = {"email": f"bench-{i}@example.com", "name": f"Bench {i}", "balance": BALANCE}
@@ -160,14 +176,16 @@ def main():
         f.writelines(f"{uid} {token}\n" for uid, token in users)
     with open(f"{out}/bettors.txt", "w") as f:
         f.writelines(f"{uid} {token}\n" for uid, token in bettors)
-    for name, ids in (("seed", seed_matches), ("place", place_matches), ("cart", cart_matches)):
+    for name, ids in (("seed", seed_matches), ("place", place_matches), ("cart", cart_matches),
+                      ("hot", hot_matches)):
         with open(f"{out}/matches_{name}.txt", "w") as f:
             f.writelines(f"{i}\n" for i in ids)
     with open(f"{out}/matches.json", "wb") as f:
         f.write(api.local.raw)  # the exact bytes: the nginx ceiling serves this file
     seed = {
         "users": len(users), "bettors": len(bettors), "bets": placed,
-        "matches": {"seed": len(seed_matches), "place": len(place_matches), "cart": len(cart_matches)},
+        "matches": {"seed": len(seed_matches), "place": len(place_matches), "cart": len(cart_matches),
+                    "hot": len(hot_matches)},
         "bets_available": bets_available,
         "seconds": {"users": round(t_users - t0, 2), "bets": round(t_bets - t_users, 2),
                     "total": round(time.monotonic() - t0, 2)},

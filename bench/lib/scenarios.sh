@@ -177,6 +177,40 @@ scenario_place() {
     note "place$SUFFIX" "the runs used $start bets but users x matches x selections is only $capacity: some bets repeated (duplicate_bet)"
   fi
   record_rss place
+  scenario_place_odds
+  scenario_place_hot
+}
+
+# place_odds: as place, every bet carrying the odds it expects with
+# accept_price_change "none" (issue 18: at most 5% slower than place).
+scenario_place_odds() {
+  log "scenario place_odds$SUFFIX: POST /v1/bets with odds and accept_price_change none"
+  local start=$PLACE_NEXT r
+  for r in $(seq "$ROUNDS"); do
+    run_wrk place_odds "$r" "$API/v1/bets" place.lua BENCH_STATUSES="$STATUSES" BENCH_START="$start" \
+      BENCH_WITH_ODDS=1 BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_place.txt" \
+      || harness_failed "wrk (place_odds)"
+    start=$WRK_NEXT
+  done
+  PLACE_NEXT=$start
+}
+
+# place_hot: every bet on one match that has a liability limit, so every
+# placement takes that match's exposure row (issue 18: at least 50% of place).
+scenario_place_hot() {
+  log "scenario place_hot$SUFFIX: POST /v1/bets, every bet on one match with limits"
+  local start=${HOT_NEXT:-0} r
+  for r in $(seq "$ROUNDS"); do
+    run_wrk place_hot "$r" "$API/v1/bets" place.lua BENCH_STATUSES="$STATUSES" BENCH_START="$start" \
+      BENCH_HOT=1 BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_hot.txt" \
+      || harness_failed "wrk (place_hot)"
+    start=$WRK_NEXT
+  done
+  HOT_NEXT=$start
+  local capacity=$(($(seed_field users) * 3))
+  if ((start > capacity)); then
+    note "place_hot$SUFFIX" "the runs used $start bets but users x selections is only $capacity: some bets repeated (duplicate_bet)"
+  fi
 }
 
 # cart: per round, an add phase (wrk, every request one item; five items make

@@ -5,9 +5,11 @@ server's own SQL, so the ceiling commits exactly what betsdb commits.
 betsdb places one bet, and checks out a cart, with one statement each (built
 in src/store/pg/bet_store.cpp from kPlaceStart, the items, kPlaceMiddle, the
 condition on the matches and kPlaceEnd: read the matches FOR SHARE, check for
-a duplicate, conditional debit, insert the bets, insert the ledger rows). One
-bet takes scalar parameters (kOneItem, kOneMatch), a cart three parallel
-arrays (kCartItems, kCartMatches). This script assembles those statements and
+a duplicate, take the matches' exposure rows FOR UPDATE and check the
+liability limit, conditional debit, insert the bets and the ledger rows, add
+to the exposure). One bet takes scalar parameters (kOneItem, kOneMatch), a
+cart five parallel arrays (kCartItems, kCartMatches); the odds and payouts
+are the seed's prices. This script assembles those statements and
 binds their parameters to pgbench variables: one item for place.sql, five for
 checkout.sql.
 
@@ -33,6 +35,10 @@ HEADER = """\
 \\set stake 100
 """
 SELECTION = "(ARRAY['1','X','2'])[:s{j}]"
+# The seed's prices by selection (bench/seed.py), as integer hundredths, and
+# the payout the service computes from them: floor(stake * odds).
+ODDS = "(ARRAY[210,325,360])[:s{j}]"
+PAYOUT = "(:stake * " + ODDS + " / 100)"
 
 
 def pieces(src_root):
@@ -70,15 +76,21 @@ def bind(sql, items):
             ("$2::bigint", "(:m1)::bigint"),
             ("$3::text", SELECTION.format(j=1) + "::text"),
             ("$4::bigint", "(:stake)::bigint"),
+            ("$5::integer", ODDS.format(j=1) + "::integer"),
+            ("$6::bigint", PAYOUT.format(j=1) + "::bigint"),
         ]
     else:
         matches = ", ".join(f":m{j}" for j in range(1, items + 1))
         selections = ", ".join(SELECTION.format(j=j) for j in range(1, items + 1))
         stakes = ", ".join([":stake"] * items)
+        odds = ", ".join(ODDS.format(j=j) for j in range(1, items + 1))
+        payouts = ", ".join(PAYOUT.format(j=j) for j in range(1, items + 1))
         replacements = [
             ("$2::bigint[]", f"ARRAY[{matches}]::bigint[]"),
             ("$3::text[]", f"ARRAY[{selections}]::text[]"),
             ("$4::bigint[]", f"ARRAY[{stakes}]::bigint[]"),
+            ("$5::integer[]", f"ARRAY[{odds}]::integer[]"),
+            ("$6::bigint[]", f"ARRAY[{payouts}]::bigint[]"),
         ]
     for old, new in replacements:
         if old not in sql:

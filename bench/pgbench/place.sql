@@ -11,23 +11,54 @@
 \set m1 :m0 + :pair % :matches
 \set s1 (:pair / :matches) % 3 + 1
 WITH req AS (
-  SELECT (:m1)::bigint AS match_id, (ARRAY['1','X','2'])[:s1]::text AS selection, (:stake)::bigint AS stake, 1::bigint AS ord
+  SELECT (:m1)::bigint AS match_id, (ARRAY['1','X','2'])[:s1]::text AS selection, (:stake)::bigint AS stake,
+         (ARRAY[210,325,360])[:s1]::integer AS odds, (:stake * (ARRAY[210,325,360])[:s1] / 100)::bigint AS payout, 1::bigint AS ord
 
 ), m AS (
-  -- FOR SHARE: odds changes and settlement (which update the row) wait for us,
-  -- and we wait for them, so the odds and status we read are the current ones.
-  SELECT id, status, starts_at, odds_1, odds_x, odds_2 FROM matches
+  -- FOR SHARE: odds changes, suspensions, limit changes and settlement (which
+  -- update the row) wait for us, and we wait for them, so the status, odds
+  -- and limits we compare are the current ones.
+  SELECT id, status, odds_1, odds_x, odds_2, odds_version, max_stake, max_liability FROM matches
   WHERE id = (:m1)::bigint ORDER BY id FOR SHARE
+), e AS (
+  -- FOR UPDATE: placements on one match take turns from here to their
+  -- commit, and each sees the exposure every earlier one left (READ
+  -- COMMITTED returns the newest version of a row it waited for), so no
+  -- number of concurrent placements can pass max_liability together.
+  SELECT match_id, stake_1, stake_x, stake_2, payout_1, payout_x, payout_2 FROM match_exposure
+  WHERE match_id IN (SELECT id FROM m) ORDER BY match_id FOR UPDATE
 ), chk AS (
-  SELECT req.ord, req.match_id, req.selection, req.stake,
+  SELECT req.ord, req.match_id, req.selection, req.stake, req.odds, req.payout, m.odds_version,
          m.id IS NOT NULL AS found,
-         CASE req.selection WHEN '1' THEN m.odds_1 WHEN 'X' THEN m.odds_x WHEN '2' THEN m.odds_2 END AS odds,
-         coalesce(m.status = 'open' AND m.starts_at > now(), false) AS open,
+         coalesce(m.status = 'open' AND req.odds =
+           CASE req.selection WHEN '1' THEN m.odds_1 WHEN 'X' THEN m.odds_x WHEN '2' THEN m.odds_2 END
+           AND (m.max_stake IS NULL OR req.stake <= m.max_stake),
+           false) AS priced,
          EXISTS (SELECT 1 FROM bets b WHERE b.user_id = (:uid)::bigint AND b.match_id = req.match_id
                    AND b.selection = req.selection AND b.status <> 'void') AS dup
   FROM req LEFT JOIN m ON m.id = req.match_id
+), adds AS (
+  -- What the items add to each match's exposure.
+  SELECT match_id, count(*) AS bets,
+         coalesce(sum(stake) FILTER (WHERE selection = '1'), 0) AS s1,
+         coalesce(sum(stake) FILTER (WHERE selection = 'X'), 0) AS sx,
+         coalesce(sum(stake) FILTER (WHERE selection = '2'), 0) AS s2,
+         coalesce(sum(payout) FILTER (WHERE selection = '1'), 0) AS p1,
+         coalesce(sum(payout) FILTER (WHERE selection = 'X'), 0) AS px,
+         coalesce(sum(payout) FILTER (WHERE selection = '2'), 0) AS p2
+  FROM chk GROUP BY match_id
+), lim AS (
+  -- Liability on an outcome: its potential payouts minus every stake.
+  SELECT adds.match_id,
+         m.max_liability IS NULL OR
+           greatest(coalesce(e.payout_1, 0) + adds.p1, coalesce(e.payout_x, 0) + adds.px,
+                    coalesce(e.payout_2, 0) + adds.p2)
+           - (coalesce(e.stake_1 + e.stake_x + e.stake_2, 0) + adds.s1 + adds.sx + adds.s2)
+           <= m.max_liability AS within
+  FROM adds JOIN m ON m.id = adds.match_id LEFT JOIN e ON e.match_id = adds.match_id
 ), ok AS (
-  SELECT bool_and(found AND odds IS NOT NULL AND open AND NOT dup) AS all_ok,
+  SELECT bool_and(found AND priced AND NOT dup)
+           AND coalesce((SELECT bool_and(within) FROM lim), true) AS all_ok,
          sum(stake)::bigint AS total
   FROM chk
 ), debit AS (
@@ -35,11 +66,11 @@ WITH req AS (
   WHERE u.id = (:uid)::bigint AND ok.all_ok AND u.balance >= ok.total
   RETURNING u.balance, u.email
 ), ins AS (
-  INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout)
-  SELECT (:uid)::bigint, chk.match_id, chk.selection, chk.stake, chk.odds, (chk.stake * chk.odds) / 100
+  INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout, odds_version)
+  SELECT (:uid)::bigint, chk.match_id, chk.selection, chk.stake, chk.odds, chk.payout, chk.odds_version
   FROM chk CROSS JOIN debit
   ORDER BY chk.ord
-  RETURNING id, match_id, selection, potential_payout, created_at
+  RETURNING id, match_id, selection, created_at
 ), led AS (
   INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, created_at)
   SELECT (:uid)::bigint, 'stake', -chk.stake, ins.id,
@@ -48,9 +79,20 @@ WITH req AS (
   FROM ins JOIN chk ON chk.match_id = ins.match_id AND chk.selection = ins.selection
   CROSS JOIN debit CROSS JOIN ok
   ORDER BY chk.ord
+), exposed AS (
+  INSERT INTO match_exposure AS x (match_id, bets, stake_1, stake_x, stake_2, payout_1, payout_x, payout_2)
+  SELECT adds.match_id, adds.bets, adds.s1, adds.sx, adds.s2, adds.p1, adds.px, adds.p2
+  FROM adds CROSS JOIN debit
+  ON CONFLICT (match_id) DO UPDATE SET
+    bets = x.bets + EXCLUDED.bets,
+    stake_1 = x.stake_1 + EXCLUDED.stake_1, stake_x = x.stake_x + EXCLUDED.stake_x,
+    stake_2 = x.stake_2 + EXCLUDED.stake_2, payout_1 = x.payout_1 + EXCLUDED.payout_1,
+    payout_x = x.payout_x + EXCLUDED.payout_x, payout_2 = x.payout_2 + EXCLUDED.payout_2
 )
-SELECT chk.found, chk.odds, chk.open, chk.dup, (SELECT balance FROM debit),
-       ins.id, ins.potential_payout, (extract(epoch from ins.created_at) * 1000000)::bigint,
-       (SELECT email FROM debit)
+SELECT chk.found, chk.priced, chk.dup, (SELECT balance FROM debit),
+       ins.id, (extract(epoch from ins.created_at) * 1000000)::bigint,
+       (SELECT email FROM debit), coalesce(lim.within, true), chk.odds_version,
+       (SELECT coalesce((SELECT balance FROM users WHERE id = (:uid)::bigint), 0) < ok.total FROM ok)
 FROM chk LEFT JOIN ins ON ins.match_id = chk.match_id AND ins.selection = chk.selection
+LEFT JOIN lim ON lim.match_id = chk.match_id
 ORDER BY chk.ord;

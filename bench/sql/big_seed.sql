@@ -56,8 +56,24 @@ FROM (SELECT b.user_id, sum(b.stake) AS staked
       FROM bets b JOIN big_users u ON u.id = b.user_id GROUP BY b.user_id) AS t
 WHERE users.id = t.user_id;
 
+-- The pending bets written above count in their matches' exposure, as
+-- placements would have counted them (migration 003 keeps one row per match).
+UPDATE match_exposure e SET bets = t.bets, stake_1 = t.s1, stake_x = t.sx, stake_2 = t.s2,
+       payout_1 = t.p1, payout_x = t.px, payout_2 = t.p2
+FROM (SELECT b.match_id, count(*) AS bets,
+             coalesce(sum(b.stake) FILTER (WHERE b.selection = '1'), 0) AS s1,
+             coalesce(sum(b.stake) FILTER (WHERE b.selection = 'X'), 0) AS sx,
+             coalesce(sum(b.stake) FILTER (WHERE b.selection = '2'), 0) AS s2,
+             coalesce(sum(b.potential_payout) FILTER (WHERE b.selection = '1'), 0) AS p1,
+             coalesce(sum(b.potential_payout) FILTER (WHERE b.selection = 'X'), 0) AS px,
+             coalesce(sum(b.potential_payout) FILTER (WHERE b.selection = '2'), 0) AS p2
+      FROM bets b JOIN big_matches m ON m.id = b.match_id
+      WHERE b.status = 'pending' GROUP BY b.match_id) AS t
+WHERE e.match_id = t.match_id;
+
 VACUUM ANALYZE users;
 VACUUM ANALYZE matches;
+VACUUM ANALYZE match_exposure;
 VACUUM ANALYZE bets;
 VACUUM ANALYZE ledger;
 

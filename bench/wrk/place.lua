@@ -3,6 +3,12 @@
 -- consecutive requests belong to different users, so no lock conflicts).
 -- Index i maps to user i mod U, then match, then selection; runs continue
 -- from the previous run's `next` (BENCH_START) so rounds never repeat a bet.
+-- Variants (bench/lib/scenarios.sh):
+--   BENCH_WITH_ODDS=1  "place_odds": each bet carries the odds the seed set
+--                      for its selection, with accept_price_change "none";
+--   BENCH_HOT=1        "place_hot": every bet on the first match of
+--                      BENCH_MATCHES (one match with a liability limit, a
+--                      cup final's kick-off): user i mod U, then selection.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local bench = dofile(here .. "common.lua")
 local users = bench.read_users(bench.env("BENCH_USERS"))
@@ -10,7 +16,12 @@ local matches = bench.read_lines(bench.env("BENCH_MATCHES"))
 local threads = tonumber(bench.env("BENCH_WRK_THREADS"))
 local start = tonumber(bench.env("BENCH_START", "0"))
 local stake = tonumber(bench.env("BENCH_STAKE", "100"))
+local with_odds = bench.env("BENCH_WITH_ODDS", "0") == "1"
+local hot = bench.env("BENCH_HOT", "0") == "1"
 local U, M = #users, #matches
+if hot then M = 1 end
+-- The seed's prices (bench/seed.py), by selection.
+local ODDS = { ["1"] = "2.10", ["X"] = "3.25", ["2"] = "3.60" }
 
 function request()
   local idx = start + tid + k * threads
@@ -19,8 +30,15 @@ function request()
   local rest = math.floor(idx / U)
   local match_id = matches[rest % M + 1]
   local selection = SELECTIONS[math.floor(rest / M) % 3 + 1]
-  local body = string.format('{"user_id":%s,"match_id":%s,"selection":"%s","stake":%d}',
-                             u.id, match_id, selection, stake)
+  local body
+  if with_odds then
+    body = string.format(
+      '{"user_id":%s,"match_id":%s,"selection":"%s","stake":%d,"odds":%s,"accept_price_change":"none"}',
+      u.id, match_id, selection, stake, ODDS[selection])
+  else
+    body = string.format('{"user_id":%s,"match_id":%s,"selection":"%s","stake":%d}',
+                         u.id, match_id, selection, stake)
+  end
   return wrk.format("POST", "/v1/bets", {
     ["Authorization"] = "Bearer " .. u.token,
     ["Content-Type"] = "application/json",

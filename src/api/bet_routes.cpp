@@ -2,6 +2,7 @@
 #include "api/api_shard.hpp"
 #include "api/idempotency.hpp"
 #include "api/json_input.hpp"
+#include "api/odds_input.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "service/bets.hpp"
@@ -31,6 +32,7 @@ asio::awaitable<Result<Response>> place_bet_now(ApiShard& shard, const Request& 
   auto stake = fields.required_integer("stake");
 
   service::PlaceBet request;
+  request.price = read_price_request(fields);
   if (user_id && *user_id <= 0) fields.add_error("user_id", "must be a positive integer");
   if (match_id && *match_id <= 0) fields.add_error("match_id", "must be a positive integer");
   if (selection_text) {

@@ -4,6 +4,7 @@
 #include "api/api_shard.hpp"
 #include "api/idempotency.hpp"
 #include "api/json_input.hpp"
+#include "api/odds_input.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "service/cart.hpp"
@@ -27,6 +28,12 @@ void write_cart_line(JsonWriter& w, const service::CartLine& line) {
   w.key("odds");
   if (line.odds) {
     w.raw(line.odds->to_string());
+  } else {
+    w.null();
+  }
+  w.key("odds_at_add");
+  if (item.odds_at_add) {
+    w.raw(item.odds_at_add->to_string());
   } else {
     w.null();
   }
@@ -135,13 +142,16 @@ asio::awaitable<Response> clear_cart(ApiShard& shard, Request& req) {
 
 asio::awaitable<Result<Response>> checkout_now(ApiShard& shard, const Request& req) {
   if (auto s = no_query(req); !s.ok()) co_return std::move(s).error();
-  // No body, or {}: anything else is a field the contract does not know.
+  // No body, {}, or the price policy: anything else is a field the contract
+  // does not know. Without a policy, items take the odds as of checkout.
   auto body = optional_json_object_body(req);
   if (!body.ok()) co_return std::move(body).error();
   FieldReader fields(*body);
+  const domain::PriceChangePolicy policy =
+      read_price_change_policy(fields, domain::PriceChangePolicy::any);
   if (auto s = fields.finish(); !s.ok()) co_return std::move(s).error();
 
-  auto placed = co_await service::checkout(shard.ctx, req.path_ids[0]);
+  auto placed = co_await service::checkout(shard.ctx, req.path_ids[0], policy);
   if (!placed.ok()) co_return std::move(placed).error();
   std::string out;
   JsonWriter w(out);

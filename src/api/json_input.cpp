@@ -277,6 +277,26 @@ const json::object* FieldReader::optional_object(std::string_view name) {
   return required_object(name);
 }
 
+const json::value* FieldReader::optional_value(std::string_view name) {
+  return take(name);
+}
+
+std::optional<std::optional<std::int64_t>> FieldReader::optional_nullable_integer(
+    std::string_view name) {
+  const auto* v = object_.if_contains(name);
+  if (v != nullptr && v->is_null()) {
+    seen_.emplace_back(name);
+    return std::optional<std::int64_t>{};
+  }
+  if (v == nullptr) {
+    seen_.emplace_back(name);
+    return std::nullopt;
+  }
+  auto value = required_integer(name);
+  if (!value) return std::nullopt;
+  return std::optional<std::int64_t>{*value};
+}
+
 void FieldReader::merge(const Error& error) {
   if (error.field_errors.empty()) {
     add_error("body", error.detail);

@@ -46,6 +46,11 @@ class FieldReader final {
   // An object field, returned for further reading by the caller.
   const boost::json::object* required_object(std::string_view name);
   const boost::json::object* optional_object(std::string_view name);
+  // Any value (nullptr when absent), for the caller to read: e.g. odds.
+  const boost::json::value* optional_value(std::string_view name);
+  // An integer or null (a limit and its removal): nullopt when absent or
+  // invalid (then with its error recorded); a null value is an empty inner optional.
+  std::optional<std::optional<std::int64_t>> optional_nullable_integer(std::string_view name);
   bool has(std::string_view name) const { return object_.contains(name); }
 
   void add_error(std::string field, std::string message);

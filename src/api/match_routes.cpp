@@ -1,8 +1,10 @@
 // Matches and their odds (docs/api.md, "Matches").
+#include <array>
 #include <cmath>
 
 #include "api/api_shard.hpp"
 #include "api/json_input.hpp"
+#include "api/odds_input.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "domain/text.hpp"
@@ -24,13 +26,6 @@ std::string render_match(const domain::Match& m) {
   return out;
 }
 
-Result<domain::Odds> odds_from_json(const json::value& v, const std::string& field) {
-  if (v.is_int64()) return domain::odds_from_integer(v.get_int64(), field);
-  if (v.is_double()) return domain::odds_from_number(v.get_double(), field);
-  if (v.is_uint64()) return domain::odds_from_number(static_cast<double>(v.get_uint64()), field);
-  return Error::validation(field, "must be a number, not " + std::string(json_kind(v)));
-}
-
 // Reads an odds object. With allow_null, a null value means "withdraw".
 // Returns which selections were named and their values.
 domain::OddsChange read_odds(FieldReader& fields, const json::object& odds, bool allow_null) {
@@ -49,6 +44,25 @@ domain::OddsChange read_odds(FieldReader& fields, const json::object& odds, bool
   return change;
 }
 
+// Reads "max_stake" and "max_liability" (cents, or null for no limit).
+domain::LimitChange read_limit(FieldReader& fields, std::string_view name,
+                               Result<domain::Money> (*from)(std::int64_t, std::string_view)) {
+  domain::LimitChange change;
+  auto value = fields.optional_nullable_integer(name);
+  if (!value) return change;
+  change.touched = true;
+  if (*value) change.value = fields.check(from(**value, name));
+  return change;
+}
+
+domain::LimitChange read_max_stake(FieldReader& fields) {
+  return read_limit(fields, "max_stake", &domain::max_stake_from);
+}
+
+domain::LimitChange read_max_liability(FieldReader& fields) {
+  return read_limit(fields, "max_liability", &domain::max_liability_from);
+}
+
 asio::awaitable<Response> create_match(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
@@ -60,6 +74,8 @@ asio::awaitable<Response> create_match(ApiShard& shard, Request& req) {
   const json::object* odds = fields.required_object("odds");
 
   domain::NewMatch match;
+  match.limits.max_stake = read_max_stake(fields).value;
+  match.limits.max_liability = read_max_liability(fields).value;
   if (team_1) match.team_1 = fields.check(domain::normalize_team(*team_1, "team_1")).value_or("");
   if (team_2) match.team_2 = fields.check(domain::normalize_team(*team_2, "team_2")).value_or("");
   if (!match.team_1.empty() && !match.team_2.empty() &&
@@ -97,7 +113,7 @@ Result<domain::MatchFilter> match_filter(const QueryParams& q) {
   domain::MatchFilter f;
   if (auto status = q.get("status")) {
     f.status = domain::parse_match_status(*status);
-    if (!f.status) return invalid_parameter("status", "must be 'open' or 'settled'");
+    if (!f.status) return invalid_parameter("status", "must be 'open', 'suspended' or 'settled'");
   }
   if (auto team = q.get("team")) {
     auto t = domain::normalize_team(*team, "team");
@@ -143,16 +159,74 @@ asio::awaitable<Response> patch_match(ApiShard& shard, Request& req) {
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   FieldReader fields(*body);
-  const json::object* odds = fields.required_object("odds");
-  domain::OddsChange change;
+  const json::object* odds = fields.optional_object("odds");
+  domain::MatchChange change;
   if (odds) {
-    change = read_odds(fields, *odds, /*allow_null=*/true);
+    change.odds = read_odds(fields, *odds, /*allow_null=*/true);
     if (odds->empty()) fields.add_error("odds", "must name at least one selection");
   }
+  change.max_stake = read_max_stake(fields);
+  change.max_liability = read_max_liability(fields);
+  // A change that names nothing is more likely a client bug than a wish to
+  // do nothing (docs/openapi.yaml: minProperties 1).
+  if (body->empty()) fields.add_error("body", "must name odds, max_stake and/or max_liability");
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
-  auto updated = co_await service::change_odds(shard.ctx, req.path_ids[0], change);
+  auto updated = co_await service::change_match(shard.ctx, req.path_ids[0], change);
   if (!updated.ok()) co_return error_response(updated.error());
   co_return json_response(200, render_match(*updated));
+}
+
+// Suspend and resume take no body, or {}.
+Status no_body_fields(const Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) return std::move(q).error();
+  auto body = optional_json_object_body(req);
+  if (!body.ok()) return std::move(body).error();
+  FieldReader fields(*body);
+  return fields.finish();
+}
+
+asio::awaitable<Response> suspend_match(ApiShard& shard, Request& req) {
+  if (auto s = no_body_fields(req); !s.ok()) co_return error_response(s.error());
+  auto match = co_await service::suspend_match(shard.ctx, req.path_ids[0]);
+  if (!match.ok()) co_return error_response(match.error());
+  co_return json_response(200, render_match(*match));
+}
+
+asio::awaitable<Response> resume_match(ApiShard& shard, Request& req) {
+  if (auto s = no_body_fields(req); !s.ok()) co_return error_response(s.error());
+  auto match = co_await service::resume_match(shard.ctx, req.path_ids[0]);
+  if (!match.ok()) co_return error_response(match.error());
+  co_return json_response(200, render_match(*match));
+}
+
+void write_by_selection(JsonWriter& w, std::string_view name,
+                        const std::array<std::int64_t, 3>& values) {
+  w.key(name).begin_object();
+  for (auto s : domain::kAllSelections) w.field(domain::to_string(s), values[domain::index_of(s)]);
+  w.end_object();
+}
+
+asio::awaitable<Response> get_exposure(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
+  auto found = co_await service::match_exposure(shard.ctx, req.path_ids[0]);
+  if (!found.ok()) co_return error_response(found.error());
+  const domain::Exposure& e = found->exposure;
+  std::array<std::int64_t, 3> stakes{}, payouts{}, liability{};
+  for (auto s : domain::kAllSelections) {
+    const std::size_t i = domain::index_of(s);
+    stakes[i] = e.stakes[i].cents();
+    payouts[i] = e.payouts[i].cents();
+    liability[i] = e.liability(s);
+  }
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().field("match_id", found->match_id).field("bets", e.bets);
+  write_by_selection(w, "stakes", stakes);
+  write_by_selection(w, "payouts", payouts);
+  write_by_selection(w, "liability", liability);
+  write_optional_money(w, "max_liability", found->limits.max_liability);
+  w.end_object();
+  co_return json_response(200, std::move(out));
 }
 
 }  // namespace
@@ -165,6 +239,12 @@ void add_match_routes(http::Router& router, ApiShard& shard) {
   router.add({http::Method::get, "/v1/matches", anyone(shard.auth), bind(list_matches)});
   router.add({http::Method::get, "/v1/matches/{id}", anyone(shard.auth), bind(get_match)});
   router.add({http::Method::patch, "/v1/matches/{id}", admin_only(shard.auth), bind(patch_match)});
+  router.add({http::Method::post, "/v1/matches/{id}/suspend", admin_only(shard.auth),
+              bind(suspend_match)});
+  router.add(
+      {http::Method::post, "/v1/matches/{id}/resume", admin_only(shard.auth), bind(resume_match)});
+  router.add(
+      {http::Method::get, "/v1/matches/{id}/exposure", admin_only(shard.auth), bind(get_exposure)});
 }
 
 }  // namespace betsdb::api

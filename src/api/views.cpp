@@ -33,6 +33,16 @@ void write_odds_book(JsonWriter& w, const domain::OddsBook& odds) {
   w.end_object();
 }
 
+void write_optional_money(JsonWriter& w, std::string_view name,
+                          const std::optional<domain::Money>& money) {
+  w.key(name);
+  if (money) {
+    w.value(money->cents());
+  } else {
+    w.null();
+  }
+}
+
 void write_match(JsonWriter& w, const domain::Match& m) {
   w.begin_object()
       .field("id", m.id)
@@ -48,7 +58,10 @@ void write_match(JsonWriter& w, const domain::Match& m) {
   } else {
     w.null();
   }
-  w.field("created_at", domain::format_rfc3339(m.created_at)).end_object();
+  w.field("created_at", domain::format_rfc3339(m.created_at)).field("odds_version", m.odds_version);
+  write_optional_money(w, "max_stake", m.limits.max_stake);
+  write_optional_money(w, "max_liability", m.limits.max_liability);
+  w.end_object();
 }
 
 void write_bet(JsonWriter& w, const domain::Bet& b) {
@@ -68,6 +81,15 @@ void write_bet(JsonWriter& w, const domain::Bet& b) {
   } else {
     w.null();
   }
+  w.key("odds_version");
+  if (b.odds_version) {
+    w.value(*b.odds_version);
+  } else {
+    w.null();
+  }
+  // Accumulators and cash-out are not built yet: every bet is a single one
+  // that has not been cashed out.
+  w.field("type", "single").key("cash_out_amount").null();
   w.end_object();
 }
 

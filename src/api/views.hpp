@@ -13,6 +13,9 @@ void write_user(JsonWriter& w, const domain::User& user);  // without token
 void write_ledger_entry(JsonWriter& w, const domain::LedgerEntry& entry);
 void write_odds_book(JsonWriter& w, const domain::OddsBook& odds);
 void write_match(JsonWriter& w, const domain::Match& match);
+// `name`: cents, or null for none.
+void write_optional_money(JsonWriter& w, std::string_view name,
+                          const std::optional<domain::Money>& money);
 void write_bet(JsonWriter& w, const domain::Bet& bet);
 
 // {"items": [...], "total": N, "limit": L, "offset": O}

@@ -1,8 +1,10 @@
-// `betsdb check`: the ledger invariant over the whole database.
+// `betsdb check`: the ledger invariant and the book's exposure over the
+// whole database.
 #include <iostream>
 
 #include "app/cli.hpp"
 #include "app/cli_support.hpp"
+#include "store/pg/exposure_audit.hpp"
 #include "store/pg/ledger_audit.hpp"
 #include "store/pg/pool.hpp"
 
@@ -13,9 +15,11 @@ namespace asio = boost::asio;
 std::string check_usage() {
   return "Usage: betsdb check [--database-url=URL]\n\n"
          "Verifies the ledger invariant: every user's balance equals the sum of\n"
-         "their ledger amounts, and no balance is negative. Reads one consistent\n"
-         "snapshot, so it is safe against a running server.\n\n"
-         "Prints each user that breaks it. Exit status: 0 all consistent,\n"
+         "their ledger amounts, and no balance is negative; and the book's exposure:\n"
+         "every match's exposure equals the sums over its pending single bets.\n"
+         "Each check reads one consistent snapshot, so it is safe against a\n"
+         "running server.\n\n"
+         "Prints each user and match that breaks them. Exit status: 0 all consistent,\n"
          "1 inconsistencies found, 2 the check could not run.\n\n"
          "Uses BETSDB_DATABASE_URL / --database-url (see `betsdb --help`).\n";
 }
@@ -29,9 +33,15 @@ int run_check(const Config& config) {
     pool_config.query_timeout = std::chrono::minutes(10);
     auto pool = pg::Pool::create(executor, pool_config);
     auto audit = co_await store::audit_ledger(*pool);
-    pool->close();
     if (!audit.ok()) {
+      pool->close();
       std::cerr << "betsdb check: " << audit.error().detail << "\n";
+      co_return kExitUsage;
+    }
+    auto exposure = co_await store::audit_exposure(*pool);
+    pool->close();
+    if (!exposure.ok()) {
+      std::cerr << "betsdb check: " << exposure.error().detail << "\n";
       co_return kExitUsage;
     }
     for (const auto& m : audit->mismatches) {
@@ -40,14 +50,26 @@ int run_check(const Config& config) {
       if (m.balance < 0) std::cout << ", negative balance";
       std::cout << "\n";
     }
+    for (auto match_id : exposure->mismatched_matches) {
+      std::cout << "match " << match_id
+                << ": exposure differs from the sums over its pending single bets\n";
+    }
     if (audit->mismatches.empty()) {
       std::cout << "ledger consistent: " << audit->users_checked
                 << " users checked, every balance equals the sum of its ledger\n";
-      co_return kExitOk;
+    } else {
+      std::cout << "ledger INCONSISTENT: " << audit->mismatches.size() << " of "
+                << audit->users_checked << " users\n";
     }
-    std::cout << "ledger INCONSISTENT: " << audit->mismatches.size() << " of "
-              << audit->users_checked << " users\n";
-    co_return kExitFindings;
+    if (exposure->mismatched_matches.empty()) {
+      std::cout << "exposure consistent: " << exposure->matches_checked
+                << " matches checked, each equals its pending single bets\n";
+    } else {
+      std::cout << "exposure INCONSISTENT: " << exposure->mismatched_matches.size() << " of "
+                << exposure->matches_checked << " matches\n";
+    }
+    const bool clean = audit->mismatches.empty() && exposure->mismatched_matches.empty();
+    co_return clean ? kExitOk : kExitFindings;
   });
 }
 

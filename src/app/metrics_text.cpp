@@ -301,6 +301,16 @@ void write_service(PrometheusWriter& w, const ScrapeInput& in) {
                            {"conflict", c(&S::bet_lock_conflict)},
                            {"unavailable", c(&S::bet_lock_unavailable)}};
   write_outcomes(w, "betsdb_bet_lock_total", locks);
+  w.family("betsdb_bet_rejections_total", "counter",
+           "Bets, cart adds and checkouts refused by trading safety, by reason.");
+  const Outcome rejections[] = {{"odds_changed", c(&S::rejected_odds_changed)},
+                                {"match_suspended", c(&S::rejected_match_suspended)},
+                                {"stake_above_max", c(&S::rejected_stake_above_max)},
+                                {"liability_limit_exceeded", c(&S::rejected_liability)}};
+  for (const auto& [reason, value] : rejections) {
+    const Label labels[] = {{"reason", reason}};
+    w.sample("betsdb_bet_rejections_total", labels, value);
+  }
   w.family("betsdb_bets_placed_total", "counter", "Bets placed, singly or by a checkout.");
   w.sample("betsdb_bets_placed_total", c(&S::bets_placed));
   w.family("betsdb_checkouts_total", "counter",

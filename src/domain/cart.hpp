@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "domain/money.hpp"
+#include "domain/odds.hpp"
 #include "domain/selection.hpp"
 #include "domain/timestamp.hpp"
 
@@ -28,6 +29,9 @@ struct CartItem {
   Selection selection = Selection::home;
   Money stake;
   Timestamp added_at;
+  // The price of the selection when the item was added (or its selection
+  // last changed); nullopt for items stored before prices were remembered.
+  std::optional<Odds> odds_at_add;
   // The item's version as the cart store wrote it (opaque to everyone else):
   // checkout removes an item only while it is still this version, so an item
   // edited during a checkout stays in the cart.
@@ -39,12 +43,15 @@ struct NewCartItem {
   Selection selection = Selection::home;
   Money stake;
   Timestamp added_at;
+  Odds odds_at_add;
 };
 
 // A change of an item; nullopt leaves that part alone.
 struct CartItemChange {
   std::optional<Selection> selection;
   std::optional<Money> stake;
+  // With a new selection: its price now, remembered as the item's odds_at_add.
+  std::optional<Odds> odds_at_add;
 };
 
 struct CartContents {

@@ -15,6 +15,7 @@
 #include "domain/selection.hpp"
 #include "domain/settlement.hpp"
 #include "domain/timestamp.hpp"
+#include "domain/trading.hpp"
 #include "util/token.hpp"
 
 namespace betsdb::domain {
@@ -63,6 +64,9 @@ struct Match {
   MatchStatus status = MatchStatus::open;
   std::optional<MatchResult> result;
   Timestamp created_at;
+  // +1 on every change of its prices, withdrawal, suspension and resumption.
+  std::int64_t odds_version = 1;
+  MatchLimits limits;
 };
 
 struct Bet {
@@ -76,6 +80,9 @@ struct Bet {
   BetStatus status = BetStatus::pending;
   Timestamp created_at;
   std::optional<Timestamp> settled_at;
+  // The match's odds_version when the bet was placed; nullopt for bets
+  // placed before versions existed.
+  std::optional<std::int64_t> odds_version;
 };
 
 template <class T>

@@ -1,13 +1,15 @@
-// Writes to matches as values: a new match, and a change of its odds.
+// Writes to matches as values: a new match, and a change of its odds and limits.
 //
 // Thread-safety: plain value types.
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 
 #include "domain/selection.hpp"
 #include "domain/timestamp.hpp"
+#include "domain/trading.hpp"
 
 namespace betsdb::domain {
 
@@ -16,6 +18,7 @@ struct NewMatch {
   std::string team_2;
   Timestamp date;
   OddsBook odds;
+  MatchLimits limits;
 };
 
 // A change of odds: for each selection, untouched leaves it alone; touched
@@ -23,6 +26,22 @@ struct NewMatch {
 struct OddsChange {
   std::array<bool, 3> touched{};
   OddsBook values;
+
+  bool any() const noexcept { return touched[0] || touched[1] || touched[2]; }
+};
+
+// A change of one limit: untouched leaves it alone; touched sets it to
+// `value` (which removes the limit when that is none).
+struct LimitChange {
+  bool touched = false;
+  std::optional<Money> value;
+};
+
+// What PATCH /v1/matches/{id} may change.
+struct MatchChange {
+  OddsChange odds;
+  LimitChange max_stake;
+  LimitChange max_liability;
 };
 
 }  // namespace betsdb::domain

@@ -14,6 +14,8 @@ TEST(MatchStatus, WireNamesRoundTrip) {
   EXPECT_EQ(to_string(MatchStatus::settled), "settled");
   EXPECT_EQ(parse_match_status("open"), MatchStatus::open);
   EXPECT_EQ(parse_match_status("settled"), MatchStatus::settled);
+  EXPECT_EQ(to_string(MatchStatus::suspended), "suspended");
+  EXPECT_EQ(parse_match_status("suspended"), MatchStatus::suspended);
 }
 
 TEST(MatchStatus, RejectsAnythingElse) {

@@ -26,8 +26,10 @@ struct BetItem {
 
 // Why an item could not be placed, in the contract's order of checks.
 // `repriced`: the match changed since it was read (its odds for the item's
-// selection, or its status); the caller reads it again and decides anew.
-enum class ItemProblem { none, match_not_found, repriced, duplicate_bet };
+// selection, its status or its stake limit); the caller reads it again and
+// decides anew. `liability_limit_exceeded`: the item's match would owe more
+// than its max_liability on some outcome.
+enum class ItemProblem { none, match_not_found, repriced, duplicate_bet, liability_limit_exceeded };
 
 struct Placement {
   // Filled when everything was placed; in the order of the items.
@@ -39,6 +41,10 @@ struct Placement {
   // When nothing was placed: each item's problem (same order as the items).
   // With no problem at all, the balance fell short.
   std::vector<ItemProblem> problems;
+  // When nothing was placed: whether the balance (as the statement saw it)
+  // covered the total, which decides between insufficient_funds and a
+  // liability refusal (funds are checked first).
+  bool funds_short = false;
 
   bool placed() const { return !bets.empty(); }
 };

@@ -38,7 +38,16 @@ Response problem(const Error& error) {
   r.content_type = "application/problem+json";
   // Details may echo a client's bytes (a parameter's name); JSON must be UTF-8.
   // Escapes are ASCII, so repairing the serialized text only touches strings.
-  r.body = to_valid_utf8(boost::json::serialize(body));
+  std::string text = boost::json::serialize(body);
+  for (const auto& [name, json_value] : error.extras) {
+    text.pop_back();  // the closing brace
+    text += ",\"";
+    text += name;
+    text += "\":";
+    text += json_value;
+    text += '}';
+  }
+  r.body = to_valid_utf8(std::move(text));
   return r;
 }
 

@@ -47,10 +47,12 @@ Async<std::optional<HeldLock>> lock_bet(Context& ctx, std::int64_t user_id,
 }
 
 // The placement under the lock: priced from `match`, and priced again from a
-// fresh read each time the statement finds the match changed meanwhile.
-Async<domain::Placement> place_priced(Context& ctx, const PlaceBet& request, domain::Match match) {
+// fresh read (left in `match`) each time the statement finds the match
+// changed meanwhile.
+Async<domain::Placement> place_priced(Context& ctx, const PlaceBet& request, const ItemAsk& ask,
+                                      domain::Match& match) {
   for (int attempt = 1;; ++attempt) {
-    auto item = priced_item(match, request.selection, request.stake);
+    auto item = priced_item(match, ask);
     if (!item.ok()) co_return std::move(item).error();
     auto placement = co_await ctx.bets->place(request.user_id, std::span(&*item, 1));
     if (!placement.ok() || placement->placed() ||
@@ -64,9 +66,64 @@ Async<domain::Placement> place_priced(Context& ctx, const PlaceBet& request, dom
     }
     auto fresh = co_await read_match(ctx, request.match_id);
     if (!fresh.ok()) co_return std::move(fresh).error();
-    if (auto s = check_bettable(*fresh, request.selection, ctx.now()); !s.ok()) co_return s.error();
     match = std::move(*fresh);
+    if (auto s = check_ask(match, ask, ctx.now()); !s.ok()) co_return s.error();
   }
+}
+
+Async<domain::Bet> place_checked(Context& ctx, const PlaceBet& request) {
+  const ItemAsk ask{request.selection, request.stake, request.price};
+  auto match = co_await bettable_match(ctx, request.match_id, ask);
+  if (!match.ok()) co_return std::move(match).error();
+
+  Result<domain::Placement> placement = Error::internal("placement did not run");
+  {
+    auto lock = co_await lock_bet(ctx, request.user_id, *match);
+    if (!lock.ok()) co_return std::move(lock).error();
+    placement = co_await place_priced(ctx, request, ask, *match);
+    // Released and awaited before answering (the contract's order), so the
+    // bettor's next bet on this match, sent on the answer, finds it free. On
+    // an exception the destructor releases it in the background.
+    if (*lock) (void)co_await (*lock)->release();  // a failed release leaves it to expire
+  }
+
+  if (!placement.ok()) {
+    if (placement.error().is(Errc::conflict) && placement.error().constraint == kOneLiveBet) {
+      placement = domain::Placement{{}, {}, {}, {domain::ItemProblem::duplicate_bet}};
+    } else if (placement.error().outcome_unknown) {
+      // Perhaps committed: the lists must show it if it was.
+      std::string email_unknown;
+      co_await after_bets_placed(ctx, request.user_id, std::move(email_unknown));
+      co_return unknown_outcome(std::move(placement).error());
+    } else {
+      co_return std::move(placement).error();
+    }
+  }
+  if (!placement->placed()) {
+    std::optional<Refusal> refusal[] = {refusal_of(placement->problems.front())};
+    // Funds are checked before the liability.
+    if (refusal[0] == Refusal::liability_limit_exceeded && placement->funds_short) {
+      refusal[0] = Refusal::insufficient_funds;
+    }
+    if (refusal[0] == Refusal::duplicate_bet) {
+      // Maybe our own earlier try, committed with its answer lost: the lists
+      // must show it now, as they would have after that try.
+      std::string email_unknown;
+      co_await after_bets_placed(ctx, request.user_id, std::move(email_unknown));
+    }
+    if (refusal[0] == Refusal::liability_limit_exceeded) {
+      // The limit in force is the one the statement compared, perhaps
+      // changed since the match was read: name the current one.
+      auto fresh = co_await read_match(ctx, request.match_id);
+      if (fresh.ok()) *match = std::move(*fresh);
+    }
+    Error error = refusal_error(refusal, {});
+    add_refusal_details(error, *match, request.selection);
+    co_return error;
+  }
+  count(ctx.counters->service.bets_placed, placement->bets.size());
+  co_await after_bets_placed(ctx, request.user_id, placement->user_email);
+  co_return std::move(placement->bets.front());
 }
 
 }  // namespace
@@ -84,41 +141,9 @@ std::string bet_lock_key(std::int64_t user_id, const domain::Match& match) {
 }
 
 Async<domain::Bet> place_bet(Context& ctx, PlaceBet request) {
-  auto match = co_await bettable_match(ctx, request.match_id, request.selection);
-  if (!match.ok()) co_return std::move(match).error();
-
-  Result<domain::Placement> placement = Error::internal("placement did not run");
-  {
-    auto lock = co_await lock_bet(ctx, request.user_id, *match);
-    if (!lock.ok()) co_return std::move(lock).error();
-    placement = co_await place_priced(ctx, request, std::move(*match));
-  }  // the lock is released here, on every path
-
-  if (!placement.ok()) {
-    if (placement.error().is(Errc::conflict) && placement.error().constraint == kOneLiveBet) {
-      placement = domain::Placement{{}, {}, {}, {domain::ItemProblem::duplicate_bet}};
-    } else if (placement.error().outcome_unknown) {
-      // Perhaps committed: the lists must show it if it was.
-      std::string email_unknown;
-      co_await after_bets_placed(ctx, request.user_id, std::move(email_unknown));
-      co_return unknown_outcome(std::move(placement).error());
-    } else {
-      co_return std::move(placement).error();
-    }
-  }
-  if (!placement->placed()) {
-    const std::optional<Refusal> refusal[] = {refusal_of(placement->problems.front())};
-    if (refusal[0] == Refusal::duplicate_bet) {
-      // Maybe our own earlier try, committed with its answer lost: the lists
-      // must show it now, as they would have after that try.
-      std::string email_unknown;
-      co_await after_bets_placed(ctx, request.user_id, std::move(email_unknown));
-    }
-    co_return refusal_error(refusal, {});
-  }
-  count(ctx.counters->service.bets_placed, placement->bets.size());
-  co_await after_bets_placed(ctx, request.user_id, placement->user_email);
-  co_return std::move(placement->bets.front());
+  auto bet = co_await place_checked(ctx, request);
+  if (!bet.ok()) count_rejection(ctx, bet.error());
+  co_return bet;
 }
 
 Async<domain::Bet> get_bet(Context& ctx, std::int64_t bet_id) {

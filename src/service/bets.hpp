@@ -24,11 +24,17 @@ struct PlaceBet {
   std::int64_t match_id = 0;
   domain::Selection selection = domain::Selection::home;
   domain::Money stake;
+  // The odds the bettor saw and what they accept if it moved; by default
+  // whatever is offered when the bet is placed.
+  domain::PriceRequest price;
 };
 
-// match_not_found, invalid_selection, match_closed, bet_in_progress,
-// duplicate_bet, insufficient_funds; service_unavailable if PostgreSQL is
-// down, or if the match's odds changed under every attempt to price the bet.
+// match_not_found, invalid_selection, match_closed, match_suspended,
+// odds_changed, stake_above_max, bet_in_progress, duplicate_bet,
+// insufficient_funds, liability_limit_exceeded; service_unavailable if
+// PostgreSQL is down, or if the match's odds changed under every attempt to
+// price the bet. The bet is placed at a price the bettor accepted: the
+// placing statement takes it only at the odds offered when it runs.
 // If Redis is down the lock is skipped: the database alone keeps it safe.
 Async<domain::Bet> place_bet(Context& ctx, PlaceBet request);
 

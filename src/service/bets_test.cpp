@@ -253,6 +253,115 @@ TEST_F(PlaceBetTest, ARememberedMatchThatPassesNeedsNoQuery) {
   EXPECT_EQ(f.matches->finds, 0);
 }
 
+// ------------------------------------------------------------ prices, suspension, limits
+
+PlaceBet priced_bet(domain::Odds seen, domain::PriceChangePolicy policy,
+                    std::int64_t stake = 1000) {
+  PlaceBet bet = bet_on(kMatch, Selection::home, stake);
+  bet.price = domain::PriceRequest{seen, policy};
+  return bet;
+}
+
+TEST_F(PlaceBetTest, ASuspendedMatchIsMatchSuspendedBeforeAnythingIsLocked) {
+  match().status = domain::MatchStatus::suspended;
+  EXPECT_TRUE(FailsWith(place(bet_on(kMatch)), Errc::match_suspended));
+  EXPECT_TRUE(f.locks->try_locks.empty());
+  EXPECT_TRUE(f.bets->place_calls.empty());
+}
+
+TEST_F(PlaceBetTest, MatchClosedComesBeforeMatchSuspended) {
+  match().status = domain::MatchStatus::suspended;
+  f.now = match().date;
+  EXPECT_TRUE(FailsWith(place(bet_on(kMatch)), Errc::match_closed));
+}
+
+TEST_F(PlaceBetTest, AMovedPriceUnderNoneIsOddsChangedWithTheCurrentPriceAndVersion) {
+  match().odds_version = 5;
+  auto bet = place(priced_bet(odds(200), domain::PriceChangePolicy::none));
+  ASSERT_TRUE(FailsWith(bet, Errc::odds_changed));
+  const auto& extras = bet.error().extras;
+  ASSERT_EQ(extras.size(), 2u);
+  EXPECT_EQ(extras[0], (std::pair<std::string, std::string>{"current_odds", "2.10"}));
+  EXPECT_EQ(extras[1], (std::pair<std::string, std::string>{"odds_version", "5"}));
+  EXPECT_TRUE(f.locks->try_locks.empty());
+  EXPECT_TRUE(f.bets->place_calls.empty());
+}
+
+TEST_F(PlaceBetTest, ARememberedPriceThatMovedIsReadAgainBeforeRefusing) {
+  domain::Match stale = match();
+  stale.odds.set(Selection::home, odds(199));  // since moved back to 2.10
+  f.ctx.match_memory->remember(stale, "");
+  auto bet = place(priced_bet(odds(210), domain::PriceChangePolicy::none));
+  ASSERT_TRUE(bet.ok()) << bet.error().detail;
+  EXPECT_EQ(f.matches->finds, 1);
+}
+
+TEST_F(PlaceBetTest, BetterPlacesAtAHigherCurrentPrice) {
+  auto bet = place(priced_bet(odds(200), domain::PriceChangePolicy::better));
+  ASSERT_TRUE(bet.ok()) << bet.error().detail;
+  EXPECT_EQ(f.bets->place_calls.at(0).items.at(0).odds, odds(210));
+  EXPECT_TRUE(FailsWith(place(priced_bet(odds(220), domain::PriceChangePolicy::better)),
+                        Errc::odds_changed));
+}
+
+TEST_F(PlaceBetTest, ARepricingToAPriceTheBettorRefusesIsOddsChanged) {
+  f.bets->on_place = [&](const FakeBetStore::PlaceCall&) -> Result<domain::Placement> {
+    match().odds.set(Selection::home, odds(190));  // moved down while we placed
+    return FakeBetStore::refused({ItemProblem::repriced});
+  };
+  EXPECT_TRUE(FailsWith(place(priced_bet(odds(210), domain::PriceChangePolicy::better)),
+                        Errc::odds_changed));
+  EXPECT_EQ(f.bets->place_calls.size(), 1u) << "never placed at 1.90";
+  expect_lock_taken_and_released();
+}
+
+TEST_F(PlaceBetTest, AStakeAboveTheMaximumIsRefusedAfterThePriceCheck) {
+  match().limits.max_stake = Money(999);
+  auto bet = place(bet_on(kMatch, Selection::home, 1000));
+  ASSERT_TRUE(FailsWith(bet, Errc::stake_above_max));
+  EXPECT_EQ(bet.error().extras.at(0), (std::pair<std::string, std::string>{"max_stake", "999"}));
+  EXPECT_TRUE(f.bets->place_calls.empty());
+  EXPECT_TRUE(FailsWith(place(priced_bet(odds(200), domain::PriceChangePolicy::none, 1000)),
+                        Errc::odds_changed));
+  EXPECT_TRUE(place(bet_on(kMatch, Selection::home, 999)).ok());
+}
+
+TEST_F(PlaceBetTest, TheLiabilityRefusalCarriesTheLimit) {
+  match().limits.max_liability = Money(50);
+  f.bets->on_place = [](const FakeBetStore::PlaceCall&) -> Result<domain::Placement> {
+    return FakeBetStore::refused({ItemProblem::liability_limit_exceeded});
+  };
+  auto bet = place(bet_on(kMatch));
+  ASSERT_TRUE(FailsWith(bet, Errc::liability_limit_exceeded));
+  EXPECT_EQ(bet.error().extras.at(0), (std::pair<std::string, std::string>{"max_liability", "50"}));
+  expect_lock_taken_and_released();
+}
+
+TEST_F(PlaceBetTest, FundsAreCheckedBeforeTheLiability) {
+  f.bets->on_place = [](const FakeBetStore::PlaceCall&) -> Result<domain::Placement> {
+    auto refused = FakeBetStore::refused({ItemProblem::liability_limit_exceeded});
+    refused.funds_short = true;
+    return refused;
+  };
+  EXPECT_TRUE(FailsWith(place(bet_on(kMatch)), Errc::insufficient_funds));
+}
+
+TEST_F(PlaceBetTest, RefusalsByTradingSafetyAreCountedByReason) {
+  auto& counters = f.ctx.counters->service;
+  // Each refusal is decided on a fresh read (the remembered match refuses too).
+  match().limits.max_stake = Money(1);
+  (void)place(bet_on(kMatch));
+  match().limits.max_stake.reset();
+  match().status = domain::MatchStatus::suspended;
+  (void)place(bet_on(kMatch));
+  match().status = domain::MatchStatus::open;
+  (void)place(priced_bet(odds(200), domain::PriceChangePolicy::none));
+  EXPECT_EQ(counters.rejected_match_suspended.load(), 1u);
+  EXPECT_EQ(counters.rejected_odds_changed.load(), 1u);
+  EXPECT_EQ(counters.rejected_stake_above_max.load(), 1u);
+  EXPECT_EQ(counters.rejected_liability.load(), 0u);
+}
+
 // ------------------------------------------------------------ duplicates and invalidation
 
 TEST_F(PlaceBetTest, AConflictOnTheOneLiveBetIndexIsDuplicateBet) {

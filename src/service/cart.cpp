@@ -56,15 +56,35 @@ Async<void> read_matches(Context& ctx, std::vector<std::int64_t> ids, MatchesByI
   co_return Status{};
 }
 
+// What a checkout asks of an item: the price it remembers, under the
+// checkout's policy. An item without a remembered price (stored before
+// prices were) can only be placed when any price is accepted.
+ItemAsk checkout_ask(const domain::CartItem& item, domain::PriceChangePolicy policy) {
+  return ItemAsk{item.selection, item.stake, domain::PriceRequest{item.odds_at_add, policy}};
+}
+
+bool price_unknown(const domain::CartItem& item, domain::PriceChangePolicy policy) {
+  return !item.odds_at_add && policy != domain::PriceChangePolicy::any;
+}
+
+std::optional<Refusal> item_refusal(const domain::Match& match, const domain::CartItem& item,
+                                    domain::PriceChangePolicy policy, domain::Timestamp now) {
+  auto refusal = ask_refusal(match, checkout_ask(item, policy), now);
+  if (refusal && *refusal < Refusal::odds_changed) return refusal;
+  if (price_unknown(item, policy)) return Refusal::odds_changed;
+  return refusal;
+}
+
 // The items' matches: from the shard's memory when it has one that passes
 // the checks (the placement confirms its odds), read otherwise (all in one
 // query), so a refusal is always decided on a fresh read.
-Async<MatchesById> matches_of(Context& ctx, const std::vector<domain::CartItem>& items) {
+Async<MatchesById> matches_of(Context& ctx, const std::vector<domain::CartItem>& items,
+                              domain::PriceChangePolicy policy) {
   MatchesById matches;
   std::vector<std::int64_t> to_read;
   for (const auto& item : items) {
     const MatchMemory::Entry* known = ctx.match_memory->find(item.match_id);
-    if (known && !bettable_refusal(known->match, item.selection, ctx.now())) {
+    if (known && !item_refusal(known->match, item, policy, ctx.now())) {
       count(ctx.counters->service.match_memory_hits);
       matches.insert_or_assign(item.match_id, known->match);
     } else {
@@ -109,10 +129,28 @@ Async<domain::Placement> place_all(Context& ctx, std::int64_t user_id,
 
 // Prices the cart's items and places them all, pricing again from fresh
 // reads while the placement finds some match changed meanwhile.
+// The refusal as an error, with the details of the first item it names
+// (the max_stake or max_liability of its match).
+Error checkout_refusal(const std::vector<std::optional<Refusal>>& refusals,
+                       const std::vector<std::int64_t>& item_ids,
+                       const std::vector<domain::CartItem>& items, const MatchesById& matches) {
+  Error error = refusal_error(refusals, item_ids);
+  if (error.is(Errc::odds_changed) || error.item_ids.empty()) return error;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].item_id != error.item_ids.front()) continue;
+    if (auto match = matches.find(items[i].match_id); match != matches.end()) {
+      add_refusal_details(error, match->second, items[i].selection);
+    }
+    break;
+  }
+  return error;
+}
+
 Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
                                     const std::vector<domain::CartItem>& items,
-                                    const std::vector<std::int64_t>& item_ids) {
-  auto matches = co_await matches_of(ctx, items);
+                                    const std::vector<std::int64_t>& item_ids,
+                                    domain::PriceChangePolicy policy) {
+  auto matches = co_await matches_of(ctx, items, policy);
   if (!matches.ok()) co_return std::move(matches).error();
   for (int attempt = 1;; ++attempt) {
     std::vector<std::optional<Refusal>> refusals(items.size());
@@ -123,14 +161,14 @@ Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
       auto match = matches->find(items[i].match_id);
       refusals[i] = match == matches->end()
                         ? Refusal::match_not_found
-                        : bettable_refusal(match->second, items[i].selection, ctx.now());
+                        : item_refusal(match->second, items[i], policy, ctx.now());
       refused = refused || refusals[i].has_value();
       if (refused) continue;
-      auto item = priced_item(match->second, items[i].selection, items[i].stake);
+      auto item = priced_item(match->second, checkout_ask(items[i], policy));
       if (!item.ok()) co_return std::move(item).error();
       priced.push_back(std::move(*item));
     }
-    if (refused) co_return refusal_error(refusals, item_ids);
+    if (refused) co_return checkout_refusal(refusals, item_ids, items, *matches);
 
     auto placement = co_await place_all(ctx, user_id, priced);
     if (!placement.ok() || placement->placed()) co_return placement;
@@ -142,13 +180,27 @@ Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
       refusals[i] = refusal_of(placement->problems[i]);
     }
     if (repriced.empty()) {
-      if (std::find(refusals.begin(), refusals.end(), Refusal::duplicate_bet) != refusals.end()) {
+      const bool duplicate =
+          std::find(refusals.begin(), refusals.end(), Refusal::duplicate_bet) != refusals.end();
+      if (duplicate) {
         // Maybe this cart's own earlier checkout, committed with its answer
         // lost: the lists must show those bets now.
         std::string email_unknown;
         co_await after_bets_placed(ctx, user_id, std::move(email_unknown));
+      } else if (placement->funds_short) {
+        // Funds are checked before the liability.
+        co_return refusal_error({}, {});
+      } else {
+        // Name the limits in force, which the statement compared (perhaps
+        // changed since the matches were read).
+        std::vector<std::int64_t> limited;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (refusals[i] == Refusal::liability_limit_exceeded)
+            limited.push_back(items[i].match_id);
+        }
+        if (!limited.empty()) (void)co_await read_matches(ctx, std::move(limited), *matches);
       }
-      co_return refusal_error(refusals, item_ids);
+      co_return checkout_refusal(refusals, item_ids, items, *matches);
     }
     count(ctx.counters->service.match_memory_stale, repriced.size());
     if (attempt == kMaxPricingAttempts) {
@@ -161,7 +213,8 @@ Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
 }
 
 // Steps 2 to 4 of a checkout, run while holding the guard.
-Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id) {
+Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id,
+                                       domain::PriceChangePolicy policy) {
   auto cart = co_await ctx.carts->read(user_id);
   if (!cart.ok()) co_return std::move(cart).error();
   const std::vector<domain::CartItem>& items = cart->items;
@@ -183,7 +236,7 @@ Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id) {
   }
 
   // One statement re-validates every item and places all or nothing.
-  auto placement = co_await place_cart(ctx, user_id, items, item_ids);
+  auto placement = co_await place_cart(ctx, user_id, items, item_ids, policy);
   if (!placement.ok()) co_return std::move(placement).error();
 
   // Committed. Only now do the items leave the cart, and only those read above.
@@ -200,6 +253,11 @@ Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id) {
   out.bets = std::move(placement->bets);
   out.balance = placement->balance;
   co_return out;
+}
+
+// An add or change as a bet would be asked: at whatever price is offered.
+ItemAsk cart_ask(domain::Selection selection, domain::Money stake) {
+  return ItemAsk{selection, stake, domain::PriceRequest{}};
 }
 
 CartLine line_of(domain::CartItem item, const domain::Match& match) {
@@ -255,7 +313,7 @@ namespace {
 // of the fast path's frame (small frames are recycled by Asio's per-thread
 // allocator; large ones go to malloc on every call).
 Async<CartLine> add_after_reading_match(Context& ctx, std::int64_t user_id,
-                                        const domain::NewCartItem& item) {
+                                        domain::NewCartItem item) {
   // The generation is read before the match, so the match is at least as new.
   auto generation = co_await matches_generation(ctx);
   auto match = co_await read_match(ctx, item.match_id);
@@ -263,28 +321,28 @@ Async<CartLine> add_after_reading_match(Context& ctx, std::int64_t user_id,
   if (generation.ok() && *generation != "0") {
     ctx.match_memory->remember(*match, std::move(*generation));
   }
-  if (auto ok = check_bettable(*match, item.selection, ctx.now()); !ok.ok()) {
+  if (auto ok = check_ask(*match, cart_ask(item.selection, item.stake), ctx.now()); !ok.ok()) {
     co_return co_await refused(ctx, user_id, std::move(ok).error());
   }
+  item.odds_at_add = *match->odds.get(item.selection);  // offered: checked above
   auto added = co_await ctx.carts->add(user_id, item, nullptr);
   if (!added.ok()) co_return std::move(added).error();
   if (!*added) co_return Error::internal("cart add without a precondition wrote nothing");
   co_return line_of(std::move(**added), *match);
 }
 
-}  // namespace
-
-Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem request) {
-  const domain::NewCartItem item{request.match_id, request.selection, request.stake, ctx.now()};
+Async<CartLine> add_checked(Context& ctx, std::int64_t user_id, AddCartItem request) {
+  domain::NewCartItem item{request.match_id, request.selection, request.stake, ctx.now(), {}};
 
   // Usually the shard remembers the match under a generation the add script
   // can confirm is still current: then validation needs no query.
   if (ctx.cache && !matches_invalidation_overdue()) {
     const MatchMemory::Entry* known = ctx.match_memory->find(request.match_id);
     if (known && !known->generation.empty() &&
-        !bettable_refusal(known->match, request.selection, ctx.now())) {
+        !ask_refusal(known->match, cart_ask(request.selection, request.stake), ctx.now())) {
       // Copied: the entry may be replaced while we wait.
       const std::optional<domain::Odds> odds = known->match.odds.get(request.selection);
+      item.odds_at_add = *odds;  // offered: checked above
       const KeyHolds fresh{matches_generation_key(), known->generation};
       auto added = co_await ctx.carts->add(user_id, item, &fresh);
       if (!added.ok()) co_return std::move(added).error();
@@ -295,11 +353,11 @@ Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem requ
       count(ctx.counters->service.match_memory_stale);
     }
   }
-  co_return co_await add_after_reading_match(ctx, user_id, item);
+  co_return co_await add_after_reading_match(ctx, user_id, std::move(item));
 }
 
-Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_t item_id,
-                                 domain::CartItemChange change) {
+Async<CartLine> change_checked(Context& ctx, std::int64_t user_id, std::int64_t item_id,
+                               domain::CartItemChange change) {
   auto current = co_await ctx.carts->find_item(user_id, item_id);
   if (!current.ok()) co_return std::move(current).error();
   if (!*current) {
@@ -311,13 +369,31 @@ Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_
   auto match = co_await read_match(ctx, (*current)->match_id);
   if (!match.ok()) co_return co_await refused(ctx, user_id, std::move(match).error());
   const domain::Selection selection = change.selection.value_or((*current)->selection);
-  if (auto ok = check_bettable(*match, selection, ctx.now()); !ok.ok()) {
+  const domain::Money stake = change.stake.value_or((*current)->stake);
+  if (auto ok = check_ask(*match, cart_ask(selection, stake), ctx.now()); !ok.ok()) {
     co_return co_await refused(ctx, user_id, std::move(ok).error());
   }
+  // A new selection is a new price to remember.
+  if (selection != (*current)->selection) change.odds_at_add = *match->odds.get(selection);
 
   auto changed = co_await ctx.carts->change(user_id, item_id, change);
   if (!changed.ok()) co_return std::move(changed).error();
   co_return line_of(std::move(changed).value(), *match);
+}
+
+}  // namespace
+
+Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem request) {
+  auto line = co_await add_checked(ctx, user_id, request);
+  if (!line.ok()) count_rejection(ctx, line.error());
+  co_return line;
+}
+
+Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_t item_id,
+                                 domain::CartItemChange change) {
+  auto line = co_await change_checked(ctx, user_id, item_id, std::move(change));
+  if (!line.ok()) count_rejection(ctx, line.error());
+  co_return line;
 }
 
 Async<void> remove_from_cart(Context& ctx, std::int64_t user_id, std::int64_t item_id) {
@@ -328,7 +404,8 @@ Async<void> clear_cart(Context& ctx, std::int64_t user_id) {
   co_return co_await ctx.carts->clear(user_id);
 }
 
-Async<CheckoutResult> checkout(Context& ctx, std::int64_t user_id) {
+Async<CheckoutResult> checkout(Context& ctx, std::int64_t user_id,
+                               domain::PriceChangePolicy policy) {
   // 1. The guard: two checkouts of one cart must not both place it. Without
   // Redis there is no cart to check out, hence 503 rather than going on.
   // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
@@ -345,7 +422,7 @@ Async<CheckoutResult> checkout(Context& ctx, std::int64_t user_id) {
                           "Another checkout of this cart is running; retry shortly.");
   }
 
-  auto result = co_await checkout_guarded(ctx, user_id);
+  auto result = co_await checkout_guarded(ctx, user_id, policy);
   // 5. Released after the cart clean-up and awaited, so the caller's next
   // checkout finds the guard free and the cart without the placed items. (On
   // an exception the guard's destructor releases it in the background.)
@@ -355,6 +432,7 @@ Async<CheckoutResult> checkout(Context& ctx, std::int64_t user_id) {
     count(ctx.counters->service.bets_placed, result->bets.size());
   } else {
     count(ctx.counters->service.checkouts_failed);
+    count_rejection(ctx, result.error());
   }
   co_return result;
 }

@@ -59,12 +59,14 @@ std::string checkout_lock_key(std::int64_t user_id);
 
 Async<CartView> view_cart(Context& ctx, std::int64_t user_id);
 
-// Validated like a bet: match_not_found, invalid_selection, match_closed;
-// then duplicate_item, cart_full.
+// Validated like a bet: match_not_found, invalid_selection, match_closed,
+// match_suspended, stake_above_max; then duplicate_item, cart_full. The item
+// remembers the price offered now (odds_at_add).
 Async<CartLine> add_to_cart(Context& ctx, std::int64_t user_id, AddCartItem request);
 
 // item_not_found; the resulting item is validated like a new one
-// (invalid_selection, match_closed), then duplicate_item.
+// (invalid_selection, match_closed, match_suspended, stake_above_max), then
+// duplicate_item. A new selection remembers its price now as odds_at_add.
 Async<CartLine> change_cart_item(Context& ctx, std::int64_t user_id, std::int64_t item_id,
                                  domain::CartItemChange change);
 
@@ -76,15 +78,18 @@ Async<void> clear_cart(Context& ctx, std::int64_t user_id);
 // Places every item of the cart as a bet, or none:
 //   checkout_in_progress (another checkout of this cart holds the guard),
 //   cart_empty, then the item errors in the contract's order naming the
-//   items (match_not_found, invalid_selection, match_closed, duplicate_bet),
-//   insufficient_funds.
+//   items (match_not_found, invalid_selection, match_closed,
+//   match_suspended, odds_changed, stake_above_max, duplicate_bet),
+//   insufficient_funds, liability_limit_exceeded.
 // Each item is placed at the odds its match offers when the checkout reads
-// it; if they change before the placement commits, the cart is priced again.
+// it, if `policy` accepts them against the item's odds_at_add; if they
+// change before the placement commits, the cart is priced again.
 // On success only the checked-out items leave the cart: items added during
 // the checkout stay, and so does an item edited during it (its bet is placed
 // with the values read; the edited version stays for the user to see, and a
 // later checkout of it meets duplicate_bet). If the clean-up fails after the
 // commit, the bets stand and a retry meets duplicate_bet: never a second debit.
-Async<CheckoutResult> checkout(Context& ctx, std::int64_t user_id);
+Async<CheckoutResult> checkout(Context& ctx, std::int64_t user_id,
+                               domain::PriceChangePolicy policy);
 
 }  // namespace betsdb::service

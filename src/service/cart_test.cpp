@@ -60,7 +60,9 @@ class CartTest : public ::testing::Test {
                        std::int64_t stake = 1000) {
     return f.carts->put(kUser, match_id, selection, stake);
   }
-  Result<CheckoutResult> check_out() { return f.run(checkout(f.ctx, kUser)); }
+  Result<CheckoutResult> check_out() {
+    return f.run(checkout(f.ctx, kUser, domain::PriceChangePolicy::any));
+  }
   void expect_guard_released() {
     EXPECT_FALSE(f.redis->holds(kGuard)) << "the checkout guard was left held";
     EXPECT_EQ(f.locks->unlocks_of(kGuard), 1u);
@@ -143,7 +145,7 @@ TEST(CheckoutGuard, IsReleasedOnEveryPath) {
     f.matches->matches[1] = open_match(1);
     f.carts->put(kUser, 1, Selection::home, 1000);
     path.arrange(f);
-    (void)f.run(checkout(f.ctx, kUser));
+    (void)f.run(checkout(f.ctx, kUser, domain::PriceChangePolicy::any));
     EXPECT_FALSE(f.redis->holds(kGuard));
     EXPECT_EQ(f.locks->unlocks_of(kGuard), 1u);
   }

@@ -47,6 +47,12 @@ struct ServiceCounters {
   Counter token_lookups{0};
   // Matches settled (a repeated identical result is not counted again).
   Counter settlements{0};
+  // Bets, cart adds and changes, and checkouts refused by trading safety,
+  // by reason (service::count_rejection).
+  Counter rejected_odds_changed{0};
+  Counter rejected_match_suspended{0};
+  Counter rejected_stake_above_max{0};
+  Counter rejected_liability{0};
 };
 
 enum class CacheArea { matches, bets, user_bets, summary };

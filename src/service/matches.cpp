@@ -59,19 +59,19 @@ Async<std::string> list_matches(Context& ctx, const domain::MatchFilter& filter,
                             std::move(load));
 }
 
-Async<domain::Match> change_odds(Context& ctx, std::int64_t match_id,
-                                 const domain::OddsChange& change) {
+Async<domain::Match> change_match(Context& ctx, std::int64_t match_id,
+                                  const domain::MatchChange& change) {
   auto current = co_await get_match(ctx, match_id);
   if (!current.ok()) co_return std::move(current).error();
-  if (!domain::open_for_betting(current->status, current->date, ctx.now())) {
+  if (!domain::tradable(current->status, current->date, ctx.now())) {
     co_return match_closed_for_odds();
   }
   domain::OddsBook after = current->odds;
   for (domain::Selection s : domain::kAllSelections) {
-    if (change.touched[domain::index_of(s)]) after.set(s, change.values.get(s));
+    if (change.odds.touched[domain::index_of(s)]) after.set(s, change.odds.values.get(s));
   }
   if (auto s = domain::require_offered(after, "odds"); !s.ok()) co_return s.error();
-  auto updated = co_await ctx.matches->change_odds_unless_settled(match_id, change);
+  auto updated = co_await ctx.matches->change_unless_settled(match_id, change);
   if (!updated.ok() && updated.error().outcome_unknown) {
     co_await after_match_changed(ctx);
     co_return unknown_outcome(std::move(updated).error());
@@ -87,6 +87,53 @@ Async<domain::Match> change_odds(Context& ctx, std::int64_t match_id,
   if (!*updated) co_return match_closed_for_odds();
   co_await after_match_changed(ctx);
   co_return std::move(**updated);
+}
+
+namespace {
+
+// Moves the match from `from` to `to`; a match already in `to` is answered
+// as it is, without a write.
+Async<domain::Match> move_status(Context& ctx, std::int64_t match_id, domain::MatchStatus from,
+                                 domain::MatchStatus to) {
+  auto moved = co_await ctx.matches->move_status(match_id, from, to);
+  if (!moved.ok() && moved.error().outcome_unknown) {
+    co_await after_match_changed(ctx);
+    co_return unknown_outcome(std::move(moved).error());
+  }
+  if (!moved.ok()) co_return std::move(moved).error();
+  if (*moved) {
+    // Before answering: from the answer on, every shard and instance must
+    // see the new status (cart adds trust a remembered match only while the
+    // generation this bumps is unchanged).
+    co_await after_match_changed(ctx);
+    co_return std::move(**moved);
+  }
+  auto current = co_await get_match(ctx, match_id);
+  if (!current.ok()) co_return std::move(current).error();
+  if (current->status == domain::MatchStatus::settled) {
+    co_return Error::make(Errc::already_settled, "The match is settled; its status is final.");
+  }
+  // Already in `to` (or moved there by a concurrent call meanwhile).
+  co_return std::move(*current);
+}
+
+}  // namespace
+
+Async<domain::Match> suspend_match(Context& ctx, std::int64_t match_id) {
+  co_return co_await move_status(ctx, match_id, domain::MatchStatus::open,
+                                 domain::MatchStatus::suspended);
+}
+
+Async<domain::Match> resume_match(Context& ctx, std::int64_t match_id) {
+  co_return co_await move_status(ctx, match_id, domain::MatchStatus::suspended,
+                                 domain::MatchStatus::open);
+}
+
+Async<MatchExposure> match_exposure(Context& ctx, std::int64_t match_id) {
+  auto found = co_await ctx.matches->exposure(match_id);
+  if (!found.ok()) co_return std::move(found).error();
+  if (!*found) co_return match_not_found(match_id);
+  co_return MatchExposure{match_id, (*found)->first, (*found)->second};
 }
 
 }  // namespace betsdb::service

@@ -1,4 +1,5 @@
-// Use cases for matches: create, read, list, change odds.
+// Use cases for matches: create, read, list, change odds and limits,
+// suspend and resume, the book's exposure.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +27,26 @@ Async<std::optional<std::int64_t>> find_match_id(Context& ctx, const std::string
 // The page as `render` writes it, through the read cache.
 Async<std::string> list_matches(Context& ctx, const domain::MatchFilter& filter, domain::Page page,
                                 Render<MatchPage> render);
-// match_not_found; match_closed unless open for betting; validation_failed
-// when the change would leave no selection offered.
-Async<domain::Match> change_odds(Context& ctx, std::int64_t match_id,
-                                 const domain::OddsChange& change);
+// match_not_found; match_closed once settled or past kick-off (a suspended
+// match can be changed); validation_failed when the change would leave no
+// selection offered.
+Async<domain::Match> change_match(Context& ctx, std::int64_t match_id,
+                                  const domain::MatchChange& change);
+
+// Suspends an open match or resumes a suspended one, bumping its
+// odds_version; the same again is the match unchanged. match_not_found,
+// already_settled. Once it has returned, no shard or instance places a bet
+// or adds a cart item on a suspended match (the placing statement reads the
+// status under lock; cart adds check the matches' generation it bumps).
+Async<domain::Match> suspend_match(Context& ctx, std::int64_t match_id);
+Async<domain::Match> resume_match(Context& ctx, std::int64_t match_id);
+
+struct MatchExposure {
+  std::int64_t match_id = 0;
+  domain::Exposure exposure;
+  domain::MatchLimits limits;
+};
+// As committed now (never cached). match_not_found.
+Async<MatchExposure> match_exposure(Context& ctx, std::int64_t match_id);
 
 }  // namespace betsdb::service

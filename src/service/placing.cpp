@@ -20,25 +20,70 @@ constexpr RefusalText kRefusalOrder[] = {
     {Refusal::invalid_selection, Errc::invalid_selection,
      "The match does not offer this selection."},
     {Refusal::match_closed, Errc::match_closed, "The match is closed for betting."},
+    {Refusal::match_suspended, Errc::match_suspended,
+     "Betting on the match is suspended; try again when it resumes."},
+    {Refusal::odds_changed, Errc::odds_changed,
+     "The price changed and the new one is not one you accepted."},
+    {Refusal::stake_above_max, Errc::stake_above_max,
+     "The stake is above the maximum this match takes."},
     {Refusal::duplicate_bet, Errc::duplicate_bet,
      "You already have a bet on this selection of this match."},
+    {Refusal::insufficient_funds, Errc::insufficient_funds,
+     "The balance does not cover the stake."},
+    {Refusal::liability_limit_exceeded, Errc::liability_limit_exceeded,
+     "The match cannot take this bet: the book's liability would pass its limit."},
 };
+
+std::string cents_text(domain::Money money) {
+  return std::to_string(money.cents());
+}
 
 }  // namespace
 
 std::optional<Refusal> bettable_refusal(const domain::Match& match, domain::Selection selection,
                                         domain::Timestamp now) {
   if (!match.odds.offered(selection)) return Refusal::invalid_selection;
-  if (!domain::open_for_betting(match.status, match.date, now)) return Refusal::match_closed;
+  switch (domain::betting_state(match.status, match.date, now)) {
+    case domain::BettingState::closed:
+      return Refusal::match_closed;
+    case domain::BettingState::suspended:
+      return Refusal::match_suspended;
+    case domain::BettingState::open:
+      break;
+  }
   return std::nullopt;
 }
 
-Status check_bettable(const domain::Match& match, domain::Selection selection,
-                      domain::Timestamp now) {
-  const auto refusal = bettable_refusal(match, selection, now);
+std::optional<Refusal> ask_refusal(const domain::Match& match, const ItemAsk& ask,
+                                   domain::Timestamp now) {
+  if (auto refusal = bettable_refusal(match, ask.selection, now)) return refusal;
+  // Offered: bettable_refusal checked it.
+  const domain::Odds current = *match.odds.get(ask.selection);
+  if (!domain::accepted_price(current, ask.price)) return Refusal::odds_changed;
+  if (!domain::stake_allowed(ask.stake, match.limits.max_stake)) return Refusal::stake_above_max;
+  return std::nullopt;
+}
+
+Status check_ask(const domain::Match& match, const ItemAsk& ask, domain::Timestamp now) {
+  const auto refusal = ask_refusal(match, ask, now);
   if (!refusal) return {};
   const std::optional<Refusal> one[] = {refusal};
-  return refusal_error(one, {});
+  Error error = refusal_error(one, {});
+  add_refusal_details(error, match, ask.selection);
+  return error;
+}
+
+void add_refusal_details(Error& error, const domain::Match& match, domain::Selection selection) {
+  if (error.is(Errc::odds_changed)) {
+    if (auto odds = match.odds.get(selection)) {
+      error.extras.emplace_back("current_odds", odds->to_string());
+    }
+    error.extras.emplace_back("odds_version", std::to_string(match.odds_version));
+  } else if (error.is(Errc::stake_above_max) && match.limits.max_stake) {
+    error.extras.emplace_back("max_stake", cents_text(*match.limits.max_stake));
+  } else if (error.is(Errc::liability_limit_exceeded) && match.limits.max_liability) {
+    error.extras.emplace_back("max_liability", cents_text(*match.limits.max_liability));
+  }
 }
 
 std::optional<Refusal> refusal_of(domain::ItemProblem problem) {
@@ -47,6 +92,8 @@ std::optional<Refusal> refusal_of(domain::ItemProblem problem) {
       return Refusal::match_not_found;
     case domain::ItemProblem::duplicate_bet:
       return Refusal::duplicate_bet;
+    case domain::ItemProblem::liability_limit_exceeded:
+      return Refusal::liability_limit_exceeded;
     case domain::ItemProblem::repriced:
       return Refusal::match_closed;
     case domain::ItemProblem::none:
@@ -69,27 +116,27 @@ Async<domain::Match> read_match(Context& ctx, std::int64_t match_id) {
   co_return std::move(**found);
 }
 
-Async<domain::Match> bettable_match(Context& ctx, std::int64_t match_id,
-                                    domain::Selection selection) {
+Async<domain::Match> bettable_match(Context& ctx, std::int64_t match_id, const ItemAsk& ask) {
   if (const MatchMemory::Entry* known = ctx.match_memory->find(match_id)) {
-    if (!bettable_refusal(known->match, selection, ctx.now())) {
+    if (!ask_refusal(known->match, ask, ctx.now())) {
       count(ctx.counters->service.match_memory_hits);
       co_return known->match;
     }
   }
   auto match = co_await read_match(ctx, match_id);
   if (!match.ok()) co_return std::move(match).error();
-  if (auto s = check_bettable(*match, selection, ctx.now()); !s.ok()) co_return s.error();
+  if (auto s = check_ask(*match, ask, ctx.now()); !s.ok()) co_return s.error();
   co_return std::move(*match);
 }
 
-Result<domain::BetItem> priced_item(const domain::Match& match, domain::Selection selection,
-                                    domain::Money stake) {
-  const std::optional<domain::Odds> odds = match.odds.get(selection);
-  if (!odds) return Error::internal("priced_item: the match does not offer the selection");
-  auto payout = domain::potential_payout(stake, *odds);
+Result<domain::BetItem> priced_item(const domain::Match& match, const ItemAsk& ask) {
+  const std::optional<domain::Odds> current = match.odds.get(ask.selection);
+  if (!current) return Error::internal("priced_item: the match does not offer the selection");
+  const std::optional<domain::Odds> odds = domain::accepted_price(*current, ask.price);
+  if (!odds) return Error::internal("priced_item: the bettor does not accept the price");
+  auto payout = domain::potential_payout(ask.stake, *odds);
   if (!payout.ok()) return std::move(payout).error();
-  return domain::BetItem{match.id, selection, stake, *odds, *payout};
+  return domain::BetItem{match.id, ask.selection, ask.stake, *odds, *payout};
 }
 
 Error refusal_error(std::span<const std::optional<Refusal>> refusals,
@@ -108,6 +155,26 @@ Error refusal_error(std::span<const std::optional<Refusal>> refusals,
     return e;
   }
   return Error::make(Errc::insufficient_funds, "The balance does not cover the stake.");
+}
+
+void count_rejection(Context& ctx, const Error& error) {
+  auto& counters = ctx.counters->service;
+  switch (error.code) {
+    case Errc::odds_changed:
+      count(counters.rejected_odds_changed);
+      break;
+    case Errc::match_suspended:
+      count(counters.rejected_match_suspended);
+      break;
+    case Errc::stake_above_max:
+      count(counters.rejected_stake_above_max);
+      break;
+    case Errc::liability_limit_exceeded:
+      count(counters.rejected_liability);
+      break;
+    default:
+      break;
+  }
 }
 
 }  // namespace betsdb::service

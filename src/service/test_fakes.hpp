@@ -416,9 +416,17 @@ class FakeMatchStore final : public MatchStore {
     if (unavailable) co_return database_down();
     co_return domain::ListPage<domain::Match>{};
   }
-  Async<std::optional<domain::Match>> change_odds_unless_settled(
-      std::int64_t, const domain::OddsChange&) override {
-    co_return Error::internal("fake: change_odds_unless_settled is not faked");
+  Async<std::optional<domain::Match>> change_unless_settled(std::int64_t,
+                                                            const domain::MatchChange&) override {
+    co_return Error::internal("fake: change_unless_settled is not faked");
+  }
+  Async<std::optional<domain::Match>> move_status(std::int64_t, domain::MatchStatus,
+                                                  domain::MatchStatus) override {
+    co_return Error::internal("fake: move_status is not faked");
+  }
+  Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> exposure(
+      std::int64_t) override {
+    co_return Error::internal("fake: exposure is not faked");
   }
 };
 

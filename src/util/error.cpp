@@ -31,12 +31,16 @@ CodeInfo info(Errc code) {
     case Errc::duplicate_item: return {"duplicate_item", 409, "Duplicate cart item"};
     case Errc::already_settled: return {"already_settled", 409, "Match already settled"};
     case Errc::checkout_in_progress: return {"checkout_in_progress", 409, "Checkout in progress"};
+    case Errc::odds_changed: return {"odds_changed", 409, "Odds changed"};
     case Errc::payload_too_large: return {"payload_too_large", 413, "Payload too large"};
     case Errc::unsupported_media_type:
       return {"unsupported_media_type", 415, "Unsupported media type"};
     case Errc::validation_failed: return {"validation_failed", 422, "Validation failed"};
     case Errc::invalid_selection: return {"invalid_selection", 422, "Invalid selection"};
     case Errc::match_closed: return {"match_closed", 422, "Match closed for betting"};
+    case Errc::match_suspended: return {"match_suspended", 422, "Match suspended"};
+    case Errc::stake_above_max: return {"stake_above_max", 422, "Stake above the maximum"};
+    case Errc::liability_limit_exceeded: return {"liability_limit_exceeded", 422, "Liability limit exceeded"};
     case Errc::insufficient_funds: return {"insufficient_funds", 422, "Insufficient funds"};
     case Errc::cart_empty: return {"cart_empty", 422, "Cart is empty"};
     case Errc::cart_full: return {"cart_full", 422, "Cart is full"};

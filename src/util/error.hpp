@@ -36,6 +36,7 @@ enum class Errc {
   duplicate_item,
   already_settled,
   checkout_in_progress,
+  odds_changed,
   // 413 / 415
   payload_too_large,
   unsupported_media_type,
@@ -47,6 +48,9 @@ enum class Errc {
   cart_empty,
   cart_full,
   idempotency_key_reused,
+  match_suspended,
+  stake_above_max,
+  liability_limit_exceeded,
   // 503: a dependency (Redis, PostgreSQL) is down or timed out.
   service_unavailable,
   // Store-level canonical codes: never reach a client as such.
@@ -65,6 +69,10 @@ struct [[nodiscard]] Error {
   std::vector<FieldError> field_errors;  // validation_failed
   std::vector<std::int64_t> item_ids;    // cart item errors
   std::string constraint;                // conflict: the violated constraint
+  // More members of the problem body, each a name and its value as JSON text
+  // (written as it is, so odds keep their two decimals): e.g. odds_changed's
+  // {"current_odds", "1.95"}.
+  std::vector<std::pair<std::string, std::string>> extras;
   // service_unavailable from a write that may have taken effect all the same
   // (the connection broke after the statement was sent, or the commit was
   // not confirmed by the synchronous standby): the writer must act as if it
@@ -72,7 +80,7 @@ struct [[nodiscard]] Error {
   bool outcome_unknown = false;
 
   static Error make(Errc code, std::string detail = {}) {
-    return Error{code, std::move(detail), {}, {}, {}, false};
+    return Error{code, std::move(detail), {}, {}, {}, {}, false};
   }
   static Error unavailable(std::string detail) {
     return make(Errc::service_unavailable, std::move(detail));

@@ -24,7 +24,7 @@ import redis_keys
 from api_support import Api, REQUEST_TIMEOUT_S, describe, expect_json, expect_problem
 
 BET_KEYS = {"id", "user_id", "match_id", "selection", "stake", "odds", "potential_payout",
-            "status", "created_at", "settled_at"}
+            "status", "created_at", "settled_at", "odds_version", "type", "cash_out_amount"}
 SETTLED_KEYS = {"won", "lost", "void", "paid_out", "refunded"}
 
 # "Stakes are 1 .. 100000000", "deposits and initial balances 1 .. 10^12".

@@ -174,7 +174,7 @@ BODY_ROUTES = [
               {"team_1": "text", "team_2": "text", "date": "text", "odds": "odds", "odds.1": "odds_value"},
               required=["team_1", "team_2", "date", "odds"]),
     BodyRoute("change_odds", "PATCH", "/v1/matches/{match}", "admin",
-              lambda w: {"odds": {"1": 2.20}}, {"odds": "odds", "odds.1": "odds_value"}, required=["odds"]),
+              lambda w: {"odds": {"1": 2.20}}, {"odds": "odds", "odds.1": "odds_value"}, required=[]),
     BodyRoute("settle", "POST", "/v1/matches/{settle}/result", "admin",
               lambda w: {"result": "1"}, {"result": "text"}),
     BodyRoute("place_bet", "POST", "/v1/bets", "owner",

@@ -12,6 +12,7 @@ import pytest
 import redis_keys
 from api_support import (
     MAX_BODY_BYTES,
+    describe,
     expect_json,
     expect_problem,
     expect_timestamp,
@@ -212,7 +213,7 @@ def test_body_that_is_not_an_object_is_422(api, bettor, raw):
     expect_problem(api.post("/v1/bets", body=raw, token=bettor.token), 422, "validation_failed")
 
 
-@pytest.mark.parametrize("extra", [{"odds": 2.10}, {"note": "x"}, {"status": "won"}, {"Stake": 1000}])
+@pytest.mark.parametrize("extra", [{"price": 2.10}, {"note": "x"}, {"status": "won"}, {"Stake": 1000}])
 def test_unknown_field_is_422_naming_it(api, bettor, new_match, snapshot, extra):
     snap = snapshot(bettor)
     body = dict(bet_body(bettor, new_match()), **extra)
@@ -494,3 +495,16 @@ def test_no_lock_is_left_after_sequential_bets(api, bettor, new_match, redis):
     expect_problem(place_bet(api, bettor, match, "2", 10), 409, "duplicate_bet")
     assert redis.exists(lock_key(bettor.id, match)) == 0
     assert len(transactions(api, bettor.token, bettor.id)) == 4
+
+
+def test_back_to_back_bets_on_one_match_never_meet_their_own_lock(api, new_user, new_match):
+    """The lock is released before the answer (the contract's order), so a
+    bettor's next bet on the same match, sent as soon as the answer arrives,
+    is never 409 bet_in_progress."""
+    user = new_user(balance=1_000_000)
+    for _ in range(15):
+        match = new_match()
+        for selection in ("1", "X", "2"):
+            body = {"user_id": user.id, "match_id": match["id"], "selection": selection, "stake": 100}
+            resp = api.post("/v1/bets", json=body, token=user.token)
+            assert resp.status_code == 201, describe(resp)

@@ -49,7 +49,7 @@ MAX_ITEMS = 50
 # What a test lowers the TTL to by hand, to see an operation reset it.
 LOWERED_TTL_S = 100
 
-ITEM_KEYS = {"item_id", "match_id", "selection", "stake", "odds", "added_at"}
+ITEM_KEYS = {"item_id", "match_id", "selection", "stake", "odds", "odds_at_add", "added_at"}
 CART_KEYS = {"items", "total_stake", "expires_in"}
 CHECKOUT_KEYS = {"bets", "total_stake", "balance"}
 
@@ -381,7 +381,8 @@ def test_change_stake_and_selection(api, bettor, new_match):
     assert changed == dict(item, stake=250)
     resp = api.patch(item_url(bettor, item["item_id"]), json={"selection": "2", "stake": 300}, token=bettor.token)
     changed = expect_json(resp, 200)
-    assert changed == dict(item, selection="2", stake=300, odds=changed["odds"])
+    # A new selection remembers its price now.
+    assert changed == dict(item, selection="2", stake=300, odds=changed["odds"], odds_at_add=changed["odds"])
     assert json_decimal(resp)["odds"] == Decimal("3.60")
     assert view(api, bettor)["items"] == [changed]
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 
 import redis_keys
-from api_support import expect_json, json_decimal
+from api_support import expect_json, expect_status, json_decimal
 from bet_support import required_env
 
 CLI_TIMEOUT_S = 120
@@ -100,6 +100,27 @@ def test_check_names_a_user_whose_balance_differs_from_the_ledger(db, new_user):
         assert f"user {user.id} <{user.email}>: balance 5001, ledger sum 5000" in result.stdout, show(result)
     finally:
         db.query(f"UPDATE {db.users_table} SET balance = balance - 1 WHERE id = %s RETURNING id", (user.id,))
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+
+
+def test_check_verifies_the_exposure_and_names_a_match_that_differs(api, db, new_user, new_match):
+    match = new_match()
+    bettor = new_user(balance=5_000)
+    expect_status(api.post("/v1/bets", json={"user_id": bettor.id, "match_id": match["id"],
+                                            "selection": "1", "stake": 1_000}, token=bettor.token), 201)
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+    assert "exposure consistent" in result.stdout, show(result)
+    table = db.users_table.replace("users", "match_exposure")
+    db.query(f"UPDATE {table} SET stake_1 = stake_1 + 1 WHERE match_id = %s RETURNING match_id", (match["id"],))
+    try:
+        result = betsdb("check")
+        assert result.returncode == 1, show(result)
+        assert f"match {match['id']}: exposure differs" in result.stdout, show(result)
+        assert "exposure INCONSISTENT" in result.stdout, show(result)
+    finally:
+        db.query(f"UPDATE {table} SET stake_1 = stake_1 - 1 WHERE match_id = %s RETURNING match_id", (match["id"],))
     result = betsdb("check")
     assert result.returncode == 0, show(result)
 

@@ -483,7 +483,7 @@ def test_patch_missing_match_is_404_match_not_found(api, admin_token):
         ('{"odds":{"draw":2.5}}', "odds"),
         ('{"odds":[2.5]}', "odds"),
         ('{"odds":null}', "odds"),
-        ("{}", "odds"),
+        ("{}", "body"),
         ('{"odds":{"1":2.5},"date":"2031-01-01T00:00:00Z"}', "date"),
         ('{"odds":{"1":2.5},"team_1":"Other"}', "team_1"),
     ],

@@ -173,6 +173,11 @@ def in_one_transaction(statements):
         conn.close()
 
 
+def exposure_table(db):
+    """The book's exposure per match (migration 003), beside the users table."""
+    return db.users_table.replace('"users"', '"match_exposure"')
+
+
 def commit_bet_without_the_server(db, bets_db, user_id, match_id, selection, stake, odds, payout):
     """What the placing statement commits for one bet (debit, bet, ledger
     row), committed behind the server's back: as if the server had died after
@@ -191,6 +196,10 @@ def commit_bet_without_the_server(db, bets_db, user_id, match_id, selection, sta
                     f"(user_id, kind, amount, bet_id, balance_after, created_at) "
                     f"VALUES (%s, 'stake', %s, %s, %s, %s)",
                     (user_id, -stake, bet_id, balance, created_at))
+        column = {"1": "1", "X": "x", "2": "2"}[selection]
+        cur.execute(f"UPDATE {exposure_table(db)} SET bets = bets + 1, "
+                    f"stake_{column} = stake_{column} + %s, payout_{column} = payout_{column} + %s "
+                    f"WHERE match_id = %s", (stake, payout, match_id))
         return bet_id
 
     return in_one_transaction(statements)
@@ -239,6 +248,8 @@ def commit_settlement_without_the_server(db, bets_db, match_id, result):
             (balance,) = cur.fetchone()
             cur.execute(f"INSERT INTO {db.ledger_table} (user_id, kind, amount, bet_id, balance_after) "
                         f"VALUES (%s, 'payout', %s, %s, %s)", (user_id, payout, bet_id, balance))
+        cur.execute(f"UPDATE {exposure_table(db)} SET bets = 0, stake_1 = 0, stake_x = 0, stake_2 = 0, "
+                    f"payout_1 = 0, payout_x = 0, payout_2 = 0 WHERE match_id = %s", (match_id,))
         return settled
 
     return in_one_transaction(statements)

@@ -47,16 +47,29 @@ function safeJson(text) {
   }
 }
 
-// Creates a match through the API (admin) and returns it.
-export async function createMatch(team1, team2, { daysAhead = 7, odds = { 1: 2.1, X: 3.25, 2: 3.6 } } = {}) {
+// Creates a match through the API (admin) and returns it. `limits` may hold
+// max_stake and max_liability (cents).
+export async function createMatch(team1, team2, { daysAhead = 7, odds = { 1: 2.1, X: 3.25, 2: 3.6 }, limits = {} } = {}) {
   const date = new Date(Date.now() + daysAhead * 86_400_000);
   date.setUTCSeconds(0, 0);
   const res = await api('POST', '/v1/matches', {
     token: config().adminToken,
-    body: { team_1: team1, team_2: team2, date: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), odds },
+    body: { team_1: team1, team_2: team2, date: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), odds, ...limits },
   });
   assert.equal(res.status, 201, `creating ${team1} v ${team2}: ${res.text}`);
   return res.json;
+}
+
+// A bettor made through the API, with `deposit` cents credited: {id, token, email}.
+export async function createUser(name, deposit = 0) {
+  const email = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '.')}.${RUN}@example.com`;
+  const res = await api('POST', '/v1/users', { body: { email, name } });
+  assert.equal(res.status, 201, `creating ${name}: ${res.text}`);
+  if (deposit > 0) {
+    const credited = await api('POST', `/v1/users/${res.json.id}/deposits`, { token: config().adminToken, body: { amount: deposit } });
+    assert.equal(credited.status, 201, credited.text);
+  }
+  return { id: res.json.id, token: res.json.token, email };
 }
 
 export async function launch() {

@@ -180,3 +180,36 @@ def test_read_your_writes_across_instances_for_every_cached_read(
             "match_id": new_match()["id"], "selection": "2", "stake": 100}), 201)
         assert item["item_id"] in {i["item_id"] for i in expect_json(
             reader.get(f"/v1/users/{user.id}/cart", token=user.token), 200)["items"]}
+
+
+def test_suspension_and_prices_through_one_instance_hold_on_every_other(
+        api, admin_token, instances, new_user, new_match, bets_db):
+    """Issue 18: once POST .../suspend has returned through one instance, no
+    bet or cart add on the match is accepted through any instance, though
+    each has remembered the match as open (a bet and an add through each
+    first); resume through another instance reopens it, and a price moved
+    through one instance is the price every other instance compares."""
+    a, b, c = instances
+    match = new_match()
+    users = [new_user(balance=100_000) for _ in range(3)]
+    for inst, user in zip(instances, users):
+        expect_json(place_bet(inst, user, match, "1", 1000), 201)
+        expect_json(inst.post(f"/v1/users/{user.id}/cart/items", token=user.token,
+                              json={"match_id": match["id"], "selection": "X", "stake": 500}), 201)
+    suspended = expect_json(a.post(f"/v1/matches/{match['id']}/suspend", token=admin_token), 200)
+    assert suspended["status"] == "suspended"
+    for inst, user in zip(instances, users):
+        expect_problem(place_bet(inst, user, match, "2", 1000), 422, "match_suspended")
+        expect_problem(inst.post(f"/v1/users/{user.id}/cart/items", token=user.token,
+                                 json={"match_id": match["id"], "selection": "2", "stake": 500}),
+                       422, "match_suspended")
+        expect_problem(inst.post(f"/v1/users/{user.id}/cart/checkout", token=user.token), 422, "match_suspended")
+    resumed = expect_json(b.post(f"/v1/matches/{match['id']}/resume", token=admin_token), 200)
+    assert resumed["status"] == "open" and resumed["odds_version"] == suspended["odds_version"] + 1
+    moved = expect_json(c.patch(f"/v1/matches/{match['id']}", token=admin_token, json={"odds": {"2": 4.20}}), 200)
+    for inst, user in zip(instances, users):
+        body = {"user_id": user.id, "match_id": match["id"], "selection": "2", "stake": 1000,
+                "odds": 3.60, "accept_price_change": "none"}
+        refused = expect_problem(inst.post("/v1/bets", token=user.token, json=body), 409, "odds_changed")
+        assert refused["current_odds"] == 4.2 and refused["odds_version"] == moved["odds_version"]
+    assert bets_db.bet_count(match_id=match["id"]) == 3

@@ -12,6 +12,13 @@ export class ApiError extends Error {
     this.detail = problem.detail || '';
     this.fieldErrors = Array.isArray(problem.errors) ? problem.errors : [];
     this.itemIds = Array.isArray(problem.item_ids) ? problem.item_ids : [];
+    // Figures some problems carry (API.md Part 2): the price now for
+    // odds_changed, the match's limits for stake_above_max and
+    // liability_limit_exceeded. null when the problem has none.
+    this.currentOdds = typeof problem.current_odds === 'number' ? problem.current_odds : null;
+    this.oddsVersion = Number.isInteger(problem.odds_version) ? problem.odds_version : null;
+    this.maxStake = Number.isInteger(problem.max_stake) ? problem.max_stake : null;
+    this.maxLiability = Number.isInteger(problem.max_liability) ? problem.max_liability : null;
   }
 }
 
@@ -75,10 +82,19 @@ export const getMatch = (id) => call('GET', `/v1/matches/${enc(id)}`);
 export const createMatch = (adminToken, match) => call('POST', '/v1/matches', { token: adminToken, body: match });
 export const changeOdds = (adminToken, id, odds) =>
   call('PATCH', `/v1/matches/${enc(id)}`, { token: adminToken, body: { odds } });
+// Any of {odds, max_stake, max_liability}; a limit of null removes it.
+export const updateMatch = (adminToken, id, change) =>
+  call('PATCH', `/v1/matches/${enc(id)}`, { token: adminToken, body: change });
+export const suspendMatch = (adminToken, id) => call('POST', `/v1/matches/${enc(id)}/suspend`, { token: adminToken, body: {} });
+export const resumeMatch = (adminToken, id) => call('POST', `/v1/matches/${enc(id)}/resume`, { token: adminToken, body: {} });
+export const matchExposure = (adminToken, id) => call('GET', `/v1/matches/${enc(id)}/exposure`, { token: adminToken });
 export const settleMatch = (adminToken, id, result) =>
   call('POST', `/v1/matches/${enc(id)}/result`, { token: adminToken, body: { result } });
 
 // Bets
+// bet: {user_id, match_id, selection, stake, odds?, accept_price_change?}
+export const placeBet = (token, bet, idempotencyKey) =>
+  call('POST', '/v1/bets', { token, body: bet, headers: { 'Idempotency-Key': idempotencyKey } });
 export const userBets = (id, token, params) => call('GET', `/v1/users/${enc(id)}/bets`, { token, params });
 export const allBets = (adminToken, params) => call('GET', '/v1/bets', { token: adminToken, params });
 export const betsSummary = (adminToken) => call('GET', '/v1/bets/summary', { token: adminToken });
@@ -92,10 +108,11 @@ export const updateCartItem = (id, token, itemId, change) =>
 export const removeCartItem = (id, token, itemId) =>
   call('DELETE', `/v1/users/${enc(id)}/cart/items/${enc(itemId)}`, { token });
 export const emptyCart = (id, token) => call('DELETE', `/v1/users/${enc(id)}/cart`, { token });
-export const checkout = (id, token, idempotencyKey) =>
+// acceptPriceChange: "none" | "better" | "any" (the server's default is "any").
+export const checkout = (id, token, idempotencyKey, acceptPriceChange) =>
   call('POST', `/v1/users/${enc(id)}/cart/checkout`, {
     token,
-    body: {},
+    body: acceptPriceChange ? { accept_price_change: acceptPriceChange } : {},
     headers: { 'Idempotency-Key': idempotencyKey },
   });
 

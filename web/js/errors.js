@@ -1,7 +1,7 @@
 // Turns an API error into a sentence a person can act on, and shows it next
 // to the thing that caused it (a form field, a cart item, a button).
 import { h } from './dom.js';
-import { formatMoney } from './money.js';
+import { formatMoney, formatOdds } from './money.js';
 
 const MESSAGES = {
   network_error: 'Could not reach the server. Check your connection and try again.',
@@ -21,6 +21,10 @@ const MESSAGES = {
   already_settled: 'This match is already settled with another result.',
   invalid_selection: 'This selection is not offered for the match (any more).',
   match_closed: 'This match is closed for betting.',
+  match_suspended: 'Betting on this match is suspended for now. Try again later.',
+  odds_changed: 'The price has changed since it was shown. Nothing was placed.',
+  stake_above_max: 'This stake is above the maximum stake for this match.',
+  liability_limit_exceeded: 'The bookmaker is not taking more of this bet on this match (its liability limit is reached). Try a smaller stake or another selection.',
   insufficient_funds: 'Insufficient funds: your balance does not cover these stakes.',
   cart_empty: 'Your cart is empty.',
   cart_full: 'Your cart is full (at most 50 selections).',
@@ -41,6 +45,20 @@ export function messageFor(error, context = {}) {
   if (!error || typeof error !== 'object') return String(error);
   if (error.code === 'insufficient_funds' && context.balance !== undefined && context.needed !== undefined) {
     return `Insufficient funds: your balance is ${formatMoney(context.balance)} and these bets need ${formatMoney(context.needed)}.`;
+  }
+  if (error.code === 'odds_changed') {
+    // From a single bet: the problem's current_odds; from a cart item: the
+    // price when it was added (previousOdds) and now (currentOdds).
+    const now = error.currentOdds ?? null;
+    const was = error.previousOdds ?? null;
+    if (now !== null && was !== null) return `The price has changed from ${formatOdds(was)} to ${formatOdds(now)}. Nothing was placed.`;
+    if (now !== null) return `The price has changed to ${formatOdds(now)}. Nothing was placed.`;
+  }
+  if (error.code === 'stake_above_max' && Number.isInteger(error.maxStake)) {
+    return `This stake is above the maximum stake of ${formatMoney(error.maxStake)} for this match.`;
+  }
+  if (error.code === 'liability_limit_exceeded' && audience === 'operator' && Number.isInteger(error.maxLiability)) {
+    return `This would take the liability over the match's limit of ${formatMoney(error.maxLiability)}.`;
   }
   if (error.code === 'validation_failed' && error.fieldErrors?.length) {
     return error.fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ');

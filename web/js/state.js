@@ -79,6 +79,13 @@ export function matchById(id) {
   return matchCache.get(id);
 }
 
+// The match as it is now (status and prices change), also kept for matchById.
+export async function freshMatch(id) {
+  const match = await api.getMatch(id);
+  rememberMatch(match);
+  return match;
+}
+
 // "Arsenal v Chelsea", or "Match #3" when it cannot be read.
 export async function matchLabel(id) {
   try {

@@ -59,9 +59,17 @@ class PgMatches final : public MatchStore {
                                               domain::Page page) override {
     return store::list_matches(*db_, filter, page);
   }
-  Async<std::optional<domain::Match>> change_odds_unless_settled(
-      std::int64_t match_id, const domain::OddsChange& change) override {
-    return store::change_odds_unless_settled(*db_, match_id, change);
+  Async<std::optional<domain::Match>> change_unless_settled(
+      std::int64_t match_id, const domain::MatchChange& change) override {
+    return store::change_match_unless_settled(*db_, match_id, change);
+  }
+  Async<std::optional<domain::Match>> move_status(std::int64_t match_id, domain::MatchStatus from,
+                                                  domain::MatchStatus to) override {
+    return store::move_match_status(*db_, match_id, from, to);
+  }
+  Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> exposure(
+      std::int64_t match_id) override {
+    return store::match_exposure(*db_, match_id);
   }
 
  private:

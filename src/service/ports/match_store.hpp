@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/entities.hpp"
@@ -38,12 +39,22 @@ class MatchStore {
                                                      domain::Timestamp date) = 0;
   virtual Async<domain::ListPage<domain::Match>> list(const domain::MatchFilter& filter,
                                                       domain::Page page) = 0;
-  // Applies the change unless the match is settled (it is then nullopt, as
-  // for a missing match); conflict kNoOddsLeft if it would withdraw every
-  // selection. Whether the match is still open for betting by the clock is
-  // the caller's rule (domain::open_for_betting), checked before.
-  virtual Async<std::optional<domain::Match>> change_odds_unless_settled(
-      std::int64_t match_id, const domain::OddsChange& change) = 0;
+  // Applies the change of odds and limits unless the match is settled (it is
+  // then nullopt, as for a missing match); odds_version goes up by one when
+  // some price really changed. conflict kNoOddsLeft if it would withdraw
+  // every selection. Whether the match may still be traded by the clock is
+  // the caller's rule (domain::tradable), checked before.
+  virtual Async<std::optional<domain::Match>> change_unless_settled(
+      std::int64_t match_id, const domain::MatchChange& change) = 0;
+  // Moves the match from status `from` to `to` and bumps its odds_version;
+  // nullopt when it is missing or not in `from` (nothing changes then).
+  virtual Async<std::optional<domain::Match>> move_status(std::int64_t match_id,
+                                                          domain::MatchStatus from,
+                                                          domain::MatchStatus to) = 0;
+  // The book's exposure on the match (pending single bets) and its limits,
+  // as committed now; nullopt for a missing match.
+  virtual Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> exposure(
+      std::int64_t match_id) = 0;
 };
 
 }  // namespace betsdb::service

@@ -20,22 +20,51 @@ namespace {
 constexpr std::string_view kPlaceStart = "WITH req AS (";
 constexpr std::string_view kPlaceMiddle = R"sql(
 ), m AS (
-  -- FOR SHARE: odds changes and settlement (which update the row) wait for us,
-  -- and we wait for them, so the odds and status we compare are the current ones.
-  SELECT id, status, odds_1, odds_x, odds_2 FROM matches
+  -- FOR SHARE: odds changes, suspensions, limit changes and settlement (which
+  -- update the row) wait for us, and we wait for them, so the status, odds
+  -- and limits we compare are the current ones.
+  SELECT id, status, odds_1, odds_x, odds_2, odds_version, max_stake, max_liability FROM matches
   WHERE )sql";
 constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
+), e AS (
+  -- FOR UPDATE: placements on one match take turns from here to their
+  -- commit, and each sees the exposure every earlier one left (READ
+  -- COMMITTED returns the newest version of a row it waited for), so no
+  -- number of concurrent placements can pass max_liability together.
+  SELECT match_id, stake_1, stake_x, stake_2, payout_1, payout_x, payout_2 FROM match_exposure
+  WHERE match_id IN (SELECT id FROM m) ORDER BY match_id FOR UPDATE
 ), chk AS (
-  SELECT req.ord, req.match_id, req.selection, req.stake, req.odds, req.payout,
+  SELECT req.ord, req.match_id, req.selection, req.stake, req.odds, req.payout, m.odds_version,
          m.id IS NOT NULL AS found,
          coalesce(m.status = 'open' AND req.odds =
-           CASE req.selection WHEN '1' THEN m.odds_1 WHEN 'X' THEN m.odds_x WHEN '2' THEN m.odds_2 END,
+           CASE req.selection WHEN '1' THEN m.odds_1 WHEN 'X' THEN m.odds_x WHEN '2' THEN m.odds_2 END
+           AND (m.max_stake IS NULL OR req.stake <= m.max_stake),
            false) AS priced,
          EXISTS (SELECT 1 FROM bets b WHERE b.user_id = $1 AND b.match_id = req.match_id
                    AND b.selection = req.selection AND b.status <> 'void') AS dup
   FROM req LEFT JOIN m ON m.id = req.match_id
+), adds AS (
+  -- What the items add to each match's exposure.
+  SELECT match_id, count(*) AS bets,
+         coalesce(sum(stake) FILTER (WHERE selection = '1'), 0) AS s1,
+         coalesce(sum(stake) FILTER (WHERE selection = 'X'), 0) AS sx,
+         coalesce(sum(stake) FILTER (WHERE selection = '2'), 0) AS s2,
+         coalesce(sum(payout) FILTER (WHERE selection = '1'), 0) AS p1,
+         coalesce(sum(payout) FILTER (WHERE selection = 'X'), 0) AS px,
+         coalesce(sum(payout) FILTER (WHERE selection = '2'), 0) AS p2
+  FROM chk GROUP BY match_id
+), lim AS (
+  -- Liability on an outcome: its potential payouts minus every stake.
+  SELECT adds.match_id,
+         m.max_liability IS NULL OR
+           greatest(coalesce(e.payout_1, 0) + adds.p1, coalesce(e.payout_x, 0) + adds.px,
+                    coalesce(e.payout_2, 0) + adds.p2)
+           - (coalesce(e.stake_1 + e.stake_x + e.stake_2, 0) + adds.s1 + adds.sx + adds.s2)
+           <= m.max_liability AS within
+  FROM adds JOIN m ON m.id = adds.match_id LEFT JOIN e ON e.match_id = adds.match_id
 ), ok AS (
-  SELECT bool_and(found AND priced AND NOT dup) AS all_ok,
+  SELECT bool_and(found AND priced AND NOT dup)
+           AND coalesce((SELECT bool_and(within) FROM lim), true) AS all_ok,
          sum(stake)::bigint AS total
   FROM chk
 ), debit AS (
@@ -43,8 +72,8 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
   WHERE u.id = $1 AND ok.all_ok AND u.balance >= ok.total
   RETURNING u.balance, u.email
 ), ins AS (
-  INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout)
-  SELECT $1, chk.match_id, chk.selection, chk.stake, chk.odds, chk.payout
+  INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout, odds_version)
+  SELECT $1, chk.match_id, chk.selection, chk.stake, chk.odds, chk.payout, chk.odds_version
   FROM chk CROSS JOIN debit
   ORDER BY chk.ord
   RETURNING id, match_id, selection, created_at
@@ -56,11 +85,22 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
   FROM ins JOIN chk ON chk.match_id = ins.match_id AND chk.selection = ins.selection
   CROSS JOIN debit CROSS JOIN ok
   ORDER BY chk.ord
+), exposed AS (
+  INSERT INTO match_exposure AS x (match_id, bets, stake_1, stake_x, stake_2, payout_1, payout_x, payout_2)
+  SELECT adds.match_id, adds.bets, adds.s1, adds.sx, adds.s2, adds.p1, adds.px, adds.p2
+  FROM adds CROSS JOIN debit
+  ON CONFLICT (match_id) DO UPDATE SET
+    bets = x.bets + EXCLUDED.bets,
+    stake_1 = x.stake_1 + EXCLUDED.stake_1, stake_x = x.stake_x + EXCLUDED.stake_x,
+    stake_2 = x.stake_2 + EXCLUDED.stake_2, payout_1 = x.payout_1 + EXCLUDED.payout_1,
+    payout_x = x.payout_x + EXCLUDED.payout_x, payout_2 = x.payout_2 + EXCLUDED.payout_2
 )
 SELECT chk.found, chk.priced, chk.dup, (SELECT balance FROM debit),
        ins.id, )sql" BETSDB_SQL_MICROS("ins.created_at") R"sql(,
-       (SELECT email FROM debit)
+       (SELECT email FROM debit), coalesce(lim.within, true), chk.odds_version,
+       (SELECT coalesce((SELECT balance FROM users WHERE id = $1), 0) < ok.total FROM ok)
 FROM chk LEFT JOIN ins ON ins.match_id = chk.match_id AND ins.selection = chk.selection
+LEFT JOIN lim ON lim.match_id = chk.match_id
 ORDER BY chk.ord)sql";
 
 // A cart: five parallel arrays (PostgreSQL array literals), so one prepared
@@ -110,7 +150,7 @@ constexpr pg::Statement kFindBet{"find_bet",
 
 constexpr pg::Statement kCloseMatch{"settle_close_match", R"sql(
 UPDATE matches SET status = 'settled', result = $2, settled_at = now()
-WHERE id = $1 AND status = 'open'
+WHERE id = $1 AND status <> 'settled'
 RETURNING )sql" BETSDB_MATCH_COLUMNS};
 
 constexpr pg::Statement kFindMatchForSettlement{
@@ -162,6 +202,12 @@ WITH plan (selection, status, kind) AS (
 SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
 FROM w GROUP BY status)sql"};
 
+// Settlement leaves no pending single bet on the match.
+constexpr pg::Statement kClearExposure{"settle_clear_exposure", R"sql(
+UPDATE match_exposure SET bets = 0, stake_1 = 0, stake_x = 0, stake_2 = 0,
+  payout_1 = 0, payout_x = 0, payout_2 = 0
+WHERE match_id = $1)sql"};
+
 // A settled match's bets by status, for the totals of a repeated settlement.
 constexpr pg::Statement kSettledBets{"settled_bets_by_status", R"sql(
 SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
@@ -182,6 +228,7 @@ domain::ItemProblem problem_of(const pg::Row& row) {
   if (!row.get<bool>(0)) return domain::ItemProblem::match_not_found;
   if (!row.get<bool>(1)) return domain::ItemProblem::repriced;
   if (row.get<bool>(2)) return domain::ItemProblem::duplicate_bet;
+  if (!row.get<bool>(7)) return domain::ItemProblem::liability_limit_exceeded;
   return domain::ItemProblem::none;
 }
 
@@ -235,6 +282,7 @@ Async<domain::Placement> place_bets(pg::Pool& db, std::int64_t user_id,
     const pg::Row row = (*rows)[i];
     if (!placed) {
       out.problems.push_back(problem_of(row));
+      out.funds_short = row.get<bool>(9);
       continue;
     }
     domain::Bet bet;
@@ -247,6 +295,7 @@ Async<domain::Placement> place_bets(pg::Pool& db, std::int64_t user_id,
     bet.potential_payout = items[i].potential_payout;
     bet.status = domain::BetStatus::pending;
     bet.created_at = timestamp_from_micros(row.get<std::int64_t>(5));
+    bet.odds_version = row.get<std::int64_t>(8);
     out.balance = domain::Money(row.get<std::int64_t>(3));
     if (i == 0) out.user_email = row.get<std::string>(6);
     out.bets.push_back(std::move(bet));
@@ -355,6 +404,8 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
   auto totals = totals_from_rows(*settled);
   if (!totals.ok()) co_return std::move(totals).error();
   out.settled.totals = *totals;
+  auto cleared = co_await tx->execute(kClearExposure, pg::params(match_id));
+  if (!cleared.ok()) co_return std::move(cleared).error();
   if (auto committed = co_await tx->commit(); !committed.ok())
     co_return std::move(committed).error();
   co_return out;

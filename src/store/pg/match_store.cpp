@@ -7,8 +7,8 @@ namespace betsdb::store {
 namespace {
 
 constexpr pg::Statement kInsertMatch{"insert_match", R"sql(
-INSERT INTO matches (team_1, team_2, starts_at, odds_1, odds_x, odds_2)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO matches (team_1, team_2, starts_at, odds_1, odds_x, odds_2, max_stake, max_liability)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING )sql" BETSDB_MATCH_COLUMNS};
 
 constexpr pg::Statement kFindMatch{"find_match",
@@ -33,13 +33,40 @@ constexpr pg::Statement kListMatchesDesc{"list_matches_desc",
 constexpr pg::Statement kCountMatches{"count_matches",
                                       "SELECT count(*) FROM matches" BETSDB_MATCH_FILTER};
 
-constexpr pg::Statement kUpdateOdds{"change_odds_unless_settled", R"sql(
+// The right-hand sides see the row as it was, so the version compares the
+// old prices with the new ones.
+constexpr pg::Statement kUpdateMatch{"change_match_unless_settled", R"sql(
 UPDATE matches SET
   odds_1 = CASE WHEN $2 THEN $3 ELSE odds_1 END,
   odds_x = CASE WHEN $4 THEN $5 ELSE odds_x END,
-  odds_2 = CASE WHEN $6 THEN $7 ELSE odds_2 END
-WHERE id = $1 AND status = 'open'
+  odds_2 = CASE WHEN $6 THEN $7 ELSE odds_2 END,
+  max_stake = CASE WHEN $8 THEN $9 ELSE max_stake END,
+  max_liability = CASE WHEN $10 THEN $11 ELSE max_liability END,
+  odds_version = odds_version +
+    CASE WHEN (CASE WHEN $2 THEN $3 ELSE odds_1 END) IS DISTINCT FROM odds_1
+           OR (CASE WHEN $4 THEN $5 ELSE odds_x END) IS DISTINCT FROM odds_x
+           OR (CASE WHEN $6 THEN $7 ELSE odds_2 END) IS DISTINCT FROM odds_2
+         THEN 1 ELSE 0 END
+WHERE id = $1 AND status <> 'settled'
 RETURNING )sql" BETSDB_MATCH_COLUMNS};
+
+constexpr pg::Statement kMoveStatus{"move_match_status", R"sql(
+UPDATE matches SET status = $3, odds_version = odds_version + 1
+WHERE id = $1 AND status = $2
+RETURNING )sql" BETSDB_MATCH_COLUMNS};
+
+// A missing exposure row (a match inserted around the trigger) reads as no bets.
+constexpr pg::Statement kExposure{"match_exposure", R"sql(
+SELECT coalesce(e.bets, 0), coalesce(e.stake_1, 0), coalesce(e.stake_x, 0), coalesce(e.stake_2, 0),
+       coalesce(e.payout_1, 0), coalesce(e.payout_x, 0), coalesce(e.payout_2, 0),
+       m.max_stake, m.max_liability
+FROM matches m LEFT JOIN match_exposure e ON e.match_id = m.id
+WHERE m.id = $1)sql"};
+
+std::optional<std::int64_t> cents(const std::optional<domain::Money>& money) {
+  if (!money) return std::nullopt;
+  return money->cents();
+}
 
 std::optional<std::int64_t> hundredths(const domain::OddsBook& book, domain::Selection s) {
   auto o = book.get(s);
@@ -54,7 +81,8 @@ Async<domain::Match> insert_match(pg::Pool& db, const domain::NewMatch& m) {
   auto rows = co_await db.execute(
       kInsertMatch,
       pg::params(m.team_1, m.team_2, timestamp_param(m.date), hundredths(m.odds, Selection::home),
-                 hundredths(m.odds, Selection::draw), hundredths(m.odds, Selection::away)));
+                 hundredths(m.odds, Selection::draw), hundredths(m.odds, Selection::away),
+                 cents(m.limits.max_stake), cents(m.limits.max_liability)));
   if (!rows.ok()) co_return std::move(rows).error();
   co_return match_from_row((*rows)[0]);
 }
@@ -92,17 +120,55 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::
   co_return out;
 }
 
-Async<std::optional<domain::Match>> change_odds_unless_settled(pg::Pool& db, std::int64_t id,
-                                                               const domain::OddsChange& c) {
-  using domain::Selection;
-  auto rows = co_await db.execute(
-      kUpdateOdds, pg::params(id, c.touched[0], hundredths(c.values, Selection::home), c.touched[1],
-                              hundredths(c.values, Selection::draw), c.touched[2],
-                              hundredths(c.values, Selection::away)));
+namespace {
+
+Async<std::optional<domain::Match>> one_match(Result<pg::Rows> rows) {
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::Match>{};
   BETSDB_CO_TRY(auto match, match_from_row((*rows)[0]));
   co_return std::optional<domain::Match>{std::move(match)};
+}
+
+}  // namespace
+
+Async<std::optional<domain::Match>> change_match_unless_settled(pg::Pool& db, std::int64_t id,
+                                                                const domain::MatchChange& c) {
+  using domain::Selection;
+  const domain::OddsChange& odds = c.odds;
+  auto rows = co_await db.execute(
+      kUpdateMatch,
+      pg::params(id, odds.touched[0], hundredths(odds.values, Selection::home), odds.touched[1],
+                 hundredths(odds.values, Selection::draw), odds.touched[2],
+                 hundredths(odds.values, Selection::away), c.max_stake.touched,
+                 cents(c.max_stake.value), c.max_liability.touched, cents(c.max_liability.value)));
+  co_return co_await one_match(std::move(rows));
+}
+
+Async<std::optional<domain::Match>> move_match_status(pg::Pool& db, std::int64_t id,
+                                                      domain::MatchStatus from,
+                                                      domain::MatchStatus to) {
+  auto rows = co_await db.execute(kMoveStatus, pg::params(id, std::string(domain::to_string(from)),
+                                                          std::string(domain::to_string(to))));
+  co_return co_await one_match(std::move(rows));
+}
+
+Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> match_exposure(
+    pg::Pool& db, std::int64_t id) {
+  using Found = std::optional<std::pair<domain::Exposure, domain::MatchLimits>>;
+  auto rows = co_await db.execute(kExposure, pg::params(id));
+  if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->empty()) co_return Found{};
+  const pg::Row row = (*rows)[0];
+  domain::Exposure exposure;
+  exposure.bets = row.get<std::int64_t>(0);
+  for (std::size_t i = 0; i < 3; ++i) {
+    exposure.stakes[i] = domain::Money(row.get<std::int64_t>(static_cast<int>(1 + i)));
+    exposure.payouts[i] = domain::Money(row.get<std::int64_t>(static_cast<int>(4 + i)));
+  }
+  domain::MatchLimits limits;
+  if (auto c = row.get<std::optional<std::int64_t>>(7)) limits.max_stake = domain::Money(*c);
+  if (auto c = row.get<std::optional<std::int64_t>>(8)) limits.max_liability = domain::Money(*c);
+  co_return Found{std::pair{exposure, limits}};
 }
 
 }  // namespace betsdb::store

@@ -22,9 +22,17 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::
                                                     domain::Page page);
 // Applies the change unless the match is settled (nullopt then, as for a
 // missing match); whether it is still open by the clock is the caller's
-// rule, checked before. conflict "matches_some_odds" if it would withdraw
-// every selection.
-Async<std::optional<domain::Match>> change_odds_unless_settled(pg::Pool& db, std::int64_t id,
-                                                               const domain::OddsChange& change);
+// rule, checked before. odds_version goes up by one when some price really
+// changed. conflict "matches_some_odds" if it would withdraw every selection.
+Async<std::optional<domain::Match>> change_match_unless_settled(pg::Pool& db, std::int64_t id,
+                                                                const domain::MatchChange& change);
+// Moves the match from status `from` to `to`, bumping odds_version; nullopt
+// when it is missing or not in `from`.
+Async<std::optional<domain::Match>> move_match_status(pg::Pool& db, std::int64_t id,
+                                                      domain::MatchStatus from,
+                                                      domain::MatchStatus to);
+// The book's exposure on the match and its limits; nullopt for a missing match.
+Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> match_exposure(
+    pg::Pool& db, std::int64_t id);
 
 }  // namespace betsdb::store

@@ -78,6 +78,13 @@ Result<domain::Match> match_from_row(const pg::Row& row, int c) {
                enum_column(row, c + 8, &domain::parse_match_result, "matches.result", m.id));
   }
   m.created_at = timestamp_from_micros(row.get<std::int64_t>(c + 9));
+  m.odds_version = row.get<std::int64_t>(c + 10);
+  if (auto cents = row.get<std::optional<std::int64_t>>(c + 11)) {
+    m.limits.max_stake = domain::Money(*cents);
+  }
+  if (auto cents = row.get<std::optional<std::int64_t>>(c + 12)) {
+    m.limits.max_liability = domain::Money(*cents);
+  }
   return m;
 }
 
@@ -116,6 +123,7 @@ Result<domain::Bet> bet_from_row(const pg::Row& row, int c) {
   b.created_at = timestamp_from_micros(row.get<std::int64_t>(c + 8));
   if (auto s = row.get<std::optional<std::int64_t>>(c + 9))
     b.settled_at = timestamp_from_micros(*s);
+  b.odds_version = row.get<std::optional<std::int64_t>>(c + 10);
   return b;
 }
 

@@ -30,11 +30,11 @@ inline domain::Timestamp timestamp_from_micros(std::int64_t micros) {
 std::string timestamp_param(domain::Timestamp t);  // RFC 3339, accepted by timestamptz
 
 // Column order: id, team_1, team_2, starts_at_us, odds_1, odds_x, odds_2, status, result,
-// created_at_us
+// created_at_us, odds_version, max_stake, max_liability
 #define BETSDB_MATCH_COLUMNS \
   "id, team_1, team_2, " BETSDB_SQL_MICROS("starts_at") ", odds_1, odds_x, odds_2, " \
-  "status, result, " BETSDB_SQL_MICROS("created_at")
-inline constexpr int kMatchColumnCount = 10;
+  "status, result, " BETSDB_SQL_MICROS("created_at") ", odds_version, max_stake, max_liability"
+inline constexpr int kMatchColumnCount = 13;
 Result<domain::Match> match_from_row(const pg::Row& row, int first_column = 0);
 
 // Column order: id, email, name, balance, created_at_us
@@ -47,10 +47,10 @@ domain::User user_from_row(const pg::Row& row, int first_column = 0);
 Result<domain::LedgerEntry> ledger_entry_from_row(const pg::Row& row, int first_column = 0);
 
 // Column order: id, user_id, match_id, selection, stake, odds, potential_payout,
-// status, created_at_us, settled_at_us
+// status, created_at_us, settled_at_us, odds_version
 #define BETSDB_BET_COLUMNS                                                                       \
   "id, user_id, match_id, selection, stake, odds, potential_payout, status, " BETSDB_SQL_MICROS( \
-      "created_at") ", " BETSDB_SQL_MICROS("settled_at")
+      "created_at") ", " BETSDB_SQL_MICROS("settled_at") ", odds_version"
 Result<domain::Bet> bet_from_row(const pg::Row& row, int first_column = 0);
 
 // For columns outside the sets above: logs and returns the error. `column`

@@ -53,12 +53,13 @@ class LogCapture final {
 std::string match_row(std::string_view odds_x, std::string_view status, std::string_view result) {
   return "SELECT 7::bigint, 'Home'::text, 'Away'::text, 1700000000000000::bigint, 210::bigint, " +
          std::string(odds_x) + "::bigint, 360::bigint, " + std::string(status) + "::text, " +
-         std::string(result) + "::text, 1600000000000000::bigint";
+         std::string(result) +
+         "::text, 1600000000000000::bigint, 4::integer, 5000::bigint, NULL::bigint";
 }
 std::string bet_row(std::string_view selection, std::string_view odds, std::string_view status) {
   return "SELECT 'prefix'::text, 9::bigint, 3::bigint, 7::bigint, " + std::string(selection) +
          "::text, 500::bigint, " + std::string(odds) + "::bigint, 1050::bigint, " +
-         std::string(status) + "::text, 1600000000000000::bigint, NULL::bigint";
+         std::string(status) + "::text, 1600000000000000::bigint, NULL::bigint, 3::integer";
 }
 std::string ledger_row(std::string_view kind) {
   return "SELECT 11::bigint, " + std::string(kind) +
@@ -101,6 +102,9 @@ TEST_F(RowMappingTest, KnownValuesMap) {
     EXPECT_EQ(match->result, domain::MatchResult::draw);
     EXPECT_EQ(match->odds.get(domain::Selection::home)->hundredths(), 210);
     EXPECT_FALSE(match->odds.offered(domain::Selection::draw));  // NULL: not offered
+    EXPECT_EQ(match->odds_version, 4);
+    EXPECT_EQ(match->limits.max_stake, domain::Money(5000));
+    EXPECT_EQ(match->limits.max_liability, std::nullopt);
   });
   with_row(bet_row("'X'", "210", "'won'"), [](const pg::Row& row) {
     auto bet = bet_from_row(row, 1);
@@ -108,6 +112,7 @@ TEST_F(RowMappingTest, KnownValuesMap) {
     EXPECT_EQ(bet->id, 9);
     EXPECT_EQ(bet->selection, domain::Selection::draw);
     EXPECT_EQ(bet->odds.hundredths(), 210);
+    EXPECT_EQ(bet->odds_version, 3);
     EXPECT_EQ(bet->status, domain::BetStatus::won);
   });
   with_row(ledger_row("'refund'"), [](const pg::Row& row) {
@@ -264,9 +269,9 @@ TEST_F(StoreRowsTest, MatchReadsFail) {
 }
 
 TEST_F(StoreRowsTest, ChangingOddsFailsOnTheReturnedRow) {
-  domain::OddsChange change;
-  change.touched[2] = true;  // withdraws "2" (not offered anyway); odds_1 stays 1.00
-  expect_refused_by_store([&](pg::Pool& db) { return change_odds_unless_settled(db, 2, change); },
+  domain::MatchChange change;
+  change.odds.touched[2] = true;  // withdraws "2" (not offered anyway); odds_1 stays 1.00
+  expect_refused_by_store([&](pg::Pool& db) { return change_match_unless_settled(db, 2, change); },
                           "matches.odds_1", "'100'");
 }
 

@@ -34,6 +34,7 @@ local function match_of(v) return string.match(v, '"match_id":(%d+)') end
 local function selection_of(v) return string.match(v, '"selection":"([^"]*)"') end
 local function stake_of(v) return string.match(v, '"stake":(%d+)') end
 local function added_at_of(v) return string.match(v, '"added_at":"([^"]*)"') end
+local function odds_at_add_of(v) return string.match(v, '"odds_at_add":(%d+)') or '' end
 )lua";
 // Whether stored value v is for this match and selection: one plain search
 // (encode() writes the two side by side), not two pattern matches.
@@ -43,10 +44,13 @@ local function pair_of(match_id, selection)
 end
 local function holds(v, pair) return string.find(v, pair, 1, true) ~= nil end
 )lua";
+// odds_at_add is integer hundredths, or '' for an item stored before prices
+// were remembered (then left out).
 constexpr std::string_view kEncode = R"lua(
-local function encode(id, match_id, selection, stake, added_at)
+local function encode(id, match_id, selection, stake, added_at, odds_at_add)
+  local tail = odds_at_add ~= '' and (',"odds_at_add":' .. odds_at_add) or ''
   return '{"item_id":' .. id .. ',"match_id":' .. match_id .. ',"selection":"' .. selection ..
-         '","stake":' .. stake .. ',"added_at":"' .. added_at .. '"}'
+         '","stake":' .. stake .. ',"added_at":"' .. added_at .. '"' .. tail .. '}'
 end
 )lua";
 
@@ -57,13 +61,13 @@ Script cart_script(std::initializer_list<std::string_view> helpers, std::string_
   return Script(std::move(text));
 }
 
-// ARGV: ttl, max items, match_id, selection, stake, added_at[, generation].
+// ARGV: ttl, max items, match_id, selection, stake, added_at, odds_at_add[, generation].
 // With a generation, KEYS[3] must hold it, else nothing is written (the
 // caller validated the item against data of that generation).
 // -> {'ok', value} | {'duplicate_item'} | {'cart_full'} | {'stale'}
 const Script& add_script() {
   static const Script script = cart_script({kTouch, kPairSearch, kEncode}, R"lua(
-if ARGV[7] and redis.call('GET', KEYS[3]) ~= ARGV[7] then return {'stale'} end
+if ARGV[8] and redis.call('GET', KEYS[3]) ~= ARGV[8] then return {'stale'} end
 local values = redis.call('HVALS', KEYS[1])
 local pair = pair_of(ARGV[3], ARGV[4])
 for _, v in ipairs(values) do
@@ -77,14 +81,14 @@ if #values >= tonumber(ARGV[2]) then
   return {'cart_full'}
 end
 local id = string.format('%d', redis.call('INCR', KEYS[2]))
-local value = encode(id, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+local value = encode(id, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 redis.call('HSET', KEYS[1], id, value)
 touch()
 return {'ok', value})lua");
   return script;
 }
 
-// ARGV: ttl, item id, new selection or '', new stake or ''.
+// ARGV: ttl, item id, new selection or '', new stake or '', new odds_at_add or ''.
 // -> {'ok', value} | {'item_not_found'} | {'duplicate_item'}
 const Script& change_script() {
   static const Script script = cart_script({kTouch, kReaders, kPairSearch, kEncode}, R"lua(
@@ -106,7 +110,8 @@ if selection ~= selection_of(old) then
     end
   end
 end
-local value = encode(ARGV[2], match_id, selection, stake, added_at_of(old))
+local odds_at_add = ARGV[5] ~= '' and ARGV[5] or odds_at_add_of(old)
+local value = encode(ARGV[2], match_id, selection, stake, added_at_of(old), odds_at_add)
 redis.call('HSET', KEYS[1], ARGV[2], value)
 touch()
 return {'ok', value})lua");
@@ -252,6 +257,7 @@ Result<CartItem> added_outcome(Reply reply, const NewCartItem& sent) {
   out.selection = sent.selection;
   out.stake = sent.stake;
   out.added_at = sent.added_at;
+  out.odds_at_add = sent.odds_at_add;
   out.stored = std::move(stored);
   return out;
 }
@@ -297,12 +303,21 @@ Result<CartItem> parse_cart_item(std::string stored) {
   auto selection = domain::parse_selection(*selection_text);
   auto added_at = domain::parse_rfc3339(*added_at_text, "added_at");
   if (!selection || !added_at.ok()) return corrupt();
+  std::optional<domain::Odds> odds_at_add;
+  if (o.contains("odds_at_add")) {
+    auto hundredths = int64_member(o, "odds_at_add");
+    if (!hundredths) return corrupt();
+    auto odds = domain::odds_from_hundredths(*hundredths, "odds_at_add");
+    if (!odds.ok()) return corrupt();
+    odds_at_add = *odds;
+  }
   CartItem item;
   item.item_id = *item_id;
   item.match_id = *match_id;
   item.selection = *selection;
   item.stake = domain::Money(*stake);
   item.added_at = *added_at;
+  item.odds_at_add = odds_at_add;
   item.stored = std::move(stored);
   return item;
 }
@@ -361,7 +376,8 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& clie
                                 std::to_string(item.match_id),
                                 std::string(domain::to_string(item.selection)),
                                 std::to_string(item.stake.cents()),
-                                domain::format_rfc3339(item.added_at)};
+                                domain::format_rfc3339(item.added_at),
+                                std::to_string(item.odds_at_add.hundredths())};
   std::vector<std::string> keys = keys_of(user_id);
   if (precondition && client.cluster()) {
     // The precondition's key lives in another slot, which the script may not
@@ -395,7 +411,8 @@ asio::awaitable<Result<CartItem>> change_cart_item(Commands& client, std::int64_
   std::vector<std::string> args{
       ttl_arg(), std::to_string(item_id),
       change.selection ? std::string(domain::to_string(*change.selection)) : std::string(),
-      change.stake ? std::to_string(change.stake->cents()) : std::string()};
+      change.stake ? std::to_string(change.stake->cents()) : std::string(),
+      change.odds_at_add ? std::to_string(change.odds_at_add->hundredths()) : std::string()};
   auto reply = co_await run(client, change_script(), user_id, std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   co_return item_outcome(std::move(reply).value(), item_id);

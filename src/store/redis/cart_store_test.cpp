@@ -95,7 +95,7 @@ TEST_F(CartStoreTest, AddedItemsReadBackInInsertionOrderInTheStoredForm) {
     EXPECT_EQ(first->item_id, 1);
     EXPECT_EQ(
         first->stored,
-        R"({"item_id":1,"match_id":5,"selection":"1","stake":1000,"added_at":"2027-01-15T08:00:00Z"})");
+        R"({"item_id":1,"match_id":5,"selection":"1","stake":1000,"added_at":"2027-01-15T08:00:00Z","odds_at_add":101})");
     for (int i = 0; i < 10; ++i) {
       auto more =
           co_await add_cart_item(*client, user_id_, new_item(100 + i, Selection::draw, 10 + i));
@@ -112,6 +112,7 @@ TEST_F(CartStoreTest, AddedItemsReadBackInInsertionOrderInTheStoredForm) {
     EXPECT_EQ(cart->items[0].selection, Selection::home);
     EXPECT_EQ(cart->items[0].stake, Money(1000));
     EXPECT_EQ(cart->items[0].added_at, at(1'800'000'000));
+    EXPECT_EQ(cart->items[0].odds_at_add, domain::Odds{});
     EXPECT_EQ(cart->items[10].match_id, 109);
     EXPECT_EQ(cart->items[10].selection, Selection::draw);
     EXPECT_EQ(cart->items[10].stake, Money(19));
@@ -470,7 +471,9 @@ TEST(CartItemParse, RejectsValuesNotInTheStoredForm) {
       {"", "[]", "not json", R"({"item_id":1})",
        R"({"item_id":1,"match_id":5,"selection":"x","stake":1,"added_at":"2027-01-15T08:00:00Z"})",
        R"({"item_id":1,"match_id":5,"selection":"1","stake":"1","added_at":"2027-01-15T08:00:00Z"})",
-       R"({"item_id":1,"match_id":5,"selection":"1","stake":1,"added_at":"yesterday"})"}) {
+       R"({"item_id":1,"match_id":5,"selection":"1","stake":1,"added_at":"yesterday"})",
+       R"({"item_id":1,"match_id":5,"selection":"1","stake":1,"added_at":"2027-01-15T08:00:00Z","odds_at_add":100})",
+       R"({"item_id":1,"match_id":5,"selection":"1","stake":1,"added_at":"2027-01-15T08:00:00Z","odds_at_add":"2.10"})"}) {
     auto parsed = parse_cart_item(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
     if (!parsed.ok()) {
