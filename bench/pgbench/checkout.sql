@@ -7,7 +7,7 @@
 \set idx :start + :client_id + (:n - 1) * :clients
 \set uid :u0 + :idx % :users
 \set stake 100
-\set pair (:idx / :users) * 5
+\set pair (:idx / :users + :idx % :users) * 5
 \set m1 :m0 + (:pair + 0) % :matches
 \set s1 ((:pair + 0) / :matches) % 3 + 1
 \set m2 :m0 + (:pair + 1) % :matches

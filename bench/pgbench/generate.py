@@ -105,13 +105,16 @@ def bind(sql, items):
 
 def script(sql, items, what, name):
     lines = [HEADER.format(source="src/store/pg/bet_store.cpp", name=name, what=what)]
+    # As the wrk scripts map them (bench/wrk/place.lua, cart_add.lua), so
+    # transactions running at once fall on different matches.
     if items == 1:
         lines.append("\\set pair :idx / :users\n")
-        lines.append("\\set m1 :m0 + :pair % :matches\n")
+        lines.append("\\set m1 :m0 + (:pair + :idx % :users) % :matches\n")
         lines.append("\\set s1 (:pair / :matches) % 3 + 1\n")
     else:
-        # Cart i of a user takes the user's next five (match, selection) pairs.
-        lines.append(f"\\set pair (:idx / :users) * {items}\n")
+        # Cart i of a user takes the user's next five (match, selection)
+        # pairs, from an offset of its own.
+        lines.append(f"\\set pair (:idx / :users + :idx % :users) * {items}\n")
         for j in range(1, items + 1):
             lines.append(f"\\set m{j} :m0 + (:pair + {j - 1}) % :matches\n")
             lines.append(f"\\set s{j} ((:pair + {j - 1}) / :matches) % 3 + 1\n")

@@ -8,7 +8,7 @@
 \set uid :u0 + :idx % :users
 \set stake 100
 \set pair :idx / :users
-\set m1 :m0 + :pair % :matches
+\set m1 :m0 + (:pair + :idx % :users) % :matches
 \set s1 (:pair / :matches) % 3 + 1
 WITH req AS (
   SELECT (:m1)::bigint AS match_id, (ARRAY['1','X','2'])[:s1]::text AS selection, (:stake)::bigint AS stake,

@@ -2,7 +2,9 @@
 -- Index i is item i mod 5 of cart i / 5; cart c belongs to user c mod U, and
 -- its items are the user's next five unused (match, selection) pairs on the
 -- cart matches (g = c / U counts how many carts the user had before), so a
--- later checkout never meets duplicate_bet. bench/run checks that one run
+-- later checkout never meets duplicate_bet; each user starts at its own
+-- offset, so carts checked out at once hold different matches (a match's
+-- placements take turns on its exposure row). bench/run checks that one run
 -- fills at most U carts, so every cart holds exactly five items.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local bench = dofile(here .. "common.lua")
@@ -37,7 +39,7 @@ function request()
   k = k + 1
   local cart = math.floor(idx / ITEMS_PER_CART)
   local slot = idx % ITEMS_PER_CART
-  local pair = math.floor(cart / U) * ITEMS_PER_CART + slot
+  local pair = (math.floor(cart / U) + cart % U) * ITEMS_PER_CART + slot
   return heads[cart % U + 1] .. bodies[pair % (3 * M) + 1]
 end
 

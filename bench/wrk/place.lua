@@ -1,14 +1,18 @@
 -- Scenario "place": POST /v1/bets, every request a distinct
 -- (user, match, selection), so nearly all succeed (no duplicate_bet, and
 -- consecutive requests belong to different users, so no lock conflicts).
--- Index i maps to user i mod U, then match, then selection; runs continue
--- from the previous run's `next` (BENCH_START) so rounds never repeat a bet.
+-- Index i maps to user u = i mod U, then, with k = i / U, match (k + u) mod M
+-- and selection k / M: distinct for every i below U x M x 3, and
+-- consecutive requests fall on different matches (a match's placements take
+-- turns on its exposure row, so bets spread over many matches must not all
+-- land on one). Runs continue from the previous run's `next` (BENCH_START)
+-- so rounds never repeat a bet.
 -- Variants (bench/lib/scenarios.sh):
 --   BENCH_WITH_ODDS=1  "place_odds": each bet carries the odds the seed set
 --                      for its selection, with accept_price_change "none";
 --   BENCH_HOT=1        "place_hot": every bet on the first match of
 --                      BENCH_MATCHES (one match with a liability limit, a
---                      cup final's kick-off): user i mod U, then selection.
+--                      cup final's kick-off): user i mod U, selection i / U.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local bench = dofile(here .. "common.lua")
 local users = bench.read_users(bench.env("BENCH_USERS"))
@@ -28,7 +32,7 @@ function request()
   k = k + 1
   local u = users[idx % U + 1]
   local rest = math.floor(idx / U)
-  local match_id = matches[rest % M + 1]
+  local match_id = matches[(rest + idx % U) % M + 1]
   local selection = SELECTIONS[math.floor(rest / M) % 3 + 1]
   local body
   if with_odds then

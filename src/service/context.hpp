@@ -13,6 +13,7 @@
 #include "domain/timestamp.hpp"
 #include "service/counters.hpp"
 #include "service/match_memory.hpp"
+#include "service/match_turns.hpp"
 #include "service/ports/async.hpp"
 #include "service/ports/bet_store.hpp"
 #include "service/ports/cart_store.hpp"
@@ -43,6 +44,7 @@ struct Context {
   // null: no standby; cache misses read the primary (service/read_routing.hpp).
   std::shared_ptr<ReadReplica> replica;
   std::shared_ptr<MatchMemory> match_memory = std::make_shared<MatchMemory>();
+  std::shared_ptr<MatchTurns> match_turns = std::make_shared<MatchTurns>();
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   std::function<domain::Timestamp()> clock = system_now;
 

@@ -368,9 +368,12 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(tmp_path, a
         api = server.api(admin_token)
         users = [expect_json(api.post("/v1/users", token=admin_token, json={
             "email": unique_email(), "name": f"Term {i}", "balance": 10_000}), 201) for i in range(IN_FLIGHT)]
-        match = expect_json(api.post("/v1/matches", token=admin_token, json={
+        # A match per bet: placements on one match reach PostgreSQL one at a
+        # time per shard (service/match_turns.hpp), and every request must be
+        # waiting inside PostgreSQL.
+        matches = [expect_json(api.post("/v1/matches", token=admin_token, json={
             "team_1": unique_team("Home"), "team_2": unique_team("Away"), "date": future_date(),
-            "odds": {"1": 2.5}}), 201)
+            "odds": {"1": 2.5}}), 201) for _ in range(IN_FLIGHT)]
         api.close()
 
         # An idle keep-alive connection that SIGTERM must close.
@@ -395,7 +398,7 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(tmp_path, a
                                              token=admin_token)
                 else:
                     results[i] = client.post("/v1/bets", token=user["token"], json={
-                        "user_id": user["id"], "match_id": match["id"], "selection": "1", "stake": 1000})
+                        "user_id": user["id"], "match_id": matches[i]["id"], "selection": "1", "stake": 1000})
             except Exception as exc:  # recorded and asserted on below
                 results[i] = exc
             finally:
