@@ -139,7 +139,8 @@ asio::awaitable<bool> settle(service::Context& ctx, std::int64_t id, const Fixtu
 // One fixture; false only for an outage (the import then stops).
 asio::awaitable<bool> import_one(service::Context& ctx, const Fixture& f, const ImportOptions& o,
                                  Tally& tally) {
-  domain::NewMatch match{f.team_1, f.team_2, f.date, fixture_odds(f.team_1, f.team_2, o.odds_seed)};
+  domain::NewMatch match{
+      f.team_1, f.team_2, f.date, fixture_odds(f.team_1, f.team_2, o.odds_seed), {}};
   auto created = co_await service::create_match(ctx, match);
   std::optional<std::int64_t> id;
   if (created.ok()) {

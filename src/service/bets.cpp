@@ -97,7 +97,7 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceBet& request) {
 
   if (!placement.ok()) {
     if (placement.error().is(Errc::conflict) && placement.error().constraint == kOneLiveBet) {
-      placement = domain::Placement{{}, {}, {}, {domain::ItemProblem::duplicate_bet}};
+      placement = domain::Placement{{}, {}, {}, {domain::ItemProblem::duplicate_bet}, false};
     } else if (placement.error().outcome_unknown) {
       // Perhaps committed: the lists must show it if it was.
       std::string email_unknown;

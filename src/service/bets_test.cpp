@@ -42,7 +42,7 @@ template <class T>
 
 PlaceBet bet_on(std::int64_t match_id, Selection selection = Selection::home,
                 std::int64_t stake = 1000) {
-  return PlaceBet{kUser, match_id, selection, Money(stake)};
+  return PlaceBet{kUser, match_id, selection, Money(stake), {}};
 }
 
 class PlaceBetTest : public ::testing::Test {

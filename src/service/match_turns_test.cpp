@@ -20,6 +20,9 @@ using namespace std::chrono_literals;
 // Takes the turns on `ids` and keeps them until `release` is set (checked
 // whenever the context runs), recording "took <name>" when it has them.
 struct Taker {
+  Taker(std::string name_, std::vector<std::int64_t> ids_)
+      : name(std::move(name_)), ids(std::move(ids_)) {}
+
   std::string name;
   std::vector<std::int64_t> ids;
   std::optional<MatchTurns::Turns> held;

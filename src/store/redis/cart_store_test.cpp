@@ -31,7 +31,7 @@ domain::Timestamp at(std::int64_t seconds) {
 }
 
 NewCartItem new_item(std::int64_t match_id, Selection selection, std::int64_t stake) {
-  return NewCartItem{match_id, selection, Money(stake), at(1'800'000'000)};
+  return NewCartItem{match_id, selection, Money(stake), at(1'800'000'000), domain::Odds{}};
 }
 
 asio::awaitable<std::shared_ptr<Client>> connected_client(asio::io_context& io, Config cfg) {
