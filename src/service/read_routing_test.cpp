@@ -137,7 +137,8 @@ TEST_F(ReplicaReadTest, AFailingStandbyReadFallsBackToThePrimary) {
 TEST_F(ReplicaReadTest, AWriteRecordsThePrimarysPositionWithItsBump) {
   replica->position = std::uint64_t{777};
   ASSERT_TRUE(
-      f.run(place_bet(f.ctx, PlaceBet{7, 42, domain::Selection::home, domain::Money(100), {}})).ok());
+      f.run(place_bet(f.ctx, PlaceBet{7, 42, domain::Selection::home, domain::Money(100), {}}))
+          .ok());
   ASSERT_FALSE(f.cache_store->positions.empty());
   for (const auto& position : f.cache_store->positions) EXPECT_EQ(position, 777u);
   EXPECT_EQ(replica->position_reads, 1);
@@ -146,7 +147,8 @@ TEST_F(ReplicaReadTest, AWriteRecordsThePrimarysPositionWithItsBump) {
 TEST_F(ReplicaReadTest, AWriteWhosePositionIsUnknownForgetsTheRecordedOne) {
   replica->position = Error::unavailable("primary gone");
   ASSERT_TRUE(
-      f.run(place_bet(f.ctx, PlaceBet{7, 42, domain::Selection::home, domain::Money(100), {}})).ok());
+      f.run(place_bet(f.ctx, PlaceBet{7, 42, domain::Selection::home, domain::Money(100), {}}))
+          .ok());
   ASSERT_FALSE(f.cache_store->positions.empty());
   for (const auto& position : f.cache_store->positions) EXPECT_FALSE(position.has_value());
   EXPECT_EQ(f.ctx.counters->written_position_unknown.load(), 1u);
