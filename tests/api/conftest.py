@@ -281,6 +281,15 @@ def bets_db(db):
 
 
 @pytest.fixture
+def snapshot(db, bets_db, redis):
+    """Factory: snapshot(user) -> trading_support.Snapshot (balance, ledger,
+    bets and cart), whose expect_unchanged() proves a refusal changed nothing.
+    test_bets.py has its own, without the cart."""
+    from trading_support import Snapshot
+    return lambda user: Snapshot(db, bets_db, redis, user)
+
+
+@pytest.fixture
 def private_redis(tmp_path):
     """Factory: private_redis(persistence=memory-only) -> RedisProcess, killed at teardown."""
     from bet_support import RedisProcess

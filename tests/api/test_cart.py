@@ -108,30 +108,6 @@ def lower_ttl(redis, user):
     assert redis.ttl(cart_key(user)) <= LOWERED_TTL_S
 
 
-class Snapshot:
-    """A user's balance, ledger, bets and cart contents, to compare after a refusal."""
-
-    def __init__(self, db, bets_db, redis, user):
-        self.db, self.bets_db, self.redis, self.user = db, bets_db, redis, user
-        self.before = self._take()
-
-    def _take(self):
-        return {
-            "balance": self.db.balance(self.user.id),
-            "ledger_rows": self.db.ledger_rows(self.user.id),
-            "bets": self.bets_db.bet_count(user_id=self.user.id),
-            "cart": self.redis.hgetall(cart_key(self.user)),
-        }
-
-    def expect_unchanged(self):
-        assert self._take() == self.before, f"{self.user} changed: {self.before} -> {self._take()}"
-
-
-@pytest.fixture
-def snapshot(db, bets_db, redis):
-    return lambda user: Snapshot(db, bets_db, redis, user)
-
-
 @pytest.fixture
 def bettor(new_user):
     return new_user(balance=100_000)

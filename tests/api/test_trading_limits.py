@@ -9,11 +9,9 @@ largest of the three would exceed max_liability is refused.
 """
 
 import json
-from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 
-import redis_keys
 from api_support import (
     describe,
     expect_json,
@@ -25,12 +23,23 @@ from api_support import (
 )
 from bet_support import (
     MISSING_ID,
-    bet_body,
     create_user,
     parallel_map,
     run_concurrently,
     settle,
     statuses_and_codes,
+)
+from trading_support import (
+    D,
+    add_item,
+    added,
+    cart_url,
+    checkout,
+    match_url,
+    patch_match,
+    patched,
+    payout,
+    place,
 )
 
 EXPOSURE_KEYS = {"match_id", "bets", "stakes", "payouts", "liability", "max_liability"}
@@ -45,18 +54,6 @@ RACE_ROOM = 10
 REJECTION_REASONS = ("odds_changed", "match_suspended", "stake_above_max", "liability_limit_exceeded")
 
 
-def D(value):
-    return Decimal(str(value))
-
-
-def payout(stake, odds):
-    return int((Decimal(stake) * D(odds)).to_integral_value(rounding=ROUND_FLOOR))
-
-
-def match_url(match_id):
-    return f"/v1/matches/{match_id}"
-
-
 def create_match(api, admin_token, odds=None, **limits):
     body = {"team_1": unique_team("Home"), "team_2": unique_team("Away"), "date": future_date(),
             "odds": odds or {"1": 2.00, "X": 3.00, "2": 4.00}}
@@ -66,20 +63,6 @@ def create_match(api, admin_token, odds=None, **limits):
 
 def limited_match(api, admin_token, odds=None, **limits):
     return expect_json(create_match(api, admin_token, odds, **limits), 201)
-
-
-def patch_match(api, admin_token, match_id, body):
-    return api.patch(match_url(match_id), json=body, token=admin_token)
-
-
-def patched(api, admin_token, match_id, body):
-    return expect_json(patch_match(api, admin_token, match_id, body), 200)
-
-
-def place(api, user, match, selection="1", stake=1000, **extra):
-    body = bet_body(user, match, selection, stake)
-    body.update(extra)
-    return api.post("/v1/bets", json=body, token=user.token)
 
 
 def placed(api, user, match, selection, stake):
@@ -115,45 +98,6 @@ def expect_liability_exceeded(resp, max_liability):
     problem = expect_problem(resp, 422, "liability_limit_exceeded")
     assert problem.get("max_liability") == max_liability, describe(resp)
     return problem
-
-
-def cart_url(user):
-    return f"/v1/users/{user.id}/cart"
-
-
-def add_item(api, user, match, selection="1", stake=1000):
-    body = {"match_id": match["id"], "selection": selection, "stake": stake}
-    return api.post(cart_url(user) + "/items", json=body, token=user.token)
-
-
-def added(api, user, match, selection="1", stake=1000):
-    return expect_json(add_item(api, user, match, selection, stake), 201)
-
-
-def checkout(api, user, **kw):
-    return api.post(cart_url(user) + "/checkout", token=user.token, **kw)
-
-
-class Snapshot:
-    def __init__(self, db, bets_db, redis, user):
-        self.db, self.bets_db, self.redis, self.user = db, bets_db, redis, user
-        self.before = self._take()
-
-    def _take(self):
-        return {
-            "balance": self.db.balance(self.user.id),
-            "ledger_rows": self.db.ledger_rows(self.user.id),
-            "bets": self.bets_db.bet_count(user_id=self.user.id),
-            "cart": self.redis.hgetall(redis_keys.cart(self.user.id)),
-        }
-
-    def expect_unchanged(self):
-        assert self._take() == self.before, f"{self.user} changed: {self.before} -> {self._take()}"
-
-
-@pytest.fixture
-def snapshot(db, bets_db, redis):
-    return lambda user: Snapshot(db, bets_db, redis, user)
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ untouched; `Snapshot` proves it.
 
 import json
 import threading
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 import pytest
 
-import redis_keys
 from api_support import (
     describe,
     expect_json,
@@ -34,6 +33,19 @@ from bet_support import (
     settle,
     user_balance,
 )
+from trading_support import (
+    D,
+    add_item,
+    added,
+    cart_url,
+    checkout,
+    get_match,
+    match_url,
+    patch_match,
+    patched,
+    payout,
+    place,
+)
 
 NEW_MATCH_KEYS = {"odds_version", "max_stake", "max_liability"}
 NEW_BET_KEYS = {"odds_version", "type", "cash_out_amount"}
@@ -49,38 +61,7 @@ PRICES_LOW = {"1": "2.00", "X": "3.00", "2": "4.00"}
 PRICES_HIGH = {"1": "2.10", "X": "3.10", "2": "4.10"}
 
 
-def D(value):
-    return Decimal(str(value))
-
-
-def payout(stake, odds):
-    return int((Decimal(stake) * D(odds)).to_integral_value(rounding=ROUND_FLOOR))
-
-
 # ------------------------------------------------------------------ helpers
-
-def match_url(match_id):
-    return f"/v1/matches/{match_id}"
-
-
-def patch_match(api, admin_token, match_id, body):
-    return api.patch(match_url(match_id), json=body, token=admin_token)
-
-
-def patched(api, admin_token, match_id, body):
-    return expect_json(patch_match(api, admin_token, match_id, body), 200)
-
-
-def get_match(api, match_id):
-    return expect_json(api.get(match_url(match_id)), 200)
-
-
-def place(api, user, match, selection="1", stake=1000, **extra):
-    """POST /v1/bets with optional "odds" / "accept_price_change" (extra)."""
-    body = bet_body(user, match, selection, stake)
-    body.update(extra)
-    return api.post("/v1/bets", json=body, token=user.token)
-
 
 def place_raw(api, user, text):
     return api.post("/v1/bets", body=text, token=user.token)
@@ -114,23 +95,6 @@ def expect_odds_changed(resp, current_odds, version):
     return problem
 
 
-def cart_url(user):
-    return f"/v1/users/{user.id}/cart"
-
-
-def add_item(api, user, match, selection="1", stake=1000):
-    body = {"match_id": match["id"], "selection": selection, "stake": stake}
-    return api.post(cart_url(user) + "/items", json=body, token=user.token)
-
-
-def added(api, user, match, selection="1", stake=1000):
-    return expect_json(add_item(api, user, match, selection, stake), 201)
-
-
-def checkout(api, user, **kw):
-    return api.post(cart_url(user) + "/checkout", token=user.token, **kw)
-
-
 def view(api, user):
     return expect_json(api.get(cart_url(user), token=user.token), 200)
 
@@ -139,30 +103,6 @@ def exact_items(resp):
     """The cart items of a GET/POST answer with odds as exact Decimals."""
     body = json_decimal(resp)
     return body["items"] if "items" in body else [body]
-
-
-class Snapshot:
-    """Balance, ledger length, bets and the cart hash of a user."""
-
-    def __init__(self, db, bets_db, redis, user):
-        self.db, self.bets_db, self.redis, self.user = db, bets_db, redis, user
-        self.before = self._take()
-
-    def _take(self):
-        return {
-            "balance": self.db.balance(self.user.id),
-            "ledger_rows": self.db.ledger_rows(self.user.id),
-            "bets": self.bets_db.bet_count(user_id=self.user.id),
-            "cart": self.redis.hgetall(redis_keys.cart(self.user.id)),
-        }
-
-    def expect_unchanged(self):
-        assert self._take() == self.before, f"{self.user} changed: {self.before} -> {self._take()}"
-
-
-@pytest.fixture
-def snapshot(db, bets_db, redis):
-    return lambda user: Snapshot(db, bets_db, redis, user)
 
 
 @pytest.fixture

@@ -7,11 +7,9 @@ placements.
 
 import datetime as dt
 import threading
-from decimal import Decimal
 
 import pytest
 
-import redis_keys
 from api_support import (
     expect_json,
     expect_problem,
@@ -31,6 +29,16 @@ from bet_support import (
     settle,
     user_balance,
 )
+from trading_support import (
+    D,
+    add_item,
+    cart_url,
+    checkout,
+    get_match,
+    match_url,
+    patch_match,
+    place,
+)
 
 # The suspension race: bettors (one user each, one bet per selection) placing
 # while the admin suspends, once PLACED_BEFORE_SUSPEND bets went through;
@@ -43,14 +51,6 @@ MAX_TRIES = 200
 RACE_WAIT_S = 30
 
 
-def D(value):
-    return Decimal(str(value))
-
-
-def match_url(match_id):
-    return f"/v1/matches/{match_id}"
-
-
 def suspend(api, admin_token, match_id, **kw):
     return api.post(match_url(match_id) + "/suspend", token=admin_token, **kw)
 
@@ -59,57 +59,8 @@ def resume(api, admin_token, match_id, **kw):
     return api.post(match_url(match_id) + "/resume", token=admin_token, **kw)
 
 
-def get_match(api, match_id):
-    return expect_json(api.get(match_url(match_id)), 200)
-
-
-def patch_match(api, admin_token, match_id, body):
-    return api.patch(match_url(match_id), json=body, token=admin_token)
-
-
-def place(api, user, match, selection="1", stake=1000, **extra):
-    body = bet_body(user, match, selection, stake)
-    body.update(extra)
-    return api.post("/v1/bets", json=body, token=user.token)
-
-
-def cart_url(user):
-    return f"/v1/users/{user.id}/cart"
-
-
-def add_item(api, user, match, selection="1", stake=1000):
-    body = {"match_id": match["id"], "selection": selection, "stake": stake}
-    return api.post(cart_url(user) + "/items", json=body, token=user.token)
-
-
-def checkout(api, user, **kw):
-    return api.post(cart_url(user) + "/checkout", token=user.token, **kw)
-
-
 def parse_time(text):
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-class Snapshot:
-    def __init__(self, db, bets_db, redis, user):
-        self.db, self.bets_db, self.redis, self.user = db, bets_db, redis, user
-        self.before = self._take()
-
-    def _take(self):
-        return {
-            "balance": self.db.balance(self.user.id),
-            "ledger_rows": self.db.ledger_rows(self.user.id),
-            "bets": self.bets_db.bet_count(user_id=self.user.id),
-            "cart": self.redis.hgetall(redis_keys.cart(self.user.id)),
-        }
-
-    def expect_unchanged(self):
-        assert self._take() == self.before, f"{self.user} changed: {self.before} -> {self._take()}"
-
-
-@pytest.fixture
-def snapshot(db, bets_db, redis):
-    return lambda user: Snapshot(db, bets_db, redis, user)
 
 
 @pytest.fixture

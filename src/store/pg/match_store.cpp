@@ -74,6 +74,14 @@ std::optional<std::int64_t> hundredths(const domain::OddsBook& book, domain::Sel
   return o->hundredths();
 }
 
+// The first row as a match; nullopt when there is none.
+Result<std::optional<domain::Match>> one_match(const Result<pg::Rows>& rows) {
+  if (!rows.ok()) return rows.error();
+  if (rows->empty()) return std::optional<domain::Match>{};
+  BETSDB_TRY(auto match, match_from_row((*rows)[0]));
+  return std::optional<domain::Match>{std::move(match)};
+}
+
 }  // namespace
 
 Async<domain::Match> insert_match(pg::Pool& db, const domain::NewMatch& m) {
@@ -89,10 +97,7 @@ Async<domain::Match> insert_match(pg::Pool& db, const domain::NewMatch& m) {
 
 Async<std::optional<domain::Match>> find_match(pg::Pool& db, std::int64_t id) {
   auto rows = co_await db.execute(kFindMatch, pg::params(id));
-  if (!rows.ok()) co_return std::move(rows).error();
-  if (rows->empty()) co_return std::optional<domain::Match>{};
-  BETSDB_CO_TRY(auto match, match_from_row((*rows)[0]));
-  co_return std::optional<domain::Match>{std::move(match)};
+  co_return one_match(rows);
 }
 
 Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::MatchFilter& f,
@@ -120,17 +125,6 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::
   co_return out;
 }
 
-namespace {
-
-Async<std::optional<domain::Match>> one_match(Result<pg::Rows> rows) {
-  if (!rows.ok()) co_return std::move(rows).error();
-  if (rows->empty()) co_return std::optional<domain::Match>{};
-  BETSDB_CO_TRY(auto match, match_from_row((*rows)[0]));
-  co_return std::optional<domain::Match>{std::move(match)};
-}
-
-}  // namespace
-
 Async<std::optional<domain::Match>> change_match_unless_settled(pg::Pool& db, std::int64_t id,
                                                                 const domain::MatchChange& c) {
   using domain::Selection;
@@ -141,7 +135,7 @@ Async<std::optional<domain::Match>> change_match_unless_settled(pg::Pool& db, st
                  hundredths(odds.values, Selection::draw), odds.touched[2],
                  hundredths(odds.values, Selection::away), c.max_stake.touched,
                  cents(c.max_stake.value), c.max_liability.touched, cents(c.max_liability.value)));
-  co_return co_await one_match(std::move(rows));
+  co_return one_match(rows);
 }
 
 Async<std::optional<domain::Match>> move_match_status(pg::Pool& db, std::int64_t id,
@@ -149,7 +143,7 @@ Async<std::optional<domain::Match>> move_match_status(pg::Pool& db, std::int64_t
                                                       domain::MatchStatus to) {
   auto rows = co_await db.execute(kMoveStatus, pg::params(id, std::string(domain::to_string(from)),
                                                           std::string(domain::to_string(to))));
-  co_return co_await one_match(std::move(rows));
+  co_return one_match(rows);
 }
 
 Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> match_exposure(
