@@ -32,6 +32,7 @@ void add_match_routes(http::Router& router, ApiShard& shard);
 void add_web_routes(http::Router& router, ApiShard& shard);  // the static web UI at /
 void add_bet_routes(http::Router& router, ApiShard& shard);
 void add_bet_list_routes(http::Router& router, ApiShard& shard);
+void add_cash_out_routes(http::Router& router, ApiShard& shard);
 void add_cart_routes(http::Router& router, ApiShard& shard);
 void add_metrics_routes(http::Router& router, ApiShard& shard);  // GET /metrics, no auth
 

@@ -21,7 +21,8 @@ Result<domain::BetFilter> bet_filter(const QueryParams& q) {
   f.match_id = *match_id;
   if (auto status = q.get("status")) {
     f.status = domain::parse_bet_status(*status);
-    if (!f.status) return invalid_parameter("status", "must be pending, won, lost or void");
+    if (!f.status)
+      return invalid_parameter("status", "must be pending, won, lost, void or cashed_out");
   }
   if (auto selection = q.get("selection")) {
     f.selection = domain::parse_selection(*selection);
@@ -98,8 +99,13 @@ std::string render_summary(const domain::BetSummary& s) {
   w.begin_object().field("total_bets", s.total.count).field("total_stake", s.total.stake);
   w.key("by_status").begin_object();
   for (auto status : {domain::BetStatus::pending, domain::BetStatus::won, domain::BetStatus::lost,
-                      domain::BetStatus::void_}) {
+                      domain::BetStatus::void_, domain::BetStatus::cashed_out}) {
     write_figures(w, domain::to_string(status), s.by_status[static_cast<std::size_t>(status)]);
+  }
+  w.end_object();
+  w.key("by_type").begin_object();
+  for (auto type : {domain::BetType::single, domain::BetType::accumulator}) {
+    write_figures(w, domain::to_string(type), s.by_type[static_cast<std::size_t>(type)]);
   }
   w.end_object();
   w.key("by_selection").begin_object();

@@ -64,14 +64,43 @@ void write_match(JsonWriter& w, const domain::Match& m) {
   w.end_object();
 }
 
+namespace {
+
+// Hundredths as a JSON number with two decimals: 875 -> 8.75.
+std::string hundredths_text(std::int64_t hundredths) {
+  std::string out = std::to_string(hundredths / 100);
+  out += '.';
+  out += static_cast<char>('0' + hundredths % 100 / 10);
+  out += static_cast<char>('0' + hundredths % 10);
+  return out;
+}
+
+void write_legs(JsonWriter& w, const std::vector<domain::Leg>& legs) {
+  w.key("legs").begin_array();
+  for (const domain::Leg& leg : legs) {
+    w.begin_object()
+        .field("match_id", leg.match_id)
+        .field("selection", domain::to_string(leg.selection));
+    w.key("odds").raw(leg.odds.to_string());
+    w.field("odds_version", leg.odds_version)
+        .field("status", domain::to_string(leg.status))
+        .end_object();
+  }
+  w.end_array();
+}
+
+}  // namespace
+
 void write_bet(JsonWriter& w, const domain::Bet& b) {
-  w.begin_object()
-      .field("id", b.id)
-      .field("user_id", b.user_id)
-      .field("match_id", b.match_id)
-      .field("selection", domain::to_string(b.selection))
-      .field("stake", b.stake.cents());
-  w.key("odds").raw(b.odds.to_string());
+  const bool single = b.type == domain::BetType::single;
+  w.begin_object().field("id", b.id).field("user_id", b.user_id);
+  if (single) {
+    w.field("match_id", b.match_id).field("selection", domain::to_string(b.selection));
+  } else {
+    w.key("match_id").null().key("selection").null();
+  }
+  w.field("stake", b.stake.cents());
+  w.key("odds").raw(single ? b.odds.to_string() : hundredths_text(b.combined_odds_hundredths));
   w.field("potential_payout", b.potential_payout.cents())
       .field("status", domain::to_string(b.status))
       .field("created_at", domain::format_rfc3339(b.created_at));
@@ -82,14 +111,18 @@ void write_bet(JsonWriter& w, const domain::Bet& b) {
     w.null();
   }
   w.key("odds_version");
-  if (b.odds_version) {
+  if (single && b.odds_version) {
     w.value(*b.odds_version);
   } else {
     w.null();
   }
-  // Accumulators and cash-out are not built yet: every bet is a single one
-  // that has not been cashed out.
-  w.field("type", "single").key("cash_out_amount").null();
+  w.field("type", domain::to_string(b.type)).key("cash_out_amount");
+  if (b.cash_out_amount) {
+    w.value(b.cash_out_amount->cents());
+  } else {
+    w.null();
+  }
+  if (!single) write_legs(w, b.legs);
   w.end_object();
 }
 

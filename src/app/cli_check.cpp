@@ -1,9 +1,10 @@
-// `betsdb check`: the ledger invariant and the book's exposure over the
-// whole database.
+// `betsdb check`: the ledger invariant, every bet's ledger rows and the
+// book's exposure over the whole database.
 #include <iostream>
 
 #include "app/cli.hpp"
 #include "app/cli_support.hpp"
+#include "store/pg/bet_ledger_audit.hpp"
 #include "store/pg/exposure_audit.hpp"
 #include "store/pg/ledger_audit.hpp"
 #include "store/pg/pool.hpp"
@@ -15,8 +16,10 @@ namespace asio = boost::asio;
 std::string check_usage() {
   return "Usage: betsdb check [--database-url=URL]\n\n"
          "Verifies the ledger invariant: every user's balance equals the sum of\n"
-         "their ledger amounts, and no balance is negative; and the book's exposure:\n"
-         "every match's exposure equals the sums over its pending single bets.\n"
+         "their ledger amounts, and no balance is negative; every bet's ledger rows:\n"
+         "its stake, and the payout, refund or cash-out its status calls for, of the\n"
+         "right amount; and the book's exposure: every match's exposure equals the\n"
+         "sums over its pending single bets.\n"
          "Each check reads one consistent snapshot, so it is safe against a\n"
          "running server.\n\n"
          "Prints each user and match that breaks them. Exit status: 0 all consistent,\n"
@@ -39,9 +42,15 @@ int run_check(const Config& config) {
       co_return kExitUsage;
     }
     auto exposure = co_await store::audit_exposure(*pool);
-    pool->close();
     if (!exposure.ok()) {
+      pool->close();
       std::cerr << "betsdb check: " << exposure.error().detail << "\n";
+      co_return kExitUsage;
+    }
+    auto bets = co_await store::audit_bet_ledger(*pool);
+    pool->close();
+    if (!bets.ok()) {
+      std::cerr << "betsdb check: " << bets.error().detail << "\n";
       co_return kExitUsage;
     }
     for (const auto& m : audit->mismatches) {
@@ -53,6 +62,9 @@ int run_check(const Config& config) {
     for (auto match_id : exposure->mismatched_matches) {
       std::cout << "match " << match_id
                 << ": exposure differs from the sums over its pending single bets\n";
+    }
+    for (auto bet_id : bets->mismatched_bets) {
+      std::cout << "bet " << bet_id << ": its ledger rows do not match its status and amounts\n";
     }
     if (audit->mismatches.empty()) {
       std::cout << "ledger consistent: " << audit->users_checked
@@ -68,7 +80,15 @@ int run_check(const Config& config) {
       std::cout << "exposure INCONSISTENT: " << exposure->mismatched_matches.size() << " of "
                 << exposure->matches_checked << " matches\n";
     }
-    const bool clean = audit->mismatches.empty() && exposure->mismatched_matches.empty();
+    if (bets->mismatched_bets.empty()) {
+      std::cout << "bets consistent: " << bets->bets_checked
+                << " bets checked, each has the ledger rows its status calls for\n";
+    } else {
+      std::cout << "bets INCONSISTENT: " << bets->mismatched_bets.size() << " of "
+                << bets->bets_checked << " bets\n";
+    }
+    const bool clean = audit->mismatches.empty() && exposure->mismatched_matches.empty() &&
+                       bets->mismatched_bets.empty();
     co_return clean ? kExitOk : kExitFindings;
   });
 }

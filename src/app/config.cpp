@@ -75,6 +75,13 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.threads, 1, 256, "threads"); }},
       {"--cache-ttl", "BETSDB_CACHE_TTL", "cache TTL in seconds, plus 0..10 s jitter (default 60)",
        [](Config& c, std::string_view v) { return parse_number<int>(v, c.cache_ttl_seconds, 1, 86400, "cache_ttl"); }},
+      {"--cash-out-margin", "BETSDB_CASH_OUT_MARGIN", "the book's margin on cash-outs, 0 to 0.9999 (default 0.05)",
+       [](Config& c, std::string_view v) -> Status {
+         auto margin = domain::Margin::parse(v);
+         if (!margin) return Error::validation("cash_out_margin", "must be a fraction from 0 to 0.9999 with at most 4 decimals, not '" + std::string(v) + "'");
+         c.cash_out_margin = *margin;
+         return {};
+       }},
       {"--pg-pool-size", "BETSDB_PG_POOL_SIZE", "PostgreSQL connections in total, split over threads (default 16)",
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.pg_pool_size, 1, 1000, "pg_pool_size"); }},
       {"--log-level", "BETSDB_LOG_LEVEL", "trace|debug|info|warn|error|off (default info)",

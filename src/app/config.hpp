@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/cash_out.hpp"
 #include "util/result.hpp"
 
 namespace betsdb::app {
@@ -28,6 +29,8 @@ struct Config {
   std::string admin_token;
   unsigned threads = 0;  // 0: one per core
   int cache_ttl_seconds = 60;
+  // The book's margin on cash-outs, a fraction below 1 (default 0.05).
+  domain::Margin cash_out_margin;
   unsigned pg_pool_size = 16;  // connections in total, split across threads
   std::string log_level = "info";
   std::size_t max_connections = 10'000;

@@ -331,6 +331,8 @@ void write_service(PrometheusWriter& w, const ScrapeInput& in) {
   w.sample("betsdb_token_lookups_total", c(&S::token_lookups));
   w.family("betsdb_settlements_total", "counter", "Matches settled.");
   w.sample("betsdb_settlements_total", c(&S::settlements));
+  w.family("betsdb_cash_outs_total", "counter", "Bets cashed out.");
+  w.sample("betsdb_cash_outs_total", c(&S::cash_outs));
 }
 
 }  // namespace

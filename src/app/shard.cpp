@@ -39,6 +39,7 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics)
   pool_config.size = pool_size;
   db_ = pg::Pool::create(ioc_.get_executor(), pool_config);
   service::Wiring wiring{db_, redis_, std::chrono::seconds(config.cache_ttl_seconds)};
+  wiring.cash_out_margin = config.cash_out_margin;
   if (!config.database_replica_url.empty()) {
     // Small: it serves only cache misses, and the primary takes what it cannot.
     pg::PoolConfig replica_config;

@@ -12,6 +12,8 @@ std::string_view to_string(LedgerKind kind) noexcept {
       return "payout";
     case LedgerKind::refund:
       return "refund";
+    case LedgerKind::cash_out:
+      return "cash_out";
   }
   return "deposit";
 }
@@ -21,6 +23,7 @@ std::optional<LedgerKind> parse_ledger_kind(std::string_view text) noexcept {
   if (text == "stake") return LedgerKind::stake;
   if (text == "payout") return LedgerKind::payout;
   if (text == "refund") return LedgerKind::refund;
+  if (text == "cash_out") return LedgerKind::cash_out;
   return std::nullopt;
 }
 

@@ -36,7 +36,7 @@ struct NewUser {
   Digest token_digest{};
 };
 
-enum class LedgerKind { deposit, stake, payout, refund };
+enum class LedgerKind { deposit, stake, payout, refund, cash_out };
 std::string_view to_string(LedgerKind kind) noexcept;
 std::optional<LedgerKind> parse_ledger_kind(std::string_view text) noexcept;
 
@@ -69,9 +69,21 @@ struct Match {
   MatchLimits limits;
 };
 
+// One leg of an accumulator: a selection of one match at the odds taken.
+struct Leg {
+  std::int64_t match_id = 0;
+  Selection selection = Selection::home;
+  Odds odds;
+  std::int64_t odds_version = 0;  // the match's when the bet was placed
+  BetStatus status = BetStatus::pending;
+};
+
+// A single (match_id, selection, odds, odds_version) or an accumulator
+// (legs and combined_odds; its match_id, selection and odds are unused).
 struct Bet {
   std::int64_t id = 0;
   std::int64_t user_id = 0;
+  BetType type = BetType::single;
   std::int64_t match_id = 0;
   Selection selection = Selection::home;
   Money stake;
@@ -83,6 +95,11 @@ struct Bet {
   // The match's odds_version when the bet was placed; nullopt for bets
   // placed before versions existed.
   std::optional<std::int64_t> odds_version;
+  // Accumulators: the legs in the order given, and the product of their
+  // odds rounded down to hundredths (beyond Odds' range).
+  std::vector<Leg> legs;
+  std::int64_t combined_odds_hundredths = 0;
+  std::optional<Money> cash_out_amount;  // once cashed out
 };
 
 template <class T>

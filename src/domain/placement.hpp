@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,28 @@ struct BetItem {
 // decides anew. `liability_limit_exceeded`: the item's match would owe more
 // than its max_liability on some outcome.
 enum class ItemProblem { none, match_not_found, repriced, duplicate_bet, liability_limit_exceeded };
+
+// An accumulator to place, priced: each leg's odds are those taken (as the
+// match offered them when read); the statement takes the bet only if every
+// leg's match still offers them.
+struct AccumulatorItem {
+  std::vector<Leg> legs;
+  Money stake;
+  Money potential_payout;
+  std::int64_t combined_odds_hundredths = 0;
+  std::string legs_key;
+};
+
+// What came of placing an accumulator: the bet, or why not (per leg, in the
+// order of the legs; `duplicate` and `funds_short` for the whole bet).
+struct AccumulatorPlacement {
+  std::optional<Bet> bet;
+  Money balance;
+  std::string user_email;
+  std::vector<ItemProblem> leg_problems;
+  bool duplicate = false;
+  bool funds_short = false;
+};
 
 struct Placement {
   // Filled when everything was placed; in the order of the items.

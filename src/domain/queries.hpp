@@ -51,7 +51,9 @@ struct MatchStake {
 
 struct BetSummary {
   CountAndStake total;
-  std::array<CountAndStake, 4> by_status;     // indexed by BetStatus
+  std::array<CountAndStake, kBetStatusCount> by_status;  // indexed by BetStatus
+  std::array<CountAndStake, kBetTypeCount> by_type;      // indexed by BetType
+  // Singles only:
   std::array<CountAndStake, 3> by_selection;  // indexed by index_of(Selection)
   std::vector<MatchStake> top_matches;        // at most 10: stake desc, then match id asc
 };

@@ -52,6 +52,7 @@ Credit credit_for(BetStatus settled) noexcept {
       return Credit::refund;
     case BetStatus::pending:
     case BetStatus::lost:
+    case BetStatus::cashed_out:  // credited when it was cashed out
       return Credit::none;
   }
   return Credit::none;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 
+#include "domain/cash_out.hpp"
 #include "domain/timestamp.hpp"
 #include "service/counters.hpp"
 #include "service/match_memory.hpp"
@@ -21,6 +22,7 @@
 #include "service/ports/idempotency_store.hpp"
 #include "service/ports/locks.hpp"
 #include "service/ports/match_store.hpp"
+#include "service/ports/quote_store.hpp"
 #include "service/ports/read_replica.hpp"
 #include "service/ports/user_store.hpp"
 
@@ -39,6 +41,8 @@ struct Context {
   std::shared_ptr<CartStore> carts;
   std::shared_ptr<Locks> locks;
   std::shared_ptr<IdempotencyStore> idempotency;
+  std::shared_ptr<QuoteStore> quotes;  // cash-out quotes
+  domain::Margin cash_out_margin;
   std::shared_ptr<DependencyProbe> probe;
   std::shared_ptr<ReadCache> cache;  // null: no caching (reads go to the stores)
   // null: no standby; cache misses read the primary (service/read_routing.hpp).

@@ -47,6 +47,8 @@ struct ServiceCounters {
   Counter token_lookups{0};
   // Matches settled (a repeated identical result is not counted again).
   Counter settlements{0};
+  // Bets cashed out (POST /v1/bets/{id}/cash-out).
+  Counter cash_outs{0};
   // Bets, cart adds and changes, and checkouts refused by trading safety,
   // by reason (service::count_rejection).
   Counter rejected_odds_changed{0};

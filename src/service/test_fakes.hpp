@@ -489,6 +489,14 @@ class FakeBetStore final : public BetStore {
   Async<std::optional<domain::Bet>> find(std::int64_t) override {
     co_return std::optional<domain::Bet>{};
   }
+  // Accumulators and cash-out are proven against PostgreSQL (tests/api).
+  Async<domain::AccumulatorPlacement> place_accumulator(std::int64_t,
+                                                        const domain::AccumulatorItem&) override {
+    co_return Error::unavailable("the fake places no accumulator");
+  }
+  Async<domain::CashedOut> cash_out(const domain::CashOutOrder&) override {
+    co_return Error::unavailable("the fake cashes nothing out");
+  }
   Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
                                       const domain::SettlementPlan& plan) override {
     SettleCall call{match_id, result, plan};

@@ -13,6 +13,8 @@ Context connect_context(const Wiring& wiring) {
   ctx.carts = adapters::redis_carts(wiring.redis);
   ctx.locks = adapters::redis_locks(wiring.redis);
   ctx.idempotency = adapters::redis_idempotency(wiring.redis);
+  ctx.quotes = adapters::redis_quotes(wiring.redis);
+  ctx.cash_out_margin = wiring.cash_out_margin;
   ctx.probe = adapters::probe(wiring.db, wiring.redis);
   if (wiring.replica) ctx.replica = adapters::pg_replica(wiring.db, wiring.replica);
   if (wiring.cache) {

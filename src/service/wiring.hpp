@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 
+#include "domain/cash_out.hpp"
 #include "service/context.hpp"
 
 namespace betsdb::pg {
@@ -27,6 +28,7 @@ struct Wiring {
   bool background_retries = true;
   // Optional: a standby for cache misses (service/read_routing.hpp).
   std::shared_ptr<pg::ReplicaMonitor> replica = nullptr;
+  domain::Margin cash_out_margin = {};
 };
 
 Context connect_context(const Wiring& wiring);

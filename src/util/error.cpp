@@ -29,9 +29,10 @@ CodeInfo info(Errc code) {
     case Errc::duplicate_bet: return {"duplicate_bet", 409, "Duplicate bet"};
     case Errc::bet_in_progress: return {"bet_in_progress", 409, "Bet in progress"};
     case Errc::duplicate_item: return {"duplicate_item", 409, "Duplicate cart item"};
-    case Errc::already_settled: return {"already_settled", 409, "Match already settled"};
+    case Errc::already_settled: return {"already_settled", 409, "Already settled"};
     case Errc::checkout_in_progress: return {"checkout_in_progress", 409, "Checkout in progress"};
     case Errc::odds_changed: return {"odds_changed", 409, "Odds changed"};
+    case Errc::quote_expired: return {"quote_expired", 409, "Quote expired"};
     case Errc::payload_too_large: return {"payload_too_large", 413, "Payload too large"};
     case Errc::unsupported_media_type:
       return {"unsupported_media_type", 415, "Unsupported media type"};
@@ -41,6 +42,7 @@ CodeInfo info(Errc code) {
     case Errc::match_suspended: return {"match_suspended", 422, "Match suspended"};
     case Errc::stake_above_max: return {"stake_above_max", 422, "Stake above the maximum"};
     case Errc::liability_limit_exceeded: return {"liability_limit_exceeded", 422, "Liability limit exceeded"};
+    case Errc::cash_out_unavailable: return {"cash_out_unavailable", 422, "Cash-out unavailable"};
     case Errc::insufficient_funds: return {"insufficient_funds", 422, "Insufficient funds"};
     case Errc::cart_empty: return {"cart_empty", 422, "Cart is empty"};
     case Errc::cart_full: return {"cart_full", 422, "Cart is full"};

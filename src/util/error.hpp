@@ -37,6 +37,7 @@ enum class Errc {
   already_settled,
   checkout_in_progress,
   odds_changed,
+  quote_expired,
   // 413 / 415
   payload_too_large,
   unsupported_media_type,
@@ -51,6 +52,7 @@ enum class Errc {
   match_suspended,
   stake_above_max,
   liability_limit_exceeded,
+  cash_out_unavailable,
   // 503: a dependency (Redis, PostgreSQL) is down or timed out.
   service_unavailable,
   // Store-level canonical codes: never reach a client as such.

@@ -115,7 +115,7 @@ def transactions(api, token, user_id):
     return list(reversed(items))
 
 
-LEDGER_SIGN = {"deposit": 1, "stake": -1, "payout": 1, "refund": 1}
+LEDGER_SIGN = {"deposit": 1, "stake": -1, "payout": 1, "refund": 1, "cash_out": 1}
 
 
 def expect_consistent_ledger(api, admin_token, user_id):

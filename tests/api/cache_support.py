@@ -132,19 +132,26 @@ class Truth:
 
     def summary(self):
         total, stake = self.db.query(f"SELECT count(*), coalesce(sum(stake), 0) FROM {self.bets}")[0]
-        by_status = {s: {"count": 0, "stake": 0} for s in ("pending", "won", "lost", "void")}
+        by_status = {s: {"count": 0, "stake": 0}
+                     for s in ("pending", "won", "lost", "void", "cashed_out")}
         for status, count, amount in self.db.query(
                 f"SELECT status, count(*), sum(stake) FROM {self.bets} GROUP BY status"):
             by_status[status] = {"count": count, "stake": amount}
+        by_type = {t: {"count": 0, "stake": 0} for t in ("single", "accumulator")}
+        for kind, count, amount in self.db.query(
+                f"SELECT type, count(*), sum(stake) FROM {self.bets} GROUP BY type"):
+            by_type[kind] = {"count": count, "stake": amount}
+        # Singles only: an accumulator has neither a selection nor a match.
         by_selection = {s: {"count": 0, "stake": 0} for s in ("1", "X", "2")}
         for selection, count, amount in self.db.query(
-                f"SELECT selection, count(*), sum(stake) FROM {self.bets} GROUP BY selection"):
+                f"SELECT selection, count(*), sum(stake) FROM {self.bets} "
+                f"WHERE type = 'single' GROUP BY selection"):
             by_selection[selection] = {"count": count, "stake": amount}
         top = [{"match_id": m, "bets": n, "stake": s} for m, n, s in self.db.query(
-            f"SELECT match_id, count(*), sum(stake) FROM {self.bets} GROUP BY match_id "
-            f"ORDER BY sum(stake) DESC, match_id ASC LIMIT 10")]
+            f"SELECT match_id, count(*), sum(stake) FROM {self.bets} WHERE type = 'single' "
+            f"GROUP BY match_id ORDER BY sum(stake) DESC, match_id ASC LIMIT 10")]
         return {"total_bets": total, "total_stake": stake, "by_status": by_status,
-                "by_selection": by_selection, "top_matches": top}
+                "by_type": by_type, "by_selection": by_selection, "top_matches": top}
 
     def match_ids_with_team(self, team):
         """As a set: the date column's name is the server's business."""

@@ -481,10 +481,15 @@ def nothing_changes(db, bets_db, redis=None, keys=()):
 
 
 def duplicate_bets(db, bets_table):
-    """(user, match, selection) with more than one live bet: must be none."""
+    """(user, match, selection) with more than one live single, or (user,
+    legs) with more than one pending accumulator: must be none."""
     return db.query(
         f"SELECT user_id, match_id, selection, count(*) FROM {bets_table} "
-        f"WHERE status <> 'void' GROUP BY user_id, match_id, selection HAVING count(*) > 1")
+        f"WHERE status <> 'void' AND type = 'single' GROUP BY user_id, match_id, selection "
+        f"HAVING count(*) > 1 "
+        f"UNION ALL SELECT user_id, NULL, legs_key, count(*) FROM {bets_table} "
+        f"WHERE status = 'pending' AND type = 'accumulator' GROUP BY user_id, legs_key "
+        f"HAVING count(*) > 1")
 
 
 def bets_without_one_stake_row(db, bets_table):

@@ -125,6 +125,38 @@ def test_check_verifies_the_exposure_and_names_a_match_that_differs(api, db, new
     assert result.returncode == 0, show(result)
 
 
+def test_check_verifies_each_bets_ledger_rows_including_cash_outs(api, db, new_user, new_match):
+    legs = [new_match(), new_match()]
+    bettor = new_user(balance=5_000)
+    acca = expect_json(api.post("/v1/bets", json={
+        "user_id": bettor.id, "stake": 1_000,
+        "legs": [{"match_id": m["id"], "selection": "1"} for m in legs]}, token=bettor.token), 201)
+    quote = expect_json(api.post(f"/v1/bets/{acca['id']}/cash-out/quote", token=bettor.token), 201)
+    expect_status(api.post(f"/v1/bets/{acca['id']}/cash-out", json={"quote_id": quote["quote_id"]},
+                           token=bettor.token), 200)
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+    assert "bets consistent" in result.stdout, show(result)
+    # A cash-out row of the wrong amount, balanced so that only this check sees it.
+    ledger = db.users_table.replace("users", "ledger")
+    db.query(f"UPDATE {ledger} SET amount = amount - 1, balance_after = balance_after - 1 "
+             "WHERE bet_id = %s AND kind = 'cash_out' RETURNING id", (acca["id"],))
+    db.query(f"UPDATE {db.users_table} SET balance = balance - 1 WHERE id = %s RETURNING id", (bettor.id,))
+    try:
+        result = betsdb("check")
+        assert result.returncode == 1, show(result)
+        assert f"bet {acca['id']}: its ledger rows do not match" in result.stdout, show(result)
+        assert "bets INCONSISTENT" in result.stdout, show(result)
+        assert "ledger consistent" in result.stdout, show(result)
+    finally:
+        db.query(f"UPDATE {ledger} SET amount = amount + 1, balance_after = balance_after + 1 "
+                 "WHERE bet_id = %s AND kind = 'cash_out' RETURNING id", (acca["id"],))
+        db.query(f"UPDATE {db.users_table} SET balance = balance + 1 WHERE id = %s RETURNING id",
+                 (bettor.id,))
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+
+
 def test_check_reports_an_unreachable_database():
     result = betsdb("check", env=cli_env(BETSDB_DATABASE_URL="postgresql://postgres@127.0.0.1:1/none"))
     assert result.returncode == 2, show(result)

@@ -19,6 +19,8 @@ export class ApiError extends Error {
     this.oddsVersion = Number.isInteger(problem.odds_version) ? problem.odds_version : null;
     this.maxStake = Number.isInteger(problem.max_stake) ? problem.max_stake : null;
     this.maxLiability = Number.isInteger(problem.max_liability) ? problem.max_liability : null;
+    // The match a refusal is about, e.g. the accumulator leg that was refused.
+    this.matchId = Number.isInteger(problem.match_id) ? problem.match_id : null;
   }
 }
 
@@ -92,12 +94,19 @@ export const settleMatch = (adminToken, id, result) =>
   call('POST', `/v1/matches/${enc(id)}/result`, { token: adminToken, body: { result } });
 
 // Bets
-// bet: {user_id, match_id, selection, stake, odds?, accept_price_change?}
+// bet: {user_id, match_id, selection, stake, odds?, accept_price_change?}, or
+// an accumulator: {user_id, legs: [{match_id, selection, odds?}], stake, accept_price_change?}
 export const placeBet = (token, bet, idempotencyKey) =>
   call('POST', '/v1/bets', { token, body: bet, headers: { 'Idempotency-Key': idempotencyKey } });
 export const userBets = (id, token, params) => call('GET', `/v1/users/${enc(id)}/bets`, { token, params });
 export const allBets = (adminToken, params) => call('GET', '/v1/bets', { token: adminToken, params });
 export const betsSummary = (adminToken) => call('GET', '/v1/bets/summary', { token: adminToken });
+
+// Cash-out: a quote {quote_id, bet_id, amount, expires_at}, then its acceptance
+// (the quote_id sent back as received: a string or a number).
+export const cashOutQuote = (token, betId) => call('POST', `/v1/bets/${enc(betId)}/cash-out/quote`, { token, body: {} });
+export const cashOut = (token, betId, quoteId, idempotencyKey) =>
+  call('POST', `/v1/bets/${enc(betId)}/cash-out`, { token, body: { quote_id: quoteId }, headers: { 'Idempotency-Key': idempotencyKey } });
 
 // Cart
 export const getCart = (id, token) => call('GET', `/v1/users/${enc(id)}/cart`, { token });

@@ -31,6 +31,8 @@ const MESSAGES = {
   idempotency_key_reused: 'This request was already sent with different content. Try again.',
   payload_too_large: 'That is too much data for one request.',
   service_unavailable: 'The service is temporarily unavailable. Try again shortly.',
+  cash_out_unavailable: 'Cash-out is not available for this bet right now.',
+  quote_expired: 'This cash-out offer has expired. Get a new one.',
 };
 
 // Who reads the messages: the operator's page words a rejected token differently.
@@ -72,12 +74,14 @@ export function messageFor(error, context = {}) {
 }
 
 // A message box that can be placed anywhere; role=alert so screen readers hear it.
+// context.text, when given, is shown instead of the standard message (the
+// error's code is still recorded).
 export function errorBox() {
   const el = h('p', { class: 'error', role: 'alert', hidden: true });
   return {
     el,
     show(error, context) {
-      el.textContent = typeof error === 'string' ? error : messageFor(error, context);
+      el.textContent = typeof error === 'string' ? error : (context?.text ?? messageFor(error, context));
       el.dataset.code = typeof error === 'string' ? '' : error.code || '';
       el.hidden = false;
     },

@@ -60,4 +60,9 @@ export function selectionText(selection, match) {
   return `${selection} · ${selectionLabel(selection, match)}`;
 }
 
-export const BET_STATUSES = ['pending', 'won', 'lost', 'void'];
+export const BET_STATUSES = ['pending', 'won', 'lost', 'void', 'cashed_out'];
+
+// "cashed_out" -> "cashed out", as the status tags show it.
+export function betStatusText(status) {
+  return String(status).replace(/_/g, ' ');
+}

@@ -13,6 +13,7 @@
 #include "service/ports/idempotency_store.hpp"
 #include "service/ports/locks.hpp"
 #include "service/ports/match_store.hpp"
+#include "service/ports/quote_store.hpp"
 #include "service/ports/read_replica.hpp"
 #include "service/ports/user_store.hpp"
 
@@ -36,6 +37,7 @@ std::shared_ptr<ReadReplica> pg_replica(std::shared_ptr<pg::Pool> db,
 std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Commands> redis);
+std::shared_ptr<QuoteStore> redis_quotes(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Commands> redis,
                                         std::chrono::seconds ttl);
 

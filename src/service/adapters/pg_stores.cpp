@@ -1,6 +1,8 @@
 #include "service/adapters/adapters.hpp"
+#include "store/pg/accumulator_store.hpp"
 #include "store/pg/bet_queries.hpp"
 #include "store/pg/bet_store.hpp"
+#include "store/pg/cash_out_store.hpp"
 #include "store/pg/match_import.hpp"
 #include "store/pg/match_lookup.hpp"
 #include "store/pg/match_store.hpp"
@@ -84,8 +86,15 @@ class PgBets final : public BetStore {
                                  std::span<const domain::BetItem> items) override {
     return store::place_bets(*db_, user_id, items);
   }
+  Async<domain::AccumulatorPlacement> place_accumulator(
+      std::int64_t user_id, const domain::AccumulatorItem& item) override {
+    return store::place_accumulator(*db_, user_id, item);
+  }
   Async<std::optional<domain::Bet>> find(std::int64_t bet_id) override {
     return store::find_bet(*db_, bet_id);
+  }
+  Async<domain::CashedOut> cash_out(const domain::CashOutOrder& order) override {
+    return store::cash_out(*db_, order);
   }
   Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
                                       const domain::SettlementPlan& plan) override {

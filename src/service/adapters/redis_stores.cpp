@@ -94,6 +94,34 @@ class RedisIdempotency final : public IdempotencyStore {
   std::shared_ptr<redis::Commands> redis_;
 };
 
+class RedisQuotes final : public QuoteStore {
+ public:
+  explicit RedisQuotes(std::shared_ptr<redis::Commands> redis) : redis_(std::move(redis)) {}
+
+  Async<void> put(const std::string& quote_id, const std::string& quote,
+                  std::chrono::milliseconds ttl) override {
+    const std::string key = key_of(quote_id);
+    const std::string ms = std::to_string(ttl.count());
+    auto reply = co_await redis_->command("SET", key, quote, "PX", ms);
+    if (!reply.ok()) co_return std::move(reply).error();
+    if (!reply->is_ok()) co_return Error::unavailable("Redis refused a cash-out quote");
+    co_return Status{};
+  }
+  Async<std::optional<std::string>> get(const std::string& quote_id) override {
+    const std::string key = key_of(quote_id);
+    auto reply = co_await redis_->command("GET", key);
+    if (!reply.ok()) co_return std::move(reply).error();
+    if (reply->is_nil()) co_return std::optional<std::string>{};
+    if (!reply->is_string()) co_return Error::unavailable("Redis refused a cash-out quote");
+    co_return std::optional<std::string>{std::move(*reply).as_string()};
+  }
+
+ private:
+  static std::string key_of(const std::string& quote_id) { return "cashout:" + quote_id; }
+
+  std::shared_ptr<redis::Commands> redis_;
+};
+
 class RedisCache final : public CacheStore {
  public:
   RedisCache(std::shared_ptr<redis::Commands> redis, std::chrono::seconds ttl)
@@ -164,6 +192,9 @@ std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Commands> redis) {
 }
 std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Commands> redis) {
   return std::make_shared<RedisIdempotency>(std::move(redis));
+}
+std::shared_ptr<QuoteStore> redis_quotes(std::shared_ptr<redis::Commands> redis) {
+  return std::make_shared<RedisQuotes>(std::move(redis));
 }
 std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Commands> redis,
                                         std::chrono::seconds ttl) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 
+#include "domain/cash_out.hpp"
 #include "domain/entities.hpp"
 #include "domain/paging.hpp"
 #include "domain/placement.hpp"
@@ -22,6 +23,8 @@ namespace betsdb::service {
 
 // The unique index that makes a second live bet on one selection impossible.
 inline constexpr std::string_view kOneLiveBet = "bets_one_live_per_selection";
+// The unique index that keeps one pending accumulator per user and set of legs.
+inline constexpr std::string_view kOnePendingAccumulator = "bets_one_pending_accumulator";
 
 class BetStore {
  public:
@@ -34,7 +37,16 @@ class BetStore {
   // pairs.
   virtual Async<domain::Placement> place(std::int64_t user_id,
                                          std::span<const domain::BetItem> items) = 0;
+  // Places the accumulator or nothing, in one transaction: only while every
+  // leg's match is unsettled and still offers the leg's odds (else that leg
+  // is `repriced`), the user has no pending accumulator on the same legs,
+  // and the balance covers the stake.
+  virtual Async<domain::AccumulatorPlacement> place_accumulator(
+      std::int64_t user_id, const domain::AccumulatorItem& item) = 0;
   virtual Async<std::optional<domain::Bet>> find(std::int64_t bet_id) = 0;
+  // Cashes the bet out for `order.amount` if it is still pending and none of
+  // the quoted legs moved or settled since the quote, in one transaction.
+  virtual Async<domain::CashedOut> cash_out(const domain::CashOutOrder& order) = 0;
   // Closes the match with `result` and settles its pending bets as `plan`
   // says, in one transaction. The same result again changes nothing and
   // reports the same totals.

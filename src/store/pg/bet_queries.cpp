@@ -10,9 +10,14 @@ namespace {
 // A user's list has its own statements with `user_id = $1` required, so their
 // generic plans always use the user index (an optional `$1 IS NULL OR ...`
 // would hide it from a generic plan).
-#define BETSDB_BET_FILTERS                                                            \
-  "($2::bigint IS NULL OR match_id = $2) AND ($3::text IS NULL OR status = $3) AND "  \
-  "($4::text IS NULL OR selection = $4) AND ($5::bigint IS NULL OR stake >= $5) AND " \
+// match_id ($2) and selection ($4) also match an accumulator's legs: the
+// same leg when both are given.
+#define BETSDB_BET_FILTERS                                                                 \
+  "(($2::bigint IS NULL OR match_id = $2) AND ($4::text IS NULL OR selection = $4) OR "    \
+  "(legs_key IS NOT NULL AND ($2::bigint IS NOT NULL OR $4::text IS NOT NULL) AND "        \
+  "EXISTS (SELECT 1 FROM bet_legs l WHERE l.bet_id = bets.id AND "                         \
+  "($2::bigint IS NULL OR l.match_id = $2) AND ($4::text IS NULL OR l.selection = $4)))) " \
+  "AND ($3::text IS NULL OR status = $3) AND ($5::bigint IS NULL OR stake >= $5) AND "     \
   "($6::bigint IS NULL OR stake <= $6)"
 #define BETSDB_ALL_BETS "($1::bigint IS NULL) AND " BETSDB_BET_FILTERS
 #define BETSDB_USER_BETS "user_id = $1 AND " BETSDB_BET_FILTERS
@@ -43,30 +48,36 @@ constexpr std::array<pg::Statement, 4> kListUserBets{{
     {"list_user_bets_stake_desc", BETSDB_LIST_BETS(BETSDB_USER_BETS, BETSDB_ORDER_STAKE_DESC)},
 }};
 
-// Two steps: one hash aggregation of every bet by (match, selection, status),
-// which PostgreSQL runs in parallel over the table, then the roll-ups over those
-// few rows. GROUPING SETS straight over the bets sorts or hashes every bet once
-// per set, over three times slower at 1,000,000 bets (docs/performance.md).
-// GROUPING() bits: status 4, selection 2, match_id 1 (set bit = not grouped).
-constexpr int kByStatus = 3;     // grouped by status only
-constexpr int kBySelection = 5;  // by selection only
-constexpr int kByMatch = 6;      // by match only
-constexpr int kOverall = 7;
+// Two steps: one hash aggregation of every bet by (type, match, selection,
+// status), which PostgreSQL runs in parallel over the table, then the
+// roll-ups over those few rows. GROUPING SETS straight over the bets sorts or
+// hashes every bet once per set, over three times slower at 1,000,000 bets
+// (docs/performance.md). GROUPING() bits: type 8, status 4, selection 2,
+// match_id 1 (set bit = not grouped). An accumulator has no match nor
+// selection: its NULLs there are dropped from by_selection and top_matches,
+// which count singles only.
+constexpr int kByStatus = 11;     // grouped by status only
+constexpr int kBySelection = 13;  // by selection only
+constexpr int kByMatch = 14;      // by match only
+constexpr int kByType = 7;        // by type only
+constexpr int kOverall = 15;
 
 constexpr pg::Statement kSummary{"bet_summary", R"sql(
 WITH fine AS (
-  SELECT match_id, selection, status, count(*) AS bets, sum(stake) AS stake
+  SELECT type, match_id, selection, status, count(*) AS bets, sum(stake) AS stake
   FROM bets
-  GROUP BY match_id, selection, status
+  GROUP BY type, match_id, selection, status
 ), g AS (
-  SELECT GROUPING(status, selection, match_id) AS grouping_id, status, selection, match_id,
-         coalesce(sum(bets), 0)::bigint AS bets, coalesce(sum(stake), 0)::bigint AS stake
+  SELECT GROUPING(type, status, selection, match_id) AS grouping_id, type, status, selection,
+         match_id, coalesce(sum(bets), 0)::bigint AS bets, coalesce(sum(stake), 0)::bigint AS stake
   FROM fine
-  GROUP BY GROUPING SETS ((status), (selection), (match_id), ())
+  GROUP BY GROUPING SETS ((type), (status), (selection), (match_id), ())
 )
-(SELECT grouping_id, status, selection, match_id, bets, stake FROM g WHERE grouping_id <> 6)
+(SELECT grouping_id, status, selection, match_id, bets, stake, type FROM g
+ WHERE grouping_id <> 14 AND NOT (grouping_id = 13 AND selection IS NULL))
 UNION ALL
-(SELECT grouping_id, status, selection, match_id, bets, stake FROM g WHERE grouping_id = 6
+(SELECT grouping_id, status, selection, match_id, bets, stake, type FROM g
+ WHERE grouping_id = 14 AND match_id IS NOT NULL
  ORDER BY stake DESC, match_id ASC LIMIT 10))sql"};
 
 std::size_t sort_index(domain::BetSort sort) {
@@ -125,6 +136,13 @@ Async<domain::BetSummary> bet_summary(pg::Pool& db) {
       case kByMatch:
         out.top_matches.push_back({row.get<std::int64_t>(3), figures.count, figures.stake});
         break;
+      case kByType: {
+        const auto text = row.get<std::string_view>(6);
+        const auto t = domain::parse_bet_type(text);
+        if (!t) co_return unexpected_stored_value("bets.type", text);
+        out.by_type[static_cast<std::size_t>(*t)] = figures;
+        break;
+      }
       case kOverall:
         out.total = figures;
         break;

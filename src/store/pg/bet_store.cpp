@@ -157,17 +157,22 @@ constexpr pg::Statement kFindMatchForSettlement{
     "settle_find_match", "SELECT " BETSDB_MATCH_COLUMNS " FROM matches WHERE id = $1"};
 
 // Settlements of different matches touch overlapping users; taking the user
-// rows in id order first means two of them can never deadlock.
+// rows in id order first means two of them can never deadlock. Also the
+// owners of finished accumulators with a leg still pending here: only the
+// leg moves, but their lists show it.
 constexpr pg::Statement kLockBettors{"settle_lock_bettors", R"sql(
 SELECT id, email FROM users
-WHERE id IN (SELECT user_id FROM bets WHERE match_id = $1 AND status = 'pending')
+WHERE id IN (SELECT user_id FROM bets WHERE match_id = $1 AND status = 'pending'
+             UNION
+             SELECT b.user_id FROM bet_legs l JOIN bets b ON b.id = l.bet_id
+             WHERE l.match_id = $1 AND l.status = 'pending')
 ORDER BY id FOR NO KEY UPDATE)sql"};
 
 // For a repeated settlement, which changes nothing but invalidates as the
 // first did (it may be the retry of one whose answer was lost).
 constexpr pg::Statement kBettors{"settled_bettors", R"sql(
 SELECT DISTINCT u.email FROM bets b JOIN users u ON u.id = b.user_id
-WHERE b.match_id = $1)sql"};
+WHERE b.match_id = $1 OR b.id IN (SELECT bet_id FROM bet_legs WHERE match_id = $1))sql"};
 
 // Settles every pending bet of the match as the plan says: per selection
 // ($2/$3 for "1", $4/$5 for "X", $6/$7 for "2") the status the bet takes and
@@ -201,6 +206,68 @@ WITH plan (selection, status, kind) AS (
 )
 SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
 FROM w GROUP BY status)sql"};
+
+// The match's pending accumulator legs take the status a single on their
+// selection takes ($2, $3, $4 for "1", "X", "2").
+constexpr pg::Statement kSettleLegs{"settle_legs", R"sql(
+WITH plan (selection, status) AS (VALUES ('1', $2::text), ('X', $3::text), ('2', $4::text))
+UPDATE bet_legs l SET status = plan.status FROM plan
+WHERE l.match_id = $1 AND l.status = 'pending' AND l.selection = plan.selection)sql"};
+
+// Then (a statement of its own, so it sees the legs just settled) every
+// pending accumulator with a leg on the match becomes lost (a leg lost), won
+// (none pending, one won: floor(stake x product of the won legs' odds), void
+// legs counting 1) or void (every leg void: the stake back), or stays
+// pending. Credits and ledger rows as in settle_bets.
+constexpr pg::Statement kFinishAccumulators{"settle_accumulators", R"sql(
+WITH agg AS (
+  SELECT b.id, b.user_id, b.stake,
+         bool_or(l.status = 'lost') AS any_lost, bool_or(l.status = 'pending') AS any_pending,
+         bool_or(l.status = 'won') AS any_won,
+         betsdb_product(CASE l.status WHEN 'won' THEN l.odds::numeric ELSE 1 END) AS num,
+         betsdb_product(CASE l.status WHEN 'won' THEN 100::numeric ELSE 1 END) AS den
+  FROM bets b JOIN bet_legs l ON l.bet_id = b.id
+  WHERE b.status = 'pending' AND b.id IN (SELECT bet_id FROM bet_legs WHERE match_id = $1)
+  GROUP BY b.id, b.user_id, b.stake
+), fin AS (
+  SELECT id, user_id,
+         CASE WHEN any_lost THEN 'lost' WHEN any_won THEN 'won' ELSE 'void' END AS status,
+         CASE WHEN any_lost THEN NULL WHEN any_won THEN 'payout' ELSE 'refund' END AS kind,
+         CASE WHEN any_lost THEN 0 WHEN any_won THEN div(stake * num, den)::bigint
+              ELSE stake END AS amount
+  FROM agg WHERE any_lost OR NOT any_pending
+), w AS (
+  UPDATE bets SET status = fin.status, settled_at = now() FROM fin
+  WHERE bets.id = fin.id
+  RETURNING bets.id, bets.user_id, bets.stake, fin.status, fin.kind, fin.amount
+), per_user AS (
+  SELECT user_id, sum(amount)::bigint AS total FROM w WHERE kind IS NOT NULL GROUP BY user_id
+), u AS (
+  UPDATE users SET balance = users.balance + per_user.total FROM per_user
+  WHERE users.id = per_user.user_id
+  RETURNING users.id, users.balance, per_user.total
+), led AS (
+  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after)
+  SELECT w.user_id, w.kind, w.amount, w.id,
+         u.balance - u.total + (sum(w.amount) OVER (PARTITION BY w.user_id ORDER BY w.id))::bigint
+  FROM w JOIN u ON u.id = w.user_id
+  WHERE w.kind IS NOT NULL
+  ORDER BY w.user_id, w.id
+)
+SELECT status, count(*), sum(stake)::bigint, sum(amount)::bigint FROM w GROUP BY status)sql"};
+
+// For a repeated settlement: the accumulators that this match's settlement
+// finished (settled in its transaction: the same now() as the match), with
+// what they were credited.
+constexpr pg::Statement kFinishedAccumulators{"settled_accumulators_by_status", R"sql(
+SELECT b.status, count(*), sum(b.stake)::bigint,
+       coalesce(sum((SELECT sum(amount) FROM ledger g
+                     WHERE g.bet_id = b.id AND g.kind IN ('payout', 'refund'))), 0)::bigint
+FROM bets b JOIN matches m ON m.id = $1
+WHERE b.type = 'accumulator' AND b.settled_at = m.settled_at
+  AND b.status IN ('won', 'lost', 'void')
+  AND b.id IN (SELECT bet_id FROM bet_legs WHERE match_id = $1)
+GROUP BY b.status)sql"};
 
 // Settlement leaves no pending single bet on the match.
 constexpr pg::Statement kClearExposure{"settle_clear_exposure", R"sql(
@@ -250,6 +317,14 @@ pg::Params settle_params(std::int64_t match_id, const domain::SettlementPlan& pl
     const std::size_t i = domain::index_of(selection);
     params.push_back(std::string(domain::to_string(plan.status[i])));
     params.push_back(credit_kind(plan.credit[i]));
+  }
+  return params;
+}
+
+pg::Params leg_plan_params(std::int64_t match_id, const domain::SettlementPlan& plan) {
+  pg::Params params = pg::params(match_id);
+  for (domain::Selection selection : domain::kAllSelections) {
+    params.push_back(std::string(domain::to_string(plan.status[domain::index_of(selection)])));
   }
   return params;
 }
@@ -334,6 +409,7 @@ Result<domain::SettlementTotals> totals_from_rows(const pg::Rows& rows) {
         totals.voided += count;
         break;
       case domain::BetStatus::pending:
+      case domain::BetStatus::cashed_out:
         break;
     }
     switch (domain::credit_for(*status)) {
@@ -348,6 +424,35 @@ Result<domain::SettlementTotals> totals_from_rows(const pg::Rows& rows) {
     }
   }
   return totals;
+}
+
+// Adds the accumulators a settlement finished (rows of status, count,
+// stakes, amounts credited) to its report.
+Status add_accumulator_totals(const pg::Rows& rows, domain::SettlementTotals& totals) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const pg::Row row = rows[i];
+    const auto status = domain::parse_bet_status(row.get<std::string_view>(0));
+    if (!status) return Error::internal("settlement: unknown accumulator status in the database");
+    const auto count = row.get<std::int64_t>(1);
+    const auto credited = row.get<std::int64_t>(3);
+    switch (*status) {
+      case domain::BetStatus::won:
+        totals.won += count;
+        totals.paid_out += credited;
+        break;
+      case domain::BetStatus::lost:
+        totals.lost += count;
+        break;
+      case domain::BetStatus::void_:
+        totals.voided += count;
+        totals.refunded += credited;
+        break;
+      case domain::BetStatus::pending:
+      case domain::BetStatus::cashed_out:
+        break;
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -383,6 +488,10 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
     auto totals = totals_from_rows(*bets);
     if (!totals.ok()) co_return std::move(totals).error();
     out.settled.totals = *totals;
+    auto accumulators = co_await tx->execute(kFinishedAccumulators, pg::params(match_id));
+    if (!accumulators.ok()) co_return std::move(accumulators).error();
+    if (auto s = add_accumulator_totals(*accumulators, out.settled.totals); !s.ok())
+      co_return s.error();
     auto bettors = co_await tx->execute(kBettors, pg::params(match_id));
     if (!bettors.ok()) co_return std::move(bettors).error();
     for (std::size_t i = 0; i < bettors->size(); ++i) {
@@ -404,6 +513,12 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
   auto totals = totals_from_rows(*settled);
   if (!totals.ok()) co_return std::move(totals).error();
   out.settled.totals = *totals;
+  auto legs = co_await tx->execute(kSettleLegs, leg_plan_params(match_id, plan));
+  if (!legs.ok()) co_return std::move(legs).error();
+  auto accumulators = co_await tx->execute(kFinishAccumulators, pg::params(match_id));
+  if (!accumulators.ok()) co_return std::move(accumulators).error();
+  if (auto s = add_accumulator_totals(*accumulators, out.settled.totals); !s.ok())
+    co_return s.error();
   auto cleared = co_await tx->execute(kClearExposure, pg::params(match_id));
   if (!cleared.ok()) co_return std::move(cleared).error();
   if (auto committed = co_await tx->commit(); !committed.ok())

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <charconv>
+
 namespace betsdb::store {
 
 std::string timestamp_param(domain::Timestamp t) {
@@ -109,21 +112,71 @@ Result<domain::LedgerEntry> ledger_entry_from_row(const pg::Row& row, int c) {
   return e;
 }
 
+namespace {
+
+// One leg of the legs column: "match:selection:odds:version:status".
+Result<domain::Leg> leg_from_text(std::string_view text, std::int64_t bet_id) {
+  std::array<std::string_view, 5> parts;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto colon = i + 1 < parts.size() ? text.find(':') : std::string_view::npos;
+    if (i + 1 < parts.size() && colon == std::string_view::npos) {
+      return unexpected_stored_value("bet_legs", text, bet_id);
+    }
+    parts[i] = text.substr(0, colon);
+    text = colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1);
+  }
+  domain::Leg leg;
+  std::int64_t odds = 0;
+  auto number = [](std::string_view digits, std::int64_t& out) {
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return ec == std::errc() && end == digits.data() + digits.size();
+  };
+  const auto selection = domain::parse_selection(parts[1]);
+  const auto status = domain::parse_bet_status(parts[4]);
+  if (!number(parts[0], leg.match_id) || !selection || !number(parts[2], odds) ||
+      !number(parts[3], leg.odds_version) || !status) {
+    return unexpected_stored_value("bet_legs", parts[0], bet_id);
+  }
+  auto checked = domain::odds_from_hundredths(odds, "bet_legs.odds");
+  if (!checked.ok()) return unexpected_stored_value("bet_legs.odds", parts[2], bet_id);
+  leg.selection = *selection;
+  leg.odds = *checked;
+  leg.status = *status;
+  return leg;
+}
+
+}  // namespace
+
 Result<domain::Bet> bet_from_row(const pg::Row& row, int c) {
   domain::Bet b;
   b.id = row.get<std::int64_t>(c + 0);
   b.user_id = row.get<std::int64_t>(c + 1);
-  b.match_id = row.get<std::int64_t>(c + 2);
-  BETSDB_TRY(b.selection,
-             enum_column(row, c + 3, &domain::parse_selection, "bets.selection", b.id));
+  BETSDB_TRY(b.type, enum_column(row, c + 11, &domain::parse_bet_type, "bets.type", b.id));
   b.stake = domain::Money(row.get<std::int64_t>(c + 4));
-  BETSDB_TRY(b.odds, odds_from_column(row, c + 5, "bets.odds", b.id));
   b.potential_payout = domain::Money(row.get<std::int64_t>(c + 6));
   BETSDB_TRY(b.status, enum_column(row, c + 7, &domain::parse_bet_status, "bets.status", b.id));
   b.created_at = timestamp_from_micros(row.get<std::int64_t>(c + 8));
   if (auto s = row.get<std::optional<std::int64_t>>(c + 9))
     b.settled_at = timestamp_from_micros(*s);
-  b.odds_version = row.get<std::optional<std::int64_t>>(c + 10);
+  if (auto cents = row.get<std::optional<std::int64_t>>(c + 13)) {
+    b.cash_out_amount = domain::Money(*cents);
+  }
+  if (b.type == domain::BetType::single) {
+    b.match_id = row.get<std::int64_t>(c + 2);
+    BETSDB_TRY(b.selection,
+               enum_column(row, c + 3, &domain::parse_selection, "bets.selection", b.id));
+    BETSDB_TRY(b.odds, odds_from_column(row, c + 5, "bets.odds", b.id));
+    b.odds_version = row.get<std::optional<std::int64_t>>(c + 10);
+    return b;
+  }
+  b.combined_odds_hundredths = row.get<std::int64_t>(c + 12);
+  std::string_view legs = row.get<std::string_view>(c + 14);
+  while (!legs.empty()) {
+    const auto comma = legs.find(',');
+    BETSDB_TRY(auto leg, leg_from_text(legs.substr(0, comma), b.id));
+    b.legs.push_back(leg);
+    legs = comma == std::string_view::npos ? std::string_view{} : legs.substr(comma + 1);
+  }
   return b;
 }
 

@@ -48,9 +48,16 @@ Result<domain::LedgerEntry> ledger_entry_from_row(const pg::Row& row, int first_
 
 // Column order: id, user_id, match_id, selection, stake, odds, potential_payout,
 // status, created_at_us, settled_at_us, odds_version
-#define BETSDB_BET_COLUMNS                                                                       \
+// An accumulator's legs come as one text column, "match:selection:odds:
+// version:status" per leg, comma-separated in the order given (NULL for a
+// single, whose subquery never runs).
+#define BETSDB_BET_COLUMNS \
   "id, user_id, match_id, selection, stake, odds, potential_payout, status, " BETSDB_SQL_MICROS( \
-      "created_at") ", " BETSDB_SQL_MICROS("settled_at") ", odds_version"
+      "created_at") ", " BETSDB_SQL_MICROS("settled_at") ", odds_version, type, combined_odds, "  \
+                        "cash_out_amount, CASE WHEN type = 'accumulator' THEN (SELECT "            \
+                        "string_agg(l.match_id || ':' || l.selection || ':' || l.odds || ':' || "   \
+                        "l.odds_version || ':' || l.status, ',' ORDER BY l.position) FROM "         \
+                        "bet_legs l WHERE l.bet_id = bets.id) END"
 Result<domain::Bet> bet_from_row(const pg::Row& row, int first_column = 0);
 
 // For columns outside the sets above: logs and returns the error. `column`

@@ -59,7 +59,8 @@ std::string match_row(std::string_view odds_x, std::string_view status, std::str
 std::string bet_row(std::string_view selection, std::string_view odds, std::string_view status) {
   return "SELECT 'prefix'::text, 9::bigint, 3::bigint, 7::bigint, " + std::string(selection) +
          "::text, 500::bigint, " + std::string(odds) + "::bigint, 1050::bigint, " +
-         std::string(status) + "::text, 1600000000000000::bigint, NULL::bigint, 3::integer";
+         std::string(status) + "::text, 1600000000000000::bigint, NULL::bigint, 3::integer, " +
+         "'single'::text, NULL::bigint, NULL::bigint, NULL::text";
 }
 std::string ledger_row(std::string_view kind) {
   return "SELECT 11::bigint, " + std::string(kind) +
@@ -120,6 +121,35 @@ TEST_F(RowMappingTest, KnownValuesMap) {
     ASSERT_TRUE(entry.ok()) << entry.error().detail;
     EXPECT_EQ(entry->kind, domain::LedgerKind::refund);
   });
+}
+
+TEST_F(RowMappingTest, AnAccumulatorMapsItsLegsInOrder) {
+  auto acca_row = [](std::string_view legs) {
+    return "SELECT 'prefix'::text, 9::bigint, 3::bigint, NULL::bigint, NULL::text, 500::bigint, "
+           "NULL::bigint, 4375::bigint, 'cashed_out'::text, 1600000000000000::bigint, "
+           "NULL::bigint, NULL::integer, 'accumulator'::text, 875::bigint, 420::bigint, '" +
+           std::string(legs) + "'::text";
+  };
+  with_row(acca_row("15:X:250:2:won,12:1:350:7:pending"), [](const pg::Row& r) {
+    auto bet = bet_from_row(r, 1);
+    ASSERT_TRUE(bet.ok()) << bet.error().detail;
+    EXPECT_EQ(bet->type, domain::BetType::accumulator);
+    EXPECT_EQ(bet->combined_odds_hundredths, 875);
+    EXPECT_EQ(bet->status, domain::BetStatus::cashed_out);
+    EXPECT_EQ(bet->cash_out_amount, domain::Money(420));
+    ASSERT_EQ(bet->legs.size(), 2u);
+    EXPECT_EQ(bet->legs[0].match_id, 15);
+    EXPECT_EQ(bet->legs[0].selection, domain::Selection::draw);
+    EXPECT_EQ(bet->legs[0].odds.hundredths(), 250);
+    EXPECT_EQ(bet->legs[0].odds_version, 2);
+    EXPECT_EQ(bet->legs[0].status, domain::BetStatus::won);
+    EXPECT_EQ(bet->legs[1].match_id, 12);
+    EXPECT_EQ(bet->legs[1].status, domain::BetStatus::pending);
+  });
+  for (const char* bad : {"15:X:250:2", "15:X:250:2:maybe", "15:X:100:2:won", "x:X:250:2:won"}) {
+    with_row(acca_row(bad),
+             [&](const pg::Row& r) { EXPECT_FALSE(bet_from_row(r, 1).ok()) << bad; });
+  }
 }
 
 TEST_F(RowMappingTest, UnknownMatchStatusIsAnErrorLoggedOnce) {

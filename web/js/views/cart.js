@@ -3,7 +3,8 @@
 // expires, and checks out all items at once (all or nothing), or places one
 // item as a bet on its own ("Bet now"). Both send the bettor's price-change
 // setting; when a price moved the bettor is asked before anything is placed
-// at the new price.
+// at the new price. The bettor may instead make the selections the legs of
+// one accumulator (acca_slip.js); the choice is kept in this browser.
 import * as api from '../api.js';
 import { field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, statusBox } from '../errors.js';
@@ -12,6 +13,7 @@ import { formatMoney, formatOdds, oddsHundredths, parseMoney, potentialPayout } 
 import { closePriceDialog, confirmNewPrices, priceSetting, priceSettingField } from '../prices.js';
 import { currentUser } from '../session.js';
 import { freshMatch, matchById, refreshCart, refreshUser, setBalance, setCart, state } from '../state.js';
+import { accaReceiptItem, accaSlip, modeChooser, slipMode } from './acca_slip.js';
 
 // Kept across clicks only after a network failure, when we cannot know whether
 // the checkout went through: the retry then replays instead of acting twice.
@@ -42,7 +44,9 @@ export function render(main, ctx) {
   const priceField = priceSettingField();
   const actions = h('div', { class: 'checkout' }, totals, priceField.el, checkoutError.el, h('div', { class: 'actions' }, checkoutButton, emptyButton));
   const receipt = h('section', { class: 'receipt', 'aria-label': 'Placed bets', hidden: true });
-  main.append(status.el, pageError.el, receipt, list, actions);
+  const acca = accaSlip({ user, onPlaced: accaPlaced });
+  main.append(status.el, pageError.el, receipt, modeChooser(switchMode), list, actions, acca.el);
+  showMode();
 
   const itemErrors = new Map(); // item_id -> errorBox
 
@@ -62,7 +66,13 @@ export function render(main, ctx) {
   function clearErrors() {
     pageError.clear();
     checkoutError.clear();
+    acca.clear();
     for (const e of itemErrors.values()) e.clear();
+  }
+
+  async function switchMode() {
+    clearErrors();
+    await draw();
   }
 
   async function itemRow(item, match) {
@@ -134,6 +144,8 @@ export function render(main, ctx) {
     // items from before prices were remembered).
     const moved = item.odds !== null && item.odds_at_add !== null && item.odds_at_add !== undefined && !samePrice(item.odds, item.odds_at_add);
     const payout = item.odds === null ? null : potentialPayout(item.stake, item.odds);
+    // As a leg of an accumulator an item has no stake or bet of its own.
+    const single = slipMode() === 'singles';
     return h(
       'li',
       { class: 'card cart-item', 'data-item-id': item.item_id, 'data-status': match?.status ?? null },
@@ -150,9 +162,9 @@ export function render(main, ctx) {
       ),
       suspended ? h('p', { class: 'muted small', text: 'Betting on this match is suspended for now.' }) : null,
       Number.isInteger(match?.max_stake) ? h('p', { class: 'muted small limit-note', text: `Maximum stake ${formatMoney(match.max_stake)}` }) : null,
-      form,
-      h('p', { class: 'payout' }, 'Potential payout ', h('strong', { text: payout === null ? '–' : formatMoney(payout) })),
-      h('div', { class: 'actions item-actions' }, betNow, remove),
+      single ? form : null,
+      single ? h('p', { class: 'payout' }, 'Potential payout ', h('strong', { text: payout === null ? '–' : formatMoney(payout) })) : null,
+      h('div', { class: 'actions item-actions' }, single ? betNow : null, remove),
       error.el,
     );
   }
@@ -241,7 +253,26 @@ export function render(main, ctx) {
     totals.replaceChildren(...totalsOf(cart));
     checkoutButton.disabled = !cart.items.length;
     emptyButton.disabled = !cart.items.length;
-    actions.hidden = false;
+    showMode();
+    acca.update(cart.items, matches);
+  }
+
+  // The singles' checkout or the accumulator, with the one price setting.
+  function showMode() {
+    const single = slipMode() === 'singles';
+    actions.hidden = !single;
+    acca.el.hidden = single;
+    if (single) actions.insertBefore(priceField.el, checkoutError.el);
+    else acca.priceSlot.append(priceField.el);
+  }
+
+  // The accumulator is placed: its legs leave the cart.
+  async function accaPlaced(bet, legItems) {
+    await Promise.all(legItems.map((item) => api.removeCartItem(user.id, user.token, item.item_id).catch(() => {})));
+    await Promise.all([refreshCart(), refreshUser()]).catch(() => {});
+    await draw();
+    await showReceipt({ bets: [bet] }, 'Accumulator placed');
+    status.show(`Placed an accumulator of ${bet.legs?.length ?? legItems.length} at ${formatOdds(bet.odds)}, stake ${formatMoney(bet.stake)}, potential payout ${formatMoney(bet.potential_payout)}.`);
   }
 
   async function checkout() {
@@ -357,6 +388,11 @@ export function render(main, ctx) {
   async function showReceipt(placed, heading = 'Bets placed') {
     const rows = await Promise.all(
       placed.bets.map(async (bet) => {
+        if (bet.type === 'accumulator' && Array.isArray(bet.legs)) {
+          const ids = bet.legs.map((l) => l.match_id);
+          const matches = new Map(await Promise.all(ids.map(async (id) => [id, await matchById(id).catch(() => null)])));
+          return accaReceiptItem(bet, matches);
+        }
         const match = await matchById(bet.match_id).catch(() => null);
         const title = match ? `${match.team_1} v ${match.team_2}` : `Match #${bet.match_id}`;
         return h('li', {}, `${title}: ${selectionLabel(bet.selection, match)} at ${formatOdds(bet.odds)}, stake ${formatMoney(bet.stake)}, potential payout ${formatMoney(bet.potential_payout)}`);

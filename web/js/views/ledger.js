@@ -9,7 +9,7 @@ import { currentUser } from '../session.js';
 import { refreshUser, state } from '../state.js';
 
 const PAGE_SIZE = 20;
-const KIND_LABELS = { deposit: 'Deposit', stake: 'Stake', payout: 'Payout', refund: 'Refund' };
+const KIND_LABELS = { deposit: 'Deposit', stake: 'Stake', payout: 'Payout', refund: 'Refund', cash_out: 'Cash-out' };
 
 export function render(main) {
   const user = currentUser();

@@ -1,0 +1,123 @@
+#include "store/pg/accumulator_store.hpp"
+
+#include <span>
+
+#include "store/pg/row_mapping.hpp"
+
+namespace betsdb::store {
+
+namespace {
+
+// $1 user, $2/$3/$4 the legs' matches, selections and odds (array literals,
+// in the order given), $5 stake, $6 potential payout, $7 combined odds,
+// $8 legs key. One row per leg, in order.
+constexpr pg::Statement kPlaceAccumulator{"place_accumulator", R"sql(
+WITH req AS (
+  SELECT r.match_id, r.selection, r.odds, r.ord
+  FROM unnest($2::bigint[], $3::text[], $4::integer[]) WITH ORDINALITY AS r(match_id, selection, odds, ord)
+), m AS (
+  -- FOR SHARE: odds changes, suspensions and settlement wait for us.
+  SELECT id, status, odds_1, odds_x, odds_2, odds_version, max_stake FROM matches
+  WHERE id = ANY($2::bigint[]) ORDER BY id FOR SHARE
+), chk AS (
+  SELECT req.ord, req.match_id, req.selection, req.odds, m.odds_version,
+         m.id IS NOT NULL AS found,
+         coalesce(m.status = 'open' AND req.odds =
+           CASE req.selection WHEN '1' THEN m.odds_1 WHEN 'X' THEN m.odds_x WHEN '2' THEN m.odds_2 END
+           AND (m.max_stake IS NULL OR $5::bigint <= m.max_stake),
+           false) AS priced
+  FROM req LEFT JOIN m ON m.id = req.match_id
+), dup AS (
+  SELECT EXISTS (SELECT 1 FROM bets WHERE user_id = $1 AND legs_key = $8::text
+                   AND status = 'pending') AS dup
+), ok AS (
+  SELECT bool_and(found AND priced) AND NOT (SELECT dup FROM dup) AS all_ok FROM chk
+), debit AS (
+  UPDATE users u SET balance = u.balance - $5::bigint FROM ok
+  WHERE u.id = $1 AND ok.all_ok AND u.balance >= $5::bigint
+  RETURNING u.balance, u.email
+), ins AS (
+  INSERT INTO bets (user_id, type, stake, potential_payout, combined_odds, legs_key)
+  SELECT $1, 'accumulator', $5::bigint, $6::bigint, $7::bigint, $8::text FROM debit
+  RETURNING id, created_at
+), legs AS (
+  INSERT INTO bet_legs (bet_id, position, match_id, selection, odds, odds_version)
+  SELECT ins.id, chk.ord, chk.match_id, chk.selection, chk.odds, chk.odds_version
+  FROM ins CROSS JOIN chk
+), led AS (
+  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, created_at)
+  SELECT $1, 'stake', -$5::bigint, ins.id, debit.balance, ins.created_at
+  FROM ins CROSS JOIN debit
+)
+SELECT chk.found, chk.priced, (SELECT dup FROM dup), (SELECT balance FROM debit),
+       (SELECT id FROM ins), (SELECT )sql" BETSDB_SQL_MICROS("created_at") R"sql( FROM ins),
+       (SELECT email FROM debit), chk.odds_version,
+       coalesce((SELECT balance FROM users WHERE id = $1), 0) < $5::bigint
+FROM chk ORDER BY chk.ord)sql"};
+
+template <class Text>
+std::string array_of(std::span<const domain::Leg> legs, Text text) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < legs.size(); ++i) {
+    if (i > 0) out += ',';
+    out += text(legs[i]);
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+boost::asio::awaitable<Result<domain::AccumulatorPlacement>> place_accumulator(
+    pg::Pool& db, std::int64_t user_id, const domain::AccumulatorItem& item) {
+  using domain::Leg;
+  const std::span<const Leg> legs(item.legs);
+  auto params = pg::params(
+      user_id, array_of(legs, [](const Leg& l) { return std::to_string(l.match_id); }),
+      array_of(legs, [](const Leg& l) { return std::string(domain::to_string(l.selection)); }),
+      array_of(legs, [](const Leg& l) { return std::to_string(l.odds.hundredths()); }),
+      item.stake.cents(), item.potential_payout.cents(), item.combined_odds_hundredths,
+      item.legs_key);
+  auto rows = co_await db.execute(kPlaceAccumulator, params);
+  if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->size() != item.legs.size()) {
+    co_return Error::internal("place_accumulator: one row per leg expected");
+  }
+
+  domain::AccumulatorPlacement out;
+  const pg::Row first = (*rows)[0];
+  if (auto id = first.get<std::optional<std::int64_t>>(4)) {
+    domain::Bet bet;
+    bet.id = *id;
+    bet.user_id = user_id;
+    bet.type = domain::BetType::accumulator;
+    bet.stake = item.stake;
+    bet.potential_payout = item.potential_payout;
+    bet.combined_odds_hundredths = item.combined_odds_hundredths;
+    bet.created_at = timestamp_from_micros(first.get<std::int64_t>(5));
+    bet.legs = item.legs;
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      bet.legs[i].odds_version = (*rows)[i].get<std::int64_t>(7);
+      bet.legs[i].status = domain::BetStatus::pending;
+    }
+    out.balance = domain::Money(first.get<std::int64_t>(3));
+    out.user_email = first.get<std::string>(6);
+    out.bet = std::move(bet);
+    co_return out;
+  }
+  out.duplicate = first.get<bool>(2);
+  out.funds_short = first.get<bool>(8);
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    const pg::Row row = (*rows)[i];
+    if (!row.get<bool>(0)) {
+      out.leg_problems.push_back(domain::ItemProblem::match_not_found);
+    } else if (!row.get<bool>(1)) {
+      out.leg_problems.push_back(domain::ItemProblem::repriced);
+    } else {
+      out.leg_problems.push_back(domain::ItemProblem::none);
+    }
+  }
+  co_return out;
+}
+
+}  // namespace betsdb::store
