@@ -48,7 +48,10 @@ CREATE TABLE bet_legs (
   CONSTRAINT bet_legs_selection_check CHECK (selection IN ('1', 'X', '2')),
   CONSTRAINT bet_legs_odds_range CHECK (odds BETWEEN 101 AND 100000),
   CONSTRAINT bet_legs_status_check CHECK (status IN ('pending', 'won', 'lost', 'void'))
-);
+) WITH (fillfactor = 70);
+-- fillfactor: settlement changes only a leg's status, which no index holds,
+-- so with room on the page the update is HOT (no index entries written): a
+-- match's 100,000 legs settle about five times faster (docs/performance.md).
 -- Settlement finds a match's pending legs; the bet filters find a match's legs.
 CREATE INDEX bet_legs_match_idx ON bet_legs (match_id, bet_id);
 

@@ -215,27 +215,34 @@ UPDATE bet_legs l SET status = plan.status FROM plan
 WHERE l.match_id = $1 AND l.status = 'pending' AND l.selection = plan.selection)sql"};
 
 // Then (a statement of its own, so it sees the legs just settled) every
-// pending accumulator with a leg on the match becomes lost (a leg lost), won
-// (none pending, one won: floor(stake x product of the won legs' odds), void
-// legs counting 1) or void (every leg void: the stake back), or stays
-// pending. Credits and ledger rows as in settle_bets.
+// pending accumulator with a leg on the match: lost when that leg lost (no
+// need to look at its other legs); else, once none of its legs is pending,
+// won (floor(stake x product of the won legs' odds), void legs counting 1)
+// or void (every leg void: the stake back). The others stay pending. Credits
+// and ledger rows as in settle_bets.
 constexpr pg::Statement kFinishAccumulators{"settle_accumulators", R"sql(
-WITH agg AS (
-  SELECT b.id, b.user_id, b.stake,
-         bool_or(l.status = 'lost') AS any_lost, bool_or(l.status = 'pending') AS any_pending,
-         bool_or(l.status = 'won') AS any_won,
-         betsdb_product(CASE l.status WHEN 'won' THEN l.odds::numeric ELSE 1 END) AS num,
-         betsdb_product(CASE l.status WHEN 'won' THEN 100::numeric ELSE 1 END) AS den
-  FROM bets b JOIN bet_legs l ON l.bet_id = b.id
-  WHERE b.status = 'pending' AND b.id IN (SELECT bet_id FROM bet_legs WHERE match_id = $1)
-  GROUP BY b.id, b.user_id, b.stake
+WITH touched AS (
+  SELECT b.id, b.user_id, b.stake, l.status AS leg
+  FROM bet_legs l JOIN bets b ON b.id = l.bet_id
+  WHERE l.match_id = $1 AND b.status = 'pending'
+), complete AS (
+  SELECT t.id, t.user_id, t.stake,
+         bool_or(o.status = 'won') AS any_won,
+         betsdb_product(CASE o.status WHEN 'won' THEN o.odds::numeric ELSE 1 END) AS num,
+         betsdb_product(CASE o.status WHEN 'won' THEN 100::numeric ELSE 1 END) AS den
+  FROM touched t JOIN bet_legs o ON o.bet_id = t.id
+  WHERE t.leg <> 'lost'
+    AND NOT EXISTS (SELECT 1 FROM bet_legs p WHERE p.bet_id = t.id AND p.status = 'pending')
+  GROUP BY t.id, t.user_id, t.stake
 ), fin AS (
+  SELECT id, user_id, 'lost' AS status, NULL::text AS kind, 0::bigint AS amount
+  FROM touched WHERE leg = 'lost'
+  UNION ALL
   SELECT id, user_id,
-         CASE WHEN any_lost THEN 'lost' WHEN any_won THEN 'won' ELSE 'void' END AS status,
-         CASE WHEN any_lost THEN NULL WHEN any_won THEN 'payout' ELSE 'refund' END AS kind,
-         CASE WHEN any_lost THEN 0 WHEN any_won THEN div(stake * num, den)::bigint
-              ELSE stake END AS amount
-  FROM agg WHERE any_lost OR NOT any_pending
+         CASE WHEN any_won THEN 'won' ELSE 'void' END,
+         CASE WHEN any_won THEN 'payout' ELSE 'refund' END,
+         CASE WHEN any_won THEN div(stake * num, den)::bigint ELSE stake END
+  FROM complete
 ), w AS (
   UPDATE bets SET status = fin.status, settled_at = now() FROM fin
   WHERE bets.id = fin.id
