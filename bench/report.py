@@ -35,6 +35,7 @@ CEILING_NAMES = {
 EXTRA = [
     ("place_odds", "POST /v1/bets as place, each bet carrying its odds with accept_price_change none"),
     ("place_hot", "POST /v1/bets, every bet on one match with stake and liability limits (a cup final's kick-off)"),
+    ("acca", "POST /v1/bets, every bet a new 4-leg accumulator for its user (issue 19), as place places singles"),
     ("idle_baseline", "matches, before opening the idle connections (--idle)"),
     ("idle_loaded", "matches, with 1,000 idle keep-alive connections open (--idle)"),
     ("big_user_bets_miss", "GET /v1/users/{id}/bets?limit=20&offset=O (a user's 100 bets), every request a miss, -t1 -c1 (--big)"),
@@ -318,7 +319,8 @@ def targets(res):
     add("place: p99 < 30 ms", s.get("p99_ms"), "< 30 ms", lambda v: v < 30, " ms")
     add("place: zero non-2xx", s.get("non2xx"), "0", lambda v: v == 0, fmt="{}")
     for name, share, what in (("place_odds", 0.95, "bets carrying odds"),
-                              ("place_hot", 0.50, "place_hot (one match, limits set)")):
+                              ("place_hot", 0.50, "place_hot (one match, limits set)"),
+                              ("acca", 0.70, "acca (4-leg accumulators)")):
         e = res["extra"].get(name) or {}
         ratio = e["rps"] / s["rps"] if e.get("rps") and s.get("rps") else None
         add(f"{what}: req/s >= {share:.0%} of place", ratio, f">= {share:.0%}", lambda v, m=share: v >= m,

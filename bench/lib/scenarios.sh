@@ -213,6 +213,33 @@ scenario_place_hot() {
   fi
 }
 
+# acca (issue 19): as place (same users, matches, stake, no odds given),
+# every request a 4-leg accumulator new for its user (bench/wrk/acca.lua);
+# its throughput is reported as a ratio to place's (target: at least 70%).
+scenario_acca() {
+  local token
+  token=$(first_user_field "$DATA/users.txt" 2)
+  if ! route_available POST /v1/bets "$token" '{}'; then
+    not_available acca "POST /v1/bets"
+    return 0
+  fi
+  warm_tokens
+  log "scenario acca$SUFFIX: POST /v1/bets, each request a new 4-leg accumulator for its user"
+  local start=${ACCA_NEXT:-0} r
+  for r in $(seq "$ROUNDS"); do
+    run_wrk acca "$r" "$API/v1/bets" acca.lua BENCH_STATUSES="$STATUSES" BENCH_START="$start" \
+      BENCH_LEGS=4 BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_place.txt" \
+      || harness_failed "wrk (acca)"
+    start=$WRK_NEXT
+  done
+  ACCA_NEXT=$start
+  local capacity=$(($(seed_field users) * $(seed_field matches.place) * 81))
+  if ((start > capacity)); then
+    note "acca$SUFFIX" "the runs used $start accumulators but users x matches x 3^4 is only $capacity: some repeated (duplicate_bet)"
+  fi
+  record_rss acca
+}
+
 # cart: per round, an add phase (wrk, every request one item; five items make
 # a cart), then, untimed, more adds until there are enough carts for the
 # checkout phase not to run dry (1.2 x the pgbench checkout ceiling's rate

@@ -31,6 +31,15 @@ ALTER TABLE bets
     CHECK ((status = 'cashed_out') = (cash_out_amount IS NOT NULL) AND
            (cash_out_amount IS NULL OR cash_out_amount > 0));
 
+-- The singles' indexes leave accumulators out (no match, no selection): an
+-- entry per accumulator would only cost every settlement that finishes one.
+DROP INDEX bets_one_live_per_selection;
+CREATE UNIQUE INDEX bets_one_live_per_selection
+  ON bets (user_id, match_id, selection) WHERE status <> 'void' AND match_id IS NOT NULL;
+DROP INDEX bets_match_pending_idx;
+CREATE INDEX bets_match_pending_idx ON bets (match_id)
+  WHERE status = 'pending' AND match_id IS NOT NULL;
+
 -- The last guard against a duplicate accumulator, whatever Redis does.
 CREATE UNIQUE INDEX bets_one_pending_accumulator
   ON bets (user_id, legs_key) WHERE status = 'pending' AND legs_key IS NOT NULL;
