@@ -1,7 +1,5 @@
 #include "service/accumulators.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "domain/accumulator.hpp"
 #include "service/bets.hpp"
 #include "service/held_lock.hpp"
@@ -102,25 +100,6 @@ Result<domain::AccumulatorItem> priced(const PlaceAccumulator& request,
   return item;
 }
 
-Async<std::optional<HeldLock>> lock_legs(Context& ctx, std::int64_t user_id,
-                                         const std::string& legs_key) {
-  std::string key = "bet:" + std::to_string(user_id) + ":acca:" + legs_key;
-  auto lock = co_await try_hold(ctx.locks, std::move(key), kBetLockTtl);
-  auto& counters = ctx.counters->service;
-  if (!lock.ok()) {
-    count(counters.bet_lock_unavailable);
-    spdlog::warn("bet lock unavailable ({}); relying on the database guard", lock.error().detail);
-    co_return std::optional<HeldLock>{};
-  }
-  if (!*lock) {
-    count(counters.bet_lock_conflict);
-    co_return Error::make(Errc::bet_in_progress,
-                          "The same accumulator of yours is being placed; retry shortly.");
-  }
-  count(counters.bet_lock_acquired);
-  co_return std::move(lock).value();
-}
-
 Error duplicate() {
   return Error::make(Errc::duplicate_bet,
                      "You already have a pending accumulator on exactly these selections.");
@@ -185,7 +164,10 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceAccumulator& request) 
   auto item = priced(request, *matches);
   if (!item.ok()) co_return std::move(item).error();
 
-  auto lock = co_await lock_legs(ctx, request.user_id, item->legs_key);
+  // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
+  std::string key = "bet:" + std::to_string(request.user_id) + ":acca:" + item->legs_key;
+  auto lock = co_await hold_bet_lock(
+      ctx, std::move(key), "The same accumulator of yours is being placed; retry shortly.");
   if (!lock.ok()) co_return std::move(lock).error();
   auto bet = co_await place_locked(ctx, request, std::move(*item));
   // Released and awaited before answering, as a single's.

@@ -24,28 +24,6 @@ void append_encoded_team(std::string& key, std::string_view team) {
   }
 }
 
-// The lock when Redis answered; nullopt to go on without it (the database's
-// guards suffice); bet_in_progress when another placement holds it.
-Async<std::optional<HeldLock>> lock_bet(Context& ctx, std::int64_t user_id,
-                                        const domain::Match& match) {
-  // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
-  std::string key = bet_lock_key(user_id, match);
-  auto lock = co_await try_hold(ctx.locks, std::move(key), kBetLockTtl);
-  auto& counters = ctx.counters->service;
-  if (!lock.ok()) {
-    count(counters.bet_lock_unavailable);
-    spdlog::warn("bet lock unavailable ({}); relying on the database guard", lock.error().detail);
-    co_return std::optional<HeldLock>{};
-  }
-  if (!*lock) {
-    count(counters.bet_lock_conflict);
-    co_return Error::make(Errc::bet_in_progress,
-                          "Another bet of yours on this match is being placed; retry shortly.");
-  }
-  count(counters.bet_lock_acquired);
-  co_return std::move(lock).value();
-}
-
 // The placement under the lock: priced from `match`, and priced again from a
 // fresh read (left in `match`) each time the statement finds the match
 // changed meanwhile.
@@ -86,7 +64,10 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceBet& request) {
 
   Result<domain::Placement> placement = Error::internal("placement did not run");
   {
-    auto lock = co_await lock_bet(ctx, request.user_id, *match);
+    // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
+    std::string key = bet_lock_key(request.user_id, *match);
+    auto lock = co_await hold_bet_lock(
+        ctx, std::move(key), "Another bet of yours on this match is being placed; retry shortly.");
     if (!lock.ok()) co_return std::move(lock).error();
     placement = co_await place_priced(ctx, request, ask, *match);
     // Released and awaited before answering (the contract's order), so the
@@ -135,6 +116,23 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceBet& request) {
 }
 
 }  // namespace
+
+Async<std::optional<HeldLock>> hold_bet_lock(Context& ctx, std::string key,
+                                             std::string_view held_detail) {
+  auto lock = co_await try_hold(ctx.locks, std::move(key), kBetLockTtl);
+  auto& counters = ctx.counters->service;
+  if (!lock.ok()) {
+    count(counters.bet_lock_unavailable);
+    spdlog::warn("bet lock unavailable ({}); relying on the database guard", lock.error().detail);
+    co_return std::optional<HeldLock>{};
+  }
+  if (!*lock) {
+    count(counters.bet_lock_conflict);
+    co_return Error::make(Errc::bet_in_progress, std::string(held_detail));
+  }
+  count(counters.bet_lock_acquired);
+  co_return std::move(lock).value();
+}
 
 std::string bet_lock_key(std::int64_t user_id, const domain::Match& match) {
   std::string key = "bet:";

@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "domain/entities.hpp"
 #include "domain/settled_match.hpp"
 #include "service/context.hpp"
+#include "service/held_lock.hpp"
 
 namespace betsdb::service {
 
@@ -43,6 +46,13 @@ Async<domain::Bet> place_bet(Context& ctx, PlaceBet request);
 // and '}' percent-encoded, so that the ':'s between the parts are the only
 // ones and two different matches never share a key.
 std::string bet_lock_key(std::int64_t user_id, const domain::Match& match);
+
+// The duplicate-bet lock under `key` (a single's or an accumulator's): held;
+// nullopt when Redis did not answer (the database's guards suffice, counted
+// and logged); bet_in_progress with `held_detail` when another placement
+// holds it.
+Async<std::optional<HeldLock>> hold_bet_lock(Context& ctx, std::string key,
+                                             std::string_view held_detail);
 
 // bet_not_found.
 Async<domain::Bet> get_bet(Context& ctx, std::int64_t bet_id);
