@@ -18,7 +18,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-STEPS = ["kCloseMatch", "kLockBettors", "kSettleBets", "kSettleLegs", "kFinishAccumulators", "kClearExposure"]
+STEPS = ["kSettlementTurn", "kCloseMatch", "kSettlingBettors", "kSettleBets", "kSettleLegs", "kFinishAccumulators", "kClearExposure"]
 MACROS = {
     "BETSDB_MATCH_COLUMNS": "id",  # only the columns the server maps; the plan is the UPDATE's
 }
@@ -40,6 +40,14 @@ def statements(source):
                 parts.append(MACROS.get(macro, "\0" + macro))  # an unknown macro: checked below
         out[const] = (name, "".join(parts))
     return out
+
+
+def turn_key(source):
+    """The advisory lock key settle_match takes its turn with."""
+    m = re.search(r"kSettlementTurnKey = ([0-9a-fx']+);", open(source).read())
+    if not m:
+        raise SystemExit(f"settle_explain: kSettlementTurnKey not found in {source}")
+    return int(m.group(1).replace("'", ""), 0)
 
 
 def plan(result):
@@ -69,7 +77,8 @@ def main():
     p = plan(args.result)
     params = {
         "kCloseMatch": [args.match, args.result],
-        "kLockBettors": [args.match],
+        "kSettlementTurn": [turn_key(args.source)],
+        "kSettlingBettors": [args.match],
         "kSettleBets": [args.match] + [x for status, kind in p for x in (status, kind)],
         "kSettleLegs": [args.match] + [status for status, _ in p],
         "kFinishAccumulators": [args.match],

@@ -35,7 +35,7 @@ WITH req AS (
            AND (m.max_stake IS NULL OR req.stake <= m.max_stake),
            false) AS priced,
          EXISTS (SELECT 1 FROM bets b WHERE b.user_id = (:uid)::bigint AND b.match_id = req.match_id
-                   AND b.selection = req.selection AND b.status <> 'void') AS dup
+                   AND b.selection = req.selection AND b.holds_selection) AS dup
   FROM req LEFT JOIN m ON m.id = req.match_id
 ), adds AS (
   -- What the items add to each match's exposure.

@@ -76,6 +76,9 @@ SELECT id, user_id, 'accumulator', stake, floor(stake * product)::bigint,
        now() - (2 * :accas - g) * interval '5 ms'
 FROM s_bets ORDER BY id;
 
+INSERT INTO pending_accumulators (bet_id, user_id, legs_key)
+SELECT id, user_id, legs_key FROM s_bets ORDER BY id;
+
 INSERT INTO bet_legs (bet_id, position, match_id, selection, odds, odds_version)
 SELECT b.id, l.position, l.match_id, l.selection, l.odds, 1
 FROM s_legs l JOIN s_bets b ON b.g = l.g
@@ -97,6 +100,7 @@ VACUUM ANALYZE matches;
 VACUUM ANALYZE match_exposure;
 VACUUM ANALYZE bets;
 VACUUM ANALYZE bet_legs;
+VACUUM ANALYZE pending_accumulators;
 VACUUM ANALYZE ledger;
 
 SELECT (SELECT id FROM s_matches WHERE n = 0) AS target_lost,

@@ -1,3 +1,4 @@
+-- History: what migration 004 then adopted; kept to reproduce docs/performance.md.
 -- bench/settle_legs.sh --what-if: a candidate fix for settling many
 -- accumulator legs, tried on the seeded copy only (not a migration).
 -- Settling a leg changes only bet_legs.status, which no index covers, so the

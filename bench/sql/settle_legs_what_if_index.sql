@@ -1,3 +1,6 @@
+-- History: what migration 004 then adopted; kept to reproduce docs/performance.md.
+-- On the schema of migration 005 it would put status back into an index
+-- predicate of bets, and settling bets would no longer be HOT.
 -- bench/settle_legs.sh --what-if: settle_legs_what_if.sql (bet_legs with
 -- free room on its pages, so settling a leg is a HOT update), and also the
 -- singles' unique index without the accumulators: an accumulator has no

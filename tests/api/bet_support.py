@@ -180,6 +180,22 @@ class BetsDb:
         assert broken == [], f"{context} users with balance != sum(ledger): {broken[:20]}"
         negative = self.negative_balances()
         assert negative == [], f"{context} negative balances: {negative[:20]}"
+        unguarded = self.accumulator_guards_out_of_step()
+        assert unguarded == [], \
+            f"{context} pending accumulators without their guard row, or guards of finished ones: {unguarded[:20]}"
+
+    def accumulator_guards_out_of_step(self):
+        """(bet id, guard's bet id) where pending_accumulators (the duplicate
+        guard, one row per pending accumulator: docs/operations.md) and the
+        pending accumulators differ."""
+        schema = self.bets_table.split(".")[0]
+        return self.db.query(f"""
+            SELECT b.id, g.bet_id
+              FROM (SELECT id, user_id, legs_key FROM {self.bets_table}
+                     WHERE type = 'accumulator' AND status = 'pending') b
+              FULL JOIN {schema}."pending_accumulators" g
+                ON g.bet_id = b.id AND g.user_id = b.user_id AND g.legs_key = b.legs_key
+             WHERE b.id IS NULL OR g.bet_id IS NULL""")
 
 
 # --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ settlement at once.
 
 import itertools
 import math
+import re
 
 import pytest
 
@@ -486,6 +487,50 @@ def test_the_last_two_legs_settled_at_once_settle_the_bet_exactly_once(api, admi
 
 
 @pytest.mark.concurrency
+def test_matches_whose_accumulators_cross_settle_together_without_deadlock(api, admin_token, base_url,
+                                                                           new_user, bets_db):
+    """Four matches settled at once, with accumulators of several users on
+    every pair, triple and all four of them: the settlements share users to
+    credit and accumulators to finish (docs/architecture.md: they take turns).
+    Every settlement answers 200 (a deadlock would be a 5xx), every
+    accumulator is final exactly once across them, paid once if all its legs
+    won."""
+    users = [new_user(balance=1_000_000) for _ in range(3)]
+    combos = [c for size in (2, 3, 4) for c in itertools.combinations(range(4), size)]
+    for round_, results in enumerate((["2", "2", "2", "2"], ["1", "1", "2", "1"], ["1", "1", "1", "1"])):
+        matches = [make_match(api, admin_token) for _ in range(4)]
+        bets = []
+        for n, user in enumerate(users):
+            for combo in combos:
+                stake = 100 + n
+                bet = placed_acca(api, user, [(matches[i], "1", "2.00") for i in combo], stake)
+                bets.append((user, bet, combo, stake))
+        responses = run_concurrently([base_url], admin_token, 4,
+                                     lambda client, i: settle(client, admin_token, matches[i]["id"], results[i]))
+        assert [r.status_code for r in responses] == [200] * 4, statuses_and_codes(responses)
+        combined = settled_body()
+        for r in responses:
+            for k, v in r.json()["settled"].items():
+                combined[k] += v
+        expected = settled_body()
+        for user, bet, combo, stake in bets:
+            won = all(results[i] == "1" for i in combo)
+            now = get_bet(api, admin_token, bet["id"])
+            assert (now["status"], leg_statuses(now)) == \
+                ("won" if won else "lost", [leg_result("1", results[i]) for i in combo]), (round_, combo, now)
+            credit = [("payout", acca_payout(stake, ["2.00"] * len(combo)))] if won else []
+            rows = expect_ledger(api, admin_token, user.id)
+            assert bet_rows(rows, bet["id"]) == [("stake", -stake)] + credit, (round_, combo)
+            if won:
+                expected["won"] += 1
+                expected["paid_out"] += credit[0][1]
+            else:
+                expected["lost"] += 1
+        assert combined == expected, round_
+    bets_db.expect_invariant()
+
+
+@pytest.mark.concurrency
 def test_an_accumulator_placed_while_a_legs_match_is_settled_is_settled_or_refused(api, admin_token, base_url,
                                                                                   new_user, bets_db):
     """Placement against the settlement of one of its legs' matches: either the
@@ -519,3 +564,37 @@ def test_an_accumulator_placed_while_a_legs_match_is_settled_is_settled_or_refus
         outcomes.append(placed.status_code)
     expect_ledger(api, admin_token, user.id)
     bets_db.expect_invariant(f"outcomes {outcomes}")
+
+
+# --------------------------------------------------------------------------
+# The schema behind a fast settlement (docs/operations.md, "Why `bets` keeps
+# half of each page free")
+# --------------------------------------------------------------------------
+
+SETTLEMENT_COLUMNS = {"bets": ("status", "settled_at", "cash_out_amount"), "bet_legs": ("status",)}
+
+
+def test_no_index_holds_or_filters_on_what_settlement_changes(db):
+    """Settling a bet or a leg may be a HOT update only if no index of its
+    table holds, computes from or filters on a column it changes: one that
+    did would cost every settled bet a new entry in every index."""
+    found = []
+    for table, columns in SETTLEMENT_COLUMNS.items():
+        for name, keys, expressions, predicate in db.query(
+                """SELECT c.relname,
+                          array(SELECT a.attname::text FROM unnest(i.indkey) k
+                                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k),
+                          coalesce(pg_get_expr(i.indexprs, i.indrelid), ''),
+                          coalesce(pg_get_expr(i.indpred, i.indrelid), '')
+                     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                    WHERE i.indrelid = %s::regclass""", (table,)):
+            for column in columns:
+                words = set(keys) | set(re.findall(r"\w+", expressions + " " + predicate))
+                if column in words:
+                    found.append((table, name, column))
+    assert found == []
+    fillfactors = dict(db.query(
+        """SELECT relname, coalesce((SELECT option_value::int FROM pg_options_to_table(reloptions)
+                                     WHERE option_name = 'fillfactor'), 100)
+             FROM pg_class WHERE relname IN ('bets', 'bet_legs')"""))
+    assert fillfactors == {"bets": 50, "bet_legs": 70}

@@ -23,7 +23,8 @@ namespace betsdb::service {
 
 // The unique index that makes a second live bet on one selection impossible.
 inline constexpr std::string_view kOneLiveBet = "bets_one_live_per_selection";
-// The unique index that keeps one pending accumulator per user and set of legs.
+// The unique constraint that keeps one pending accumulator per user and set
+// of legs.
 inline constexpr std::string_view kOnePendingAccumulator = "bets_one_pending_accumulator";
 
 class BetStore {

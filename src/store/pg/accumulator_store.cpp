@@ -28,8 +28,8 @@ WITH req AS (
            false) AS priced
   FROM req LEFT JOIN m ON m.id = req.match_id
 ), dup AS (
-  SELECT EXISTS (SELECT 1 FROM bets WHERE user_id = $1 AND legs_key = $8::text
-                   AND status = 'pending') AS dup
+  SELECT EXISTS (SELECT 1 FROM pending_accumulators WHERE user_id = $1 AND legs_key = $8::text)
+    AS dup
 ), ok AS (
   SELECT bool_and(found AND priced) AND NOT (SELECT dup FROM dup) AS all_ok FROM chk
 ), debit AS (
@@ -40,6 +40,8 @@ WITH req AS (
   INSERT INTO bets (user_id, type, stake, potential_payout, combined_odds, legs_key)
   SELECT $1, 'accumulator', $5::bigint, $6::bigint, $7::bigint, $8::text FROM debit
   RETURNING id, created_at
+), guard AS (
+  INSERT INTO pending_accumulators (bet_id, user_id, legs_key) SELECT ins.id, $1, $8::text FROM ins
 ), legs AS (
   INSERT INTO bet_legs (bet_id, position, match_id, selection, odds, odds_version)
   SELECT ins.id, chk.ord, chk.match_id, chk.selection, chk.odds, chk.odds_version

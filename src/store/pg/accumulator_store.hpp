@@ -3,9 +3,9 @@
 // each is unsettled and still offers the odds taken (and allows the stake),
 // that the user has no pending accumulator on the same set of legs, and only
 // then debits the stake (if the balance covers it), inserts the bet, its legs
-// and its `stake` ledger row. Accumulators take no part in match exposure.
-// The unique index bets_one_pending_accumulator is the last guard against
-// duplicates.
+// and its `stake` ledger row, and enters it in pending_accumulators, whose
+// unique constraint bets_one_pending_accumulator is the last guard against
+// duplicates. Accumulators take no part in match exposure.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

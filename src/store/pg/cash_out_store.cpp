@@ -26,9 +26,15 @@ SELECT status FROM bets WHERE id = $1 AND user_id = $2 FOR UPDATE)sql"};
 constexpr pg::Statement kPendingLegs{"cash_out_pending_legs", R"sql(
 SELECT match_id FROM bet_legs WHERE bet_id = $1 AND status = 'pending')sql"};
 
+// A cashed-out accumulator leaves pending_accumulators, so the same legs
+// may be backed again.
 constexpr pg::Statement kMarkCashedOut{"cash_out_mark", R"sql(
-UPDATE bets SET status = 'cashed_out', cash_out_amount = $2, settled_at = now()
-WHERE id = $1 AND status = 'pending')sql"};
+WITH marked AS (
+  UPDATE bets SET status = 'cashed_out', cash_out_amount = $2, settled_at = now()
+  WHERE id = $1 AND status = 'pending'
+  RETURNING id
+)
+DELETE FROM pending_accumulators g USING marked WHERE g.bet_id = marked.id)sql"};
 
 constexpr pg::Statement kCredit{"cash_out_credit", R"sql(
 WITH u AS (

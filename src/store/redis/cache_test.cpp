@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/detached.hpp>
+#include <chrono>
 #include <random>
 #include <set>
 
@@ -418,6 +419,39 @@ TEST_F(CacheTest, BumpIncrementsEveryCounterItIsGiven) {
     std::vector<std::string> nothing;
     auto none = co_await cache.bump(std::move(nothing));
     EXPECT_TRUE(none.ok());
+    client->stop();
+  });
+}
+
+// A settlement bumps a counter per bettor, more than one script takes: every
+// one is bumped once, and each created one starts past the clock.
+TEST_F(CacheTest, BumpOfThousandsOfCountersBumpsEachOnce) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    Cache cache(client, kTtl);
+    constexpr int kCounters = 2'500;
+    std::vector<std::string> counters;
+    for (int i = 0; i < kCounters; ++i) counters.push_back(key("gen:many:" + std::to_string(i)));
+    const auto before = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto created = co_await cache.bump(counters);
+    CO_ASSERT(created.ok(), created.error().detail);
+    std::vector<std::int64_t> first;
+    for (const auto& counter : counters) {
+      auto value = co_await cache.get_json(counter);
+      CO_ASSERT(value.ok() && value->has_value(), counter + " was not created");
+      first.push_back(std::stoll(**value));
+      // Redis's clock against ours: allow a second of skew, no more.
+      EXPECT_GT(first.back(), before - 1'000'000) << counter;
+    }
+    auto bumped = co_await cache.bump(counters);
+    CO_ASSERT(bumped.ok(), bumped.error().detail);
+    for (std::size_t i = 0; i < counters.size(); ++i) {
+      auto value = co_await cache.get_json(counters[i]);
+      CO_ASSERT(value.ok() && value->has_value(), counters[i]);
+      EXPECT_EQ(std::stoll(**value), first[i] + 1) << counters[i];
+    }
     client->stop();
   });
 }
