@@ -16,8 +16,8 @@ namespace betsdb::api {
 using MetricsRenderer = std::function<boost::asio::awaitable<std::string>()>;
 
 struct ApiShard {
-  ApiShard(service::Context context, std::string_view admin_token, MetricsRenderer render_metrics)
-      : ctx(std::move(context)), auth(admin_token, ctx), metrics(std::move(render_metrics)) {}
+  ApiShard(service::Context context, AdminTokens admin, MetricsRenderer render_metrics)
+      : ctx(std::move(context)), auth(admin, ctx), metrics(std::move(render_metrics)) {}
   ApiShard(const ApiShard&) = delete;
   ApiShard& operator=(const ApiShard&) = delete;
 

@@ -1,8 +1,8 @@
 // Bearer-token authentication and the route guards built on it.
 //
-// The admin token comes from configuration and is compared by digest in
-// constant time. User tokens are looked up by SHA-256 digest; a verified
-// digest is remembered (api/verified_tokens.hpp) and shared with the other
+// The admin token comes from configuration (with, while it is rotated, the
+// previous one) and is compared by digest in constant time. User tokens are looked up by SHA-256
+// digest; a verified digest is remembered (api/verified_tokens.hpp) and shared with the other
 // shards, so a token costs one database round trip per process, not one per
 // request.
 //
@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/verified_tokens.hpp"
@@ -21,13 +22,20 @@
 
 namespace betsdb::api {
 
+// The admin's bearer tokens: the configured one and, while it is rotated
+// out, the previous one (empty: none).
+struct AdminTokens {
+  std::string_view current;
+  std::string_view previous;
+};
+
 class Authenticator final {
  public:
   // Told of every token this shard verified in the database, to pass it on.
   using VerifiedListener = std::function<void(const Digest&, std::int64_t user_id)>;
 
   // `ctx` must outlive the authenticator.
-  Authenticator(std::string_view admin_token, service::Context& ctx);
+  Authenticator(AdminTokens admin, service::Context& ctx);
 
   // anonymous without an Authorization header; 401 for a malformed or unknown token.
   boost::asio::awaitable<Result<http::Principal>> authenticate(const http::Request& request);
@@ -38,6 +46,7 @@ class Authenticator final {
 
  private:
   Digest admin_digest_;
+  std::optional<Digest> previous_admin_digest_;
   service::Context& ctx_;
   VerifiedTokens verified_;
   VerifiedListener on_verified_;

@@ -69,8 +69,10 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) -> Status { c.database_url = std::string(v); return {}; }},
       {"--database-replica-url", "BETSDB_DATABASE_REPLICA_URL", "libpq URI of ONE hot standby for cached reads (default: none)",
        [](Config& c, std::string_view v) -> Status { c.database_replica_url = std::string(v); return {}; }},
-      {"--admin-token", "BETSDB_ADMIN_TOKEN", "the admin bearer token (required to serve; prefer the env var)",
+      {"--admin-token", "BETSDB_ADMIN_TOKEN", "the admin bearer token, at least 32 characters (required to serve; prefer the env var)",
        [](Config& c, std::string_view v) -> Status { c.admin_token = std::string(v); return {}; }},
+      {"--admin-token-previous", "BETSDB_ADMIN_TOKEN_PREVIOUS", "while rotating the admin token: the one being retired, accepted too (default: none)",
+       [](Config& c, std::string_view v) -> Status { c.admin_token_previous = std::string(v); return {}; }},
       {"--threads", "BETSDB_THREADS", "event-loop threads (default: one per core)",
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.threads, 1, 256, "threads"); }},
       {"--cache-ttl", "BETSDB_CACHE_TTL", "cache TTL in seconds, plus 0..10 s jitter (default 60)",
@@ -129,6 +131,30 @@ std::string options_usage() {
     out += left + o.env + "\n" + std::string(30, ' ') + o.help + "\n";
   }
   return out;
+}
+
+Status check_admin_tokens(const Config& config) {
+  const std::string at_least = "at least " + std::to_string(kMinAdminTokenLength) +
+                               " characters (e.g. head -c 32 /dev/urandom | base64)";
+  if (config.admin_token.empty()) {
+    return Error::validation("BETSDB_ADMIN_TOKEN", "is required to serve: " + at_least);
+  }
+  if (config.admin_token.size() < kMinAdminTokenLength) {
+    return Error::validation(
+        "BETSDB_ADMIN_TOKEN",
+        "is " + std::to_string(config.admin_token.size()) + " characters; it must be " + at_least);
+  }
+  if (config.admin_token_previous.empty()) return {};
+  if (config.admin_token_previous.size() < kMinAdminTokenLength) {
+    return Error::validation("BETSDB_ADMIN_TOKEN_PREVIOUS",
+                             "is " + std::to_string(config.admin_token_previous.size()) +
+                                 " characters; it must be " + at_least);
+  }
+  if (config.admin_token_previous == config.admin_token) {
+    return Error::validation("BETSDB_ADMIN_TOKEN_PREVIOUS",
+                             "is the current admin token; it must be the one being retired");
+  }
+  return {};
 }
 
 Result<Config> load_config(const std::vector<std::string>& args, char** env) {

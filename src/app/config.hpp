@@ -27,6 +27,9 @@ struct Config {
   // Optional: one hot standby that cache misses may read when it has caught up.
   std::string database_replica_url;
   std::string admin_token;
+  // While the admin token is rotated: the one being retired, accepted too
+  // (docs/operations.md, "Rotating the admin token"). Empty: none.
+  std::string admin_token_previous;
   unsigned threads = 0;  // 0: one per core
   int cache_ttl_seconds = 60;
   // The book's margin on cash-outs, a fraction below 1 (default 0.05).
@@ -38,6 +41,16 @@ struct Config {
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{15'000};
 };
+
+// The admin token is the bootstrap owner's key to everything: a short one
+// can be guessed. Tokens generated as the docs say (32 random bytes, base64)
+// are about 43 characters.
+inline constexpr std::size_t kMinAdminTokenLength = 32;
+
+// What `serve` needs of the admin tokens: a current one of at least
+// kMinAdminTokenLength characters, and a previous one (if any) as long and
+// different from it.
+Status check_admin_tokens(const Config& config);
 
 // argv[0] excluded. Unknown flags and malformed values are errors, except
 // that `import` receives the arguments it does not share with the others.

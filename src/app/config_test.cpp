@@ -57,5 +57,29 @@ TEST(LoadConfig, HelpAfterACommandAsksForThatCommandsHelp) {
   EXPECT_EQ(h->command_args, std::vector<std::string>{"check"});
 }
 
+TEST(CheckAdminTokens, RefusesAMissingOrShortTokenAndAcceptsThirtyTwoCharacters) {
+  Config config;
+  EXPECT_FALSE(check_admin_tokens(config).ok());
+  config.admin_token = std::string(kMinAdminTokenLength - 1, 'a');
+  auto short_one = check_admin_tokens(config);
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_EQ(short_one.error().field_errors.at(0).field, "BETSDB_ADMIN_TOKEN");
+  config.admin_token = std::string(kMinAdminTokenLength, 'a');
+  EXPECT_TRUE(check_admin_tokens(config).ok());
+}
+
+TEST(CheckAdminTokens, APreviousTokenMustBeAsLongAndNotTheCurrentOne) {
+  Config config;
+  config.admin_token = std::string(40, 'a');
+  config.admin_token_previous = std::string(kMinAdminTokenLength - 1, 'b');
+  auto short_one = check_admin_tokens(config);
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_EQ(short_one.error().field_errors.at(0).field, "BETSDB_ADMIN_TOKEN_PREVIOUS");
+  config.admin_token_previous = config.admin_token;
+  EXPECT_FALSE(check_admin_tokens(config).ok());
+  config.admin_token_previous = std::string(kMinAdminTokenLength, 'b');
+  EXPECT_TRUE(check_admin_tokens(config).ok());
+}
+
 }  // namespace
 }  // namespace betsdb::app

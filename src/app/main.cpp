@@ -58,8 +58,9 @@ int run_migrations(const app::Config& config) {
 }
 
 int serve(const app::Config& config) {
-  if (config.admin_token.empty()) {
-    std::cerr << "betsdb: BETSDB_ADMIN_TOKEN (or --admin-token) is required to serve\n";
+  if (auto s = app::check_admin_tokens(config); !s.ok()) {
+    const auto& problem = s.error().field_errors.front();
+    std::cerr << "betsdb: " << problem.field << " " << problem.message << "\n";
     return 2;
   }
   if (!config.redis_cluster.empty()) {

@@ -49,8 +49,10 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics)
     wiring.replica =
         pg::ReplicaMonitor::create(replica_db_, kReplayRefreshAfter, kReplaySampleValidFor);
   }
-  api_ = std::make_unique<api::ApiShard>(service::connect_context(wiring), config.admin_token,
-                                         [&metrics] { return metrics.render(); });
+  api_ = std::make_unique<api::ApiShard>(
+      service::connect_context(wiring),
+      api::AdminTokens{config.admin_token, config.admin_token_previous},
+      [&metrics] { return metrics.render(); });
   router_ = api::build_router(*api_);
   request_metrics_ = std::make_unique<http::RequestMetrics>(router_);
   http::ServerLimits limits;

@@ -47,7 +47,7 @@ class Redis:
 class Betsdb:
     def __init__(self, home, database_url, redis_url, replica_url=None, threads=1):
         self.port = free_port()
-        self.admin = "replica-admin-" + os.urandom(6).hex()
+        self.admin = "replica-admin-" + os.urandom(12).hex()
         self.log_path = os.path.join(home, f"betsdb-{self.port}.log")
         env = dict(os.environ, BETSDB_LISTEN=f"127.0.0.1:{self.port}",
                    BETSDB_DATABASE_URL=database_url, BETSDB_REDIS_URL=redis_url,

@@ -74,7 +74,7 @@ class Topology:
             BETSDB_CLUSTER_PG_PORT=str(pg),
             BETSDB_CLUSTER_REDIS_PORTS=" ".join(free_cluster_ports()),
             BETSDB_LOG_LEVEL="warn",
-            BETSDB_ADMIN_TOKEN="topology-admin-" + os.urandom(8).hex(),
+            BETSDB_ADMIN_TOKEN="topology-admin-" + os.urandom(12).hex(),
         )
         self.settings = {}
 
