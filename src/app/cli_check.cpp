@@ -1,9 +1,10 @@
-// `betsdb check`: the ledger invariant, every bet's ledger rows and the
-// book's exposure over the whole database.
+// `betsdb check`: the ledger invariant, every bet's ledger rows, the book's
+// exposure and the accumulators' duplicate guard over the whole database.
 #include <iostream>
 
 #include "app/cli.hpp"
 #include "app/cli_support.hpp"
+#include "store/pg/accumulator_guard_audit.hpp"
 #include "store/pg/bet_ledger_audit.hpp"
 #include "store/pg/exposure_audit.hpp"
 #include "store/pg/ledger_audit.hpp"
@@ -18,8 +19,9 @@ std::string check_usage() {
          "Verifies the ledger invariant: every user's balance equals the sum of\n"
          "their ledger amounts, and no balance is negative; every bet's ledger rows:\n"
          "its stake, and the payout, refund or cash-out its status calls for, of the\n"
-         "right amount; and the book's exposure: every match's exposure equals the\n"
-         "sums over its pending single bets.\n"
+         "right amount; the book's exposure: every match's exposure equals the\n"
+         "sums over its pending single bets; and the accumulators' duplicate guard:\n"
+         "one pending_accumulators row for each pending accumulator, none for others.\n"
          "Each check reads one consistent snapshot, so it is safe against a\n"
          "running server.\n\n"
          "Prints each user and match that breaks them. Exit status: 0 all consistent,\n"
@@ -48,9 +50,15 @@ int run_check(const Config& config) {
       co_return kExitUsage;
     }
     auto bets = co_await store::audit_bet_ledger(*pool);
-    pool->close();
     if (!bets.ok()) {
+      pool->close();
       std::cerr << "betsdb check: " << bets.error().detail << "\n";
+      co_return kExitUsage;
+    }
+    auto guards = co_await store::audit_accumulator_guards(*pool);
+    pool->close();
+    if (!guards.ok()) {
+      std::cerr << "betsdb check: " << guards.error().detail << "\n";
       co_return kExitUsage;
     }
     for (const auto& m : audit->mismatches) {
@@ -65,6 +73,10 @@ int run_check(const Config& config) {
     }
     for (auto bet_id : bets->mismatched_bets) {
       std::cout << "bet " << bet_id << ": its ledger rows do not match its status and amounts\n";
+    }
+    for (auto bet_id : guards->mismatched_bets) {
+      std::cout << "bet " << bet_id
+                << ": its duplicate guard (pending_accumulators) does not match its status\n";
     }
     if (audit->mismatches.empty()) {
       std::cout << "ledger consistent: " << audit->users_checked
@@ -87,8 +99,15 @@ int run_check(const Config& config) {
       std::cout << "bets INCONSISTENT: " << bets->mismatched_bets.size() << " of "
                 << bets->bets_checked << " bets\n";
     }
+    if (guards->mismatched_bets.empty()) {
+      std::cout << "accumulator guards consistent: " << guards->pending_checked
+                << " pending accumulators checked, each guarded once, nothing else\n";
+    } else {
+      std::cout << "accumulator guards INCONSISTENT: " << guards->mismatched_bets.size()
+                << " bets\n";
+    }
     const bool clean = audit->mismatches.empty() && exposure->mismatched_matches.empty() &&
-                       bets->mismatched_bets.empty();
+                       bets->mismatched_bets.empty() && guards->mismatched_bets.empty();
     co_return clean ? kExitOk : kExitFindings;
   });
 }

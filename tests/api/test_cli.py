@@ -157,6 +157,30 @@ def test_check_verifies_each_bets_ledger_rows_including_cash_outs(api, db, new_u
     assert result.returncode == 0, show(result)
 
 
+def test_check_verifies_the_accumulators_duplicate_guard(api, db, new_user, new_match):
+    legs = [new_match(), new_match()]
+    bettor = new_user(balance=5_000)
+    acca = expect_json(api.post("/v1/bets", json={
+        "user_id": bettor.id, "stake": 1_000,
+        "legs": [{"match_id": m["id"], "selection": "1"} for m in legs]}, token=bettor.token), 201)
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+    assert "accumulator guards consistent" in result.stdout, show(result)
+    guards = db.users_table.replace("users", "pending_accumulators")
+    (row,) = db.query(f"DELETE FROM {guards} WHERE bet_id = %s RETURNING bet_id, user_id, legs_key",
+                      (acca["id"],))
+    try:
+        result = betsdb("check")
+        assert result.returncode == 1, show(result)
+        assert f"bet {acca['id']}: its duplicate guard" in result.stdout, show(result)
+        assert "accumulator guards INCONSISTENT" in result.stdout, show(result)
+        assert "bets consistent" in result.stdout and "ledger consistent" in result.stdout, show(result)
+    finally:
+        db.query(f"INSERT INTO {guards} (bet_id, user_id, legs_key) VALUES (%s, %s, %s) RETURNING bet_id", row)
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+
+
 def test_check_reports_an_unreachable_database():
     result = betsdb("check", env=cli_env(BETSDB_DATABASE_URL="postgresql://postgres@127.0.0.1:1/none"))
     assert result.returncode == 2, show(result)
