@@ -46,8 +46,8 @@ struct Harness {
     // Never started: every command fails at once with service_unavailable.
     auto redis = redis::Client::create(ioc.get_executor(), redis::Config{});
     shard = std::make_unique<api::ApiShard>(
-        service::connect_context({pool, redis, std::chrono::seconds(60)}), "fuzz-admin",
-        api::MetricsRenderer{});
+        service::connect_context({pool, redis, std::chrono::seconds(60)}),
+        api::AdminTokens{"fuzz-admin", {}}, api::MetricsRenderer{});
     router = api::build_router(*shard);
   }
 };
