@@ -1,6 +1,6 @@
 #include "store/pg/accumulator_guard_audit.hpp"
 
-#include "store/pg/statement.hpp"
+#include "store/pg/id_audit.hpp"
 
 namespace betsdb::store {
 
@@ -25,16 +25,9 @@ SELECT (SELECT count(*) FROM pending), d.bet_id
 }  // namespace
 
 boost::asio::awaitable<Result<AccumulatorGuardAudit>> audit_accumulator_guards(pg::Pool& db) {
-  const pg::Params no_params;
-  auto rows = co_await db.execute(kAuditAccumulatorGuards, no_params);
-  if (!rows.ok()) co_return std::move(rows).error();
-  AccumulatorGuardAudit audit;
-  for (pg::Row row : *rows) {
-    audit.pending_checked = row.get<std::int64_t>(0);
-    if (row.is_null(1)) continue;
-    audit.mismatched_bets.push_back(row.get<std::int64_t>(1));
-  }
-  co_return audit;
+  auto found = co_await run_id_audit(db, kAuditAccumulatorGuards);
+  if (!found.ok()) co_return std::move(found).error();
+  co_return AccumulatorGuardAudit{found->checked, std::move(found->mismatched)};
 }
 
 }  // namespace betsdb::store

@@ -1,6 +1,6 @@
 #include "store/pg/bet_ledger_audit.hpp"
 
-#include "store/pg/statement.hpp"
+#include "store/pg/id_audit.hpp"
 
 namespace betsdb::store {
 
@@ -44,16 +44,9 @@ SELECT (SELECT count(*) FROM checked), c.id
 }  // namespace
 
 boost::asio::awaitable<Result<BetLedgerAudit>> audit_bet_ledger(pg::Pool& db) {
-  const pg::Params no_params;
-  auto rows = co_await db.execute(kAuditBetLedger, no_params);
-  if (!rows.ok()) co_return std::move(rows).error();
-  BetLedgerAudit audit;
-  for (pg::Row row : *rows) {
-    audit.bets_checked = row.get<std::int64_t>(0);
-    if (row.is_null(1)) continue;
-    audit.mismatched_bets.push_back(row.get<std::int64_t>(1));
-  }
-  co_return audit;
+  auto found = co_await run_id_audit(db, kAuditBetLedger);
+  if (!found.ok()) co_return std::move(found).error();
+  co_return BetLedgerAudit{found->checked, std::move(found->mismatched)};
 }
 
 }  // namespace betsdb::store

@@ -1,6 +1,6 @@
 #include "store/pg/exposure_audit.hpp"
 
-#include "store/pg/statement.hpp"
+#include "store/pg/id_audit.hpp"
 
 namespace betsdb::store {
 
@@ -37,16 +37,9 @@ SELECT (SELECT count(*) FROM checked), c.id
 }  // namespace
 
 boost::asio::awaitable<Result<ExposureAudit>> audit_exposure(pg::Pool& db) {
-  const pg::Params no_params;
-  auto rows = co_await db.execute(kAuditExposure, no_params);
-  if (!rows.ok()) co_return std::move(rows).error();
-  ExposureAudit audit;
-  for (pg::Row row : *rows) {
-    audit.matches_checked = row.get<std::int64_t>(0);
-    if (row.is_null(1)) continue;
-    audit.mismatched_matches.push_back(row.get<std::int64_t>(1));
-  }
-  co_return audit;
+  auto found = co_await run_id_audit(db, kAuditExposure);
+  if (!found.ok()) co_return std::move(found).error();
+  co_return ExposureAudit{found->checked, std::move(found->mismatched)};
 }
 
 }  // namespace betsdb::store
