@@ -45,9 +45,11 @@ struct Harness {
     auto pool = pg::Pool::create(ioc.get_executor(), pool_config);
     // Never started: every command fails at once with service_unavailable.
     auto redis = redis::Client::create(ioc.get_executor(), redis::Config{});
-    shard = std::make_unique<api::ApiShard>(
-        service::connect_context({pool, redis, std::chrono::seconds(60)}),
-        api::AdminTokens{"fuzz-admin", {}}, api::MetricsRenderer{});
+    service::Wiring wiring{pool, redis, std::chrono::seconds(60)};
+    wiring.passwords = std::make_shared<service::PasswordPool>(1, 4);
+    shard =
+        std::make_unique<api::ApiShard>(service::connect_context(wiring),
+                                        api::AdminTokens{"fuzz-admin", {}}, api::MetricsRenderer{});
     router = api::build_router(*shard);
   }
 };
@@ -103,8 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.route = match->route->pattern;
   request.path_ids = match->ids;
   request.body = parser.get().body();
-  if (caller == 1) request.principal = {http::Principal::Kind::admin, 0};
-  if (caller == 2) request.principal = {http::Principal::Kind::user, 1};
+  if (caller == 1) request.principal = http::Principal::owner();
+  if (caller == 2) request.principal = http::Principal::user(1);
 
   std::optional<http::Response> response;
   asio::co_spawn(harness.ioc, match->route->handler(request),

@@ -66,7 +66,7 @@ function renderHeader() {
   const badge = document.getElementById('cart-count');
   const session = currentUser();
   if (!session) {
-    who.replaceChildren(h('a', { href: '#account', text: 'Sign up' }));
+    who.replaceChildren(h('a', { href: '#account/signin', text: 'Sign in' }), ' · ', h('a', { href: '#account', text: 'Sign up' }));
   } else {
     const balance = state.user ? formatMoney(state.user.balance) : '…';
     who.replaceChildren(

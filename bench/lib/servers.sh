@@ -43,7 +43,7 @@ start_betsdb() {
   BETSDB_LISTEN="127.0.0.1:$API_PORT" \
   BETSDB_DATABASE_URL="$BENCH_DATABASE_URL" \
   BETSDB_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-  BETSDB_ADMIN_TOKEN="$ADMIN_TOKEN" BETSDB_LOG_LEVEL=warn \
+  BETSDB_ADMIN_TOKEN="$ADMIN_TOKEN" BETSDB_LOG_LEVEL=warn BETSDB_SIGNUP_RATE_LIMIT=0 \
     "$BINARY" serve "${extra[@]}" >"$LOGS/betsdb.log" 2>&1 &
   BETSDB_PID=$!
   if ! wait_http "http://127.0.0.1:$API_PORT/healthz"; then

@@ -28,6 +28,8 @@ struct ApiShard {
 
 void add_ops_routes(http::Router& router, ApiShard& shard);
 void add_user_routes(http::Router& router, ApiShard& shard);
+void add_session_routes(http::Router& router, ApiShard& shard);   // sign in and out
+void add_operator_routes(http::Router& router, ApiShard& shard);  // operators, the audit
 void add_match_routes(http::Router& router, ApiShard& shard);
 void add_web_routes(http::Router& router, ApiShard& shard);  // the static web UI at /
 void add_bet_routes(http::Router& router, ApiShard& shard);

@@ -1,13 +1,13 @@
 #include "api/auth.hpp"
 
-#include "service/users.hpp"
+#include "service/accounts.hpp"
 
 namespace betsdb::api {
 
 namespace asio = boost::asio;
 
 namespace {
-// Bounds the per-shard memory of verified tokens: about 6 MB when full.
+// Bounds the per-shard memory of verified tokens: about 10 MB when full.
 constexpr std::size_t kMaxCachedTokens = 100'000;
 
 Error unauthorized(std::string detail) {
@@ -15,6 +15,23 @@ Error unauthorized(std::string detail) {
 }
 Error forbidden(std::string detail) {
   return Error::make(Errc::forbidden, std::move(detail));
+}
+Error invalid_token() {
+  return unauthorized("The bearer token is not valid.");
+}
+
+http::Principal principal_of(const domain::Account& account) {
+  if (!account.is_operator()) return http::Principal::user(account.id);
+  using Role = http::Principal::Role;
+  switch (account.role) {
+    case domain::OperatorRole::admin:
+      return http::Principal::operator_account(account.id, Role::admin);
+    case domain::OperatorRole::trader:
+      return http::Principal::operator_account(account.id, Role::trader);
+    case domain::OperatorRole::support:
+      return http::Principal::operator_account(account.id, Role::support);
+  }
+  return http::Principal{};
 }
 }  // namespace
 
@@ -36,17 +53,32 @@ asio::awaitable<Result<http::Principal>> Authenticator::authenticate(const http:
   // Both compared whatever the first gives, so the time says nothing of which.
   bool admin = constant_time_equal(digest, admin_digest_);
   if (previous_admin_digest_) admin = constant_time_equal(digest, *previous_admin_digest_) || admin;
-  if (admin) co_return http::Principal{http::Principal::Kind::admin, 0};
-  if (!looks_like_token(token)) co_return unauthorized("The bearer token is not valid.");
+  if (admin) co_return http::Principal::owner();
+  if (!looks_like_token(token)) co_return invalid_token();
+
   if (auto known = verified_.find(digest)) {
-    co_return http::Principal{http::Principal::Kind::user, *known};
+    const bool fresh = std::chrono::steady_clock::now() - known->verified_at < service::kTokenTrust;
+    const bool unexpired = !known->expires_at || *known->expires_at > ctx_.now();
+    if (fresh && unexpired) {
+      auto revoked = co_await service::token_revoked(ctx_, digest);
+      if (revoked.ok() && !*revoked) co_return known->principal;
+      if (revoked.ok()) {
+        verified_.forget(digest);
+        co_return invalid_token();
+      }
+      // Redis cannot say: the database, the truth, decides below.
+    }
+    verified_.forget(digest);
   }
-  auto id = co_await service::user_for_token(ctx_, digest);
-  if (!id.ok()) co_return std::move(id).error();
-  if (!*id) co_return unauthorized("The bearer token is not valid.");
-  verified_.remember(digest, **id);
-  if (on_verified_) on_verified_(digest, **id);
-  co_return http::Principal{http::Principal::Kind::user, **id};
+
+  auto session = co_await service::session_for_token(ctx_, digest);
+  if (!session.ok()) co_return std::move(session).error();
+  if (!*session) co_return invalid_token();
+  const KnownToken known{principal_of((*session)->account), (*session)->expires_at,
+                         std::chrono::steady_clock::now()};
+  verified_.remember(digest, known);
+  if (on_verified_) on_verified_(digest, known);
+  co_return known.principal;
 }
 
 namespace {
@@ -74,16 +106,32 @@ http::Guard anyone(Authenticator& auth) {
 http::Guard admin_only(Authenticator& auth) {
   return make_guard(auth, [](const http::Request& r) -> Status {
     if (auto s = require_authenticated(r); !s.ok()) return s;
-    if (!r.principal.is_admin()) return forbidden("Only the admin may do this.");
+    if (!r.principal.is_admin()) return forbidden("Only an admin may do this.");
     return {};
   });
 }
 
-http::Guard owner_or_admin(Authenticator& auth) {
+http::Guard trader(Authenticator& auth) {
   return make_guard(auth, [](const http::Request& r) -> Status {
     if (auto s = require_authenticated(r); !s.ok()) return s;
-    if (r.principal.is_admin()) return {};
-    if (r.principal.user_id != r.path_ids.at(0))
+    if (!r.principal.may_trade()) return forbidden("Only a trader or an admin may do this.");
+    return {};
+  });
+}
+
+http::Guard account_reader(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request& r) -> Status {
+    if (auto s = require_authenticated(r); !s.ok()) return s;
+    if (!r.principal.may_read_accounts()) return forbidden("Only support or an admin may do this.");
+    return {};
+  });
+}
+
+http::Guard self_or_account_reader(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request& r) -> Status {
+    if (auto s = require_authenticated(r); !s.ok()) return s;
+    if (r.principal.may_read_accounts()) return {};
+    if (!r.principal.is_user() || r.principal.user_id != r.path_ids.at(0))
       return forbidden("This resource belongs to another user.");
     return {};
   });
@@ -92,7 +140,7 @@ http::Guard owner_or_admin(Authenticator& auth) {
 http::Guard owner_only(Authenticator& auth) {
   return make_guard(auth, [](const http::Request& r) -> Status {
     if (auto s = require_authenticated(r); !s.ok()) return s;
-    if (r.principal.is_admin()) return forbidden("The admin cannot use carts.");
+    if (r.principal.is_staff()) return forbidden("Staff cannot use carts.");
     if (r.principal.user_id != r.path_ids.at(0))
       return forbidden("This cart belongs to another user.");
     return {};
@@ -106,7 +154,7 @@ http::Guard signed_in(Authenticator& auth) {
 http::Guard bettor(Authenticator& auth) {
   return make_guard(auth, [](const http::Request& r) -> Status {
     if (auto s = require_authenticated(r); !s.ok()) return s;
-    if (r.principal.is_admin()) return forbidden("The admin cannot place bets.");
+    if (r.principal.is_staff()) return forbidden("Staff cannot place bets.");
     return {};
   });
 }

@@ -1,10 +1,15 @@
 // Bearer-token authentication and the route guards built on it.
 //
-// The admin token comes from configuration (with, while it is rotated, the
-// previous one) and is compared by digest in constant time. User tokens are looked up by SHA-256
-// digest; a verified digest is remembered (api/verified_tokens.hpp) and shared with the other
-// shards, so a token costs one database round trip per process, not one per
-// request.
+// The admin token (the owner's) comes from configuration (with, while it is
+// rotated, the previous one) and is compared by digest in constant time.
+// Users' and operators' tokens (sign-up tokens and sessions) are looked up by
+// SHA-256 digest; a verified digest is remembered (api/verified_tokens.hpp)
+// and shared with the other shards, so a token costs one database round trip
+// per process, not one per request. Tokens can be revoked anywhere: each use
+// of a remembered token checks its revocation mark in Redis (one EXISTS), and
+// an entry is trusted for service::kTokenTrust at most before the database is
+// asked again. A mark cannot arrive late the way a message could: it is set
+// before the revoking request is answered, and read by the next use.
 //
 // Thread-safety: one Authenticator per shard, used on its thread only.
 #pragma once
@@ -32,7 +37,7 @@ struct AdminTokens {
 class Authenticator final {
  public:
   // Told of every token this shard verified in the database, to pass it on.
-  using VerifiedListener = std::function<void(const Digest&, std::int64_t user_id)>;
+  using VerifiedListener = std::function<void(const Digest&, const KnownToken&)>;
 
   // `ctx` must outlive the authenticator.
   Authenticator(AdminTokens admin, service::Context& ctx);
@@ -41,7 +46,9 @@ class Authenticator final {
   boost::asio::awaitable<Result<http::Principal>> authenticate(const http::Request& request);
 
   // A token another shard verified.
-  void adopt(const Digest& digest, std::int64_t user_id) { verified_.remember(digest, user_id); }
+  void adopt(const Digest& digest, const KnownToken& known) { verified_.remember(digest, known); }
+  // A token this shard saw revoked.
+  void forget(const Digest& digest) { verified_.forget(digest); }
   void on_verified(VerifiedListener listener) { on_verified_ = std::move(listener); }
 
  private:
@@ -52,12 +59,16 @@ class Authenticator final {
   VerifiedListener on_verified_;
 };
 
-// Guards, in the contract's words. Each fills Request::principal.
+// Guards, in the contract's words. Each fills Request::principal; each is
+// 401 for an anonymous caller (but `anyone`) and 403 for one without the right.
 http::Guard anyone(Authenticator& auth);          // public; a bad token is still 401
-http::Guard admin_only(Authenticator& auth);      // 401 anonymous, 403 users
-http::Guard owner_or_admin(Authenticator& auth);  // path id 0 is the user id
-http::Guard owner_only(Authenticator& auth);      // the user themself; admin 403 (carts)
-http::Guard signed_in(Authenticator& auth);       // any user or the admin; 401 anonymous
-http::Guard bettor(Authenticator& auth);          // any user; admin 403 (placing bets)
+http::Guard admin_only(Authenticator& auth);      // the owner or an admin operator
+http::Guard trader(Authenticator& auth);          // matches and exposure: admin or trader
+http::Guard account_reader(Authenticator& auth);  // any user's data: admin or support
+// The user of path id 0 themself, or staff who may read accounts.
+http::Guard self_or_account_reader(Authenticator& auth);
+http::Guard owner_only(Authenticator& auth);  // the user of path id 0 themself (carts)
+http::Guard signed_in(Authenticator& auth);   // anyone with a valid token
+http::Guard bettor(Authenticator& auth);      // any user; staff 403 (placing bets)
 
 }  // namespace betsdb::api

@@ -140,10 +140,10 @@ void add_bet_list_routes(http::Router& router, ApiShard& shard) {
   auto bind = [&shard](asio::awaitable<Response> (*fn)(ApiShard&, Request&)) {
     return [&shard, fn](Request& req) { return fn(shard, req); };
   };
-  router.add({http::Method::get, "/v1/bets", admin_only(shard.auth), bind(list_all_bets)});
+  router.add({http::Method::get, "/v1/bets", account_reader(shard.auth), bind(list_all_bets)});
   router.add({http::Method::get, "/v1/bets/summary", admin_only(shard.auth), bind(bet_summary)});
-  router.add(
-      {http::Method::get, "/v1/users/{id}/bets", owner_or_admin(shard.auth), bind(list_user_bets)});
+  router.add({http::Method::get, "/v1/users/{id}/bets", self_or_account_reader(shard.auth),
+              bind(list_user_bets)});
 }
 
 }  // namespace betsdb::api

@@ -168,7 +168,7 @@ asio::awaitable<Response> get_bet(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto bet = co_await service::get_bet(shard.ctx, req.path_ids[0]);
   if (!bet.ok()) co_return error_response(bet.error());
-  if (!req.principal.is_admin() && bet->user_id != req.principal.user_id) {
+  if (!req.principal.may_read_accounts() && bet->user_id != req.principal.user_id) {
     co_return error_response(Error::make(Errc::forbidden, "This bet belongs to another user."));
   }
   co_return json_response(200, render_bet(*bet));
@@ -190,7 +190,8 @@ asio::awaitable<Response> settle_match(ApiShard& shard, Request& req) {
   }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
 
-  auto settled = co_await service::settle_match(shard.ctx, req.path_ids[0], result);
+  const std::optional<domain::Actor> actor = domain::Actor{req.principal.actor(), req.request_id};
+  auto settled = co_await service::settle_match(shard.ctx, req.path_ids[0], result, actor);
   if (!settled.ok()) co_return error_response(settled.error());
   std::string out;
   JsonWriter w(out);
@@ -218,7 +219,7 @@ void add_bet_routes(http::Router& router, ApiShard& shard) {
   router.add({http::Method::post, "/v1/bets", bettor(shard.auth), bind(place_bet)});
   router.add({http::Method::get, "/v1/bets/{id}", signed_in(shard.auth), bind(get_bet)});
   router.add(
-      {http::Method::post, "/v1/matches/{id}/result", admin_only(shard.auth), bind(settle_match)});
+      {http::Method::post, "/v1/matches/{id}/result", trader(shard.auth), bind(settle_match)});
 }
 
 }  // namespace betsdb::api

@@ -97,6 +97,7 @@ asio::awaitable<Response> create_match(ApiShard& shard, Request& req) {
   }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
 
+  match.actor = domain::Actor{req.principal.actor(), req.request_id};
   auto created = co_await service::create_match(shard.ctx, std::move(match));
   if (!created.ok()) co_return error_response(created.error());
   co_return json_response(201, render_match(*created));
@@ -171,6 +172,8 @@ asio::awaitable<Response> patch_match(ApiShard& shard, Request& req) {
   // do nothing (docs/openapi.yaml: minProperties 1).
   if (body->empty()) fields.add_error("body", "must name odds, max_stake and/or max_liability");
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
+  change.actor = domain::Actor{req.principal.actor(), req.request_id};
+  change.details = req.body;  // valid JSON, checked field by field above
   auto updated = co_await service::change_match(shard.ctx, req.path_ids[0], change);
   if (!updated.ok()) co_return error_response(updated.error());
   co_return json_response(200, render_match(*updated));
@@ -187,14 +190,16 @@ Status no_body_fields(const Request& req) {
 
 asio::awaitable<Response> suspend_match(ApiShard& shard, Request& req) {
   if (auto s = no_body_fields(req); !s.ok()) co_return error_response(s.error());
-  auto match = co_await service::suspend_match(shard.ctx, req.path_ids[0]);
+  const std::optional<domain::Actor> actor = domain::Actor{req.principal.actor(), req.request_id};
+  auto match = co_await service::suspend_match(shard.ctx, req.path_ids[0], actor);
   if (!match.ok()) co_return error_response(match.error());
   co_return json_response(200, render_match(*match));
 }
 
 asio::awaitable<Response> resume_match(ApiShard& shard, Request& req) {
   if (auto s = no_body_fields(req); !s.ok()) co_return error_response(s.error());
-  auto match = co_await service::resume_match(shard.ctx, req.path_ids[0]);
+  const std::optional<domain::Actor> actor = domain::Actor{req.principal.actor(), req.request_id};
+  auto match = co_await service::resume_match(shard.ctx, req.path_ids[0], actor);
   if (!match.ok()) co_return error_response(match.error());
   co_return json_response(200, render_match(*match));
 }
@@ -235,16 +240,16 @@ void add_match_routes(http::Router& router, ApiShard& shard) {
   auto bind = [&shard](asio::awaitable<Response> (*fn)(ApiShard&, Request&)) {
     return [&shard, fn](Request& req) { return fn(shard, req); };
   };
-  router.add({http::Method::post, "/v1/matches", admin_only(shard.auth), bind(create_match)});
+  router.add({http::Method::post, "/v1/matches", trader(shard.auth), bind(create_match)});
   router.add({http::Method::get, "/v1/matches", anyone(shard.auth), bind(list_matches)});
   router.add({http::Method::get, "/v1/matches/{id}", anyone(shard.auth), bind(get_match)});
-  router.add({http::Method::patch, "/v1/matches/{id}", admin_only(shard.auth), bind(patch_match)});
-  router.add({http::Method::post, "/v1/matches/{id}/suspend", admin_only(shard.auth),
-              bind(suspend_match)});
+  router.add({http::Method::patch, "/v1/matches/{id}", trader(shard.auth), bind(patch_match)});
   router.add(
-      {http::Method::post, "/v1/matches/{id}/resume", admin_only(shard.auth), bind(resume_match)});
+      {http::Method::post, "/v1/matches/{id}/suspend", trader(shard.auth), bind(suspend_match)});
   router.add(
-      {http::Method::get, "/v1/matches/{id}/exposure", admin_only(shard.auth), bind(get_exposure)});
+      {http::Method::post, "/v1/matches/{id}/resume", trader(shard.auth), bind(resume_match)});
+  router.add(
+      {http::Method::get, "/v1/matches/{id}/exposure", trader(shard.auth), bind(get_exposure)});
 }
 
 }  // namespace betsdb::api

@@ -4,6 +4,7 @@
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "domain/text.hpp"
+#include "service/accounts.hpp"
 #include "service/users.hpp"
 
 namespace betsdb::api {
@@ -23,6 +24,11 @@ std::string render_user(const domain::User& user) {
 
 asio::awaitable<Response> create_user(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
+  // Counted before the body: a flood of bad bodies is a flood all the same.
+  if (!req.principal.is_admin()) {
+    auto allowed = co_await service::count_sign_up(shard.ctx, req.client_address);
+    if (!allowed.ok()) co_return error_response(allowed.error());
+  }
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   if (body->contains("balance") && !req.principal.is_admin()) {
@@ -33,7 +39,11 @@ asio::awaitable<Response> create_user(ApiShard& shard, Request& req) {
   auto email = fields.required_string("email");
   auto name = fields.required_string("name");
   auto balance = fields.optional_integer("balance");
+  auto password = fields.optional_string("password");
   service::SignUp request;
+  if (password) request.password = fields.check(domain::password_from(*password, "password"));
+  if (req.principal.is_admin())
+    request.actor = domain::Actor{req.principal.actor(), req.request_id};
   if (email) request.email = fields.check(domain::normalize_email(*email)).value_or("");
   if (name) request.name = fields.check(domain::normalize_name(*name, "name")).value_or("");
   if (balance) {
@@ -78,7 +88,8 @@ asio::awaitable<Response> deposit(ApiShard& shard, Request& req) {
   if (amount)
     money = fields.check(domain::deposit_from(*amount, "amount")).value_or(domain::Money{});
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
-  auto result = co_await service::deposit(shard.ctx, req.path_ids[0], money);
+  const domain::Actor actor{req.principal.actor(), req.request_id};
+  auto result = co_await service::deposit(shard.ctx, req.path_ids[0], money, actor);
   if (!result.ok()) co_return error_response(result.error());
   std::string out;
   JsonWriter w(out);
@@ -105,10 +116,11 @@ void add_user_routes(http::Router& router, ApiShard& shard) {
     return [&shard, fn](Request& req) { return fn(shard, req); };
   };
   router.add({http::Method::post, "/v1/users", anyone(shard.auth), bind(create_user)});
-  router.add({http::Method::get, "/v1/users/{id}", owner_or_admin(shard.auth), bind(get_user)});
+  router.add(
+      {http::Method::get, "/v1/users/{id}", self_or_account_reader(shard.auth), bind(get_user)});
   router.add(
       {http::Method::post, "/v1/users/{id}/deposits", admin_only(shard.auth), bind(deposit)});
-  router.add({http::Method::get, "/v1/users/{id}/transactions", owner_or_admin(shard.auth),
+  router.add({http::Method::get, "/v1/users/{id}/transactions", self_or_account_reader(shard.auth),
               bind(list_transactions)});
 }
 

@@ -1,35 +1,46 @@
-// The user tokens a shard has verified against PostgreSQL: SHA-256 digest ->
-// user id. Tokens are never revoked by this API, so a verified digest stays
-// valid for the life of the process.
+// The tokens a shard has verified against PostgreSQL: SHA-256 digest -> who
+// it belongs to, until when, and when it was verified.
 //
 // Each shard keeps its own (share-nothing: no lock on the request path), and
 // a shard that verifies a token posts it to its peers (app/shard.cpp), so a
 // token costs one database round trip per process rather than one per shard.
+// Tokens can be revoked: api/auth.cpp checks a revocation mark on every use
+// and trusts an entry only for a while (service::kTokenTrust).
 //
 // Not thread-safe: one per shard, used from its thread only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 
+#include "domain/timestamp.hpp"
+#include "http/request.hpp"
 #include "util/start_over_map.hpp"
 #include "util/token.hpp"
 
 namespace betsdb::api {
 
+struct KnownToken {
+  http::Principal principal;
+  std::optional<domain::Timestamp> expires_at;  // sessions; sign-up tokens never expire
+  std::chrono::steady_clock::time_point verified_at;
+};
+
 class VerifiedTokens final {
  public:
-  explicit VerifiedTokens(std::size_t capacity) : users_(capacity) {}
+  explicit VerifiedTokens(std::size_t capacity) : tokens_(capacity) {}
 
-  std::optional<std::int64_t> find(const Digest& digest) const {
-    const std::int64_t* user_id = users_.find(digest);
-    return user_id ? std::optional(*user_id) : std::nullopt;
+  std::optional<KnownToken> find(const Digest& digest) const {
+    const KnownToken* known = tokens_.find(digest);
+    return known ? std::optional(*known) : std::nullopt;
   }
   // Past the capacity the cache starts over: a miss costs one indexed lookup.
-  void remember(const Digest& digest, std::int64_t user_id) { users_.put(digest, user_id); }
-  std::size_t size() const { return users_.size(); }
+  void remember(const Digest& digest, const KnownToken& known) { tokens_.put(digest, known); }
+  void forget(const Digest& digest) { tokens_.erase(digest); }
+  std::size_t size() const { return tokens_.size(); }
 
  private:
   // A SHA-256 digest is already uniformly distributed: any 8 of its bytes
@@ -42,7 +53,7 @@ class VerifiedTokens final {
     }
   };
 
-  StartOverMap<Digest, std::int64_t, DigestHash> users_;
+  StartOverMap<Digest, KnownToken, DigestHash> tokens_;
 };
 
 }  // namespace betsdb::api

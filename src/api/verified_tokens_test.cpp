@@ -5,13 +5,46 @@
 namespace betsdb::api {
 namespace {
 
+KnownToken user(std::int64_t id) {
+  return KnownToken{http::Principal::user(id), std::nullopt, std::chrono::steady_clock::now()};
+}
+
+std::optional<std::int64_t> user_id(const VerifiedTokens& tokens, const Digest& digest) {
+  auto known = tokens.find(digest);
+  return known ? std::optional(known->principal.user_id) : std::nullopt;
+}
+
 TEST(VerifiedTokens, FindsOnlyWhatItRemembers) {
   VerifiedTokens tokens(10);
   const Digest alice = sha256("alice's token");
   const Digest bob = sha256("bob's token");
-  tokens.remember(alice, 7);
-  EXPECT_EQ(tokens.find(alice), 7);
-  EXPECT_EQ(tokens.find(bob), std::nullopt);
+  tokens.remember(alice, user(7));
+  EXPECT_EQ(user_id(tokens, alice), 7);
+  EXPECT_EQ(user_id(tokens, bob), std::nullopt);
+}
+
+TEST(VerifiedTokens, ForgetsARevokedToken) {
+  VerifiedTokens tokens(10);
+  const Digest alice = sha256("alice's token");
+  const Digest again = sha256("alice's second token");
+  tokens.remember(alice, user(7));
+  tokens.remember(again, user(7));
+  tokens.forget(alice);
+  EXPECT_EQ(user_id(tokens, alice), std::nullopt);
+  EXPECT_EQ(user_id(tokens, again), 7);
+}
+
+TEST(VerifiedTokens, KeepsAnOperatorsRole) {
+  VerifiedTokens tokens(10);
+  const Digest trader = sha256("trader");
+  tokens.remember(trader,
+                  KnownToken{http::Principal::operator_account(3, http::Principal::Role::trader),
+                             std::nullopt, std::chrono::steady_clock::now()});
+  auto known = tokens.find(trader);
+  ASSERT_TRUE(known);
+  EXPECT_TRUE(known->principal.may_trade());
+  EXPECT_FALSE(known->principal.may_read_accounts());
+  EXPECT_EQ(known->principal.actor(), "operator:3");
 }
 
 TEST(VerifiedTokens, DigestsSharingTheirHashBytesStayApart) {
@@ -20,24 +53,24 @@ TEST(VerifiedTokens, DigestsSharingTheirHashBytesStayApart) {
   Digest a{};
   Digest b{};
   b[31] = 1;
-  tokens.remember(a, 1);
-  tokens.remember(b, 2);
-  EXPECT_EQ(tokens.find(a), 1);
-  EXPECT_EQ(tokens.find(b), 2);
+  tokens.remember(a, user(1));
+  tokens.remember(b, user(2));
+  EXPECT_EQ(user_id(tokens, a), 1);
+  EXPECT_EQ(user_id(tokens, b), 2);
 }
 
 TEST(VerifiedTokens, StartsOverWhenFullButKeepsTheNewest) {
   VerifiedTokens tokens(2);
   const Digest one = sha256("1"), two = sha256("2"), three = sha256("3");
-  tokens.remember(one, 1);
-  tokens.remember(two, 2);
-  tokens.remember(two, 2);  // known already: not a reason to start over
+  tokens.remember(one, user(1));
+  tokens.remember(two, user(2));
+  tokens.remember(two, user(2));  // known already: not a reason to start over
   EXPECT_EQ(tokens.size(), 2u);
-  EXPECT_EQ(tokens.find(one), 1);
-  tokens.remember(three, 3);
+  EXPECT_EQ(user_id(tokens, one), 1);
+  tokens.remember(three, user(3));
   EXPECT_EQ(tokens.size(), 1u);
-  EXPECT_EQ(tokens.find(three), 3);
-  EXPECT_EQ(tokens.find(one), std::nullopt);
+  EXPECT_EQ(user_id(tokens, three), 3);
+  EXPECT_EQ(user_id(tokens, one), std::nullopt);
 }
 
 }  // namespace

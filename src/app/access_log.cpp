@@ -26,7 +26,12 @@ void log_access(const http::RequestRecord& record) {
       .add_fixed("latency_ms", static_cast<double>(record.latency.count()) / kNanosPerMilli,
                  kLatencyDecimals);
   // Who, as the route's guard established it; never the credential itself.
-  if (req.principal.is_admin()) fields.add("principal", "admin");
+  if (req.principal.is_owner()) fields.add("principal", "admin");
+  if (req.principal.is_operator()) {
+    fields.add("principal", "operator")
+        .add("operator_id", req.principal.operator_id)
+        .add("role", http::role_name(req.principal.role));
+  }
   if (req.principal.is_user())
     fields.add("principal", "user").add("user_id", req.principal.user_id);
   logging::log_event(level, "request", fields);

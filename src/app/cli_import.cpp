@@ -120,7 +120,7 @@ void report(const Error& e, const Fixture& f, std::string_view what) {
 // Applies the fixture's result to match `id`; false only for an outage.
 asio::awaitable<bool> settle(service::Context& ctx, std::int64_t id, const Fixture& f,
                              Tally& tally) {
-  auto settled = co_await service::settle_match(ctx, id, *f.result);
+  auto settled = co_await service::settle_match(ctx, id, *f.result, std::nullopt);
   if (settled.ok()) {
     ++(settled->changed ? tally.settled : tally.already_settled);
     co_return true;
@@ -140,7 +140,7 @@ asio::awaitable<bool> settle(service::Context& ctx, std::int64_t id, const Fixtu
 asio::awaitable<bool> import_one(service::Context& ctx, const Fixture& f, const ImportOptions& o,
                                  Tally& tally) {
   domain::NewMatch match{
-      f.team_1, f.team_2, f.date, fixture_odds(f.team_1, f.team_2, o.odds_seed), {}};
+      f.team_1, f.team_2, f.date, fixture_odds(f.team_1, f.team_2, o.odds_seed), {}, std::nullopt};
   auto created = co_await service::create_match(ctx, match);
   std::optional<std::int64_t> id;
   if (created.ok()) {

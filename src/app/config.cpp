@@ -84,6 +84,10 @@ const std::vector<Option>& options() {
          c.cash_out_margin = *margin;
          return {};
        }},
+      {"--signup-rate-limit", "BETSDB_SIGNUP_RATE_LIMIT", "sign-ups a client address may make a minute, 0 = no limit (default 20)",
+       [](Config& c, std::string_view v) { return parse_number<std::int64_t>(v, c.signup_rate_limit, 0, 1'000'000, "signup_rate_limit"); }},
+      {"--password-threads", "BETSDB_PASSWORD_THREADS", "threads hashing passwords, 64 MiB each while at work (default 2)",
+       [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.password_threads, 1, 64, "password_threads"); }},
       {"--pg-pool-size", "BETSDB_PG_POOL_SIZE", "PostgreSQL connections in total, split over threads (default 16)",
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.pg_pool_size, 1, 1000, "pg_pool_size"); }},
       {"--log-level", "BETSDB_LOG_LEVEL", "trace|debug|info|warn|error|off (default info)",

@@ -15,6 +15,7 @@
 #include "app/config.hpp"
 #include "app/metrics_registry.hpp"
 #include "app/shard.hpp"
+#include "service/password_pool.hpp"
 #include "store/pg/migrations.hpp"
 #include "store/pg/pool.hpp"
 #include "store/redis/redis_config.hpp"
@@ -26,6 +27,8 @@ namespace asio = boost::asio;
 using namespace betsdb;
 
 namespace {
+// Sign-ins that may wait for a hashing thread before more are refused (503).
+constexpr std::size_t kPasswordsWaitingAtMost = 256;
 
 // Migrations run before serving, on a private loop: start-up may block, the
 // serving loops may not.
@@ -83,10 +86,12 @@ int serve(const app::Config& config) {
   const unsigned per_shard_pool = std::max(1u, config.pg_pool_size / config.threads);
   // Declared before the shards: they register with it and must die first.
   app::MetricsRegistry metrics;
+  auto passwords =
+      std::make_shared<service::PasswordPool>(config.password_threads, kPasswordsWaitingAtMost);
   std::vector<std::unique_ptr<app::Shard>> shards;
   asio::ip::tcp::endpoint endpoint(address, config.listen_port);
   for (unsigned i = 0; i < config.threads; ++i) {
-    auto shard = std::make_unique<app::Shard>(config, per_shard_pool, metrics);
+    auto shard = std::make_unique<app::Shard>(config, per_shard_pool, metrics, passwords);
     auto bound = shard->listen(endpoint);
     if (!bound.ok()) {
       std::cerr << "betsdb: " << bound.error().detail << "\n";

@@ -28,7 +28,9 @@ constexpr std::chrono::milliseconds kReplayRefreshAfter{50};
 constexpr std::chrono::milliseconds kReplaySampleValidFor{1000};
 }  // namespace
 
-Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics) : config_(config) {
+Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
+             std::shared_ptr<service::PasswordPool> passwords)
+    : config_(config) {
   // main checked the configuration before building shards, so a failure
   // here is a programming error; the fallback only keeps the shard whole.
   auto redis = make_redis(ioc_.get_executor(), config);
@@ -40,6 +42,8 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics)
   db_ = pg::Pool::create(ioc_.get_executor(), pool_config);
   service::Wiring wiring{db_, redis_, std::chrono::seconds(config.cache_ttl_seconds)};
   wiring.cash_out_margin = config.cash_out_margin;
+  wiring.passwords = std::move(passwords);
+  wiring.signup_rate_limit = config.signup_rate_limit;
   if (!config.database_replica_url.empty()) {
     // Small: it serves only cache misses, and the primary takes what it cannot.
     pg::PoolConfig replica_config;
@@ -92,14 +96,15 @@ Result<asio::ip::tcp::endpoint> Shard::listen(const asio::ip::tcp::endpoint& end
 }
 
 void Shard::share_verified_tokens_with(std::vector<Shard*> peers) {
-  api_->auth.on_verified([peers = std::move(peers)](const Digest& digest, std::int64_t user_id) {
-    for (Shard* peer : peers) peer->adopt_verified_token(digest, user_id);
-  });
+  api_->auth.on_verified(
+      [peers = std::move(peers)](const Digest& digest, const api::KnownToken& known) {
+        for (Shard* peer : peers) peer->adopt_verified_token(digest, known);
+      });
 }
 
-void Shard::adopt_verified_token(const Digest& digest, std::int64_t user_id) {
+void Shard::adopt_verified_token(const Digest& digest, const api::KnownToken& known) {
   // Posted, so the peer's cache is only touched from its own thread.
-  asio::post(ioc_, [this, digest, user_id] { api_->auth.adopt(digest, user_id); });
+  asio::post(ioc_, [this, digest, known] { api_->auth.adopt(digest, known); });
 }
 
 void Shard::start() {

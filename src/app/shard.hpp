@@ -15,6 +15,7 @@
 #include "app/metrics_registry.hpp"
 #include "http/request_metrics.hpp"
 #include "http/server.hpp"
+#include "service/password_pool.hpp"
 #include "store/pg/pool.hpp"
 #include "store/redis/commands.hpp"
 
@@ -23,7 +24,9 @@ namespace betsdb::app {
 class Shard final {
  public:
   // Registers itself with `metrics`, which must outlive it.
-  Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics);
+  // `passwords` is the process's password pool, shared by every shard.
+  Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
+        std::shared_ptr<service::PasswordPool> passwords);
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   ~Shard();
@@ -40,7 +43,7 @@ class Shard final {
   void join();
 
  private:
-  void adopt_verified_token(const Digest& digest, std::int64_t user_id);  // from any thread
+  void adopt_verified_token(const Digest& digest, const api::KnownToken& known);  // any thread
   boost::asio::awaitable<void> drain_and_close();
   ShardSnapshot snapshot() const;  // on the loop's thread only
 

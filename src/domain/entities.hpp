@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/account.hpp"
 #include "domain/bet.hpp"
 #include "domain/match.hpp"
 #include "domain/money.hpp"
@@ -34,6 +35,9 @@ struct NewUser {
   std::string name;
   Money initial_balance;  // zero: no deposit row
   Digest token_digest{};
+  std::string password_hash;  // empty: signed up without a password
+  // Set when an operator or the owner creates the user: audited.
+  std::optional<Actor> actor;
 };
 
 enum class LedgerKind { deposit, stake, payout, refund, cash_out };

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "domain/account.hpp"
 #include "domain/selection.hpp"
 #include "domain/timestamp.hpp"
 #include "domain/trading.hpp"
@@ -19,6 +20,7 @@ struct NewMatch {
   Timestamp date;
   OddsBook odds;
   MatchLimits limits;
+  std::optional<Actor> actor;  // staff creating it: audited (not the importer)
 };
 
 // A change of odds: for each selection, untouched leaves it alone; touched
@@ -42,6 +44,8 @@ struct MatchChange {
   OddsChange odds;
   LimitChange max_stake;
   LimitChange max_liability;
+  std::optional<Actor> actor;  // audited, with `details`: the change as sent (JSON)
+  std::string details = "{}";
 };
 
 }  // namespace betsdb::domain

@@ -48,6 +48,9 @@ Response problem(const Error& error) {
     text += '}';
   }
   r.body = to_valid_utf8(std::move(text));
+  if (error.retry_after_seconds > 0) {
+    r.headers.push_back({"Retry-After", std::to_string(error.retry_after_seconds)});
+  }
   return r;
 }
 

@@ -31,4 +31,18 @@ std::optional<std::string_view> Request::header(std::string_view lower_name) con
   return std::nullopt;
 }
 
+std::string_view role_name(Principal::Role role) {
+  switch (role) {
+    case Principal::Role::admin:
+      return "admin";
+    case Principal::Role::trader:
+      return "trader";
+    case Principal::Role::support:
+      return "support";
+    case Principal::Role::none:
+      break;
+  }
+  return "user";
+}
+
 }  // namespace betsdb::http

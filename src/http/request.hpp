@@ -15,15 +15,40 @@ enum class Method { get, post, put, patch, del, head, options, other };
 
 std::string_view method_name(Method m);
 
-// Who is calling, established by a route's guard before the body is read.
+// Who sent a request, as the route's guard established it (api/auth.hpp).
+// The owner holds the configured admin token; operators sign in and act
+// within their role; users are bettors.
 struct Principal {
-  enum class Kind { anonymous, admin, user };
+  enum class Kind { anonymous, owner, operator_account, user };
+  enum class Role { none, admin, trader, support };  // an operator's
   Kind kind = Kind::anonymous;
-  std::int64_t user_id = 0;
+  std::int64_t user_id = 0;      // Kind::user
+  std::int64_t operator_id = 0;  // Kind::operator_account
+  Role role = Role::none;
 
-  bool is_admin() const { return kind == Kind::admin; }
+  static Principal owner() { return {Kind::owner, 0, 0, Role::none}; }
+  static Principal user(std::int64_t id) { return {Kind::user, id, 0, Role::none}; }
+  static Principal operator_account(std::int64_t id, Role role) {
+    return {Kind::operator_account, 0, id, role};
+  }
+
   bool is_user() const { return kind == Kind::user; }
+  bool is_owner() const { return kind == Kind::owner; }
+  bool is_operator() const { return kind == Kind::operator_account; }
+  bool is_staff() const { return is_owner() || is_operator(); }
+  // Everything the admin token may do: the owner or an admin operator.
+  bool is_admin() const { return is_owner() || (is_operator() && role == Role::admin); }
+  // Create, change, suspend, resume and settle matches; read exposure.
+  bool may_trade() const { return is_admin() || (is_operator() && role == Role::trader); }
+  // Read any user, their bets, ledger and limits.
+  bool may_read_accounts() const { return is_admin() || (is_operator() && role == Role::support); }
+  // The audit's name for a staff member: "owner" or "operator:7".
+  std::string actor() const {
+    return is_owner() ? std::string("owner") : "operator:" + std::to_string(operator_id);
+  }
 };
+
+std::string_view role_name(Principal::Role role);  // "admin", ...; "user" for none
 
 struct Header {
   std::string name;  // lower-case
@@ -40,6 +65,7 @@ struct Request {
   std::string_view route;              // the matched route template, e.g. "/v1/users/{id}"
   Principal principal;
   std::string request_id;
+  std::string client_address;  // the TCP peer's IP address, e.g. "127.0.0.1"
 
   // First header with this (lower-case) name.
   std::optional<std::string_view> header(std::string_view lower_name) const;

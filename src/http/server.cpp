@@ -25,6 +25,19 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// The client's IP address; empty if the socket is already gone.
+std::string peer_address(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  auto address = endpoint.address();
+  // An IPv4 client of a dual-stack socket shows as ::ffff:a.b.c.d.
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // Bytes to ask for when waiting for the first byte of the next request.
 constexpr std::size_t kReadChunk = 4096;
@@ -172,7 +185,10 @@ struct Server::Sessions {
 class Server::Session final {
  public:
   Session(Server& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)), registration_(server.sessions_, stream_) {}
+      : server_(server),
+        stream_(std::move(socket)),
+        client_address_(peer_address(stream_.socket())),
+        registration_(server.sessions_, stream_) {}
 
   asio::awaitable<void> run();
 
@@ -209,6 +225,7 @@ class Server::Session final {
   Server& server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::string client_address_;
   // Declared after the stream it points at, so it is undone before the stream goes.
   Sessions::Registration registration_;
 };
@@ -241,6 +258,7 @@ asio::awaitable<Server::Session::Next> Server::Session::serve_request() {
   Exchange ex;
   if (!co_await read_header(ex.parser)) co_return Next::close;
   ex.request = to_request(ex.parser.get());
+  ex.request.client_address = client_address_;
   if (!ex.parser.get().keep_alive()) ex.next = Next::close;
 
   if (auto refusal = co_await check_before_body(ex)) {

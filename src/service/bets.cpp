@@ -161,9 +161,10 @@ Async<domain::Bet> get_bet(Context& ctx, std::int64_t bet_id) {
   co_return std::move(**bet);
 }
 
-Async<domain::Settled> settle_match(Context& ctx, std::int64_t match_id,
-                                    domain::MatchResult result) {
-  auto outcome = co_await ctx.bets->settle(match_id, result, domain::plan_settlement(result));
+Async<domain::Settled> settle_match(Context& ctx, std::int64_t match_id, domain::MatchResult result,
+                                    const std::optional<domain::Actor>& actor) {
+  auto outcome =
+      co_await ctx.bets->settle(match_id, result, domain::plan_settlement(result), actor);
   if (!outcome.ok() && outcome.error().outcome_unknown) {
     // The bettors are unknown here: their own lists are refreshed by the
     // retry (the same result again invalidates as the first did).

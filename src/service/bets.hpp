@@ -59,7 +59,8 @@ Async<domain::Bet> get_bet(Context& ctx, std::int64_t bet_id);
 
 // match_not_found, already_settled. Entering the same result again changes
 // nothing and answers as the first time did.
-Async<domain::Settled> settle_match(Context& ctx, std::int64_t match_id,
-                                    domain::MatchResult result);
+// Audited as `actor`'s when the match closes (the importer has none).
+Async<domain::Settled> settle_match(Context& ctx, std::int64_t match_id, domain::MatchResult result,
+                                    const std::optional<domain::Actor>& actor);
 
 }  // namespace betsdb::service

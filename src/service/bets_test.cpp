@@ -429,7 +429,7 @@ class SettleMatchTest : public ::testing::Test {
   }
 
   Result<domain::Settled> settle(domain::MatchResult result) {
-    return f.run(settle_match(f.ctx, kMatch, result));
+    return f.run(settle_match(f.ctx, kMatch, result, std::nullopt));
   }
   void expect_everything_settlement_affects_invalidated() {
     for (const std::string key :

@@ -15,6 +15,8 @@
 #include "service/counters.hpp"
 #include "service/match_memory.hpp"
 #include "service/match_turns.hpp"
+#include "service/ports/access_limits.hpp"
+#include "service/ports/account_store.hpp"
 #include "service/ports/async.hpp"
 #include "service/ports/bet_store.hpp"
 #include "service/ports/cart_store.hpp"
@@ -29,6 +31,7 @@
 namespace betsdb::service {
 
 class ReadCache;
+class PasswordPool;
 
 inline domain::Timestamp system_now() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
@@ -36,6 +39,12 @@ inline domain::Timestamp system_now() {
 
 struct Context {
   std::shared_ptr<UserStore> users;
+  std::shared_ptr<AccountStore> accounts;
+  std::shared_ptr<AccessLimits> access;
+  // Shared by every shard of the process (its threads are the point).
+  std::shared_ptr<PasswordPool> passwords;
+  // Sign-ups a client address may make a minute without the admin's rights; 0: no limit.
+  std::int64_t signup_rate_limit = 0;
   std::shared_ptr<MatchStore> matches;
   std::shared_ptr<BetStore> bets;
   std::shared_ptr<CartStore> carts;

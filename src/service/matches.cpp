@@ -94,8 +94,9 @@ namespace {
 // Moves the match from `from` to `to`; a match already in `to` is answered
 // as it is, without a write.
 Async<domain::Match> move_status(Context& ctx, std::int64_t match_id, domain::MatchStatus from,
-                                 domain::MatchStatus to) {
-  auto moved = co_await ctx.matches->move_status(match_id, from, to);
+                                 domain::MatchStatus to,
+                                 const std::optional<domain::Actor>& actor) {
+  auto moved = co_await ctx.matches->move_status(match_id, from, to, actor);
   if (!moved.ok() && moved.error().outcome_unknown) {
     co_await after_match_changed(ctx);
     co_return unknown_outcome(std::move(moved).error());
@@ -119,14 +120,16 @@ Async<domain::Match> move_status(Context& ctx, std::int64_t match_id, domain::Ma
 
 }  // namespace
 
-Async<domain::Match> suspend_match(Context& ctx, std::int64_t match_id) {
+Async<domain::Match> suspend_match(Context& ctx, std::int64_t match_id,
+                                   const std::optional<domain::Actor>& actor) {
   co_return co_await move_status(ctx, match_id, domain::MatchStatus::open,
-                                 domain::MatchStatus::suspended);
+                                 domain::MatchStatus::suspended, actor);
 }
 
-Async<domain::Match> resume_match(Context& ctx, std::int64_t match_id) {
+Async<domain::Match> resume_match(Context& ctx, std::int64_t match_id,
+                                  const std::optional<domain::Actor>& actor) {
   co_return co_await move_status(ctx, match_id, domain::MatchStatus::suspended,
-                                 domain::MatchStatus::open);
+                                 domain::MatchStatus::open, actor);
 }
 
 Async<MatchExposure> match_exposure(Context& ctx, std::int64_t match_id) {

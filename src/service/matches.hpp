@@ -38,8 +38,11 @@ Async<domain::Match> change_match(Context& ctx, std::int64_t match_id,
 // already_settled. Once it has returned, no shard or instance places a bet
 // or adds a cart item on a suspended match (the placing statement reads the
 // status under lock; cart adds check the matches' generation it bumps).
-Async<domain::Match> suspend_match(Context& ctx, std::int64_t match_id);
-Async<domain::Match> resume_match(Context& ctx, std::int64_t match_id);
+// A move is audited as `actor`'s.
+Async<domain::Match> suspend_match(Context& ctx, std::int64_t match_id,
+                                   const std::optional<domain::Actor>& actor);
+Async<domain::Match> resume_match(Context& ctx, std::int64_t match_id,
+                                  const std::optional<domain::Actor>& actor);
 
 struct MatchExposure {
   std::int64_t match_id = 0;

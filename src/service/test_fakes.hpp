@@ -366,10 +366,8 @@ class FakeUserStore final : public UserStore {
     if (it == users.end()) co_return std::optional<domain::User>{};
     co_return std::optional<domain::User>{it->second};
   }
-  Async<std::optional<std::int64_t>> id_by_token(const Digest&) override {
-    co_return std::optional<std::int64_t>{};
-  }
-  Async<std::optional<domain::Deposit>> deposit(std::int64_t, domain::Money) override {
+  Async<std::optional<domain::Deposit>> deposit(std::int64_t, domain::Money,
+                                                const domain::Actor&) override {
     co_return Error::internal("fake: deposit is not faked");
   }
   Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t, domain::Page) override {
@@ -421,7 +419,8 @@ class FakeMatchStore final : public MatchStore {
     co_return Error::internal("fake: change_unless_settled is not faked");
   }
   Async<std::optional<domain::Match>> move_status(std::int64_t, domain::MatchStatus,
-                                                  domain::MatchStatus) override {
+                                                  domain::MatchStatus,
+                                                  const std::optional<domain::Actor>&) override {
     co_return Error::internal("fake: move_status is not faked");
   }
   Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> exposure(
@@ -498,7 +497,8 @@ class FakeBetStore final : public BetStore {
     co_return Error::unavailable("the fake cashes nothing out");
   }
   Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
-                                      const domain::SettlementPlan& plan) override {
+                                      const domain::SettlementPlan& plan,
+                                      const std::optional<domain::Actor>&) override {
     SettleCall call{match_id, result, plan};
     settle_calls.push_back(call);
     if (on_settle) co_return on_settle(call);

@@ -1,5 +1,7 @@
 #include "service/users.hpp"
 
+#include "service/password_pool.hpp"
+
 namespace betsdb::service {
 
 namespace {
@@ -10,11 +12,18 @@ Error user_not_found(std::int64_t id) {
 
 Async<SignedUp> sign_up(Context& ctx, SignUp request) {
   std::string token = generate_token();
-  domain::NewUser row{request.email, request.name, request.initial_balance, sha256(token)};
+  domain::NewUser row{request.email, request.name, request.initial_balance,
+                      sha256(token), {},           std::move(request.actor)};
+  if (request.password) {
+    auto hashed = co_await ctx.passwords->hash(std::move(*request.password));
+    if (!hashed.ok()) co_return std::move(hashed).error();
+    row.password_hash = std::move(*hashed);
+  }
   auto user = co_await ctx.users->insert(row);
   if (!user.ok()) {
-    if (user.error().is(Errc::conflict) && user.error().constraint == kEmailTaken) {
-      co_return Error::make(Errc::email_taken, "A user with this email already exists.");
+    if (user.error().is(Errc::conflict) &&
+        (user.error().constraint == kEmailTaken || user.error().constraint == kAccountEmailTaken)) {
+      co_return Error::make(Errc::email_taken, "An account with this email already exists.");
     }
     co_return std::move(user).error();
   }
@@ -28,8 +37,9 @@ Async<domain::User> get_user(Context& ctx, std::int64_t user_id) {
   co_return std::move(**user);
 }
 
-Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money amount) {
-  auto result = co_await ctx.users->deposit(user_id, amount);
+Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money amount,
+                               const domain::Actor& actor) {
+  auto result = co_await ctx.users->deposit(user_id, amount, actor);
   if (!result.ok()) co_return std::move(result).error();
   if (!*result) co_return user_not_found(user_id);
   co_return std::move(**result);
@@ -41,11 +51,6 @@ Async<domain::ListPage<domain::LedgerEntry>> list_transactions(Context& ctx, std
   if (!user.ok()) co_return std::move(user).error();
   if (!*user) co_return user_not_found(user_id);
   co_return co_await ctx.users->ledger(user_id, page);
-}
-
-Async<std::optional<std::int64_t>> user_for_token(Context& ctx, const Digest& digest) {
-  count(ctx.counters->service.token_lookups);
-  co_return co_await ctx.users->id_by_token(digest);
 }
 
 }  // namespace betsdb::service

@@ -17,6 +17,8 @@ struct SignUp {
   std::string email;  // normalised
   std::string name;   // normalised
   domain::Money initial_balance;
+  std::optional<std::string> password;  // checked (domain::password_from)
+  std::optional<domain::Actor> actor;   // staff creating the user: audited
 };
 
 struct SignedUp {
@@ -28,13 +30,11 @@ struct SignedUp {
 Async<SignedUp> sign_up(Context& ctx, SignUp request);
 // user_not_found.
 Async<domain::User> get_user(Context& ctx, std::int64_t user_id);
-// user_not_found.
-Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money amount);
+// user_not_found. Audited as `actor`'s.
+Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money amount,
+                               const domain::Actor& actor);
 // user_not_found.
 Async<domain::ListPage<domain::LedgerEntry>> list_transactions(Context& ctx, std::int64_t user_id,
                                                                domain::Page page);
-// The user whose token has this digest; nullopt for an unknown token. One
-// database look-up each time: callers remember the answers (api/auth.hpp).
-Async<std::optional<std::int64_t>> user_for_token(Context& ctx, const Digest& digest);
 
 }  // namespace betsdb::service

@@ -8,6 +8,10 @@ namespace betsdb::service {
 Context connect_context(const Wiring& wiring) {
   Context ctx;
   ctx.users = adapters::pg_users(wiring.db);
+  ctx.accounts = adapters::pg_accounts(wiring.db);
+  ctx.access = adapters::redis_access(wiring.redis);
+  ctx.passwords = wiring.passwords;
+  ctx.signup_rate_limit = wiring.signup_rate_limit;
   ctx.matches = adapters::pg_matches(wiring.db);
   ctx.bets = adapters::pg_bets(wiring.db);
   ctx.carts = adapters::redis_carts(wiring.redis);

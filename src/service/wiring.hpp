@@ -7,6 +7,7 @@
 
 #include "domain/cash_out.hpp"
 #include "service/context.hpp"
+#include "service/password_pool.hpp"
 
 namespace betsdb::pg {
 class Pool;
@@ -29,6 +30,9 @@ struct Wiring {
   // Optional: a standby for cache misses (service/read_routing.hpp).
   std::shared_ptr<pg::ReplicaMonitor> replica = nullptr;
   domain::Margin cash_out_margin = {};
+  // Shared by every shard; null: passwords cannot be set or checked (tools).
+  std::shared_ptr<PasswordPool> passwords = nullptr;
+  std::int64_t signup_rate_limit = 0;  // 0: no limit
 };
 
 Context connect_context(const Wiring& wiring);

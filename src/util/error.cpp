@@ -17,6 +17,7 @@ CodeInfo info(Errc code) {
     case Errc::invalid_json: return {"invalid_json", 400, "Malformed JSON"};
     case Errc::invalid_parameter: return {"invalid_parameter", 400, "Invalid query parameter"};
     case Errc::unauthorized: return {"unauthorized", 401, "Unauthorized"};
+    case Errc::invalid_credentials: return {"invalid_credentials", 401, "Invalid credentials"};
     case Errc::forbidden: return {"forbidden", 403, "Forbidden"};
     case Errc::not_found: return {"not_found", 404, "Not found"};
     case Errc::user_not_found: return {"user_not_found", 404, "User not found"};
@@ -48,6 +49,7 @@ CodeInfo info(Errc code) {
     case Errc::cart_full: return {"cart_full", 422, "Cart is full"};
     case Errc::idempotency_key_reused:
       return {"idempotency_key_reused", 422, "Idempotency key reused"};
+    case Errc::too_many_requests: return {"too_many_requests", 429, "Too many requests"};
     case Errc::service_unavailable:
       return {"service_unavailable", 503, "Service unavailable"};
     case Errc::conflict: return {"conflict", 409, "Conflict"};

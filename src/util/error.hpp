@@ -19,6 +19,7 @@ enum class Errc {
   invalid_parameter,
   // 401 / 403
   unauthorized,
+  invalid_credentials,
   forbidden,
   // 404
   not_found,
@@ -53,6 +54,8 @@ enum class Errc {
   stake_above_max,
   liability_limit_exceeded,
   cash_out_unavailable,
+  // 429: a rate limit; Error::retry_after says for how long.
+  too_many_requests,
   // 503: a dependency (Redis, PostgreSQL) is down or timed out.
   service_unavailable,
   // Store-level canonical codes: never reach a client as such.
@@ -80,12 +83,19 @@ struct [[nodiscard]] Error {
   // not confirmed by the synchronous standby): the writer must act as if it
   // had committed (invalidate), and the client cannot be told either way.
   bool outcome_unknown = false;
+  // too_many_requests: the seconds until a retry may succeed (Retry-After).
+  std::int64_t retry_after_seconds = 0;
 
   static Error make(Errc code, std::string detail = {}) {
     return Error{code, std::move(detail), {}, {}, {}, {}, false};
   }
   static Error unavailable(std::string detail) {
     return make(Errc::service_unavailable, std::move(detail));
+  }
+  static Error rate_limited(std::int64_t retry_after_seconds, std::string detail) {
+    Error e = make(Errc::too_many_requests, std::move(detail));
+    e.retry_after_seconds = retry_after_seconds < 1 ? 1 : retry_after_seconds;
+    return e;
   }
   static Error internal(std::string detail) { return make(Errc::internal, std::move(detail)); }
   static Error validation(std::string field, std::string message) {

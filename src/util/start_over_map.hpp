@@ -27,6 +27,7 @@ class StartOverMap final {
     entries_.insert_or_assign(key, std::move(value));
   }
 
+  void erase(const Key& key) { entries_.erase(key); }
   std::size_t size() const { return entries_.size(); }
 
  private:

@@ -153,6 +153,21 @@ def new_match(api, admin_token):
     return make
 
 
+@pytest.fixture
+def new_operator(base_url, admin_token, _server_is_up):
+    """Factory: new_operator(role, by=None) -> account_support.Operator
+    (id, email, role, password, token), created by the owner (the admin
+    token) or by `by` (an admin operator), and signed in."""
+    from account_support import create_operator
+    client = Api(base_url, admin_token)
+
+    def make(role, by=None):
+        return create_operator(client, by.token if by is not None else admin_token, role)
+
+    yield make
+    client.close()
+
+
 # --------------------------------------------------------------------------
 # Direct database access, for "nothing changed" and the ledger invariant.
 # The schema is the server's business, so the tables are found by their

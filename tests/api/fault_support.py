@@ -72,6 +72,8 @@ class ServerProcess:
             BETSDB_ADMIN_TOKEN=admin_token,
             BETSDB_THREADS="2",
             BETSDB_LOG_LEVEL=log_level,
+            # The suites create many users: no sign-up limit unless a test sets one.
+            BETSDB_SIGNUP_RATE_LIMIT="0",
         )
         env.update(redis_env(redis_url))
         env.update(extra_env or {})

@@ -12,9 +12,11 @@ import os
 import pty
 import select
 import subprocess
+import urllib.parse
 import uuid
 from decimal import Decimal
 
+import psycopg2
 import pytest
 
 import redis_keys
@@ -371,3 +373,65 @@ def test_import_draws_a_progress_bar_on_a_terminal(tmp_path):
             os.close(slave)
     text = drawn.decode("utf-8", errors="replace")
     assert "\r" in text and "importing [" in text and "100% 1/1" in text, text
+
+
+# ------------------------------------------- migrations as a separate owner
+
+def test_a_server_role_with_table_rights_only_migrates_nothing_and_cannot_change_the_audit():
+    """docs/operations.md: migrations run as an owner role; the server's role
+    gets SELECT/INSERT/UPDATE/DELETE on the tables but no UPDATE, DELETE or
+    TRUNCATE on the audit. `betsdb migrate` as that role finds nothing to do
+    (it must not even try to create a table), and the audit refuses it."""
+    admin_url = urllib.parse.urlparse(required_env("BETSDB_TEST_DATABASE_URL"))
+    suffix = uuid.uuid4().hex[:10]
+    owner, app, database = f"owner_{suffix}", f"app_{suffix}", f"roles_{suffix}"
+
+    def url(role, db):
+        return admin_url._replace(netloc=f"{role}@{admin_url.hostname}:{admin_url.port}",
+                                  path=f"/{db}").geturl()
+
+    admin = psycopg2.connect(admin_url.geturl())
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE ROLE {owner} LOGIN")
+        cur.execute(f"CREATE ROLE {app} LOGIN")
+        cur.execute(f"CREATE DATABASE {database} OWNER {owner}")
+    try:
+        with psycopg2.connect(url("postgres", database)) as conn, conn.cursor() as cur:
+            cur.execute(f"ALTER SCHEMA public OWNER TO {owner}")
+        migrated = betsdb("migrate", env=cli_env(BETSDB_DATABASE_URL=url(owner, database)))
+        assert migrated.returncode == 0, show(migrated)
+        owner_conn = psycopg2.connect(url(owner, database))
+        with owner_conn, owner_conn.cursor() as cur:
+            cur.execute(f"GRANT USAGE ON SCHEMA public TO {app}")
+            cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}")
+            cur.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}")
+            cur.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM {app}")
+        owner_conn.close()
+
+        again = betsdb("migrate", env=cli_env(BETSDB_DATABASE_URL=url(app, database)))
+        assert again.returncode == 0, show(again)
+
+        app_conn = psycopg2.connect(url(app, database))
+        try:
+            with app_conn.cursor() as cur:
+                cur.execute("INSERT INTO audit (actor, action, target, request_id) "
+                            "VALUES ('owner', 'match.create', 'match:1', 'r1')")
+            app_conn.commit()
+            for sql in ("UPDATE audit SET action = 'match.resume'", "DELETE FROM audit",
+                        "TRUNCATE audit"):
+                with pytest.raises(psycopg2.Error) as refused, app_conn.cursor() as cur:
+                    cur.execute(sql)
+                assert refused.value.pgcode == "42501", f"{sql}: {refused.value}"
+                app_conn.rollback()
+            with app_conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM audit")
+                assert cur.fetchone()[0] == 1
+        finally:
+            app_conn.close()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            cur.execute(f"DROP ROLE IF EXISTS {app}")
+            cur.execute(f"DROP ROLE IF EXISTS {owner}")
+        admin.close()

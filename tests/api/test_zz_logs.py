@@ -2,8 +2,8 @@
 the shared server's log holds the whole suite's traffic when it is read.
 
 - The suite's server log (BETSDB_TEST_SERVER_LOG): neither the admin token
-  nor any user token (every 43-character word whose SHA-256 is a stored
-  token hash, see docs/operations.md) appears in it.
+  nor any user or session token (every 43-character word whose SHA-256 is a
+  stored token hash, see docs/operations.md), nor a password, appears in it.
 - A server with everything going wrong (Redis down, passwords in both URLs,
   logging at trace level) logs neither the passwords nor any token.
 """
@@ -27,10 +27,15 @@ def _read(path):
         return f.read().decode("utf-8", errors="replace")
 
 
+# Sent at sign-up and sign-in by _traffic (issue 22): never logged.
+PASSWORD = f"log-pw-{uuid.uuid4().hex}"
+
+
 def _traffic(api, admin_token):
-    """Requests carrying tokens, on success and error paths. Returns the user tokens used."""
+    """Requests carrying tokens and passwords, on success and error paths.
+    Returns the user tokens used (sign-up and session tokens)."""
     owner = expect_json(api.post("/v1/users", token=admin_token, json={
-        "email": unique_email(), "name": "Log", "balance": 10_000}), 201)
+        "email": unique_email(), "name": "Log", "balance": 10_000, "password": PASSWORD}), 201)
     other = expect_json(api.post("/v1/users", json={"email": unique_email(), "name": "Log 2"}), 201)
     match = expect_json(api.post("/v1/matches", token=admin_token, json={
         "team_1": unique_team(), "team_2": unique_team(), "date": future_date(), "odds": {"1": 2.0}}), 201)
@@ -59,7 +64,16 @@ def _traffic(api, admin_token):
         kw = {"json": body} if body is not None else {}
         resp = api.request(method, path, token=tok, headers=headers, **kw)
         assert resp.status_code < 500 or resp.status_code == 503, resp.text
-    return [token, other["token"]]
+    tokens = [token, other["token"]]
+    # Sessions: a wrong password, the right one, a revocation.
+    for password in (PASSWORD + "x", PASSWORD):
+        resp = api.post("/v1/sessions", json={"email": owner["email"], "password": password})
+        assert resp.status_code in (201, 401, 503), resp.text
+        if resp.status_code == 201:
+            tokens.append(resp.json()["token"])
+            resp = api.delete("/v1/sessions/current", token=tokens[-1])
+            assert resp.status_code in (204, 503), resp.text
+    return tokens
 
 
 def _leaked_tokens(text, token_hashes):
@@ -86,7 +100,11 @@ def test_the_server_log_holds_no_tokens(api, admin_token, db):
     assert admin_token not in text, "the admin token is in the server log"
     for token in tokens:
         assert token not in text, "a user token is in the server log"
-    hashes = {bytes(h) for (h,) in db.query(f"SELECT token_hash FROM {db.users_table}")}
+    assert PASSWORD not in text, "a password is in the server log"
+    # Sign-up tokens' hashes are in users, signed-in sessions' in sessions (issue 22).
+    sessions = db._find_table({"token_hash", "user_id", "expires_at"}, "sessions")
+    hashes = {bytes(h) for (h,) in db.query(f"SELECT token_hash FROM {db.users_table} "
+                                             f"UNION ALL SELECT token_hash FROM {sessions}")}
     assert hashes, "no token hashes found: wrong database?"
     leaked = _leaked_tokens(text, hashes)
     assert not leaked, f"{len(leaked)} user tokens are in the server log"
@@ -117,5 +135,6 @@ def test_a_failing_server_logs_no_passwords_or_tokens(tmp_path, admin_token):
             assert secret not in text, f"{what} is in the log:\n{text[-3000:]}"
         for token in tokens:
             assert token not in text, "a user token is in the log"
+        assert PASSWORD not in text, "a password is in the log"
     finally:
         server.kill()

@@ -3,7 +3,7 @@
 // show a message next to what caused it.
 
 export class ApiError extends Error {
-  constructor(status, problem = {}) {
+  constructor(status, problem = {}, { retryAfter = null } = {}) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
@@ -21,7 +21,18 @@ export class ApiError extends Error {
     this.maxLiability = Number.isInteger(problem.max_liability) ? problem.max_liability : null;
     // The match a refusal is about, e.g. the accumulator leg that was refused.
     this.matchId = Number.isInteger(problem.match_id) ? problem.match_id : null;
+    // Seconds to wait before trying again (the Retry-After header of a 429).
+    this.retryAfter = retryAfter;
   }
+}
+
+// Retry-After as seconds: a number of seconds or an HTTP date; null if absent.
+function retryAfterSeconds(response) {
+  const value = response.headers.get('Retry-After');
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 function query(params) {
@@ -56,7 +67,9 @@ async function call(method, path, { token, body, params, headers: extra } = {}) 
     data = null;
   }
   if (!response.ok) {
-    throw new ApiError(response.status, data && typeof data === 'object' ? data : { title: response.statusText });
+    throw new ApiError(response.status, data && typeof data === 'object' ? data : { title: response.statusText }, {
+      retryAfter: retryAfterSeconds(response),
+    });
   }
   return data;
 }
@@ -70,13 +83,24 @@ export function newIdempotencyKey() {
 
 const enc = encodeURIComponent;
 
-// Users
-export const signUp = (email, name) => call('POST', '/v1/users', { body: { email, name } });
+// Users. The password is optional: without one the sign-up token is the
+// only way in.
+export const signUp = (email, name, password) =>
+  call('POST', '/v1/users', { body: password ? { email, name, password } : { email, name } });
 export const getUser = (id, token) => call('GET', `/v1/users/${enc(id)}`, { token });
 export const deposit = (adminToken, id, amount) =>
   call('POST', `/v1/users/${enc(id)}/deposits`, { token: adminToken, body: { amount } });
 export const transactions = (id, token, params) =>
   call('GET', `/v1/users/${enc(id)}/transactions`, { token, params });
+
+// Sessions: {token, role, user_id or operator_id, expires_at} for a bettor's
+// or an operator's email and password; ending one revokes its token.
+export const signIn = (email, password) => call('POST', '/v1/sessions', { body: { email, password } });
+export const signOut = (token) => call('DELETE', '/v1/sessions/current', { token });
+
+// Operators and the audit log (the owner and admin operators).
+export const createOperator = (token, operator) => call('POST', '/v1/operators', { token, body: operator });
+export const auditLog = (token, params) => call('GET', '/v1/audit', { token, params });
 
 // Matches
 export const listMatches = (params, token) => call('GET', '/v1/matches', { params, token });

@@ -1,6 +1,7 @@
 // Turns an API error into a sentence a person can act on, and shows it next
 // to the thing that caused it (a form field, a cart item, a button).
 import { h } from './dom.js';
+import { formatWait } from './format.js';
 import { formatMoney, formatOdds } from './money.js';
 
 const MESSAGES = {
@@ -33,6 +34,8 @@ const MESSAGES = {
   service_unavailable: 'The service is temporarily unavailable. Try again shortly.',
   cash_out_unavailable: 'Cash-out is not available for this bet right now.',
   quote_expired: 'This cash-out offer has expired. Get a new one.',
+  invalid_credentials: 'That email and password do not match an account.',
+  too_many_requests: 'Too many attempts. Wait a while and try again.',
 };
 
 // Who reads the messages: the operator's page words a rejected token differently.
@@ -65,8 +68,14 @@ export function messageFor(error, context = {}) {
   if (error.code === 'validation_failed' && error.fieldErrors?.length) {
     return error.fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ');
   }
+  if (error.code === 'too_many_requests' && error.retryAfter !== null && error.retryAfter !== undefined) {
+    return `Too many ${context.attempts ?? 'attempts'}. Try again in ${formatWait(error.retryAfter)}.`;
+  }
   if (error.code === 'unauthorized' && audience === 'operator') {
-    return 'The admin token was not accepted. Choose "Forget admin token" and enter it again.';
+    return 'Your operator sign-in was not accepted (it may have expired or been revoked). Sign out, or forget the admin token, and sign in again.';
+  }
+  if (error.code === 'forbidden' && audience === 'operator') {
+    return 'Your operator role may not do that.';
   }
   const known = MESSAGES[error.code];
   if (known) return known;

@@ -49,6 +49,15 @@ export function formatDuration(seconds) {
   return 'less than a minute';
 }
 
+// How long to wait, rounded up so the wait is never shorter than said:
+// 1 -> "1 second", 45 -> "45 seconds", 61 -> "2 minutes".
+export function formatWait(seconds) {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
+  const m = Math.ceil(s / 60);
+  return `${m} minute${m === 1 ? '' : 's'}`;
+}
+
 export function selectionLabel(selection, match) {
   if (selection === 'X') return 'Draw';
   if (!match) return selection === '1' ? 'Home win' : 'Away win';

@@ -1,9 +1,11 @@
 // Who is using this browser: the bettor's id and token, and the operator's
-// admin token, kept in localStorage. The bettor's token is shown once, at
-// sign-up, and from then on lives only here.
+// token (a signed-in operator's session, or the owner's admin token), kept in
+// localStorage. A bettor's sign-up token is shown once, at sign-up, and from
+// then on lives only here.
 
 const USER_KEY = 'betsdb.user';
-const ADMIN_KEY = 'betsdb.adminToken';
+const ADMIN_KEY = 'betsdb.adminToken'; // the owner's pasted admin token
+const OPERATOR_KEY = 'betsdb.operator'; // an operator's session
 const IMPORT_KEY = 'betsdb.lastImport';
 
 function read(key) {
@@ -19,18 +21,53 @@ function write(key, value) {
   else localStorage.setItem(key, JSON.stringify(value));
 }
 
-// {id, token, name, email} or null.
-export function currentUser() {
-  const user = read(USER_KEY);
-  return user && Number.isInteger(user.id) && typeof user.token === 'string' ? user : null;
+// A session past its expires_at is as good as gone: the server refuses it.
+function expired(expiresAt) {
+  return typeof expiresAt === 'string' && Date.parse(expiresAt) <= Date.now();
 }
 
-export function saveUser({ id, token, name, email }) {
-  write(USER_KEY, { id, token, name, email });
+// {id, token, name, email, kind, expiresAt} or null. kind says where the
+// token came from: "session" (signed in with a password, expires), "signup"
+// (the sign-up token) or "token" (pasted by hand); the last two never expire.
+export function currentUser() {
+  const user = read(USER_KEY);
+  if (!user || !Number.isInteger(user.id) || typeof user.token !== 'string') return null;
+  if (expired(user.expiresAt)) {
+    forgetUser();
+    return null;
+  }
+  return { kind: 'token', expiresAt: null, ...user };
+}
+
+export function saveUser({ id, token, name, email, kind = 'token', expiresAt = null }) {
+  write(USER_KEY, { id, token, name, email, kind, expiresAt });
 }
 
 export function forgetUser() {
   write(USER_KEY, null);
+}
+
+// The operator using this browser: {token, role, id, email, expiresAt} or
+// null. role is "admin", "trader" or "support" for a signed-in operator
+// (id and email set), "owner" for the configured admin token.
+export function currentOperator() {
+  const op = read(OPERATOR_KEY);
+  if (op && typeof op.token === 'string' && typeof op.role === 'string') {
+    if (!expired(op.expiresAt)) return op;
+    write(OPERATOR_KEY, null);
+  }
+  const token = adminToken();
+  return token ? { token, role: 'owner', id: null, email: null, expiresAt: null } : null;
+}
+
+export function saveOperator({ token, role, id, email, expiresAt }) {
+  write(ADMIN_KEY, null);
+  write(OPERATOR_KEY, { token, role, id, email, expiresAt });
+}
+
+export function forgetOperator() {
+  write(OPERATOR_KEY, null);
+  write(ADMIN_KEY, null);
 }
 
 export function adminToken() {
@@ -39,6 +76,7 @@ export function adminToken() {
 }
 
 export function saveAdminToken(token) {
+  write(OPERATOR_KEY, null);
   write(ADMIN_KEY, token || null);
 }
 

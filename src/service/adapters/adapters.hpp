@@ -6,6 +6,8 @@
 #include <chrono>
 #include <memory>
 
+#include "service/ports/access_limits.hpp"
+#include "service/ports/account_store.hpp"
 #include "service/ports/bet_store.hpp"
 #include "service/ports/cache_store.hpp"
 #include "service/ports/cart_store.hpp"
@@ -28,12 +30,14 @@ class Commands;
 namespace betsdb::service::adapters {
 
 std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db);
+std::shared_ptr<AccountStore> pg_accounts(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db);
 // The standby behind `standby`'s pool, and the primary `db` for positions.
 std::shared_ptr<ReadReplica> pg_replica(std::shared_ptr<pg::Pool> db,
                                         std::shared_ptr<pg::ReplicaMonitor> standby);
 
+std::shared_ptr<AccessLimits> redis_access(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Commands> redis);

@@ -1,4 +1,5 @@
 #include "service/adapters/adapters.hpp"
+#include "store/pg/account_store.hpp"
 #include "store/pg/accumulator_store.hpp"
 #include "store/pg/bet_queries.hpp"
 #include "store/pg/bet_store.hpp"
@@ -24,12 +25,9 @@ class PgUsers final : public UserStore {
   Async<std::optional<domain::User>> find(std::int64_t user_id) override {
     return store::find_user(*db_, user_id);
   }
-  Async<std::optional<std::int64_t>> id_by_token(const Digest& digest) override {
-    return store::user_id_by_token(*db_, digest);
-  }
-  Async<std::optional<domain::Deposit>> deposit(std::int64_t user_id,
-                                                domain::Money amount) override {
-    return store::deposit(*db_, user_id, amount);
+  Async<std::optional<domain::Deposit>> deposit(std::int64_t user_id, domain::Money amount,
+                                                const domain::Actor& actor) override {
+    return store::deposit(*db_, user_id, amount, actor);
   }
   Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
                                                       domain::Page page) override {
@@ -37,6 +35,45 @@ class PgUsers final : public UserStore {
   }
 
  private:
+  std::shared_ptr<pg::Pool> db_;
+};
+
+class PgAccounts final : public AccountStore {
+ public:
+  explicit PgAccounts(std::shared_ptr<pg::Pool> db) : db_(std::move(db)) {}
+
+  Async<std::optional<domain::Credentials>> credentials(const std::string& email) override {
+    return store::find_credentials(*db_, email);
+  }
+  Async<std::optional<domain::Session>> session(const Digest& digest,
+                                                domain::Timestamp now) override {
+    return store::find_session(*db_, digest, now);
+  }
+  Async<void> add_session(const Digest& digest, const domain::Account& account,
+                          domain::Timestamp expires_at) override {
+    return store::insert_session(*db_, digest, account, expires_at);
+  }
+  Async<bool> revoke(const Digest& digest) override { return store::revoke_session(*db_, digest); }
+  Async<domain::Operator> add_operator(const std::string& email, domain::OperatorRole role,
+                                       const std::string& password_hash,
+                                       const domain::Actor& actor) override {
+    return add_operator_row(store::NewOperator{email, role, password_hash}, actor);
+  }
+  Async<domain::ListPage<domain::AuditEntry>> audit(const AuditQuery& query,
+                                                    domain::Page page) override {
+    return list_audit(store::AuditFilter{query.actor, query.action}, page);
+  }
+
+ private:
+  // Coroutines of their own, so what they build lives until the query is done.
+  Async<domain::ListPage<domain::AuditEntry>> list_audit(store::AuditFilter filter,
+                                                         domain::Page page) {
+    co_return co_await store::list_audit(*db_, filter, page);
+  }
+  Async<domain::Operator> add_operator_row(store::NewOperator row, domain::Actor actor) {
+    co_return co_await store::insert_operator(*db_, row, actor);
+  }
+
   std::shared_ptr<pg::Pool> db_;
 };
 
@@ -65,9 +102,10 @@ class PgMatches final : public MatchStore {
       std::int64_t match_id, const domain::MatchChange& change) override {
     return store::change_match_unless_settled(*db_, match_id, change);
   }
-  Async<std::optional<domain::Match>> move_status(std::int64_t match_id, domain::MatchStatus from,
-                                                  domain::MatchStatus to) override {
-    return store::move_match_status(*db_, match_id, from, to);
+  Async<std::optional<domain::Match>> move_status(
+      std::int64_t match_id, domain::MatchStatus from, domain::MatchStatus to,
+      const std::optional<domain::Actor>& actor) override {
+    return store::move_match_status(*db_, match_id, from, to, actor);
   }
   Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> exposure(
       std::int64_t match_id) override {
@@ -97,8 +135,9 @@ class PgBets final : public BetStore {
     return store::cash_out(*db_, order);
   }
   Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
-                                      const domain::SettlementPlan& plan) override {
-    return store::settle_match(*db_, match_id, result, plan);
+                                      const domain::SettlementPlan& plan,
+                                      const std::optional<domain::Actor>& actor) override {
+    return store::settle_match(*db_, match_id, result, plan, actor);
   }
   Async<domain::ListPage<domain::Bet>> list(const domain::BetFilter& filter,
                                             domain::Page page) override {
@@ -155,6 +194,9 @@ std::shared_ptr<ReadReplica> pg_replica(std::shared_ptr<pg::Pool> db,
 
 std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db) {
   return std::make_shared<PgUsers>(std::move(db));
+}
+std::shared_ptr<AccountStore> pg_accounts(std::shared_ptr<pg::Pool> db) {
+  return std::make_shared<PgAccounts>(std::move(db));
 }
 std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db) {
   return std::make_shared<PgMatches>(std::move(db));

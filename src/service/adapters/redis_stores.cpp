@@ -2,6 +2,7 @@
 
 #include "service/adapters/adapters.hpp"
 #include "store/pg/pool.hpp"
+#include "store/redis/access_store.hpp"
 #include "store/redis/cache.hpp"
 #include "store/redis/cart_store.hpp"
 #include "store/redis/idempotency_store.hpp"
@@ -48,6 +49,32 @@ class RedisCarts final : public CartStore {
   Async<std::optional<domain::CartItem>> add_if(std::int64_t user_id, domain::NewCartItem item,
                                                 redis::KeyHolds precondition) {
     co_return co_await redis::add_cart_item_if(*redis_, user_id, item, &precondition);
+  }
+
+  std::shared_ptr<redis::Commands> redis_;
+};
+
+class RedisAccess final : public AccessLimits {
+ public:
+  explicit RedisAccess(std::shared_ptr<redis::Commands> redis) : redis_(std::move(redis)) {}
+
+  Async<WindowCount> count(std::string key, std::chrono::milliseconds window) override {
+    co_return to_window(co_await redis::count_event(*redis_, std::move(key), window));
+  }
+  Async<WindowCount> peek(std::string key) override {
+    co_return to_window(co_await redis::peek_events(*redis_, std::move(key)));
+  }
+  Async<void> mark_revoked(const Digest& token, std::chrono::seconds ttl) override {
+    return redis::mark_revoked(*redis_, token, ttl);
+  }
+  Async<bool> revoked(const Digest& token) override {
+    return redis::is_marked_revoked(*redis_, token);
+  }
+
+ private:
+  static Result<WindowCount> to_window(Result<redis::WindowCount> counted) {
+    if (!counted.ok()) return std::move(counted).error();
+    return WindowCount{counted->count, counted->remaining};
   }
 
   std::shared_ptr<redis::Commands> redis_;
@@ -184,6 +211,9 @@ class Probe final : public DependencyProbe {
 
 }  // namespace
 
+std::shared_ptr<AccessLimits> redis_access(std::shared_ptr<redis::Commands> redis) {
+  return std::make_shared<RedisAccess>(std::move(redis));
+}
 std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Commands> redis) {
   return std::make_shared<RedisCarts>(std::move(redis));
 }

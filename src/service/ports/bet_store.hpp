@@ -51,8 +51,10 @@ class BetStore {
   // Closes the match with `result` and settles its pending bets as `plan`
   // says, in one transaction. The same result again changes nothing and
   // reports the same totals.
+  // Audited as `actor`'s when the match closes.
   virtual Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
-                                              const domain::SettlementPlan& plan) = 0;
+                                              const domain::SettlementPlan& plan,
+                                              const std::optional<domain::Actor>& actor) = 0;
   virtual Async<domain::ListPage<domain::Bet>> list(const domain::BetFilter& filter,
                                                     domain::Page page) = 0;
   virtual Async<domain::BetSummary> summary() = 0;

@@ -48,9 +48,10 @@ class MatchStore {
       std::int64_t match_id, const domain::MatchChange& change) = 0;
   // Moves the match from status `from` to `to` and bumps its odds_version;
   // nullopt when it is missing or not in `from` (nothing changes then).
-  virtual Async<std::optional<domain::Match>> move_status(std::int64_t match_id,
-                                                          domain::MatchStatus from,
-                                                          domain::MatchStatus to) = 0;
+  // Audited as `actor`'s when it moves.
+  virtual Async<std::optional<domain::Match>> move_status(
+      std::int64_t match_id, domain::MatchStatus from, domain::MatchStatus to,
+      const std::optional<domain::Actor>& actor) = 0;
   // The book's exposure on the match (pending single bets) and its limits,
   // as committed now; nullopt for a missing match.
   virtual Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> exposure(

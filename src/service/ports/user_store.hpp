@@ -10,6 +10,7 @@
 
 #include "domain/entities.hpp"
 #include "domain/paging.hpp"
+#include "service/ports/account_store.hpp"
 #include "service/ports/async.hpp"
 #include "util/token.hpp"
 
@@ -25,10 +26,9 @@ class UserStore {
   // conflict kEmailTaken when the email is registered already.
   virtual Async<domain::User> insert(const domain::NewUser& user) = 0;
   virtual Async<std::optional<domain::User>> find(std::int64_t user_id) = 0;
-  virtual Async<std::optional<std::int64_t>> id_by_token(const Digest& digest) = 0;
-  // nullopt when the user does not exist.
-  virtual Async<std::optional<domain::Deposit>> deposit(std::int64_t user_id,
-                                                        domain::Money amount) = 0;
+  // nullopt when the user does not exist. Audited as `actor`'s.
+  virtual Async<std::optional<domain::Deposit>> deposit(std::int64_t user_id, domain::Money amount,
+                                                        const domain::Actor& actor) = 0;
   virtual Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
                                                               domain::Page page) = 0;
 };

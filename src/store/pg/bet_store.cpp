@@ -480,11 +480,16 @@ Status add_accumulator_totals(const pg::Rows& rows, domain::SettlementTotals& to
   return {};
 }
 
+constexpr pg::Statement kAuditSettlement{"audit_settlement", R"sql(
+INSERT INTO audit (actor, action, target, request_id, details)
+VALUES ($1, 'match.settle', 'match:' || $2::bigint, $3, jsonb_build_object('result', $4::text)))sql"};
+
 }  // namespace
 
 Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
                                           domain::MatchResult result,
-                                          const domain::SettlementPlan& plan) {
+                                          const domain::SettlementPlan& plan,
+                                          const std::optional<domain::Actor>& actor) {
   const std::string result_text(domain::to_string(result));
   auto connection = co_await db.acquire();
   if (!connection.ok()) co_return std::move(connection).error();
@@ -549,6 +554,11 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
     co_return s.error();
   auto cleared = co_await tx->execute(kClearExposure, pg::params(match_id));
   if (!cleared.ok()) co_return std::move(cleared).error();
+  if (actor) {
+    auto audited = co_await tx->execute(
+        kAuditSettlement, pg::params(actor->name, match_id, actor->request_id, result_text));
+    if (!audited.ok()) co_return std::move(audited).error();
+  }
   if (auto committed = co_await tx->commit(); !committed.ok())
     co_return std::move(committed).error();
   co_return out;

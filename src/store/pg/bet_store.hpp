@@ -41,8 +41,10 @@ Async<std::optional<domain::Bet>> find_bet(pg::Pool& db, std::int64_t bet_id);
 // `plan` says (status and credit by selection), in one transaction with one
 // set-based statement for any number of bets. Entering the same result again
 // changes nothing and reports the same totals.
+// With an actor, the closing is audited in the same transaction.
 Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
                                           domain::MatchResult result,
-                                          const domain::SettlementPlan& plan);
+                                          const domain::SettlementPlan& plan,
+                                          const std::optional<domain::Actor>& actor);
 
 }  // namespace betsdb::store

@@ -6,10 +6,33 @@ namespace betsdb::store {
 
 namespace {
 
+// Each operator write and its audit entry ($n IS NULL: no actor, no entry)
+// in one statement.
+#define BETSDB_AUDIT_MATCH(action, actor, request, details)                                      \
+  "INSERT INTO audit (actor, action, target, request_id, details) "                              \
+  "SELECT " actor ", '" action "', 'match:' || id, " request ", " details " FROM m WHERE " actor \
+  "::text IS NOT NULL"
+
+// The API's rendering of a timestamp: UTC, fraction without trailing zeros.
+#define BETSDB_SQL_RFC3339(col)                            \
+  "(regexp_replace(to_char(" col                           \
+  " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), " \
+  "'\\.?0+$', '') || 'Z')"
+
+// The created match in the API's words; withdrawn selections and absent limits left out.
+#define BETSDB_SQL_MATCH_DETAILS \
+  "jsonb_strip_nulls(jsonb_build_object('team_1', team_1, 'team_2', team_2, "                 \
+  "'date', " BETSDB_SQL_RFC3339("starts_at") ", 'odds', jsonb_strip_nulls(jsonb_build_object(" \
+  "'1', round(odds_1 / 100.0, 2), 'X', round(odds_x / 100.0, 2), "                           \
+  "'2', round(odds_2 / 100.0, 2))), 'max_stake', max_stake, 'max_liability', max_liability))"
+
 constexpr pg::Statement kInsertMatch{"insert_match", R"sql(
-INSERT INTO matches (team_1, team_2, starts_at, odds_1, odds_x, odds_2, max_stake, max_liability)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING )sql" BETSDB_MATCH_COLUMNS};
+WITH m AS (
+  INSERT INTO matches (team_1, team_2, starts_at, odds_1, odds_x, odds_2, max_stake, max_liability)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  RETURNING *
+), a AS ()sql" BETSDB_AUDIT_MATCH("match.create", "$9", "$10", BETSDB_SQL_MATCH_DETAILS) R"sql()
+SELECT )sql" BETSDB_MATCH_COLUMNS " FROM m"};
 
 constexpr pg::Statement kFindMatch{"find_match",
                                    "SELECT " BETSDB_MATCH_COLUMNS " FROM matches WHERE id = $1"};
@@ -34,26 +57,44 @@ constexpr pg::Statement kCountMatches{"count_matches",
                                       "SELECT count(*) FROM matches" BETSDB_MATCH_FILTER};
 
 // The right-hand sides see the row as it was, so the version compares the
-// old prices with the new ones.
+// old prices with the new ones. The locked `old` row gives the values before
+// the change, so the same odds and limits again are audited as nothing.
 constexpr pg::Statement kUpdateMatch{"change_match_unless_settled", R"sql(
-UPDATE matches SET
-  odds_1 = CASE WHEN $2 THEN $3 ELSE odds_1 END,
-  odds_x = CASE WHEN $4 THEN $5 ELSE odds_x END,
-  odds_2 = CASE WHEN $6 THEN $7 ELSE odds_2 END,
-  max_stake = CASE WHEN $8 THEN $9 ELSE max_stake END,
-  max_liability = CASE WHEN $10 THEN $11 ELSE max_liability END,
-  odds_version = odds_version +
-    CASE WHEN (CASE WHEN $2 THEN $3 ELSE odds_1 END) IS DISTINCT FROM odds_1
-           OR (CASE WHEN $4 THEN $5 ELSE odds_x END) IS DISTINCT FROM odds_x
-           OR (CASE WHEN $6 THEN $7 ELSE odds_2 END) IS DISTINCT FROM odds_2
+WITH m AS (
+UPDATE matches AS t SET
+  odds_1 = CASE WHEN $2 THEN $3 ELSE t.odds_1 END,
+  odds_x = CASE WHEN $4 THEN $5 ELSE t.odds_x END,
+  odds_2 = CASE WHEN $6 THEN $7 ELSE t.odds_2 END,
+  max_stake = CASE WHEN $8 THEN $9 ELSE t.max_stake END,
+  max_liability = CASE WHEN $10 THEN $11 ELSE t.max_liability END,
+  odds_version = t.odds_version +
+    CASE WHEN (CASE WHEN $2 THEN $3 ELSE t.odds_1 END) IS DISTINCT FROM t.odds_1
+           OR (CASE WHEN $4 THEN $5 ELSE t.odds_x END) IS DISTINCT FROM t.odds_x
+           OR (CASE WHEN $6 THEN $7 ELSE t.odds_2 END) IS DISTINCT FROM t.odds_2
          THEN 1 ELSE 0 END
-WHERE id = $1 AND status <> 'settled'
-RETURNING )sql" BETSDB_MATCH_COLUMNS};
+FROM (SELECT id, odds_1, odds_x, odds_2, max_stake, max_liability
+      FROM matches WHERE id = $1 FOR UPDATE) AS old
+WHERE t.id = old.id AND t.status <> 'settled'
+RETURNING t.*, (old.odds_1, old.odds_x, old.odds_2, old.max_stake, old.max_liability)
+   IS DISTINCT FROM (t.odds_1, t.odds_x, t.odds_2, t.max_stake, t.max_liability) AS changed
+), a AS (
+  INSERT INTO audit (actor, action, target, request_id, details)
+  SELECT $12, 'match.update', 'match:' || id, $13, $14::jsonb
+  FROM m WHERE $12::text IS NOT NULL AND changed
+)
+SELECT )sql" BETSDB_MATCH_COLUMNS " FROM m"};
 
+// $5: 'match.suspend' or 'match.resume'.
 constexpr pg::Statement kMoveStatus{"move_match_status", R"sql(
-UPDATE matches SET status = $3, odds_version = odds_version + 1
-WHERE id = $1 AND status = $2
-RETURNING )sql" BETSDB_MATCH_COLUMNS};
+WITH m AS (
+  UPDATE matches SET status = $3, odds_version = odds_version + 1
+  WHERE id = $1 AND status = $2
+  RETURNING *
+), a AS (
+  INSERT INTO audit (actor, action, target, request_id)
+  SELECT $4, $5, 'match:' || id, $6 FROM m WHERE $4::text IS NOT NULL
+)
+SELECT )sql" BETSDB_MATCH_COLUMNS " FROM m"};
 
 // A missing exposure row (a match inserted around the trigger) reads as no bets.
 constexpr pg::Statement kExposure{"match_exposure", R"sql(
@@ -74,6 +115,15 @@ std::optional<std::int64_t> hundredths(const domain::OddsBook& book, domain::Sel
   return o->hundredths();
 }
 
+std::optional<std::string> actor_name(const std::optional<domain::Actor>& actor) {
+  if (!actor) return std::nullopt;
+  return actor->name;
+}
+std::optional<std::string> request_of(const std::optional<domain::Actor>& actor) {
+  if (!actor) return std::nullopt;
+  return actor->request_id;
+}
+
 // The first row as a match; nullopt when there is none.
 Result<std::optional<domain::Match>> one_match(const Result<pg::Rows>& rows) {
   if (!rows.ok()) return rows.error();
@@ -90,7 +140,8 @@ Async<domain::Match> insert_match(pg::Pool& db, const domain::NewMatch& m) {
       kInsertMatch,
       pg::params(m.team_1, m.team_2, timestamp_param(m.date), hundredths(m.odds, Selection::home),
                  hundredths(m.odds, Selection::draw), hundredths(m.odds, Selection::away),
-                 cents(m.limits.max_stake), cents(m.limits.max_liability)));
+                 cents(m.limits.max_stake), cents(m.limits.max_liability), actor_name(m.actor),
+                 request_of(m.actor)));
   if (!rows.ok()) co_return std::move(rows).error();
   co_return match_from_row((*rows)[0]);
 }
@@ -134,15 +185,21 @@ Async<std::optional<domain::Match>> change_match_unless_settled(pg::Pool& db, st
       pg::params(id, odds.touched[0], hundredths(odds.values, Selection::home), odds.touched[1],
                  hundredths(odds.values, Selection::draw), odds.touched[2],
                  hundredths(odds.values, Selection::away), c.max_stake.touched,
-                 cents(c.max_stake.value), c.max_liability.touched, cents(c.max_liability.value)));
+                 cents(c.max_stake.value), c.max_liability.touched, cents(c.max_liability.value),
+                 actor_name(c.actor), request_of(c.actor), c.details));
   co_return one_match(rows);
 }
 
 Async<std::optional<domain::Match>> move_match_status(pg::Pool& db, std::int64_t id,
                                                       domain::MatchStatus from,
-                                                      domain::MatchStatus to) {
-  auto rows = co_await db.execute(kMoveStatus, pg::params(id, std::string(domain::to_string(from)),
-                                                          std::string(domain::to_string(to))));
+                                                      domain::MatchStatus to,
+                                                      const std::optional<domain::Actor>& actor) {
+  const std::string action =
+      to == domain::MatchStatus::suspended ? "match.suspend" : "match.resume";
+  auto rows =
+      co_await db.execute(kMoveStatus, pg::params(id, std::string(domain::to_string(from)),
+                                                  std::string(domain::to_string(to)),
+                                                  actor_name(actor), action, request_of(actor)));
   co_return one_match(rows);
 }
 

@@ -30,7 +30,8 @@ Async<std::optional<domain::Match>> change_match_unless_settled(pg::Pool& db, st
 // when it is missing or not in `from`.
 Async<std::optional<domain::Match>> move_match_status(pg::Pool& db, std::int64_t id,
                                                       domain::MatchStatus from,
-                                                      domain::MatchStatus to);
+                                                      domain::MatchStatus to,
+                                                      const std::optional<domain::Actor>& actor);
 // The book's exposure on the match and its limits; nullopt for a missing match.
 Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> match_exposure(
     pg::Pool& db, std::int64_t id);

@@ -25,11 +25,18 @@ inline constexpr Statement kIsApplied{"betsdb_migration_is_applied",
 inline constexpr Statement kRecordApplied{
     "betsdb_migration_record", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
 
+constexpr std::string_view kTableExists =
+    "SELECT 1 WHERE to_regclass('schema_migrations') IS NOT NULL";
+
 // Creates the bookkeeping table; under the lock because concurrent
-// CREATE TABLE IF NOT EXISTS can still collide in the catalog.
+// CREATE TABLE IF NOT EXISTS can still collide in the catalog. Not even tried
+// when it exists: PostgreSQL checks the schema's CREATE right for it all the
+// same, which a server running as a role that only uses the tables lacks.
 asio::awaitable<Status> ensure_table(PooledConnection& connection) {
   BETSDB_CO_TRY(Transaction tx, co_await Transaction::begin(connection));
   BETSDB_CO_TRY(Rows locked, co_await tx.execute_sql(kLockMigrations));
+  BETSDB_CO_TRY(Rows exists, co_await tx.execute_sql(kTableExists));
+  if (!exists.empty()) co_return co_await tx.commit();
   BETSDB_CO_TRY(Rows created, co_await tx.execute_sql(kCreateTable));
   co_return co_await tx.commit();
 }

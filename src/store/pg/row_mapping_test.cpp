@@ -348,7 +348,7 @@ TEST_F(StoreRowsTest, SettlingFailsAndLeavesTheMatchOpen) {
   expect_refused_by_store(
       [](pg::Pool& db) {
         static const auto plan = domain::plan_settlement(domain::MatchResult::away);
-        return settle_match(db, 2, domain::MatchResult::away, plan);
+        return settle_match(db, 2, domain::MatchResult::away, plan, std::nullopt);
       },
       "matches.odds_1", "'100'");
   on_pool([](pg::Pool& db) -> asio::awaitable<void> {

@@ -1,13 +1,18 @@
-// Sign up (the token is shown once and kept in this browser), sign in with
-// an existing id and token, or sign out.
+// The bettor's account: sign up (optionally with a password; the sign-up
+// token is shown once and kept in this browser), sign in (#account/signin),
+// the account's details, and signing out.
 import * as api from '../api.js';
 import { field, h } from '../dom.js';
-import { clearFieldErrors, errorBox, fieldError, showFieldErrors } from '../errors.js';
+import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
 import { formatDateTime } from '../format.js';
 import { formatMoney } from '../money.js';
-import { currentUser, forgetUser, saveUser } from '../session.js';
-import { refreshCart, refreshUser, signedOut, state } from '../state.js';
+import { currentUser, saveUser } from '../session.js';
+import { refreshCart, refreshUser, state } from '../state.js';
+import { signInForms } from './signin.js';
+import { signOutControls } from './signout.js';
 
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 128; // characters (code points), as the API counts them
 function tokenNotice(user, token) {
   const tokenField = h('input', { type: 'text', readonly: true, value: token, class: 'token', 'aria-label': 'Your token', spellcheck: 'false' });
   const copied = h('span', { class: 'status', role: 'status' });
@@ -37,22 +42,37 @@ function tokenNotice(user, token) {
 function signUpForm(onDone) {
   const email = h('input', { type: 'email', name: 'email', 'data-field': 'email', autocomplete: 'email', required: true });
   const name = h('input', { type: 'text', name: 'name', 'data-field': 'name', autocomplete: 'name', required: true, maxlength: 100 });
+  const password = h('input', { type: 'password', name: 'password', 'data-field': 'password', autocomplete: 'new-password' });
   const error = errorBox();
   const button = h('button', { type: 'submit', class: 'primary', text: 'Sign up' });
-  const form = h('form', { class: 'card form', 'aria-labelledby': 'signup-heading', novalidate: true }, h('h2', { id: 'signup-heading', text: 'Sign up' }), field('Email', email), field('Name', name), error.el, button);
+  const form = h(
+    'form',
+    { class: 'card form', 'aria-labelledby': 'signup-heading', novalidate: true },
+    h('h2', { id: 'signup-heading', text: 'Sign up' }),
+    field('Email', email),
+    field('Name', name),
+    field('Password (optional)', password, `${PASSWORD_MIN} to ${PASSWORD_MAX} characters. With one you can sign in with your email on any device.`),
+    error.el,
+    button,
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     error.clear();
     clearFieldErrors(form);
     if (!email.value.trim()) return fieldError(form, email, 'Enter your email address.');
     if (!name.value.trim()) return fieldError(form, name, 'Enter your name.');
+    const length = [...password.value].length;
+    if (length && (length < PASSWORD_MIN || length > PASSWORD_MAX)) {
+      return fieldError(form, password, `A password of ${PASSWORD_MIN} to ${PASSWORD_MAX} characters, or none.`);
+    }
     button.disabled = true;
     try {
-      const created = await api.signUp(email.value.trim(), name.value.trim());
-      saveUser({ id: created.id, token: created.token, name: created.name, email: created.email });
+      const created = await api.signUp(email.value.trim(), name.value.trim(), password.value || undefined);
+      saveUser({ id: created.id, token: created.token, name: created.name, email: created.email, kind: 'signup' });
       onDone(created);
     } catch (err) {
       if (err.code === 'email_taken') fieldError(form, email, 'An account with this email already exists.');
+      else if (err.code === 'too_many_requests') error.show(err, { attempts: 'sign-ups from your network' });
       else showFieldErrors(form, err, error);
     } finally {
       button.disabled = false;
@@ -61,49 +81,32 @@ function signUpForm(onDone) {
   return form;
 }
 
-function signInForm(onDone) {
-  const id = h('input', { type: 'text', inputmode: 'numeric', name: 'user_id', 'data-field': 'user_id', autocomplete: 'username', required: true, size: 8 });
-  const token = h('input', { type: 'password', name: 'token', 'data-field': 'token', autocomplete: 'current-password', required: true });
-  const error = errorBox();
-  const form = h(
-    'form',
-    { class: 'card form', 'aria-labelledby': 'signin-heading', novalidate: true },
-    h('h2', { id: 'signin-heading', text: 'Already have a token?' }),
-    field('Account number', id),
-    field('Token', token),
-    error.el,
-    h('button', { type: 'submit', class: 'secondary', text: 'Sign in' }),
-  );
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    error.clear();
-    clearFieldErrors(form);
-    const userId = Number(id.value.trim().replace(/^#/, ''));
-    if (!Number.isSafeInteger(userId) || userId <= 0) return fieldError(form, id, 'Enter your account number, e.g. 7.');
-    if (!token.value.trim()) return fieldError(form, token, 'Enter your token.');
-    try {
-      const user = await api.getUser(userId, token.value.trim());
-      saveUser({ id: user.id, token: token.value.trim(), name: user.name, email: user.email });
-      onDone(user);
-    } catch (err) {
-      if (err.code === 'unauthorized' || err.code === 'forbidden' || err.code === 'user_not_found') {
-        error.show('That account number and token do not match.');
-      } else {
-        error.show(err);
-      }
-    }
-  });
-  return form;
+// Links between the two signed-out views.
+function signedOutNav(current) {
+  const link = (href, text, key) => h('li', {}, h('a', { href, text, 'aria-current': key === current ? 'page' : false }));
+  return h('nav', { class: 'subnav', 'aria-label': 'Account' }, h('ul', {}, link('#account', 'Sign up', 'signup'), link('#account/signin', 'Sign in', 'signin')));
 }
 
-export function render(main) {
+export function render(main, ctx) {
   main.append(h('h1', { tabindex: '-1', text: 'Account' }));
   const body = h('div', { class: 'account' });
   main.append(body);
 
-  function showSignedOut() {
+  function showSignedOut(note) {
+    const status = statusBox();
+    if (note) status.show(note);
+    const onSignedIn = async () => {
+      await refreshUser().catch(() => {});
+      showSignedIn(null);
+    };
+    if (ctx.sub === 'signin') {
+      body.replaceChildren(signedOutNav('signin'), status.el, signInForms(onSignedIn));
+      return;
+    }
     body.replaceChildren(
-      h('p', {}, 'Sign up to bet. Your browser keeps the token that identifies you; no password needed.'),
+      signedOutNav('signup'),
+      status.el,
+      h('p', {}, 'Sign up to bet. Your browser keeps the token that identifies you; a password is optional and lets you sign in on other devices.'),
       h(
         'div',
         { class: 'two-col' },
@@ -111,10 +114,13 @@ export function render(main) {
           await refreshUser().catch(() => {});
           showSignedIn(tokenNotice(created, created.token));
         }),
-        signInForm(async () => {
-          await refreshUser().catch(() => {});
-          showSignedIn(null);
-        }),
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'have-account-heading' },
+          h('h2', { id: 'have-account-heading', text: 'Already have an account?' }),
+          h('p', {}, 'Sign in with your email and password, or with your account number and token.'),
+          h('a', { class: 'button-link', href: '#account/signin', text: 'Sign in to your account' }),
+        ),
       ),
     );
   }
@@ -123,22 +129,12 @@ export function render(main) {
     const session = currentUser();
     const error = errorBox();
     const details = h('dl', { class: 'details' });
-    const signOut = h('button', {
-      type: 'button',
-      class: 'secondary',
-      text: 'Sign out on this device',
-      onclick: () => {
-        forgetUser();
-        signedOut();
-        showSignedOut();
-      },
-    });
     body.replaceChildren(
       notice ?? '',
       h('section', { class: 'card', 'aria-labelledby': 'me-heading' }, h('h2', { id: 'me-heading', text: 'Your account' }), details, error.el),
       h('p', { class: 'muted' }, 'New accounts start with a balance of 0.00; the operator credits deposits.'),
       h('p', {}, h('a', { class: 'button-link', href: '#matches', text: 'Browse matches' })),
-      signOut,
+      signOutControls(session, showSignedOut),
     );
     try {
       const user = state.user ?? (await refreshUser());
@@ -153,6 +149,7 @@ export function render(main) {
         h('dd', { class: 'balance', text: formatMoney(user.balance) }),
         h('dt', { text: 'Member since' }),
         h('dd', { text: formatDateTime(user.created_at) }),
+        ...(session.expiresAt ? [h('dt', { text: 'Signed in until' }), h('dd', { class: 'expires', text: formatDateTime(session.expiresAt) })] : []),
       );
       refreshCart().catch(() => {});
     } catch (err) {

@@ -1,10 +1,15 @@
-// Operator: credit an account (a deposit) and look an account up.
+// Operator: credit an account (a deposit; owner and admin) and look an
+// account up with its latest bets and ledger (owner, admin and support).
 import * as api from '../api.js';
 import { field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
 import { formatDateTime } from '../format.js';
 import { formatMoney, parseMoney } from '../money.js';
+import { can } from '../roles.js';
 import { betTable } from './bets.js';
+import { ledgerTable } from './ledger.js';
+
+const LATEST = 20; // bets and ledger rows shown per look-up
 
 function accountNumber(input) {
   const id = Number(input.value.trim().replace(/^#/, ''));
@@ -83,11 +88,21 @@ function lookupForm(token) {
           h('dd', { text: formatDateTime(user.created_at) }),
         ),
       );
-      try {
-        const bets = await api.userBets(userId, token, { limit: 20 });
-        out.append(h('h4', { text: `Latest bets (${bets.total} in all)` }), bets.items.length ? await betTable(bets.items) : h('p', { class: 'empty', text: 'No bets.' }));
-      } catch (err) {
-        out.append(h('p', { class: 'error', role: 'alert', text: `Bets: ${err.message}` }));
+      const [bets, ledger] = await Promise.allSettled([api.userBets(userId, token, { limit: LATEST }), api.transactions(userId, token, { limit: LATEST })]);
+      if (bets.status === 'fulfilled') {
+        const page = bets.value;
+        out.append(h('h4', { text: `Latest bets (${page.total} in all)` }), page.items.length ? await betTable(page.items) : h('p', { class: 'empty', text: 'No bets.' }));
+      } else {
+        out.append(h('p', { class: 'error', role: 'alert', text: `Bets: ${bets.reason.message}` }));
+      }
+      if (ledger.status === 'fulfilled') {
+        const page = ledger.value;
+        out.append(
+          h('h4', { text: `Latest ledger entries (${page.total} in all)` }),
+          page.items.length ? h('div', { class: 'table-holder' }, ledgerTable(page.items)) : h('p', { class: 'empty', text: 'No ledger entries.' }),
+        );
+      } else {
+        out.append(h('p', { class: 'error', role: 'alert', text: `Ledger: ${ledger.reason.message}` }));
       }
     } catch (err) {
       if (err.code === 'user_not_found') fieldError(form, id, 'There is no account with this number.');
@@ -97,6 +112,6 @@ function lookupForm(token) {
   return form;
 }
 
-export function render(section, { token }) {
-  section.append(h('div', { class: 'two-col' }, creditForm(token), lookupForm(token)));
+export function render(section, { token, role }) {
+  section.append(can(role, 'deposit') ? h('div', { class: 'two-col' }, creditForm(token), lookupForm(token)) : lookupForm(token));
 }

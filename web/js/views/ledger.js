@@ -11,6 +11,28 @@ import { refreshUser, state } from '../state.js';
 const PAGE_SIZE = 20;
 const KIND_LABELS = { deposit: 'Deposit', stake: 'Stake', payout: 'Payout', refund: 'Refund', cash_out: 'Cash-out' };
 
+// The ledger rows as a table (stacked cards on a phone). Also used by the
+// operator's account look-up.
+export function ledgerTable(items) {
+  const rows = items.map((t) =>
+    h(
+      'tr',
+      { 'data-kind': t.kind },
+      h('td', { 'data-label': 'When' }, h('time', { datetime: t.created_at, text: formatDateTime(t.created_at) })),
+      h('td', { 'data-label': 'What', text: KIND_LABELS[t.kind] ?? t.kind }),
+      h('td', { 'data-label': 'Amount', class: `num ${t.amount < 0 ? 'debit' : 'credit'}`, text: formatSignedMoney(t.amount) }),
+      h('td', { 'data-label': 'Balance after', class: 'num', text: formatMoney(t.balance_after) }),
+      h('td', { 'data-label': 'Bet', class: 'num', text: t.bet_id ? `#${t.bet_id}` : '–' }),
+    ),
+  );
+  return h(
+    'table',
+    { class: 'data stack ledger' },
+    h('thead', {}, h('tr', {}, ['When', 'What', 'Amount', 'Balance after', 'Bet'].map((t, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : null, text: t })))),
+    h('tbody', {}, rows),
+  );
+}
+
 export function render(main) {
   const user = currentUser();
   main.append(h('h1', { tabindex: '-1', text: 'Ledger' }));
@@ -35,25 +57,7 @@ export function render(main) {
       if (!page.items.length) {
         holder.replaceChildren(h('p', { class: 'empty', text: 'No transactions yet.' }));
       } else {
-        const rows = page.items.map((t) =>
-          h(
-            'tr',
-            { 'data-kind': t.kind },
-            h('td', { 'data-label': 'When' }, h('time', { datetime: t.created_at, text: formatDateTime(t.created_at) })),
-            h('td', { 'data-label': 'What', text: KIND_LABELS[t.kind] ?? t.kind }),
-            h('td', { 'data-label': 'Amount', class: `num ${t.amount < 0 ? 'debit' : 'credit'}`, text: formatSignedMoney(t.amount) }),
-            h('td', { 'data-label': 'Balance after', class: 'num', text: formatMoney(t.balance_after) }),
-            h('td', { 'data-label': 'Bet', class: 'num', text: t.bet_id ? `#${t.bet_id}` : '–' }),
-          ),
-        );
-        holder.replaceChildren(
-          h(
-            'table',
-            { class: 'data stack' },
-            h('thead', {}, h('tr', {}, ['When', 'What', 'Amount', 'Balance after', 'Bet'].map((t, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : null, text: t })))),
-            h('tbody', {}, rows),
-          ),
-        );
+        holder.replaceChildren(ledgerTable(page.items));
       }
       pages.update(page);
     } catch (err) {

@@ -1,75 +1,87 @@
-// The operator's page (admin token): matches and results, new matches,
-// fixture import, accounts, the summary and all bets, as sub-pages.
-import { field, h } from '../dom.js';
+// The operator's page: sign-in (an operator's email and password, or the
+// owner's admin token), then the sub-pages the operator's role may use
+// (roles.js): matches and results, new matches, fixture import, accounts,
+// the summary and all bets, operators and the audit log.
+import * as api from '../api.js';
+import { h } from '../dom.js';
 import { errorBox } from '../errors.js';
-import { adminToken, saveAdminToken } from '../session.js';
+import { can, ROLE_LABELS } from '../roles.js';
+import { currentOperator, forgetOperator } from '../session.js';
+import * as adminAudit from './admin_audit.js';
 import * as adminBets from './admin_bets.js';
 import * as adminImport from './admin_import.js';
 import * as adminMatches from './admin_matches.js';
+import * as adminOperators from './admin_operators.js';
 import * as adminUsers from './admin_users.js';
+import { operatorSignIn } from './operator_signin.js';
 
+// [sub-page, label, render, the capability it needs]
 const SECTIONS = [
-  ['matches', 'Matches & results', adminMatches.renderList],
-  ['new', 'New match', adminMatches.renderNew],
-  ['import', 'Import fixtures', adminImport.render],
-  ['accounts', 'Accounts', adminUsers.render],
-  ['summary', 'Summary', adminBets.renderSummary],
-  ['bets', 'All bets', adminBets.renderList],
+  ['matches', 'Matches & results', adminMatches.renderList, 'trade'],
+  ['new', 'New match', adminMatches.renderNew, 'trade'],
+  ['import', 'Import fixtures', adminImport.render, 'trade'],
+  ['accounts', 'Accounts', adminUsers.render, 'read_users'],
+  ['summary', 'Summary', adminBets.renderSummary, 'summary'],
+  ['bets', 'All bets', adminBets.renderList, 'all_bets'],
+  ['operators', 'Operators', adminOperators.render, 'operators'],
+  ['audit', 'Audit log', adminAudit.render, 'audit'],
 ];
 
-function tokenForm(onSaved) {
-  const input = h('input', { type: 'password', name: 'admin_token', 'data-field': 'admin_token', autocomplete: 'off', required: true });
+// "Signed in as …" with the way out: an operator's session is ended on the
+// server (a token it no longer accepts is just forgotten); the owner's admin
+// token cannot be revoked, only forgotten here.
+function whoAmI(operator, done) {
   const error = errorBox();
-  const form = h(
-    'form',
-    { class: 'card form', 'aria-labelledby': 'admin-token-heading' },
-    h('h2', { id: 'admin-token-heading', text: 'Operator sign-in' }),
-    h('p', {}, 'Enter the admin token from the server configuration (', h('code', { text: 'BETSDB_ADMIN_TOKEN' }), '). This browser keeps it until you forget it.'),
-    field('Admin token', input),
-    error.el,
-    h('button', { type: 'submit', class: 'primary', text: 'Use this token' }),
-  );
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    if (!input.value.trim()) {
-      error.show('Enter the admin token.');
-      return;
+  const signOut = async () => {
+    error.clear();
+    try {
+      if (operator.role !== 'owner') await api.signOut(operator.token);
+    } catch (err) {
+      if (err.code !== 'unauthorized') {
+        error.show(err);
+        return;
+      }
     }
-    saveAdminToken(input.value.trim());
-    onSaved();
-  });
-  return form;
+    forgetOperator();
+    done();
+  };
+  const owner = operator.role === 'owner';
+  return h(
+    'div',
+    { class: 'operator-who' },
+    h(
+      'p',
+      { class: 'muted small' },
+      owner ? 'Signed in as owner (admin token). ' : ['Signed in as ', h('strong', { class: 'operator-email', text: operator.email ?? `operator #${operator.id}` }), ` (${ROLE_LABELS[operator.role] ?? operator.role}). `],
+      h('button', { type: 'button', class: 'link', text: owner ? 'Forget admin token' : 'Sign out', onclick: signOut }),
+    ),
+    error.el,
+  );
 }
 
 export function render(main, ctx) {
   main.append(h('h1', { tabindex: '-1', text: 'Operator' }));
-  const token = adminToken();
-  if (!token) {
-    main.append(tokenForm(() => ctx.rerender()));
+  const operator = currentOperator();
+  if (!operator) {
+    main.append(operatorSignIn(() => ctx.rerender()));
     return;
   }
-  const current = SECTIONS.find(([key]) => key === ctx.sub) ?? SECTIONS[0];
-  const forget = h('button', {
-    type: 'button',
-    class: 'link',
-    text: 'Forget admin token',
-    onclick: () => {
-      saveAdminToken(null);
-      ctx.rerender();
-    },
-  });
+  const allowed = SECTIONS.filter(([, , , capability]) => can(operator.role, capability));
+  if (!allowed.length) {
+    main.append(whoAmI(operator, () => ctx.rerender()), h('p', { class: 'notice', text: 'This role has no operator pages.' }));
+    return;
+  }
+  const current = allowed.find(([key]) => key === ctx.sub) ?? allowed[0];
   const tabs = h(
     'nav',
     { class: 'subnav', 'aria-label': 'Operator' },
     h(
       'ul',
       {},
-      SECTIONS.map(([key, label]) =>
-        h('li', {}, h('a', { href: `#operator/${key}`, 'aria-current': key === current[0] ? 'page' : false, text: label })),
-      ),
+      allowed.map(([key, label]) => h('li', {}, h('a', { href: `#operator/${key}`, 'aria-current': key === current[0] ? 'page' : false, text: label }))),
     ),
   );
   const section = h('section', { class: 'operator-section', 'aria-labelledby': 'op-heading' }, h('h2', { id: 'op-heading', text: current[1] }));
-  main.append(h('p', { class: 'muted small' }, 'Signed in as operator. ', forget), tabs, section);
-  current[2](section, { token, ...ctx });
+  main.append(whoAmI(operator, () => ctx.rerender()), tabs, section);
+  current[2](section, { token: operator.token, role: operator.role, ...ctx });
 }

@@ -1,0 +1,79 @@
+// Signing in and out (docs/api.md, "Sessions").
+#include "api/api_shard.hpp"
+#include "api/json_input.hpp"
+#include "api/query_params.hpp"
+#include "api/views.hpp"
+#include "domain/text.hpp"
+#include "service/accounts.hpp"
+
+namespace betsdb::api {
+
+namespace asio = boost::asio;
+using http::Request;
+using http::Response;
+
+namespace {
+
+// The token of an authenticated request; the guard checked its shape.
+Digest bearer_digest(const Request& req) {
+  constexpr std::string_view kBearer = "Bearer ";
+  return sha256(req.header("authorization").value_or(kBearer).substr(kBearer.size()));
+}
+
+std::string_view role_of(const domain::Account& account) {
+  return account.is_operator() ? domain::to_string(account.role) : "user";
+}
+
+asio::awaitable<Response> sign_in(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
+  auto body = json_object_body(req);
+  if (!body.ok()) co_return error_response(body.error());
+  FieldReader fields(*body);
+  auto email = fields.required_string("email");
+  auto password = fields.required_string("password");
+  // Any email is looked up (an unknown one fails like a wrong password), but
+  // only in the normalised form sign-up stores.
+  std::string normalised;
+  if (email) normalised = fields.check(domain::normalize_email(*email)).value_or("");
+  if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
+
+  auto signed_in = co_await service::sign_in(shard.ctx, normalised, std::move(*password));
+  if (!signed_in.ok()) co_return error_response(signed_in.error());
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().field("token", signed_in->token);
+  w.field(signed_in->account.is_operator() ? "operator_id" : "user_id", signed_in->account.id);
+  w.field("role", role_of(signed_in->account))
+      .field("expires_at", domain::format_rfc3339(signed_in->expires_at))
+      .end_object();
+  co_return json_response(201, std::move(out));
+}
+
+asio::awaitable<Response> sign_out(ApiShard& shard, Request& req) {
+  if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
+  if (req.principal.is_owner()) {
+    co_return error_response(Error::make(
+        Errc::forbidden, "The configured admin token cannot be revoked; rotate it instead."));
+  }
+  const Digest digest = bearer_digest(req);
+  auto revoked = co_await service::sign_out(shard.ctx, digest);
+  if (!revoked.ok()) co_return error_response(revoked.error());
+  shard.auth.forget(digest);
+  if (!*revoked) {
+    // Revoked by a concurrent request since this one was let in.
+    co_return error_response(Error::make(Errc::unauthorized, "The bearer token is not valid."));
+  }
+  co_return Response::no_content();
+}
+
+}  // namespace
+
+void add_session_routes(http::Router& router, ApiShard& shard) {
+  auto bind = [&shard](asio::awaitable<Response> (*fn)(ApiShard&, Request&)) {
+    return [&shard, fn](Request& req) { return fn(shard, req); };
+  };
+  router.add({http::Method::post, "/v1/sessions", anyone(shard.auth), bind(sign_in)});
+  router.add({http::Method::del, "/v1/sessions/current", signed_in(shard.auth), bind(sign_out)});
+}
+
+}  // namespace betsdb::api

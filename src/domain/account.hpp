@@ -1,0 +1,92 @@
+// Accounts and access as values: operators and their roles, sessions, the
+// audit's entries, and the rules on passwords. Who may call which route is
+// the api layer's (api/auth.hpp); what an account is, is here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/timestamp.hpp"
+#include "util/result.hpp"
+
+namespace betsdb::domain {
+
+enum class OperatorRole { admin, trader, support };
+std::string_view to_string(OperatorRole role) noexcept;
+std::optional<OperatorRole> parse_operator_role(std::string_view text) noexcept;
+
+// Whose credentials: a bettor's or an operator's.
+struct Account {
+  enum class Kind { user, operator_account };
+  Kind kind = Kind::user;
+  std::int64_t id = 0;
+  OperatorRole role = OperatorRole::support;  // operators only
+
+  bool is_operator() const { return kind == Kind::operator_account; }
+};
+
+// What signing in checks: the account behind an email and its password hash
+// (empty for a user who signed up without a password: nothing matches it).
+struct Credentials {
+  Account account;
+  std::string password_hash;
+};
+
+// A bearer token's account, as long as it is valid. Sign-up tokens never
+// expire (expires_at empty); sessions from signing in do.
+struct Session {
+  Account account;
+  std::optional<Timestamp> expires_at;
+};
+
+struct Operator {
+  std::int64_t id = 0;
+  std::string email;
+  OperatorRole role = OperatorRole::support;
+  Timestamp created_at;
+};
+
+// One operator write on record. details is a JSON object's text.
+struct AuditEntry {
+  std::int64_t id = 0;
+  Timestamp at;
+  std::string actor;   // "owner" or "operator:<id>"
+  std::string action;  // "match.create", ...
+  std::string target;  // "match:<id>", "user:<id>", "operator:<id>"
+  std::string request_id;
+  std::string details = "{}";
+};
+
+// Who makes an operator write, and for which request: every such write
+// appends an AuditEntry with these in the same transaction.
+struct Actor {
+  std::string name;  // "owner" or "operator:<id>"
+  std::string request_id;
+};
+
+// The audit's actions; the text is the API's.
+enum class AuditAction {
+  match_create,
+  match_update,
+  match_suspend,
+  match_resume,
+  match_settle,
+  user_create,
+  user_deposit,
+  operator_create,
+};
+std::string_view to_string(AuditAction action) noexcept;
+std::optional<AuditAction> parse_audit_action(std::string_view text) noexcept;
+// True for "owner" and "operator:<positive id>".
+bool is_actor_name(std::string_view text) noexcept;
+
+// A new password: 8 to 128 characters (code points), any of them.
+// validation_failed on `field` otherwise.
+Result<std::string> password_from(std::string_view text, std::string_view field);
+
+// How long a session from signing in lasts.
+inline constexpr std::chrono::hours kSessionLifetime{24 * 30};
+
+}  // namespace betsdb::domain

@@ -1,0 +1,104 @@
+#include "service/accounts.hpp"
+
+#include "service/password_pool.hpp"
+#include "util/password.hpp"
+
+namespace betsdb::service {
+
+namespace {
+
+std::string sign_in_key(const std::string& email) {
+  return "signin:{" + to_hex(sha256(email)) + "}";
+}
+
+std::int64_t seconds_left(std::chrono::milliseconds remaining) {
+  return std::chrono::ceil<std::chrono::seconds>(remaining).count();
+}
+
+Error invalid_credentials() {
+  return Error::make(Errc::invalid_credentials, "The email or the password is wrong.");
+}
+
+Error email_taken() {
+  return Error::make(Errc::email_taken, "An account with this email already exists.");
+}
+
+}  // namespace
+
+Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password) {
+  const std::string key = sign_in_key(email);
+  auto failures = co_await ctx.access->peek(key);
+  if (!failures.ok()) co_return std::move(failures).error();
+  if (failures->count >= kSignInFailureLimit) {
+    co_return Error::rate_limited(seconds_left(failures->remaining),
+                                  "Too many failed sign-ins for this email; try again later.");
+  }
+  auto found = co_await ctx.accounts->credentials(email);
+  if (!found.ok()) co_return std::move(found).error();
+  // An unknown email (or an account without a password) is checked against
+  // the decoy, so the answer takes as long as a wrong password's.
+  const bool known = *found && !(*found)->password_hash.empty();
+  std::string hash = known ? (*found)->password_hash : decoy_password_hash();
+  auto matches = co_await ctx.passwords->verify(std::move(hash), std::move(password));
+  if (!matches.ok()) co_return std::move(matches).error();
+  if (!known || !*matches) {
+    auto counted = co_await ctx.access->count(key, kSignInWindow);
+    if (!counted.ok()) co_return std::move(counted).error();
+    co_return invalid_credentials();
+  }
+  SignedIn out{generate_token(), (*found)->account, ctx.now() + domain::kSessionLifetime};
+  auto added = co_await ctx.accounts->add_session(sha256(out.token), out.account, out.expires_at);
+  if (!added.ok()) co_return std::move(added).error();
+  co_return out;
+}
+
+Async<bool> sign_out(Context& ctx, const Digest& digest) {
+  auto revoked = co_await ctx.accounts->revoke(digest);
+  if (!revoked.ok()) co_return std::move(revoked).error();
+  if (!*revoked) co_return false;
+  // After the commit, before the answer: a process that still remembers the
+  // token sees the mark on its next use of it.
+  auto marked = co_await ctx.access->mark_revoked(digest, kRevocationMarkLife);
+  if (!marked.ok()) co_return std::move(marked).error();
+  co_return true;
+}
+
+Async<std::optional<domain::Session>> session_for_token(Context& ctx, const Digest& digest) {
+  count(ctx.counters->service.token_lookups);
+  co_return co_await ctx.accounts->session(digest, ctx.now());
+}
+
+Async<bool> token_revoked(Context& ctx, const Digest& digest) {
+  co_return co_await ctx.access->revoked(digest);
+}
+
+Async<void> count_sign_up(Context& ctx, const std::string& client_address) {
+  if (ctx.signup_rate_limit <= 0) co_return Status{};
+  auto counted = co_await ctx.access->count("signup:{" + client_address + "}", kSignUpWindow);
+  if (!counted.ok()) co_return std::move(counted).error();
+  if (counted->count > ctx.signup_rate_limit) {
+    co_return Error::rate_limited(seconds_left(counted->remaining),
+                                  "Too many sign-ups from this address; try again later.");
+  }
+  co_return Status{};
+}
+
+Async<domain::Operator> create_operator(Context& ctx, const std::string& email,
+                                        domain::OperatorRole role, std::string password,
+                                        const domain::Actor& actor) {
+  auto hashed = co_await ctx.passwords->hash(std::move(password));
+  if (!hashed.ok()) co_return std::move(hashed).error();
+  auto created = co_await ctx.accounts->add_operator(email, role, *hashed, actor);
+  if (!created.ok()) {
+    if (created.error().is(Errc::conflict)) co_return email_taken();
+    co_return std::move(created).error();
+  }
+  co_return std::move(*created);
+}
+
+Async<domain::ListPage<domain::AuditEntry>> list_audit(Context& ctx, const AuditQuery& query,
+                                                       domain::Page page) {
+  co_return co_await ctx.accounts->audit(query, page);
+}
+
+}  // namespace betsdb::service

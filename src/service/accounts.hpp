@@ -1,0 +1,57 @@
+// Use cases of accounts and access: signing in and out, who a bearer token
+// belongs to, the rate limits on sign-ins and sign-ups, operators, and the
+// audit's reading side.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "domain/account.hpp"
+#include "domain/entities.hpp"
+#include "domain/paging.hpp"
+#include "service/context.hpp"
+#include "util/token.hpp"
+
+namespace betsdb::service {
+
+// Failed sign-ins one email may have in a window before the next is refused.
+inline constexpr std::int64_t kSignInFailureLimit = 10;
+inline constexpr std::chrono::minutes kSignInWindow{15};
+inline constexpr std::chrono::minutes kSignUpWindow{1};
+// How long a process may trust a token it verified without asking the
+// database again, and how long a revocation mark lives (longer, so every
+// process that could still trust the token sees the mark).
+inline constexpr std::chrono::minutes kTokenTrust{5};
+inline constexpr std::chrono::hours kRevocationMarkLife{1};
+
+struct SignedIn {
+  std::string token;  // shown once; only its digest is stored
+  domain::Account account;
+  domain::Timestamp expires_at;
+};
+
+// invalid_credentials for an unknown email, a wrong password or an account
+// without one, alike in answer and time; too_many_requests once the email
+// has kSignInFailureLimit failures in the window.
+Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password);
+// Revokes the token with this digest; false when it was not valid.
+Async<bool> sign_out(Context& ctx, const Digest& digest);
+// The token's session; nullopt for an unknown, expired or revoked token.
+// One database look-up: callers remember the answers (api/auth.hpp).
+Async<std::optional<domain::Session>> session_for_token(Context& ctx, const Digest& digest);
+// Whether a token was revoked since a process verified it (a Redis read).
+Async<bool> token_revoked(Context& ctx, const Digest& digest);
+
+// too_many_requests when `client_address` signed up ctx.signup_rate_limit
+// times in the current window; nothing when the limit is off (0).
+Async<void> count_sign_up(Context& ctx, const std::string& client_address);
+
+// email_taken when any account has the email.
+Async<domain::Operator> create_operator(Context& ctx, const std::string& email,
+                                        domain::OperatorRole role, std::string password,
+                                        const domain::Actor& actor);
+Async<domain::ListPage<domain::AuditEntry>> list_audit(Context& ctx, const AuditQuery& query,
+                                                       domain::Page page);
+
+}  // namespace betsdb::service

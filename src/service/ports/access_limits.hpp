@@ -1,0 +1,35 @@
+// Rate-limit windows and revocation marks (Redis behind it in production):
+// the parts of access control every instance must share.
+//
+// Errors: service_unavailable when Redis cannot answer. Thread-safety: one
+// shard's thread, like the Context that holds it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "service/ports/async.hpp"
+#include "util/token.hpp"
+
+namespace betsdb::service {
+
+// A fixed window, opened by its first event.
+struct WindowCount {
+  std::int64_t count = 0;
+  std::chrono::milliseconds remaining{0};  // until it closes; 0 when none is open
+};
+
+class AccessLimits {
+ public:
+  virtual ~AccessLimits() = default;
+
+  // Adds one event to the window of `key`, opening one of `window` if none is.
+  virtual Async<WindowCount> count(std::string key, std::chrono::milliseconds window) = 0;
+  virtual Async<WindowCount> peek(std::string key) = 0;
+  // Marks a token revoked for `ttl`; processes that still remember it check.
+  virtual Async<void> mark_revoked(const Digest& token, std::chrono::seconds ttl) = 0;
+  virtual Async<bool> revoked(const Digest& token) = 0;
+};
+
+}  // namespace betsdb::service

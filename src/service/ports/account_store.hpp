@@ -1,0 +1,48 @@
+// What the use cases need of stored accounts: credentials, sessions,
+// operators and the audit (PostgreSQL behind it in production).
+//
+// Errors: service_unavailable when the database cannot answer; conflict
+// (with the constraint's name) for a unique violation. Thread-safety: one
+// shard's thread, like the Context that holds it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "domain/account.hpp"
+#include "domain/entities.hpp"
+#include "domain/paging.hpp"
+#include "service/ports/async.hpp"
+#include "util/token.hpp"
+
+namespace betsdb::service {
+
+// The constraint any account (user or operator) with a taken email violates.
+inline constexpr std::string_view kAccountEmailTaken = "account_emails_email_key";
+
+struct AuditQuery {
+  std::optional<std::string> actor;   // "owner" or "operator:<id>"
+  std::optional<std::string> action;  // "match.create", ...
+};
+
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+
+  virtual Async<std::optional<domain::Credentials>> credentials(const std::string& email) = 0;
+  // The valid session or sign-up token with this digest at `now`.
+  virtual Async<std::optional<domain::Session>> session(const Digest& digest,
+                                                        domain::Timestamp now) = 0;
+  virtual Async<void> add_session(const Digest& digest, const domain::Account& account,
+                                  domain::Timestamp expires_at) = 0;
+  // False when no valid token had this digest.
+  virtual Async<bool> revoke(const Digest& digest) = 0;
+  // conflict kAccountEmailTaken when the email is taken. Audited.
+  virtual Async<domain::Operator> add_operator(const std::string& email, domain::OperatorRole role,
+                                               const std::string& password_hash,
+                                               const domain::Actor& actor) = 0;
+  virtual Async<domain::ListPage<domain::AuditEntry>> audit(const AuditQuery& query,
+                                                            domain::Page page) = 0;
+};
+
+}  // namespace betsdb::service

@@ -1,0 +1,48 @@
+// SQL for accounts and access: credentials by email, sessions (and the
+// sign-up tokens in users.token_hash), operators, and the audit.
+//
+// The audit is written by the statement that makes the change it records
+// (insert_audit_sql below, used by every operator write), so an entry exists
+// exactly when its change committed.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+
+#include "domain/account.hpp"
+#include "domain/entities.hpp"
+#include "domain/paging.hpp"
+#include "store/pg/pool.hpp"
+#include "util/token.hpp"
+
+namespace betsdb::store {
+
+template <class T>
+using Async = boost::asio::awaitable<Result<T>>;
+
+Async<std::optional<domain::Credentials>> find_credentials(pg::Pool& db, const std::string& email);
+// The valid (unexpired, unrevoked) session or sign-up token with this digest.
+Async<std::optional<domain::Session>> find_session(pg::Pool& db, const Digest& digest,
+                                                   domain::Timestamp now);
+Async<void> insert_session(pg::Pool& db, const Digest& digest, const domain::Account& account,
+                           domain::Timestamp expires_at);
+// True when a valid session or sign-up token with this digest was revoked now.
+Async<bool> revoke_session(pg::Pool& db, const Digest& digest);
+
+struct NewOperator {
+  std::string email;
+  domain::OperatorRole role = domain::OperatorRole::support;
+  std::string password_hash;
+};
+// conflict "account_emails_email_key" when the email belongs to any account.
+Async<domain::Operator> insert_operator(pg::Pool& db, const NewOperator& op,
+                                        const domain::Actor& actor);
+
+struct AuditFilter {
+  std::optional<std::string> actor;
+  std::optional<std::string> action;
+};
+Async<domain::ListPage<domain::AuditEntry>> list_audit(pg::Pool& db, const AuditFilter& filter,
+                                                       domain::Page page);
+
+}  // namespace betsdb::store

@@ -1,0 +1,39 @@
+// Redis for accounts and access: rate-limit windows (sign-in failures per
+// email, sign-ups per client address) and revocation marks for tokens that
+// processes may still hold in memory (api/auth.hpp).
+//
+// Keys (docs/operations.md): each command touches one key, so any slot does.
+//   signin:{<sha256 hex of the email>}   failed sign-ins, 15-minute window
+//   signup:{<client address>}            sign-ups, one-minute window
+//   auth:revoked:{<sha256 hex of token>} set when a token is revoked
+//
+// Errors: service_unavailable when Redis cannot answer.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "store/redis/commands.hpp"
+#include "util/token.hpp"
+
+namespace betsdb::redis {
+
+// A fixed window: it opens with its first event and lasts its length.
+struct WindowCount {
+  std::int64_t count = 0;
+  std::chrono::milliseconds remaining{0};  // until the window closes; 0 when none is open
+};
+
+// Counts one event in the window of `key`, opening one when none is.
+boost::asio::awaitable<Result<WindowCount>> count_event(Commands& redis, std::string key,
+                                                        std::chrono::milliseconds window);
+// The window's count without adding to it.
+boost::asio::awaitable<Result<WindowCount>> peek_events(Commands& redis, std::string key);
+
+boost::asio::awaitable<Status> mark_revoked(Commands& redis, const Digest& token,
+                                            std::chrono::seconds ttl);
+boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const Digest& token);
+
+}  // namespace betsdb::redis

@@ -1,0 +1,190 @@
+"""The sign-up limit (API.md Part 2, "Accounts and access"; issue 22 design):
+POST /v1/users by anyone but the owner (the admin token) and admin operators
+is limited per client address (the TCP peer's), at most
+BETSDB_SIGNUP_RATE_LIMIT a minute in a fixed one-minute window; beyond it
+429 too_many_requests with Retry-After until the window ends. Attempts that
+fail validation count too, and the limit is checked before the body. 0 turns
+the limit off (the suite's server runs so).
+
+A server of the module's own runs with a limit of 3 on the suite's database
+and Redis. Every test connects from an address of its own (127.x.y.z: the
+whole of 127/8 is loopback on Linux, and the server sees that address as the
+peer), so the tests never share a count and need no Redis key names.
+"""
+
+import random
+import time
+
+import pytest
+from requests.adapters import HTTPAdapter
+
+from account_support import create_operator, expect_forbidden, retry_after, sign_up
+from api_support import Api, describe, expect_json, expect_problem, expect_validation_failed, unique_email
+from bet_support import required_env
+from fault_support import ServerProcess
+
+LIMIT = 3
+# Each test's sign-ups must fall in one window: one that starts with less
+# than this left in the minute waits for the next minute first.
+WINDOW_MARGIN_S = 12
+# The suite's server runs without a limit; the default would be 20.
+UNLIMITED_SIGN_UPS = 25
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connects from a given local address."""
+
+    def __init__(self, address):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        pool_kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+
+def new_address():
+    """A loopback address no other test (or recent run) uses."""
+    return "127.{}.{}.{}".format(random.randint(1, 254), random.randint(0, 255), random.randint(1, 254))
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory, admin_token, _server_is_up):
+    server = ServerProcess(tmp_path_factory.mktemp("signup-limit"), name="betsdb-signup-limit",
+                           database_url=required_env("BETSDB_TEST_DATABASE_URL"), admin_token=admin_token,
+                           extra_env={"BETSDB_SIGNUP_RATE_LIMIT": str(LIMIT)})
+    yield server
+    try:
+        server.stop()
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def client_from(limited, admin_token):
+    """Factory: client_from(address=None) -> Api on the limited server,
+    connecting from `address` (default: a new one)."""
+    clients = []
+
+    def make(address=None):
+        client = Api(limited.base_url, admin_token)
+        client.address = address or new_address()
+        client.session.mount("http://", SourceAddressAdapter(client.address))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def seconds_left_in_minute():
+    return 60 - time.time() % 60
+
+
+def fresh_window():
+    """Waits for the next minute if this one is nearly over: should the
+    fixed window be the calendar minute (the design's key names the minute),
+    sign-ups on both sides of its end would be counted apart."""
+    left = seconds_left_in_minute()
+    if left < WINDOW_MARGIN_S:
+        time.sleep(left + 0.2)
+
+
+def sign_up_body(email=None):
+    return {"email": email or unique_email("limit"), "name": "Lim It"}
+
+
+def expect_limited(resp):
+    """429 too_many_requests, Retry-After: the seconds left in the window (1..60)."""
+    expect_problem(resp, 429, "too_many_requests")
+    retry_after(resp, 1, 60)
+
+
+def use_up(client):
+    """LIMIT sign-ups from the client's address: all 201."""
+    for _ in range(LIMIT):
+        expect_json(client.post("/v1/users", json=sign_up_body()), 201)
+
+
+def test_the_sign_up_after_the_limit_is_429_and_creates_nothing(client_from, db):
+    client = client_from()
+    fresh_window()
+    use_up(client)
+    for _ in range(2):
+        email = unique_email("limit")
+        expect_limited(client.post("/v1/users", json=sign_up_body(email)))
+        assert db.users_with_email(email) == 0
+
+
+def test_each_address_has_its_own_count(client_from):
+    first, second = client_from(), client_from()
+    fresh_window()
+    use_up(first)
+    expect_limited(first.post("/v1/users", json=sign_up_body()))
+    use_up(second)
+    expect_limited(second.post("/v1/users", json=sign_up_body()))
+
+
+def test_x_forwarded_for_does_not_change_the_address(client_from):
+    client = client_from()
+    fresh_window()
+    use_up(client)
+    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+        value = "for=10.9.8.7" if header == "Forwarded" else "10.9.8.7"
+        resp = client.post("/v1/users", json=sign_up_body(), headers={header: value})
+        expect_limited(resp)
+
+
+def test_failed_attempts_count_and_the_limit_comes_before_the_body(client_from, db):
+    client = client_from()
+    fresh_window()
+    for _ in range(LIMIT):
+        expect_validation_failed(client.post("/v1/users", json={"email": "not an address", "name": "X"}), "email")
+    email = unique_email("limit")
+    expect_limited(client.post("/v1/users", json=sign_up_body(email)))
+    assert db.users_with_email(email) == 0
+    # Over the limit, a bad body is not even read.
+    expect_limited(client.post("/v1/users", json={"email": "not an address", "name": "X"}))
+    expect_limited(client.post("/v1/users", body="{not json"))
+
+
+def test_the_owner_is_not_limited(client_from, admin_token, db):
+    client = client_from()
+    fresh_window()
+    use_up(client)
+    for i in range(LIMIT + 2):
+        body = sign_up_body()
+        if i % 2:
+            body["balance"] = 1000
+        resp = client.post("/v1/users", json=body, token=admin_token)
+        assert expect_json(resp, 201)["email"] == body["email"], describe(resp)
+    expect_limited(client.post("/v1/users", json=sign_up_body()))
+
+
+def test_an_admin_operator_is_not_limited_and_other_callers_are(client_from, admin_token):
+    setup = client_from()
+    admin = create_operator(setup, admin_token, "admin")
+    trader = create_operator(setup, admin_token, "trader")
+    support = create_operator(setup, admin_token, "support")
+    bettor = sign_up(setup, admin_token=admin_token, balance=1000)
+    client = client_from()
+    fresh_window()
+    use_up(client)
+    for _ in range(LIMIT + 1):
+        expect_json(client.post("/v1/users", json=sign_up_body(), token=admin.token), 201)
+    expect_json(client.post("/v1/users", json=dict(sign_up_body(), balance=500), token=admin.token), 201)
+    for caller in (trader.token, support.token, bettor.token, None):
+        expect_limited(client.post("/v1/users", json=sign_up_body(), token=caller))
+    # Still limited or not, a trader may not give a balance.
+    other = client_from()
+    expect_forbidden(other.post("/v1/users", json=dict(sign_up_body(), balance=500), token=trader.token))
+
+
+def test_with_0_there_is_no_limit(api, db):
+    """The suite's server (BETSDB_SIGNUP_RATE_LIMIT=0), from 127.0.0.1."""
+    fresh_window()
+    for _ in range(UNLIMITED_SIGN_UPS):
+        email = unique_email("unlimited")
+        expect_json(api.post("/v1/users", json=sign_up_body(email)), 201)
+    assert db.users_with_email(email) == 1
