@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <cstring>
 #include <functional>
@@ -49,6 +50,25 @@ Status parse_listen(Config& c, std::string_view text) {
   return {};
 }
 
+// Comma-separated IP addresses, each checked and kept in canonical form.
+Status parse_trusted_proxies(Config& c, std::string_view text) {
+  c.trusted_proxies.clear();
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string entry(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    std::erase(entry, ' ');
+    if (entry.empty()) continue;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(entry, ec);
+    if (ec) {
+      return Error::validation("trusted_proxies", "must be IP addresses, not '" + entry + "'");
+    }
+    c.trusted_proxies.push_back(address.to_string());
+  }
+  return {};
+}
+
 Status parse_ms(std::string_view text, std::chrono::milliseconds& out, const char* name) {
   std::int64_t ms = 0;
   if (auto s = parse_number<std::int64_t>(text, ms, 1, 3'600'000, name); !s.ok()) return s;
@@ -86,6 +106,8 @@ const std::vector<Option>& options() {
        }},
       {"--signup-rate-limit", "BETSDB_SIGNUP_RATE_LIMIT", "sign-ups a client address may make a minute, 0 = no limit (default 20)",
        [](Config& c, std::string_view v) { return parse_number<std::int64_t>(v, c.signup_rate_limit, 0, 1'000'000, "signup_rate_limit"); }},
+      {"--trusted-proxies", "BETSDB_TRUSTED_PROXIES", "IP addresses of load balancers whose X-Forwarded-For names the client, comma-separated (default: none)",
+       parse_trusted_proxies},
       {"--password-threads", "BETSDB_PASSWORD_THREADS", "threads hashing passwords, 64 MiB each while at work (default 2)",
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.password_threads, 1, 64, "password_threads"); }},
       {"--pg-pool-size", "BETSDB_PG_POOL_SIZE", "PostgreSQL connections in total, split over threads (default 16)",

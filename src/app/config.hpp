@@ -34,9 +34,10 @@ struct Config {
   int cache_ttl_seconds = 60;
   // The book's margin on cash-outs, a fraction below 1 (default 0.05).
   domain::Margin cash_out_margin;
-  std::int64_t signup_rate_limit = 20;  // sign-ups per client address a minute; 0: none
-  unsigned password_threads = 2;        // threads hashing passwords (64 MiB each at work)
-  unsigned pg_pool_size = 16;           // connections in total, split across threads
+  std::int64_t signup_rate_limit = 20;       // sign-ups per client address a minute; 0: none
+  std::vector<std::string> trusted_proxies;  // believed for X-Forwarded-For
+  unsigned password_threads = 2;             // threads hashing passwords (64 MiB each at work)
+  unsigned pg_pool_size = 16;                // connections in total, split across threads
   std::string log_level = "info";
   std::size_t max_connections = 10'000;
   std::chrono::milliseconds idle_timeout{30'000};

@@ -40,6 +40,19 @@ TEST(LoadConfig, ImportKeepsItsOwnArgumentsInOrderAndStillReadsSharedOptions) {
             (std::vector<std::string>{"fixtures.json", "--odds-seed", "7", "--apply-results"}));
 }
 
+TEST(LoadConfig, TrustedProxiesAreIpAddresses) {
+  auto c = load({"--trusted-proxies", "127.0.0.1, ::1"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_FALSE(load({"--trusted-proxies", "haproxy.local"}).ok());
+  auto limits = load({"serve"}, {"BETSDB_SIGNUP_RATE_LIMIT=0", "BETSDB_PASSWORD_THREADS=3"});
+  ASSERT_TRUE(limits.ok());
+  EXPECT_EQ(limits->signup_rate_limit, 0);
+  EXPECT_EQ(limits->password_threads, 3u);
+  EXPECT_FALSE(load({"--password-threads", "0"}).ok());
+  EXPECT_FALSE(load({"--signup-rate-limit", "-1"}).ok());
+}
+
 TEST(LoadConfig, OtherCommandsRefuseArgumentsTheyDoNotKnow) {
   EXPECT_FALSE(load({"check", "--apply-results"}).ok());
   EXPECT_FALSE(load({"serve", "extra"}).ok());

@@ -63,6 +63,7 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
   limits.idle_timeout = config.idle_timeout;
   limits.request_timeout = config.request_timeout;
   limits.max_connections = config.max_connections;
+  limits.trusted_proxies = config.trusted_proxies;
   server_ = std::make_unique<http::Server>(ioc_, router_, limits);
   server_->set_observer([this](const http::RequestRecord& record) {
     request_metrics_->record(record);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "http/client_address.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
 
@@ -258,7 +259,8 @@ asio::awaitable<Server::Session::Next> Server::Session::serve_request() {
   Exchange ex;
   if (!co_await read_header(ex.parser)) co_return Next::close;
   ex.request = to_request(ex.parser.get());
-  ex.request.client_address = client_address_;
+  ex.request.client_address = client_address(client_address_, ex.request.header("x-forwarded-for"),
+                                             limits().trusted_proxies);
   if (!ex.parser.get().keep_alive()) ex.next = Next::close;
 
   if (auto refusal = co_await check_before_body(ex)) {

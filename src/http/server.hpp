@@ -32,6 +32,9 @@ struct ServerLimits {
   // Connections beyond this (per shard) are closed at once, so a flood of
   // idle sockets cannot exhaust file descriptors or memory.
   std::size_t max_connections = 10'000;
+  // Proxies whose X-Forwarded-For is believed for the client's address
+  // (http/client_address.hpp); none by default.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Called once per request after the response is written: for access logs and metrics.
