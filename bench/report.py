@@ -17,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import textwrap
 
 # name, what it requests, its ceiling
 SCENARIOS = [
@@ -40,6 +41,14 @@ EXTRA = [
     ("idle_loaded", "matches, with 1,000 idle keep-alive connections open (--idle)"),
     ("big_user_bets_miss", "GET /v1/users/{id}/bets?limit=20&offset=O (a user's 100 bets), every request a miss, -t1 -c1 (--big)"),
     ("big_bets_miss", "GET /v1/bets?limit=20&offset=i (admin, all bets), every request a miss, -t1 -c1 (--big)"),
+]
+# signin (issue 22): sign-ins hash on the server's password threads; a paced
+# public read alone and beside them shows whether the event loops stay free.
+SIGNIN = [
+    ("signin", "POST /v1/sessions, the seeded users round-robin (every request an Argon2id verification)"),
+    ("signin_mixed", "as signin, 1 request in N a wrong password for an unknown email (401 invalid_credentials)"),
+    ("signin_read_alone", "a paced public read (GET /v1/matches/{id}), alone"),
+    ("signin_read", "the same paced read, during signin"),
 ]
 # The issue's throughput targets, in % of each scenario's ceiling.
 RATIO_TARGETS = {"matches": 60, "user_bets": 60, "summary": 60, "place": 70, "cart_add": 50, "cart_checkout": 50}
@@ -124,8 +133,8 @@ def summarize_wrk(rounds, cpus=None):
         "error_samples": samples[:5] or None,
         "cpu_us_per_request": cpu,
         "rounds": [{"rps": round(ok, 1), "rps_all_answers": round(r["rps"], 1), "p50_ms": r["latency_us"]["p50"] / 1000.0,
-                    "p99_ms": r["latency_us"]["p99"] / 1000.0, "requests": r["requests"],
-                    "non2xx": r["non2xx"]} for r, ok in zip(res, ok_rps)],
+                    "p99_ms": r["latency_us"]["p99"] / 1000.0, "max_ms": r["latency_us"]["max"] / 1000.0,
+                    "requests": r["requests"], "non2xx": r["non2xx"]} for r, ok in zip(res, ok_rps)],
     }
 
 
@@ -213,7 +222,11 @@ def build(records):
                "peak_mb": round(max(r["hwm_kb"] for r in rss) / MB, 1) if rss else None}
     # The peak "under all scenarios" is over the five scenarios (and the
     # ceilings, which run first); --idle and --big have targets of their own.
-    main_phases = [r for r in rss if r["after"] not in ("idle", "big", "end", "end_cluster")]
+    # signin: libsodium allocates each hash's 64 MiB while it runs (one per
+    # password thread), reported apart (res["signin"]["peak_mb"]); the
+    # phases after it inherit its VmHWM.
+    main_phases = [r for r in rss if r["after"] not in ("idle", "big", "end", "end_cluster", "signin",
+                                                        "signin_cluster")]
     rss_out["peak_scenarios_mb"] = round(max(r["hwm_kb"] for r in main_phases) / MB, 1) if main_phases else None
 
     big = next((r for r in records if r["kind"] == "big"), None)
@@ -243,6 +256,7 @@ def build(records):
         "rss": rss_out,
         "big": {"bets": big["bets"], "seed_seconds": big["seed_seconds"], "summary_miss": summary_miss} if big else None,
         "idle": idle,
+        "signin": build_signin(records, wrk, unavailable, notes, rss, cpus),
         "cluster": cluster or None,
         "scale": scale,
         "notes": [f'{n["scenario"]}: {n["text"]}' for n in notes
@@ -254,6 +268,40 @@ def build(records):
     }
     result["targets"] = targets(result)
     return result
+
+
+def build_signin(records, wrk, unavailable, notes, rss, cpus):
+    out = {}
+    for suffix in ("", "_cluster"):
+        key = "signin" + suffix
+        seed = next((r for r in records if r["kind"] == "signin_seed" and r["scenario"] == key), None)
+        entry = {}
+        if key in unavailable:
+            u = unavailable[key]
+            entry.update({"available": False, "reason": f'{u["route"]} answered {u["status"]} {u["code"]}'.strip()})
+        elif key in wrk:
+            entry["available"] = True
+        else:
+            continue
+        if seed:
+            entry["seed"] = seed["result"]
+            entry["settings"] = seed.get("settings")
+        runs = {}
+        for name, what in SIGNIN:
+            if name + suffix in wrk:
+                runs[name] = dict(what=what, **summarize_wrk(wrk[name + suffix], cpus))
+        entry["runs"] = runs
+        alone, during = runs.get("signin_read_alone") or {}, runs.get("signin_read") or {}
+        entry["read_p99_ratio"] = (during["p99_ms"] / alone["p99_ms"]) if alone.get("p99_ms") and during.get(
+            "p99_ms") is not None else None
+        mixed = runs.get("signin_mixed") or {}
+        if mixed.get("statuses"):
+            entry["mixed_unexpected"] = sum(v for k, v in mixed["statuses"].items() if k not in ("201", "401"))
+        peak = [r["hwm_kb"] for r in rss if r["after"] == key]
+        entry["peak_mb"] = round(peak[0] / MB, 1) if peak else None
+        entry["notes"] = [n["text"] for n in notes if n["scenario"] == key] or None
+        out[key] = entry
+    return out or None
 
 
 def build_scale(records, wrk, unavailable, notes, cpus):
@@ -557,6 +605,80 @@ def scale_md(res, L):
         L.append("")
 
 
+SIGNIN_HEADERS = ["run", "2xx req/s", "answers/s", "p50 ms", "p99 ms", "max ms", "statuses"]
+
+
+def signin_rows(res):
+    rows = []
+    for key, e in (res.get("signin") or {}).items():
+        suffix = key[len("signin"):]
+        if not e.get("available"):
+            rows.append([key, "not available: " + (e.get("reason") or ""), "", "", "", "", ""])
+            continue
+        for name, _ in SIGNIN:
+            x = (e.get("runs") or {}).get(name)
+            if not x:
+                continue
+            maxes = [r.get("max_ms") for r in x.get("rounds") or []]
+            rows.append([name + suffix, fmt(x["rps"], "{:.0f}"), fmt(x.get("rps_all_answers"), "{:.0f}"),
+                         fmt(x["p50_ms"]), fmt(x["p99_ms"]), fmt(max([m for m in maxes if m is not None], default=None)),
+                         ", ".join(f"{k}: {v}" for k, v in sorted((x.get("statuses") or {}).items())) or "-"])
+    return rows
+
+
+SIGNIN_TEXT = """\
+Every `POST /v1/sessions` verifies an Argon2id hash (libsodium
+`crypto_pwhash`, interactive limits: 64 MiB and tens of ms of one core) and
+stores a session. The hashing runs on a small pool of password threads
+(`BETSDB_PASSWORD_THREADS`, default 2), never on a shard's event loop, so
+sign-ins are bounded by that pool (about threads / hash time per second) and
+wait in its queue when more arrive, while other requests should keep their
+latency.
+`bench/run --only signin` signs up {users} users with passwords
+(`bench/seed_signin.py`; the bench's servers run with
+`BETSDB_SIGNUP_RATE_LIMIT=0`), then per round: a paced public read,
+`GET {read_path}` ({read_connections} connections, each waiting
+{read_delay_ms} ms between requests, `bench/wrk/paced_read.lua`; BENCH_SIGNIN_READ_PATH
+changes the path, e.g. to /healthz, which never leaves the event loop), alone for
+{alone_duration_s} s (`signin_read_alone`); `wrk -t{wrk_threads}
+-c{connections}` signing the users in round-robin for {duration_s} s
+(`signin`, `bench/wrk/signin.lua`), with the same paced read running beside
+it (`signin_read`); and `signin_mixed`, as `signin` with every
+{wrong_every}th request a wrong password for an email nobody has (a new one
+each time: the server verifies a decoy hash, same cost, and answers 401; the
+seeded users never reach the 10-failure lockout). A hash run on an event
+loop would hold every request of its shard for the hash's duration: the
+read's p99 during the sign-ins, against alone, is the check. Each hash holds
+its 64 MiB while it runs, so betsdb's peak RSS grows by about 64 MiB per
+password thread; it is reported below, apart from the scenarios' peak."""
+
+
+def signin_md(res, L):
+    si = res.get("signin")
+    if not si:
+        return
+    L.append("## Sign-in")
+    L.append("")
+    settings = next((e.get("settings") for e in si.values() if e.get("settings")), None)
+    if settings:
+        L.append(textwrap.fill(SIGNIN_TEXT.format(**settings), 78, break_on_hyphens=False))
+    L.append("")
+    L.append(md_table(SIGNIN_HEADERS, signin_rows(res)))
+    L.append("")
+    for key, e in si.items():
+        if not e.get("available"):
+            continue
+        seed = e.get("seed") or {}
+        L.append(f"- `{key}`: {seed.get('users')} sign-ups with passwords took {seed.get('seconds')} s; "
+                 f"the paced read's p99 {fmt(((e.get('runs') or {}).get('signin_read') or {}).get('p99_ms'))} ms during "
+                 f"the sign-ins, {fmt(((e.get('runs') or {}).get('signin_read_alone') or {}).get('p99_ms'))} ms alone; "
+                 f"betsdb's peak RSS after the sign-ins {fmt(e.get('peak_mb'), '{:.1f}')} MB"
+                 + (f"; signin_mixed answers other than 201 and 401: {e['mixed_unexpected']}"
+                    if e.get("mixed_unexpected") is not None else "") + "."
+                 + (" " + " ".join(e["notes"]) if e.get("notes") else ""))
+    L.append("")
+
+
 def write_scale_page(res, path):
     m = res["meta"]
     L = ["# Performance: several instances behind HAProxy", "",
@@ -618,6 +740,9 @@ def print_table(res):
         print_rows(CLUSTER_HEADERS, cluster_rows(res))
         print("\nCPU microseconds per request, by process:")
         print_rows(["run"] + CPU_GROUPS + ["machine busy"], cluster_cpu_rows(res))
+    if res.get("signin"):
+        print("\nSign-in (POST /v1/sessions) and a paced public read beside it:")
+        print_rows(SIGNIN_HEADERS, signin_rows(res))
     c = res["ceilings"]
     print()
     for key in ("nginx", "pgbench_place", "pgbench_checkout"):
@@ -773,6 +898,7 @@ def write_md(res, path, png_path):
         with open(analysis) as f:
             L.append(f.read().rstrip())
         L.append("")
+    signin_md(res, L)
     L.append("## Memory")
     L.append("")
     r = res["rss"]

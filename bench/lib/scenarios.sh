@@ -22,17 +22,18 @@ run_wrk() {
   shift 4
   local out="$LOGS/wrk-$name-$round.txt" cpu0
   cpu0=$(cpu_snapshot)
-  times >"$LOGS/times-before.txt"  # the builtin, in this shell: wrk's own CPU
+  # One file per run: the signin scenario runs two wrk at once.
+  times >"$LOGS/times-$name-$round-before.txt"  # the builtin, in this shell: wrk's own CPU
   env BENCH_WRK_THREADS="$THREADS" BENCH_ADMIN_TOKEN="$ADMIN_TOKEN" "$@" \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
       -s "$BENCH_DIR/wrk/$script" "$url" >"$out" 2>&1 \
     || { cat "$out" >&2; return 1; }
   local result cpu1 wrk_cpu
-  times >"$LOGS/times-after.txt"
+  times >"$LOGS/times-$name-$round-after.txt"
   cpu1=$(cpu_snapshot)
   wrk_cpu=$(python3 -c 'import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 3))' \
-    "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-before.txt")" \
-    "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-after.txt")")
+    "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-$name-$round-before.txt")" \
+    "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-$name-$round-after.txt")")
   result=$(sed -n 's/^BENCH_RESULT //p' "$out" | tail -1)
   [[ -n $result ]] || { cat "$out" >&2; return 1; }
   WRK_NEXT=$(json_get "$result" next 2>/dev/null || echo 0)
@@ -330,4 +331,77 @@ redis_master_ports() {
   else
     echo "$REDIS_PORT"
   fi
+}
+
+# signin (issue 22): POST /v1/sessions. Every sign-in verifies an Argon2id
+# hash (libsodium's interactive limits: about 64 MiB and tens of ms) on the
+# server's small pool of password threads (BETSDB_PASSWORD_THREADS), never
+# on a shard's event loop. SIGNIN_USERS users sign up with passwords
+# (bench/seed_signin.py), then per round:
+#   signin_read_alone  GET /v1/matches/{id}, paced (bench/wrk/paced_read.lua:
+#                      SIGNIN_READ_CONNECTIONS connections, each waiting
+#                      SIGNIN_READ_DELAY_MS between requests), alone (it
+#                      reads PostgreSQL every time; BENCH_SIGNIN_READ_PATH
+#                      watches another path, e.g. /healthz, answered on the
+#                      event loop alone);
+#   signin             wrk -c SIGNIN_CONNECTIONS signing the users in
+#                      round-robin for SIGNIN_DURATION (default 2 x
+#                      --duration): more requests than hashing threads, so
+#                      they queue, which p50/p99 show;
+#   signin_read        the same paced read, at the same time as signin
+#                      (from 0.5 s in to 0.5 s before its end): its p99
+#                      against signin_read_alone's shows whether the event
+#                      loops stay free while the pool hashes;
+#   signin_mixed       as signin, every SIGNIN_WRONG_EVERY-th request a wrong
+#                      password for an unknown email (401, a dummy hash
+#                      verified: same cost), a new email each time so no
+#                      email reaches the 10-failure lockout.
+# Every answer is counted by status (cheap at these rates).
+SIGNIN_USERS=50 SIGNIN_CONNECTIONS=16 SIGNIN_DURATION="" SIGNIN_ALONE_DURATION=5
+SIGNIN_READ_CONNECTIONS=4 SIGNIN_READ_DELAY_MS=10 SIGNIN_WRONG_EVERY=4
+
+scenario_signin() {
+  if ! route_available POST /v1/sessions "" '{}'; then
+    not_available signin "POST /v1/sessions"
+    return 0
+  fi
+  local users="$DATA/signin_users$SUFFIX.txt" out="$LOGS/seed-signin$SUFFIX.txt" seeded
+  log "scenario signin$SUFFIX: $SIGNIN_USERS users sign up with passwords"
+  python3 "$BENCH_DIR/seed_signin.py" --api "$API" --users "$SIGNIN_USERS" --prefix "signin$SUFFIX" \
+    --out "$users" >"$out" 2>&1 || { cat "$out" >&2; harness_failed "seeding the signin users"; }
+  seeded=$(tail -1 "$out")
+  local match path duration=${SIGNIN_DURATION:-$((2 * DURATION))}
+  ((duration >= 2)) || duration=2
+  match=$(head -1 "$DATA/matches_seed.txt")
+  path=${BENCH_SIGNIN_READ_PATH:-/v1/matches/$match}
+  record "{\"kind\":\"signin_seed\",\"scenario\":\"signin$SUFFIX\",\"result\":$seeded,\"settings\":{\"users\":$SIGNIN_USERS,\"wrk_threads\":$THREADS,\"connections\":$SIGNIN_CONNECTIONS,\"duration_s\":$duration,\"alone_duration_s\":$SIGNIN_ALONE_DURATION,\"read_connections\":$SIGNIN_READ_CONNECTIONS,\"read_delay_ms\":$SIGNIN_READ_DELAY_MS,\"wrong_every\":$SIGNIN_WRONG_EVERY,\"read_path\":\"$path\"}}"
+  if [[ $(json_get "$seeded" signin_status) != 201 ]]; then
+    PROBE_STATUS=$(json_get "$seeded" signin_status) PROBE_CODE=$(json_get "$seeded" signin_code)
+    not_available signin "POST /v1/sessions with a seeded user's password"
+    return 0
+  fi
+  local -a read_env=(BENCH_STATUSES=1 BENCH_DELAY_MS="$SIGNIN_READ_DELAY_MS")
+  local -a signin_env=(BENCH_STATUSES=1 BENCH_SIGNIN_USERS="$users")
+  log "scenario signin$SUFFIX: POST /v1/sessions, -c$SIGNIN_CONNECTIONS for ${duration} s, beside a paced GET $path"
+  local start=${SIGNIN_NEXT:-0} r pid
+  for r in $(seq "$ROUNDS"); do
+    THREADS=1 CONNECTIONS=$SIGNIN_READ_CONNECTIONS DURATION=$SIGNIN_ALONE_DURATION \
+      run_wrk signin_read_alone "$r" "$API$path" paced_read.lua "${read_env[@]}" \
+      || harness_failed "wrk (signin_read_alone)"
+    CONNECTIONS=$SIGNIN_CONNECTIONS DURATION=$duration \
+      run_wrk signin "$r" "$API/v1/sessions" signin.lua "${signin_env[@]}" &
+    pid=$!
+    sleep 0.5
+    THREADS=1 CONNECTIONS=$SIGNIN_READ_CONNECTIONS DURATION=$((duration - 1)) \
+      run_wrk signin_read "$r" "$API$path" paced_read.lua "${read_env[@]}" \
+      || { wait "$pid"; harness_failed "wrk (signin_read)"; }
+    wait "$pid" || harness_failed "wrk (signin)"
+    CONNECTIONS=$SIGNIN_CONNECTIONS DURATION=$duration \
+      run_wrk signin_mixed "$r" "$API/v1/sessions" signin.lua "${signin_env[@]}" \
+      BENCH_START="$start" BENCH_WRONG_EVERY="$SIGNIN_WRONG_EVERY" BENCH_WRONG_TAG="bench$SUFFIX" \
+      || harness_failed "wrk (signin_mixed)"
+    start=$WRK_NEXT
+  done
+  SIGNIN_NEXT=$start
+  record_rss signin
 }

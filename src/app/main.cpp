@@ -121,6 +121,9 @@ int serve(const app::Config& config) {
   });
   signals_ioc.run();
   for (auto& s : shards) s->join();
+  // While the shards' io_contexts still exist: a hash finishing now hands its
+  // answer to a loop that has stopped, not to one destroyed.
+  passwords->stop();
   spdlog::info("betsdb stopped");
   return 0;
 }
