@@ -35,20 +35,26 @@ http::Principal principal_of(const domain::Account& account) {
 }
 }  // namespace
 
+std::optional<std::string_view> bearer_token(const http::Request& request) {
+  auto header = request.header("authorization");
+  if (!header) return std::nullopt;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header->size() <= kBearer.size() || !header->starts_with(kBearer)) return std::string_view{};
+  return header->substr(kBearer.size());
+}
+
 Authenticator::Authenticator(AdminTokens admin, service::Context& ctx)
     : admin_digest_(sha256(admin.current)), ctx_(ctx), verified_(kMaxCachedTokens) {
   if (!admin.previous.empty()) previous_admin_digest_ = sha256(admin.previous);
 }
 
 asio::awaitable<Result<http::Principal>> Authenticator::authenticate(const http::Request& request) {
-  auto header = request.header("authorization");
-  if (!header) co_return http::Principal{};
-  std::string_view value = *header;
-  constexpr std::string_view kBearer = "Bearer ";
-  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) {
+  const auto bearer = bearer_token(request);
+  if (!bearer) co_return http::Principal{};
+  if (bearer->empty()) {
     co_return unauthorized("The Authorization header must be 'Bearer <token>'.");
   }
-  std::string_view token = value.substr(kBearer.size());
+  const std::string_view token = *bearer;
   const Digest digest = sha256(token);
   // Both compared whatever the first gives, so the time says nothing of which.
   bool admin = constant_time_equal(digest, admin_digest_);

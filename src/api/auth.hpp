@@ -34,6 +34,10 @@ struct AdminTokens {
   std::string_view previous;
 };
 
+// The token of an "Authorization: Bearer <token>" header; nullopt when the
+// header is absent, empty when it is there but not of that form.
+std::optional<std::string_view> bearer_token(const http::Request& request);
+
 class Authenticator final {
  public:
   // Told of every token this shard verified in the database, to pass it on.

@@ -14,12 +14,6 @@ using http::Response;
 
 namespace {
 
-// The token of an authenticated request; the guard checked its shape.
-Digest bearer_digest(const Request& req) {
-  constexpr std::string_view kBearer = "Bearer ";
-  return sha256(req.header("authorization").value_or(kBearer).substr(kBearer.size()));
-}
-
 std::string_view role_of(const domain::Account& account) {
   return account.is_operator() ? domain::to_string(account.role) : "user";
 }
@@ -55,7 +49,8 @@ asio::awaitable<Response> sign_out(ApiShard& shard, Request& req) {
     co_return error_response(Error::make(
         Errc::forbidden, "The configured admin token cannot be revoked; rotate it instead."));
   }
-  const Digest digest = bearer_digest(req);
+  // signed_in let the request in, so it carries a well-formed bearer token.
+  const Digest digest = sha256(bearer_token(req).value_or(""));
   auto revoked = co_await service::sign_out(shard.ctx, digest);
   if (!revoked.ok()) co_return error_response(revoked.error());
   shard.auth.forget(digest);

@@ -259,8 +259,12 @@ asio::awaitable<Server::Session::Next> Server::Session::serve_request() {
   Exchange ex;
   if (!co_await read_header(ex.parser)) co_return Next::close;
   ex.request = to_request(ex.parser.get());
-  ex.request.client_address = client_address(client_address_, ex.request.header("x-forwarded-for"),
-                                             limits().trusted_proxies);
+  // No header look-up per request unless some proxy is trusted.
+  ex.request.client_address =
+      limits().trusted_proxies.empty()
+          ? client_address_
+          : client_address(client_address_, ex.request.header("x-forwarded-for"),
+                           limits().trusted_proxies);
   if (!ex.parser.get().keep_alive()) ex.next = Next::close;
 
   if (auto refusal = co_await check_before_body(ex)) {
