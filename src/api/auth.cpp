@@ -35,6 +35,10 @@ http::Principal principal_of(const domain::Account& account) {
 }
 }  // namespace
 
+std::string revocation_account(const http::Principal& principal) {
+  return principal.is_operator() ? principal.actor() : std::to_string(principal.user_id);
+}
+
 std::optional<std::string_view> bearer_token(const http::Request& request) {
   auto header = request.header("authorization");
   if (!header) return std::nullopt;
@@ -66,7 +70,8 @@ asio::awaitable<Result<http::Principal>> Authenticator::authenticate(const http:
     const bool fresh = std::chrono::steady_clock::now() - known->verified_at < service::kTokenTrust;
     const bool unexpired = !known->expires_at || *known->expires_at > ctx_.now();
     if (fresh && unexpired) {
-      auto revoked = co_await service::token_revoked(ctx_, digest);
+      const std::string account = revocation_account(known->principal);
+      auto revoked = co_await service::token_revoked(ctx_, account, digest);
       if (revoked.ok() && !*revoked) co_return known->principal;
       if (revoked.ok()) {
         verified_.forget(digest);

@@ -38,6 +38,10 @@ struct AdminTokens {
 // header is absent, empty when it is there but not of that form.
 std::optional<std::string_view> bearer_token(const http::Request& request);
 
+// The account a principal's revocation marks are filed under: a user's id
+// (the hash tag of the user's other keys) or "operator:<id>".
+std::string revocation_account(const http::Principal& principal);
+
 class Authenticator final {
  public:
   // Told of every token this shard verified in the database, to pass it on.

@@ -51,7 +51,8 @@ asio::awaitable<Response> sign_out(ApiShard& shard, Request& req) {
   }
   // signed_in let the request in, so it carries a well-formed bearer token.
   const Digest digest = sha256(bearer_token(req).value_or(""));
-  auto revoked = co_await service::sign_out(shard.ctx, digest);
+  const std::string account = revocation_account(req.principal);
+  auto revoked = co_await service::sign_out(shard.ctx, account, digest);
   if (!revoked.ok()) co_return error_response(revoked.error());
   shard.auth.forget(digest);
   if (!*revoked) {

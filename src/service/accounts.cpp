@@ -52,13 +52,13 @@ Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string pass
   co_return out;
 }
 
-Async<bool> sign_out(Context& ctx, const Digest& digest) {
+Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& digest) {
   auto revoked = co_await ctx.accounts->revoke(digest);
   if (!revoked.ok()) co_return std::move(revoked).error();
   if (!*revoked) co_return false;
   // After the commit, before the answer: a process that still remembers the
   // token sees the mark on its next use of it.
-  auto marked = co_await ctx.access->mark_revoked(digest, kRevocationMarkLife);
+  auto marked = co_await ctx.access->mark_revoked(account, digest, kRevocationMarkLife);
   if (!marked.ok()) co_return std::move(marked).error();
   co_return true;
 }
@@ -68,8 +68,8 @@ Async<std::optional<domain::Session>> session_for_token(Context& ctx, const Dige
   co_return co_await ctx.accounts->session(digest, ctx.now());
 }
 
-Async<bool> token_revoked(Context& ctx, const Digest& digest) {
-  co_return co_await ctx.access->revoked(digest);
+Async<bool> token_revoked(Context& ctx, const std::string& account, const Digest& digest) {
+  co_return co_await ctx.access->revoked(account, digest);
 }
 
 Async<void> count_sign_up(Context& ctx, const std::string& client_address) {

@@ -35,13 +35,14 @@ struct SignedIn {
 // without one, alike in answer and time; too_many_requests once the email
 // has kSignInFailureLimit failures in the window.
 Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password);
-// Revokes the token with this digest; false when it was not valid.
-Async<bool> sign_out(Context& ctx, const Digest& digest);
+// Revokes the token with this digest, of `account` ("7", "operator:3");
+// false when it was not valid.
+Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& digest);
 // The token's session; nullopt for an unknown, expired or revoked token.
 // One database look-up: callers remember the answers (api/auth.hpp).
 Async<std::optional<domain::Session>> session_for_token(Context& ctx, const Digest& digest);
 // Whether a token was revoked since a process verified it (a Redis read).
-Async<bool> token_revoked(Context& ctx, const Digest& digest);
+Async<bool> token_revoked(Context& ctx, const std::string& account, const Digest& digest);
 
 // too_many_requests when `client_address` signed up ctx.signup_rate_limit
 // times in the current window; nothing when the limit is off (0).

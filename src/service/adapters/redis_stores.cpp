@@ -64,11 +64,12 @@ class RedisAccess final : public AccessLimits {
   Async<WindowCount> peek(std::string key) override {
     co_return to_window(co_await redis::peek_events(*redis_, std::move(key)));
   }
-  Async<void> mark_revoked(const Digest& token, std::chrono::seconds ttl) override {
-    return redis::mark_revoked(*redis_, token, ttl);
+  Async<void> mark_revoked(const std::string& account, const Digest& token,
+                           std::chrono::seconds ttl) override {
+    return redis::mark_revoked(*redis_, account, token, ttl);
   }
-  Async<bool> revoked(const Digest& token) override {
-    return redis::is_marked_revoked(*redis_, token);
+  Async<bool> revoked(const std::string& account, const Digest& token) override {
+    return redis::is_marked_revoked(*redis_, account, token);
   }
 
  private:

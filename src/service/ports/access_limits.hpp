@@ -28,8 +28,10 @@ class AccessLimits {
   virtual Async<WindowCount> count(std::string key, std::chrono::milliseconds window) = 0;
   virtual Async<WindowCount> peek(std::string key) = 0;
   // Marks a token revoked for `ttl`; processes that still remember it check.
-  virtual Async<void> mark_revoked(const Digest& token, std::chrono::seconds ttl) = 0;
-  virtual Async<bool> revoked(const Digest& token) = 0;
+  // `account` names the token's owner ("7", "operator:3"): the mark lives beside its data.
+  virtual Async<void> mark_revoked(const std::string& account, const Digest& token,
+                                   std::chrono::seconds ttl) = 0;
+  virtual Async<bool> revoked(const std::string& account, const Digest& token) = 0;
 };
 
 }  // namespace betsdb::service

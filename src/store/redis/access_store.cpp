@@ -38,8 +38,8 @@ Result<WindowCount> window_from(const Result<Reply>& reply) {
   return out;
 }
 
-std::string revoked_key(const Digest& token) {
-  return "auth:revoked:{" + to_hex(token) + "}";
+std::string revoked_key(const std::string& account, const Digest& token) {
+  return "auth:revoked:{" + account + "}:" + to_hex(token);
 }
 
 }  // namespace
@@ -59,9 +59,9 @@ boost::asio::awaitable<Result<WindowCount>> peek_events(Commands& redis, std::st
   co_return window_from(reply);
 }
 
-boost::asio::awaitable<Status> mark_revoked(Commands& redis, const Digest& token,
-                                            std::chrono::seconds ttl) {
-  const std::string key = revoked_key(token);
+boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& account,
+                                            const Digest& token, std::chrono::seconds ttl) {
+  const std::string key = revoked_key(account, token);
   const std::string seconds = std::to_string(ttl.count());
   auto reply = co_await redis.command("SET", key, "1", "EX", seconds);
   if (!reply.ok()) co_return std::move(reply).error();
@@ -69,8 +69,9 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const Digest& token
   co_return Status{};
 }
 
-boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const Digest& token) {
-  const std::string key = revoked_key(token);
+boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const std::string& account,
+                                                       const Digest& token) {
+  const std::string key = revoked_key(account, token);
   auto reply = co_await redis.command("EXISTS", key);
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_error()) co_return Error::unavailable("Redis refused a revocation check");

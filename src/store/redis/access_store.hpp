@@ -5,7 +5,9 @@
 // Keys (docs/operations.md): each command touches one key, so any slot does.
 //   signin:{<sha256 hex of the email>}   failed sign-ins, 15-minute window
 //   signup:{<client address>}            sign-ups, one-minute window
-//   auth:revoked:{<sha256 hex of token>} set when a token is revoked
+//   auth:revoked:{<account>}:<sha256 hex>  set when a token is revoked; tagged
+//     like the account's other keys (a user's cart: {<user id>}), so on a
+//     cluster a request depends on no master but its account's
 //
 // Errors: service_unavailable when Redis cannot answer.
 #pragma once
@@ -32,8 +34,10 @@ boost::asio::awaitable<Result<WindowCount>> count_event(Commands& redis, std::st
 // The window's count without adding to it.
 boost::asio::awaitable<Result<WindowCount>> peek_events(Commands& redis, std::string key);
 
-boost::asio::awaitable<Status> mark_revoked(Commands& redis, const Digest& token,
-                                            std::chrono::seconds ttl);
-boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const Digest& token);
+// `account`: the hash tag's text, a user's id or "operator:<id>".
+boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& account,
+                                            const Digest& token, std::chrono::seconds ttl);
+boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const std::string& account,
+                                                       const Digest& token);
 
 }  // namespace betsdb::redis
