@@ -225,7 +225,7 @@ def build(records):
     # signin: libsodium allocates each hash's 64 MiB while it runs (one per
     # password thread), reported apart (res["signin"]["peak_mb"]); the
     # phases after it inherit its VmHWM.
-    main_phases = [r for r in rss if r["after"] not in ("idle", "big", "end", "end_cluster", "signin",
+    main_phases = [r for r in rss if r["after"] not in ("idle", "stream", "big", "end", "end_cluster", "signin",
                                                         "signin_cluster")]
     rss_out["peak_scenarios_mb"] = round(max(r["hwm_kb"] for r in main_phases) / MB, 1) if main_phases else None
 
@@ -256,6 +256,7 @@ def build(records):
         "rss": rss_out,
         "big": {"bets": big["bets"], "seed_seconds": big["seed_seconds"], "summary_miss": summary_miss} if big else None,
         "idle": idle,
+        "stream": build_stream(records, wrk, unavailable, notes, cpus),
         "signin": build_signin(records, wrk, unavailable, notes, rss, cpus),
         "cluster": cluster or None,
         "scale": scale,
@@ -302,6 +303,91 @@ def build_signin(records, wrk, unavailable, notes, rss, cpus):
         entry["notes"] = [n["text"] for n in notes if n["scenario"] == key] or None
         out[key] = entry
     return out or None
+
+
+# --stream (issue 20): the API scenarios run without and with the stream.
+STREAM_SCENARIOS = [("matches", "GET /v1/matches?status=open&limit=20"), ("place", "POST /v1/bets, as place")]
+STREAM_P99_MS = 100.0
+STREAM_RSS_MB = 64.0
+STREAM_API_SHARE = 0.90
+
+
+def stream_summary(rounds):
+    """bench/stream.py results over rounds: the "alone" phase (or the whole
+    run when there was no API load) gives the fan-out figures; p99 and max
+    are the worst round's, p50 the median round's; misses count both phases."""
+    if not rounds:
+        return None
+    res = [r["result"] for r in sorted(rounds, key=lambda r: r["round"])]
+
+    def phase(r, name):
+        ph = r.get("phases")
+        return ph.get(name) if ph else (r if name == "alone" else None)
+
+    alone = [phase(r, "alone") for r in res]
+    loaded = [p for p in (phase(r, "with_api") for r in res) if p and p.get("events")]
+
+    def lat(ps, key, pick, field="latency_ms"):
+        vals = [p[field][key] for p in ps if p and p[field][key] is not None]
+        return pick(vals) if vals else None
+
+    return {
+        "clients": res[0]["clients"],
+        "connected": min(r.get("connected", 0) for r in res),
+        "rate": res[0]["rate"],
+        "events": sum(p["events"] for p in alone if p),
+        "p50_ms": lat(alone, "p50", median),
+        "p99_ms": lat(alone, "p99", max),
+        "max_ms": lat(alone, "max", max),
+        "first_p50_ms": lat(alone, "p50", median, "first_latency_ms"),
+        "p99_ms_rounds": [p["latency_ms"]["p99"] if p else None for p in alone],
+        "with_api_events": sum(p["events"] for p in loaded),
+        "with_api_p50_ms": lat(loaded, "p50", median),
+        "with_api_p99_ms": lat(loaded, "p99", max),
+        "with_api_max_ms": lat(loaded, "max", max),
+        "write_p50_ms": lat(alone, "p50", median, "write_latency_ms"),
+        "write_p99_ms": lat(alone, "p99", max, "write_latency_ms"),
+        "missed_events": sum(r.get("missed_events", 0) for r in res),
+        "client_misses": sum(r.get("client_misses", 0) for r in res),
+        "duplicates": sum(r.get("duplicates", 0) for r in res),
+        "dropped_clients": sum(r.get("dropped_clients", 0) for r in res),
+        "refused_503": sum(r.get("refused_503", 0) for r in res),
+        "write_errors": sum(v for r in res for k, v in (r.get("write_statuses") or {}).items()
+                            if not k.startswith("2")),
+        "connect_seconds": max(r.get("connect_seconds") or 0 for r in res),
+        # The largest round: later rounds reuse memory the allocator kept.
+        "rss_growth_mb": max((r["rss_growth_mb"] for r in res if r.get("rss_growth_mb") is not None), default=None),
+        "rss_growth_mb_rounds": [r.get("rss_growth_mb") for r in res],
+        "server_cpu_share": median([r["server_cpu_s"] / r["seconds"] for r in res
+                                    if r.get("server_cpu_s") is not None and r.get("seconds")]),
+        "harness_cpu_share": max((r["harness_cpu_share"] for r in res if r.get("harness_cpu_share") is not None),
+                                 default=None),
+        "rounds": res,
+    }
+
+
+def build_stream(records, wrk, unavailable, notes, cpus):
+    settings = next((r for r in records if r["kind"] == "stream_settings"), None)
+    if "stream" in unavailable:
+        u = unavailable["stream"]
+        return {"available": False, "reason": f'{u["route"]} answered {u["status"]} {u["code"]}'.strip()}
+    if not settings:
+        return None
+    out = {"available": True, "settings": {k: v for k, v in settings.items() if k != "kind"},
+           "betsdb": stream_summary([r for r in records if r["kind"] == "stream"]),
+           "ceiling": stream_summary([r for r in records if r["kind"] == "stream_ceiling"]),
+           "api": {}}
+    for name, what in STREAM_SCENARIOS:
+        base, loaded = wrk.get(f"stream_{name}_base"), wrk.get(f"stream_{name}_loaded")
+        if not base or not loaded:
+            if f"stream_{name}" in unavailable:
+                out["api"][name] = {"what": what, "available": False}
+            continue
+        b, l = summarize_wrk(base, cpus), summarize_wrk(loaded, cpus)
+        out["api"][name] = {"what": what, "base": b, "loaded": l,
+                            "ratio": (l["rps"] / b["rps"]) if b.get("rps") and l.get("rps") is not None else None}
+    out["notes"] = [n["text"] for n in notes if n["scenario"].startswith("stream")] or None
+    return out
 
 
 def build_scale(records, wrk, unavailable, notes, cpus):
@@ -387,6 +473,21 @@ def targets(res):
     miss = (res["big"] or {}).get("summary_miss") or {}
     add(f"{bets}: summary on a cache miss < 250 ms (median)", miss.get("p50_ms"), "< 250 ms",
         lambda v: v < 250, " ms", "{:.0f}")
+    st = res.get("stream") or {}
+    sb = st.get("betsdb") or {}
+    clients = sb.get("clients") or 10000
+    rate = sb.get("rate") or 20
+    add(f"{clients:,} stream clients, {rate:g} match changes/s: fan-out p99 < {STREAM_P99_MS:.0f} ms "
+        "(write's response to the last client, worst round)", sb.get("p99_ms"), f"< {STREAM_P99_MS:.0f} ms",
+        lambda v: v < STREAM_P99_MS, " ms", "{:.1f}")
+    add("... every client connected", sb.get("connected"), f"{clients:,}", lambda v: v >= clients, fmt="{}")
+    add("... events missed by any client", sb.get("missed_events"), "0", lambda v: v == 0, fmt="{}")
+    add(f"... betsdb's RSS growth for the {clients:,} clients < {STREAM_RSS_MB:.0f} MB", sb.get("rss_growth_mb"),
+        f"< {STREAM_RSS_MB:.0f} MB", lambda v: v < STREAM_RSS_MB, " MB", "{:.1f}")
+    for name, _ in STREAM_SCENARIOS:
+        a = (st.get("api") or {}).get(name) or {}
+        add(f"... {name} during the stream: req/s >= {STREAM_API_SHARE:.0%} of without", a.get("ratio"),
+            f">= {STREAM_API_SHARE:.0%}", lambda v: v >= STREAM_API_SHARE, fmt=pct)
     idle = res["idle"] or {}
     add(f"{idle.get('connections', 1000):,} idle keep-alive connections cost < 20 MB", idle.get("rss_cost_mb"), "< 20 MB",
         lambda v: v < 20, " MB", "{:.1f}")
@@ -751,6 +852,12 @@ def print_table(res):
                   f"p99 {fmt(c[key]['p99_ms'])} ms")
     for key, v in (c.get("redis") or {}).items():
         print(f"ceiling redis {key:19} {v['rps']:10.0f} req/s")
+    if res.get("stream"):
+        print("\nLive stream (--stream):")
+        print_rows(STREAM_HEADERS, stream_rows(res))
+        if stream_api_rows(res):
+            print()
+            print_rows(STREAM_API_HEADERS, stream_api_rows(res))
     print(f"peak RSS of betsdb: {fmt(res['rss']['peak_scenarios_mb'], '{:.1f}')} MB in the scenarios, "
           f"{fmt(res['rss']['peak_mb'], '{:.1f}')} MB in the whole run")
     for n in res["notes"]:
@@ -778,6 +885,7 @@ def write_md(res, path, png_path):
     L.append("```sh")
     L.append("bench/run                  # 10 s x 3 rounds of every scenario and ceiling (~10 min)")
     L.append("bench/run --big --idle     # also 1,000,000 bets and 1,000 idle connections")
+    L.append("bench/run --only stream    # the live stream: 10,000 clients, 20 changes/s (also --stream)")
     L.append("bench/run --smoke          # 2 s, 1 round: checks the harness still works")
     L.append("```")
     L.append("")
@@ -930,11 +1038,115 @@ def write_md(res, path, png_path):
                      f"active req/s with them {fmt(i.get('rps_ratio'), '{:.0%}')} of without, "
                      f"p99 {fmt(i.get('p99_ratio'), '{:.0%}')} of without.")
     L.append("")
+    stream_md(res, L)
     L.append("## Method")
     L.append("")
     L.append(METHOD)
     with open(path, "w") as f:
         f.write("\n".join(L).rstrip() + "\n")
+
+
+STREAM_HEADERS = ["run", "clients", "changes/s", "events", "last client p50 ms", "p99 ms", "max ms",
+                  "first client p50 ms", "p99 by round", "missed", "dropped", "RSS growth MB", "server CPU",
+                  "harness CPU"]
+
+
+def stream_rows(res):
+    st = res.get("stream") or {}
+    if st.get("available") is False:
+        return [["betsdb", "not available: " + (st.get("reason") or "")] + [""] * (len(STREAM_HEADERS) - 2)]
+    rows = []
+    for label, s, phase in (("betsdb, stream alone", st.get("betsdb"), "alone"),
+                            ("betsdb, during the API scenarios", st.get("betsdb"), "with_api"),
+                            ("ceiling: Redis pub/sub", st.get("ceiling"), "alone")):
+        if not s:
+            continue
+        if phase == "with_api":
+            if not s.get("with_api_events"):
+                continue
+            rows.append([label, f'{s["connected"]:,}', f'{s["rate"]:g}', str(s["with_api_events"]),
+                         fmt(s["with_api_p50_ms"], "{:.1f}"), fmt(s["with_api_p99_ms"], "{:.1f}"),
+                         fmt(s["with_api_max_ms"], "{:.1f}"), "", "", "", "", "", "", ""])
+            continue
+        rows.append([label, f'{s["connected"]:,}' + ("" if s["connected"] == s["clients"] else f' of {s["clients"]:,}'),
+                     f'{s["rate"]:g}', str(s["events"]), fmt(s["p50_ms"], "{:.1f}"), fmt(s["p99_ms"], "{:.1f}"),
+                     fmt(s["max_ms"], "{:.1f}"), fmt(s["first_p50_ms"], "{:.1f}"),
+                     ", ".join(fmt(v, "{:.0f}") for v in s["p99_ms_rounds"]),
+                     str(s["missed_events"]), str(s["dropped_clients"]), fmt(s["rss_growth_mb"], "{:.1f}"),
+                     fmt(s["server_cpu_share"], "{:.0%}"), fmt(s["harness_cpu_share"], "{:.0%}")])
+    return rows
+
+
+STREAM_API_HEADERS = ["scenario", "2xx req/s without the stream", "with it", "with / without",
+                      "p99 ms without / with", "non-2xx with"]
+
+
+def stream_api_rows(res):
+    rows = []
+    for name, a in ((res.get("stream") or {}).get("api") or {}).items():
+        if a.get("available") is False:
+            rows.append([name, "not available", "", "", "", ""])
+            continue
+        b, l = a["base"], a["loaded"]
+        rows.append([name, fmt(b["rps"], "{:.0f}"), fmt(l["rps"], "{:.0f}"), fmt(a["ratio"], "{:.0%}"),
+                     f'{fmt(b["p99_ms"])} / {fmt(l["p99_ms"])}', str(l["non2xx"])])
+    return rows
+
+
+def stream_md(res, L):
+    st = res.get("stream")
+    if not st:
+        return
+    L.append("## Live stream")
+    L.append("")
+    if st.get("available") is False:
+        L.append(f"`GET /v1/stream`: not available ({st.get('reason')}).")
+        L.append("")
+        return
+    cfg = st.get("settings") or {}
+    b = st.get("betsdb") or {}
+    scen = cfg.get("scenarios", "").split()
+    scen = " and ".join(f"`{x}`" for x in scen) + (" scenario" if len(scen) == 1 else " scenarios") if scen \
+        else "no scenario"
+    matches = ((b.get("rounds") or [{}])[0]).get("matches", "?")
+    L.append(textwrap.fill(
+        f"`bench/run --stream` (issue 20, `bench/stream.py`): {cfg.get('clients', 0):,} clients on `GET /v1/stream`, "
+        "all in one Python process (one epoll loop), every one connected before the measurement; "
+        f"then {cfg.get('rate')} match changes a second (`PATCH /v1/matches/{{id}}` with new odds, over {matches} "
+        "matches, sent on an open-loop schedule by a separate process) for "
+        f"{cfg.get('seconds_alone')} s with nothing else running, then on during the "
+        f"{scen} (wrk as above, {cfg.get('wrk_duration_s')} s each), which also ran just before without any "
+        "stream client. Fan-out latency: from the write's "
+        "HTTP response to the moment the last client read the event (the first client's in its own column; "
+        "an event can reach a client before its write's response is read, so that column can be negative). "
+        "Every event is checked at every client: \"missed\" counts events of the run's writes that some client "
+        "never got. RSS growth: betsdb's VmRSS with every client connected (and again while streaming, "
+        "before the API scenarios; the larger) minus before they connected, the largest round. "
+        "The ceiling: the same harness, clients and rate on Redis pub/sub (a private redis-server; SUBSCRIBE, "
+        "PUBLISH of an event of the same shape and size, latency from PUBLISH's reply): a C server's "
+        "single-threaded fan-out on this machine with this client, so the harness's own share is in both. "
+        "Server and harness CPU: share of one core while the changes ran; the harness shares the machine's "
+        "cores with the server.", 78, break_on_hyphens=False))
+    L.append("")
+    L.append(md_table(STREAM_HEADERS, stream_rows(res)))
+    L.append("")
+    if b:
+        L.append(f"- betsdb: writes' own latency p50 {fmt(b.get('write_p50_ms'))} ms, p99 {fmt(b.get('write_p99_ms'))} ms; "
+                 f"non-2xx writes {b.get('write_errors')}; 503 refusals while connecting {b.get('refused_503')} "
+                 f"(retried); connecting took up to {fmt(b.get('connect_seconds'), '{:.1f}')} s; "
+                 f"RSS growth by round: {', '.join(fmt(v, '{:.1f}') for v in b.get('rss_growth_mb_rounds') or [])} MB; "
+                 f"duplicates {b.get('duplicates')}.")
+        L.append("")
+    rows = stream_api_rows(res)
+    if rows:
+        L.append("The API scenarios without and with the stream (medians over rounds):")
+        L.append("")
+        L.append(md_table(STREAM_API_HEADERS, rows))
+        L.append("")
+    for n in st.get("notes") or []:
+        L.append(f"- {n}")
+    if st.get("notes"):
+        L.append("")
 
 
 METHOD = """\
@@ -968,7 +1180,9 @@ METHOD = """\
 - `--big` adds bets in SQL (users, matches, bets, ledger rows consistent with
   balances) up to 1,000,000 and measures, with one connection, bet-list pages
   whose URLs never repeat (every request a cache miss) and the summary with
-  Redis emptied before each request. `--idle` runs the matches scenario
+  Redis emptied before each request. `--stream` (see "Live stream" above)
+  holds the stream clients in one process of `bench/stream.py` and compares
+  the fan-out with Redis pub/sub measured by the same harness. `--idle` runs the matches scenario
   without and then with 1,000 keep-alive connections that have each served a
   request and stay idle (re-used one at a time over 20 s so the server's idle
   timeout keeps them), and compares betsdb's RSS before and after opening them.

@@ -129,6 +129,7 @@ stop_nginx() {
 stop_all() {
   scale_stop
   [[ -n ${IDLE_PID:-} ]] && kill -TERM "$IDLE_PID" 2>/dev/null
+  [[ -n ${STREAM_PID:-} ]] && kill -TERM "$STREAM_PID" 2>/dev/null
   stop_nginx
   use_server single
   stop_betsdb

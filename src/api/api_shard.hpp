@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "api/auth.hpp"
+#include "api/stream_hub.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
 #include "service/context.hpp"
@@ -24,6 +25,11 @@ struct ApiShard {
   service::Context ctx;
   Authenticator auth;       // uses ctx
   MetricsRenderer metrics;  // empty: no /metrics route
+  // The live stream (api/stream_hub.hpp), set by the shard before it serves;
+  // without a hub, GET /v1/stream answers 503.
+  std::shared_ptr<StreamHub> stream_hub;
+  std::shared_ptr<StreamAdmission> stream_admission;  // the instance's, shared by its shards
+  std::size_t stream_client_buffer = 256 * 1024;      // bytes queued per client before cut-off
 };
 
 void add_ops_routes(http::Router& router, ApiShard& shard);
@@ -37,6 +43,7 @@ void add_bet_list_routes(http::Router& router, ApiShard& shard);
 void add_cash_out_routes(http::Router& router, ApiShard& shard);
 void add_cart_routes(http::Router& router, ApiShard& shard);
 void add_metrics_routes(http::Router& router, ApiShard& shard);  // GET /metrics, no auth
+void add_stream_routes(http::Router& router, ApiShard& shard);   // GET /v1/stream
 
 // All routes of the API for one shard.
 http::Router build_router(ApiShard& shard);

@@ -19,13 +19,6 @@ using http::Response;
 
 namespace {
 
-std::string render_match(const domain::Match& m) {
-  std::string out;
-  JsonWriter w(out);
-  write_match(w, m);
-  return out;
-}
-
 // Reads an odds object. With allow_null, a null value means "withdraw".
 // Returns which selections were named and their values.
 domain::OddsChange read_odds(FieldReader& fields, const json::object& odds, bool allow_null) {

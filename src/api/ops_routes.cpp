@@ -18,6 +18,13 @@ void add_ops_routes(http::Router& router, ApiShard& shard) {
               {},
               [&shard](http::Request&) -> asio::awaitable<http::Response> {
                 const service::Readiness r = co_await service::check_readiness(shard.ctx);
+                // Not before the live stream can be served without a gap: a
+                // load balancer sends clients to a ready instance at once.
+                const bool streaming = !shard.stream_hub || shard.stream_hub->ready();
+                if (r.ready() && !streaming) {
+                  co_return error_response(
+                      Error::unavailable("The live stream is starting: Redis was just reached."));
+                }
                 if (r.ready()) {
                   co_return json_response(200, R"({"status":"ok","redis":"ok","postgres":"ok"})");
                 }

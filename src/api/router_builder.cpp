@@ -13,6 +13,7 @@ http::Router build_router(ApiShard& shard) {
   add_bet_list_routes(router, shard);
   add_cash_out_routes(router, shard);
   add_cart_routes(router, shard);
+  add_stream_routes(router, shard);
   add_web_routes(router, shard);
   add_metrics_routes(router, shard);
   return router;

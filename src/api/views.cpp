@@ -43,6 +43,13 @@ void write_optional_money(JsonWriter& w, std::string_view name,
   }
 }
 
+std::string render_match(const domain::Match& match) {
+  std::string out;
+  JsonWriter w(out);
+  write_match(w, match);
+  return out;
+}
+
 void write_match(JsonWriter& w, const domain::Match& m) {
   w.begin_object()
       .field("id", m.id)

@@ -13,6 +13,8 @@ void write_user(JsonWriter& w, const domain::User& user);  // without token
 void write_ledger_entry(JsonWriter& w, const domain::LedgerEntry& entry);
 void write_odds_book(JsonWriter& w, const domain::OddsBook& odds);
 void write_match(JsonWriter& w, const domain::Match& match);
+// One match as GET /v1/matches/{id} returns it (and the live stream's events).
+std::string render_match(const domain::Match& match);
 // `name`: cents, or null for none.
 void write_optional_money(JsonWriter& w, std::string_view name,
                           const std::optional<domain::Money>& money);

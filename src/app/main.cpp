@@ -15,6 +15,7 @@
 #include "app/config.hpp"
 #include "app/metrics_registry.hpp"
 #include "app/shard.hpp"
+#include "app/stream_reader.hpp"
 #include "service/password_pool.hpp"
 #include "store/pg/migrations.hpp"
 #include "store/pg/pool.hpp"
@@ -88,10 +89,11 @@ int serve(const app::Config& config) {
   app::MetricsRegistry metrics;
   auto passwords =
       std::make_shared<service::PasswordPool>(config.password_threads, kPasswordsWaitingAtMost);
+  auto streams = std::make_shared<api::StreamAdmission>(config.stream_max_clients);
   std::vector<std::unique_ptr<app::Shard>> shards;
   asio::ip::tcp::endpoint endpoint(address, config.listen_port);
   for (unsigned i = 0; i < config.threads; ++i) {
-    auto shard = std::make_unique<app::Shard>(config, per_shard_pool, metrics, passwords);
+    auto shard = std::make_unique<app::Shard>(config, per_shard_pool, metrics, passwords, streams);
     auto bound = shard->listen(endpoint);
     if (!bound.ok()) {
       std::cerr << "betsdb: " << bound.error().detail << "\n";
@@ -110,6 +112,16 @@ int serve(const app::Config& config) {
     s->share_verified_tokens_with(std::move(peers));
   }
   for (auto& s : shards) s->start();
+  // Joined in stop(), before the shards it posts to are destroyed.
+  app::StreamReader stream_reader(
+      config,
+      [&shards](std::shared_ptr<const api::FrameBatch> batch) {
+        for (auto& s : shards) s->deliver_stream_events(batch);
+      },
+      [&shards] {
+        for (auto& s : shards) s->open_stream();
+      });
+  stream_reader.start();
   spdlog::info("betsdb {} listening on http://{}:{} with {} thread(s)", BETSDB_VERSION,
                endpoint.address().to_string(), endpoint.port(), config.threads);
 
@@ -120,6 +132,7 @@ int serve(const app::Config& config) {
     for (auto& s : shards) s->request_stop();
   });
   signals_ioc.run();
+  stream_reader.stop();
   for (auto& s : shards) s->join();
   // While the shards' io_contexts still exist: a hash finishing now hands its
   // answer to a loop that has stopped, not to one destroyed.

@@ -1,5 +1,6 @@
 #include "app/metrics_text.hpp"
 
+#include <algorithm>
 #include <map>
 #include <span>
 
@@ -136,14 +137,17 @@ void write_redis_cluster(PrometheusWriter& w, const ScrapeInput& in) {
 }
 
 void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
-  std::int64_t in_flight = 0, connections = 0, redis_connected = 0;
+  std::int64_t in_flight = 0, connections = 0, streams = 0, redis_connected = 0;
   std::uint64_t redis_commands = 0, redis_errors = 0, redis_reconnects = 0;
   std::int64_t pg_max = 0, pg_idle = 0, pg_busy = 0, pg_waiting = 0;
   std::uint64_t pg_connects = 0, pg_connect_failures = 0, pg_timeouts = 0, pg_waits = 0,
                 pg_discarded = 0, pg_rollbacks = 0;
   for (const auto& s : in.shards) {
-    in_flight += static_cast<std::int64_t>(s.requests_in_flight);
+    // A stream's request was answered when its headers went out.
+    in_flight += static_cast<std::int64_t>(s.requests_in_flight) -
+                 static_cast<std::int64_t>(std::min(s.stream_clients, s.requests_in_flight));
     connections += static_cast<std::int64_t>(s.connections);
+    streams += static_cast<std::int64_t>(s.stream_clients);
     redis_connected += s.redis_connected ? 1 : 0;
     redis_commands += s.redis.commands_sent;
     redis_errors += s.redis.commands_rejected + s.redis.transport_errors + s.redis.timeouts;
@@ -165,6 +169,8 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   w.sample("betsdb_http_requests_in_flight", in_flight);
   w.family("betsdb_http_connections", "gauge", "Open client connections.");
   w.sample("betsdb_http_connections", connections);
+  w.family("betsdb_stream_clients", "gauge", "Open live stream (GET /v1/stream) connections.");
+  w.sample("betsdb_stream_clients", streams);
 
   w.family("betsdb_redis_commands_total", "counter", "Redis commands sent.");
   w.sample("betsdb_redis_commands_total", redis_commands);

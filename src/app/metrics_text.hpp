@@ -23,6 +23,7 @@ namespace betsdb::app {
 struct ShardSnapshot {
   std::size_t requests_in_flight = 0;
   std::size_t connections = 0;
+  std::size_t stream_clients = 0;  // connections serving the live stream
   bool redis_connected = false;
   redis::Commands::Stats redis{};
   std::size_t pg_max = 0;  // configured pool size

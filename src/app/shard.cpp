@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "api/views.hpp"
 #include "app/access_log.hpp"
 #include "app/redis_connect.hpp"
 #include "service/wiring.hpp"
@@ -26,10 +27,13 @@ constexpr std::chrono::milliseconds kDrainPoll{10};
 // sample older than this, and is not trusted at all past the second bound.
 constexpr std::chrono::milliseconds kReplayRefreshAfter{50};
 constexpr std::chrono::milliseconds kReplaySampleValidFor{1000};
+// How often the outbox is looked at for changes no nudge announced.
+constexpr std::chrono::milliseconds kPublishSweep{1000};
 }  // namespace
 
 Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
-             std::shared_ptr<service::PasswordPool> passwords)
+             std::shared_ptr<service::PasswordPool> passwords,
+             std::shared_ptr<api::StreamAdmission> streams)
     : config_(config) {
   // main checked the configuration before building shards, so a failure
   // here is a programming error; the fallback only keeps the shard whole.
@@ -57,6 +61,12 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
       service::connect_context(wiring),
       api::AdminTokens{config.admin_token, config.admin_token_previous},
       [&metrics] { return metrics.render(); });
+  api_->stream_hub = api::StreamHub::create(ioc_.get_executor(), config.stream_heartbeat);
+  api_->stream_admission = std::move(streams);
+  api_->stream_client_buffer = config.stream_client_buffer;
+  publisher_ = service::MatchEventPublisher::create(ioc_.get_executor(), api_->ctx,
+                                                    &api::render_match, kPublishSweep);
+  api_->ctx.match_changed = [publisher = publisher_.get()] { publisher->nudge(); };
   router_ = api::build_router(*api_);
   request_metrics_ = std::make_unique<http::RequestMetrics>(router_);
   http::ServerLimits limits;
@@ -77,6 +87,7 @@ ShardSnapshot Shard::snapshot() const {
   ShardSnapshot s;
   s.requests_in_flight = server_->requests_in_flight();
   s.connections = server_->connections();
+  s.stream_clients = api_->stream_hub->clients();
   s.redis_connected = redis_->connected();
   s.redis = redis_->stats();
   const auto& pool = *db_;
@@ -111,7 +122,17 @@ void Shard::adopt_verified_token(const Digest& digest, const api::KnownToken& kn
 void Shard::start() {
   redis_->start();
   server_->start();
+  api_->stream_hub->start();
+  publisher_->start();
   thread_ = std::thread([this] { ioc_.run(); });
+}
+
+void Shard::open_stream() {
+  asio::post(ioc_, [hub = api_->stream_hub] { hub->mark_ready(); });
+}
+
+void Shard::deliver_stream_events(std::shared_ptr<const api::FrameBatch> batch) {
+  asio::post(ioc_, [hub = api_->stream_hub, batch = std::move(batch)] { hub->deliver(*batch); });
 }
 
 void Shard::request_stop() {
@@ -120,6 +141,9 @@ void Shard::request_stop() {
 
 asio::awaitable<void> Shard::drain_and_close() {
   server_->stop();
+  // Streams never end by themselves: end them, after what each has queued.
+  api_->stream_hub->close_all();
+  publisher_->stop();
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
   asio::steady_timer timer(ioc_);
   while (server_->connections() > 0 && std::chrono::steady_clock::now() < deadline) {

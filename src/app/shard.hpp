@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "api/api_shard.hpp"
+#include "api/stream_hub.hpp"
 #include "app/config.hpp"
 #include "app/metrics_registry.hpp"
 #include "http/request_metrics.hpp"
 #include "http/server.hpp"
+#include "service/match_event_publisher.hpp"
 #include "service/password_pool.hpp"
 #include "store/pg/pool.hpp"
 #include "store/redis/commands.hpp"
@@ -24,9 +26,11 @@ namespace betsdb::app {
 class Shard final {
  public:
   // Registers itself with `metrics`, which must outlive it.
-  // `passwords` is the process's password pool, shared by every shard.
+  // `passwords` is the process's password pool, and `streams` its cap on
+  // live stream clients, both shared by every shard.
   Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
-        std::shared_ptr<service::PasswordPool> passwords);
+        std::shared_ptr<service::PasswordPool> passwords,
+        std::shared_ptr<api::StreamAdmission> streams);
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   ~Shard();
@@ -36,6 +40,10 @@ class Shard final {
   // start(); the peers must outlive this shard's loop.
   void share_verified_tokens_with(std::vector<Shard*> peers);
   void start();  // runs the loop on a new thread
+  // Hands live stream events to this shard's clients; safe from any thread.
+  void deliver_stream_events(std::shared_ptr<const api::FrameBatch> batch);
+  // The process's stream reader knows its position: serve streams. Any thread.
+  void open_stream();
   // Graceful stop, safe to call from any thread: stops accepting, lets
   // in-flight requests finish (up to the grace period), then closes the
   // pools so the loop ends.
@@ -53,6 +61,7 @@ class Shard final {
   std::shared_ptr<pg::Pool> replica_db_;  // null without a standby
   std::shared_ptr<redis::Commands> redis_;
   std::unique_ptr<api::ApiShard> api_;
+  std::shared_ptr<service::MatchEventPublisher> publisher_;
   http::Router router_;
   std::unique_ptr<http::RequestMetrics> request_metrics_;
   std::unique_ptr<http::Server> server_;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/body_stream.hpp"
+
 namespace betsdb::http {
 
 enum class Method { get, post, put, patch, del, head, options, other };
@@ -76,6 +78,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<Header> headers;
+  // Set: the body is written over time by this, until it returns
+  // (http/body_stream.hpp); `body` is ignored.
+  StreamBody stream;
 
   static Response json(int status, std::string body) {
     Response r;

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <exception>
@@ -218,10 +219,14 @@ class Server::Session final {
   asio::awaitable<BodyRead> read_body(Exchange& ex);
   asio::awaitable<Response> run_handler(Exchange& ex);
   asio::awaitable<Next> respond(Exchange& ex);
+  asio::awaitable<Next> stream(Exchange& ex);
   asio::awaitable<bool> write(Response&& response, const Request& req, bool keep_alive);
   asio::awaitable<void> close(bool linger);
 
   const ServerLimits& limits() const { return server_.limits_; }
+
+  class StreamWriter;
+  void record(const Exchange& ex, int status) const;
 
   Server& server_;
   beast::tcp_stream stream_;
@@ -375,17 +380,97 @@ asio::awaitable<Response> Server::Session::run_handler(Exchange& ex) {
 }
 
 asio::awaitable<Server::Session::Next> Server::Session::respond(Exchange& ex) {
+  if (ex.response.stream) co_return co_await stream(ex);
   // A stopping server finishes this request but takes no next one.
   if (server_.stopping_ && ex.next == Next::keep_alive) ex.next = Next::close;
   const int status = ex.response.status;
   const bool written =
       co_await write(std::move(ex.response), ex.request, ex.next == Next::keep_alive);
+  record(ex, status);
+  if (!written && ex.next == Next::keep_alive) ex.next = Next::close;
+  co_return ex.next;
+}
+
+void Server::Session::record(const Exchange& ex, int status) const {
   if (server_.observer_) {
     server_.observer_(
         RequestRecord{&ex.request, status, std::chrono::steady_clock::now() - ex.started});
   }
-  if (!written && ex.next == Next::keep_alive) ex.next = Next::close;
-  co_return ex.next;
+}
+
+// The streamed body's side of the connection.
+class Server::Session::StreamWriter final : public BodyStream {
+ public:
+  explicit StreamWriter(Session& session) : session_(session) {}
+
+  asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers) override {
+    if (aborted_) co_return false;
+    auto& stream = session_.stream_;
+    stream.expires_after(session_.limits().stream_write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+    (void)n;
+    // No deadline while the body waits for something to write.
+    stream.expires_never();
+    co_return !ec && !aborted_;
+  }
+
+  void abort() override {
+    aborted_ = true;
+    boost::system::error_code ignored;
+    session_.stream_.socket().close(ignored);
+  }
+
+  void on_client_gone(std::function<void()> callback) override {
+    *gone_ = std::move(callback);
+    // A stream's client never sends: any byte, or the end, means it left.
+    // The handler holds what it uses; the session may be gone when it runs.
+    auto byte = std::make_shared<char>();
+    session_.stream_.socket().async_read_some(
+        asio::buffer(byte.get(), 1),
+        [gone = gone_, byte](const boost::system::error_code&, std::size_t) {
+          if (*gone) (*gone)();
+        });
+  }
+
+  // The body has returned: nothing may call into it any more.
+  ~StreamWriter() override { *gone_ = nullptr; }
+
+ private:
+  Session& session_;
+  bool aborted_ = false;
+  std::shared_ptr<std::function<void()>> gone_ = std::make_shared<std::function<void()>>();
+};
+
+// The status and headers without a length (the body ends with the
+// connection), then the connection is the body's until it returns.
+asio::awaitable<Server::Session::Next> Server::Session::stream(Exchange& ex) {
+  bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(ex.response.status), 11};
+  if (!ex.response.content_type.empty())
+    head.set(bhttp::field::content_type, ex.response.content_type);
+  head.set("X-Request-Id", ex.request.request_id);
+  for (auto& h : ex.response.headers) head.set(h.name, h.value);
+  head.keep_alive(false);
+  bhttp::response_serializer<bhttp::empty_body> serializer{head};
+  stream_.expires_after(limits().request_timeout);
+  auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, kTuple);
+  (void)n;
+  stream_.expires_never();
+  record(ex, ex.response.status);
+  if (ec || server_.stopping_) co_return Next::close;
+  // A stream may live for hours: keep nothing of the request it does not need.
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  boost::system::error_code ignored;
+  stream_.socket().set_option(asio::socket_base::send_buffer_size(limits().stream_send_buffer),
+                              ignored);
+  StreamWriter writer(*this);
+  const StreamBody body = std::move(ex.response.stream);
+  try {
+    co_await body(writer);
+  } catch (const std::exception& e) {
+    spdlog::error("stream on {} ended by an unhandled exception: {}", ex.request.route, e.what());
+  }
+  co_return Next::close;
 }
 
 asio::awaitable<bool> Server::Session::write(Response&& response, const Request& req,

@@ -35,6 +35,11 @@ struct ServerLimits {
   // Proxies whose X-Forwarded-For is believed for the client's address
   // (http/client_address.hpp); none by default.
   std::vector<std::string> trusted_proxies;
+  // A streamed body (http/body_stream.hpp): one write may take this long
+  // before the client is taken for gone, and its socket's kernel send buffer
+  // is this small, so a client that stopped reading is found out early.
+  std::chrono::milliseconds stream_write_timeout{10'000};
+  int stream_send_buffer = 64 * 1024;
 };
 
 // Called once per request after the response is written: for access logs and metrics.

@@ -23,6 +23,7 @@
 #include "service/ports/dependency_probe.hpp"
 #include "service/ports/idempotency_store.hpp"
 #include "service/ports/locks.hpp"
+#include "service/ports/match_events.hpp"
 #include "service/ports/match_store.hpp"
 #include "service/ports/quote_store.hpp"
 #include "service/ports/read_replica.hpp"
@@ -59,6 +60,12 @@ struct Context {
   std::shared_ptr<MatchMemory> match_memory = std::make_shared<MatchMemory>();
   std::shared_ptr<MatchTurns> match_turns = std::make_shared<MatchTurns>();
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
+  // The live stream (service/match_events.hpp); null: no stream (tools, unit tests).
+  std::shared_ptr<MatchOutbox> outbox;
+  std::shared_ptr<MatchEventStream> match_stream;
+  // Called after a match change this shard made has committed (the shard's
+  // publisher: service/match_event_publisher.hpp). May be empty.
+  std::function<void()> match_changed;
   std::function<domain::Timestamp()> clock = system_now;
 
   domain::Timestamp now() const { return clock(); }

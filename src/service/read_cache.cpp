@@ -315,6 +315,8 @@ asio::awaitable<void> after_bets_placed(Context& ctx, std::int64_t user_id,
 asio::awaitable<void> after_match_changed(Context& ctx) {
   std::vector<std::string> keys{kMatchesGeneration};
   co_await invalidate(ctx, std::move(keys));
+  // After the invalidation: a client that refetches on the event reads the change.
+  if (ctx.match_changed) ctx.match_changed();
 }
 
 const std::string& matches_generation_key() {
@@ -338,6 +340,7 @@ asio::awaitable<void> after_settlement(Context& ctx, const std::vector<std::stri
   keys.reserve(keys.size() + bettors.size());
   for (const auto& email : bettors) keys.push_back(user_bets_generation(email));
   co_await invalidate(ctx, std::move(keys));
+  if (ctx.match_changed) ctx.match_changed();
 }
 
 }  // namespace betsdb::service

@@ -20,6 +20,8 @@ Context connect_context(const Wiring& wiring) {
   ctx.quotes = adapters::redis_quotes(wiring.redis);
   ctx.cash_out_margin = wiring.cash_out_margin;
   ctx.probe = adapters::probe(wiring.db, wiring.redis);
+  ctx.outbox = adapters::pg_outbox(wiring.db);
+  ctx.match_stream = adapters::redis_match_stream(wiring.redis, wiring.stream_keep);
   if (wiring.replica) ctx.replica = adapters::pg_replica(wiring.db, wiring.replica);
   if (wiring.cache) {
     ctx.cache = std::make_shared<ReadCache>(adapters::redis_cache(wiring.redis, wiring.cache_ttl),

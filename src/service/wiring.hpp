@@ -33,6 +33,8 @@ struct Wiring {
   // Shared by every shard; null: passwords cannot be set or checked (tools).
   std::shared_ptr<PasswordPool> passwords = nullptr;
   std::int64_t signup_rate_limit = 0;  // 0: no limit
+  // The live stream holds at least this many events (API.md: 10,000).
+  std::size_t stream_keep = 10'000;
 };
 
 Context connect_context(const Wiring& wiring);

@@ -14,6 +14,7 @@
 #include "service/ports/dependency_probe.hpp"
 #include "service/ports/idempotency_store.hpp"
 #include "service/ports/locks.hpp"
+#include "service/ports/match_events.hpp"
 #include "service/ports/match_store.hpp"
 #include "service/ports/quote_store.hpp"
 #include "service/ports/read_replica.hpp"
@@ -33,6 +34,7 @@ std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<AccountStore> pg_accounts(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db);
+std::shared_ptr<MatchOutbox> pg_outbox(std::shared_ptr<pg::Pool> db);
 // The standby behind `standby`'s pool, and the primary `db` for positions.
 std::shared_ptr<ReadReplica> pg_replica(std::shared_ptr<pg::Pool> db,
                                         std::shared_ptr<pg::ReplicaMonitor> standby);
@@ -42,6 +44,9 @@ std::shared_ptr<CartStore> redis_carts(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Commands> redis);
 std::shared_ptr<QuoteStore> redis_quotes(std::shared_ptr<redis::Commands> redis);
+// `keep`: how many events the stream holds at least.
+std::shared_ptr<MatchEventStream> redis_match_stream(std::shared_ptr<redis::Commands> redis,
+                                                     std::size_t keep);
 std::shared_ptr<CacheStore> redis_cache(std::shared_ptr<redis::Commands> redis,
                                         std::chrono::seconds ttl);
 

@@ -6,6 +6,7 @@
 #include "store/pg/cash_out_store.hpp"
 #include "store/pg/match_import.hpp"
 #include "store/pg/match_lookup.hpp"
+#include "store/pg/match_outbox.hpp"
 #include "store/pg/match_store.hpp"
 #include "store/pg/replica_monitor.hpp"
 #include "store/pg/user_store.hpp"
@@ -74,6 +75,26 @@ class PgAccounts final : public AccountStore {
     co_return co_await store::insert_operator(*db_, row, actor);
   }
 
+  std::shared_ptr<pg::Pool> db_;
+};
+
+class PgOutbox final : public MatchOutbox {
+ public:
+  explicit PgOutbox(std::shared_ptr<pg::Pool> db) : db_(std::move(db)) {}
+
+  Async<std::vector<PendingMatchChange>> pending(std::size_t limit) override {
+    auto rows = co_await store::pending_match_changes(*db_, limit);
+    if (!rows.ok()) co_return std::move(rows).error();
+    std::vector<PendingMatchChange> out;
+    out.reserve(rows->size());
+    for (auto& row : *rows) out.push_back(PendingMatchChange{row.id, std::move(row.match)});
+    co_return out;
+  }
+  Async<void> forget(const std::vector<std::int64_t>& outbox_ids) override {
+    return store::forget_match_changes(*db_, outbox_ids);
+  }
+
+ private:
   std::shared_ptr<pg::Pool> db_;
 };
 
@@ -200,6 +221,9 @@ std::shared_ptr<AccountStore> pg_accounts(std::shared_ptr<pg::Pool> db) {
 }
 std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db) {
   return std::make_shared<PgMatches>(std::move(db));
+}
+std::shared_ptr<MatchOutbox> pg_outbox(std::shared_ptr<pg::Pool> db) {
+  return std::make_shared<PgOutbox>(std::move(db));
 }
 std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db) {
   return std::make_shared<PgBets>(std::move(db));

@@ -7,6 +7,7 @@
 #include "store/redis/cart_store.hpp"
 #include "store/redis/idempotency_store.hpp"
 #include "store/redis/lock.hpp"
+#include "store/redis/match_stream.hpp"
 
 namespace betsdb::service::adapters {
 
@@ -224,6 +225,36 @@ std::shared_ptr<Locks> redis_locks(std::shared_ptr<redis::Commands> redis) {
 std::shared_ptr<IdempotencyStore> redis_idempotency(std::shared_ptr<redis::Commands> redis) {
   return std::make_shared<RedisIdempotency>(std::move(redis));
 }
+class RedisMatchStream final : public MatchEventStream {
+ public:
+  RedisMatchStream(std::shared_ptr<redis::Commands> redis, std::size_t keep)
+      : redis_(std::move(redis)), keep_(keep) {}
+
+  Async<std::size_t> append(std::span<const StreamEntry> entries) override {
+    std::vector<redis::StreamAppend> appends;
+    appends.reserve(entries.size());
+    for (const auto& e : entries) appends.push_back({e.outbox_id, e.match_id, e.data});
+    const std::span<const redis::StreamAppend> view(appends);
+    auto appended = co_await redis::append_match_events(*redis_, view, keep_);
+    co_return appended;
+  }
+  Async<std::vector<domain::MatchEvent>> from(domain::EventId from, std::size_t count) override {
+    return redis::match_events_from(*redis_, from, count);
+  }
+  Async<std::optional<domain::EventId>> newest() override {
+    return redis::newest_match_event(*redis_);
+  }
+
+ private:
+  std::shared_ptr<redis::Commands> redis_;
+  std::size_t keep_;
+};
+
+std::shared_ptr<MatchEventStream> redis_match_stream(std::shared_ptr<redis::Commands> redis,
+                                                     std::size_t keep) {
+  return std::make_shared<RedisMatchStream>(std::move(redis), keep);
+}
+
 std::shared_ptr<QuoteStore> redis_quotes(std::shared_ptr<redis::Commands> redis) {
   return std::make_shared<RedisQuotes>(std::move(redis));
 }

@@ -72,6 +72,10 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& 
 boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const std::string& account,
                                                        const Digest& token) {
   const std::string key = revoked_key(account, token);
+  // A node that is down would hold the request for the cluster's retry
+  // budget, and then the route's own command for another: the caller asks
+  // PostgreSQL instead, at once.
+  if (!redis.reachable(key)) co_return Error::unavailable("the revocation mark's Redis is down");
   auto reply = co_await redis.command("EXISTS", key);
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_error()) co_return Error::unavailable("Redis refused a revocation check");

@@ -180,6 +180,11 @@ ClusterClient::Node* ClusterClient::master_for(Route route) {
   return i == kNoNode ? nullptr : nodes_[static_cast<std::size_t>(i)].get();
 }
 
+bool ClusterClient::reachable(std::string_view key) const noexcept {
+  const std::int16_t i = owner_[key_slot(key)];
+  return i != kNoNode && nodes_[static_cast<std::size_t>(i)]->client->connected();
+}
+
 // --- Commands -------------------------------------------------------------
 
 asio::awaitable<Result<Reply>> ClusterClient::send(Result<EncodedCommand> command, Route route) {

@@ -55,6 +55,7 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
   std::string last_error() const override { return last_error_; }
   const boost::asio::any_io_executor& executor() const noexcept override { return executor_; }
   bool cluster() const noexcept override { return true; }
+  bool reachable(std::string_view key) const noexcept override;
 
   // Asks for the slot map to be loaded again (it also is by itself).
   void request_refresh();

@@ -93,6 +93,12 @@ class Commands {
   // Whether commands are routed by slot: then one command or script must not
   // touch keys of different slots (CROSSSLOT), nor keys it does not name.
   virtual bool cluster() const noexcept = 0;
+  // Whether a command on `key` would be sent at once: the server (on a
+  // cluster, the master of the key's slot, as the client knows it now) is
+  // connected. False means the command would wait and retry, up to the
+  // retry budget on a cluster: a caller with a better answer elsewhere (the
+  // revocation check has PostgreSQL) asks first.
+  virtual bool reachable(std::string_view key) const noexcept = 0;
 
   // Sends one command: co_await redis.command("SET", key, value, "EX", "60").
   // Arguments are encoded when command() is called, so they need only live

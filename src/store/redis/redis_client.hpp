@@ -51,6 +51,7 @@ class Client final : public Commands, public std::enable_shared_from_this<Client
   void start() override;
   void stop() override;
   bool connected() const noexcept override;
+  bool reachable(std::string_view) const noexcept override { return connected(); }
   boost::asio::awaitable<Status> wait_connected(std::chrono::milliseconds timeout) override;
   Stats stats() const override;
   std::string last_error() const override { return last_error_; }

@@ -80,6 +80,13 @@ std::optional<std::string_view> first_key(std::span<const std::string_view> argv
     if (ec != std::errc{} || end != count.data() + count.size() || keys == 0) return std::nullopt;
     return argv[3];
   }
+  if (equals_ignoring_case(name, "XREAD") || equals_ignoring_case(name, "XREADGROUP")) {
+    // XREAD [COUNT n] [BLOCK ms] STREAMS key [key ...] id [id ...]
+    for (std::size_t i = 1; i + 1 < argv.size(); ++i) {
+      if (equals_ignoring_case(argv[i], "STREAMS")) return argv[i + 1];
+    }
+    return std::nullopt;
+  }
   for (std::string_view keyless : kKeyless) {
     if (equals_ignoring_case(name, keyless)) return std::nullopt;
   }

@@ -27,7 +27,8 @@ std::uint16_t key_slot(std::string_view key) noexcept;
 
 // The first key a command names, by the rules of the commands betsdb sends:
 // the argument after the name for key commands, the first of KEYS for the
-// EVAL family, none for commands without keys (PING, INFO, SCAN, CLUSTER...).
+// EVAL family, the first after STREAMS for XREAD, none for commands without keys (PING, INFO, SCAN,
+// CLUSTER...).
 std::optional<std::string_view> first_key(std::span<const std::string_view> argv) noexcept;
 
 }  // namespace betsdb::redis

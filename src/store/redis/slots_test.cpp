@@ -58,6 +58,11 @@ TEST(ClusterSlots, FirstKeyOfTheCommandsBetsdbSends) {
   EXPECT_EQ(key_of({"SCAN", "0", "MATCH", "x*"}), std::nullopt);
   EXPECT_EQ(key_of({"CLUSTER", "SLOTS"}), std::nullopt);
   EXPECT_EQ(key_of({"INFO", "server"}), std::nullopt);
+  EXPECT_EQ(key_of({"XREAD", "COUNT", "5", "BLOCK", "500", "STREAMS", "stream:{matches}", "0-0"}),
+            "stream:{matches}");
+  EXPECT_EQ(key_of({"xread", "streams", "s", "$"}), "s");
+  EXPECT_EQ(key_of({"XREAD", "BLOCK", "5"}), std::nullopt);
+  EXPECT_EQ(key_of({"XRANGE", "stream:{matches}", "-", "+"}), "stream:{matches}");
 }
 
 }  // namespace

@@ -1,0 +1,125 @@
+// The live stream's clients on one shard (API.md, "Live stream"): the
+// process's one reader hands each batch of events to every shard's hub, which
+// queues each event for the clients that want it; each client's coroutine
+// (api/stream_routes.cpp) writes its queue out.
+//
+// A client that stops reading is cut off once its queue holds more than its
+// byte budget, so it costs neither memory nor the others' latency.
+//
+// Thread-safety: the shard's thread only (the reader posts to it).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/match_event.hpp"
+
+namespace betsdb::api {
+
+// One event as the wire carries it. A heartbeat has no id ({0, 0}).
+struct StreamFrame {
+  domain::EventId id;
+  std::int64_t match_id = 0;
+  std::string text;
+
+  bool has_id() const { return id != domain::EventId{}; }
+};
+using FramePtr = std::shared_ptr<const StreamFrame>;
+using FrameBatch = std::vector<FramePtr>;
+
+// "id: <id>\nevent: match\ndata: <json>\n\n"
+FramePtr match_frame(const domain::MatchEvent& event);
+// The comment that keeps proxies from timing the connection out.
+FramePtr heartbeat_frame();
+// Tells a client its position is gone; `newest` becomes its position.
+std::string reset_frame(const std::optional<domain::EventId>& newest);
+
+// One connection's subscription.
+class StreamClient final {
+ public:
+  // `matches`: sorted ids of the matches wanted; empty for all.
+  StreamClient(boost::asio::any_io_executor executor, std::vector<std::int64_t> matches,
+               std::size_t buffer_limit);
+
+  bool wants(std::int64_t match_id) const;
+
+  // The hub's side. Past the budget the client is cut off: `on_overflow` runs
+  // (it ends the connection, failing a write that hangs).
+  void push(const FramePtr& frame);
+  void close();  // graceful: what is queued is still written, then the stream ends
+  void drop();   // the client left: the stream ends at once
+  std::function<void()> on_overflow;
+
+  // The writer's side.
+  std::vector<FramePtr> take();
+  boost::asio::awaitable<void> wait();  // until something is queued, or closed, or cut off
+  bool closed() const { return closed_; }
+  bool cut_off() const { return cut_off_; }
+
+ private:
+  std::vector<std::int64_t> matches_;
+  std::size_t buffer_limit_;
+  std::vector<FramePtr> queued_;
+  std::size_t queued_bytes_ = 0;
+  bool closed_ = false;
+  bool cut_off_ = false;
+  boost::asio::steady_timer wake_;
+};
+
+class StreamHub final : public std::enable_shared_from_this<StreamHub> {
+ public:
+  static std::shared_ptr<StreamHub> create(boost::asio::any_io_executor executor,
+                                           std::chrono::milliseconds heartbeat_every);
+
+  void start();  // the heartbeats
+  void deliver(const FrameBatch& batch);
+  void add(StreamClient& client);
+  void remove(StreamClient& client);
+  // Shutdown: every stream ends after what is queued; no heartbeat after.
+  void close_all();
+  std::size_t clients() const { return clients_.size(); }
+  bool closing() const { return closing_; }
+  // The process's reader knows where in the stream it reads from: from now
+  // on every event reaches this hub, so a client may subscribe. Before,
+  // an event could fall between a replay and the reader's start.
+  void mark_ready() { ready_ = true; }
+  bool ready() const { return ready_; }
+
+ private:
+  StreamHub(boost::asio::any_io_executor executor, std::chrono::milliseconds heartbeat_every);
+  boost::asio::awaitable<void> beat();
+
+  std::list<StreamClient*> clients_;
+  std::chrono::milliseconds heartbeat_every_;
+  boost::asio::steady_timer timer_;
+  bool closing_ = false;
+  bool ready_ = false;
+};
+
+// The per-instance cap on stream clients, shared by every shard.
+class StreamAdmission final {
+ public:
+  explicit StreamAdmission(std::size_t max_clients) : max_(max_clients) {}
+
+  // A seat, given back when the last copy goes; nullptr when full.
+  std::shared_ptr<void> try_admit();
+  std::size_t admitted() const { return count_.load(std::memory_order_relaxed); }
+  std::size_t max_clients() const { return max_; }
+
+ private:
+  std::size_t max_;
+  std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace betsdb::api

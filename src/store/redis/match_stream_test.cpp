@@ -1,0 +1,82 @@
+// The live stream's Redis side against the shared test Redis
+// (BETSDB_TEST_REDIS_URL). The stream has one fixed key, so everything about
+// it is one test: ctest runs tests of a program in parallel.
+#include "store/redis/match_stream.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "store/redis/redis_client.hpp"
+#include "store/redis/redis_test_support.hpp"
+
+namespace betsdb::redis {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using testing::run_async;
+
+TEST(MatchStream, AppendsEachOutboxEntryOnceInOrderAndReadsItBack) {
+  auto cfg = testing::test_redis_config();
+  ASSERT_TRUE(cfg);
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto redis = Client::create(io.get_executor(), *cfg);
+    redis->start();
+    const Status up = co_await redis->wait_connected(5s);
+    CO_ASSERT(up.ok(), "Redis is not reachable");
+    auto deleted = co_await redis->command("DEL", kMatchStreamKey);
+    CO_ASSERT(deleted.ok(), "DEL failed");
+
+    auto empty = co_await newest_match_event(*redis);
+    CO_ASSERT(empty.ok() && !*empty, "a missing stream has no newest event");
+
+    // Outbox ids no earlier run has marked as sent.
+    std::random_device random;
+    const std::int64_t base = (static_cast<std::int64_t>(random()) << 20) + 1;
+    const std::vector<StreamAppend> first{{base, 7, R"({"id":7,"v":1})"},
+                                          {base + 1, 8, R"({"id":8,"v":1})"},
+                                          {base + 2, 7, R"({"id":7,"v":2})"}};
+    auto appended = co_await append_match_events(*redis, first, 10'000);
+    CO_ASSERT(appended.ok() && *appended == 3, "three new entries are appended");
+
+    // A second publisher with an overlapping batch appends only the new one.
+    const std::vector<StreamAppend> second{{base + 1, 8, R"({"id":8,"v":1})"},
+                                           {base + 2, 7, R"({"id":7,"v":2})"},
+                                           {base + 3, 9, R"({"id":9,"v":1})"}};
+    appended = co_await append_match_events(*redis, second, 10'000);
+    CO_ASSERT(appended.ok() && *appended == 1, "entries appended before are not appended again");
+
+    auto all = co_await match_events_from(*redis, domain::EventId{0, 0}, 100);
+    CO_ASSERT(all.ok() && all->size() == 4, "the stream holds four events");
+    const std::vector<std::int64_t> matches{7, 8, 7, 9};
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ((*all)[i].match_id, matches[i]);
+      if (i > 0) {
+        EXPECT_LT((*all)[i - 1].id, (*all)[i].id);
+      }
+    }
+    EXPECT_EQ((*all)[2].data, R"({"id":7,"v":2})");
+
+    // From an id: that event included; after an id: excluded.
+    auto from = co_await match_events_from(*redis, (*all)[1].id, 100);
+    CO_ASSERT(from.ok() && from->size() == 3, "from the second event on");
+    EXPECT_EQ(from->front().id, (*all)[1].id);
+    auto after = co_await read_match_events_after(*redis, (*all)[1].id, 100ms, 100);
+    CO_ASSERT(after.ok() && after->size() == 2, "after the second event");
+    EXPECT_EQ(after->front().id, (*all)[2].id);
+
+    // Nothing newer: the blocking read times out empty.
+    auto none = co_await read_match_events_after(*redis, (*all)[3].id, 50ms, 100);
+    CO_ASSERT(none.ok() && none->empty(), "nothing after the newest event");
+
+    auto newest = co_await newest_match_event(*redis);
+    CO_ASSERT(newest.ok() && *newest, "the newest event is known");
+    EXPECT_EQ(**newest, (*all)[3].id);
+    co_await redis->command("DEL", kMatchStreamKey);
+    redis->stop();
+  });
+}
+
+}  // namespace
+}  // namespace betsdb::redis
