@@ -79,13 +79,19 @@ export async function launch() {
 // A page on a fresh context (its own localStorage), which records anything
 // that went wrong in the page: uncaught exceptions, failed requests, 5xx
 // answers and missing static files. Tests assert it stays empty.
-export async function openPage(browser, device, path = '/') {
-  const context = await browser.newContext({ ...device, baseURL: config().baseUrl, locale: 'en-GB', timezoneId: 'UTC' });
+// `baseUrl` replaces the server's address (e.g. a relay the test can cut).
+export async function openPage(browser, device, path = '/', { baseUrl = config().baseUrl } = {}) {
+  const context = await browser.newContext({ ...device, baseURL: baseUrl, locale: 'en-GB', timezoneId: 'UTC' });
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    // The matches page's live stream runs until the page closes it (another
+    // page, a reload): that request ends aborted, as it should.
+    if (new URL(r.url()).pathname === '/v1/stream' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+  });
   page.on('response', (r) => {
     const url = new URL(r.url());
     if (r.status() >= 500) problems.push(`${r.status()} from ${r.request().method()} ${url.pathname}`);
@@ -148,6 +154,20 @@ export async function waitForTeamList(page, itemSelector, team) {
     },
     [itemSelector, team],
   );
+}
+
+// Holds the matches page's live updates back: its stream opens and says
+// nothing (and is not retried for minutes). For tests of what a bettor sees
+// when a change reaches the server before it reaches the page.
+export async function holdLiveUpdates(page) {
+  await page.route('**/v1/stream*', (route) =>
+    route.fulfill({ status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' }, body: 'retry: 600000\n\n' }),
+  );
+}
+
+// Waits until the matches page says its live stream is open.
+export async function waitLive(page, timeout = ACTION_TIMEOUT_MS) {
+  await page.locator('.live-state[data-state="live"]').waitFor({ timeout });
 }
 
 // The bettor's matches page filtered by a team.
