@@ -43,8 +43,20 @@ bool StreamClient::wants(std::int64_t match_id) const {
   return matches_.empty() || std::binary_search(matches_.begin(), matches_.end(), match_id);
 }
 
-void StreamClient::push(const FramePtr& frame) {
+void StreamClient::push(const FramePtr& incoming) {
   if (closed_ || cut_off_) return;
+  FramePtr frame = incoming;
+  if (parked_ && queued_.empty() && write_now) {
+    if (frame->has_id()) {
+      if (position && frame->id <= *position) return;
+      position = frame->id;
+    }
+    const std::size_t sent = write_now(frame->text);
+    if (sent == frame->text.size()) return;
+    // The socket took part of it: the writer sends the rest, and nothing
+    // may overtake it. No id, so fresh() never drops it.
+    frame = std::make_shared<const StreamFrame>(StreamFrame{{}, 0, frame->text.substr(sent)});
+  }
   if (queued_bytes_ + frame->text.size() > buffer_limit_) {
     cut_off_ = true;
     queued_.clear();
@@ -66,6 +78,19 @@ void StreamClient::drop() {
 void StreamClient::close() {
   closed_ = true;
   wake_.cancel();
+}
+
+std::vector<asio::const_buffer> StreamClient::fresh(const std::vector<FramePtr>& frames) {
+  std::vector<asio::const_buffer> out;
+  out.reserve(frames.size());
+  for (const auto& frame : frames) {
+    if (frame->has_id()) {
+      if (position && frame->id <= *position) continue;  // replayed already
+      position = frame->id;
+    }
+    out.push_back(asio::buffer(frame->text));
+  }
+  return out;
 }
 
 std::vector<FramePtr> StreamClient::take() {

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/match_event.hpp"
@@ -54,15 +56,24 @@ class StreamClient final {
 
   bool wants(std::int64_t match_id) const;
 
-  // The hub's side. Past the budget the client is cut off: `on_overflow` runs
-  // (it ends the connection, failing a write that hangs).
+  // The hub's side. A frame at or before `position` is dropped (a replay sent
+  // it). While the writer is parked (nothing queued, no write going) a frame
+  // goes straight to `write_now`, which sends what the socket takes at once;
+  // the rest is queued for the writer. Past the budget the client is cut off:
+  // `on_overflow` runs (it ends the connection, failing a write that hangs).
   void push(const FramePtr& frame);
+  std::function<std::size_t(std::string_view)> write_now;
   void close();  // graceful: what is queued is still written, then the stream ends
   void drop();   // the client left: the stream ends at once
   std::function<void()> on_overflow;
 
-  // The writer's side.
+  // The writer's side. `position`: the newest event the client has been
+  // sent (or, resuming, had); fresh() keeps only what comes after it.
   std::vector<FramePtr> take();
+  std::vector<boost::asio::const_buffer> fresh(const std::vector<FramePtr>& frames);
+  std::optional<domain::EventId> position;
+  // Parked: waiting in wait() with nothing in hand, so push may write directly.
+  void set_parked(bool parked) { parked_ = parked; }
   boost::asio::awaitable<void> wait();  // until something is queued, or closed, or cut off
   bool closed() const { return closed_; }
   bool cut_off() const { return cut_off_; }
@@ -74,6 +85,7 @@ class StreamClient final {
   std::size_t queued_bytes_ = 0;
   bool closed_ = false;
   bool cut_off_ = false;
+  bool parked_ = false;
   boost::asio::steady_timer wake_;
 };
 

@@ -54,6 +54,33 @@ TEST(StreamHub, CutsOffAClientWhoseQueueOutgrowsItsBudgetAndNoOther) {
   hub->remove(fast);
 }
 
+TEST(StreamHub, APackedWriterGetsEventsWrittenDirectlyAndTheRestQueued) {
+  asio::io_context io;
+  auto hub = StreamHub::create(io.get_executor(), std::chrono::seconds(15));
+  StreamClient client(io.get_executor(), {}, 1 << 20);
+  std::string written;
+  std::size_t room = 1 << 20;
+  client.write_now = [&](std::string_view bytes) {
+    const std::size_t n = std::min(room, bytes.size());
+    written.append(bytes.substr(0, n));
+    room -= n;
+    return n;
+  };
+  client.position = domain::EventId{1000, 1};
+  hub->add(client);
+  client.set_parked(true);
+  hub->deliver({event_frame(1, 1), event_frame(2, 1)});  // the first was replayed already
+  EXPECT_EQ(written, event_frame(2, 1)->text);
+  EXPECT_TRUE(client.take().empty());
+  room = 5;  // the socket takes 5 bytes of the next
+  hub->deliver({event_frame(3, 1), event_frame(4, 1)});
+  auto queued = client.take();
+  ASSERT_EQ(queued.size(), 2U);
+  EXPECT_EQ(queued[0]->text, event_frame(3, 1)->text.substr(5));
+  EXPECT_EQ(queued[1]->id, (domain::EventId{1000, 4}));
+  hub->remove(client);
+}
+
 TEST(StreamHub, ClosingEndsEveryStreamAfterWhatIsQueued) {
   asio::io_context io;
   auto hub = StreamHub::create(io.get_executor(), std::chrono::seconds(15));

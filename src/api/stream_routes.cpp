@@ -83,22 +83,6 @@ class Subscription final {
   StreamClient& client_;
 };
 
-// The frames after `position` that the client wants; moves `position` on.
-// Without a position (a client that did not resume) every frame is new.
-std::vector<asio::const_buffer> fresh(const std::vector<FramePtr>& frames,
-                                      std::optional<domain::EventId>& position) {
-  std::vector<asio::const_buffer> out;
-  out.reserve(frames.size());
-  for (const auto& frame : frames) {
-    if (frame->has_id()) {
-      if (position && frame->id <= *position) continue;  // replayed already
-      position = frame->id;
-    }
-    out.push_back(asio::buffer(frame->text));
-  }
-  return out;
-}
-
 asio::awaitable<bool> write_text(http::BodyStream& body, std::string_view text) {
   const std::array<asio::const_buffer, 1> buffers{asio::buffer(text)};
   const std::span<const asio::const_buffer> view(buffers);
@@ -109,16 +93,15 @@ asio::awaitable<bool> write_text(http::BodyStream& body, std::string_view text) 
 // longer held gets `reset`. False when the stream should end (the client is
 // gone, or Redis cannot say what was missed: the client retries with the
 // same position).
-asio::awaitable<bool> replay(ApiShard& shard, http::BodyStream& body, const StreamClient& client,
-                             std::optional<domain::EventId>& position) {
-  domain::EventId cursor = *position;
+asio::awaitable<bool> replay(ApiShard& shard, http::BodyStream& body, StreamClient& client) {
+  domain::EventId cursor = *client.position;
   while (true) {
     auto page = co_await service::events_since(shard.ctx, cursor, kReplayPage);
     if (!page.ok()) co_return false;
     if (!page->held) {
       auto newest = co_await service::newest_event(shard.ctx);
       if (!newest.ok()) co_return false;
-      position = *newest;
+      client.position = *newest;
       const std::string reset = reset_frame(*newest);
       co_return co_await write_text(body, reset);
     }
@@ -127,10 +110,10 @@ asio::awaitable<bool> replay(ApiShard& shard, http::BodyStream& body, const Stre
     for (const auto& event : page->events) {
       if (client.wants(event.match_id)) frames.push_back(match_frame(event));
     }
-    auto buffers = fresh(frames, position);
+    auto buffers = client.fresh(frames);
     if (!page->events.empty()) {
       cursor = page->events.back().id;
-      position = std::max(*position, cursor);
+      client.position = std::max(*client.position, cursor);
     }
     if (!buffers.empty()) {
       const std::span<const asio::const_buffer> view(buffers);
@@ -147,25 +130,29 @@ asio::awaitable<void> serve_stream(ApiShard& shard, http::BodyStream& body, Stre
   auto executor = co_await asio::this_coro::executor;
   StreamClient client(executor, std::move(request.matches), shard.stream_client_buffer);
   client.on_overflow = [&body] { body.abort(); };
+  client.write_now = [&body](std::string_view bytes) { return body.write_now(bytes); };
   body.on_client_gone([&client] { client.drop(); });
   // Subscribed before the replay: what arrives meanwhile waits in the queue,
   // and fresh() drops what the replay already sent.
   Subscription subscription(*shard.stream_hub, client);
   const bool started = co_await write_text(body, kPreamble);
   if (!started) co_return;
-  std::optional<domain::EventId> position = request.resume_after;
-  if (position) {
-    const bool replayed = co_await replay(shard, body, client, position);
+  client.position = request.resume_after;
+  if (client.position) {
+    const bool replayed = co_await replay(shard, body, client);
     if (!replayed) co_return;
   }
   while (!client.cut_off()) {
     const auto frames = client.take();
     if (frames.empty()) {
       if (client.closed()) co_return;
+      // Caught up: the hub writes the next events itself while it can.
+      client.set_parked(true);
       co_await client.wait();
+      client.set_parked(false);
       continue;
     }
-    const auto buffers = fresh(frames, position);
+    const auto buffers = client.fresh(frames);
     if (buffers.empty()) continue;
     const std::span<const asio::const_buffer> view(buffers);
     const bool written = co_await body.write(view);

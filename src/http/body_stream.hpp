@@ -8,8 +8,10 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
+#include <cstddef>
 #include <functional>
 #include <span>
+#include <string_view>
 
 namespace betsdb::http {
 
@@ -23,6 +25,12 @@ class BodyStream {
       std::span<const boost::asio::const_buffer> buffers) = 0;
   // Ends the connection now, failing a write in progress (a consumer that
   // stopped reading must not hold its writer forever).
+  // Writes what the socket takes at once, without waiting (one non-blocking
+  // send), and returns the bytes written: 0 when it takes nothing or the
+  // client is gone (a later write() says which). Only while no write() is
+  // in progress. For fan-out, where a coroutine resumption per client per
+  // event would cost more than the send itself.
+  virtual std::size_t write_now(std::string_view bytes) = 0;
   virtual void abort() = 0;
   // Runs `callback` (on this thread) if the client closes its side or sends
   // anything, so a body waiting for something to write learns of it before

@@ -414,6 +414,13 @@ class Server::Session::StreamWriter final : public BodyStream {
     co_return !ec && !aborted_;
   }
 
+  std::size_t write_now(std::string_view bytes) override {
+    if (aborted_) return 0;
+    boost::system::error_code ec;
+    const std::size_t n = session_.stream_.socket().write_some(asio::buffer(bytes), ec);
+    return ec ? 0 : n;
+  }
+
   void abort() override {
     aborted_ = true;
     boost::system::error_code ignored;
@@ -463,6 +470,12 @@ asio::awaitable<Server::Session::Next> Server::Session::stream(Exchange& ex) {
   boost::system::error_code ignored;
   stream_.socket().set_option(asio::socket_base::send_buffer_size(limits().stream_send_buffer),
                               ignored);
+  // write_now() must never block the loop.
+  stream_.socket().non_blocking(true, ignored);
+  // The request's header and body are not needed any more.
+  ex.parser.get() = {};
+  ex.request.headers = {};
+  ex.request.body = {};
   StreamWriter writer(*this);
   const StreamBody body = std::move(ex.response.stream);
   try {
