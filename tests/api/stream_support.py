@@ -366,21 +366,30 @@ class SseStream:
                 self.closed_at = time.monotonic()
             self._cond.notify_all()
 
+    def _receive(self):
+        """One recv: the bytes, None when the socket's timeout passed, or b""
+        once the connection has ended (recorded by _finish)."""
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return None
+        except (ConnectionResetError, BrokenPipeError):
+            self._finish("reset")
+            return b""
+        except OSError:
+            self._finish("reset" if not self._stop else "closed by the test")
+            return b""
+        if not chunk:
+            self._finish("eof")
+        return chunk
+
     def _run(self):
         self.sock.settimeout(_READER_TICK_S)
         while not self._stop:
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
+            chunk = self._receive()
+            if chunk is None:
                 continue
-            except (ConnectionResetError, BrokenPipeError):
-                self._finish("reset")
-                return
-            except OSError:
-                self._finish("reset" if not self._stop else "closed by the test")
-                return
             if not chunk:
-                self._finish("eof")
                 return
             self._consume(chunk)
 
@@ -395,15 +404,10 @@ class SseStream:
             if remaining <= 0:
                 return None
             self.sock.settimeout(min(remaining, 1.0))
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
+            chunk = self._receive()
+            if chunk is None:
                 continue
-            except (ConnectionResetError, BrokenPipeError):
-                self._finish("reset")
-                break
             if not chunk:
-                self._finish("eof")
                 break
             self._consume(chunk)
         return self.closed
