@@ -58,9 +58,7 @@ void StreamClient::push(const FramePtr& incoming) {
     frame = std::make_shared<const StreamFrame>(StreamFrame{{}, 0, frame->text.substr(sent)});
   }
   if (queued_bytes_ + frame->text.size() > buffer_limit_) {
-    cut_off_ = true;
-    queued_.clear();
-    wake_.cancel();
+    drop();
     if (on_overflow) on_overflow();
     return;
   }
