@@ -36,6 +36,8 @@ CEILING_NAMES = {
 EXTRA = [
     ("place_odds", "POST /v1/bets as place, each bet carrying its odds with accept_price_change none"),
     ("place_hot", "POST /v1/bets, every bet on one match with stake and liability limits (a cup final's kick-off)"),
+    ("place_limited", "POST /v1/bets as place, by bettors with day, week and month stake limits and a long "
+                      "history of stakes over the last 30 days (issue 21; see below)"),
     ("acca", "POST /v1/bets, every bet a new 4-leg accumulator for its user (issue 19), as place places singles"),
     ("idle_baseline", "matches, before opening the idle connections (--idle)"),
     ("idle_loaded", "matches, with 1,000 idle keep-alive connections open (--idle)"),
@@ -230,6 +232,7 @@ def build(records):
     rss_out["peak_scenarios_mb"] = round(max(r["hwm_kb"] for r in main_phases) / MB, 1) if main_phases else None
 
     big = next((r for r in records if r["kind"] == "big"), None)
+    limited = next((r for r in records if r["kind"] == "limited_seed"), None)
     summary_miss = next((r["result"] for r in records if r["kind"] == "summary_miss"), None)
     idle_rounds = [r for r in records if r["kind"] == "idle"]
     idle = None
@@ -255,6 +258,7 @@ def build(records):
         "extra": extra,
         "rss": rss_out,
         "big": {"bets": big["bets"], "seed_seconds": big["seed_seconds"], "summary_miss": summary_miss} if big else None,
+        "limited": build_limited(limited, extra, scenarios),
         "idle": idle,
         "stream": build_stream(records, wrk, unavailable, notes, cpus),
         "signin": build_signin(records, wrk, unavailable, notes, rss, cpus),
@@ -269,6 +273,25 @@ def build(records):
     }
     result["targets"] = targets(result)
     return result
+
+
+def build_limited(seed, extra, scenarios):
+    """place_limited (issue 21) beside place: its seed, and the ratio of their throughputs."""
+    e = extra.get("place_limited")
+    if not seed and not e:
+        return None
+    out = {k: v for k, v in (seed or {}).items() if k != "kind"}
+    place = scenarios.get("place") or {}
+    if e and e.get("rps") is not None:
+        out.update({"rps": e["rps"], "p50_ms": e["p50_ms"], "p99_ms": e["p99_ms"], "non2xx": e["non2xx"],
+                    "place_rps": place.get("rps"), "place_p50_ms": place.get("p50_ms"),
+                    "place_p99_ms": place.get("p99_ms"),
+                    "ratio": e["rps"] / place["rps"] if place.get("rps") else None,
+                    "cpu_us_per_request": e.get("cpu_us_per_request"),
+                    "place_cpu_us_per_request": place.get("cpu_us_per_request")})
+    elif e:
+        out["available"] = False
+    return out
 
 
 def build_signin(records, wrk, unavailable, notes, rss, cpus):
@@ -452,8 +475,10 @@ def targets(res):
     add("place: req/s >= 70% of the pgbench ceiling", s.get("ratio"), ">= 70%", lambda v: v >= 0.70, fmt=pct)
     add("place: p99 < 30 ms", s.get("p99_ms"), "< 30 ms", lambda v: v < 30, " ms")
     add("place: zero non-2xx", s.get("non2xx"), "0", lambda v: v == 0, fmt="{}")
+    history = f'{(res.get("limited") or {}).get("bets_per_user", 100000):,}'
     for name, share, what in (("place_odds", 0.95, "bets carrying odds"),
                               ("place_hot", 0.50, "place_hot (one match, limits set)"),
+                              ("place_limited", 0.90, f"place_limited (bettors' stake limits, {history}-bet histories)"),
                               ("acca", 0.70, "acca (4-leg accumulators)")):
         e = res["extra"].get(name) or {}
         ratio = e["rps"] / s["rps"] if e.get("rps") and s.get("rps") else None
@@ -836,6 +861,9 @@ def print_table(res):
         print()
         return
     print_rows(HEADERS, table_rows(res))
+    if res.get("limited"):
+        print("\nplace_limited (issue 21) beside place:")
+        print_rows(LIMITED_HEADERS, limited_rows(res))
     if res.get("cluster"):
         print("\nRedis Cluster (a second betsdb on a 6-node cluster, each scenario right after its single-Redis run):")
         print_rows(CLUSTER_HEADERS, cluster_rows(res))
@@ -1007,6 +1035,7 @@ def write_md(res, path, png_path):
             L.append(f.read().rstrip())
         L.append("")
     signin_md(res, L)
+    limited_md(res, L)
     L.append("## Memory")
     L.append("")
     r = res["rss"]
@@ -1044,6 +1073,52 @@ def write_md(res, path, png_path):
     L.append(METHOD)
     with open(path, "w") as f:
         f.write("\n".join(L).rstrip() + "\n")
+
+
+LIMITED_HEADERS = ["scenario", "2xx req/s", "p50 ms", "p99 ms", "non-2xx", "vs place",
+                   "CPU µs per bet: betsdb / Redis / PostgreSQL / wrk / other"]
+
+
+def limited_rows(res):
+    lim = res.get("limited") or {}
+    if lim.get("available") is False or lim.get("rps") is None:
+        return [["place_limited", "not available" if lim.get("available") is False else "not run", "", "", "", "", ""]]
+
+    def cpu(c):
+        if not c:
+            return "-"
+        return " / ".join(fmt(c.get(g), "{:.0f}") for g in ("betsdb", "redis", "postgres", "wrk", "other processes"))
+
+    return [["place", fmt(lim.get("place_rps"), "{:.0f}"), fmt(lim.get("place_p50_ms")), fmt(lim.get("place_p99_ms")),
+             str((res["scenarios"].get("place") or {}).get("non2xx", "-")), "100%",
+             cpu(lim.get("place_cpu_us_per_request"))],
+            ["place_limited", fmt(lim["rps"], "{:.0f}"), fmt(lim["p50_ms"]), fmt(lim["p99_ms"]), str(lim["non2xx"]),
+             fmt(lim.get("ratio"), "{:.0%}"), cpu(lim.get("cpu_us_per_request"))]]
+
+
+def limited_md(res, L):
+    lim = res.get("limited")
+    if not lim:
+        return
+    L.append("## Responsible gambling: placing with stake limits")
+    L.append("")
+    L.append(textwrap.fill(
+        "`place_limited` (issue 21) places bets exactly as `place` does (`bench/wrk/place.lua`: the same stake, "
+        "every request a new (user, match, selection), consecutive requests by different bettors), but its "
+        f"{lim.get('users', '?')} bettors each have a stake limit per day, week and month (in force, high enough "
+        "never to refuse a bench bet, the day's and week's below the bettor's lifetime total) and "
+        f"{lim.get('bets_per_user', 0):,} stakes in the ledger spread over the last 30 days "
+        f"({lim.get('stake_rows', 0):,} rows, seeded in SQL in {lim.get('seed_seconds', '?')} s by "
+        "`bench/sql/limited_seed.sql`, before `place` runs, so both run on the same database), on "
+        f"{lim.get('matches', '?')} open matches of their own. Every placement checks the three rolling windows "
+        "(docs/architecture.md, \"Responsible gambling\"). Target: at least 90% of `place`'s throughput.",
+        78, break_on_hyphens=False))
+    L.append("")
+    L.append(md_table(LIMITED_HEADERS, limited_rows(res)))
+    L.append("")
+    if lim.get("limits"):
+        L.append(f"Limits of each bettor, in cents: {lim['limits']}.")
+        L.append("")
 
 
 STREAM_HEADERS = ["run", "clients", "changes/s", "events", "last client p50 ms", "p99 ms", "max ms",
@@ -1177,6 +1252,10 @@ METHOD = """\
   server's own schema (`betsdb migrate`); redis-benchmark GET/SET without and
   with pipelining (16), for reference.
 - Peak RSS is betsdb's VmHWM from /proc after each phase.
+- `place_limited` seeds its bettors in SQL before the API seed
+  (`bench/sql/limited_seed.sql`: users, their stake limits, a deposit and
+  100,000 stake rows each with the running totals the server keeps, checked
+  before the run), so `place` and `place_limited` run on the same database.
 - `--big` adds bets in SQL (users, matches, bets, ledger rows consistent with
   balances) up to 1,000,000 and measures, with one connection, bet-list pages
   whose URLs never repeat (every request a cache miss) and the summary with

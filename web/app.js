@@ -4,7 +4,7 @@ import { h } from './js/dom.js';
 import { setAudience } from './js/errors.js';
 import { formatMoney } from './js/money.js';
 import { currentUser } from './js/session.js';
-import { onChange, refreshCart, refreshUser, state } from './js/state.js';
+import { bettingPause, onChange, refreshCart, refreshLimits, refreshUser, setLimits, state } from './js/state.js';
 import * as account from './js/views/account.js';
 import * as bets from './js/views/bets.js';
 import * as cart from './js/views/cart.js';
@@ -53,8 +53,13 @@ function renderRoute({ focus = true } = {}) {
     main.append(h('p', { class: 'error', role: 'alert', text: `This page failed to load: ${error.message}` }));
   }
   // Keep the header's balance current: the operator may have credited or
-  // settled since the last page.
-  if (currentUser()) refreshUser().catch(() => {});
+  // settled since the last page. Likewise the limits: a self-exclusion or
+  // time-out started in another tab pauses betting here too.
+  if (currentUser()) {
+    refreshUser().catch(() => {});
+    refreshLimits().catch(() => {});
+  }
+  renderPauseBanner();
   // Move focus to the new page's heading so keyboard and screen-reader users
   // land on it, as they would after a full page load.
   if (focus) main.querySelector('h1')?.focus({ preventScroll: true });
@@ -80,7 +85,47 @@ function renderHeader() {
   badge.textContent = String(count);
 }
 
+// While a self-exclusion or time-out runs, a banner on every bettor's page
+// says until when (the betting controls are disabled, each saying why).
+// The operator's pages are about other accounts: no banner there. When the
+// pause ends while the page is open, the limits are read again and the
+// banner goes.
+let pauseTimer = null;
+let bannerShows = ''; // the banner's text as shown, '' when hidden
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's longest wait (about 24.8 days)
+function renderPauseBanner() {
+  const banner = document.getElementById('pause-banner');
+  const pause = parseHash().name === 'operator' ? null : bettingPause();
+  const text = pause?.text ?? '';
+  if (text === bannerShows) return;
+  bannerShows = text;
+  clearTimeout(pauseTimer);
+  pauseTimer = null;
+  if (!pause) {
+    banner.hidden = true;
+    banner.replaceChildren();
+    delete banner.dataset.kind;
+    return;
+  }
+  banner.dataset.kind = pause.kind;
+  banner.replaceChildren(
+    h('p', {}, h('strong', { class: 'pause-text', text: pause.text }), ' You can still see your bets and cash out. ', h('a', { href: '#account', text: 'Your limits and breaks' })),
+  );
+  banner.hidden = false;
+  // Read again once it has ended (or at setTimeout's longest wait, then again).
+  const wait = Math.min(MAX_TIMER_MS, Math.max(0, Date.parse(pause.until) - Date.now()) + 1000);
+  pauseTimer = setTimeout(() => {
+    bannerShows = null; // whatever the answer, show it afresh
+    refreshLimits().catch(() => setLimits(state.limits));
+  }, wait);
+}
+
 onChange(renderHeader);
+onChange(renderPauseBanner);
+// Refused because betting is paused: the pause started elsewhere; catch up.
+window.addEventListener('betsdb:self-excluded', () => {
+  if (currentUser()) refreshLimits().catch(() => {});
+});
 window.addEventListener('hashchange', () => renderRoute());
 renderHeader();
 renderRoute({ focus: false });

@@ -214,6 +214,91 @@ scenario_place_hot() {
   fi
 }
 
+# place_limited (issue 21): as place (the same wrk script, stake and
+# mapping of requests to users, matches and selections), but every bettor
+# has a stake limit per day, week and month and 100,000 stakes in the ledger
+# over the last 30 days, so every placement computes three rolling windows
+# over a long history; its throughput is reported as a ratio to place's
+# (target: at least 90%). The bettors and their history are seeded in SQL by
+# seed_limited, before the API seed, so place runs on the same database.
+# LIMITED_USERS (default twice --connections, so that, as in place, no two
+# requests in flight are by one bettor: each wrk thread takes every
+# --threads-th user), each with LIMITED_BETS stakes (1.00 .. 5.90) and limits
+# of each window's sum at seeding plus LIMITED_HEADROOM cents (100,000.00:
+# far more than a run stakes, yet the day's and week's below the lifetime
+# total), bet on their own LIMITED_MATCHES open matches (for
+# users x matches x 3 distinct bets).
+LIMITED_USERS="" LIMITED_BETS=100000 LIMITED_MATCHES=1000 LIMITED_HEADROOM=10000000
+
+seed_limited() {
+  local users=${LIMITED_USERS:-$((2 * CONNECTIONS))}
+  if [[ $(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT to_regclass('user_limits') IS NOT NULL" betsdb_bench) != t ]]; then
+    warn "place_limited: this server's schema has no user_limits (issue 21): nothing seeded"
+    return 0
+  fi
+  log "place_limited: seeding $users bettors with stake limits and $LIMITED_BETS stakes each, in SQL"
+  local t0=$SECONDS
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -v ON_ERROR_STOP=1 \
+    -v users="$users" -v bets="$LIMITED_BETS" -v matches="$LIMITED_MATCHES" -v headroom="$LIMITED_HEADROOM" \
+    -f "$BENCH_DIR/sql/limited_seed.sql" betsdb_bench >"$LOGS/limited-seed.log" 2>&1 \
+    || { cat "$LOGS/limited-seed.log" >&2; harness_failed "seeding the place_limited bettors"; }
+  local check bad=0
+  for check in inconsistent_balances wrong_running_totals wrong_totals; do
+    [[ $(sed -n "s/^$check //p" "$LOGS/limited-seed.log") == 0 ]] || bad=1
+  done
+  ((bad == 0)) || { cat "$LOGS/limited-seed.log" >&2; harness_failed "the place_limited seed is inconsistent"; }
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tA -F' ' -c \
+    "SELECT id, 'limbench' || lpad(split_part(split_part(email, '@', 1), '-', 2), 35, '0')
+     FROM users WHERE email LIKE 'limited-%@example.com' ORDER BY id" betsdb_bench >"$DATA/limited_users.txt"
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tA -c \
+    "SELECT id FROM matches WHERE team_1 LIKE 'Limited Home %' ORDER BY id" betsdb_bench >"$DATA/matches_limited.txt"
+  local rows limits
+  rows=$(sed -n 's/^stake_rows //p' "$LOGS/limited-seed.log")
+  limits=$(sed -n 's/^stake_limits //p' "$LOGS/limited-seed.log")
+  record "{\"kind\":\"limited_seed\",\"users\":$users,\"bets_per_user\":$LIMITED_BETS,\"stake_rows\":${rows:-0},\"matches\":$LIMITED_MATCHES,\"limits\":\"$limits\",\"seed_seconds\":$((SECONDS - t0))}"
+  log "place_limited: ${rows:-0} stake rows (seeded in $((SECONDS - t0)) s); limits of the first bettor: $limits"
+}
+
+scenario_place_limited() {
+  if [[ ! -s $DATA/limited_users.txt ]]; then
+    PROBE_STATUS="-" PROBE_CODE="no user_limits table, nothing seeded"
+    not_available place_limited "the schema of issue 21"
+    return 0
+  fi
+  local token id
+  id=$(first_user_field "$DATA/limited_users.txt" 1)
+  token=$(first_user_field "$DATA/limited_users.txt" 2)
+  if ! route_available POST /v1/bets "$token" '{}'; then
+    not_available place_limited "POST /v1/bets"
+    return 0
+  fi
+  if ! route_available GET "/v1/users/$id/limits" "$token"; then
+    not_available place_limited "GET /v1/users/{id}/limits"
+    return 0
+  fi
+  # Their tokens, as warm_tokens does for place's users (not recorded).
+  if [[ ${LIMITED_WARM:-} != *"[$API]"* ]]; then
+    LIMITED_WARM+="[$API]"
+    DURATION=1 run_wrk tokens_limited warmup "$API/v1/users/$id" user_bets.lua BENCH_PATH='/v1/users/%s' \
+      BENCH_USERS="$DATA/limited_users.txt" || harness_failed "wrk (place_limited token warm-up)"
+  fi
+  log "scenario place_limited$SUFFIX: POST /v1/bets as place, by bettors with stake limits and $LIMITED_BETS-bet histories"
+  local start=${LIMITED_NEXT:-0} r
+  for r in $(seq "$ROUNDS"); do
+    run_wrk place_limited "$r" "$API/v1/bets" place.lua BENCH_STATUSES="$STATUSES" BENCH_START="$start" \
+      BENCH_USERS="$DATA/limited_users.txt" BENCH_MATCHES="$DATA/matches_limited.txt" \
+      || harness_failed "wrk (place_limited)"
+    start=$WRK_NEXT
+  done
+  LIMITED_NEXT=$start
+  local capacity
+  capacity=$(($(wc -l <"$DATA/limited_users.txt") * $(wc -l <"$DATA/matches_limited.txt") * 3))
+  if ((start > capacity)); then
+    note "place_limited$SUFFIX" "the runs used $start bets but users x matches x selections is only $capacity: some bets repeated (duplicate_bet; raise LIMITED_MATCHES)"
+  fi
+  record_rss place_limited
+}
+
 # acca (issue 19): as place (same users, matches, stake, no odds given),
 # every request a 4-leg accumulator new for its user (bench/wrk/acca.lua);
 # its throughput is reported as a ratio to place's (target: at least 70%).

@@ -62,9 +62,16 @@ WITH req AS (
          sum(stake)::bigint AS total
   FROM chk
 ), debit AS (
-  UPDATE users u SET balance = u.balance - ok.total FROM ok
+  -- The user's row is the turn every debit of theirs takes: a paused bettor,
+  -- the stake limits and the funds are all compared on its newest version.
+  UPDATE users u SET balance = u.balance - ok.total, stakes_total = u.stakes_total + ok.total,
+                     staked_at = greatest(u.staked_at, now())
+  FROM ok
   WHERE u.id = (:uid)::bigint AND ok.all_ok AND u.balance >= ok.total
-  RETURNING u.balance, u.email
+    AND coalesce(u.self_excluded_until, '-infinity') <= now()
+    AND coalesce(u.timeout_until, '-infinity') <= now()
+    AND (NOT u.limits_set OR within_limits(u.id, 'stake', u.stakes_total, ok.total))
+  RETURNING u.balance, u.email, u.stakes_total, u.staked_at
 ), ins AS (
   INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout, odds_version)
   SELECT (:uid)::bigint, chk.match_id, chk.selection, chk.stake, chk.odds, chk.payout, chk.odds_version
@@ -72,10 +79,11 @@ WITH req AS (
   ORDER BY chk.ord
   RETURNING id, match_id, selection, created_at
 ), led AS (
-  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, created_at)
+  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, running_total, created_at)
   SELECT (:uid)::bigint, 'stake', -chk.stake, ins.id,
          debit.balance + ok.total - (sum(chk.stake) OVER (ORDER BY chk.ord))::bigint,
-         ins.created_at
+         debit.stakes_total - ok.total + (sum(chk.stake) OVER (ORDER BY chk.ord))::bigint,
+         debit.staked_at
   FROM ins JOIN chk ON chk.match_id = ins.match_id AND chk.selection = ins.selection
   CROSS JOIN debit CROSS JOIN ok
   ORDER BY chk.ord
@@ -92,7 +100,13 @@ WITH req AS (
 SELECT chk.found, chk.priced, chk.dup, (SELECT balance FROM debit),
        ins.id, (extract(epoch from ins.created_at) * 1000000)::bigint,
        (SELECT email FROM debit), coalesce(lim.within, true), chk.odds_version,
-       (SELECT coalesce((SELECT balance FROM users WHERE id = (:uid)::bigint), 0) < ok.total FROM ok)
+       (SELECT coalesce((SELECT balance FROM users WHERE id = (:uid)::bigint), 0) < ok.total FROM ok),
+       -- Why a debit that found nothing wrong with the items did not happen
+       -- (only then: each costs a look-up).
+       CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN
+         (SELECT exceeds_limits((:uid)::bigint, 'stake', ok.total) FROM ok) END,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN
+         (extract(epoch from betting_paused_until((:uid)::bigint)) * 1000000)::bigint END
 FROM chk LEFT JOIN ins ON ins.match_id = chk.match_id AND ins.selection = chk.selection
 LEFT JOIN lim ON lim.match_id = chk.match_id
 ORDER BY chk.ord;

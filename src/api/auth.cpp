@@ -158,6 +158,16 @@ http::Guard owner_only(Authenticator& auth) {
   });
 }
 
+http::Guard account_holder(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request& r) -> Status {
+    if (auto s = require_authenticated(r); !s.ok()) return s;
+    if (r.principal.is_staff()) return forbidden("Only the account's holder may do this.");
+    if (r.principal.user_id != r.path_ids.at(0))
+      return forbidden("This account belongs to another user.");
+    return {};
+  });
+}
+
 http::Guard signed_in(Authenticator& auth) {
   return make_guard(auth, require_authenticated);
 }

@@ -75,6 +75,8 @@ http::Guard trader(Authenticator& auth);          // matches and exposure: admin
 http::Guard account_reader(Authenticator& auth);  // any user's data: admin or support
 // The user of path id 0 themself, or staff who may read accounts.
 http::Guard self_or_account_reader(Authenticator& auth);
+// The user of path id 0 themself, never staff (their limits and pauses).
+http::Guard account_holder(Authenticator& auth);
 http::Guard owner_only(Authenticator& auth);  // the user of path id 0 themself (carts)
 http::Guard signed_in(Authenticator& auth);   // anyone with a valid token
 http::Guard bettor(Authenticator& auth);      // any user; staff 403 (placing bets)

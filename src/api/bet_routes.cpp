@@ -8,6 +8,7 @@
 #include "domain/accumulator.hpp"
 #include "service/accumulators.hpp"
 #include "service/bets.hpp"
+#include "service/responsible_gambling.hpp"
 
 namespace betsdb::api {
 
@@ -157,6 +158,10 @@ asio::awaitable<Result<Response>> place_bet_now(ApiShard& shard, const Request& 
 }
 
 asio::awaitable<Response> place_bet(ApiShard& shard, Request& req) {
+  // Before every other check (API.md): a paused bettor learns why first.
+  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.principal.user_id);
+      !allowed.ok())
+    co_return error_response(allowed.error());
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
   Action action = [&shard, &req]() { return place_bet_now(shard, req); };

@@ -8,6 +8,7 @@
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "service/cart.hpp"
+#include "service/responsible_gambling.hpp"
 
 namespace betsdb::api {
 
@@ -100,6 +101,9 @@ Result<service::AddCartItem> read_add_item(const Request& req) {
 }
 
 asio::awaitable<Response> add_item(ApiShard& shard, Request& req) {
+  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
+      !allowed.ok())
+    co_return error_response(allowed.error());
   auto request = read_add_item(req);
   if (!request.ok()) co_return error_response(request.error());
   auto line = co_await service::add_to_cart(shard.ctx, req.path_ids[0], *request);
@@ -108,6 +112,9 @@ asio::awaitable<Response> add_item(ApiShard& shard, Request& req) {
 }
 
 asio::awaitable<Response> change_item(ApiShard& shard, Request& req) {
+  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
+      !allowed.ok())
+    co_return error_response(allowed.error());
   if (auto s = no_query(req); !s.ok()) co_return error_response(s.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
@@ -127,6 +134,9 @@ asio::awaitable<Response> change_item(ApiShard& shard, Request& req) {
 }
 
 asio::awaitable<Response> remove_item(ApiShard& shard, Request& req) {
+  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
+      !allowed.ok())
+    co_return error_response(allowed.error());
   if (auto s = no_query(req); !s.ok()) co_return error_response(s.error());
   auto removed = co_await service::remove_from_cart(shard.ctx, req.path_ids[0], req.path_ids[1]);
   if (!removed.ok()) co_return error_response(removed.error());
@@ -134,6 +144,9 @@ asio::awaitable<Response> remove_item(ApiShard& shard, Request& req) {
 }
 
 asio::awaitable<Response> clear_cart(ApiShard& shard, Request& req) {
+  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
+      !allowed.ok())
+    co_return error_response(allowed.error());
   if (auto s = no_query(req); !s.ok()) co_return error_response(s.error());
   auto cleared = co_await service::clear_cart(shard.ctx, req.path_ids[0]);
   if (!cleared.ok()) co_return error_response(cleared.error());
@@ -165,6 +178,9 @@ asio::awaitable<Result<Response>> checkout_now(ApiShard& shard, const Request& r
 }
 
 asio::awaitable<Response> checkout(ApiShard& shard, Request& req) {
+  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
+      !allowed.ok())
+    co_return error_response(allowed.error());
   // Named, not temporaries inside the co_await: g++ 12 may destroy those twice.
   Action action = [&shard, &req]() { return checkout_now(shard, req); };
   const IdempotentRoute route{"checkout", Errc::checkout_in_progress};

@@ -6,6 +6,7 @@ http::Router build_router(ApiShard& shard) {
   http::Router router;
   add_ops_routes(router, shard);
   add_user_routes(router, shard);
+  add_limits_routes(router, shard);
   add_session_routes(router, shard);
   add_operator_routes(router, shard);
   add_match_routes(router, shard);

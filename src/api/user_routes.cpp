@@ -5,6 +5,7 @@
 #include "api/views.hpp"
 #include "domain/text.hpp"
 #include "service/accounts.hpp"
+#include "service/responsible_gambling.hpp"
 #include "service/users.hpp"
 
 namespace betsdb::api {
@@ -79,6 +80,10 @@ asio::awaitable<Response> get_user(ApiShard& shard, Request& req) {
 }
 
 asio::awaitable<Response> deposit(ApiShard& shard, Request& req) {
+  // Before every other check (API.md): no money goes in while betting is paused.
+  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
+      !allowed.ok())
+    co_return error_response(allowed.error());
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());

@@ -1,5 +1,6 @@
 // `betsdb check`: the ledger invariant, every bet's ledger rows, the book's
-// exposure and the accumulators' duplicate guard over the whole database.
+// exposure, the accumulators' duplicate guard and the running totals of the
+// responsible-gambling windows, over the whole database.
 #include <iostream>
 
 #include "app/cli.hpp"
@@ -8,6 +9,7 @@
 #include "store/pg/bet_ledger_audit.hpp"
 #include "store/pg/exposure_audit.hpp"
 #include "store/pg/ledger_audit.hpp"
+#include "store/pg/limit_window_audit.hpp"
 #include "store/pg/pool.hpp"
 
 namespace betsdb::app {
@@ -21,7 +23,9 @@ std::string check_usage() {
          "its stake, and the payout, refund or cash-out its status calls for, of the\n"
          "right amount; the book's exposure: every match's exposure equals the\n"
          "sums over its pending single bets; and the accumulators' duplicate guard:\n"
-         "one pending_accumulators row for each pending accumulator, none for others.\n"
+         "one pending_accumulators row for each pending accumulator, none for others;\n"
+         "and the running totals the stake and deposit limits are computed from:\n"
+         "each stake and deposit row carries its user's running sum, in time order.\n"
          "Each check reads one consistent snapshot, so it is safe against a\n"
          "running server.\n\n"
          "Prints each user and match that breaks them. Exit status: 0 all consistent,\n"
@@ -53,6 +57,12 @@ int run_check(const Config& config) {
     if (!bets.ok()) {
       pool->close();
       std::cerr << "betsdb check: " << bets.error().detail << "\n";
+      co_return kExitUsage;
+    }
+    auto windows = co_await store::audit_limit_windows(*pool);
+    if (!windows.ok()) {
+      pool->close();
+      std::cerr << "betsdb check: " << windows.error().detail << "\n";
       co_return kExitUsage;
     }
     auto guards = co_await store::audit_accumulator_guards(*pool);
@@ -106,8 +116,18 @@ int run_check(const Config& config) {
       std::cout << "accumulator guards INCONSISTENT: " << guards->mismatched_bets.size()
                 << " bets\n";
     }
+    if (windows->mismatched_users.empty()) {
+      std::cout << "limit windows consistent: " << windows->users_checked
+                << " users checked, running totals equal their ledger\n";
+    } else {
+      std::cout << "limit windows INCONSISTENT: " << windows->mismatched_users.size() << " of "
+                << windows->users_checked << " users:";
+      for (std::int64_t id : windows->mismatched_users) std::cout << " " << id;
+      std::cout << "\n";
+    }
     const bool clean = audit->mismatches.empty() && exposure->mismatched_matches.empty() &&
-                       bets->mismatched_bets.empty() && guards->mismatched_bets.empty();
+                       bets->mismatched_bets.empty() && guards->mismatched_bets.empty() &&
+                       windows->mismatched_users.empty();
     co_return clean ? kExitOk : kExitFindings;
   });
 }

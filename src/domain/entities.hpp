@@ -59,6 +59,14 @@ struct Deposit {
   LedgerEntry entry;
 };
 
+// What came of asking for a deposit: the deposit, or why there was none.
+struct DepositOutcome {
+  std::optional<Deposit> deposit;
+  bool user_found = false;
+  bool limit_short = false;               // a deposit limit would have been passed
+  std::optional<Timestamp> paused_until;  // the user's betting is paused until then
+};
+
 struct Match {
   std::int64_t id = 0;
   std::string team_1;

@@ -52,6 +52,9 @@ struct AccumulatorPlacement {
   std::vector<ItemProblem> leg_problems;
   bool duplicate = false;
   bool funds_short = false;
+  // When nothing was placed, as for Placement.
+  bool stake_limit_short = false;
+  std::optional<Timestamp> paused_until;
 };
 
 struct Placement {
@@ -68,6 +71,11 @@ struct Placement {
   // covered the total, which decides between insufficient_funds and a
   // liability refusal (funds are checked first).
   bool funds_short = false;
+  // When nothing was placed: whether the stakes would have passed one of the
+  // bettor's stake limits, and until when a self-exclusion or time-out pauses
+  // their betting (one that began while this placement was on its way).
+  bool stake_limit_short = false;
+  std::optional<Timestamp> paused_until;
 
   bool placed() const { return !bets.empty(); }
 };

@@ -6,6 +6,7 @@
 #include "service/outcome.hpp"
 #include "service/placing.hpp"
 #include "service/read_cache.hpp"
+#include "service/responsible_gambling.hpp"
 
 namespace betsdb::service {
 
@@ -128,6 +129,7 @@ Async<domain::Bet> place_locked(Context& ctx, const PlaceAccumulator& request,
       co_await after_bets_placed(ctx, request.user_id, placement->user_email);
       co_return std::move(*placement->bet);
     }
+    if (placement->paused_until) co_return betting_paused(*placement->paused_until);
     bool repriced = false;
     for (std::size_t i = 0; i < placement->leg_problems.size(); ++i) {
       if (placement->leg_problems[i] == domain::ItemProblem::match_not_found) {
@@ -142,6 +144,8 @@ Async<domain::Bet> place_locked(Context& ctx, const PlaceAccumulator& request,
         co_await after_bets_placed(ctx, request.user_id, std::move(email_unknown));
         co_return duplicate();
       }
+      // Funds first, then the bettor's own limits (as for singles).
+      if (!placement->funds_short && placement->stake_limit_short) co_return stake_limit_exceeded();
       co_return Error::make(Errc::insufficient_funds, "The balance does not cover the stake.");
     }
     count(ctx.counters->service.match_memory_stale);

@@ -6,6 +6,7 @@
 #include "service/outcome.hpp"
 #include "service/placing.hpp"
 #include "service/read_cache.hpp"
+#include "service/responsible_gambling.hpp"
 
 namespace betsdb::service {
 
@@ -78,7 +79,9 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceBet& request) {
 
   if (!placement.ok()) {
     if (placement.error().is(Errc::conflict) && placement.error().constraint == kOneLiveBet) {
-      placement = domain::Placement{{}, {}, {}, {domain::ItemProblem::duplicate_bet}, false};
+      domain::Placement duplicate;
+      duplicate.problems = {domain::ItemProblem::duplicate_bet};
+      placement = std::move(duplicate);
     } else if (placement.error().outcome_unknown) {
       // Perhaps committed: the lists must show it if it was.
       std::string email_unknown;
@@ -89,7 +92,14 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceBet& request) {
     }
   }
   if (!placement->placed()) {
+    // A pause that began on the way is checked first, as the route did.
+    if (placement->paused_until) co_return betting_paused(*placement->paused_until);
     std::optional<Refusal> refusal[] = {refusal_of(placement->problems.front())};
+    // The bettor's own limits come after the funds, before the liability.
+    const bool item_fine = !refusal[0] || refusal[0] == Refusal::liability_limit_exceeded;
+    if (item_fine && !placement->funds_short && placement->stake_limit_short) {
+      co_return stake_limit_exceeded();
+    }
     // Funds are checked before the liability.
     if (refusal[0] == Refusal::liability_limit_exceeded && placement->funds_short) {
       refusal[0] = Refusal::insufficient_funds;

@@ -11,6 +11,7 @@
 #include "service/outcome.hpp"
 #include "service/placing.hpp"
 #include "service/read_cache.hpp"
+#include "service/responsible_gambling.hpp"
 
 namespace betsdb::service {
 
@@ -180,6 +181,7 @@ Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
 
     auto placement = co_await place_all(ctx, user_id, priced);
     if (!placement.ok() || placement->placed()) co_return placement;
+    if (placement->paused_until) co_return betting_paused(*placement->paused_until);
     std::vector<std::int64_t> repriced;
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (placement->problems[i] == domain::ItemProblem::repriced) {
@@ -196,8 +198,14 @@ Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
         std::string email_unknown;
         co_await after_bets_placed(ctx, user_id, std::move(email_unknown));
       } else if (placement->funds_short) {
-        // Funds are checked before the liability.
+        // Funds are checked before the stake limits and the liability.
         co_return refusal_error({}, {});
+      } else if (placement->stake_limit_short &&
+                 std::all_of(refusals.begin(), refusals.end(), [](const auto& r) {
+                   return !r || *r == Refusal::liability_limit_exceeded;
+                 })) {
+        // The bettor's own limits come after the funds, before the liability.
+        co_return stake_limit_exceeded();
       } else {
         // Name the limits in force, which the statement compared (perhaps
         // changed since the matches were read).

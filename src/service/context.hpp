@@ -22,6 +22,7 @@
 #include "service/ports/cart_store.hpp"
 #include "service/ports/dependency_probe.hpp"
 #include "service/ports/idempotency_store.hpp"
+#include "service/ports/limits_store.hpp"
 #include "service/ports/locks.hpp"
 #include "service/ports/match_events.hpp"
 #include "service/ports/match_store.hpp"
@@ -40,6 +41,7 @@ inline domain::Timestamp system_now() {
 
 struct Context {
   std::shared_ptr<UserStore> users;
+  std::shared_ptr<LimitsStore> limits;  // responsible gambling
   std::shared_ptr<AccountStore> accounts;
   std::shared_ptr<AccessLimits> access;
   // Shared by every shard of the process (its threads are the point).

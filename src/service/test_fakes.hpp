@@ -366,8 +366,8 @@ class FakeUserStore final : public UserStore {
     if (it == users.end()) co_return std::optional<domain::User>{};
     co_return std::optional<domain::User>{it->second};
   }
-  Async<std::optional<domain::Deposit>> deposit(std::int64_t, domain::Money,
-                                                const domain::Actor&) override {
+  Async<domain::DepositOutcome> deposit(std::int64_t, domain::Money,
+                                        const domain::Actor&) override {
     co_return Error::internal("fake: deposit is not faked");
   }
   Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t, domain::Page) override {

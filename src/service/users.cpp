@@ -1,6 +1,7 @@
 #include "service/users.hpp"
 
 #include "service/password_pool.hpp"
+#include "service/responsible_gambling.hpp"
 
 namespace betsdb::service {
 
@@ -41,8 +42,11 @@ Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money
                                const domain::Actor& actor) {
   auto result = co_await ctx.users->deposit(user_id, amount, actor);
   if (!result.ok()) co_return std::move(result).error();
-  if (!*result) co_return user_not_found(user_id);
-  co_return std::move(**result);
+  if (!result->user_found) co_return user_not_found(user_id);
+  if (result->deposit) co_return std::move(*result->deposit);
+  if (result->paused_until) co_return betting_paused(*result->paused_until);
+  if (result->limit_short) co_return deposit_limit_exceeded();
+  co_return Error::unavailable("The deposit did not happen; retry.");
 }
 
 Async<domain::ListPage<domain::LedgerEntry>> list_transactions(Context& ctx, std::int64_t user_id,

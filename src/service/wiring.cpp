@@ -8,6 +8,7 @@ namespace betsdb::service {
 Context connect_context(const Wiring& wiring) {
   Context ctx;
   ctx.users = adapters::pg_users(wiring.db);
+  ctx.limits = adapters::pg_limits(wiring.db);
   ctx.accounts = adapters::pg_accounts(wiring.db);
   ctx.access = adapters::redis_access(wiring.redis);
   ctx.passwords = wiring.passwords;

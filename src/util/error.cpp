@@ -19,6 +19,7 @@ CodeInfo info(Errc code) {
     case Errc::unauthorized: return {"unauthorized", 401, "Unauthorized"};
     case Errc::invalid_credentials: return {"invalid_credentials", 401, "Invalid credentials"};
     case Errc::forbidden: return {"forbidden", 403, "Forbidden"};
+    case Errc::self_excluded: return {"self_excluded", 403, "Betting paused"};
     case Errc::not_found: return {"not_found", 404, "Not found"};
     case Errc::user_not_found: return {"user_not_found", 404, "User not found"};
     case Errc::match_not_found: return {"match_not_found", 404, "Match not found"};
@@ -34,6 +35,7 @@ CodeInfo info(Errc code) {
     case Errc::checkout_in_progress: return {"checkout_in_progress", 409, "Checkout in progress"};
     case Errc::odds_changed: return {"odds_changed", 409, "Odds changed"};
     case Errc::quote_expired: return {"quote_expired", 409, "Quote expired"};
+    case Errc::exclusion_not_shortened: return {"self_excluded", 409, "Betting paused for longer"};
     case Errc::payload_too_large: return {"payload_too_large", 413, "Payload too large"};
     case Errc::unsupported_media_type:
       return {"unsupported_media_type", 415, "Unsupported media type"};
@@ -43,6 +45,8 @@ CodeInfo info(Errc code) {
     case Errc::match_suspended: return {"match_suspended", 422, "Match suspended"};
     case Errc::stake_above_max: return {"stake_above_max", 422, "Stake above the maximum"};
     case Errc::liability_limit_exceeded: return {"liability_limit_exceeded", 422, "Liability limit exceeded"};
+    case Errc::deposit_limit_exceeded: return {"deposit_limit_exceeded", 422, "Deposit limit exceeded"};
+    case Errc::stake_limit_exceeded: return {"stake_limit_exceeded", 422, "Stake limit exceeded"};
     case Errc::cash_out_unavailable: return {"cash_out_unavailable", 422, "Cash-out unavailable"};
     case Errc::insufficient_funds: return {"insufficient_funds", 422, "Insufficient funds"};
     case Errc::cart_empty: return {"cart_empty", 422, "Cart is empty"};

@@ -21,6 +21,7 @@ enum class Errc {
   unauthorized,
   invalid_credentials,
   forbidden,
+  self_excluded,  // a self-exclusion or time-out runs
   // 404
   not_found,
   user_not_found,
@@ -39,6 +40,7 @@ enum class Errc {
   checkout_in_progress,
   odds_changed,
   quote_expired,
+  exclusion_not_shortened,  // "self_excluded" too: a shorter one than the one running
   // 413 / 415
   payload_too_large,
   unsupported_media_type,
@@ -54,6 +56,8 @@ enum class Errc {
   stake_above_max,
   liability_limit_exceeded,
   cash_out_unavailable,
+  deposit_limit_exceeded,
+  stake_limit_exceeded,
   // 429: a rate limit; Error::retry_after says for how long.
   too_many_requests,
   // 503: a dependency (Redis, PostgreSQL) is down or timed out.

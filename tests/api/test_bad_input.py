@@ -187,6 +187,9 @@ BODY_ROUTES = [
               lambda w: {"stake": 250, "selection": "2"}, {"stake": "money", "selection": "text"}, required=[]),
     BodyRoute("checkout", "POST", "/v1/users/{owner}/cart/checkout", "owner",
               lambda w: {}, {}, required=[], body_optional=True),
+    # A generous limit: were it ever sent unmutated, it would refuse nothing.
+    BodyRoute("change_limits", "PUT", "/v1/users/{owner}/limits", "owner",
+              lambda w: {"deposit": {"month": 10**12}}, {}, required=[]),
 ]
 ROUTES_WITH_FIELDS = [r for r in BODY_ROUTES if r.fields]
 ROUTES_WITH_REQUIRED = [r for r in BODY_ROUTES if r.required]

@@ -435,3 +435,30 @@ def test_a_server_role_with_table_rights_only_migrates_nothing_and_cannot_change
             cur.execute(f"DROP ROLE IF EXISTS {app}")
             cur.execute(f"DROP ROLE IF EXISTS {owner}")
         admin.close()
+
+
+def test_check_verifies_the_running_totals_of_the_limit_windows(api, db, new_user, new_match):
+    """The stake and deposit limits are computed from running totals on the
+    ledger (docs/architecture.md): check proves them equal to the ledger."""
+    match = new_match()
+    bettor = new_user(balance=5_000)
+    bet = expect_json(api.post("/v1/bets", json={
+        "user_id": bettor.id, "match_id": match["id"], "selection": "1", "stake": 700},
+        token=bettor.token), 201)
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)
+    assert "limit windows consistent" in result.stdout, show(result)
+    ledger = db.users_table.replace("users", "ledger")
+    db.query(f"UPDATE {ledger} SET running_total = running_total + 1 "
+             "WHERE bet_id = %s AND kind = 'stake' RETURNING id", (bet["id"],))
+    try:
+        result = betsdb("check")
+        assert result.returncode == 1, show(result)
+        assert "limit windows INCONSISTENT" in result.stdout, show(result)
+        assert f" {bettor.id}" in result.stdout.split("limit windows INCONSISTENT")[1], show(result)
+        assert "ledger consistent" in result.stdout, show(result)
+    finally:
+        db.query(f"UPDATE {ledger} SET running_total = running_total - 1 "
+                 "WHERE bet_id = %s AND kind = 'stake' RETURNING id", (bet["id"],))
+    result = betsdb("check")
+    assert result.returncode == 0, show(result)

@@ -19,6 +19,8 @@ export class ApiError extends Error {
     this.oddsVersion = Number.isInteger(problem.odds_version) ? problem.odds_version : null;
     this.maxStake = Number.isInteger(problem.max_stake) ? problem.max_stake : null;
     this.maxLiability = Number.isInteger(problem.max_liability) ? problem.max_liability : null;
+    // Until when betting is paused (self_excluded), an RFC 3339 time; null if not said.
+    this.until = typeof problem.until === 'string' ? problem.until : null;
     // The match a refusal is about, e.g. the accumulator leg that was refused.
     this.matchId = Number.isInteger(problem.match_id) ? problem.match_id : null;
     // Seconds to wait before trying again (the Retry-After header of a 429).
@@ -67,6 +69,11 @@ async function call(method, path, { token, body, params, headers: extra } = {}) 
     data = null;
   }
   if (!response.ok) {
+    // A refusal because betting is paused (a self-exclusion or time-out that
+    // started elsewhere, e.g. in another tab): the page catches up with it.
+    if (response.status === 403 && data?.code === 'self_excluded') {
+      window.dispatchEvent(new CustomEvent('betsdb:self-excluded'));
+    }
     throw new ApiError(response.status, data && typeof data === 'object' ? data : { title: response.statusText }, {
       retryAfter: retryAfterSeconds(response),
     });
@@ -92,6 +99,16 @@ export const deposit = (adminToken, id, amount) =>
   call('POST', `/v1/users/${enc(id)}/deposits`, { token: adminToken, body: { amount } });
 export const transactions = (id, token, params) =>
   call('GET', `/v1/users/${enc(id)}/transactions`, { token, params });
+
+// Responsible gambling (API.md Part 2): the limits {deposit, stake, pending,
+// self_excluded_until, timeout_until}; a change sends only the limits it
+// changes ({deposit: {day: 5000}, stake: {week: null}}, null removes one).
+// A self-exclusion ("6m" | "1y" | "5y") or a time-out (24 .. 1008 hours)
+// cannot be shortened or lifted once started.
+export const getLimits = (id, token) => call('GET', `/v1/users/${enc(id)}/limits`, { token });
+export const setLimits = (id, token, change) => call('PUT', `/v1/users/${enc(id)}/limits`, { token, body: change });
+export const selfExclude = (id, token, period) => call('POST', `/v1/users/${enc(id)}/self-exclusion`, { token, body: { period } });
+export const startTimeout = (id, token, hours) => call('POST', `/v1/users/${enc(id)}/timeout`, { token, body: { hours } });
 
 // Sessions: {token, role, user_id or operator_id, expires_at} for a bettor's
 // or an operator's email and password; ending one revokes its token.

@@ -1,7 +1,7 @@
 // Turns an API error into a sentence a person can act on, and shows it next
 // to the thing that caused it (a form field, a cart item, a button).
 import { h } from './dom.js';
-import { formatWait } from './format.js';
+import { formatDateTime, formatWait } from './format.js';
 import { formatMoney, formatOdds } from './money.js';
 
 const MESSAGES = {
@@ -36,6 +36,16 @@ const MESSAGES = {
   quote_expired: 'This cash-out offer has expired. Get a new one.',
   invalid_credentials: 'That email and password do not match an account.',
   too_many_requests: 'Too many attempts. Wait a while and try again.',
+  self_excluded: 'Betting is paused on your account while your self-exclusion or time-out runs. Nothing was changed.',
+  stake_limit_exceeded: 'This would take your stakes over one of your stake limits. Nothing was placed. Your limits are on the Account page.',
+  deposit_limit_exceeded: 'This deposit would take your deposits over one of your deposit limits.',
+};
+
+// The same problems as the operator reads them (about a bettor's account).
+const OPERATOR_MESSAGES = {
+  self_excluded: 'This account is self-excluded or on a time-out: it takes no deposits or bets until that ends.',
+  stake_limit_exceeded: 'This would take the account\'s stakes over one of its stake limits.',
+  deposit_limit_exceeded: 'This deposit would take the account over one of its deposit limits. Nothing was credited.',
 };
 
 // Who reads the messages: the operator's page words a rejected token differently.
@@ -77,6 +87,13 @@ export function messageFor(error, context = {}) {
   if (error.code === 'forbidden' && audience === 'operator') {
     return 'Your operator role may not do that.';
   }
+  if (error.code === 'self_excluded' && error.until) {
+    const until = formatDateTime(error.until);
+    return audience === 'operator'
+      ? `This account is self-excluded or on a time-out until ${until}: it takes no deposits or bets until then.`
+      : `Betting is paused on your account until ${until} (your self-exclusion or time-out). Nothing was changed.`;
+  }
+  if (audience === 'operator' && OPERATOR_MESSAGES[error.code]) return OPERATOR_MESSAGES[error.code];
   const known = MESSAGES[error.code];
   if (known) return known;
   return error.detail || error.title || error.message || 'Something went wrong.';

@@ -2,11 +2,14 @@
 // Views change it through these functions and listen with onChange, so the
 // header's balance and cart badge stay in step with every page.
 import * as api from './api.js';
+import { pauseOf } from './limits.js';
 import { currentUser } from './session.js';
 
 export const state = {
   user: null, // the GET /v1/users/{id} answer for the signed-in bettor
   cart: null, // the GET /v1/users/{id}/cart answer
+  limits: null, // the GET /v1/users/{id}/limits answer (null: not known)
+  limitsUser: null, // whose limits those are
 };
 
 const listeners = new Set();
@@ -44,6 +47,38 @@ export async function refreshCart() {
   return state.cart;
 }
 
+// The bettor's limits and any self-exclusion or time-out. When the server
+// cannot answer it throws and what was known stays (the server refuses
+// whatever a pause forbids either way).
+export async function refreshLimits() {
+  const session = currentUser();
+  if (!session) {
+    state.limits = null;
+    notify();
+    return null;
+  }
+  const limits = await api.getLimits(session.id, session.token);
+  // Signed out or in as someone else meanwhile: not theirs.
+  if (currentUser()?.id !== session.id) return null;
+  state.limits = limits;
+  state.limitsUser = session.id;
+  notify();
+  return limits;
+}
+
+export function setLimits(limits) {
+  state.limits = limits;
+  state.limitsUser = currentUser()?.id ?? null;
+  notify();
+}
+
+// The self-exclusion or time-out pausing the signed-in bettor's betting now
+// ({kind, until, text}), or null.
+export function bettingPause() {
+  const me = currentUser();
+  return me && state.limitsUser === me.id ? pauseOf(state.limits) : null;
+}
+
 export function setCart(cart) {
   state.cart = cart;
   notify();
@@ -57,6 +92,8 @@ export function setBalance(balance) {
 export function signedOut() {
   state.user = null;
   state.cart = null;
+  state.limits = null;
+  state.limitsUser = null;
   notify();
 }
 

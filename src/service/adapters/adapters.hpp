@@ -13,6 +13,7 @@
 #include "service/ports/cart_store.hpp"
 #include "service/ports/dependency_probe.hpp"
 #include "service/ports/idempotency_store.hpp"
+#include "service/ports/limits_store.hpp"
 #include "service/ports/locks.hpp"
 #include "service/ports/match_events.hpp"
 #include "service/ports/match_store.hpp"
@@ -31,6 +32,7 @@ class Commands;
 namespace betsdb::service::adapters {
 
 std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db);
+std::shared_ptr<LimitsStore> pg_limits(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<AccountStore> pg_accounts(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db);

@@ -4,6 +4,7 @@
 #include "store/pg/bet_queries.hpp"
 #include "store/pg/bet_store.hpp"
 #include "store/pg/cash_out_store.hpp"
+#include "store/pg/limits_store.hpp"
 #include "store/pg/match_import.hpp"
 #include "store/pg/match_lookup.hpp"
 #include "store/pg/match_outbox.hpp"
@@ -16,6 +17,30 @@ namespace betsdb::service::adapters {
 
 namespace {
 
+class PgLimits final : public LimitsStore {
+ public:
+  explicit PgLimits(std::shared_ptr<pg::Pool> db) : db_(std::move(db)) {}
+
+  Async<std::optional<domain::Limits>> read(std::int64_t user_id) override {
+    return store::read_limits(*db_, user_id);
+  }
+  Async<std::optional<domain::Limits>> change(
+      std::int64_t user_id, std::span<const domain::UserLimitChange> changes) override {
+    return store::change_limits(*db_, user_id, changes);
+  }
+  Async<PauseStarted> pause(std::int64_t user_id, const domain::PauseRequest& pause) override {
+    auto started = co_await store::start_pause(*db_, user_id, pause);
+    if (!started.ok()) co_return std::move(started).error();
+    co_return PauseStarted{started->user_found, started->started, started->until};
+  }
+  Async<std::optional<domain::Timestamp>> paused_until(std::int64_t user_id) override {
+    return store::betting_paused_until(*db_, user_id);
+  }
+
+ private:
+  std::shared_ptr<pg::Pool> db_;
+};
+
 class PgUsers final : public UserStore {
  public:
   explicit PgUsers(std::shared_ptr<pg::Pool> db) : db_(std::move(db)) {}
@@ -26,8 +51,8 @@ class PgUsers final : public UserStore {
   Async<std::optional<domain::User>> find(std::int64_t user_id) override {
     return store::find_user(*db_, user_id);
   }
-  Async<std::optional<domain::Deposit>> deposit(std::int64_t user_id, domain::Money amount,
-                                                const domain::Actor& actor) override {
+  Async<domain::DepositOutcome> deposit(std::int64_t user_id, domain::Money amount,
+                                        const domain::Actor& actor) override {
     return store::deposit(*db_, user_id, amount, actor);
   }
   Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
@@ -213,6 +238,9 @@ std::shared_ptr<ReadReplica> pg_replica(std::shared_ptr<pg::Pool> db,
   return std::make_shared<PgReplica>(std::move(db), std::move(standby));
 }
 
+std::shared_ptr<LimitsStore> pg_limits(std::shared_ptr<pg::Pool> db) {
+  return std::make_shared<PgLimits>(std::move(db));
+}
 std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db) {
   return std::make_shared<PgUsers>(std::move(db));
 }

@@ -26,9 +26,9 @@ class UserStore {
   // conflict kEmailTaken when the email is registered already.
   virtual Async<domain::User> insert(const domain::NewUser& user) = 0;
   virtual Async<std::optional<domain::User>> find(std::int64_t user_id) = 0;
-  // nullopt when the user does not exist. Audited as `actor`'s.
-  virtual Async<std::optional<domain::Deposit>> deposit(std::int64_t user_id, domain::Money amount,
-                                                        const domain::Actor& actor) = 0;
+  // Audited as `actor`'s.
+  virtual Async<domain::DepositOutcome> deposit(std::int64_t user_id, domain::Money amount,
+                                                const domain::Actor& actor) = 0;
   virtual Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
                                                               domain::Page page) = 0;
 };

@@ -33,9 +33,15 @@ WITH req AS (
 ), ok AS (
   SELECT bool_and(found AND priced) AND NOT (SELECT dup FROM dup) AS all_ok FROM chk
 ), debit AS (
-  UPDATE users u SET balance = u.balance - $5::bigint FROM ok
+  -- As for single bets (store/pg/bet_store.cpp): the user's row is the turn.
+  UPDATE users u SET balance = u.balance - $5::bigint, stakes_total = u.stakes_total + $5::bigint,
+                     staked_at = greatest(u.staked_at, now())
+  FROM ok
   WHERE u.id = $1 AND ok.all_ok AND u.balance >= $5::bigint
-  RETURNING u.balance, u.email
+    AND coalesce(u.self_excluded_until, '-infinity') <= now()
+    AND coalesce(u.timeout_until, '-infinity') <= now()
+    AND (NOT u.limits_set OR within_limits(u.id, 'stake', u.stakes_total, $5::bigint))
+  RETURNING u.balance, u.email, u.stakes_total, u.staked_at
 ), ins AS (
   INSERT INTO bets (user_id, type, stake, potential_payout, combined_odds, legs_key)
   SELECT $1, 'accumulator', $5::bigint, $6::bigint, $7::bigint, $8::text FROM debit
@@ -47,14 +53,17 @@ WITH req AS (
   SELECT ins.id, chk.ord, chk.match_id, chk.selection, chk.odds, chk.odds_version
   FROM ins CROSS JOIN chk
 ), led AS (
-  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, created_at)
-  SELECT $1, 'stake', -$5::bigint, ins.id, debit.balance, ins.created_at
+  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, running_total, created_at)
+  SELECT $1, 'stake', -$5::bigint, ins.id, debit.balance, debit.stakes_total, debit.staked_at
   FROM ins CROSS JOIN debit
 )
 SELECT chk.found, chk.priced, (SELECT dup FROM dup), (SELECT balance FROM debit),
        (SELECT id FROM ins), (SELECT )sql" BETSDB_SQL_MICROS("created_at") R"sql( FROM ins),
        (SELECT email FROM debit), chk.odds_version,
-       coalesce((SELECT balance FROM users WHERE id = $1), 0) < $5::bigint
+       coalesce((SELECT balance FROM users WHERE id = $1), 0) < $5::bigint,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN exceeds_limits($1, 'stake', $5::bigint) END,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN
+         )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END
 FROM chk ORDER BY chk.ord)sql"};
 
 template <class Text>
@@ -109,6 +118,9 @@ boost::asio::awaitable<Result<domain::AccumulatorPlacement>> place_accumulator(
   }
   out.duplicate = first.get<bool>(2);
   out.funds_short = first.get<bool>(8);
+  out.stake_limit_short = first.get<std::optional<bool>>(9).value_or(false);
+  if (auto paused = first.get<std::optional<std::int64_t>>(10))
+    out.paused_until = timestamp_from_micros(*paused);
   for (std::size_t i = 0; i < rows->size(); ++i) {
     const pg::Row row = (*rows)[i];
     if (!row.get<bool>(0)) {

@@ -68,9 +68,16 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
          sum(stake)::bigint AS total
   FROM chk
 ), debit AS (
-  UPDATE users u SET balance = u.balance - ok.total FROM ok
+  -- The user's row is the turn every debit of theirs takes: a paused bettor,
+  -- the stake limits and the funds are all compared on its newest version.
+  UPDATE users u SET balance = u.balance - ok.total, stakes_total = u.stakes_total + ok.total,
+                     staked_at = greatest(u.staked_at, now())
+  FROM ok
   WHERE u.id = $1 AND ok.all_ok AND u.balance >= ok.total
-  RETURNING u.balance, u.email
+    AND coalesce(u.self_excluded_until, '-infinity') <= now()
+    AND coalesce(u.timeout_until, '-infinity') <= now()
+    AND (NOT u.limits_set OR within_limits(u.id, 'stake', u.stakes_total, ok.total))
+  RETURNING u.balance, u.email, u.stakes_total, u.staked_at
 ), ins AS (
   INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout, odds_version)
   SELECT $1, chk.match_id, chk.selection, chk.stake, chk.odds, chk.payout, chk.odds_version
@@ -78,10 +85,11 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
   ORDER BY chk.ord
   RETURNING id, match_id, selection, created_at
 ), led AS (
-  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, created_at)
+  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, running_total, created_at)
   SELECT $1, 'stake', -chk.stake, ins.id,
          debit.balance + ok.total - (sum(chk.stake) OVER (ORDER BY chk.ord))::bigint,
-         ins.created_at
+         debit.stakes_total - ok.total + (sum(chk.stake) OVER (ORDER BY chk.ord))::bigint,
+         debit.staked_at
   FROM ins JOIN chk ON chk.match_id = ins.match_id AND chk.selection = ins.selection
   CROSS JOIN debit CROSS JOIN ok
   ORDER BY chk.ord
@@ -98,7 +106,13 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
 SELECT chk.found, chk.priced, chk.dup, (SELECT balance FROM debit),
        ins.id, )sql" BETSDB_SQL_MICROS("ins.created_at") R"sql(,
        (SELECT email FROM debit), coalesce(lim.within, true), chk.odds_version,
-       (SELECT coalesce((SELECT balance FROM users WHERE id = $1), 0) < ok.total FROM ok)
+       (SELECT coalesce((SELECT balance FROM users WHERE id = $1), 0) < ok.total FROM ok),
+       -- Why a debit that found nothing wrong with the items did not happen
+       -- (only then: each costs a look-up).
+       CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN
+         (SELECT exceeds_limits($1, 'stake', ok.total) FROM ok) END,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN
+         )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END
 FROM chk LEFT JOIN ins ON ins.match_id = chk.match_id AND ins.selection = chk.selection
 LEFT JOIN lim ON lim.match_id = chk.match_id
 ORDER BY chk.ord)sql";
@@ -383,6 +397,9 @@ Async<domain::Placement> place_bets(pg::Pool& db, std::int64_t user_id,
     if (!placed) {
       out.problems.push_back(problem_of(row));
       out.funds_short = row.get<bool>(9);
+      out.stake_limit_short = row.get<std::optional<bool>>(10).value_or(false);
+      if (auto paused = row.get<std::optional<std::int64_t>>(11))
+        out.paused_until = timestamp_from_micros(*paused);
       continue;
     }
     domain::Bet bet;

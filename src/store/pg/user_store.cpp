@@ -14,12 +14,12 @@ std::string bytea_param(const Digest& d) {
 // staff ($6 the actor, $7 the request) created it, its audit entry.
 constexpr pg::Statement kInsertUser{"insert_user", R"sql(
 WITH u AS (
-  INSERT INTO users (email, name, balance, token_hash, password_hash)
-  VALUES ($1, $2, $3, $4::bytea, $5)
+  INSERT INTO users (email, name, balance, token_hash, password_hash, deposits_total, deposited_at)
+  VALUES ($1, $2, $3::bigint, $4::bytea, $5, $3::bigint, CASE WHEN $3::bigint > 0 THEN now() END)
   RETURNING *
 ), l AS (
-  INSERT INTO ledger (user_id, kind, amount, balance_after)
-  SELECT id, 'deposit', $3, $3 FROM u WHERE $3 > 0
+  INSERT INTO ledger (user_id, kind, amount, balance_after, running_total, created_at)
+  SELECT id, 'deposit', $3::bigint, $3::bigint, $3::bigint, deposited_at FROM u WHERE $3::bigint > 0
 ), a AS (
   INSERT INTO audit (actor, action, target, request_id, details)
   SELECT $6, 'user.create', 'user:' || id, $7,
@@ -31,17 +31,33 @@ SELECT )sql" BETSDB_USER_COLUMNS R"sql( FROM u)sql"};
 constexpr pg::Statement kFindUser{"find_user",
                                   "SELECT " BETSDB_USER_COLUMNS " FROM users WHERE id = $1"};
 
+// A deposit, unless the user has paused their betting or it would pass one
+// of their deposit limits: the user's row is the turn (as for stakes,
+// store/pg/bet_store.cpp), so concurrent deposits never pass a limit
+// together. The last three columns: whether the user exists, and, when
+// nothing was deposited, whether a limit or a pause (until when) refused it.
 constexpr pg::Statement kDeposit{"deposit", R"sql(
 WITH u AS (
-  UPDATE users SET balance = balance + $2 WHERE id = $1 RETURNING id, balance
+  UPDATE users SET balance = balance + $2::bigint, deposits_total = deposits_total + $2::bigint,
+                   deposited_at = greatest(deposited_at, now())
+  WHERE id = $1 AND coalesce(self_excluded_until, '-infinity') <= now()
+    AND coalesce(timeout_until, '-infinity') <= now()
+    AND (NOT limits_set OR within_limits(id, 'deposit', deposits_total, $2::bigint))
+  RETURNING id, balance, deposits_total, deposited_at
 ), a AS (
   INSERT INTO audit (actor, action, target, request_id, details)
   SELECT $3, 'user.deposit', 'user:' || id, $4, jsonb_build_object('amount', $2::bigint)
   FROM u
+), l AS (
+  INSERT INTO ledger (user_id, kind, amount, balance_after, running_total, created_at)
+  SELECT id, 'deposit', $2::bigint, balance, deposits_total, deposited_at FROM u
+  RETURNING )sql" BETSDB_LEDGER_COLUMNS R"sql(
 )
-INSERT INTO ledger (user_id, kind, amount, balance_after)
-SELECT id, 'deposit', $2, balance FROM u
-RETURNING )sql" BETSDB_LEDGER_COLUMNS};
+SELECT l.*, EXISTS (SELECT 1 FROM users WHERE id = $1),
+       CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN exceeds_limits($1, 'deposit', $2::bigint) END,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN
+         )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END
+FROM (VALUES (1)) AS one (n) LEFT JOIN l ON true)sql"};
 
 constexpr pg::Statement kListLedger{"list_ledger", R"sql(
 SELECT )sql" BETSDB_LEDGER_COLUMNS R"sql(, count(*) OVER ()
@@ -74,14 +90,24 @@ Async<std::optional<domain::User>> find_user(pg::Pool& db, std::int64_t id) {
   co_return std::optional<domain::User>{user_from_row((*rows)[0])};
 }
 
-Async<std::optional<domain::Deposit>> deposit(pg::Pool& db, std::int64_t user_id,
-                                              domain::Money amount, const domain::Actor& actor) {
+Async<domain::DepositOutcome> deposit(pg::Pool& db, std::int64_t user_id, domain::Money amount,
+                                      const domain::Actor& actor) {
   auto rows = co_await db.execute(
       kDeposit, pg::params(user_id, amount.cents(), actor.name, actor.request_id));
   if (!rows.ok()) co_return std::move(rows).error();
-  if (rows->empty()) co_return std::optional<domain::Deposit>{};
-  BETSDB_CO_TRY(auto entry, ledger_entry_from_row((*rows)[0]));
-  co_return std::optional<domain::Deposit>{domain::Deposit{entry.balance_after, entry}};
+  if (rows->size() != 1) co_return Error::internal("deposit: one row expected");
+  const pg::Row row = (*rows)[0];
+  domain::DepositOutcome out;
+  out.user_found = row.get<bool>(6);
+  if (!row.is_null(0)) {
+    BETSDB_CO_TRY(auto entry, ledger_entry_from_row(row));
+    out.deposit = domain::Deposit{entry.balance_after, entry};
+    co_return out;
+  }
+  out.limit_short = row.get<std::optional<bool>>(7).value_or(false);
+  if (auto paused = row.get<std::optional<std::int64_t>>(8))
+    out.paused_until = timestamp_from_micros(*paused);
+  co_return out;
 }
 
 Async<domain::ListPage<domain::LedgerEntry>> list_ledger(pg::Pool& db, std::int64_t user_id,

@@ -19,9 +19,9 @@ using Async = boost::asio::awaitable<Result<T>>;
 // conflict "users_email_key" when the email is taken.
 Async<domain::User> insert_user(pg::Pool& db, const domain::NewUser& user);
 Async<std::optional<domain::User>> find_user(pg::Pool& db, std::int64_t id);
-// nullopt when the user does not exist. Audited as `actor`'s, in the same statement.
-Async<std::optional<domain::Deposit>> deposit(pg::Pool& db, std::int64_t user_id,
-                                              domain::Money amount, const domain::Actor& actor);
+// Audited as `actor`'s, in the same statement.
+Async<domain::DepositOutcome> deposit(pg::Pool& db, std::int64_t user_id, domain::Money amount,
+                                      const domain::Actor& actor);
 Async<domain::ListPage<domain::LedgerEntry>> list_ledger(pg::Pool& db, std::int64_t user_id,
                                                          domain::Page page);
 

@@ -10,7 +10,8 @@ import { clearFieldErrors, errorBox, fieldError, messageFor, showFieldErrors } f
 import { selectionLabel } from '../format.js';
 import { formatMoney, formatOdds, parseMoney } from '../money.js';
 import { confirmNewPrices, priceSetting } from '../prices.js';
-import { refreshUser, state } from '../state.js';
+import { pauseControl } from '../limits.js';
+import { bettingPause, refreshUser, state } from '../state.js';
 
 const MODE_KEY = 'betsdb.slipMode';
 const STAKE_KEY = 'betsdb.defaultStake'; // the matches page's stake, a first guess
@@ -111,7 +112,8 @@ export function accaSlip({ user, onPlaced }) {
     odds.textContent = blocked ? '–' : formatCombinedOdds(legOdds);
     payout.textContent = blocked || stake === null || stake <= 0 ? '–' : formatBigMoney(accaPayout(stake, legOdds));
     balance.textContent = state.user ? formatMoney(state.user.balance) : '–';
-    button.disabled = blocked || placing;
+    // Also disabled, saying why, while the bettor's betting is paused.
+    pauseControl(button, bettingPause(), blocked || placing);
   }
 
   stakeInput.addEventListener('input', () => {

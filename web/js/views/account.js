@@ -1,6 +1,7 @@
 // The bettor's account: sign up (optionally with a password; the sign-up
 // token is shown once and kept in this browser), sign in (#account/signin),
-// the account's details, and signing out.
+// the account's details, the bettor's limits and breaks (limits.js), and
+// signing out.
 import * as api from '../api.js';
 import { field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
@@ -8,6 +9,7 @@ import { formatDateTime } from '../format.js';
 import { formatMoney } from '../money.js';
 import { currentUser, saveUser } from '../session.js';
 import { refreshCart, refreshUser, state } from '../state.js';
+import { breakSection, limitsSection } from './limits.js';
 import { signInForms } from './signin.js';
 import { signOutControls } from './signout.js';
 
@@ -134,6 +136,8 @@ export function render(main, ctx) {
       h('section', { class: 'card', 'aria-labelledby': 'me-heading' }, h('h2', { id: 'me-heading', text: 'Your account' }), details, error.el),
       h('p', { class: 'muted' }, 'New accounts start with a balance of 0.00; the operator credits deposits.'),
       h('p', {}, h('a', { class: 'button-link', href: '#matches', text: 'Browse matches' })),
+      limitsSection(session, { onCleanup: ctx.onCleanup }),
+      breakSection(session, { onCleanup: ctx.onCleanup }),
       signOutControls(session, showSignedOut),
     );
     try {

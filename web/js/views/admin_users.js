@@ -1,9 +1,12 @@
 // Operator: credit an account (a deposit; owner and admin) and look an
-// account up with its latest bets and ledger (owner, admin and support).
+// account up with its limits, any self-exclusion or time-out (read-only: only
+// the bettor may change them), its latest bets and ledger (owner, admin and
+// support).
 import * as api from '../api.js';
 import { field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
 import { formatDateTime } from '../format.js';
+import { limitsSummary } from '../limits.js';
 import { formatMoney, parseMoney } from '../money.js';
 import { can } from '../roles.js';
 import { betTable } from './bets.js';
@@ -88,7 +91,24 @@ function lookupForm(token) {
           h('dd', { text: formatDateTime(user.created_at) }),
         ),
       );
-      const [bets, ledger] = await Promise.allSettled([api.userBets(userId, token, { limit: LATEST }), api.transactions(userId, token, { limit: LATEST })]);
+      const [limits, bets, ledger] = await Promise.allSettled([
+        api.getLimits(userId, token),
+        api.userBets(userId, token, { limit: LATEST }),
+        api.transactions(userId, token, { limit: LATEST }),
+      ]);
+      if (limits.status === 'fulfilled') {
+        out.append(
+          h(
+            'section',
+            { class: 'operator-limits', 'aria-labelledby': 'lookup-limits-heading' },
+            h('h4', { id: 'lookup-limits-heading', text: 'Limits and breaks' }),
+            h('p', { class: 'muted small', text: 'Set by the bettor; read-only here.' }),
+            limitsSummary(limits.value, { heading: 'h5' }),
+          ),
+        );
+      } else {
+        out.append(h('p', { class: 'error', role: 'alert', text: `Limits: ${limits.reason.message}` }));
+      }
       if (bets.status === 'fulfilled') {
         const page = bets.value;
         out.append(h('h4', { text: `Latest bets (${page.total} in all)` }), page.items.length ? await betTable(page.items) : h('p', { class: 'empty', text: 'No bets.' }));

@@ -5,6 +5,8 @@
 // setting; when a price moved the bettor is asked before anything is placed
 // at the new price. The bettor may instead make the selections the legs of
 // one accumulator (acca_slip.js); the choice is kept in this browser.
+// While the bettor's self-exclusion or time-out runs, every control that
+// changes the cart or places a bet is disabled, its title saying until when.
 import * as api from '../api.js';
 import { field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, statusBox } from '../errors.js';
@@ -12,7 +14,8 @@ import { formatDateTime, formatDuration, selectionLabel } from '../format.js';
 import { formatMoney, formatOdds, oddsHundredths, parseMoney, potentialPayout } from '../money.js';
 import { closePriceDialog, confirmNewPrices, priceSetting, priceSettingField } from '../prices.js';
 import { currentUser } from '../session.js';
-import { freshMatch, matchById, refreshCart, refreshUser, setBalance, setCart, state } from '../state.js';
+import { pauseControl } from '../limits.js';
+import { bettingPause, freshMatch, matchById, onChange, refreshCart, refreshUser, setBalance, setCart, state } from '../state.js';
 import { accaReceiptItem, accaSlip, modeChooser, slipMode } from './acca_slip.js';
 
 // Kept across clicks only after a network failure, when we cannot know whether
@@ -49,6 +52,18 @@ export function render(main, ctx) {
   showMode();
 
   const itemErrors = new Map(); // item_id -> errorBox
+  // The pause the cart was last drawn with ('' for none): when a pause
+  // starts or ends, the cart is drawn again (the server empties it when one
+  // starts).
+  let drawnPause = null;
+  ctx.onCleanup(
+    onChange(() => {
+      if (drawnPause !== null && (bettingPause()?.text ?? '') !== drawnPause) {
+        drawnPause = null;
+        refreshCart().catch(() => {}).finally(() => draw());
+      }
+    }),
+  );
 
   checkoutButton.addEventListener('click', checkout);
   emptyButton.addEventListener('click', async () => {
@@ -88,11 +103,12 @@ export function render(main, ctx) {
       autocomplete: 'off',
       size: 8,
     });
+    const update = h('button', { type: 'submit', class: 'secondary', text: 'Update stake' });
     const form = h(
       'form',
       { class: 'stake-edit' },
       field(['Stake', h('span', { class: 'visually-hidden', text: ` on ${selectionLabel(item.selection, match)}, ${title}` })], stakeInput),
-      h('button', { type: 'submit', class: 'secondary', text: 'Update stake' }),
+      update,
     );
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -136,10 +152,13 @@ export function render(main, ctx) {
       class: 'secondary bet-now',
       text: 'Bet now',
       'aria-label': `Bet now on ${selectionLabel(item.selection, match)}, ${title}`,
-      disabled: item.odds === null || suspended,
       // The price on screen is the one the bettor agrees to.
       onclick: () => placeSingle(item, match, title, item.odds),
     });
+    const pause = bettingPause();
+    pauseControl(betNow, pause, item.odds === null || suspended);
+    pauseControl(update, pause);
+    pauseControl(remove, pause);
     // The price moved since the item was added (odds_at_add is null for
     // items from before prices were remembered).
     const moved = item.odds !== null && item.odds_at_add !== null && item.odds_at_add !== undefined && !samePrice(item.odds, item.odds_at_add);
@@ -251,8 +270,10 @@ export function render(main, ctx) {
       list.append(h('li', { class: 'empty' }, 'Your cart is empty. ', h('a', { href: '#matches', text: 'Pick some odds' }), '.'));
     }
     totals.replaceChildren(...totalsOf(cart));
-    checkoutButton.disabled = !cart.items.length;
-    emptyButton.disabled = !cart.items.length;
+    const pause = bettingPause();
+    drawnPause = pause?.text ?? '';
+    pauseControl(checkoutButton, pause, !cart.items.length);
+    pauseControl(emptyButton, pause, !cart.items.length);
     showMode();
     acca.update(cart.items, matches);
   }
@@ -315,8 +336,9 @@ export function render(main, ctx) {
       } else {
         checkoutError.show('Some selections cannot be placed; see the messages next to them. Nothing was charged.');
       }
-      // The cart is intact after a failed checkout: keep the rows and their messages.
-      checkoutButton.disabled = false;
+      // The cart is intact after a failed checkout: keep the rows and their
+      // messages. (Still disabled if betting is paused.)
+      pauseControl(checkoutButton, bettingPause());
       checkoutButton.textContent = 'Place bets';
       return;
     }

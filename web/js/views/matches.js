@@ -1,6 +1,8 @@
 // The bettor's front page: open matches with their odds, a team filter, and
 // one tap on an odds button to put that selection in the cart. Suspended
 // matches are listed apart, marked "Suspended", their odds buttons disabled.
+// While the bettor's self-exclusion or time-out runs, every odds button is
+// disabled, its title saying until when.
 // Changes arrive live (js/live.js): prices change in place with a brief
 // highlight, a suspension greys its match, a settled match leaves the list
 // and a new one takes its place by date, all without a reload.
@@ -12,7 +14,8 @@ import { liveMatches } from '../live.js';
 import { formatMoney, formatOdds, oddsHundredths, parseMoney } from '../money.js';
 import { pager } from '../pager.js';
 import { currentUser } from '../session.js';
-import { onChange, refreshCart, rememberMatch, state } from '../state.js';
+import { pauseControl } from '../limits.js';
+import { bettingPause, onChange, refreshCart, rememberMatch, state } from '../state.js';
 
 const PAGE_SIZE = 20;
 const TEAM_LIST_SIZE = 100; // the API's largest page: enough names for the suggestions
@@ -105,8 +108,12 @@ export function render(main, ctx) {
   });
   filterForm.addEventListener('reset', () => setTimeout(() => load(0)));
 
-  // Odds buttons show whether the selection is in the cart.
-  ctx.onCleanup(onChange(() => syncPressed()));
+  // Odds buttons show whether the selection is in the cart, and are
+  // disabled while betting is paused.
+  ctx.onCleanup(onChange(() => {
+    syncPressed();
+    for (const card of cards.values()) card.syncDisabled();
+  }));
 
   function syncPressed() {
     for (const button of list.querySelectorAll('button.odds')) {
@@ -220,7 +227,7 @@ export function render(main, ctx) {
         li.classList.add('suspended');
         dateLine.append(...suspendedTag);
         group.setAttribute('aria-label', `Odds for ${title} (suspended, no bets for now)`);
-        for (const button of buttons) button.disabled = true;
+        card.syncDisabled();
       },
       markOpen() {
         if (!li.classList.contains('suspended')) return;
@@ -228,7 +235,13 @@ export function render(main, ctx) {
         li.classList.remove('suspended');
         for (const node of suspendedTag) node.remove();
         group.setAttribute('aria-label', `Odds for ${title}`);
-        for (const button of buttons) button.disabled = false;
+        card.syncDisabled();
+      },
+      // Disabled while suspended or while the bettor's betting is paused.
+      syncDisabled() {
+        const pause = bettingPause();
+        const suspended = li.classList.contains('suspended');
+        for (const button of buttons) pauseControl(button, pause, suspended);
       },
       showLimit() {
         limitNote.hidden = !Number.isInteger(match.max_stake);
@@ -251,6 +264,7 @@ export function render(main, ctx) {
       },
     };
     if (match.status === 'suspended') card.markSuspended();
+    else card.syncDisabled();
     card.showLimit();
     cards.set(match.id, card);
     return card;

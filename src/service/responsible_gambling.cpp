@@ -1,0 +1,83 @@
+#include "service/responsible_gambling.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace betsdb::service {
+
+namespace {
+Error user_not_found(std::int64_t id) {
+  return Error::make(Errc::user_not_found, "No user with id " + std::to_string(id) + ".");
+}
+
+std::string quoted(std::string text) {
+  return "\"" + text + "\"";
+}
+}  // namespace
+
+Error betting_paused(domain::Timestamp until) {
+  const std::string at = domain::format_rfc3339(until);
+  Error e = Error::make(Errc::self_excluded, "Your betting is paused until " + at +
+                                                 " (a self-exclusion or time-out you took).");
+  e.extras.emplace_back("until", quoted(at));
+  return e;
+}
+
+Error stake_limit_exceeded() {
+  return Error::make(Errc::stake_limit_exceeded,
+                     "This would take your stakes over one of your stake limits.");
+}
+
+Error deposit_limit_exceeded() {
+  return Error::make(Errc::deposit_limit_exceeded,
+                     "This would take your deposits over one of your deposit limits.");
+}
+
+Async<void> require_betting_allowed(Context& ctx, std::int64_t user_id) {
+  auto until = co_await ctx.limits->paused_until(user_id);
+  if (!until.ok()) co_return std::move(until).error();
+  if (*until) co_return betting_paused(**until);
+  co_return Status{};
+}
+
+Async<domain::Limits> get_limits(Context& ctx, std::int64_t user_id) {
+  auto limits = co_await ctx.limits->read(user_id);
+  if (!limits.ok()) co_return std::move(limits).error();
+  if (!*limits) co_return user_not_found(user_id);
+  co_return std::move(**limits);
+}
+
+Async<domain::Limits> change_limits(Context& ctx, std::int64_t user_id,
+                                    std::span<const domain::UserLimitChange> changes) {
+  auto limits = co_await ctx.limits->change(user_id, changes);
+  if (!limits.ok()) co_return std::move(limits).error();
+  if (!*limits) co_return user_not_found(user_id);
+  co_return std::move(**limits);
+}
+
+Async<domain::Timestamp> pause_betting(Context& ctx, std::int64_t user_id,
+                                       const domain::PauseRequest& pause) {
+  auto started = co_await ctx.limits->pause(user_id, pause);
+  if (!started.ok()) co_return std::move(started).error();
+  if (!started->user_found) co_return user_not_found(user_id);
+  if (!started->started || !started->until) {
+    const std::string until =
+        started->until ? domain::format_rfc3339(*started->until) : std::string("later");
+    Error e = Error::make(Errc::exclusion_not_shortened,
+                          pause.kind == domain::PauseKind::self_exclusion
+                              ? "A self-exclusion runs until " + until + "; it cannot be shortened."
+                              : "A time-out runs until " + until + "; it cannot be shortened.");
+    if (started->until) e.extras.emplace_back("until", quoted(until));
+    co_return e;
+  }
+  // The pause holds already (every debit checks it); the cart goes too. A
+  // cart left behind by a Redis outage cannot be checked out while it runs.
+  if (auto cleared = co_await ctx.carts->clear(user_id); !cleared.ok()) {
+    spdlog::warn("user {}: cart not emptied after a pause began: {}", user_id,
+                 cleared.error().detail);
+  }
+  co_return *started->until;
+}
+
+}  // namespace betsdb::service
