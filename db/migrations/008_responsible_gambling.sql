@@ -66,12 +66,12 @@ CREATE TABLE user_limits (
 -- the limits committed by the writer it waited for.
 CREATE FUNCTION within_limits(p_user bigint, p_kind text, p_total bigint, p_add bigint)
 RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  lim record;
-  before_window bigint;
 BEGIN
-  FOR lim IN
-    SELECT w.length, l.amount
+  -- Per period with a limit in force, the newest row older than the window:
+  -- its running total is the sum of everything before the window. One
+  -- statement, so one executor start per call.
+  RETURN NOT EXISTS (
+    SELECT 1
     FROM (VALUES ('day', interval '24 hours'), ('week', interval '7 days'),
                  ('month', interval '30 days')) AS w (period, length)
     CROSS JOIN LATERAL (SELECT amount FROM user_limits
@@ -79,18 +79,12 @@ BEGIN
                           AND effective_at <= now()
                         ORDER BY effective_at DESC LIMIT 1) l
     WHERE l.amount IS NOT NULL
-  LOOP
-    -- The newest row older than the window: its running total is the sum of
-    -- everything before the window.
-    SELECT running_total INTO before_window FROM ledger
-    WHERE user_id = p_user AND kind = p_kind AND running_total IS NOT NULL
-      AND created_at < now() - lim.length
-    ORDER BY created_at DESC, running_total DESC LIMIT 1;
-    IF p_total - coalesce(before_window, 0) + p_add > lim.amount THEN
-      RETURN false;
-    END IF;
-  END LOOP;
-  RETURN true;
+      AND p_total + p_add
+          - coalesce((SELECT running_total FROM ledger
+                      WHERE user_id = p_user AND kind = p_kind AND running_total IS NOT NULL
+                        AND created_at < now() - w.length
+                      ORDER BY created_at DESC, running_total DESC LIMIT 1), 0)
+          > l.amount);
 END
 $$;
 

@@ -157,16 +157,25 @@ asio::awaitable<Result<Response>> place_bet_now(ApiShard& shard, const Request& 
   co_return json_response(201, render_bet(*bet));
 }
 
-asio::awaitable<Response> place_bet(ApiShard& shard, Request& req) {
-  // Before every other check (API.md): a paused bettor learns why first.
-  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.principal.user_id);
-      !allowed.ok())
-    co_return error_response(allowed.error());
+asio::awaitable<Response> place_bet_checked(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
   Action action = [&shard, &req]() { return place_bet_now(shard, req); };
   co_return co_await idempotent(shard, req, req.principal.user_id,
                                 IdempotentRoute{"bets", Errc::bet_in_progress}, std::move(action));
+}
+
+asio::awaitable<Response> place_bet(ApiShard& shard, Request& req) {
+  Response response = co_await place_bet_checked(shard, req);
+  // A running self-exclusion or time-out answers before every other check
+  // (API.md). The debit refuses a paused bettor itself, so only a refusal
+  // needs to ask whether a pause comes first: a bet placed costs no look-up.
+  if (response.status >= 400) {
+    auto allowed = co_await service::require_betting_allowed(shard.ctx, req.principal.user_id);
+    if (!allowed.ok() && allowed.error().is(Errc::self_excluded))
+      co_return error_response(allowed.error());
+  }
+  co_return response;
 }
 
 asio::awaitable<Response> get_bet(ApiShard& shard, Request& req) {

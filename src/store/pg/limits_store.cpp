@@ -56,8 +56,16 @@ SELECT CASE $2 WHEN 'self_exclusion' THEN )sql" BETSDB_SQL_MICROS(
         "self_excluded_until") R"sql( ELSE )sql" BETSDB_SQL_MICROS("timeout_until") R"sql( END
 FROM users WHERE id = $1)sql"};
 
-constexpr pg::Statement kPausedUntil{"betting_paused_until",
-                                     "SELECT " BETSDB_SQL_MICROS("betting_paused_until($1)")};
+// As betting_paused_until() (migration 008), written out: a plain statement
+// is planned once per connection, a function call costs more on every route
+// that adds risk.
+constexpr pg::Statement kPausedUntil{
+    "betting_paused_until",
+    R"sql(
+SELECT )sql" BETSDB_SQL_MICROS(
+        "greatest(CASE WHEN self_excluded_until > now() THEN self_excluded_until END, CASE WHEN "
+        "timeout_until > now() THEN timeout_until END)") R"sql(
+FROM users WHERE id = $1)sql"};
 
 template <class Text>
 std::string array_of(std::span<const domain::UserLimitChange> changes, Text text) {
