@@ -1,5 +1,6 @@
 // Placing and reading bets, and settling matches (docs/api.md, "Bets").
 #include "api/api_shard.hpp"
+#include "api/betting_pause.hpp"
 #include "api/idempotency.hpp"
 #include "api/json_input.hpp"
 #include "api/odds_input.hpp"
@@ -8,7 +9,6 @@
 #include "domain/accumulator.hpp"
 #include "service/accumulators.hpp"
 #include "service/bets.hpp"
-#include "service/responsible_gambling.hpp"
 
 namespace betsdb::api {
 
@@ -167,15 +167,7 @@ asio::awaitable<Response> place_bet_checked(ApiShard& shard, Request& req) {
 
 asio::awaitable<Response> place_bet(ApiShard& shard, Request& req) {
   Response response = co_await place_bet_checked(shard, req);
-  // A running self-exclusion or time-out answers before every other check
-  // (API.md). The debit refuses a paused bettor itself, so only a refusal
-  // needs to ask whether a pause comes first: a bet placed costs no look-up.
-  if (response.status >= 400) {
-    auto allowed = co_await service::require_betting_allowed(shard.ctx, req.principal.user_id);
-    if (!allowed.ok() && allowed.error().is(Errc::self_excluded))
-      co_return error_response(allowed.error());
-  }
-  co_return response;
+  co_return co_await pause_answers_first(shard, req.principal.user_id, std::move(response));
 }
 
 asio::awaitable<Response> get_bet(ApiShard& shard, Request& req) {

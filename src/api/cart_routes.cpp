@@ -2,13 +2,13 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include "api/api_shard.hpp"
+#include "api/betting_pause.hpp"
 #include "api/idempotency.hpp"
 #include "api/json_input.hpp"
 #include "api/odds_input.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "service/cart.hpp"
-#include "service/responsible_gambling.hpp"
 
 namespace betsdb::api {
 
@@ -100,10 +100,7 @@ Result<service::AddCartItem> read_add_item(const Request& req) {
   return service::AddCartItem{*match_id, *selection, *stake};
 }
 
-asio::awaitable<Response> add_item(ApiShard& shard, Request& req) {
-  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
-      !allowed.ok())
-    co_return error_response(allowed.error());
+asio::awaitable<Response> add_item_checked(ApiShard& shard, Request& req) {
   auto request = read_add_item(req);
   if (!request.ok()) co_return error_response(request.error());
   auto line = co_await service::add_to_cart(shard.ctx, req.path_ids[0], *request);
@@ -111,10 +108,7 @@ asio::awaitable<Response> add_item(ApiShard& shard, Request& req) {
   co_return json_response(201, render_line(*line));
 }
 
-asio::awaitable<Response> change_item(ApiShard& shard, Request& req) {
-  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
-      !allowed.ok())
-    co_return error_response(allowed.error());
+asio::awaitable<Response> change_item_checked(ApiShard& shard, Request& req) {
   if (auto s = no_query(req); !s.ok()) co_return error_response(s.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
@@ -133,20 +127,14 @@ asio::awaitable<Response> change_item(ApiShard& shard, Request& req) {
   co_return json_response(200, render_line(*line));
 }
 
-asio::awaitable<Response> remove_item(ApiShard& shard, Request& req) {
-  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
-      !allowed.ok())
-    co_return error_response(allowed.error());
+asio::awaitable<Response> remove_item_checked(ApiShard& shard, Request& req) {
   if (auto s = no_query(req); !s.ok()) co_return error_response(s.error());
   auto removed = co_await service::remove_from_cart(shard.ctx, req.path_ids[0], req.path_ids[1]);
   if (!removed.ok()) co_return error_response(removed.error());
   co_return Response::no_content();
 }
 
-asio::awaitable<Response> clear_cart(ApiShard& shard, Request& req) {
-  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
-      !allowed.ok())
-    co_return error_response(allowed.error());
+asio::awaitable<Response> clear_cart_checked(ApiShard& shard, Request& req) {
   if (auto s = no_query(req); !s.ok()) co_return error_response(s.error());
   auto cleared = co_await service::clear_cart(shard.ctx, req.path_ids[0]);
   if (!cleared.ok()) co_return error_response(cleared.error());
@@ -177,14 +165,33 @@ asio::awaitable<Result<Response>> checkout_now(ApiShard& shard, const Request& r
   co_return json_response(201, std::move(out));
 }
 
-asio::awaitable<Response> checkout(ApiShard& shard, Request& req) {
-  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
-      !allowed.ok())
-    co_return error_response(allowed.error());
+asio::awaitable<Response> checkout_checked(ApiShard& shard, Request& req) {
   // Named, not temporaries inside the co_await: g++ 12 may destroy those twice.
   Action action = [&shard, &req]() { return checkout_now(shard, req); };
   const IdempotentRoute route{"checkout", Errc::checkout_in_progress};
   co_return co_await idempotent(shard, req, req.principal.user_id, route, std::move(action));
+}
+
+// Each cart write, with a running pause answering first (api/betting_pause.hpp).
+template <asio::awaitable<Response> (*Write)(ApiShard&, Request&)>
+asio::awaitable<Response> pause_first(ApiShard& shard, Request& req) {
+  Response response = co_await Write(shard, req);
+  co_return co_await pause_answers_first(shard, req.path_ids[0], std::move(response));
+}
+asio::awaitable<Response> add_item(ApiShard& shard, Request& req) {
+  return pause_first<add_item_checked>(shard, req);
+}
+asio::awaitable<Response> change_item(ApiShard& shard, Request& req) {
+  return pause_first<change_item_checked>(shard, req);
+}
+asio::awaitable<Response> remove_item(ApiShard& shard, Request& req) {
+  return pause_first<remove_item_checked>(shard, req);
+}
+asio::awaitable<Response> clear_cart(ApiShard& shard, Request& req) {
+  return pause_first<clear_cart_checked>(shard, req);
+}
+asio::awaitable<Response> checkout(ApiShard& shard, Request& req) {
+  return pause_first<checkout_checked>(shard, req);
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // Users, deposits and the ledger (docs/api.md, "Users").
 #include "api/api_shard.hpp"
+#include "api/betting_pause.hpp"
 #include "api/json_input.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "domain/text.hpp"
 #include "service/accounts.hpp"
-#include "service/responsible_gambling.hpp"
 #include "service/users.hpp"
 
 namespace betsdb::api {
@@ -79,11 +79,7 @@ asio::awaitable<Response> get_user(ApiShard& shard, Request& req) {
   co_return json_response(200, render_user(*user));
 }
 
-asio::awaitable<Response> deposit(ApiShard& shard, Request& req) {
-  // Before every other check (API.md): no money goes in while betting is paused.
-  if (auto allowed = co_await service::require_betting_allowed(shard.ctx, req.path_ids[0]);
-      !allowed.ok())
-    co_return error_response(allowed.error());
+asio::awaitable<Response> deposit_checked(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
@@ -102,6 +98,13 @@ asio::awaitable<Response> deposit(ApiShard& shard, Request& req) {
   write_ledger_entry(w, result->entry);
   w.end_object();
   co_return json_response(201, std::move(out));
+}
+
+// The deposit statement refuses a paused user itself; a refusal for another
+// reason yields to the pause (api/betting_pause.hpp).
+asio::awaitable<Response> deposit(ApiShard& shard, Request& req) {
+  Response response = co_await deposit_checked(shard, req);
+  co_return co_await pause_answers_first(shard, req.path_ids[0], std::move(response));
 }
 
 asio::awaitable<Response> list_transactions(ApiShard& shard, Request& req) {

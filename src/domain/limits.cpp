@@ -35,6 +35,13 @@ Result<Money> limit_from(std::int64_t cents, std::string_view field) {
   return Money(cents);
 }
 
+Error betting_paused(std::string_view until) {
+  Error e = Error::make(Errc::self_excluded, "Your betting is paused until " + std::string(until) +
+                                                 " (a self-exclusion or time-out you took).");
+  e.extras.emplace_back("until", "\"" + std::string(until) + "\"");
+  return e;
+}
+
 Result<PauseRequest> self_exclusion_from(std::string_view period, std::string_view field) {
   struct Known {
     std::string_view period;

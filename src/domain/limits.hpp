@@ -69,6 +69,9 @@ struct PauseRequest {
   std::string_view interval;  // e.g. "6 months", "72 hours"
 };
 
+// self_excluded (403): the bettor's betting is paused until `until` (RFC 3339).
+Error betting_paused(std::string_view until);
+
 // "6m" | "1y" | "5y" -> the interval; else validation_failed on `field`.
 Result<PauseRequest> self_exclusion_from(std::string_view period, std::string_view field);
 inline constexpr std::int64_t kMinTimeoutHours = 24;

@@ -17,11 +17,7 @@ std::string quoted(std::string text) {
 }  // namespace
 
 Error betting_paused(domain::Timestamp until) {
-  const std::string at = domain::format_rfc3339(until);
-  Error e = Error::make(Errc::self_excluded, "Your betting is paused until " + at +
-                                                 " (a self-exclusion or time-out you took).");
-  e.extras.emplace_back("until", quoted(at));
-  return e;
+  return domain::betting_paused(domain::format_rfc3339(until));
 }
 
 Error stake_limit_exceeded() {
@@ -71,11 +67,12 @@ Async<domain::Timestamp> pause_betting(Context& ctx, std::int64_t user_id,
     if (started->until) e.extras.emplace_back("until", quoted(until));
     co_return e;
   }
-  // The pause holds already (every debit checks it); the cart goes too. A
-  // cart left behind by a Redis outage cannot be checked out while it runs.
-  if (auto cleared = co_await ctx.carts->clear(user_id); !cleared.ok()) {
-    spdlog::warn("user {}: cart not emptied after a pause began: {}", user_id,
-                 cleared.error().detail);
+  // The pause holds already (every debit checks it); the cart is emptied
+  // and closed until it ends. A cart left open by a Redis outage can still
+  // never be checked out while the pause runs.
+  if (auto closed = co_await ctx.carts->close_for_pause(user_id, *started->until); !closed.ok()) {
+    spdlog::warn("user {}: cart not closed after a pause began: {}", user_id,
+                 closed.error().detail);
   }
   co_return *started->until;
 }

@@ -301,6 +301,12 @@ class FakeCartStore final : public CartStore {
     carts[user_id].clear();
     co_return Status{};
   }
+  // Pauses are not faked: only emptied.
+  Async<void> close_for_pause(std::int64_t user_id, domain::Timestamp) override {
+    if (auto e = enter("close_for_pause", user_id)) co_return *e;
+    carts[user_id].clear();
+    co_return Status{};
+  }
 
   Async<std::size_t> remove_checked_out(std::int64_t user_id,
                                         std::span<const domain::CartItem> items) override {

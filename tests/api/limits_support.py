@@ -187,8 +187,12 @@ class LimitsDb:
     """Moves a user's clock-driven state with SQL, and reads it back.
     `db` is conftest's Db (autocommit, so every statement is seen at once)."""
 
-    def __init__(self, db):
+    def __init__(self, db, redis):
         self.db = db
+        # A pause also closes the user's cart in Redis until it ends
+        # (cart:{<id>}:paused, holding the end): what moves the pause's end
+        # here moves that key with it.
+        self.redis = redis
         self.limits_table = db._find_table({"user_id", "kind", "period", "effective_at", "amount"},
                                            "user_limits")
         self.users = db.users_table
@@ -243,20 +247,34 @@ class LimitsDb:
             f"deposited_at = deposited_at - %s::interval WHERE id = %s RETURNING id",
             (interval, interval, user_id))
 
+    @staticmethod
+    def cart_pause_key(user_id):
+        return f"cart:{{{user_id}}}:paused"
+
+    def _reopen_cart_if_unpaused(self, user_id):
+        row = self.exclusion_columns(user_id)
+        if not any(until is not None and until > self.db.scalar("SELECT now()") for until in row):
+            self.redis.delete(self.cart_pause_key(user_id))
+
     def end_self_exclusion(self, user_id):
         self.db.query(f"UPDATE {self.users} SET self_excluded_until = now() - interval '1 second' "
                       f"WHERE id = %s RETURNING id", (user_id,))
+        self._reopen_cart_if_unpaused(user_id)
 
     def end_timeout(self, user_id):
         self.db.query(f"UPDATE {self.users} SET timeout_until = now() - interval '1 second' "
                       f"WHERE id = %s RETURNING id", (user_id,))
+        self._reopen_cart_if_unpaused(user_id)
 
     def start_timeout(self, user_id, interval="1 hour"):
         """A time-out that runs from now on, set behind the API's back: it
-        does not empty the cart, so a test can see that a refused cart
-        write or checkout leaves the items there."""
-        self.db.query(f"UPDATE {self.users} SET timeout_until = now() + %s::interval "
-                      f"WHERE id = %s RETURNING id", (interval, user_id))
+        closes the cart but does not empty it, so a test can see that a
+        refused cart write or checkout leaves the items there."""
+        (until,) = self.db.query(f"UPDATE {self.users} SET timeout_until = now() + %s::interval "
+                                 f"WHERE id = %s RETURNING timeout_until", (interval, user_id))[0]
+        self.redis.set(self.cart_pause_key(user_id),
+                       until.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                       pxat=int(until.timestamp() * 1000))
 
     def exclusion_columns(self, user_id):
         return self.db.query(f"SELECT self_excluded_until, timeout_until FROM {self.users} WHERE id = %s",

@@ -90,8 +90,8 @@ EXCLUSION_KINDS = ("self-exclusion", "timeout")
 # ==========================================================================
 
 @pytest.fixture(scope="session")
-def limits_db(db):
-    return LimitsDb(db)
+def limits_db(db, redis):
+    return LimitsDb(db, redis)
 
 
 @pytest.fixture

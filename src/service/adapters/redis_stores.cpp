@@ -39,6 +39,9 @@ class RedisCarts final : public CartStore {
     return redis::remove_cart_item(*redis_, user_id, item_id);
   }
   Async<void> clear(std::int64_t user_id) override { return redis::clear_cart(*redis_, user_id); }
+  Async<void> close_for_pause(std::int64_t user_id, domain::Timestamp until) override {
+    return redis::close_cart_for_pause(*redis_, user_id, until);
+  }
   Async<std::size_t> remove_checked_out(std::int64_t user_id,
                                         std::span<const domain::CartItem> items) override {
     return redis::remove_checked_out(*redis_, user_id, items);

@@ -46,6 +46,9 @@ class CartStore {
   // item_not_found.
   virtual Async<void> remove(std::int64_t user_id, std::int64_t item_id) = 0;
   virtual Async<void> clear(std::int64_t user_id) = 0;
+  // Empties the cart and closes it until `until` (a pause of its owner's
+  // betting): add, change, remove and clear answer self_excluded meanwhile.
+  virtual Async<void> close_for_pause(std::int64_t user_id, domain::Timestamp until) = 0;
   // Removes each of `items` that is still the version read (CartItem::stored);
   // returns how many were removed.
   virtual Async<std::size_t> remove_checked_out(std::int64_t user_id,

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "domain/cart.hpp"
+#include "domain/limits.hpp"
 #include "store/redis/commands.hpp"
 #include "util/result.hpp"
 
@@ -43,6 +44,9 @@ using domain::NewCartItem;
 // The key names, for tests and tools.
 std::string cart_key(std::int64_t user_id);
 std::string cart_sequence_key(std::int64_t user_id);
+// Holds the end of its owner's pause (self-exclusion, time-out) while it runs:
+// every cart write is then refused with self_excluded.
+std::string cart_pause_key(std::int64_t user_id);
 
 boost::asio::awaitable<Result<CartContents>> read_cart(Commands& client, std::int64_t user_id);
 
@@ -83,6 +87,9 @@ boost::asio::awaitable<Status> touch_cart(Commands& client, std::int64_t user_id
 
 // Removes every item (an empty cart is fine).
 boost::asio::awaitable<Status> clear_cart(Commands& client, std::int64_t user_id);
+// Empties the cart and closes it until `until`: writes answer self_excluded.
+boost::asio::awaitable<Status> close_cart_for_pause(Commands& client, std::int64_t user_id,
+                                                    domain::Timestamp until);
 
 // After a checkout: removes each of `items` that still holds the value it had
 // when read (CartItem::stored); items changed or added since stay. Returns how
