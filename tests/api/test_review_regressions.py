@@ -184,18 +184,22 @@ def commit_bet_without_the_server(db, bets_db, user_id, match_id, selection, sta
     its COMMIT, before its invalidation and its answer. Returns the bet's id."""
 
     def statements(cur):
-        cur.execute(f"UPDATE {db.users_table} SET balance = balance - %s WHERE id = %s "
-                    f"AND balance >= %s RETURNING balance", (stake, user_id, stake))
-        (balance,) = cur.fetchone()
+        # As the debit: the stake counts toward the user's running total of
+        # stakes, at a time never before their previous stake's (migration 008).
+        cur.execute(f"UPDATE {db.users_table} SET balance = balance - %s, "
+                    f"stakes_total = stakes_total + %s, staked_at = greatest(staked_at, now()) "
+                    f"WHERE id = %s AND balance >= %s RETURNING balance, stakes_total, staked_at",
+                    (stake, stake, user_id, stake))
+        balance, stakes_total, staked_at = cur.fetchone()
         cur.execute(f"INSERT INTO {bets_db.bets_table} "
                     f"(user_id, match_id, selection, stake, odds, potential_payout) "
                     f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, created_at",
                     (user_id, match_id, selection, stake, odds, payout))
-        bet_id, created_at = cur.fetchone()
+        bet_id, _ = cur.fetchone()
         cur.execute(f"INSERT INTO {db.ledger_table} "
-                    f"(user_id, kind, amount, bet_id, balance_after, created_at) "
-                    f"VALUES (%s, 'stake', %s, %s, %s, %s)",
-                    (user_id, -stake, bet_id, balance, created_at))
+                    f"(user_id, kind, amount, bet_id, balance_after, running_total, created_at) "
+                    f"VALUES (%s, 'stake', %s, %s, %s, %s, %s)",
+                    (user_id, -stake, bet_id, balance, stakes_total, staked_at))
         column = {"1": "1", "X": "x", "2": "2"}[selection]
         cur.execute(f"UPDATE {exposure_table(db)} SET bets = bets + 1, "
                     f"stake_{column} = stake_{column} + %s, payout_{column} = payout_{column} + %s "

@@ -54,13 +54,6 @@ local function encode(id, match_id, selection, stake, added_at, odds_at_add)
 end
 )lua";
 
-// The cart is closed while its owner's betting is paused: KEYS[3] holds the
-// pause's end (RFC 3339) until then. Every write checks it first.
-constexpr std::string_view kPausedGuard = R"lua(
-local paused_until = redis.call('GET', KEYS[3])
-if paused_until then return {'paused', paused_until} end
-)lua";
-
 Script cart_script(std::initializer_list<std::string_view> helpers, std::string_view body) {
   std::string text;
   for (std::string_view helper : helpers) text += helper;
@@ -69,12 +62,12 @@ Script cart_script(std::initializer_list<std::string_view> helpers, std::string_
 }
 
 // ARGV: ttl, max items, match_id, selection, stake, added_at, odds_at_add[, generation].
-// With a generation, KEYS[4] must hold it, else nothing is written (the
+// With a generation, KEYS[3] must hold it, else nothing is written (the
 // caller validated the item against data of that generation).
-// -> {'ok', value} | {'paused', until} | {'duplicate_item'} | {'cart_full'} | {'stale'}
+// -> {'ok', value} | {'duplicate_item'} | {'cart_full'} | {'stale'}
 const Script& add_script() {
-  static const Script script = cart_script({kTouch, kPairSearch, kEncode, kPausedGuard}, R"lua(
-if ARGV[8] and redis.call('GET', KEYS[4]) ~= ARGV[8] then return {'stale'} end
+  static const Script script = cart_script({kTouch, kPairSearch, kEncode}, R"lua(
+if ARGV[8] and redis.call('GET', KEYS[3]) ~= ARGV[8] then return {'stale'} end
 local values = redis.call('HVALS', KEYS[1])
 local pair = pair_of(ARGV[3], ARGV[4])
 for _, v in ipairs(values) do
@@ -96,10 +89,9 @@ return {'ok', value})lua");
 }
 
 // ARGV: ttl, item id, new selection or '', new stake or '', new odds_at_add or ''.
-// -> {'ok', value} | {'paused', until} | {'item_not_found'} | {'duplicate_item'}
+// -> {'ok', value} | {'item_not_found'} | {'duplicate_item'}
 const Script& change_script() {
-  static const Script script =
-      cart_script({kTouch, kReaders, kPairSearch, kEncode, kPausedGuard}, R"lua(
+  static const Script script = cart_script({kTouch, kReaders, kPairSearch, kEncode}, R"lua(
 local old = redis.call('HGET', KEYS[1], ARGV[2])
 if not old then
   touch()
@@ -143,9 +135,8 @@ return redis.call('HGET', KEYS[1], ARGV[2]))lua");
 }
 
 // ARGV: ttl, item id. -> 1 removed | 0 not found
-// -> number removed | {'paused', until}
 const Script& remove_script() {
-  static const Script script = cart_script({kTouch, kPausedGuard}, R"lua(
+  static const Script script = cart_script({kTouch}, R"lua(
 local removed = redis.call('HDEL', KEYS[1], ARGV[2])
 touch()
 return removed)lua");
@@ -161,20 +152,8 @@ return 1)lua");
 }
 
 // ARGV: ttl. The counter stays (with a fresh TTL) so ids are not reused.
-// -> 1 | {'paused', until}
 const Script& clear_script() {
-  static const Script script = cart_script({kTouch, kPausedGuard}, R"lua(
-redis.call('DEL', KEYS[1])
-touch()
-return 1)lua");
-  return script;
-}
-
-// ARGV: ttl, the pause's end (RFC 3339), and in Unix milliseconds. Empties
-// the cart and closes it until then, in one step.
-const Script& close_script() {
   static const Script script = cart_script({kTouch}, R"lua(
-redis.call('SET', KEYS[3], ARGV[2], 'PXAT', ARGV[3])
 redis.call('DEL', KEYS[1])
 touch()
 return 1)lua");
@@ -196,7 +175,7 @@ return removed)lua");
 }
 
 std::vector<std::string> keys_of(std::int64_t user_id) {
-  return {cart_key(user_id), cart_sequence_key(user_id), cart_pause_key(user_id)};
+  return {cart_key(user_id), cart_sequence_key(user_id)};
 }
 
 std::string ttl_arg() {
@@ -237,18 +216,8 @@ Error item_not_found(std::int64_t item_id) {
                      "Your cart has no item with id " + std::to_string(item_id) + ".");
 }
 
-// {'paused', until} -> self_excluded; anything else -> nullopt.
-std::optional<Error> paused_outcome(const Reply& reply) {
-  if (!reply.is_array() || reply.elements().size() != 2 || !reply.elements()[0].is_string() ||
-      reply.elements()[0].as_string() != "paused" || !reply.elements()[1].is_string()) {
-    return std::nullopt;
-  }
-  return domain::betting_paused(reply.elements()[1].as_string());
-}
-
 // {'ok', value} -> the item; {'<code>'} -> that error.
 Result<CartItem> item_outcome(Reply reply, std::int64_t item_id) {
-  if (auto paused = paused_outcome(reply)) return std::move(*paused);
   if (!reply.is_array() || reply.elements().empty()) return unexpected(reply);
   auto elements = std::move(reply).elements();
   const std::string& status = elements[0].as_string();
@@ -394,6 +363,19 @@ asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Commands& client
   co_return std::optional<CartItem>{std::move(item).value()};
 }
 
+// A cart is closed while its owner's betting is paused: cart_pause_key holds
+// the pause's end until then. A single-key read before the write's script,
+// not a third key of the script: a script's keys must all exist on a slot
+// being resharded (TRYAGAIN otherwise), and this one rarely exists. A write
+// that read it just before a pause closed the cart lands in the emptied cart;
+// it cannot be checked out while the pause runs (checkout debits).
+asio::awaitable<Status> require_open(Commands& client, std::int64_t user_id) {
+  auto paused = co_await client.command("GET", cart_pause_key(user_id));
+  if (!paused.ok()) co_return std::move(paused).error();
+  if (paused->is_string()) co_return domain::betting_paused(paused->as_string());
+  co_return Status{};
+}
+
 asio::awaitable<Result<CartItem>> add_cart_item(Commands& client, std::int64_t user_id,
                                                 const NewCartItem& item) {
   auto added = co_await add_cart_item_if(client, user_id, item, nullptr);
@@ -406,6 +388,7 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& clie
                                                                   std::int64_t user_id,
                                                                   const NewCartItem& item,
                                                                   const KeyHolds* precondition) {
+  if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
   std::vector<std::string> args{ttl_arg(),
                                 std::to_string(kMaxCartItems),
                                 std::to_string(item.match_id),
@@ -443,6 +426,7 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& clie
 asio::awaitable<Result<CartItem>> change_cart_item(Commands& client, std::int64_t user_id,
                                                    std::int64_t item_id,
                                                    const CartItemChange& change) {
+  if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
   std::vector<std::string> args{
       ttl_arg(), std::to_string(item_id),
       change.selection ? std::string(domain::to_string(*change.selection)) : std::string(),
@@ -455,10 +439,10 @@ asio::awaitable<Result<CartItem>> change_cart_item(Commands& client, std::int64_
 
 asio::awaitable<Status> remove_cart_item(Commands& client, std::int64_t user_id,
                                          std::int64_t item_id) {
+  if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
   std::vector<std::string> args{ttl_arg(), std::to_string(item_id)};
   auto reply = co_await run(client, remove_script(), user_id, std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
-  if (auto paused = paused_outcome(*reply)) co_return std::move(*paused);
   if (!reply->is_integer()) co_return unexpected(*reply);
   if (reply->as_integer() == 0) co_return item_not_found(item_id);
   co_return Status{};
@@ -472,19 +456,26 @@ asio::awaitable<Status> touch_cart(Commands& client, std::int64_t user_id) {
 }
 
 asio::awaitable<Status> clear_cart(Commands& client, std::int64_t user_id) {
+  if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
   std::vector<std::string> args{ttl_arg()};
   auto reply = co_await run(client, clear_script(), user_id, std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
-  if (auto paused = paused_outcome(*reply)) co_return std::move(*paused);
   co_return Status{};
 }
 
 asio::awaitable<Status> close_cart_for_pause(Commands& client, std::int64_t user_id,
                                              domain::Timestamp until) {
+  // Closed first, then emptied: a write that finds it open is emptied after.
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(until.time_since_epoch()).count();
-  std::vector<std::string> args{ttl_arg(), domain::format_rfc3339(until), std::to_string(millis)};
-  auto reply = co_await run(client, close_script(), user_id, std::move(args));
+  std::string key = cart_pause_key(user_id);
+  std::string end = domain::format_rfc3339(until);
+  std::string at = std::to_string(millis);
+  auto closed = co_await client.command("SET", key, end, "PXAT", at);
+  if (!closed.ok()) co_return std::move(closed).error();
+  if (closed->is_error()) co_return Error::unavailable("Redis refused to close the cart.");
+  std::vector<std::string> args{ttl_arg()};
+  auto reply = co_await run(client, clear_script(), user_id, std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   co_return Status{};
 }
