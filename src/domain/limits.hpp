@@ -69,6 +69,13 @@ struct PauseRequest {
   std::string_view interval;  // e.g. "6 months", "72 hours"
 };
 
+// What came of asking for a pause.
+struct PauseOutcome {
+  bool user_found = false;
+  bool started = false;            // false: one of its kind runs and ends later
+  std::optional<Timestamp> until;  // the new end, or the running one's
+};
+
 // self_excluded (403): the bettor's betting is paused until `until` (RFC 3339).
 Error betting_paused(std::string_view until);
 

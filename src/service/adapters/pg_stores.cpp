@@ -28,10 +28,9 @@ class PgLimits final : public LimitsStore {
       std::int64_t user_id, std::span<const domain::UserLimitChange> changes) override {
     return store::change_limits(*db_, user_id, changes);
   }
-  Async<PauseStarted> pause(std::int64_t user_id, const domain::PauseRequest& pause) override {
-    auto started = co_await store::start_pause(*db_, user_id, pause);
-    if (!started.ok()) co_return std::move(started).error();
-    co_return PauseStarted{started->user_found, started->started, started->until};
+  Async<domain::PauseOutcome> pause(std::int64_t user_id,
+                                    const domain::PauseRequest& pause) override {
+    return store::start_pause(*db_, user_id, pause);
   }
   Async<std::optional<domain::Timestamp>> paused_until(std::int64_t user_id) override {
     return store::betting_paused_until(*db_, user_id);

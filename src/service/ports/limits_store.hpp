@@ -14,12 +14,6 @@
 
 namespace betsdb::service {
 
-struct PauseStarted {
-  bool user_found = false;
-  bool started = false;                    // false: one of its kind runs and ends later
-  std::optional<domain::Timestamp> until;  // the new end, or the running one's
-};
-
 class LimitsStore {
  public:
   virtual ~LimitsStore() = default;
@@ -29,7 +23,8 @@ class LimitsStore {
   // All or nothing; the limits after the changes, nullopt when the user does not exist.
   virtual Async<std::optional<domain::Limits>> change(
       std::int64_t user_id, std::span<const domain::UserLimitChange> changes) = 0;
-  virtual Async<PauseStarted> pause(std::int64_t user_id, const domain::PauseRequest& pause) = 0;
+  virtual Async<domain::PauseOutcome> pause(std::int64_t user_id,
+                                            const domain::PauseRequest& pause) = 0;
   // The end of the pause running now, if any (the later of the two kinds).
   virtual Async<std::optional<domain::Timestamp>> paused_until(std::int64_t user_id) = 0;
 };

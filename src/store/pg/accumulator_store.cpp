@@ -66,17 +66,6 @@ SELECT chk.found, chk.priced, (SELECT dup FROM dup), (SELECT balance FROM debit)
          )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END
 FROM chk ORDER BY chk.ord)sql"};
 
-template <class Text>
-std::string array_of(std::span<const domain::Leg> legs, Text text) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < legs.size(); ++i) {
-    if (i > 0) out += ',';
-    out += text(legs[i]);
-  }
-  out += '}';
-  return out;
-}
-
 }  // namespace
 
 boost::asio::awaitable<Result<domain::AccumulatorPlacement>> place_accumulator(
@@ -84,9 +73,10 @@ boost::asio::awaitable<Result<domain::AccumulatorPlacement>> place_accumulator(
   using domain::Leg;
   const std::span<const Leg> legs(item.legs);
   auto params = pg::params(
-      user_id, array_of(legs, [](const Leg& l) { return std::to_string(l.match_id); }),
-      array_of(legs, [](const Leg& l) { return std::string(domain::to_string(l.selection)); }),
-      array_of(legs, [](const Leg& l) { return std::to_string(l.odds.hundredths()); }),
+      user_id, pg::array_literal(legs, [](const Leg& l) { return std::to_string(l.match_id); }),
+      pg::array_literal(legs,
+                        [](const Leg& l) { return std::string(domain::to_string(l.selection)); }),
+      pg::array_literal(legs, [](const Leg& l) { return std::to_string(l.odds.hundredths()); }),
       item.stake.cents(), item.potential_payout.cents(), item.combined_odds_hundredths,
       item.legs_key);
   auto rows = co_await db.execute(kPlaceAccumulator, params);

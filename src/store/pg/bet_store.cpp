@@ -319,17 +319,6 @@ constexpr pg::Statement kSettledBets{"settled_bets_by_status", R"sql(
 SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
 FROM bets WHERE match_id = $1 GROUP BY status)sql"};
 
-template <class Item, class Text>
-std::string array_literal(std::span<const Item> items, Text text) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += text(items[i]);
-  }
-  out += '}';
-  return out;
-}
-
 domain::ItemProblem problem_of(const pg::Row& row) {
   if (!row.get<bool>(0)) return domain::ItemProblem::match_not_found;
   if (!row.get<bool>(1)) return domain::ItemProblem::repriced;
@@ -379,7 +368,7 @@ Async<domain::Placement> place_bets(pg::Pool& db, std::int64_t user_id,
     params = pg::params(user_id, item.match_id, std::string(domain::to_string(item.selection)),
                         item.stake.cents(), item.odds.hundredths(), item.potential_payout.cents());
   } else {
-    auto text_of = [&items](auto field) { return array_literal(items, field); };
+    auto text_of = [&items](auto field) { return pg::array_literal(items, field); };
     params = pg::params(
         user_id, text_of([](const BetItem& i) { return std::to_string(i.match_id); }),
         text_of([](const BetItem& i) { return std::string(domain::to_string(i.selection)); }),

@@ -67,17 +67,6 @@ SELECT )sql" BETSDB_SQL_MICROS(
         "timeout_until > now() THEN timeout_until END)") R"sql(
 FROM users WHERE id = $1)sql"};
 
-template <class Text>
-std::string array_of(std::span<const domain::UserLimitChange> changes, Text text) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < changes.size(); ++i) {
-    if (i > 0) out += ',';
-    out += text(changes[i]);
-  }
-  out += '}';
-  return out;
-}
-
 Result<domain::Limits> limits_from_rows(const pg::Rows& rows) {
   domain::Limits out;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -133,11 +122,11 @@ Async<std::optional<domain::Limits>> change_limits(
         kSetLimits,
         pg::params(
             user_id,
-            array_of(changes,
-                     [](const UserLimitChange& c) { return std::string(to_string(c.kind)); }),
-            array_of(changes,
-                     [](const UserLimitChange& c) { return std::string(to_string(c.period)); }),
-            array_of(changes, [](const UserLimitChange& c) {
+            pg::array_literal(
+                changes, [](const UserLimitChange& c) { return std::string(to_string(c.kind)); }),
+            pg::array_literal(
+                changes, [](const UserLimitChange& c) { return std::string(to_string(c.period)); }),
+            pg::array_literal(changes, [](const UserLimitChange& c) {
               return c.amount ? std::to_string(c.amount->cents()) : std::string("NULL");
             })));
     if (!set.ok()) co_return std::move(set).error();
@@ -149,13 +138,13 @@ Async<std::optional<domain::Limits>> change_limits(
   co_return std::optional<domain::Limits>{std::move(limits)};
 }
 
-Async<PauseOutcome> start_pause(pg::Pool& db, std::int64_t user_id,
-                                const domain::PauseRequest& pause) {
+Async<domain::PauseOutcome> start_pause(pg::Pool& db, std::int64_t user_id,
+                                        const domain::PauseRequest& pause) {
   const bool self_exclusion = pause.kind == domain::PauseKind::self_exclusion;
   auto started = co_await db.execute(self_exclusion ? kStartSelfExclusion : kStartTimeout,
                                      pg::params(user_id, std::string(pause.interval)));
   if (!started.ok()) co_return std::move(started).error();
-  PauseOutcome out;
+  domain::PauseOutcome out;
   if (!started->empty()) {
     out.user_found = out.started = true;
     out.until = timestamp_from_micros((*started)[0].get<std::int64_t>(0));

@@ -25,13 +25,8 @@ Async<std::optional<domain::Limits>> read_limits(pg::Pool& db, std::int64_t user
 Async<std::optional<domain::Limits>> change_limits(
     pg::Pool& db, std::int64_t user_id, std::span<const domain::UserLimitChange> changes);
 
-struct PauseOutcome {
-  bool user_found = false;
-  bool started = false;                    // false: one of the kind runs and ends later
-  std::optional<domain::Timestamp> until;  // the new end, or the running one's
-};
-Async<PauseOutcome> start_pause(pg::Pool& db, std::int64_t user_id,
-                                const domain::PauseRequest& pause);
+Async<domain::PauseOutcome> start_pause(pg::Pool& db, std::int64_t user_id,
+                                        const domain::PauseRequest& pause);
 
 // The end of the self-exclusion or time-out running now (the later one), if any.
 Async<std::optional<domain::Timestamp>> betting_paused_until(pg::Pool& db, std::int64_t user_id);

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <concepts>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -64,6 +65,20 @@ Params params(T&&... values) {
   Params out;
   out.reserve(sizeof...(T));
   (out.push_back(detail::to_param(std::forward<T>(values))), ...);
+  return out;
+}
+
+// A PostgreSQL array literal of `items`, each written by `text` (which must
+// give text that needs no quoting: numbers, fixed codes, NULL): "{1,2,3}".
+// One prepared statement then serves any number of items.
+template <class Item, class Text>
+std::string array_literal(std::span<const Item> items, Text text) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += text(items[i]);
+  }
+  out += '}';
   return out;
 }
 
