@@ -16,13 +16,9 @@ boost::asio::awaitable<Result<std::vector<domain::Match>>> find_matches(
     pg::Pool& db, std::span<const std::int64_t> ids) {
   std::vector<domain::Match> out;
   if (ids.empty()) co_return out;
-  std::string literal = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) literal += ',';
-    literal += std::to_string(ids[i]);
-  }
-  literal += '}';
-  auto rows = co_await db.execute(kFindMatches, pg::params(std::move(literal)));
+  auto rows = co_await db.execute(
+      kFindMatches,
+      pg::params(pg::array_literal(ids, [](std::int64_t id) { return std::to_string(id); })));
   if (!rows.ok()) co_return std::move(rows).error();
   out.reserve(rows->size());
   for (std::size_t i = 0; i < rows->size(); ++i) {

@@ -40,13 +40,9 @@ boost::asio::awaitable<Result<std::vector<OutboxEntry>>> pending_match_changes(p
 boost::asio::awaitable<Result<void>> forget_match_changes(pg::Pool& db,
                                                           const std::vector<std::int64_t>& ids) {
   if (ids.empty()) co_return Result<void>{};
-  std::string array = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) array += ',';
-    array += std::to_string(ids[i]);
-  }
-  array += '}';
-  auto rows = co_await db.execute(kForgetChanges, pg::params(array));
+  auto rows = co_await db.execute(kForgetChanges,
+                                  pg::params(pg::array_literal<std::int64_t>(
+                                      ids, [](std::int64_t id) { return std::to_string(id); })));
   if (!rows.ok()) co_return std::move(rows).error();
   co_return Result<void>{};
 }
