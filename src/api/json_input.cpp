@@ -297,6 +297,22 @@ std::optional<std::optional<std::int64_t>> FieldReader::optional_nullable_intege
   return std::optional<std::int64_t>{*value};
 }
 
+std::optional<std::optional<std::string>> FieldReader::optional_nullable_string(
+    std::string_view name) {
+  const auto* v = object_.if_contains(name);
+  if (v != nullptr && v->is_null()) {
+    seen_.emplace_back(name);
+    return std::optional<std::string>{};
+  }
+  if (v == nullptr) {
+    seen_.emplace_back(name);
+    return std::nullopt;
+  }
+  auto value = optional_string(name);
+  if (!value) return std::nullopt;
+  return std::optional<std::string>{std::move(*value)};
+}
+
 void FieldReader::merge(const Error& error) {
   if (error.field_errors.empty()) {
     add_error("body", error.detail);

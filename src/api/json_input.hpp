@@ -51,6 +51,8 @@ class FieldReader final {
   // An integer or null (a limit and its removal): nullopt when absent or
   // invalid (then with its error recorded); a null value is an empty inner optional.
   std::optional<std::optional<std::int64_t>> optional_nullable_integer(std::string_view name);
+  // The same for a string (a competition and its removal).
+  std::optional<std::optional<std::string>> optional_nullable_string(std::string_view name);
   bool has(std::string_view name) const { return object_.contains(name); }
 
   void add_error(std::string field, std::string message);

@@ -56,6 +56,18 @@ domain::LimitChange read_max_liability(FieldReader& fields) {
   return read_limit(fields, "max_liability", &domain::max_liability_from);
 }
 
+// Reads "competition": a name, or null for none.
+domain::CompetitionChange read_competition(FieldReader& fields) {
+  domain::CompetitionChange change;
+  auto value = fields.optional_nullable_string("competition");
+  if (!value) return change;
+  change.touched = true;
+  if (*value) {
+    change.value = fields.check(domain::normalize_competition(**value, "competition"));
+  }
+  return change;
+}
+
 asio::awaitable<Response> create_match(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   auto body = json_object_body(req);
@@ -69,6 +81,7 @@ asio::awaitable<Response> create_match(ApiShard& shard, Request& req) {
   domain::NewMatch match;
   match.limits.max_stake = read_max_stake(fields).value;
   match.limits.max_liability = read_max_liability(fields).value;
+  match.competition = read_competition(fields).value;
   if (team_1) match.team_1 = fields.check(domain::normalize_team(*team_1, "team_1")).value_or("");
   if (team_2) match.team_2 = fields.check(domain::normalize_team(*team_2, "team_2")).value_or("");
   if (!match.team_1.empty() && !match.team_2.empty() &&
@@ -114,6 +127,18 @@ Result<domain::MatchFilter> match_filter(const QueryParams& q) {
     if (!t.ok()) return invalid_parameter("team", "must be a team name of 1 to 100 characters");
     f.team = std::move(*t);
   }
+  if (auto competition = q.get("competition")) {
+    auto c = domain::normalize_competition(*competition, "competition");
+    if (!c.ok()) return invalid_parameter("competition", "must be a name of 1 to 100 characters");
+    f.competition = std::move(*c);
+  }
+  if (auto search = q.get("q")) {
+    auto s = domain::normalize_search(*search, "q");
+    if (!s.ok()) {
+      return invalid_parameter("q", "must be 2 to 100 characters, without control characters");
+    }
+    f.search = std::move(*s);
+  }
   for (auto [name, slot] : {std::pair{"from", &f.from}, std::pair{"to", &f.to}}) {
     if (auto text = q.get(name)) {
       auto t = domain::parse_rfc3339(*text, name);
@@ -132,8 +157,8 @@ Result<domain::MatchFilter> match_filter(const QueryParams& q) {
 }
 
 asio::awaitable<Response> list_matches(ApiShard& shard, Request& req) {
-  auto q =
-      QueryParams::parse(req.query, {"status", "team", "from", "to", "sort", "limit", "offset"});
+  auto q = QueryParams::parse(
+      req.query, {"status", "team", "competition", "q", "from", "to", "sort", "limit", "offset"});
   if (!q.ok()) co_return error_response(q.error());
   auto filter = match_filter(*q);
   if (!filter.ok()) co_return error_response(filter.error());
@@ -161,9 +186,12 @@ asio::awaitable<Response> patch_match(ApiShard& shard, Request& req) {
   }
   change.max_stake = read_max_stake(fields);
   change.max_liability = read_max_liability(fields);
+  change.competition = read_competition(fields);
   // A change that names nothing is more likely a client bug than a wish to
   // do nothing (docs/openapi.yaml: minProperties 1).
-  if (body->empty()) fields.add_error("body", "must name odds, max_stake and/or max_liability");
+  if (body->empty()) {
+    fields.add_error("body", "must name odds, max_stake, max_liability and/or competition");
+  }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
   change.actor = domain::Actor{req.principal.actor(), req.request_id};
   change.details = req.body;  // valid JSON, checked field by field above

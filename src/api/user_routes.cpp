@@ -117,6 +117,25 @@ asio::awaitable<Response> list_transactions(ApiShard& shard, Request& req) {
   co_return json_response(200, render_page(*entries, *page, write_ledger_entry));
 }
 
+asio::awaitable<Response> list_users(ApiShard& shard, Request& req) {
+  auto q = QueryParams::parse(req.query, {"q", "limit", "offset"});
+  if (!q.ok()) co_return error_response(q.error());
+  domain::UserFilter filter;
+  if (auto search = q->get("q")) {
+    auto s = domain::normalize_search(*search, "q");
+    if (!s.ok()) {
+      co_return error_response(
+          invalid_parameter("q", "must be 2 to 100 characters, without control characters"));
+    }
+    filter.search = std::move(*s);
+  }
+  auto page = q->page();
+  if (!page.ok()) co_return error_response(page.error());
+  auto users = co_await service::list_users(shard.ctx, filter, *page);
+  if (!users.ok()) co_return error_response(users.error());
+  co_return json_response(200, render_page(*users, *page, write_user));
+}
+
 }  // namespace
 
 void add_user_routes(http::Router& router, ApiShard& shard) {
@@ -124,6 +143,7 @@ void add_user_routes(http::Router& router, ApiShard& shard) {
     return [&shard, fn](Request& req) { return fn(shard, req); };
   };
   router.add({http::Method::post, "/v1/users", anyone(shard.auth), bind(create_user)});
+  router.add({http::Method::get, "/v1/users", account_reader(shard.auth), bind(list_users)});
   router.add(
       {http::Method::get, "/v1/users/{id}", self_or_account_reader(shard.auth), bind(get_user)});
   router.add(

@@ -56,6 +56,12 @@ void write_match(JsonWriter& w, const domain::Match& m) {
       .field("team_1", m.team_1)
       .field("team_2", m.team_2)
       .field("date", domain::format_rfc3339(m.date));
+  w.key("competition");
+  if (m.competition) {
+    w.value(*m.competition);
+  } else {
+    w.null();
+  }
   w.key("odds");
   write_odds_book(w, m.odds);
   w.field("status", domain::to_string(m.status));

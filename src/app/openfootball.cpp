@@ -92,7 +92,8 @@ std::optional<std::string_view> string_field(const json::object& o, std::string_
   return std::string_view(v->as_string());
 }
 
-Result<Fixture> fixture_of(const json::value& value, std::size_t index) {
+Result<Fixture> fixture_of(const json::value& value, std::size_t index,
+                           std::string_view file_name) {
   if (!value.is_object()) return Error::validation("match", "is not an object");
   const auto& match = value.as_object();
   Fixture f;
@@ -128,7 +129,26 @@ Result<Fixture> fixture_of(const json::value& value, std::size_t index) {
   if (!when.ok()) return Error::validation("date", "must be a date YYYY-MM-DD");
   f.date = *when;
   f.result = full_time_result(match);
+  // Newlines cannot appear in a normalised team name, so no two different
+  // fixtures spell the same identity.
+  f.identity = std::string(file_name) + '\n' +
+               std::string(string_field(match, "round").value_or("")) + '\n' + f.team_1 + '\n' +
+               f.team_2 + '\n' + domain::format_rfc3339(f.date);
   return f;
+}
+
+std::optional<std::string> competition_of(std::string_view name) {
+  // Leading spaces first, so the cut keeps 100 characters of the name; then
+  // cut at a code point boundary; normalising trims the end.
+  name = trim(name);
+  std::size_t end = 0;
+  for (std::size_t points = 0; end < name.size() && points < domain::kMaxNameLength; ++points) {
+    ++end;
+    while (end < name.size() && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) ++end;
+  }
+  auto normalized = domain::normalize_competition(name.substr(0, end), "name");
+  if (!normalized.ok()) return std::nullopt;
+  return std::move(*normalized);
 }
 
 std::string problem_text(const Error& e) {
@@ -171,10 +191,11 @@ Result<FixtureFile> parse_openfootball(std::string_view text) {
 
   FixtureFile out;
   if (auto name = string_field(root, "name")) out.name = std::string(*name);
+  out.competition = competition_of(out.name);
   const auto& list = matches->as_array();
   out.fixtures.reserve(list.size());
   for (std::size_t i = 0; i < list.size(); ++i) {
-    auto fixture = fixture_of(list[i], i);
+    auto fixture = fixture_of(list[i], i, out.name);
     if (fixture.ok()) {
       out.fixtures.push_back(std::move(*fixture));
     } else {

@@ -13,6 +13,8 @@
 // "score1"/"score2"), is 1, X or 2 on that score; anything else has none.
 // Team names are normalised as the API does (domain::normalize_team).
 //
+// The file's "name" becomes each match's competition (cut to 100 characters).
+//
 // Thread-safety: pure functions.
 #pragma once
 
@@ -37,6 +39,10 @@ struct Fixture {
   std::string team_2;
   domain::Timestamp date;
   std::optional<domain::MatchResult> result;
+  // Which fixture of which file this is, whatever its date becomes after a
+  // shift: the file's name, the round, the teams and the kick-off as written
+  // in the file. The same file gives the same identities on every import.
+  std::string identity;
 };
 
 // A match of the file that cannot be imported, and why.
@@ -47,6 +53,9 @@ struct FixtureProblem {
 
 struct FixtureFile {
   std::string name;  // "" when the file has none
+  // The name as a match's competition: trimmed, cut to 100 characters;
+  // none when the file has no usable name.
+  std::optional<std::string> competition;
   std::vector<Fixture> fixtures;
   std::vector<FixtureProblem> problems;
 };

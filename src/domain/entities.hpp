@@ -72,6 +72,7 @@ struct Match {
   std::string team_1;
   std::string team_2;
   Timestamp date;
+  std::optional<std::string> competition;  // "Premier League 2025/26"
   OddsBook odds;
   MatchStatus status = MatchStatus::open;
   std::optional<MatchResult> result;

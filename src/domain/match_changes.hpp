@@ -1,4 +1,5 @@
-// Writes to matches as values: a new match, and a change of its odds and limits.
+// Writes to matches as values: a new match, and a change of its odds, limits
+// and competition.
 //
 // Thread-safety: plain value types.
 #pragma once
@@ -21,6 +22,9 @@ struct NewMatch {
   OddsBook odds;
   MatchLimits limits;
   std::optional<Actor> actor;  // staff creating it: audited (not the importer)
+  std::optional<std::string> competition;
+  // `betsdb import`: the fixture's identity in its file (one match per key).
+  std::optional<std::string> source_key;
 };
 
 // A change of odds: for each selection, untouched leaves it alone; touched
@@ -40,10 +44,18 @@ struct LimitChange {
 };
 
 // What PATCH /v1/matches/{id} may change.
+// A change of the competition: untouched leaves it; touched sets `value`
+// (none clears it).
+struct CompetitionChange {
+  bool touched = false;
+  std::optional<std::string> value;
+};
+
 struct MatchChange {
   OddsChange odds;
   LimitChange max_stake;
   LimitChange max_liability;
+  CompetitionChange competition;
   std::optional<Actor> actor;  // audited, with `details`: the change as sent (JSON)
   std::string details = "{}";
 };

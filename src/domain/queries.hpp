@@ -19,10 +19,21 @@ namespace betsdb::domain {
 
 struct MatchFilter {
   std::optional<MatchStatus> status;
-  std::optional<std::string> team;  // either side, case-insensitive exact
+  std::optional<std::string> team;         // either side, case-insensitive exact
+  std::optional<std::string> competition;  // case-insensitive exact
+  // Case-insensitive substring of either team or the competition (`q`);
+  // its characters are literal (no wildcards).
+  std::optional<std::string> search;
   std::optional<Timestamp> from;
   std::optional<Timestamp> to;
   bool newest_first = false;  // sort=-date
+};
+
+// Who support looks for (GET /v1/users): newest first.
+struct UserFilter {
+  // Case-insensitive: an email starting with it, or a name containing it;
+  // its characters are literal (no wildcards). None: everyone.
+  std::optional<std::string> search;
 };
 
 // Every order breaks ties by id, newest first.

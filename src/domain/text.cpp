@@ -181,6 +181,18 @@ Result<std::string> normalize_team(std::string_view text, std::string_view field
   return normalize_display_text(text, field);
 }
 
+Result<std::string> normalize_competition(std::string_view text, std::string_view field) {
+  return normalize_display_text(text, field);
+}
+
+Result<std::string> normalize_search(std::string_view text, std::string_view field) {
+  auto normalized = normalize_display_text(text, field);
+  if (normalized.ok() && utf8_length(*normalized) < kMinSearchLength) {
+    return Error::validation(std::string(field), "must be at least 2 characters");
+  }
+  return normalized;
+}
+
 bool same_team(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -34,6 +34,13 @@ Result<std::string> normalize_email(std::string_view text);
 // Inner spaces are kept as written. Failure: validation_failed on `field`.
 Result<std::string> normalize_name(std::string_view text, std::string_view field);
 Result<std::string> normalize_team(std::string_view text, std::string_view field);
+// A match's competition ("Premier League 2025/26"): the same rules.
+Result<std::string> normalize_competition(std::string_view text, std::string_view field);
+
+// A search text (`q`): trimmed like a name, then 2..100 code points without
+// control characters; one character would match nearly everything.
+inline constexpr std::size_t kMinSearchLength = 2;
+Result<std::string> normalize_search(std::string_view text, std::string_view field);
 
 // Whether two (normalised) team names name the same team, ignoring case. Only
 // ASCII letters are folded ("Arsenal" == "ARSENAL", but "É" != "é"): enough for

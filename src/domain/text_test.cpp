@@ -168,6 +168,26 @@ TEST(NormalizeTeam, FollowsTheNameRulesOnItsField) {
   EXPECT_EQ(*normalize_team("Bayern M\xc3\xbcnchen", "team_1"), "Bayern M\xc3\xbcnchen");
 }
 
+TEST(NormalizeSearch, NeedsTwoCharactersAfterTrimming) {
+  EXPECT_EQ(*normalize_search("  ar ", "q"), "ar");
+  EXPECT_EQ(*normalize_search("é1", "q"), "é1");  // code points, not bytes
+  for (std::string_view too_short : {"", "a", "  a  ", "é"}) {
+    const auto refused = normalize_search(too_short, "q");
+    ASSERT_FALSE(refused.ok()) << too_short;
+    EXPECT_EQ(refused.error().field_errors.front().field, "q");
+  }
+  EXPECT_FALSE(normalize_search("ab\x01", "q").ok());
+  EXPECT_TRUE(normalize_search(std::string(100, 'x'), "q").ok());
+  EXPECT_FALSE(normalize_search(std::string(101, 'x'), "q").ok());
+}
+
+TEST(NormalizeCompetition, FollowsTheNameRules) {
+  EXPECT_EQ(*normalize_competition(" Premier League 2025/26 ", "competition"),
+            "Premier League 2025/26");
+  EXPECT_FALSE(normalize_competition("   ", "competition").ok());
+  EXPECT_FALSE(normalize_competition(std::string(101, 'x'), "competition").ok());
+}
+
 TEST(SameTeam, IgnoresAsciiCase) {
   EXPECT_TRUE(same_team("Arsenal", "arsenal"));
   EXPECT_TRUE(same_team("ARSENAL", "Arsenal"));

@@ -55,17 +55,23 @@ void append_page(std::string& key, const domain::Page& page) {
   append(key, "offset", std::to_string(page.offset));
 }
 
+// The filters that ignore case: "Arsenal" and "arsenal" are one question.
+// (Only ASCII is folded here; other letters at worst make two entries that
+// hold the same answer.)
+std::string ascii_folded(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
 }  // namespace
 
 std::string match_list_key(const domain::MatchFilter& f, const domain::Page& page) {
   std::string key;
+  if (f.competition) append(key, "competition", encoded(ascii_folded(*f.competition)));
   if (f.from) append(key, "from", micros(*f.from));
+  if (f.search) append(key, "q", encoded(ascii_folded(*f.search)));
   if (f.status) append(key, "status", domain::to_string(*f.status));
-  if (f.team) {
-    std::string team = *f.team;
-    for (auto& c : team) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    append(key, "team", encoded(team));
-  }
+  if (f.team) append(key, "team", encoded(ascii_folded(*f.team)));
   if (f.to) append(key, "to", micros(*f.to));
   append(key, "sort", f.newest_first ? "-date" : "date");
   append_page(key, page);

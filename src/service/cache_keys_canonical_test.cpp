@@ -20,13 +20,15 @@ domain::Timestamp at_seconds(std::int64_t s) {
 }
 
 TEST(CacheKeyCanonical, EveryMatchFilterChangesTheKey) {
-  std::vector<domain::MatchFilter> filters(7);
+  std::vector<domain::MatchFilter> filters(9);
   filters[1].status = domain::MatchStatus::open;
   filters[2].status = domain::MatchStatus::settled;
   filters[3].team = "arsenal";
   filters[4].from = at_seconds(1'924'992'000);
   filters[5].to = at_seconds(1'924'992'000);
   filters[6].newest_first = true;
+  filters[7].competition = "arsenal";  // the same text as a team is another question
+  filters[8].search = "arsenal";
   std::set<std::string> keys;
   for (const auto& f : filters) keys.insert(match_list_key(f, {}));
   EXPECT_EQ(keys.size(), filters.size()) << "two different match filters share a key";

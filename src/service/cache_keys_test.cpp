@@ -17,6 +17,18 @@ TEST(MatchListKey, SameFilterSameKeyWhateverTheSpelling) {
   EXPECT_EQ(match_list_key(a, {}), "status=open&team=arsenal&sort=date&limit=20&offset=0");
 }
 
+TEST(MatchListKey, SearchAndCompetitionIgnoreCaseToo) {
+  domain::MatchFilter a;
+  a.search = "Ars";
+  a.competition = "Premier League";
+  domain::MatchFilter b;
+  b.search = "aRS";
+  b.competition = "PREMIER LEAGUE";
+  EXPECT_EQ(match_list_key(a, {}), match_list_key(b, {}));
+  EXPECT_EQ(match_list_key(a, {}),
+            "competition=premier%20league&q=ars&sort=date&limit=20&offset=0");
+}
+
 TEST(MatchListKey, DifferentFiltersDiffer) {
   domain::MatchFilter a;
   domain::MatchFilter b;

@@ -19,7 +19,8 @@ Error match_closed_for_odds() {
 Async<domain::Match> create_match(Context& ctx, domain::NewMatch match) {
   auto created = co_await ctx.matches->insert(match);
   if (!created.ok() && created.error().is(Errc::conflict) &&
-      created.error().constraint == kDuplicateMatch) {
+      (created.error().constraint == kDuplicateMatch ||
+       created.error().constraint == kDuplicateImport)) {
     co_return Error::make(Errc::duplicate_match,
                           "A match with these teams and this date exists already.");
   }
@@ -36,12 +37,6 @@ Async<domain::Match> get_match(Context& ctx, std::int64_t match_id) {
   if (!match.ok()) co_return std::move(match).error();
   if (!*match) co_return match_not_found(match_id);
   co_return std::move(**match);
-}
-
-Async<std::optional<std::int64_t>> find_match_id(Context& ctx, const std::string& team_1,
-                                                 const std::string& team_2,
-                                                 domain::Timestamp date) {
-  co_return co_await ctx.matches->find_id(team_1, team_2, date);
 }
 
 Async<std::string> list_matches(Context& ctx, const domain::MatchFilter& filter, domain::Page page,

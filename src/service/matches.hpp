@@ -17,13 +17,11 @@ namespace betsdb::service {
 
 using MatchPage = domain::ListPage<domain::Match>;
 
-// duplicate_match when the same team_1, team_2 and date exist.
+// duplicate_match when the same team_1, team_2 and date exist (or, for an
+// import, a match of the same fixture).
 Async<domain::Match> create_match(Context& ctx, domain::NewMatch match);
 // match_not_found.
 Async<domain::Match> get_match(Context& ctx, std::int64_t match_id);
-// The match with exactly these teams and date, if any (betsdb import).
-Async<std::optional<std::int64_t>> find_match_id(Context& ctx, const std::string& team_1,
-                                                 const std::string& team_2, domain::Timestamp date);
 // The page as `render` writes it, through the read cache.
 Async<std::string> list_matches(Context& ctx, const domain::MatchFilter& filter, domain::Page page,
                                 Render<MatchPage> render);

@@ -379,6 +379,9 @@ class FakeUserStore final : public UserStore {
   Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t, domain::Page) override {
     co_return domain::ListPage<domain::LedgerEntry>{};
   }
+  Async<domain::ListPage<domain::User>> list(const domain::UserFilter&, domain::Page) override {
+    co_return domain::ListPage<domain::User>{};
+  }
 };
 
 class FakeMatchStore final : public MatchStore {
@@ -409,10 +412,6 @@ class FakeMatchStore final : public MatchStore {
       if (it != matches.end()) found.push_back(it->second);
     }
     co_return found;
-  }
-  Async<std::optional<std::int64_t>> find_id(const std::string&, const std::string&,
-                                             domain::Timestamp) override {
-    co_return std::optional<std::int64_t>{};
   }
   int lists = 0;
   Async<domain::ListPage<domain::Match>> list(const domain::MatchFilter&, domain::Page) override {

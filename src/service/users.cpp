@@ -57,4 +57,9 @@ Async<domain::ListPage<domain::LedgerEntry>> list_transactions(Context& ctx, std
   co_return co_await ctx.users->ledger(user_id, page);
 }
 
+Async<domain::ListPage<domain::User>> list_users(Context& ctx, const domain::UserFilter& filter,
+                                                 domain::Page page) {
+  co_return co_await ctx.users->list(filter, page);
+}
+
 }  // namespace betsdb::service

@@ -8,6 +8,7 @@
 
 #include "domain/entities.hpp"
 #include "domain/paging.hpp"
+#include "domain/queries.hpp"
 #include "service/context.hpp"
 #include "util/token.hpp"
 
@@ -36,5 +37,9 @@ Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money
 // user_not_found.
 Async<domain::ListPage<domain::LedgerEntry>> list_transactions(Context& ctx, std::int64_t user_id,
                                                                domain::Page page);
+// Support finding an account: newest first, straight from the database (not
+// cached: it answers who exists now).
+Async<domain::ListPage<domain::User>> list_users(Context& ctx, const domain::UserFilter& filter,
+                                                 domain::Page page);
 
 }  // namespace betsdb::service

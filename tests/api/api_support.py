@@ -30,7 +30,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
 
 USER_KEYS = {"id", "email", "name", "balance", "created_at"}
-MATCH_KEYS = {"id", "team_1", "team_2", "date", "odds", "status", "result", "created_at",
+MATCH_KEYS = {"id", "team_1", "team_2", "date", "competition", "odds", "status", "result", "created_at",
               "odds_version", "max_stake", "max_liability"}
 TRANSACTION_KEYS = {"id", "kind", "amount", "bet_id", "balance_after", "created_at"}
 PAGE_KEYS = {"items", "total", "limit", "offset"}

@@ -171,10 +171,12 @@ BODY_ROUTES = [
     BodyRoute("deposit", "POST", "/v1/users/{owner}/deposits", "admin",
               lambda w: {"amount": 100}, {"amount": "money"}),
     BodyRoute("create_match", "POST", "/v1/matches", "admin", _match_body,
-              {"team_1": "text", "team_2": "text", "date": "text", "odds": "odds", "odds.1": "odds_value"},
+              {"team_1": "text", "team_2": "text", "date": "text", "odds": "odds", "odds.1": "odds_value",
+               "competition": "text"},
               required=["team_1", "team_2", "date", "odds"]),
     BodyRoute("change_odds", "PATCH", "/v1/matches/{match}", "admin",
-              lambda w: {"odds": {"1": 2.20}}, {"odds": "odds", "odds.1": "odds_value"}, required=[]),
+              lambda w: {"odds": {"1": 2.20}}, {"odds": "odds", "odds.1": "odds_value", "competition": "text"},
+              required=[]),
     BodyRoute("settle", "POST", "/v1/matches/{settle}/result", "admin",
               lambda w: {"result": "1"}, {"result": "text"}),
     BodyRoute("place_bet", "POST", "/v1/bets", "owner",
@@ -192,6 +194,8 @@ BODY_ROUTES = [
               lambda w: {"deposit": {"month": 10**12}}, {}, required=[]),
 ]
 ROUTES_WITH_FIELDS = [r for r in BODY_ROUTES if r.fields]
+# Fields where null is a value: a match's competition (null: none, or cleared by PATCH).
+NULLABLE_FIELDS = {"competition"}
 ROUTES_WITH_REQUIRED = [r for r in BODY_ROUTES if r.required]
 
 MALFORMED_JSON = [
@@ -225,6 +229,7 @@ BAD_TEXT = {
     "name": ["", "   ", "n" * 101, "\u00e9" * 101],
     "team_1": ["", "   ", "t" * 101],
     "team_2": ["", "   ", "t" * 101],
+    "competition": ["", "   ", "c" * 101, "\u00e9" * 101, "Cup\u0000A", "Cup\nA", "Cup\u007fA"],
     "date": ["", "tomorrow", "2026-12-01", "2026-12-01T19:45:00", "2026-12-01 19:45:00Z",
              "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-12-01T25:00:00Z", "2026-12-01T19:45:00ZZ",
              "\uff12\uff10\uff12\uff16-12-01T19:45:00Z", "2026-12-01T19:45:00Z\u0000"],
@@ -268,7 +273,7 @@ def test_wrong_types_are_422_naming_the_field(client, world, unchanged, route):
 @pytest.mark.parametrize("route", ROUTES_WITH_FIELDS, ids=repr)
 def test_null_fields_are_422_naming_the_field(client, world, unchanged, route):
     failures = []
-    fields = [f for f in route.fields if "." not in f]
+    fields = [f for f in route.fields if "." not in f and f not in NULLABLE_FIELDS]
     if route.name == "create_match":
         fields.append("odds.1")  # null withdraws a selection only in PATCH
     with unchanged():
@@ -486,11 +491,13 @@ class GetRoute:
         return api.get(self.target(w) + "?" + query, token=token)
 
 
-MATCH_PARAMS = ("status", "team", "from", "to", "sort", "limit", "offset")
+MATCH_PARAMS = ("status", "team", "competition", "q", "from", "to", "sort", "limit", "offset")
+USER_LIST_PARAMS = ("q", "limit", "offset")
 BET_PARAMS = ("match_id", "status", "selection", "min_stake", "max_stake", "sort", "limit", "offset")
 GET_ROUTES = [
     GetRoute("list_matches", "/v1/matches", "anyone", MATCH_PARAMS),
     GetRoute("get_match", "/v1/matches/{match}", "anyone"),
+    GetRoute("list_users", "/v1/users", "admin", USER_LIST_PARAMS),
     GetRoute("get_user", "/v1/users/{owner}", "owner"),
     GetRoute("transactions", "/v1/users/{owner}/transactions", "owner", ("limit", "offset")),
     GetRoute("user_bets", "/v1/users/{owner}/bets", "owner", BET_PARAMS),
@@ -513,6 +520,8 @@ BAD_FILTERS = {
     "selection": ["", "x", "3", "home", "1,2"],
     "min_stake": ["", "-1", "abc", "1.5", "1e30", str(2**63), str(MAX_STAKE + 1)],
     "max_stake": ["", "-1", "abc", "1.5", "1e30", str(2**64), str(MAX_STAKE + 1)],
+    "q": ["", "a", "%20a%20", "+", "x" * 101, "%C3%A9" * 101, "a%00b", "a%09b", "a%7Fb"],
+    "competition": ["", "c" * 101, "%C3%A9" * 101],
 }
 BAD_STATUS = {"list_matches": ["pending", "won", "closed"], "user_bets": ["open", "settled"],
               "all_bets": ["open", "settled"]}
@@ -526,6 +535,7 @@ def test_unknown_or_repeated_query_parameters_are_400(client, world, route):
         check(failures, route.get(client, world, query), 400, "invalid_parameter")
     for name in route.params:
         value = {"status": "open" if route.name == "list_matches" else "pending", "team": "x",
+                 "q": "ab", "competition": "Cup",
                  "from": "2026-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z", "sort": "-created_at"
                  if route.name != "list_matches" else "date", "selection": "1"}.get(name, "1")
         check(failures, route.get(client, world, f"{name}={value}&{name}={value}"), 400, "invalid_parameter")
@@ -661,7 +671,7 @@ def test_unparsable_http_is_400_bad_request_problem(base_url, client, raw):
 # --------------------------------------------------------------------------
 
 ROUTE_METHODS = {
-    "/v1/users": {"POST"},
+    "/v1/users": {"GET", "POST"},
     "/v1/users/{id}": {"GET"},
     "/v1/users/{id}/deposits": {"POST"},
     "/v1/users/{id}/transactions": {"GET"},

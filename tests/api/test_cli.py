@@ -190,9 +190,19 @@ def test_check_reports_an_unreachable_database():
 
 # ----------------------------------------------------------------- import
 
-def fixture_file(tmp_path, matches, name="Test League"):
+_UNIQUE_NAME = object()
+
+
+def fixture_file(tmp_path, matches, name=_UNIQUE_NAME):
+    """An openfootball file. Its "name" is unique unless given (None: no name),
+    since the import remembers a file's --shift-to-future by its name."""
+    if name is _UNIQUE_NAME:
+        name = f"Test League {uuid.uuid4().hex[:12]}"
+    body = {"matches": matches}
+    if name is not None:
+        body["name"] = name
     path = tmp_path / f"fixtures-{uuid.uuid4().hex}.json"
-    path.write_text(json.dumps({"name": name, "matches": matches}))
+    path.write_text(json.dumps(body))
     return str(path)
 
 
@@ -244,6 +254,10 @@ def test_import_creates_the_matches_and_skips_them_when_run_again(api, tmp_path)
 
 
 def test_import_with_apply_results_settles_through_the_ledger(api, admin_token, new_user, db, tmp_path):
+    """Settling goes through the ledger. The matches are in the future (a bet
+    must be placed on one first), so settling them needs the force option;
+    test_import_apply_results_never_settles_before_kick_off shows that it is
+    needed, and that past matches need no force."""
     home, away, other = teams(3)
     matches = [
         {"round": "1", "date": "2031-06-01", "time": "20:00", "team1": home, "team2": away,
@@ -262,9 +276,10 @@ def test_import_with_apply_results_settles_through_the_ledger(api, admin_token, 
                                                  "selection": "1", "stake": 1_000},
                                token=user.token), 201)
 
-    settled = betsdb("import", path, "--apply-results")
+    settled = betsdb("import", path, "--apply-results", "--force-settle-before-kickoff")
     assert settled.returncode == 0, show(settled)
     assert "3 duplicates skipped" in settled.stdout and "2 settled" in settled.stdout, show(settled)
+    assert FORCE_WARNING in settled.stderr, show(settled)
 
     by_pair = {(m["team_1"], m["team_2"]): m for m in matches_of(api, home) + matches_of(api, other)}
     assert by_pair[(home, away)]["status"] == "settled" and by_pair[(home, away)]["result"] == "1"
@@ -276,13 +291,124 @@ def test_import_with_apply_results_settles_through_the_ledger(api, admin_token, 
     assert db.balance(user.id) == 10_000 - 1_000 + bet["potential_payout"]
     assert db.balance(user.id) == db.ledger_sum(user.id)
 
+    # Already settled: nothing left to settle, so no force is needed.
     again = betsdb("import", path, "--apply-results")
     assert again.returncode == 0, show(again)
     assert "0 settled, 2 already settled" in again.stdout, show(again)
     assert betsdb("check").returncode == 0
 
 
+FORCE_WARNING = "betsdb import: warning: --force-settle-before-kickoff"
+NOT_SETTLED = "not settled: kick-off still in the future (--force-settle-before-kickoff settles them)"
+
+
+def by_pair(api, *team_names):
+    found = {}
+    for team in team_names:
+        for m in matches_of(api, team):
+            found[(m["team_1"], m["team_2"])] = m
+    return found
+
+
+def test_import_apply_results_never_settles_before_kick_off(api, new_user, db, tmp_path):
+    past_home, past_away, home, away, spare = teams(5)
+    path = fixture_file(tmp_path, [
+        {"round": "1", "date": "2020-05-01", "time": "15:00", "team1": past_home, "team2": past_away,
+         "score": {"ft": [2, 0]}},
+        {"round": "1", "date": "2031-06-01", "time": "20:00", "team1": home, "team2": away,
+         "score": {"ft": [0, 1]}},
+        {"round": "1", "date": "2031-06-02", "time": "20:00", "team1": spare, "team2": home},
+    ])
+    created = betsdb("import", path)
+    assert created.returncode == 0, show(created)
+    assert "3 created" in created.stdout, show(created)
+    future = by_pair(api, home)[(home, away)]
+    user = new_user(balance=10_000)
+    bet = expect_json(api.post("/v1/bets", json={"user_id": user.id, "match_id": future["id"],
+                                                 "selection": "1", "stake": 1_000}, token=user.token), 201)
+
+    # Without the force option: the past match is settled, the future one is not.
+    refused = betsdb("import", path, "--apply-results")
+    assert refused.returncode == 1, show(refused)
+    assert "0 created" in refused.stdout and "3 duplicates skipped" in refused.stdout, show(refused)
+    assert "1 settled" in refused.stdout, show(refused)
+    assert f"1 {NOT_SETTLED}" in refused.stdout, show(refused)
+    assert home in refused.stderr and away in refused.stderr, show(refused)
+    assert past_home not in refused.stderr, show(refused)
+    assert FORCE_WARNING not in refused.stderr, show(refused)
+    found = by_pair(api, home, past_home)
+    assert (found[(past_home, past_away)]["status"], found[(past_home, past_away)]["result"]) == ("settled", "1")
+    assert (found[(home, away)]["status"], found[(home, away)]["result"]) == ("open", None)
+    assert (found[(spare, home)]["status"], found[(spare, home)]["result"]) == ("open", None)
+    assert expect_json(api.get(f"/v1/bets/{bet['id']}", token=user.token), 200)["status"] == "pending"
+    assert db.balance(user.id) == 9_000
+
+    # With it: settled, loudly.
+    forced = betsdb("import", path, "--apply-results", "--force-settle-before-kickoff")
+    assert forced.returncode == 0, show(forced)
+    assert "1 settled, 1 already settled" in forced.stdout, show(forced)
+    assert FORCE_WARNING in forced.stderr, show(forced)
+    found = by_pair(api, home)
+    assert (found[(home, away)]["status"], found[(home, away)]["result"]) == ("settled", "2")
+    assert found[(spare, home)]["status"] == "open"  # no score: nothing to settle
+    assert expect_json(api.get(f"/v1/bets/{bet['id']}", token=user.token), 200)["status"] == "lost"
+    assert db.balance(user.id) == db.ledger_sum(user.id) == 9_000
+    assert betsdb("check").returncode == 0
+
+
+def test_import_apply_results_settles_a_past_match_in_the_same_run_without_force(api, tmp_path):
+    a, b = teams(2)
+    path = fixture_file(tmp_path, [
+        {"round": "3", "date": "2021-09-18", "time": "12:30", "team1": a, "team2": b, "score": {"ft": [1, 1]}},
+    ])
+    result = betsdb("import", path, "--apply-results")
+    assert result.returncode == 0, show(result)
+    assert "1 created" in result.stdout and "1 settled" in result.stdout, show(result)
+    assert FORCE_WARNING not in result.stderr, show(result)
+    (match,) = matches_of(api, a)
+    assert (match["date"], match["status"], match["result"]) == ("2021-09-18T12:30:00Z", "settled", "X")
+
+
+def test_import_help_names_the_force_option():
+    result = betsdb("import", "--help")
+    assert result.returncode == 0, show(result)
+    assert "--force-settle-before-kickoff" in result.stdout, show(result)
+
+
+def test_import_sets_the_competition_from_the_files_name(api, tmp_path):
+    a, b = teams(2)
+    competition = f"CLI Cup {uuid.uuid4().hex[:12]} 2031/32"
+    path = fixture_file(tmp_path, [{"round": "1", "date": "2031-10-01", "time": "19:00", "team1": a, "team2": b}],
+                        name=f"  {competition}\t")
+    result = betsdb("import", path)
+    assert result.returncode == 0, show(result)
+    (match,) = matches_of(api, a)
+    assert match["competition"] == competition
+    page = expect_json(api.get("/v1/matches", params={"competition": competition.upper()}), 200)
+    assert [m["id"] for m in page["items"]] == [match["id"]]
+
+
+def test_import_cuts_a_long_name_to_100_characters(api, tmp_path):
+    a, b = teams(2)
+    name = f"CLI Long {uuid.uuid4().hex[:12]} " + "n" * 200
+    path = fixture_file(tmp_path, [{"date": "2031-10-02", "team1": a, "team2": b}], name=name)
+    result = betsdb("import", path)
+    assert result.returncode == 0, show(result)
+    (match,) = matches_of(api, a)
+    assert match["competition"] == name[:100]
+
+
+def test_import_of_a_file_without_a_name_gives_no_competition(api, tmp_path):
+    a, b = teams(2)
+    path = fixture_file(tmp_path, [{"date": "2031-10-03", "team1": a, "team2": b}], name=None)
+    result = betsdb("import", path)
+    assert result.returncode == 0, show(result)
+    (match,) = matches_of(api, a)
+    assert match["competition"] is None
+
+
 def test_import_shift_to_future_moves_the_earliest_match_to_tomorrow(api, tmp_path):
+    """On the file's first import (by its name)."""
     a, b = teams(2)
     path = fixture_file(tmp_path, [
         {"date": "2020-03-10", "time": "15:00", "team1": a, "team2": b, "score": {"ft": [0, 1]}},
@@ -295,6 +421,48 @@ def test_import_shift_to_future_moves_the_earliest_match_to_tomorrow(api, tmp_pa
     assert dates == [f"{tomorrow.isoformat()}T15:00:00Z",
                      f"{(tomorrow + dt.timedelta(days=7)).isoformat()}T20:30:00Z"], dates
     assert all(m["status"] == "open" for m in matches_of(api, a))
+
+
+def test_import_run_again_with_shift_to_future_creates_nothing_and_keeps_the_dates(api, tmp_path):
+    a, b = teams(2)
+    path = fixture_file(tmp_path, [
+        {"round": "1", "date": "2020-03-10", "time": "15:00", "team1": a, "team2": b},
+        {"round": "2", "date": "2020-03-17", "time": "20:30", "team1": b, "team2": a},
+    ])
+    first = betsdb("import", path, "--shift-to-future")
+    assert first.returncode == 0, show(first)
+    assert "2 created" in first.stdout, show(first)
+    before = sorted((m["id"], m["date"]) for m in matches_of(api, a))
+    assert len(before) == 2
+
+    for args in (["--shift-to-future"], ["--shift-to-future", "--odds-seed", "9"], []):
+        again = betsdb("import", path, *args)
+        assert again.returncode == 0, show(again)
+        assert "0 created" in again.stdout and "2 duplicates skipped" in again.stdout, (args, show(again))
+        assert sorted((m["id"], m["date"]) for m in matches_of(api, a)) == before, args
+
+
+def test_import_remembers_the_shift_of_a_file_by_its_name(api, tmp_path):
+    """A later run of the same file (here: with a fixture added) uses the shift
+    chosen on its first import, not one from "now" and its own earliest date."""
+    a, b, c = teams(3)
+    name = f"Shift League {uuid.uuid4().hex[:12]}"
+    first = [{"round": "1", "date": "2020-03-10", "time": "15:00", "team1": a, "team2": b}]
+    result = betsdb("import", fixture_file(tmp_path, first, name=name), "--shift-to-future")
+    assert result.returncode == 0, show(result)
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    assert [m["date"] for m in matches_of(api, a)] == [f"{tomorrow.isoformat()}T15:00:00Z"]
+
+    later = first + [{"round": "2", "date": "2020-03-17", "time": "20:30", "team1": c, "team2": a}]
+    result = betsdb("import", fixture_file(tmp_path, later[1:], name=name), "--shift-to-future")
+    assert result.returncode == 0, show(result)
+    assert "1 created" in result.stdout, show(result)
+    assert [m["date"] for m in matches_of(api, c)] == [f"{(tomorrow + dt.timedelta(days=7)).isoformat()}T20:30:00Z"]
+
+    result = betsdb("import", fixture_file(tmp_path, later, name=name), "--shift-to-future")
+    assert result.returncode == 0, show(result)
+    assert "0 created" in result.stdout and "2 duplicates skipped" in result.stdout, show(result)
+    assert len(matches_of(api, a)) == 2
 
 
 def test_import_skips_malformed_entries_and_exits_1(api, tmp_path):

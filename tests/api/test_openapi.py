@@ -273,6 +273,30 @@ def test_match_create_read_list_patch_match_spec(api, admin_token):
     assert "X" not in check_against_spec("PATCH", "/v1/matches/{match_id}", resp, 200)["odds"]
 
 
+def test_competition_and_search_match_spec(api, admin_token):
+    tag = uuid.uuid4().hex[:12]
+    body = {"team_1": f"Arsenal FC {tag}", "team_2": unique_team("Away"), "date": future_date(),
+            "odds": {"1": 2.10, "X": 3.25, "2": 3.60}, "competition": f"Premier League {tag}"}
+    match = check_against_spec("POST", "/v1/matches", api.post("/v1/matches", json=body, token=admin_token), 201)
+    resp = api.get("/v1/matches", params={"q": f"arsenal fc {tag}", "competition": body["competition"]})
+    page = check_against_spec("GET", "/v1/matches", resp, 200)
+    assert [m["id"] for m in page["items"]] == [match["id"]]
+    resp = api.patch(f"/v1/matches/{match['id']}", json={"competition": None}, token=admin_token)
+    assert check_against_spec("PATCH", "/v1/matches/{match_id}", resp, 200)["competition"] is None
+    check_against_spec("GET", "/v1/matches", api.get("/v1/matches?q=a"), 400)
+
+
+def test_user_search_matches_spec(api, admin_token, new_user):
+    user = new_user(name=f"Spec {uuid.uuid4().hex}")
+    page = check_against_spec("GET", "/v1/users", api.get("/v1/users", params={"q": user.email},
+                                                          token=admin_token), 200)
+    assert [u["id"] for u in page["items"]] == [user.id]
+    check_against_spec("GET", "/v1/users", api.get("/v1/users", token=admin_token), 200)
+    check_against_spec("GET", "/v1/users", api.get("/v1/users?q=a", token=admin_token), 400)
+    check_against_spec("GET", "/v1/users", api.get("/v1/users"), 401)
+    check_against_spec("GET", "/v1/users", api.get("/v1/users", token=user.token), 403)
+
+
 def test_problem_answers_match_spec(api, admin_token, new_user):
     check_against_spec("GET", "/v1/matches/{match_id}", api.get("/v1/matches/2000000000"), 404)
     check_against_spec("GET", "/v1/matches/{match_id}", api.get("/v1/matches/007"), 404)

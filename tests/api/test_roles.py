@@ -254,6 +254,10 @@ def _sign_out(c, who):
     return c.api.delete("/v1/sessions/current", token=token)
 
 
+def _lists_only(c, resp, user_id):
+    assert [item["id"] for item in resp.json()["items"]] == [user_id], describe(resp)
+
+
 def _signed_out_token_refused(c, resp):
     expect_unauthorized(c.api.get("/v1/matches", token=c.signed_out))
 
@@ -269,6 +273,9 @@ ROUTES = [
           unchanged=_match_status_unchanged),
     Route("GET /v1/matches/{id}/exposure", MATCH_WRITERS, 200,
           lambda c, who: c.api.get(f"/v1/matches/{c.match['id']}/exposure", token=c.token(who))),
+    Route("GET /v1/users", {"owner", "admin", "support"}, 200,
+          lambda c, who: c.api.get("/v1/users", params={"q": c.bettor.email}, token=c.token(who)),
+          check=lambda c, resp: _lists_only(c, resp, c.bettor.id)),
     Route("GET /v1/users/{id}", USER_READERS, 200,
           lambda c, who: c.api.get(f"/v1/users/{c.bettor.id}", token=c.token(who))),
     Route("GET /v1/users/{id}/bets", USER_READERS, 200,

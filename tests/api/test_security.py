@@ -184,6 +184,7 @@ ROUTES = [
     Route("sign_up", "POST", "/v1/users", "public",
           body=lambda w: {"email": unique_email(), "name": "Walk"},
           probe=lambda w: {"email": "not-an-address", "name": "Walk"}, authorized=422),
+    Route("list_users", "GET", "/v1/users", "admin"),
     Route("get_user", "GET", "/v1/users/{owner}", "reader"),
     Route("transactions", "GET", "/v1/users/{owner}/transactions", "reader"),
     Route("user_bets", "GET", "/v1/users/{owner}/bets", "reader"),

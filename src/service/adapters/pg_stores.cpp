@@ -5,7 +5,6 @@
 #include "store/pg/bet_store.hpp"
 #include "store/pg/cash_out_store.hpp"
 #include "store/pg/limits_store.hpp"
-#include "store/pg/match_import.hpp"
 #include "store/pg/match_lookup.hpp"
 #include "store/pg/match_outbox.hpp"
 #include "store/pg/match_store.hpp"
@@ -57,6 +56,10 @@ class PgUsers final : public UserStore {
   Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
                                                       domain::Page page) override {
     return store::list_ledger(*db_, user_id, page);
+  }
+  Async<domain::ListPage<domain::User>> list(const domain::UserFilter& filter,
+                                             domain::Page page) override {
+    return store::list_users(*db_, filter, page);
   }
 
  private:
@@ -134,10 +137,6 @@ class PgMatches final : public MatchStore {
   }
   Async<std::vector<domain::Match>> find_many(std::span<const std::int64_t> ids) override {
     return store::find_matches(*db_, ids);
-  }
-  Async<std::optional<std::int64_t>> find_id(const std::string& team_1, const std::string& team_2,
-                                             domain::Timestamp date) override {
-    return store::find_match_id(*db_, team_1, team_2, date);
   }
   Async<domain::ListPage<domain::Match>> list(const domain::MatchFilter& filter,
                                               domain::Page page) override {

@@ -22,21 +22,19 @@ namespace betsdb::service {
 
 // The constraints a duplicate match and a change leaving no odds violate.
 inline constexpr std::string_view kDuplicateMatch = "matches_teams_date_key";
+inline constexpr std::string_view kDuplicateImport = "matches_source_key_key";
 inline constexpr std::string_view kNoOddsLeft = "matches_some_odds";
 
 class MatchStore {
  public:
   virtual ~MatchStore() = default;
 
-  // conflict kDuplicateMatch for the same teams and date.
+  // conflict kDuplicateMatch for the same teams and date, kDuplicateImport
+  // for the same source_key.
   virtual Async<domain::Match> insert(const domain::NewMatch& match) = 0;
   virtual Async<std::optional<domain::Match>> find(std::int64_t match_id) = 0;
   // The matches among `ids` that exist, in no particular order.
   virtual Async<std::vector<domain::Match>> find_many(std::span<const std::int64_t> ids) = 0;
-  // The id of the match with exactly these teams and date, if any.
-  virtual Async<std::optional<std::int64_t>> find_id(const std::string& team_1,
-                                                     const std::string& team_2,
-                                                     domain::Timestamp date) = 0;
   virtual Async<domain::ListPage<domain::Match>> list(const domain::MatchFilter& filter,
                                                       domain::Page page) = 0;
   // Applies the change of odds and limits unless the match is settled (it is

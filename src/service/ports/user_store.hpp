@@ -10,6 +10,7 @@
 
 #include "domain/entities.hpp"
 #include "domain/paging.hpp"
+#include "domain/queries.hpp"
 #include "service/ports/account_store.hpp"
 #include "service/ports/async.hpp"
 #include "util/token.hpp"
@@ -31,6 +32,9 @@ class UserStore {
                                                 const domain::Actor& actor) = 0;
   virtual Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
                                                               domain::Page page) = 0;
+  // Newest first.
+  virtual Async<domain::ListPage<domain::User>> list(const domain::UserFilter& filter,
+                                                     domain::Page page) = 0;
 };
 
 }  // namespace betsdb::service

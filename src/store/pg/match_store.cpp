@@ -22,14 +22,16 @@ namespace {
 // The created match in the API's words; withdrawn selections and absent limits left out.
 #define BETSDB_SQL_MATCH_DETAILS \
   "jsonb_strip_nulls(jsonb_build_object('team_1', team_1, 'team_2', team_2, "                 \
-  "'date', " BETSDB_SQL_RFC3339("starts_at") ", 'odds', jsonb_strip_nulls(jsonb_build_object(" \
+  "'date', " BETSDB_SQL_RFC3339("starts_at") ", 'competition', competition, "                 \
+  "'odds', jsonb_strip_nulls(jsonb_build_object("                                              \
   "'1', round(odds_1 / 100.0, 2), 'X', round(odds_x / 100.0, 2), "                           \
   "'2', round(odds_2 / 100.0, 2))), 'max_stake', max_stake, 'max_liability', max_liability))"
 
 constexpr pg::Statement kInsertMatch{"insert_match", R"sql(
 WITH m AS (
-  INSERT INTO matches (team_1, team_2, starts_at, odds_1, odds_x, odds_2, max_stake, max_liability)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  INSERT INTO matches (team_1, team_2, starts_at, odds_1, odds_x, odds_2, max_stake, max_liability,
+                       competition, source_key)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $12)
   RETURNING *
 ), a AS ()sql" BETSDB_AUDIT_MATCH("match.create", "$9", "$10", BETSDB_SQL_MATCH_DETAILS) R"sql()
 SELECT )sql" BETSDB_MATCH_COLUMNS " FROM m"};
@@ -37,24 +39,38 @@ SELECT )sql" BETSDB_MATCH_COLUMNS " FROM m"};
 constexpr pg::Statement kFindMatch{"find_match",
                                    "SELECT " BETSDB_MATCH_COLUMNS " FROM matches WHERE id = $1"};
 
-// Optional filters as "$n IS NULL OR ..." keep this one prepared statement;
-// the match table is small enough that the plan does not matter much.
+// Optional filters as "$n IS NULL OR ..." keep one prepared statement per
+// order; the plan then does not depend on which filters are given.
 #define BETSDB_MATCH_FILTER                                                           \
   " WHERE ($1::text IS NULL OR status = $1)"                                          \
   " AND ($2::text IS NULL OR lower(team_1) = lower($2) OR lower(team_2) = lower($2))" \
   " AND ($3::timestamptz IS NULL OR starts_at >= $3)"                                 \
-  " AND ($4::timestamptz IS NULL OR starts_at <= $4)"
+  " AND ($4::timestamptz IS NULL OR starts_at <= $4)"                                 \
+  " AND ($5::text IS NULL OR lower(competition) = lower($5))"
 
-constexpr pg::Statement kListMatchesAsc{"list_matches_asc",
-                                        "SELECT " BETSDB_MATCH_COLUMNS
-                                        ", count(*) OVER () FROM matches" BETSDB_MATCH_FILTER
-                                        " ORDER BY starts_at, id LIMIT $5 OFFSET $6"};
-constexpr pg::Statement kListMatchesDesc{"list_matches_desc",
-                                         "SELECT " BETSDB_MATCH_COLUMNS
-                                         ", count(*) OVER () FROM matches" BETSDB_MATCH_FILTER
-                                         " ORDER BY starts_at DESC, id DESC LIMIT $5 OFFSET $6"};
+// A search (`q`, $6 a LIKE pattern) has statements of its own, with the
+// condition always there: a generic plan of "$6 IS NULL OR ..." could not use
+// the trigram index, and a search of 100,000 matches would read them all.
+#define BETSDB_MATCH_SEARCH BETSDB_MATCH_FILTER " AND search_text LIKE lower($6)"
+
+#define BETSDB_MATCH_PAGE(filter, order, limit)                                              \
+  "SELECT " BETSDB_MATCH_COLUMNS ", count(*) OVER () FROM matches" filter " ORDER BY " order \
+  " LIMIT " limit
+
+constexpr pg::Statement kListMatchesAsc{
+    "list_matches_asc", BETSDB_MATCH_PAGE(BETSDB_MATCH_FILTER, "starts_at, id", "$6 OFFSET $7")};
+constexpr pg::Statement kListMatchesDesc{
+    "list_matches_desc",
+    BETSDB_MATCH_PAGE(BETSDB_MATCH_FILTER, "starts_at DESC, id DESC", "$6 OFFSET $7")};
 constexpr pg::Statement kCountMatches{"count_matches",
                                       "SELECT count(*) FROM matches" BETSDB_MATCH_FILTER};
+constexpr pg::Statement kSearchMatchesAsc{
+    "search_matches_asc", BETSDB_MATCH_PAGE(BETSDB_MATCH_SEARCH, "starts_at, id", "$7 OFFSET $8")};
+constexpr pg::Statement kSearchMatchesDesc{
+    "search_matches_desc",
+    BETSDB_MATCH_PAGE(BETSDB_MATCH_SEARCH, "starts_at DESC, id DESC", "$7 OFFSET $8")};
+constexpr pg::Statement kCountSearch{"count_match_search",
+                                     "SELECT count(*) FROM matches" BETSDB_MATCH_SEARCH};
 
 // The right-hand sides see the row as it was, so the version compares the
 // old prices with the new ones. The locked `old` row gives the values before
@@ -67,16 +83,19 @@ UPDATE matches AS t SET
   odds_2 = CASE WHEN $6 THEN $7 ELSE t.odds_2 END,
   max_stake = CASE WHEN $8 THEN $9 ELSE t.max_stake END,
   max_liability = CASE WHEN $10 THEN $11 ELSE t.max_liability END,
+  competition = CASE WHEN $15 THEN $16 ELSE t.competition END,
   odds_version = t.odds_version +
     CASE WHEN (CASE WHEN $2 THEN $3 ELSE t.odds_1 END) IS DISTINCT FROM t.odds_1
            OR (CASE WHEN $4 THEN $5 ELSE t.odds_x END) IS DISTINCT FROM t.odds_x
            OR (CASE WHEN $6 THEN $7 ELSE t.odds_2 END) IS DISTINCT FROM t.odds_2
          THEN 1 ELSE 0 END
-FROM (SELECT id, odds_1, odds_x, odds_2, max_stake, max_liability
+FROM (SELECT id, odds_1, odds_x, odds_2, max_stake, max_liability, competition
       FROM matches WHERE id = $1 FOR UPDATE) AS old
 WHERE t.id = old.id AND t.status <> 'settled'
-RETURNING t.*, (old.odds_1, old.odds_x, old.odds_2, old.max_stake, old.max_liability)
-   IS DISTINCT FROM (t.odds_1, t.odds_x, t.odds_2, t.max_stake, t.max_liability) AS changed
+RETURNING t.*,
+  (old.odds_1, old.odds_x, old.odds_2, old.max_stake, old.max_liability, old.competition)
+  IS DISTINCT FROM (t.odds_1, t.odds_x, t.odds_2, t.max_stake, t.max_liability, t.competition)
+  AS changed
 ), a AS (
   INSERT INTO audit (actor, action, target, request_id, details)
   SELECT $12, 'match.update', 'match:' || id, $13, $14::jsonb
@@ -141,7 +160,7 @@ Async<domain::Match> insert_match(pg::Pool& db, const domain::NewMatch& m) {
       pg::params(m.team_1, m.team_2, timestamp_param(m.date), hundredths(m.odds, Selection::home),
                  hundredths(m.odds, Selection::draw), hundredths(m.odds, Selection::away),
                  cents(m.limits.max_stake), cents(m.limits.max_liability), actor_name(m.actor),
-                 request_of(m.actor)));
+                 request_of(m.actor), m.competition, m.source_key));
   if (!rows.ok()) co_return std::move(rows).error();
   co_return match_from_row((*rows)[0]);
 }
@@ -158,8 +177,16 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::
   std::optional<std::string> from, to;
   if (f.from) from = timestamp_param(*f.from);
   if (f.to) to = timestamp_param(*f.to);
-  auto p = pg::params(status, f.team, from, to, std::int64_t{page.limit}, page.offset);
-  auto rows = co_await db.execute(f.newest_first ? kListMatchesDesc : kListMatchesAsc, p);
+  const pg::Params filters =
+      f.search ? pg::params(status, f.team, from, to, f.competition, pg::like_containing(*f.search))
+               : pg::params(status, f.team, from, to, f.competition);
+  pg::Params p = filters;
+  p.emplace_back(std::to_string(page.limit));
+  p.emplace_back(std::to_string(page.offset));
+  const pg::Statement& statement = f.search
+                                       ? (f.newest_first ? kSearchMatchesDesc : kSearchMatchesAsc)
+                                       : (f.newest_first ? kListMatchesDesc : kListMatchesAsc);
+  auto rows = co_await db.execute(statement, p);
   if (!rows.ok()) co_return std::move(rows).error();
   domain::ListPage<domain::Match> out;
   out.items.reserve(rows->size());
@@ -169,7 +196,7 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::
     out.total = (*rows)[i].get<std::int64_t>(kMatchColumnCount);
   }
   if (rows->empty() && page.offset > 0) {
-    auto count = co_await db.execute(kCountMatches, pg::params(status, f.team, from, to));
+    auto count = co_await db.execute(f.search ? kCountSearch : kCountMatches, filters);
     if (!count.ok()) co_return std::move(count).error();
     out.total = (*count)[0].get<std::int64_t>(0);
   }
@@ -186,7 +213,8 @@ Async<std::optional<domain::Match>> change_match_unless_settled(pg::Pool& db, st
                  hundredths(odds.values, Selection::draw), odds.touched[2],
                  hundredths(odds.values, Selection::away), c.max_stake.touched,
                  cents(c.max_stake.value), c.max_liability.touched, cents(c.max_liability.value),
-                 actor_name(c.actor), request_of(c.actor), c.details));
+                 actor_name(c.actor), request_of(c.actor), c.details, c.competition.touched,
+                 c.competition.value));
   co_return one_match(rows);
 }
 

@@ -82,4 +82,24 @@ std::string array_literal(std::span<const Item> items, Text text) {
   return out;
 }
 
+// A LIKE pattern matching any text that contains `text` literally: its
+// '%', '_' and backslashes are escaped (backslash is LIKE's escape by default).
+inline std::string like_containing(std::string_view text) {
+  std::string out = "%";
+  out.reserve(text.size() + 2);
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '%';
+  return out;
+}
+
+// The same for text that starts with `text`.
+inline std::string like_prefix(std::string_view text) {
+  std::string out = like_containing(text);
+  out.erase(0, 1);
+  return out;
+}
+
 }  // namespace betsdb::pg

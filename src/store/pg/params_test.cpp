@@ -64,5 +64,15 @@ TEST(Params, EmptyCallGivesNoParameters) {
   EXPECT_TRUE(params().empty());
 }
 
+// A search for "50%" must find "50% off", not everything starting with "50".
+TEST(LikePatterns, WildcardsAndTheEscapeAreLiteral) {
+  EXPECT_EQ(like_containing("ars"), "%ars%");
+  EXPECT_EQ(like_containing("50%"), "%50\\%%");
+  EXPECT_EQ(like_containing("a_b"), "%a\\_b%");
+  EXPECT_EQ(like_containing("c:\\x"), "%c:\\\\x%");
+  EXPECT_EQ(like_prefix("jo_"), "jo\\_%");
+  EXPECT_EQ(like_prefix(""), "%");
+}
+
 }  // namespace
 }  // namespace betsdb::pg

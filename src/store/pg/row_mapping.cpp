@@ -88,6 +88,7 @@ Result<domain::Match> match_from_row(const pg::Row& row, int c) {
   if (auto cents = row.get<std::optional<std::int64_t>>(c + 12)) {
     m.limits.max_liability = domain::Money(*cents);
   }
+  m.competition = row.get<std::optional<std::string>>(c + 13);
   return m;
 }
 

@@ -30,15 +30,17 @@ inline domain::Timestamp timestamp_from_micros(std::int64_t micros) {
 std::string timestamp_param(domain::Timestamp t);  // RFC 3339, accepted by timestamptz
 
 // Column order: id, team_1, team_2, starts_at_us, odds_1, odds_x, odds_2, status, result,
-// created_at_us, odds_version, max_stake, max_liability
+// created_at_us, odds_version, max_stake, max_liability, competition
 #define BETSDB_MATCH_COLUMNS \
   "id, team_1, team_2, " BETSDB_SQL_MICROS("starts_at") ", odds_1, odds_x, odds_2, " \
-  "status, result, " BETSDB_SQL_MICROS("created_at") ", odds_version, max_stake, max_liability"
-inline constexpr int kMatchColumnCount = 13;
+  "status, result, " BETSDB_SQL_MICROS("created_at") ", odds_version, max_stake, max_liability, " \
+  "competition"
+inline constexpr int kMatchColumnCount = 14;
 Result<domain::Match> match_from_row(const pg::Row& row, int first_column = 0);
 
 // Column order: id, email, name, balance, created_at_us
 #define BETSDB_USER_COLUMNS "id, email, name, balance, " BETSDB_SQL_MICROS("created_at")
+inline constexpr int kUserColumnCount = 5;
 domain::User user_from_row(const pg::Row& row, int first_column = 0);
 
 // Column order: id, kind, amount, bet_id, balance_after, created_at_us

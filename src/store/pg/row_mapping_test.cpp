@@ -54,7 +54,8 @@ std::string match_row(std::string_view odds_x, std::string_view status, std::str
   return "SELECT 7::bigint, 'Home'::text, 'Away'::text, 1700000000000000::bigint, 210::bigint, " +
          std::string(odds_x) + "::bigint, 360::bigint, " + std::string(status) + "::text, " +
          std::string(result) +
-         "::text, 1600000000000000::bigint, 4::integer, 5000::bigint, NULL::bigint";
+         "::text, 1600000000000000::bigint, 4::integer, 5000::bigint, NULL::bigint, "
+         "'Premier League 2025/26'::text";
 }
 std::string bet_row(std::string_view selection, std::string_view odds, std::string_view status) {
   return "SELECT 'prefix'::text, 9::bigint, 3::bigint, 7::bigint, " + std::string(selection) +
@@ -106,6 +107,7 @@ TEST_F(RowMappingTest, KnownValuesMap) {
     EXPECT_EQ(match->odds_version, 4);
     EXPECT_EQ(match->limits.max_stake, domain::Money(5000));
     EXPECT_EQ(match->limits.max_liability, std::nullopt);
+    EXPECT_EQ(match->competition, "Premier League 2025/26");
   });
   with_row(bet_row("'X'", "210", "'won'"), [](const pg::Row& row) {
     auto bet = bet_from_row(row, 1);

@@ -67,6 +67,21 @@ ORDER BY id DESC LIMIT $2 OFFSET $3)sql"};
 constexpr pg::Statement kCountLedger{"count_ledger",
                                      "SELECT count(*) FROM ledger WHERE user_id = $1"};
 
+// Emails are stored lower-cased: $1 is a LIKE prefix pattern for the email
+// index, $2 a containing pattern for the name's trigram index. A search and
+// the whole list are separate statements, so the search's plan always
+// carries its conditions (see the match search).
+#define BETSDB_USER_SEARCH " WHERE email LIKE lower($1) OR lower(name) LIKE lower($2)"
+constexpr pg::Statement kSearchUsers{
+    "search_users", "SELECT " BETSDB_USER_COLUMNS ", count(*) OVER () FROM users" BETSDB_USER_SEARCH
+                    " ORDER BY id DESC LIMIT $3 OFFSET $4"};
+constexpr pg::Statement kCountUserSearch{"count_user_search",
+                                         "SELECT count(*) FROM users" BETSDB_USER_SEARCH};
+constexpr pg::Statement kListUsers{"list_users", "SELECT " BETSDB_USER_COLUMNS
+                                                 ", count(*) OVER () FROM users"
+                                                 " ORDER BY id DESC LIMIT $1 OFFSET $2"};
+constexpr pg::Statement kCountUsers{"count_users", "SELECT count(*) FROM users"};
+
 }  // namespace
 
 Async<domain::User> insert_user(pg::Pool& db, const domain::NewUser& user) {
@@ -124,6 +139,31 @@ Async<domain::ListPage<domain::LedgerEntry>> list_ledger(pg::Pool& db, std::int6
   if (rows->empty() && page.offset > 0) {
     // Past the end the window count is absent: count separately.
     auto count = co_await db.execute(kCountLedger, pg::params(user_id));
+    if (!count.ok()) co_return std::move(count).error();
+    out.total = (*count)[0].get<std::int64_t>(0);
+  }
+  co_return out;
+}
+
+Async<domain::ListPage<domain::User>> list_users(pg::Pool& db, const domain::UserFilter& filter,
+                                                 domain::Page page) {
+  pg::Params filters;
+  if (filter.search) {
+    filters = pg::params(pg::like_prefix(*filter.search), pg::like_containing(*filter.search));
+  }
+  pg::Params p = filters;
+  p.emplace_back(std::to_string(page.limit));
+  p.emplace_back(std::to_string(page.offset));
+  auto rows = co_await db.execute(filter.search ? kSearchUsers : kListUsers, p);
+  if (!rows.ok()) co_return std::move(rows).error();
+  domain::ListPage<domain::User> out;
+  out.items.reserve(rows->size());
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    out.items.push_back(user_from_row((*rows)[i]));
+    out.total = (*rows)[i].get<std::int64_t>(kUserColumnCount);
+  }
+  if (rows->empty() && page.offset > 0) {
+    auto count = co_await db.execute(filter.search ? kCountUserSearch : kCountUsers, filters);
     if (!count.ok()) co_return std::move(count).error();
     out.total = (*count)[0].get<std::int64_t>(0);
   }

@@ -8,6 +8,7 @@
 
 #include "domain/entities.hpp"
 #include "domain/paging.hpp"
+#include "domain/queries.hpp"
 #include "store/pg/pool.hpp"
 #include "util/token.hpp"
 
@@ -24,5 +25,8 @@ Async<domain::DepositOutcome> deposit(pg::Pool& db, std::int64_t user_id, domain
                                       const domain::Actor& actor);
 Async<domain::ListPage<domain::LedgerEntry>> list_ledger(pg::Pool& db, std::int64_t user_id,
                                                          domain::Page page);
+// Newest first.
+Async<domain::ListPage<domain::User>> list_users(pg::Pool& db, const domain::UserFilter& filter,
+                                                 domain::Page page);
 
 }  // namespace betsdb::store
