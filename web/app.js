@@ -2,7 +2,8 @@
 // in, balance, cart count) kept in step with the shared state.
 import { h } from './js/dom.js';
 import { setAudience } from './js/errors.js';
-import { formatMoney } from './js/money.js';
+import { formatCash } from './js/money.js';
+import { watchScrollRegions } from './js/scroll_regions.js';
 import { currentUser } from './js/session.js';
 import { bettingPause, onChange, refreshCart, refreshLimits, refreshUser, setLimits, state } from './js/state.js';
 import * as account from './js/views/account.js';
@@ -11,6 +12,7 @@ import * as cart from './js/views/cart.js';
 import * as ledger from './js/views/ledger.js';
 import * as matches from './js/views/matches.js';
 import * as operator from './js/views/operator.js';
+import { mountSlip } from './js/views/slip.js';
 
 const ROUTES = {
   matches: { view: matches, title: 'Matches' },
@@ -24,6 +26,8 @@ const DEFAULT_ROUTE = 'matches';
 
 const main = document.getElementById('main');
 let cleanups = [];
+// The bet slip beside (or below) every bettor's page.
+const slip = mountSlip(document.getElementById('slip'), document.getElementById('page'));
 
 function parseHash() {
   const [name, sub = ''] = location.hash.replace(/^#\/?/, '').split('/');
@@ -42,6 +46,7 @@ function renderRoute({ focus = true } = {}) {
     else link.removeAttribute('aria-current');
   }
   main.replaceChildren();
+  slip.sync(name);
   const ctx = {
     sub,
     onCleanup: (fn) => cleanups.push(fn),
@@ -73,7 +78,7 @@ function renderHeader() {
   if (!session) {
     who.replaceChildren(h('a', { href: '#account/signin', text: 'Sign in' }), ' · ', h('a', { href: '#account', text: 'Sign up' }));
   } else {
-    const balance = state.user ? formatMoney(state.user.balance) : '…';
+    const balance = state.user ? formatCash(state.user.balance) : '…';
     who.replaceChildren(
       h('span', { class: 'who-name', text: state.user?.name ?? session.name ?? `#${session.id}` }),
       ' · ',
@@ -128,5 +133,6 @@ window.addEventListener('betsdb:self-excluded', () => {
 });
 window.addEventListener('hashchange', () => renderRoute());
 renderHeader();
+watchScrollRegions(main); // a table that scrolls sideways takes the keyboard
 renderRoute({ focus: false });
 if (currentUser()) refreshCart().catch(() => {});

@@ -18,7 +18,8 @@ const QUOTE_LIFETIME_MS = 10_000;
 
 // floor(value x (1 - margin)) for an integer value of cents.
 const lessMargin = (cents) => Math.floor((cents * (10_000 - MARGIN)) / 10_000);
-const money = (cents) => `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+// Money as the pages show it: "€1,234.50".
+const money = (cents) => `€${Math.trunc(cents / 100).toLocaleString('en-GB')}.${String(cents % 100).padStart(2, '0')}`;
 
 async function admin(method, path, body) {
   const res = await api(method, path, { token: config().adminToken, body });
@@ -150,7 +151,7 @@ describe('accumulators and cash-out in the web UI', () => {
     assert.equal(await slip.locator('.acca-odds').textContent(), '–');
     // The singles' checkout is out of the way; each item has no stake of its own.
     assert.equal(await bettor.page.getByRole('button', { name: 'Place bets', exact: true }).count(), 0);
-    assert.equal(await bettor.page.locator('li.cart-item .stake-edit').count(), 0);
+    assert.equal(await bettor.page.locator('li.cart-item .stake-edit:visible').count(), 0);
 
     // Two selections on one match cannot both be legs.
     await showTeam(bettor.page, team);
@@ -176,20 +177,20 @@ describe('accumulators and cash-out in the web UI', () => {
     const payout = slip.locator('.acca-payout');
     await stake.fill('10.00');
     assert.equal(await slip.locator('.acca-odds').textContent(), '2.64');
-    assert.equal(await payout.textContent(), '26.45');
+    assert.equal(await payout.textContent(), '€26.45');
     // The figures follow the stake as it is typed.
     await stake.fill('0.50');
-    assert.equal(await payout.textContent(), '1.32'); // floor(50 x 2.645) = 132
+    assert.equal(await payout.textContent(), '€1.32'); // floor(50 x 2.645) = 132
     await stake.fill('3,33');
-    assert.equal(await payout.textContent(), '8.80'); // floor(333 x 2.645) = 880
+    assert.equal(await payout.textContent(), '€8.80'); // floor(333 x 2.645) = 880
     await stake.fill('lots');
     assert.equal(await payout.textContent(), '–');
     await place.click();
     assert.match(await slip.locator('.field-error').textContent(), /Enter a stake/);
     assert.deepEqual(posts, [], 'nothing sent for a stake that is not an amount');
     await stake.fill('10.00');
-    assert.equal(await payout.textContent(), '26.45');
-    assert.equal(await slip.locator('.acca-balance').textContent(), '100.00');
+    assert.equal(await payout.textContent(), '€26.45');
+    assert.equal(await slip.locator('.acca-balance').textContent(), '€100.00');
     await assertFitsWidth(bettor.page);
     await assertLabelled(bettor.page);
     await screenshot(bettor.page, '40-accumulator-slip-phone');
@@ -198,7 +199,7 @@ describe('accumulators and cash-out in the web UI', () => {
     await bettor.page.getByRole('heading', { name: 'Accumulator placed' }).waitFor();
     assert.equal(
       await bettor.page.getByRole('status').filter({ hasText: 'Placed' }).textContent(),
-      'Placed an accumulator of 3 at 2.64, stake 10.00, potential payout 26.45.',
+      'Placed an accumulator of 3 at 2.64, stake €10.00, potential payout €26.45.',
     );
     assert.equal(await bettor.page.locator('.receipt li.acca-receipt li').count(), 3);
     assert.equal(posts.length, 1);
@@ -237,7 +238,7 @@ describe('accumulators and cash-out in the web UI', () => {
     assert.deepEqual(await row.locator('li.leg .leg-match').allTextContents(), [`${team} v Bears ${RUN}`, `Wolves ${RUN} v ${team}`, `${team} v Elks ${RUN}`]);
     assert.deepEqual(await row.locator('li.leg .leg-odds').allTextContents(), ['2.00', '1.15', '1.15']);
     assert.equal(await row.locator('td[data-label="Odds"]').textContent(), '2.64');
-    assert.equal(await row.locator('td[data-label="Payout"]').textContent(), '26.45 if it wins');
+    assert.equal(await row.locator('td[data-label="Payout"]').textContent(), '€26.45 if it wins');
     assert.equal(await row.getByRole('button', { name: /^Cash out/ }).count(), 1);
     await assertFitsWidth(bettor.page);
     await assertLabelled(bettor.page);
@@ -250,7 +251,7 @@ describe('accumulators and cash-out in the web UI', () => {
     assert.equal(await row.getAttribute('data-status'), 'lost');
     assert.deepEqual(await legStates(row), ['pending', 'lost', 'pending']);
     assert.equal(await row.locator('td[data-label="Status"] .tag').textContent(), 'lost');
-    assert.equal(await row.locator('td[data-label="Payout"]').textContent(), '0.00');
+    assert.equal(await row.locator('td[data-label="Payout"]').textContent(), '€0.00');
     assert.equal(await row.getByRole('button', { name: /^Cash out/ }).count(), 0);
     // A later leg still takes its own state; the bet stays lost.
     await admin('POST', `/v1/matches/${m1.id}/result`, { result: '1' });
@@ -258,7 +259,7 @@ describe('accumulators and cash-out in the web UI', () => {
     await row.locator('li.leg[data-status="won"]').waitFor();
     assert.deepEqual(await legStates(row), ['won', 'lost', 'pending']);
     assert.equal(await row.getAttribute('data-status'), 'lost');
-    assert.equal(await headerBalance(bettor.page), '90.00');
+    assert.equal(await headerBalance(bettor.page), '€90.00');
     // The status filter finds it among the lost bets.
     await bettor.page.getByLabel('Status').selectOption('lost');
     await bettor.page.waitForFunction((id) => [...document.querySelectorAll('tbody tr')].map((tr) => tr.dataset.betId).join() === String(id), bet.id);
@@ -286,7 +287,7 @@ describe('accumulators and cash-out in the web UI', () => {
     // 10.00 on a match that takes at most 5.00: refused, naming that leg.
     await slip.getByLabel('Accumulator stake').fill('10.00');
     assert.equal(await slip.locator('.acca-odds').textContent(), '8.50');
-    assert.equal(await slip.locator('.acca-payout').textContent(), '85.00');
+    assert.equal(await slip.locator('.acca-payout').textContent(), '€85.00');
     const refusal = nextAnswer(bettor.page, '/v1/bets');
     await slip.getByRole('button', { name: 'Place accumulator' }).click();
     const problem = await refusal;
@@ -294,9 +295,9 @@ describe('accumulators and cash-out in the web UI', () => {
     assert.equal(problem.match_id, capped.id);
     await alert.waitFor();
     assert.equal(await alert.getAttribute('data-code'), 'stake_above_max');
-    assert.equal(await alert.textContent(), `${team}, ${team} v Voles ${RUN}: ${problem.detail} This match's maximum stake is 5.00.`);
+    assert.equal(await alert.textContent(), `${team}, ${team} v Voles ${RUN}: ${problem.detail} This match's maximum stake is €5.00.`);
     assert.equal((await betsOf(me.id)).length, 0);
-    assert.equal(await headerBalance(bettor.page), '50.00');
+    assert.equal(await headerBalance(bettor.page), '€50.00');
     await screenshot(bettor.page, '44-accumulator-stake-above-max');
 
     // The draw's price moves after the slip was shown: the bettor is asked,
@@ -348,7 +349,7 @@ describe('accumulators and cash-out in the web UI', () => {
     const cashOuts = recordPosts(bettor.page, /\/cash-out$/);
 
     let row = await myBets(bettor.page, bet.id);
-    assert.equal(await row.locator('td[data-label="Payout"]').textContent(), '20.00 if it wins');
+    assert.equal(await row.locator('td[data-label="Payout"]').textContent(), '€20.00 if it wins');
     const quoted = nextAnswer(bettor.page, `/v1/bets/${bet.id}/cash-out/quote`);
     await row.getByRole('button', { name: /^Cash out/ }).click();
     const quote = await quoted;

@@ -56,10 +56,11 @@ describe('betting through the web UI', () => {
     const drawItem = bettor.page.locator('li.cart-item', { hasText: `City ${RUN} v ${home}` });
     await drawItem.getByLabel(/Stake/).fill('15.50');
     await drawItem.getByRole('button', { name: 'Update stake' }).click();
-    await bettor.page.getByText(`Stake on City ${RUN} v ${home} is now 15.50.`).waitFor();
-    assert.equal(await bettor.page.locator('.total-stake').textContent(), '25.50');
+    await bettor.page.getByText(`Stake on City ${RUN} v ${home} is now €15.50.`).waitFor();
+    assert.equal(await bettor.page.locator('.total-stake').textContent(), '€25.50');
     // floor(1000 * 2.10) + floor(1550 * 3.50) = 2100 + 5425
-    assert.equal(await bettor.page.locator('.total-payout').textContent(), '75.25');
+    assert.equal(await bettor.page.locator('.total-payout').textContent(), '€75.25');
+    assert.equal(await bettor.page.locator('.balance-after').textContent(), '€74.50');
     assert.match(await bettor.page.locator('.expires').textContent(), /in 3 days/);
     await assertFitsWidth(bettor.page);
     await assertLabelled(bettor.page);
@@ -69,7 +70,7 @@ describe('betting through the web UI', () => {
     await bettor.page.getByRole('button', { name: 'Place bets' }).click();
     await bettor.page.getByRole('heading', { name: 'Bets placed' }).waitFor();
     assert.equal(await bettor.page.locator('.receipt li').count(), 2);
-    await bettor.page.locator('#balance', { hasText: '74.50' }).waitFor();
+    await bettor.page.locator('#balance', { hasText: '€74.50' }).waitFor();
     assert.equal(await bettor.page.locator('#cart-count').isHidden(), true);
     await screenshot(bettor.page, '12-checkout-done-phone');
 
@@ -92,6 +93,9 @@ describe('betting through the web UI', () => {
     const card = op.page.locator(`li[data-match-id="${a.id}"]`);
     await card.getByLabel(/^Result/).selectOption('1');
     await card.getByRole('button', { name: 'Enter result' }).click();
+    // Asked twice: what it pays out, then, before kick-off, once more.
+    await op.page.getByRole('alertdialog', { name: /^Settle / }).getByRole('button', { name: 'Settle as 1' }).click();
+    await op.page.getByRole('alertdialog', { name: 'Settle before kick-off?' }).getByRole('button', { name: 'Yes, settle before kick-off' }).click();
     await card.getByText('Settled as 1: 1 won, 0 lost, 0 void; paid out 21.00, refunded 0.00.').waitFor();
     await assertLabelled(op.page);
     await screenshot(op.page, '14-operator-settled');
@@ -109,8 +113,8 @@ describe('betting through the web UI', () => {
     const ledger = bettor.page.locator('table.data tbody tr');
     await ledger.nth(3).waitFor();
     assert.deepEqual(await ledger.evaluateAll((trs) => trs.map((tr) => tr.dataset.kind)), ['payout', 'stake', 'stake', 'deposit']);
-    assert.equal(await ledger.nth(0).locator('td').nth(2).textContent(), '+21.00');
-    assert.equal(await ledger.nth(0).locator('td').nth(3).textContent(), '95.50');
+    assert.equal(await ledger.nth(0).locator('td').nth(2).textContent(), '+€21.00');
+    assert.equal(await ledger.nth(0).locator('td').nth(3).textContent(), '€95.50');
     await assertFitsWidth(bettor.page);
     await screenshot(bettor.page, '16-ledger-phone');
 
@@ -132,10 +136,10 @@ describe('betting through the web UI', () => {
 
     // The summary shows the figures and the charts; the bet list has the bets.
     await op.page.getByRole('link', { name: 'Summary' }).click();
-    await op.page.locator('figure.by-status svg').waitFor();
+    await op.page.locator('figure.by-status [role="img"]').waitFor();
     const totalBets = Number(await op.page.locator('.total-bets').textContent());
     assert.ok(totalBets >= 2, `summary counts ${totalBets} bets`);
-    assert.match(await op.page.locator('figure.by-status svg').getAttribute('aria-label'), /won: \d+ bets?/);
+    assert.match(await op.page.locator('figure.by-status [role="img"]').getAttribute('aria-label'), /won: \d+ bets?/);
     await screenshot(op.page, '18-operator-summary');
     await op.page.getByRole('link', { name: 'All bets' }).click();
     await op.page.getByLabel('Match number').fill(String(a.id));
@@ -170,11 +174,11 @@ describe('betting through the web UI', () => {
     await bettor.page.getByRole('button', { name: 'Place bets' }).click();
     const message = bettor.page.locator('.checkout [role="alert"]');
     await message.waitFor();
-    assert.equal(await message.textContent(), 'Insufficient funds: your balance is 5.00 and these bets need 12.00.');
+    assert.equal(await message.textContent(), 'Insufficient funds: your balance is €5.00 and these bets need €12.00.');
     assert.equal(await message.getAttribute('data-code'), 'insufficient_funds');
     // Nothing changed: the item is still in the cart, the balance is intact.
     assert.equal(await bettor.page.locator('li.cart-item').count(), 1);
-    assert.equal(await headerBalance(bettor.page), '5.00');
+    assert.equal(await headerBalance(bettor.page), '€5.00');
     assert.equal((await api('GET', `/v1/users/${me.id}/bets`, { token: config().adminToken })).json.total, 0);
     await assertFitsWidth(bettor.page);
     await screenshot(bettor.page, '20-insufficient-funds-phone');
@@ -216,13 +220,13 @@ describe('betting through the web UI', () => {
     await itemError.waitFor();
     assert.equal(await itemError.textContent(), 'This match is closed for betting.');
     assert.equal(await itemError.getAttribute('data-code'), 'match_closed');
-    assert.equal(await headerBalance(bettor.page), '100.00');
+    assert.equal(await headerBalance(bettor.page), '€100.00');
     await screenshot(bettor.page, '23-cart-match-closed-phone');
     assert.deepEqual(bettor.problems, []);
     await bettor.context.close();
   });
 
-  test('the results in the imported file are entered as settlements, with progress', async () => {
+  test('the results in the imported file are entered as settlements, with progress; not before kick-off unless forced', async () => {
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
     await op.page.getByRole('link', { name: 'Import fixtures' }).click();
@@ -230,7 +234,14 @@ describe('betting through the web UI', () => {
     await op.page.getByRole('button', { name: 'Load', exact: true }).click();
     await op.page.getByLabel(/Then enter the file’s results/).check();
     await op.page.getByRole('button', { name: 'Import 30 matches' }).click();
-    const done = op.page.getByRole('status').filter({ hasText: 'Results entered' });
+    // The dates were moved into the future: no result is entered for them.
+    const held = op.page.getByRole('status').filter({ hasText: 'Results entered' });
+    await held.waitFor({ timeout: 60_000 });
+    assert.match(await held.textContent(), /^Results entered for 0 matches .*; 0 failed; 30 not settled: kick-off still in the future/);
+    // Unless forced, with the separate option.
+    await op.page.getByLabel(/Force: also settle matches that have NOT kicked off yet/).check();
+    await op.page.getByRole('button', { name: 'Apply results from the file' }).click();
+    const done = op.page.getByRole('status').filter({ hasText: /Results entered for [1-9]|already had another result; 0 failed\.$/ });
     await done.waitFor({ timeout: 60_000 });
     const [, settled, conflicting, failed] = (await done.textContent()).match(/Results entered for (\d+) matches.*; (\d+) already had another result; (\d+) failed/).map(Number);
     assert.equal(failed, 0);

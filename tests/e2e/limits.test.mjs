@@ -40,7 +40,7 @@ async function signInWithToken(page, user) {
 // A time as the page shows it (the viewer's locale and time zone).
 function shownAs(page, rfc3339) {
   return page.evaluate(
-    (t) => new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(t)),
+    (t) => new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(new Date(t)),
     rfc3339,
   );
 }
@@ -104,9 +104,9 @@ describe('responsible gambling in the web UI', () => {
     const put = nextLimitsPut(page);
     await card.getByRole('button', { name: 'Save limits' }).click();
     assert.deepEqual(await put, { body: { stake: { day: 1000 } }, status: 200 });
-    await card.getByRole('status').filter({ hasText: 'Saved. Stake limit per day is now 10.00.' }).waitFor();
-    await card.locator('td[data-kind="stake"][data-period="day"]', { hasText: '10.00' }).waitFor();
-    assert.deepEqual(await limitCells(card), { ...NO_LIMITS, 'stake.day': '10.00' });
+    await card.getByRole('status').filter({ hasText: 'Saved. Stake limit per day is now €10.00.' }).waitFor();
+    await card.locator('td[data-kind="stake"][data-period="day"]', { hasText: '€10.00' }).waitFor();
+    assert.deepEqual(await limitCells(card), { ...NO_LIMITS, 'stake.day': '€10.00' });
     assert.equal(await card.locator('.field-error').count(), 0);
     const limits = await limitsOf(me);
     assert.deepEqual([limits.stake, limits.deposit, limits.pending], [{ day: 1000, week: null, month: null }, { day: null, week: null, month: null }, []]);
@@ -136,7 +136,7 @@ describe('responsible gambling in the web UI', () => {
     await note.waitFor();
     assert.equal(await note.textContent(), 'must be at most 1000000000000');
     assert.equal(await card.getByLabel('Deposits per week').getAttribute('aria-invalid'), 'true');
-    assert.deepEqual(await limitCells(card), { ...NO_LIMITS, 'stake.day': '10.00' });
+    assert.deepEqual(await limitCells(card), { ...NO_LIMITS, 'stake.day': '€10.00' });
     assert.deepEqual(problems, []);
     await context.close();
   });
@@ -171,14 +171,14 @@ describe('responsible gambling in the web UI', () => {
     const depositAt = limits.pending.find((p) => p.kind === 'deposit').effective_at;
     assert.equal(
       await saved.textContent(),
-      `Saved. Deposit limit per month will be removed on ${await shownAs(page, depositAt)}. Stake limit per day will be 20.00 from ${await shownAs(page, stakeAt)}. Raising or removing a limit takes effect after 24 hours.`,
+      `Saved. Deposit limit per month will be removed on ${await shownAs(page, depositAt)}. Stake limit per day will be €20.00 from ${await shownAs(page, stakeAt)}. Raising or removing a limit takes effect after 24 hours.`,
     );
 
     // The table still shows the limits in force; the list shows what waits and when.
-    assert.deepEqual(await limitCells(card), { ...NO_LIMITS, 'stake.day': '10.00', 'deposit.month': '500.00' });
+    assert.deepEqual(await limitCells(card), { ...NO_LIMITS, 'stake.day': '€10.00', 'deposit.month': '€500.00' });
     const pendingStake = card.locator('.pending-limits li[data-kind="stake"][data-period="day"]');
     await pendingStake.waitFor();
-    assert.equal(await pendingStake.locator('.pending-text').textContent(), `Stakes per day: 20.00 from ${await shownAs(page, stakeAt)}`);
+    assert.equal(await pendingStake.locator('.pending-text').textContent(), `Stakes per day: €20.00 from ${await shownAs(page, stakeAt)}`);
     assert.equal(await pendingStake.locator('time').getAttribute('datetime'), stakeAt);
     const pendingDeposit = card.locator('.pending-limits li[data-kind="deposit"][data-period="month"]');
     assert.equal(await pendingDeposit.locator('.pending-text').textContent(), `Deposits per month: no limit from ${await shownAs(page, depositAt)}`);
@@ -196,7 +196,7 @@ describe('responsible gambling in the web UI', () => {
 
     // "Keep 10.00" calls the raise off: the current limit is sent again.
     const keep = nextLimitsPut(page);
-    await pendingStake.getByRole('button', { name: 'Keep the stake limit per day at 10.00' }).click();
+    await pendingStake.getByRole('button', { name: 'Keep the stake limit per day at €10.00' }).click();
     assert.deepEqual(await keep, { body: { stake: { day: 1000 } }, status: 200 });
     await pendingStake.waitFor({ state: 'detached' });
     assert.equal(await card.locator('.pending-limits li').count(), 1);
@@ -225,14 +225,14 @@ describe('responsible gambling in the web UI', () => {
     const refused = item.locator('[role="alert"][data-code="stake_limit_exceeded"]');
     await refused.waitFor();
     assert.match(await refused.textContent(), /over one of your stake limits\. Nothing was placed\./);
-    assert.equal(await headerBalance(page), '100.00');
+    assert.equal(await headerBalance(page), '€100.00');
     assert.equal((await ok('GET', `/v1/users/${me.id}/bets`, me.token)).total, 0);
     await screenshot(page, '82-stake-limit-exceeded-phone');
 
     // 10.00 reaches the limit exactly: placed.
     await item.getByLabel(/Stake/).fill('10.00');
     await item.getByRole('button', { name: 'Update stake' }).click();
-    await page.getByRole('status').filter({ hasText: 'is now 10.00' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'is now €10.00' }).waitFor();
     await page.locator('li.cart-item').first().getByRole('button', { name: /^Bet now/ }).click();
     await page.getByRole('status').filter({ hasText: /^Placed / }).waitFor();
     await page.locator('#balance', { hasText: '90.00' }).waitFor();
@@ -248,7 +248,7 @@ describe('responsible gambling in the web UI', () => {
     await page.locator('.checkout [role="alert"][data-code="stake_limit_exceeded"]').waitFor();
     assert.equal((await cartOf(me)).items.length, 1);
     assert.equal((await ok('GET', `/v1/users/${me.id}/bets`, me.token)).total, 1);
-    assert.equal(await headerBalance(page), '90.00');
+    assert.equal(await headerBalance(page), '€90.00');
 
     // The operator's deposit: 100.00 already today, the limit 150.00.
     const op = await openPage(browser, DESKTOP, '/#operator');
@@ -398,9 +398,9 @@ describe('responsible gambling in the web UI', () => {
     await showTeam(page, team);
     await page.reload();
     await page.locator('#pause-banner .pause-text', { hasText: reason }).waitFor();
-    await page.getByRole('button', { name: 'Show' }).waitFor();
-    await page.getByLabel('Team', { exact: true }).fill(team);
-    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('button', { name: 'Search', exact: true }).waitFor();
+    await page.getByLabel('Search matches').fill(team);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
     await waitOddsPaused(page, match, reason);
 
     // The operator's deposit for this bettor is refused, and says why.
@@ -471,10 +471,10 @@ describe('responsible gambling in the web UI', () => {
       await lookup.getByRole('button', { name: 'Look up' }).click();
       const section = op.page.locator('section.operator-limits');
       await section.getByRole('heading', { name: 'Limits and breaks' }).waitFor();
-      assert.deepEqual(await limitCells(section), { ...NO_LIMITS, 'stake.day': '10.00', 'deposit.week': '500.00' });
+      assert.deepEqual(await limitCells(section), { ...NO_LIMITS, 'stake.day': '€10.00', 'deposit.week': '€500.00' });
       const pending = section.locator('.pending-limits li');
       assert.equal(await pending.count(), 1);
-      assert.equal(await pending.textContent(), `Stakes per day: 20.00 from ${await shownAs(op.page, effectiveAt)}`);
+      assert.equal(await pending.textContent(), `Stakes per day: €20.00 from ${await shownAs(op.page, effectiveAt)}`);
       assert.equal(await section.locator('dd.timeout-until').textContent(), `until ${await shownAs(op.page, until)}`);
       assert.equal(await section.locator('dd.self-excluded-until').textContent(), 'none');
       // Read-only: nothing to change them with.

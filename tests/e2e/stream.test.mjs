@@ -48,8 +48,9 @@ function recordListReads(page) {
   return reads;
 }
 
-const openList = (page) => page.locator('ul[aria-label="Matches"]');
-const listedIds = (page) => openList(page).locator(':scope > li.match').evaluateAll((lis) => lis.map((li) => Number(li.dataset.matchId)));
+// The open matches, grouped by day and competition, in the page's order.
+const openList = (page) => page.locator('[data-list="open"]');
+const listedIds = (page) => openList(page).locator('li.match').evaluateAll((lis) => lis.map((li) => Number(li.dataset.matchId)));
 const disabledButtons = (card) => card.locator('button.odds').evaluateAll((bs) => bs.map((b) => b.disabled));
 
 // A TCP relay to the server that the test can cut, as a network drop would:
@@ -120,6 +121,7 @@ describe('live updates on the matches page', () => {
     assert.equal(changed.odds['1'], 2.45);
     await withinASecond(since, 'the new price, highlighted', card.locator('button.odds.odds-changed[data-selection="1"]', { hasText: '2.45' }));
     assert.equal(await home.getAttribute('aria-label'), `${team} 2.45, ${team} v Wrens ${RUN}`);
+    assert.ok((await home.getAttribute('aria-label')).startsWith((await home.innerText()).replace(/\s+/g, ' ').trim()), 'the accessible name starts with the visible text');
     // Only the price that moved is highlighted.
     assert.equal(await draw.locator('.odds-value').textContent(), '3.25');
     assert.equal(await draw.evaluate((b) => b.classList.contains('odds-changed')), false);
@@ -227,7 +229,7 @@ describe('live updates on the matches page', () => {
 
     // The last one: the list says there is nothing open.
     await admin('POST', `/v1/matches/${b.id}/result`, { result: 'X' });
-    await withinASecond(Date.now(), 'the empty list', openList(bettor.page).getByText('No open matches for this team.'));
+    await withinASecond(Date.now(), 'the empty list', openList(bettor.page).getByText(`No open matches for “${team}”.`));
     assert.equal(await bettor.page.locator('li.match').count(), 0);
     await assertNotReloaded(bettor.page);
     assert.deepEqual(bettor.problems, []);

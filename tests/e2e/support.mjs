@@ -2,8 +2,8 @@
 // a headless Chromium (Debian's package, driven by playwright-core), direct
 // API calls for setting up data, and screenshots under artifacts/.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -72,6 +72,31 @@ export async function createUser(name, deposit = 0) {
   return { id: res.json.id, token: res.json.token, email };
 }
 
+// For working on the UI: with BETSDB_E2E_WEB_DIR set (e.g. ../../web), the
+// browser gets the web assets from that folder instead of the server, which
+// serves the copies compiled into its binary. CI never sets it: the tests
+// then check exactly what the server ships.
+const WEB_DIR = process.env.BETSDB_E2E_WEB_DIR;
+const WEB_TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+async function serveWebFromDisk(context) {
+  if (!WEB_DIR) return;
+  await context.route(
+    (url) => !url.pathname.startsWith('/v1/') && (url.pathname === '/' || extname(url.pathname) in WEB_TYPES),
+    (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const file = join(WEB_DIR, path === '/' ? 'index.html' : path);
+      let body;
+      try {
+        body = readFileSync(file);
+      } catch {
+        return route.fulfill({ status: 404, body: 'not found' });
+      }
+      return route.fulfill({ status: 200, headers: { 'Content-Type': WEB_TYPES[extname(file)] }, body });
+    },
+  );
+}
+
 export async function launch() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }
@@ -83,6 +108,7 @@ export async function launch() {
 export async function openPage(browser, device, path = '/', { baseUrl = config().baseUrl } = {}) {
   const context = await browser.newContext({ ...device, baseURL: baseUrl, locale: 'en-GB', timezoneId: 'UTC' });
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  await serveWebFromDisk(context);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -170,11 +196,12 @@ export async function waitLive(page, timeout = ACTION_TIMEOUT_MS) {
   await page.locator('.live-state[data-state="live"]').waitFor({ timeout });
 }
 
-// The bettor's matches page filtered by a team.
+// The bettor's matches page searched for a team (GET /v1/matches?q=: any
+// part of a team's or competition's name, any case).
 export async function showTeam(page, team) {
   await page.goto('/#matches');
-  await page.getByLabel('Team', { exact: true }).fill(team);
-  await page.getByRole('button', { name: 'Show' }).click();
+  await page.getByLabel('Search matches').fill(team);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
   await waitForTeamList(page, 'li.match', team);
 }
 

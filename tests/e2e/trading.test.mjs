@@ -101,7 +101,7 @@ describe('trading safety in the web UI', () => {
     await admin('POST', `/v1/matches/${paused.id}/resume`, {});
     await bettor.page.reload();
     await showTeam(bettor.page, team);
-    await bettor.page.locator(`ul[aria-label="Matches"] li[data-match-id="${paused.id}"]`).waitFor();
+    await bettor.page.locator(`[data-list="open"] li[data-match-id="${paused.id}"]`).waitFor();
     assert.deepEqual(await pausedCard.getByRole('button').evaluateAll((bs) => bs.map((b) => b.disabled)), [false, false, false]);
     assert.equal(await pausedCard.locator('.tag').count(), 0);
     await addToCart(bettor.page, paused, 'Draw', '2.00', 1);
@@ -200,14 +200,14 @@ describe('trading safety in the web UI', () => {
     assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
     await toggle.click();
     const panel = card.getByRole('region', { name: /^Exposure on/ });
-    await panel.locator('figure svg').waitFor();
+    await panel.locator('figure [role="img"]').waitFor();
     assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
     assert.equal(await panel.locator('.exposure-summary').textContent(), '2 pending bets · liability limit 100.00');
     assert.deepEqual(await panel.locator('.bar-value').allTextContents(), ['10.00 of 100.00', '1.00 of 100.00', '-15.00 of 100.00']);
-    const widths = (await panel.locator('.bar-rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('width')))));
+    const widths = (await panel.locator('.bar-rect').evaluateAll((rs) => rs.map((r) => r.getBoundingClientRect().width)));
     assert.ok(widths[0] > widths[1] && widths[1] > 0 && widths[2] === 0, `bar widths ${widths}`);
     assert.equal(await panel.locator('.limit-line').count(), 1);
-    assert.match(await panel.locator('svg').getAttribute('aria-label'), /1 \(home\): 10\.00 of 100\.00/);
+    assert.match(await panel.locator('figure [role="img"]').getAttribute('aria-label'), /1 \(home\): 10\.00 of 100\.00/);
     assert.deepEqual(
       await panel.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent))),
       [
@@ -272,7 +272,7 @@ describe('trading safety in the web UI', () => {
     await screenshot(bettor.page, '34-price-changed-phone');
     await dialog.getByRole('button', { name: 'Bet at 2.40' }).click();
     await bettor.page.getByRole('heading', { name: 'Bet placed' }).waitFor();
-    assert.match(await bettor.page.getByRole('status').filter({ hasText: 'Placed' }).textContent(), / at 2\.40, stake 10\.00\.$/);
+    assert.match(await bettor.page.getByRole('status').filter({ hasText: 'Placed' }).textContent(), / at 2\.40, stake €10\.00\.$/);
     assert.equal(await dialog.count(), 0);
     assert.deepEqual(
       betBodies.map((b) => [b.odds, b.accept_price_change, b.selection, b.stake]),
@@ -328,7 +328,7 @@ describe('trading safety in the web UI', () => {
     await away.getByRole('button', { name: /^Bet now/ }).click();
     await bettor.page.getByRole('heading', { name: 'Bet placed' }).waitFor();
     assert.equal(await bettor.page.getByRole('dialog').count(), 0);
-    assert.match(await bettor.page.getByRole('status').filter({ hasText: 'Placed' }).textContent(), / at 3\.40 \(the price moved from 3\.60\), stake 2\.00\.$/);
+    assert.match(await bettor.page.getByRole('status').filter({ hasText: 'Placed' }).textContent(), / at 3\.40 \(the price moved from 3\.60\), stake €2\.00\.$/);
     assert.deepEqual(betBodies.at(-1), { user_id: me.id, match_id: match.id, selection: '2', stake: 200, odds: 3.6, accept_price_change: 'any' });
     bets = await betsOf(me.id);
     assert.deepEqual(bets.at(-1).odds, 3.4);
@@ -348,14 +348,14 @@ describe('trading safety in the web UI', () => {
     await credit(me.id, 10_000);
     await showTeam(bettor.page, `Otters ${RUN}`);
     const card = bettor.page.locator(`li[data-match-id="${capped.id}"]`);
-    assert.equal(await card.locator('.limit-note').textContent(), 'Maximum stake 5.00');
+    assert.equal(await card.locator('.limit-note').textContent(), 'Maximum stake €5.00');
 
     // Adding 10.00 on a match that takes at most 5.00: refused next to it.
     await bettor.page.getByLabel('Stake per selection').fill('10.00');
     await card.getByRole('button', { name: /^Draw \d/ }).click();
     const alert = card.getByRole('alert');
     await alert.filter({ hasText: 'maximum' }).waitFor();
-    assert.equal(await alert.textContent(), 'This stake is above the maximum stake of 5.00 for this match.');
+    assert.equal(await alert.textContent(), 'This stake is above the maximum stake of €5.00 for this match.');
     assert.equal(await alert.getAttribute('data-code'), 'stake_above_max');
     assert.equal(await bettor.page.locator('#cart-count').isHidden(), true);
     await assertFitsWidth(bettor.page);
@@ -383,7 +383,7 @@ describe('trading safety in the web UI', () => {
     await refused.waitFor();
     assert.match(await refused.textContent(), /liability limit/);
     assert.equal(await bettor.page.locator('li.cart-item').count(), 1);
-    assert.equal(await headerBalance(bettor.page), '100.00');
+    assert.equal(await headerBalance(bettor.page), '€100.00');
     assert.equal((await betsOf(me.id)).length, 0);
     await screenshot(bettor.page, '37-liability-limit-phone');
     assert.deepEqual(bettor.problems, []);

@@ -88,7 +88,7 @@ describe('web UI', () => {
     assert.ok(me.id > 0);
     const token = await page.getByLabel('Your token').inputValue();
     assert.ok(token.length >= 20, 'a token is shown');
-    assert.equal(await page.locator('#balance').textContent(), '0.00');
+    assert.equal(await page.locator('#balance').textContent(), '€0.00');
     await assertFitsWidth(page);
     await assertLabelled(page);
     await screenshot(page, '01-signup-phone');

@@ -39,7 +39,8 @@ export function accaPayout(stakeCents, oddsList) {
   return (BigInt(stakeCents) * numerator) / denominator;
 }
 
-// A BigInt amount of cents as money text: 8750n -> "87.50".
+// A BigInt amount of cents as a plain amount: 8750n -> "87.50" (for text
+// with the currency, money.js formatCash takes a BigInt too).
 export function formatBigMoney(cents) {
   return formatHundredths(cents);
 }

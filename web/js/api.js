@@ -95,6 +95,9 @@ const enc = encodeURIComponent;
 export const signUp = (email, name, password) =>
   call('POST', '/v1/users', { body: password ? { email, name, password } : { email, name } });
 export const getUser = (id, token) => call('GET', `/v1/users/${enc(id)}`, { token });
+// Operators (owner, admin, support): accounts newest first, paged; q finds
+// an email by its start or a name by any part, ignoring case.
+export const listUsers = (token, params) => call('GET', '/v1/users', { token, params });
 export const deposit = (adminToken, id, amount) =>
   call('POST', `/v1/users/${enc(id)}/deposits`, { token: adminToken, body: { amount } });
 export const transactions = (id, token, params) =>
@@ -125,7 +128,8 @@ export const getMatch = (id) => call('GET', `/v1/matches/${enc(id)}`);
 export const createMatch = (adminToken, match) => call('POST', '/v1/matches', { token: adminToken, body: match });
 export const changeOdds = (adminToken, id, odds) =>
   call('PATCH', `/v1/matches/${enc(id)}`, { token: adminToken, body: { odds } });
-// Any of {odds, max_stake, max_liability}; a limit of null removes it.
+// Any of {odds, max_stake, max_liability, competition}; null removes a limit
+// or the competition.
 export const updateMatch = (adminToken, id, change) =>
   call('PATCH', `/v1/matches/${enc(id)}`, { token: adminToken, body: change });
 export const suspendMatch = (adminToken, id) => call('POST', `/v1/matches/${enc(id)}/suspend`, { token: adminToken, body: {} });
@@ -140,6 +144,7 @@ export const settleMatch = (adminToken, id, result) =>
 export const placeBet = (token, bet, idempotencyKey) =>
   call('POST', '/v1/bets', { token, body: bet, headers: { 'Idempotency-Key': idempotencyKey } });
 export const userBets = (id, token, params) => call('GET', `/v1/users/${enc(id)}/bets`, { token, params });
+export const getBet = (token, id) => call('GET', `/v1/bets/${enc(id)}`, { token });
 export const allBets = (adminToken, params) => call('GET', '/v1/bets', { token: adminToken, params });
 export const betsSummary = (adminToken) => call('GET', '/v1/bets/summary', { token: adminToken });
 

@@ -5,7 +5,7 @@
 import * as api from './api.js';
 import { h } from './dom.js';
 import { errorBox, messageFor } from './errors.js';
-import { formatMoney } from './money.js';
+import { formatCash } from './money.js';
 
 const TICK_MS = 250;
 
@@ -71,7 +71,7 @@ export function cashOutControl(bet, { token, onCashedOut }) {
 
   function showOffer(quote) {
     closeOffer();
-    const amount = formatMoney(quote.amount);
+    const amount = formatCash(quote.amount);
     current = { quote, key: api.newIdempotencyKey(), expiresAt: Date.parse(quote.expires_at) };
     const countdown = h('span', { class: 'countdown', role: 'timer' });
     const accept = h('button', { type: 'button', class: 'primary', text: `Accept ${amount}`, 'aria-label': `Accept ${amount} for bet #${bet.id}` });
@@ -120,7 +120,7 @@ export function cashOutControl(bet, { token, onCashedOut }) {
       if (err.status === 0) {
         // Unknown whether it went through: the same key replays, never repeats.
         accept.disabled = false;
-        accept.textContent = `Accept ${formatMoney(quote.amount)}`;
+        accept.textContent = `Accept ${formatCash(quote.amount)}`;
       } else if (err.code === 'already_settled') {
         closeOffer();
         quoteButton.hidden = true;

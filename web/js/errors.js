@@ -2,7 +2,7 @@
 // to the thing that caused it (a form field, a cart item, a button).
 import { h } from './dom.js';
 import { formatDateTime, formatWait } from './format.js';
-import { formatMoney, formatOdds } from './money.js';
+import { formatCash, formatOdds } from './money.js';
 
 const MESSAGES = {
   network_error: 'Could not reach the server. Check your connection and try again.',
@@ -59,7 +59,7 @@ export function setAudience(who) {
 export function messageFor(error, context = {}) {
   if (!error || typeof error !== 'object') return String(error);
   if (error.code === 'insufficient_funds' && context.balance !== undefined && context.needed !== undefined) {
-    return `Insufficient funds: your balance is ${formatMoney(context.balance)} and these bets need ${formatMoney(context.needed)}.`;
+    return `Insufficient funds: your balance is ${formatCash(context.balance)} and these bets need ${formatCash(context.needed)}.`;
   }
   if (error.code === 'odds_changed') {
     // From a single bet: the problem's current_odds; from a cart item: the
@@ -70,10 +70,10 @@ export function messageFor(error, context = {}) {
     if (now !== null) return `The price has changed to ${formatOdds(now)}. Nothing was placed.`;
   }
   if (error.code === 'stake_above_max' && Number.isInteger(error.maxStake)) {
-    return `This stake is above the maximum stake of ${formatMoney(error.maxStake)} for this match.`;
+    return `This stake is above the maximum stake of ${formatCash(error.maxStake)} for this match.`;
   }
   if (error.code === 'liability_limit_exceeded' && audience === 'operator' && Number.isInteger(error.maxLiability)) {
-    return `This would take the liability over the match's limit of ${formatMoney(error.maxLiability)}.`;
+    return `This would take the liability over the match's limit of ${formatCash(error.maxLiability)}.`;
   }
   if (error.code === 'validation_failed' && error.fieldErrors?.length) {
     return error.fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ');

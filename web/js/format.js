@@ -1,6 +1,8 @@
 // Dates and labels as people read them. The API speaks RFC 3339 UTC; the
 // page shows the viewer's local time.
 
+// Every time shown carries its time zone ("UTC", "CET", "GMT+1"): a bettor
+// abroad, or reading a screenshot, must not have to guess.
 const DATE_TIME = new Intl.DateTimeFormat(undefined, {
   weekday: 'short',
   day: 'numeric',
@@ -8,12 +10,55 @@ const DATE_TIME = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',
   hour: '2-digit',
   minute: '2-digit',
+  timeZoneName: 'short',
 });
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+const DAY = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
+const dateOf = (rfc3339) => {
+  const d = rfc3339 ? new Date(rfc3339) : null;
+  return d && !Number.isNaN(d.getTime()) ? d : null;
+};
+
+// "Sat, 21 Mar 2026, 19:45 UTC"
 export function formatDateTime(rfc3339) {
   if (!rfc3339) return '–';
-  const d = new Date(rfc3339);
-  return Number.isNaN(d.getTime()) ? rfc3339 : DATE_TIME.format(d);
+  const d = dateOf(rfc3339);
+  return d ? DATE_TIME.format(d) : rfc3339;
+}
+
+// "19:45 UTC"
+export function formatTime(rfc3339) {
+  const d = dateOf(rfc3339);
+  return d ? TIME.format(d) : '–';
+}
+
+// The viewer's calendar day of a time, "2026-03-21", for grouping.
+export function dayKey(rfc3339) {
+  const d = dateOf(rfc3339);
+  if (!d) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+// "Today, Saturday 21 March 2026" / "Tomorrow, ..." / "Sunday 22 March 2026".
+export function formatDay(rfc3339, now = new Date()) {
+  const d = dateOf(rfc3339);
+  if (!d) return '–';
+  const text = DAY.format(d);
+  const key = dayKey(rfc3339);
+  if (key === dayKey(now.toISOString())) return `Today, ${text}`;
+  const tomorrow = new Date(now);
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  if (key === dayKey(tomorrow.toISOString())) return `Tomorrow, ${text}`;
+  return text;
+}
+
+// The viewer's time zone as a name and its short form: "Europe/London (GMT)".
+export function timeZoneText(now = new Date()) {
+  const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const short = TIME.formatToParts(now).find((p) => p.type === 'timeZoneName')?.value;
+  return short && short !== name ? `${name} (${short})` : name;
 }
 
 // A Date as the API's RFC 3339 form, whole seconds, UTC: "2026-12-01T19:45:00Z".

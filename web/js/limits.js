@@ -5,7 +5,7 @@
 // controls (which a running pause disables, saying why).
 import { h } from './dom.js';
 import { formatDateTime } from './format.js';
-import { formatMoney } from './money.js';
+import { formatCash } from './money.js';
 
 export const KINDS = ['deposit', 'stake'];
 export const PERIODS = ['day', 'week', 'month'];
@@ -18,7 +18,7 @@ export const PERIOD_WINDOWS = { day: 'the last 24 hours', week: 'the last 7 days
 export const limitLabel = (kind, period) => `${KIND_LABELS[kind]} ${PERIOD_LABELS[period]}`;
 
 // "10.00", or "none" for no limit.
-export const limitText = (cents) => (Number.isInteger(cents) ? formatMoney(cents) : 'none');
+export const limitText = (cents) => (Number.isInteger(cents) ? formatCash(cents) : 'none');
 
 // Whether an RFC 3339 time is still ahead.
 const ahead = (rfc3339) => typeof rfc3339 === 'string' && Date.parse(rfc3339) > Date.now();
@@ -55,7 +55,7 @@ export function pauseControl(el, pause, otherwise = false) {
 
 // "Stakes per day: 20.00 from Thu 4 Dec 2025, 10:00" (a removal: "no limit").
 export function pendingText(p) {
-  const to = Number.isInteger(p.amount) ? formatMoney(p.amount) : 'no limit';
+  const to = Number.isInteger(p.amount) ? formatCash(p.amount) : 'no limit';
   return `${limitLabel(p.kind, p.period)}: ${to} from ${formatDateTime(p.effective_at)}`;
 }
 
@@ -94,7 +94,7 @@ export function limitsSummary(limits, { heading = 'h3', pendingAction = null } =
         h(
           'li',
           { 'data-kind': p.kind, 'data-period': p.period },
-          h('span', { class: 'pending-text' }, `${limitLabel(p.kind, p.period)}: `, h('strong', { text: Number.isInteger(p.amount) ? formatMoney(p.amount) : 'no limit' }), ' from ', h('time', { datetime: p.effective_at, text: formatDateTime(p.effective_at) })),
+          h('span', { class: 'pending-text' }, `${limitLabel(p.kind, p.period)}: `, h('strong', { text: Number.isInteger(p.amount) ? formatCash(p.amount) : 'no limit' }), ' from ', h('time', { datetime: p.effective_at, text: formatDateTime(p.effective_at) })),
           pendingAction ? pendingAction(p) : null,
         ),
       ),

@@ -45,7 +45,11 @@ export function parseSeason(data) {
     return undefined;
   });
   if (!fixtures.length) throw new SeasonFormatError('The file has no usable matches.');
-  return { name: typeof data.name === 'string' ? data.name : 'Season', fixtures, skipped };
+  // competition: the file's name as a match's competition (trimmed, cut to
+  // 100 characters, as `betsdb import` sets it); null when it has none.
+  // eslint-disable-next-line no-control-regex
+  const named = typeof data.name === 'string' ? data.name.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim() : '';
+  return { name: named || 'Season', competition: named ? [...named].slice(0, 100).join('') : null, fixtures, skipped };
 }
 
 // Whole days to add so the earliest fixture starts at least `leadDays` after

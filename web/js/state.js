@@ -10,6 +10,10 @@ export const state = {
   cart: null, // the GET /v1/users/{id}/cart answer
   limits: null, // the GET /v1/users/{id}/limits answer (null: not known)
   limitsUser: null, // whose limits those are
+  // The selections the bettor already holds in pending bets:
+  // "matchId:selection" -> {singles: [bet ids], accas: [bet ids]}.
+  held: new Map(),
+  heldUser: null, // whose those are
 };
 
 const listeners = new Set();
@@ -94,7 +98,53 @@ export function signedOut() {
   state.cart = null;
   state.limits = null;
   state.limitsUser = null;
+  state.held = new Map();
+  state.heldUser = null;
   notify();
+}
+
+const HELD_PAGE = 100; // the API's largest page
+const HELD_PAGES = 10; // at most 1,000 pending bets are looked at
+
+// Reads the bettor's pending bets (GET /v1/users/{id}/bets?status=pending)
+// into state.held, so odds buttons can mark what the bettor already has.
+export async function refreshHeld() {
+  const session = currentUser();
+  if (!session) {
+    state.held = new Map();
+    state.heldUser = null;
+    notify();
+    return state.held;
+  }
+  const held = new Map();
+  const add = (matchId, selection, kind, betId) => {
+    const key = `${matchId}:${selection}`;
+    if (!held.has(key)) held.set(key, { singles: [], accas: [] });
+    held.get(key)[kind].push(betId);
+  };
+  for (let page = 0; page < HELD_PAGES; page += 1) {
+    const answer = await api.userBets(session.id, session.token, { status: 'pending', limit: HELD_PAGE, offset: page * HELD_PAGE });
+    for (const bet of answer.items) {
+      if (bet.type === 'accumulator' && Array.isArray(bet.legs)) {
+        for (const leg of bet.legs) if (leg.status === 'pending') add(leg.match_id, leg.selection, 'accas', bet.id);
+      } else {
+        add(bet.match_id, bet.selection, 'singles', bet.id);
+      }
+    }
+    if (answer.offset + answer.items.length >= answer.total || !answer.items.length) break;
+  }
+  if (currentUser()?.id !== session.id) return null;
+  state.held = held;
+  state.heldUser = session.id;
+  notify();
+  return held;
+}
+
+// What the signed-in bettor holds on a selection: {singles, accas} or null.
+export function heldOn(matchId, selection) {
+  const me = currentUser();
+  if (!me || state.heldUser !== me.id) return null;
+  return state.held.get(`${matchId}:${selection}`) ?? null;
 }
 
 // Match details by id, fetched once per page load (team names and dates do

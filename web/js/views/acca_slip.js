@@ -4,11 +4,11 @@
 // A leg whose price moved is asked about, as a single is; other refusals are
 // shown with the leg they are about.
 import * as api from '../api.js';
-import { accaPayout, formatBigMoney, formatCombinedOdds, legProblems, MAX_PAYOUT } from '../acca.js';
+import { accaPayout, formatCombinedOdds, legProblems, MAX_PAYOUT } from '../acca.js';
 import { field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, messageFor, showFieldErrors } from '../errors.js';
 import { selectionLabel } from '../format.js';
-import { formatMoney, formatOdds, parseMoney } from '../money.js';
+import { formatCash, formatOdds, parseMoney } from '../money.js';
 import { confirmNewPrices, priceSetting } from '../prices.js';
 import { pauseControl } from '../limits.js';
 import { bettingPause, refreshUser, state } from '../state.js';
@@ -67,7 +67,7 @@ export function accaReceiptItem(bet, matches) {
   return h(
     'li',
     { class: 'acca-receipt' },
-    `Accumulator of ${bet.legs.length} at ${formatOdds(bet.odds)}, stake ${formatMoney(bet.stake)}, potential payout ${formatMoney(bet.potential_payout)}`,
+    `Accumulator of ${bet.legs.length} at ${formatOdds(bet.odds)}, stake ${formatCash(bet.stake)}, potential payout ${formatCash(bet.potential_payout)}`,
     h('ul', {}, bet.legs.map((leg) => h('li', { text: `${legLabel(leg, matches.get(leg.match_id))} at ${formatOdds(leg.odds)}` }))),
   );
 }
@@ -110,8 +110,8 @@ export function accaSlip({ user, onPlaced }) {
     const legOdds = items.map((i) => i.odds);
     const stake = parseMoney(stakeInput.value);
     odds.textContent = blocked ? '–' : formatCombinedOdds(legOdds);
-    payout.textContent = blocked || stake === null || stake <= 0 ? '–' : formatBigMoney(accaPayout(stake, legOdds));
-    balance.textContent = state.user ? formatMoney(state.user.balance) : '–';
+    payout.textContent = blocked || stake === null || stake <= 0 ? '–' : formatCash(accaPayout(stake, legOdds));
+    balance.textContent = state.user ? formatCash(state.user.balance) : '–';
     // Also disabled, saying why, while the bettor's betting is paused.
     pauseControl(button, bettingPause(), blocked || placing);
   }
@@ -137,7 +137,7 @@ export function accaSlip({ user, onPlaced }) {
       return;
     }
     if (accaPayout(stake, items.map((i) => i.odds)) > MAX_PAYOUT) {
-      fieldError(form, stakeInput, `The potential payout would be above the maximum of ${formatBigMoney(MAX_PAYOUT)}; lower the stake.`);
+      fieldError(form, stakeInput, `The potential payout would be above the maximum of ${formatCash(MAX_PAYOUT)}; lower the stake.`);
       return;
     }
     const legs = items.map((i) => ({ match_id: i.match_id, selection: i.selection, odds: i.odds }));
@@ -200,11 +200,11 @@ export function accaSlip({ user, onPlaced }) {
     }
     let text = err.detail || messageFor(err);
     if (err.code === 'odds_changed') text = messageFor({ code: err.code, currentOdds: err.currentOdds, previousOdds: leg?.odds ?? null });
-    if (err.code === 'stake_above_max' && err.maxStake !== null) text = `${text} This match's maximum stake is ${formatMoney(err.maxStake)}.`;
+    if (err.code === 'stake_above_max' && err.maxStake !== null) text = `${text} This match's maximum stake is ${formatCash(err.maxStake)}.`;
     if (err.code === 'duplicate_bet') text = 'You already have a pending accumulator on exactly these selections.';
     if (err.code === 'insufficient_funds') {
       const now = await refreshUser().then((u) => u?.balance).catch(() => undefined);
-      if (now !== undefined) text = `Insufficient funds: your balance is ${formatMoney(now)} and this accumulator needs ${formatMoney(stake)}.`;
+      if (now !== undefined) text = `Insufficient funds: your balance is ${formatCash(now)} and this accumulator needs ${formatCash(stake)}.`;
     }
     error.show(err, { text: `${prefix}${text}` });
   }

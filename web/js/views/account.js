@@ -6,7 +6,7 @@ import * as api from '../api.js';
 import { field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
 import { formatDateTime } from '../format.js';
-import { formatMoney } from '../money.js';
+import { formatCash } from '../money.js';
 import { currentUser, saveUser } from '../session.js';
 import { refreshCart, refreshUser, state } from '../state.js';
 import { breakSection, limitsSection } from './limits.js';
@@ -150,7 +150,7 @@ export function render(main, ctx) {
         h('dt', { text: 'Email' }),
         h('dd', { text: user.email }),
         h('dt', { text: 'Balance' }),
-        h('dd', { class: 'balance', text: formatMoney(user.balance) }),
+        h('dd', { class: 'balance', text: formatCash(user.balance) }),
         h('dt', { text: 'Member since' }),
         h('dd', { text: formatDateTime(user.created_at) }),
         ...(session.expiresAt ? [h('dt', { text: 'Signed in until' }), h('dd', { class: 'expires', text: formatDateTime(session.expiresAt) })] : []),

@@ -1,5 +1,5 @@
 // Operator: the betting summary as figures and small charts, and the list
-// of all bets with filters.
+// of all bets with filters, each bet with its bettor's name.
 import * as api from '../api.js';
 import { barChart } from '../chart.js';
 import { field, h } from '../dom.js';
@@ -77,6 +77,30 @@ export function renderSummary(section, { token }) {
   load();
 }
 
+// Puts each bettor's name (and account number) in the table's User cells.
+// users: Map id -> Promise of the user (null when it cannot be read).
+async function nameUsers(table, bets, users, token) {
+  for (const bet of bets) {
+    if (!users.has(bet.user_id)) users.set(bet.user_id, api.getUser(bet.user_id, token).catch(() => null));
+  }
+  const named = new Map(await Promise.all(bets.map(async (bet) => [bet.id, await users.get(bet.user_id)])));
+  const head = table.querySelector('thead th');
+  if (head?.textContent === 'User') head.classList.remove('num');
+  for (const row of table.querySelectorAll('tbody tr[data-bet-id]')) {
+    const bet = bets.find((b) => String(b.id) === row.dataset.betId);
+    const cell = row.querySelector('td[data-label="User"]');
+    if (!bet || !cell) continue;
+    const user = named.get(bet.id);
+    cell.classList.remove('num');
+    cell.classList.add('bet-user');
+    cell.dataset.userId = String(bet.user_id);
+    // One child: the stacked (phone) table puts each child in a grid cell.
+    cell.replaceChildren(
+      h('span', {}, user ? h('span', { class: 'user-name', text: user.name }) : h('span', { class: 'muted', text: 'Unknown' }), h('span', { class: 'muted small', text: ` #${bet.user_id}` })),
+    );
+  }
+}
+
 export function renderList(section, { token }) {
   const status = statusSelect();
   const matchId = h('input', { type: 'text', inputmode: 'numeric', name: 'match_id', autocomplete: 'off', size: 6 });
@@ -113,6 +137,7 @@ export function renderList(section, { token }) {
   });
   for (const el of [status, selection, sort]) el.addEventListener('change', () => load(0));
 
+  const users = new Map();
   let loads = 0; // answers to a superseded load are dropped
   async function load(offset) {
     error.clear();
@@ -126,7 +151,11 @@ export function renderList(section, { token }) {
         limit: PAGE_SIZE,
         offset,
       });
-      const content = page.items.length ? await betTable(page.items, { showUser: true }) : h('p', { class: 'empty', text: 'No bets match.' });
+      let content = h('p', { class: 'empty', text: 'No bets match.' });
+      if (page.items.length) {
+        content = await betTable(page.items, { showUser: true });
+        await nameUsers(content, page.items, users, token);
+      }
       if (mine !== loads) return;
       holder.replaceChildren(content);
       pages.update(page);

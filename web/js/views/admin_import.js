@@ -1,6 +1,11 @@
-// Operator: import a season file (openfootball JSON) as matches, optionally
-// moving its dates into the future for a demo, with progress; then, when
-// asked, enter the file's full-time results as settlements.
+// Operator: import a season file (openfootball JSON) as matches of its
+// competition (the file's name), optionally moving its dates into the future
+// for a demo, with progress; then, when asked, enter the file's full-time
+// results as settlements. Importing a file again finds the matches it made:
+// the dates move by the same days as the first time (read back from the
+// competition's matches), so the server refuses each as a duplicate. Results
+// are never entered for a match that has not kicked off, unless the operator
+// ticks the separate force option.
 import * as api from '../api.js';
 import { field, h } from '../dom.js';
 import { errorBox, messageFor, statusBox } from '../errors.js';
@@ -13,6 +18,33 @@ import { lastImport, saveLastImport } from '../session.js';
 const CONCURRENCY = 4;
 const MAX_LISTED_FAILURES = 5;
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const LIST_PAGE_MAX = 100;
+const EXISTING_MAX = 2000; // matches of one competition read back at most
+
+// The whole days a former import of this season moved its dates by: the
+// competition's matches, read back, against the file's fixtures (same teams).
+// null when none was imported (or the server cannot say).
+async function formerShift(season) {
+  if (!season.competition) return null;
+  const key = (a, b) => `${a.trim().toLowerCase()}|${b.trim().toLowerCase()}`;
+  const fixtures = new Map(season.fixtures.map((f) => [key(f.team1, f.team2), f]));
+  try {
+    for (let offset = 0; offset < EXISTING_MAX; offset += LIST_PAGE_MAX) {
+      const page = await api.listMatches({ competition: season.competition, limit: LIST_PAGE_MAX, offset });
+      for (const m of page.items) {
+        const f = fixtures.get(key(m.team_1, m.team_2));
+        if (!f) continue;
+        const days = (Date.parse(m.date) - f.kickoff.getTime()) / DAY_MS;
+        if (Number.isInteger(days) && days >= 0) return days;
+      }
+      if (offset + page.items.length >= page.total || !page.items.length) return null;
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
 
 // Runs `work` over `items` with a bounded number in flight, reporting progress.
 async function runAll(items, work, onProgress) {
@@ -59,6 +91,7 @@ export function render(section, { token }) {
   const file = h('input', { type: 'file', name: 'file', accept: '.json,application/json' });
   const shift = h('input', { type: 'checkbox', name: 'shift', checked: true });
   const applyAfter = h('input', { type: 'checkbox', name: 'apply_results' });
+  const force = h('input', { type: 'checkbox', name: 'force_before_kickoff' });
   const fileError = errorBox();
   const preview = h('div', { class: 'preview', 'aria-live': 'polite' });
   const importButton = h('button', { type: 'button', class: 'primary', text: 'Import matches', disabled: true });
@@ -96,7 +129,13 @@ export function render(section, { token }) {
       'div',
       { class: 'card form' },
       h('h3', { text: '3. Results' }),
-      h('p', { class: 'muted', text: 'Settles each imported match with its full-time result from the file (matches without a score are left open).' }),
+      h('p', { class: 'muted', text: 'Settles each imported match that has kicked off with its full-time result from the file (matches without a score are left open).' }),
+      h(
+        'div',
+        { class: 'check force-check' },
+        force,
+        h('label', { for: (force.id = 'import-force') }, h('strong', { text: 'Force: also settle matches that have NOT kicked off yet.' }), ' Pays out on the file’s results before those matches are played; only for a demo.'),
+      ),
       resultsButton,
       resultsProgress.el,
       resultsStatus.el,
@@ -106,9 +145,12 @@ export function render(section, { token }) {
 
   shift.addEventListener('change', () => showPreview());
 
+  // The days a former import moved this season by (null: never imported).
+  let former = null;
+
   function plan() {
-    const shiftDays = shift.checked ? shiftDaysFor(season.fixtures, new Date()) : 0;
-    return { shiftDays, matches: planImport(season, { shiftDays }) };
+    const shiftDays = shift.checked ? (former ?? shiftDaysFor(season.fixtures, new Date())) : 0;
+    return { shiftDays, matches: planImport(season, { shiftDays }).map((m) => ({ ...m, competition: season.competition })) };
   }
 
   function showPreview() {
@@ -116,20 +158,27 @@ export function render(section, { token }) {
     const { shiftDays, matches } = plan();
     const dates = matches.map((m) => m.date).sort();
     const withResults = matches.filter((m) => m.result).length;
+    const moved = shiftDays ? ` (moved ${shiftDays} days forward${former !== null ? ', as when it was first imported' : ''})` : '';
     preview.replaceChildren(
-      h('p', { class: 'preview-line' }, h('strong', { text: season.name }), ` (${sourceName}): ${matches.length} matches, ${withResults} with a result, from ${formatDateTime(dates[0])} to ${formatDateTime(dates[dates.length - 1])}${shiftDays ? ` (moved ${shiftDays} days forward)` : ''}.`),
+      h('p', { class: 'preview-line' }, h('strong', { text: season.name }), ` (${sourceName}): ${matches.length} matches, ${withResults} with a result, from ${formatDateTime(dates[0])} to ${formatDateTime(dates[dates.length - 1])}${moved}.`),
       season.skipped.length ? h('p', { class: 'muted', text: `Skipped ${season.skipped.length}: ${season.skipped.slice(0, 3).join('; ')}` }) : '',
     );
     importButton.disabled = false;
     importButton.textContent = `Import ${matches.length} matches`;
   }
 
-  function useData(data, name) {
+  let reads = 0; // a file chosen while another is read wins
+  async function useData(data, name) {
     fileError.clear();
     preview.replaceChildren();
     importButton.disabled = true;
+    const mine = ++reads;
     try {
-      season = parseSeason(data);
+      const parsed = parseSeason(data);
+      const shiftBefore = await formerShift(parsed);
+      if (mine !== reads) return;
+      season = parsed;
+      former = shiftBefore;
       sourceName = name;
       showPreview();
     } catch (err) {
@@ -189,14 +238,16 @@ export function render(section, { token }) {
       async (m) => {
         const label = `${m.team_1} v ${m.team_2}`;
         try {
-          const created = await api.createMatch(token, { team_1: m.team_1, team_2: m.team_2, date: m.date, odds: m.odds });
+          const body = { team_1: m.team_1, team_2: m.team_2, date: m.date, odds: m.odds };
+          if (m.competition) body.competition = m.competition;
+          const created = await api.createMatch(token, body);
           counts.created += 1;
-          imported.push({ id: created.id, result: m.result, label });
+          imported.push({ id: created.id, result: m.result, label, date: created.date });
         } catch (err) {
           const id = err.code === 'duplicate_match' ? await findExisting(m).catch(() => null) : null;
           if (id) {
             counts.existing += 1;
-            imported.push({ id, result: m.result, label });
+            imported.push({ id, result: m.result, label, date: m.date });
           } else {
             counts.failed += 1;
             failures.push(`${label}: ${messageFor(err)}`);
@@ -206,6 +257,8 @@ export function render(section, { token }) {
       (done, total) => importProgress.set(done, total),
     );
     saveLastImport({ name: season.name, matches: imported });
+    // A second import of this file moves its dates by the same days.
+    if (shift.checked && former === null && counts.created) former = plan().shiftDays;
     importStatus.show(`Import finished: ${counts.created} created, ${counts.existing} already there, ${counts.failed} failed.`);
     if (failures.length) importError.show(`Failed: ${failures.slice(0, MAX_LISTED_FAILURES).join('; ')}${failures.length > MAX_LISTED_FAILURES ? '; …' : ''}`);
     importButton.disabled = false;
@@ -222,13 +275,21 @@ export function render(section, { token }) {
       return;
     }
     resultsButton.disabled = true;
-    const counts = { settled: 0, conflicting: 0, failed: 0, won: 0, lost: 0, paid: 0 };
+    const counts = { settled: 0, conflicting: 0, failed: 0, won: 0, lost: 0, paid: 0, future: 0 };
     const failures = [];
+    const forced = force.checked;
     resultsProgress.set(0, todo.length);
     await runAll(
       todo,
       async (m) => {
         try {
+          // Not kicked off yet: left open unless forced. (An import saved
+          // before dates were kept: the match is read for its date.)
+          const date = m.date ?? (await api.getMatch(m.id)).date;
+          if (!forced && Date.parse(date) > Date.now()) {
+            counts.future += 1;
+            return;
+          }
           const answer = await api.settleMatch(token, m.id, m.result);
           counts.settled += 1;
           counts.won += answer.settled.won;
@@ -245,7 +306,8 @@ export function render(section, { token }) {
       (done, total) => resultsProgress.set(done, total),
     );
     resultsStatus.show(
-      `Results entered for ${counts.settled} matches (${counts.won} winning and ${counts.lost} losing bets, ${formatMoney(counts.paid)} paid out); ${counts.conflicting} already had another result; ${counts.failed} failed.`,
+      `Results entered for ${counts.settled} matches (${counts.won} winning and ${counts.lost} losing bets, ${formatMoney(counts.paid)} paid out); ${counts.conflicting} already had another result; ${counts.failed} failed` +
+        (counts.future ? `; ${counts.future} not settled: kick-off still in the future (the force option settles them).` : '.'),
     );
     if (failures.length) resultsError.show(`Failed: ${failures.slice(0, MAX_LISTED_FAILURES).join('; ')}`);
     resultsButton.disabled = false;

@@ -1,11 +1,14 @@
-// Operator: list matches with their odds and results, change odds, suspend
-// and resume betting, set a match's limits (max stake, max liability), see
-// its exposure, enter a result (or void), and create a match.
+// Operator: list matches with their odds and results (all, by status, or
+// those waiting for a result: kicked off, not settled), change odds, suspend
+// and resume betting, set a match's limits (max stake, max liability) and
+// competition, see its exposure, enter a result (or void) after a
+// confirmation that shows what it pays out, and create a match.
 import * as api from '../api.js';
 import { limitChart } from '../chart.js';
+import { closeOperatorConfirm, operatorConfirm } from '../confirm.js';
 import { append, field, h, uid } from '../dom.js';
-import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
-import { formatDateTime, localInputToRfc3339, toLocalInput } from '../format.js';
+import { clearFieldErrors, errorBox, fieldError, messageFor, showFieldErrors, statusBox } from '../errors.js';
+import { formatDateTime, formatDuration, localInputToRfc3339, toLocalInput, toRfc3339 } from '../format.js';
 import { formatMoney, formatOdds, parseMoney, parseOdds } from '../money.js';
 import { pager } from '../pager.js';
 
@@ -54,6 +57,44 @@ function readLimits(inputs) {
     values[name] = cents;
   }
   return { values };
+}
+
+const COMPETITION_MAX = 100;
+// The longest wait setTimeout takes (about 24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+// A "waiting for a result" list reads at most this many matches per status.
+const WAITING_MAX = 1000;
+const LIST_PAGE_MAX = 100; // the API's largest page
+
+// Kicked off (its date has passed), settled or not.
+const kickedOff = (match) => Date.parse(match.date) <= Date.now();
+
+// Closed for betting, so its odds, limits and competition can no longer be
+// changed (the API refuses with match_closed): settled, or kicked off.
+export function closedForBetting(match) {
+  return match.status === 'settled' || kickedOff(match);
+}
+
+// The competition typed in: a string, null (empty: none) or {error}.
+function readCompetition(input) {
+  const text = input.value.trim();
+  if (!text) return { value: null };
+  if ([...text].length > COMPETITION_MAX) return { error: `At most ${COMPETITION_MAX} characters.` };
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) return { error: 'No control characters.' };
+  return { value: text };
+}
+
+function competitionInput(match) {
+  return h('input', {
+    type: 'text',
+    name: 'competition',
+    'data-field': 'competition',
+    maxlength: COMPETITION_MAX,
+    autocomplete: 'off',
+    value: match?.competition ?? '',
+    placeholder: 'none',
+  });
 }
 
 function statusText(match) {
@@ -130,29 +171,104 @@ function settlementText(answer) {
   return `Settled as ${answer.match.result}: ${s.won} won, ${s.lost} lost, ${s.void} void; paid out ${formatMoney(s.paid_out)}, refunded ${formatMoney(s.refunded)}.`;
 }
 
+const RESULT_TEXT = { 1: (m) => `1 – ${m.team_1} won`, X: () => 'X – draw', 2: (m) => `2 – ${m.team_2} won`, void: () => 'Void – refund every stake' };
+
+// What settling `match` as `result` does to its pending single bets, from
+// the exposure: {bets, staked, paid, refunded, winningStake}.
+export function settlementPreview(exposure, result) {
+  const staked = SELECTIONS.reduce((sum, s) => sum + (exposure.stakes?.[s] ?? 0), 0);
+  if (result === 'void') return { bets: exposure.bets, staked, paid: 0, refunded: staked, winningStake: 0 };
+  return { bets: exposure.bets, staked, paid: exposure.payouts?.[result] ?? 0, refunded: 0, winningStake: exposure.stakes?.[result] ?? 0 };
+}
+
+// "in 3 days" / "in 2 hours" until an RFC 3339 time.
+function fromNow(rfc3339) {
+  return `in ${formatDuration(Math.max(0, (Date.parse(rfc3339) - Date.now()) / 1000))}`;
+}
+
+// The two questions before a result is entered: what it pays out (always),
+// then, for a match that has not kicked off yet, a second, explicit one.
+// Resolves true when both were answered yes.
+async function confirmSettlement(match, result, exposure) {
+  const title = `${match.team_1} v ${match.team_2}`;
+  const p = settlementPreview(exposure, result);
+  const row = (label, value, cls) => [h('dt', { text: label }), h('dd', { class: cls, text: value })];
+  const figures = h(
+    'dl',
+    { class: 'totals settle-figures' },
+    row('Pending bets', String(p.bets), 'settle-bets'),
+    row('Total staked', formatMoney(p.staked), 'settle-staked'),
+    result === 'void' ? row('Refunded', formatMoney(p.refunded), 'settle-refunded') : row('Paid out', formatMoney(p.paid), 'settle-paid'),
+  );
+  const effect =
+    result === 'void'
+      ? `Every stake is refunded: ${formatMoney(p.refunded)} to the bettors.`
+      : p.bets === 0
+        ? 'There are no pending single bets on this match: nothing is paid out.'
+        : `Bets on ${selectionName(result, match)} (${formatMoney(p.winningStake)} staked) win ${formatMoney(p.paid)}; every other pending bet loses.`;
+  const first = await operatorConfirm({
+    title: `Settle ${title} as ${RESULT_TEXT[result](match)}?`,
+    lines: [effect, 'Accumulators with a leg on this match are settled too; they are not in these figures.', h('strong', { text: 'A result cannot be changed once entered.' })],
+    body: figures,
+    acceptText: result === 'void' ? 'Void the match' : `Settle as ${result}`,
+    className: 'settle-confirm',
+  });
+  if (!first) return false;
+  if (kickedOff(match)) return true;
+  return operatorConfirm({
+    title: 'Settle before kick-off?',
+    lines: [
+      ['This match has not started: kick-off is ', h('strong', { class: 'confirm-kickoff' }, h('time', { datetime: match.date, text: formatDateTime(match.date) })), ` (${fromNow(match.date)}).`],
+      'Settling now closes it for betting and pays out on a result that has not been played.',
+      h('strong', { text: 'Only go on if the result is certain, e.g. the match was abandoned or awarded.' }),
+    ],
+    acceptText: 'Yes, settle before kick-off',
+    className: 'early-settle-confirm',
+  });
+}
+
 function matchRow(initial, token) {
   let match = initial;
   let exposureOpen = false;
+  let kickoffTimer = null;
   const li = h('li', { class: 'card admin-match', 'data-match-id': match.id });
-  const draw = (note) => {
+  const draw = (note, { focus = false } = {}) => {
     const title = `${match.team_1} v ${match.team_2}`;
     // Prices and limits can change, and the result be entered, while the
-    // match is open or suspended.
+    // match is open or suspended; prices, limits and competition only until
+    // kick-off (closed for betting).
     const trading = match.status === 'open' || match.status === 'suspended';
+    const closed = closedForBetting(match);
     const status = statusBox();
     if (note) status.show(note);
+    const closedNote = trading && closed ? h('p', { class: 'notice closed-note', text: 'Kicked off: closed for betting, so odds, limits and competition can no longer change. It waits for its result.' }) : null;
+    // The moment it kicks off, the controls follow.
+    clearTimeout(kickoffTimer);
+    const untilKickoff = Date.parse(match.date) - Date.now();
+    if (trading && !closed && untilKickoff < MAX_TIMER_MS) {
+      kickoffTimer = setTimeout(() => {
+        if (li.isConnected) draw();
+      }, untilKickoff + 250);
+    }
+    // A form refused because the match closed meanwhile: show it closed.
+    const closedMeanwhile = (err) => {
+      if (err.code !== 'match_closed') return false;
+      api.getMatch(match.id).then((m) => { match = m; }).catch(() => {}).finally(() => draw(messageFor(err)));
+      return true;
+    };
     const oddsError = errorBox();
     const inputs = oddsInputs(match);
     const oddsForm = h(
       'form',
       { class: 'odds-form', 'aria-label': `Odds for ${title}` },
-      h('fieldset', { disabled: !trading }, h('legend', { text: 'Odds' }), h('div', { class: 'odds-fields' }, inputs.map((i) => i.el)), h('button', { type: 'submit', class: 'secondary', text: 'Save odds' })),
+      h('fieldset', { disabled: !trading || closed }, h('legend', { text: 'Odds' }), h('div', { class: 'odds-fields' }, inputs.map((i) => i.el)), h('button', { type: 'submit', class: 'secondary', text: 'Save odds' })),
       oddsError.el,
     );
     oddsForm.addEventListener('submit', async (e) => {
       e.preventDefault();
       oddsError.clear();
       clearFieldErrors(oddsForm);
+      if (closedForBetting(match)) return draw();
       const change = {};
       for (const { s, input } of inputs) {
         const text = input.value.trim();
@@ -173,7 +289,7 @@ function matchRow(initial, token) {
         match = await api.changeOdds(token, match.id, change);
         draw('Odds saved.');
       } catch (err) {
-        showFieldErrors(oddsForm, err, oddsError);
+        if (!closedMeanwhile(err)) showFieldErrors(oddsForm, err, oddsError);
       }
     });
 
@@ -182,31 +298,46 @@ function matchRow(initial, token) {
       'select',
       { name: 'result', id: uid('result') },
       h('option', { value: '', text: 'Choose…' }),
-      h('option', { value: '1', text: `1 – ${match.team_1} won` }),
-      h('option', { value: 'X', text: 'X – draw' }),
-      h('option', { value: '2', text: `2 – ${match.team_2} won` }),
-      h('option', { value: 'void', text: 'Void – refund every stake' }),
+      ['1', 'X', '2', 'void'].map((r) => h('option', { value: r, text: RESULT_TEXT[r](match) })),
     );
+    const resultButton = h('button', { type: 'submit', class: 'primary', text: 'Enter result' });
     const resultForm = h(
       'form',
       { class: 'result-form' },
       field(['Result', h('span', { class: 'visually-hidden', text: ` for ${title}` })], resultSelect),
-      h('button', { type: 'submit', class: 'primary', text: 'Enter result' }),
+      resultButton,
       resultError.el,
     );
     resultForm.addEventListener('submit', async (e) => {
       e.preventDefault();
       resultError.clear();
-      if (!resultSelect.value) {
+      const result = resultSelect.value;
+      if (!result) {
         resultError.show('Choose a result first.');
         return;
       }
+      resultButton.disabled = true;
       try {
-        const answer = await api.settleMatch(token, match.id, resultSelect.value);
+        // The figures come first: no confirmation without them.
+        let exposure;
+        try {
+          exposure = await api.matchExposure(token, match.id);
+        } catch (err) {
+          resultError.show(`Could not read what this result would pay out (${messageFor(err)}). Nothing was settled.`);
+          return;
+        }
+        if (!(await confirmSettlement(match, result, exposure))) {
+          status.show('Not settled: nothing was changed.');
+          resultSelect.focus();
+          return;
+        }
+        const answer = await api.settleMatch(token, match.id, result);
         match = answer.match;
-        draw(settlementText(answer));
+        draw(settlementText(answer), { focus: true });
       } catch (err) {
         resultError.show(err);
+      } finally {
+        resultButton.disabled = false;
       }
     });
 
@@ -216,7 +347,7 @@ function matchRow(initial, token) {
       tradeError.clear();
       try {
         match = await act(token, match.id);
-        draw(done);
+        draw(done, { focus: 'pause' });
       } catch (err) {
         tradeError.show(err);
       }
@@ -276,13 +407,14 @@ function matchRow(initial, token) {
     const limitsForm = h(
       'form',
       { class: 'limits-form', 'aria-label': `Limits for ${title}`, novalidate: true },
-      h('fieldset', { disabled: !trading }, h('legend', { text: 'Limits' }), h('div', { class: 'limit-fields' }, limits.map((l) => l.el)), h('button', { type: 'submit', class: 'secondary', text: 'Save limits' })),
+      h('fieldset', { disabled: !trading || closed }, h('legend', { text: 'Limits' }), h('div', { class: 'limit-fields' }, limits.map((l) => l.el)), h('button', { type: 'submit', class: 'secondary', text: 'Save limits' })),
       limitsError.el,
     );
     limitsForm.addEventListener('submit', async (e) => {
       e.preventDefault();
       limitsError.clear();
       clearFieldErrors(limitsForm);
+      if (closedForBetting(match)) return draw();
       const read = readLimits(limits);
       if (read.error) return fieldError(limitsForm, ...read.error);
       const change = {};
@@ -297,33 +429,96 @@ function matchRow(initial, token) {
         match = await api.updateMatch(token, match.id, change);
         draw('Limits saved.');
       } catch (err) {
-        showFieldErrors(limitsForm, err, limitsError);
+        if (!closedMeanwhile(err)) showFieldErrors(limitsForm, err, limitsError);
+      }
+    });
+
+    // Competition: empty means none (sent as null).
+    const competitionError = errorBox();
+    const competition = competitionInput(match);
+    const competitionForm = h(
+      'form',
+      { class: 'competition-form', 'aria-label': `Competition of ${title}`, novalidate: true },
+      h(
+        'fieldset',
+        { disabled: !trading || closed },
+        h('legend', { class: 'visually-hidden', text: 'Competition' }),
+        h('div', { class: 'inline' }, field('Competition', competition, 'Empty: none.'), h('button', { type: 'submit', class: 'secondary', text: 'Save competition' })),
+      ),
+      competitionError.el,
+    );
+    competitionForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      competitionError.clear();
+      clearFieldErrors(competitionForm);
+      if (closedForBetting(match)) return draw();
+      const read = readCompetition(competition);
+      if (read.error) return fieldError(competitionForm, competition, read.error);
+      if (read.value === (match.competition ?? null)) {
+        status.show('No change to save.');
+        return;
+      }
+      try {
+        match = await api.updateMatch(token, match.id, { competition: read.value });
+        draw(read.value === null ? 'Competition removed.' : 'Competition saved.');
+      } catch (err) {
+        if (!closedMeanwhile(err)) showFieldErrors(competitionForm, err, competitionError);
       }
     });
 
     li.replaceChildren();
     li.dataset.status = match.status;
+    li.dataset.closed = String(closed);
+    const heading = h('h3', { class: 'match-title', tabindex: '-1', text: title });
     append(li, [
-      h('h3', { class: 'match-title', text: title }),
+      heading,
       h(
         'p',
         { class: 'match-meta' },
         h('span', { class: 'muted', text: `#${match.id} · ` }),
+        match.competition ? [h('span', { class: 'match-competition', text: match.competition }), ' · '] : null,
         h('time', { datetime: match.date, text: formatDateTime(match.date) }),
         ' ',
         h('span', { class: `tag status-${match.status}`, text: statusText(match) }),
       ),
       trading
-        ? [h('div', { class: 'actions trade-actions' }, pauseButton, exposureButton), tradeError.el, exposurePanel, oddsForm, limitsForm, resultForm]
+        ? [h('div', { class: 'actions trade-actions' }, pauseButton, exposureButton), tradeError.el, exposurePanel, closedNote, oddsForm, limitsForm, competitionForm, resultForm]
         : h('p', {}, 'Odds: ', SELECTIONS.filter((s) => match.odds[s] !== undefined).map((s) => `${s} ${formatOdds(match.odds[s])}`).join(' · ')),
       status.el,
     ]);
+    // The control that was used is gone (redrawn): keep the keyboard here,
+    // on its counterpart (Suspend <-> Resume) or the match's heading.
+    if (focus === 'pause') (li.querySelector('.trade-actions button') ?? heading).focus();
+    else if (focus) heading.focus();
   };
   draw();
   return li;
 }
 
-export function renderList(section, { token }) {
+// Every match of `params` (open or suspended, to now), a page at a time.
+async function allPages(params, token) {
+  const items = [];
+  for (let offset = 0; offset < WAITING_MAX; offset += LIST_PAGE_MAX) {
+    const page = await api.listMatches({ ...params, limit: LIST_PAGE_MAX, offset }, token);
+    items.push(...page.items);
+    if (offset + page.items.length >= page.total || !page.items.length) break;
+  }
+  return items;
+}
+
+// The matches waiting for a result: kicked off (date up to now) and not
+// settled, i.e. open or suspended. The API takes one status at a time, so
+// both lists are read and merged, then paged here.
+async function waitingPage({ team, sort, limit, offset }, token) {
+  const to = toRfc3339(new Date());
+  const [open, suspended] = await Promise.all(['open', 'suspended'].map((st) => allPages({ status: st, team, to, sort }, token)));
+  const sign = sort === '-date' ? -1 : 1;
+  const items = [...open, ...suspended].sort((a, b) => sign * (Date.parse(a.date) - Date.parse(b.date) || a.id - b.id));
+  return { items: items.slice(offset, offset + limit), total: items.length, limit, offset };
+}
+
+export function renderList(section, { token, onCleanup }) {
+  onCleanup?.(closeOperatorConfirm);
   const status = h(
     'select',
     { name: 'status' },
@@ -331,13 +526,14 @@ export function renderList(section, { token }) {
     h('option', { value: 'open', text: 'Open' }),
     h('option', { value: 'suspended', text: 'Suspended' }),
     h('option', { value: 'settled', text: 'Settled' }),
+    h('option', { value: 'waiting', text: 'Waiting for a result' }),
   );
   const team = h('input', { type: 'search', name: 'team', autocomplete: 'off' });
   const sort = h('select', { name: 'sort' }, h('option', { value: 'date', text: 'Earliest first' }), h('option', { value: '-date', text: 'Latest first' }));
   const filters = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Filter matches' },
-    field('Status', status),
+    field('Status', status, 'Waiting for a result: kicked off, not settled'),
     field('Team', team, 'Exact name, either side'),
     field('Order', sort),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: 'Show' })),
@@ -358,13 +554,14 @@ export function renderList(section, { token }) {
     error.clear();
     const mine = ++loads;
     try {
-      const page = await api.listMatches({ status: status.value, team: team.value.trim(), sort: sort.value, limit: PAGE_SIZE, offset }, token);
+      const params = { team: team.value.trim(), sort: sort.value, limit: PAGE_SIZE, offset };
+      const page = status.value === 'waiting' ? await waitingPage(params, token) : await api.listMatches({ ...params, status: status.value }, token);
       if (mine !== loads) return;
       list.replaceChildren(...page.items.map((m) => matchRow(m, token)));
-      if (!page.items.length) list.append(h('li', { class: 'empty', text: 'No matches.' }));
+      if (!page.items.length) list.append(h('li', { class: 'empty', text: status.value === 'waiting' ? 'No match is waiting for a result.' : 'No matches.' }));
       pages.update(page);
     } catch (err) {
-      error.show(err);
+      if (mine === loads) error.show(err);
     }
   }
   load(0);
@@ -380,6 +577,7 @@ export function renderNew(section, { token }) {
   tomorrow.setDate(tomorrow.getDate() + 1);
   tomorrow.setHours(DEFAULT_KICKOFF_HOUR, DEFAULT_KICKOFF_MINUTE, 0, 0);
   const date = h('input', { type: 'datetime-local', name: 'date', 'data-field': 'date', required: true, value: toLocalInput(tomorrow) });
+  const competition = competitionInput(null);
   const inputs = oddsInputs(null);
   const limits = limitInputs(null);
   const error = errorBox();
@@ -390,6 +588,7 @@ export function renderNew(section, { token }) {
     field('Team 1 (home)', team1),
     field('Team 2 (away)', team2),
     field('Kick-off (your local time)', date),
+    field('Competition (optional)', competition, 'e.g. Premier League 2025/26. Kept for the next match.'),
     h('fieldset', { 'data-field': 'odds', id: uid('odds') }, h('legend', { text: 'Odds (leave blank for a selection not offered)' }), h('div', { class: 'odds-fields' }, inputs.map((i) => i.el))),
     h('fieldset', {}, h('legend', { text: 'Limits (optional)' }), h('div', { class: 'limit-fields' }, limits.map((l) => l.el))),
     error.el,
@@ -413,12 +612,15 @@ export function renderNew(section, { token }) {
     }
     const read = readLimits(limits);
     if (read.error) return fieldError(form, ...read.error);
+    const comp = readCompetition(competition);
+    if (comp.error) return fieldError(form, competition, comp.error);
     const body = { team_1: team1.value, team_2: team2.value, date: when, odds };
-    // Only the limits set: an older server knows no such fields.
+    // Only the limits and competition set: an older server knows no such fields.
     for (const [name] of LIMIT_FIELDS) if (read.values[name] !== null) body[name] = read.values[name];
+    if (comp.value !== null) body.competition = comp.value;
     try {
       const match = await api.createMatch(token, body);
-      status.show(`Created match #${match.id}: ${match.team_1} v ${match.team_2}, ${formatDateTime(match.date)}.`);
+      status.show(`Created match #${match.id}: ${match.team_1} v ${match.team_2}, ${formatDateTime(match.date)}${match.competition ? ` (${match.competition})` : ''}.`);
       team1.value = '';
       team2.value = '';
       for (const { input } of [...inputs, ...limits]) input.value = '';

@@ -13,7 +13,7 @@ import { field, h, uid } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
 import { formatDateTime } from '../format.js';
 import { KINDS, PERIODS, PERIOD_LABELS, PERIOD_WINDOWS, limitLabel, limitsSummary, pauseOf } from '../limits.js';
-import { formatMoney, parseMoney } from '../money.js';
+import { formatCash, formatMoney, parseMoney } from '../money.js';
 import { onChange, refreshCart, refreshLimits, setLimits, state } from '../state.js';
 
 const MAX_LIMIT = 1_000_000_000_000; // cents, the API's largest limit
@@ -35,7 +35,7 @@ const EXCLUSIONS = [
 // "stake limit per day"
 const sentenceLabel = (kind, period) => `${kind} limit ${PERIOD_LABELS[period]}`;
 const capital = (text) => text[0].toUpperCase() + text.slice(1);
-const amountWords = (cents) => (Number.isInteger(cents) ? formatMoney(cents) : 'no limit');
+const amountWords = (cents) => (Number.isInteger(cents) ? formatCash(cents) : 'no limit');
 
 const pendingFor = (limits, kind, period) => (limits.pending ?? []).find((p) => p.kind === kind && p.period === period) ?? null;
 
@@ -197,7 +197,7 @@ export function limitsSection(session, { onCleanup } = {}) {
           waits = true;
           lines.push(
             Number.isInteger(pending.amount)
-              ? `${label} will be ${formatMoney(pending.amount)} from ${formatDateTime(pending.effective_at)}.`
+              ? `${label} will be ${formatCash(pending.amount)} from ${formatDateTime(pending.effective_at)}.`
               : `${label} will be removed on ${formatDateTime(pending.effective_at)}.`,
           );
         } else {
@@ -247,7 +247,7 @@ export function limitsSection(session, { onCleanup } = {}) {
         if (text && amount === null) {
           invalid.push({ field: input.dataset.field, message: 'Enter an amount such as 50.00, or leave it empty for no limit.' });
         } else if (amount !== null && amount > MAX_LIMIT) {
-          invalid.push({ field: input.dataset.field, message: `At most ${formatMoney(MAX_LIMIT)}.` });
+          invalid.push({ field: input.dataset.field, message: `At most ${formatCash(MAX_LIMIT)}.` });
         } else if (amount !== targetOf(limits, kind, period)) {
           (change[kind] ??= {})[period] = amount;
         }

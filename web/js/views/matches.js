@@ -1,24 +1,29 @@
-// The bettor's front page: open matches with their odds, a team filter, and
-// one tap on an odds button to put that selection in the cart. Suspended
-// matches are listed apart, marked "Suspended", their odds buttons disabled.
-// While the bettor's self-exclusion or time-out runs, every odds button is
-// disabled, its title saying until when.
+// The bettor's front page: open matches with their odds, grouped by day and
+// by competition, a search box (GET /v1/matches?q=: a team or competition,
+// any part of the name, any case), and one tap on an odds button to put that
+// selection in the cart, which the bet slip beside the list shows at once.
+// Odds buttons say which selections are in the slip and which the bettor
+// already holds in a pending bet. Suspended matches are listed apart, marked
+// "Suspended", their odds buttons disabled. While the bettor's self-exclusion
+// or time-out runs, every odds button is disabled, its title saying until when.
 // Changes arrive live (js/live.js): prices change in place with a brief
 // highlight, a suspension greys its match, a settled match leaves the list
 // and a new one takes its place by date, all without a reload.
 import * as api from '../api.js';
 import { append, field, h } from '../dom.js';
 import { errorBox, fieldError, clearFieldErrors, statusBox } from '../errors.js';
-import { formatDateTime, selectionLabel, toRfc3339 } from '../format.js';
+import { dayKey, formatDateTime, formatDay, formatTime, selectionLabel, timeZoneText, toRfc3339 } from '../format.js';
 import { liveMatches } from '../live.js';
-import { formatMoney, formatOdds, oddsHundredths, parseMoney } from '../money.js';
+import { formatCash, formatOdds, oddsHundredths, parseMoney } from '../money.js';
 import { pager } from '../pager.js';
 import { currentUser } from '../session.js';
 import { pauseControl } from '../limits.js';
-import { bettingPause, onChange, refreshCart, rememberMatch, state } from '../state.js';
+import { bettingPause, heldOn, onChange, refreshCart, refreshHeld, rememberMatch, state } from '../state.js';
 
 const PAGE_SIZE = 20;
 const TEAM_LIST_SIZE = 100; // the API's largest page: enough names for the suggestions
+const Q_MIN = 2; // the API's shortest search (GET /v1/matches?q=)
+const Q_MAX = 100;
 const DEFAULT_STAKE = '10.00';
 const STAKE_KEY = 'betsdb.defaultStake';
 const SUSPENDED_LIST_SIZE = 100; // suspensions are few and short: one page, no paging
@@ -48,13 +53,31 @@ function cartItemFor(matchId, selection) {
   return state.cart?.items?.find((i) => i.match_id === matchId && i.selection === selection) ?? null;
 }
 
+// Whether a match fits a search as the API reads q: a case-insensitive part
+// of either team's name or of the competition.
+function matchesQuery(match, q) {
+  if (!q) return true;
+  const needle = q.toLowerCase();
+  return [match.team_1, match.team_2, match.competition].some((text) => typeof text === 'string' && text.toLowerCase().includes(needle));
+}
+
+// What an odds button says beyond the pick and the price: the bettor already
+// holds this selection in a pending single, or as a leg of an accumulator.
+function heldText(held) {
+  if (!held) return '';
+  if (held.singles.length) return 'Your bet';
+  return held.accas.length ? 'In your acca' : '';
+}
+
 export function render(main, ctx) {
   const session = currentUser();
-  const teamInput = h('input', { type: 'search', name: 'team', list: 'team-options', autocomplete: 'off' });
+  const queryInput = h('input', { type: 'search', name: 'q', list: 'team-options', autocomplete: 'off', 'data-field': 'q', maxlength: Q_MAX, enterkeyhint: 'search' });
   const teamOptions = h('datalist', { id: 'team-options' });
+  // Outside the search form on the page (beside the stake), but one of its
+  // fields (form=...), so "Clear" resets it too.
   const sortSelect = h(
     'select',
-    { name: 'sort' },
+    { name: 'sort', form: 'match-search' },
     h('option', { value: 'date', text: 'Soonest first' }),
     h('option', { value: '-date', text: 'Latest first' }),
   );
@@ -67,22 +90,23 @@ export function render(main, ctx) {
     autocomplete: 'off',
     size: 8,
   });
+  const searchButton = h('button', { type: 'submit', text: 'Search' });
   const filterForm = h(
     'form',
-    { class: 'filters', role: 'search', 'aria-label': 'Filter matches' },
-    field('Team', teamInput, 'Exact name, either side'),
+    { class: 'match-search', id: 'match-search', role: 'search', 'aria-label': 'Find matches', novalidate: true },
+    h('div', { class: 'search-row' }, field('Search matches', queryInput, 'A team or a competition, or part of one'), searchButton, h('button', { type: 'reset', class: 'secondary', text: 'Clear' })),
     teamOptions,
-    field('Order', sortSelect),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', text: 'Show' }), h('button', { type: 'reset', class: 'secondary', text: 'Clear' })),
   );
   const stakeForm = h(
     'form',
     { class: 'stake-form', onsubmit: (e) => e.preventDefault() },
-    field('Stake per selection', stakeInput, 'Tap an odds button to add it to your cart with this stake.'),
+    field('Stake per selection', stakeInput, 'Tap an odds button to add it to your bet slip with this stake.'),
   );
   const listError = errorBox();
   const status = statusBox();
-  const list = h('ul', { class: 'match-list', 'aria-label': 'Matches' });
+  const zoneNote = h('p', { class: 'zone-note muted small' });
+  // The open matches: a section per day, in it one per competition.
+  const list = h('div', { class: 'match-days', 'data-list': 'open', role: 'region', 'aria-label': 'Matches' });
   const pages = pager('Match pages', (offset) => load(offset));
   const suspendedList = h('ul', { class: 'match-list', 'aria-label': 'Suspended matches' });
   const suspendedSection = h(
@@ -97,30 +121,48 @@ export function render(main, ctx) {
     ? null
     : h('p', { class: 'notice' }, 'To bet, ', h('a', { href: '#account', text: 'sign up on the Account page' }), '. You can browse the odds without an account.');
 
-  append(main, [h('h1', { tabindex: '-1', text: 'Open matches' }), liveState, intro, filterForm, stakeForm, status.el, listError.el, list, pages.el, suspendedSection]);
+  append(main, [
+    h('div', { class: 'matches-head' }, h('h1', { tabindex: '-1', text: 'Open matches' }), liveState),
+    intro,
+    h('div', { class: 'match-tools' }, filterForm, h('div', { class: 'tools-row' }, field('Order', sortSelect), session ? stakeForm : null)),
+    status.el,
+    listError.el,
+    list,
+    zoneNote,
+    pages.el,
+    suspendedSection,
+  ]);
 
   stakeInput.addEventListener('change', () => {
     if (parseMoney(stakeInput.value) !== null) localStorage.setItem(STAKE_KEY, stakeInput.value.trim());
   });
   filterForm.addEventListener('submit', (e) => {
     e.preventDefault();
+    clearFieldErrors(filterForm);
+    const q = queryInput.value.trim();
+    if (q && q.length < Q_MIN) {
+      fieldError(filterForm, queryInput, `Type at least ${Q_MIN} characters to search.`);
+      queryInput.focus();
+      return;
+    }
     load(0);
   });
-  filterForm.addEventListener('reset', () => setTimeout(() => load(0)));
+  sortSelect.addEventListener('change', () => filterForm.requestSubmit());
+  filterForm.addEventListener('reset', () =>
+    setTimeout(() => {
+      clearFieldErrors(filterForm);
+      load(0);
+    }),
+  );
 
-  // Odds buttons show whether the selection is in the cart, and are
-  // disabled while betting is paused.
+  // Odds buttons show whether the selection is in the cart and whether the
+  // bettor holds it already, and are disabled while betting is paused.
   ctx.onCleanup(onChange(() => {
-    syncPressed();
-    for (const card of cards.values()) card.syncDisabled();
-  }));
-
-  function syncPressed() {
-    for (const button of list.querySelectorAll('button.odds')) {
-      const inCart = cartItemFor(Number(button.dataset.match), button.dataset.selection) !== null;
-      button.setAttribute('aria-pressed', String(inCart));
+    for (const card of cards.values()) {
+      card.syncMarks();
+      card.syncDisabled();
     }
-  }
+  }));
 
   async function toggle(match, selection, card) {
     card.error.clear();
@@ -134,7 +176,7 @@ export function render(main, ctx) {
     try {
       if (existing) {
         await api.removeCartItem(user.id, user.token, existing.item_id);
-        status.show(`Removed ${selectionLabel(selection, match)} (${match.team_1} v ${match.team_2}) from your cart.`);
+        status.show(`Removed ${selectionLabel(selection, match)} (${match.team_1} v ${match.team_2}) from your bet slip.`);
       } else {
         clearFieldErrors(stakeForm);
         const stake = parseMoney(stakeInput.value);
@@ -150,9 +192,9 @@ export function render(main, ctx) {
           // The price moved since this page was loaded: show the one in the cart.
           match.odds[selection] = added;
           card.showOdds(selection);
-          status.show(`Added ${selectionLabel(selection, match)} (${match.team_1} v ${match.team_2}) to your cart at ${formatOdds(added)}: the price has moved from ${formatOdds(shown)}.`);
+          status.show(`Added ${selectionLabel(selection, match)} (${match.team_1} v ${match.team_2}) to your bet slip at ${formatOdds(added)}: the price has moved from ${formatOdds(shown)}.`);
         } else {
-          status.show(`Added ${selectionLabel(selection, match)} (${match.team_1} v ${match.team_2}) to your cart.`);
+          status.show(`Added ${selectionLabel(selection, match)} (${match.team_1} v ${match.team_2}) to your bet slip.`);
         }
       }
     } catch (error) {
@@ -167,6 +209,7 @@ export function render(main, ctx) {
   }
 
   const cards = new Map(); // match id -> card, in either list
+  let openOrder = []; // the open list's match ids, in the list's order
   let shown = null; // what the lists were loaded with: the filters, the page and whether it is the last
 
   function matchCard(match) {
@@ -174,7 +217,12 @@ export function render(main, ctx) {
     const error = errorBox();
     const title = `${match.team_1} v ${match.team_2}`;
     const buttonFor = new Map();
-    const oddsLabel = (s) => `${selectionLabel(s, match)} ${formatOdds(match.odds[s])}, ${title}`;
+    // The button's accessible name: its visible text, in the same order
+    // (so voice control finds "Arsenal 2.10"), then the match.
+    const oddsLabel = (s, button) => {
+      const seen = [...button.querySelectorAll('.odds-pick, .odds-value, .odds-held')].filter((el) => el.textContent).map((el) => el.textContent);
+      return `${seen.join(' ')}, ${title}`;
+    };
     const buttons = ['1', 'X', '2']
       .filter((s) => match.odds[s] !== undefined)
       .map((s) => {
@@ -186,25 +234,34 @@ export function render(main, ctx) {
             'data-match': match.id,
             'data-selection': s,
             'aria-pressed': String(cartItemFor(match.id, s) !== null),
-            // Starts with the visible text, so voice control ("click Draw 3.25") finds it.
-            'aria-label': oddsLabel(s),
             onclick: () => toggle(match, s, card),
           },
+          // Spaces between the parts, so the text reads "Arsenal 2.10", as the name does.
           h('span', { class: 'odds-pick', text: s === 'X' ? 'Draw' : selectionLabel(s, match) }),
+          ' ',
           h('span', { class: 'odds-value', text: formatOdds(match.odds[s]) }),
+          ' ',
+          h('span', { class: 'odds-held' }),
         );
         buttonFor.set(s, button);
         return button;
       });
-    const dateLine = h('p', { class: 'match-date' }, h('time', { datetime: match.date, text: formatDateTime(match.date) }));
+    const relabel = (s) => {
+      const button = buttonFor.get(s);
+      button.setAttribute('aria-label', oddsLabel(s, button));
+    };
+    const time = h('time');
+    const dateLine = h('p', { class: 'match-date' }, time);
+    // A heading one level below the group it is in (set by setContext).
+    const titleEl = h('div', { class: 'match-title', role: 'heading', 'aria-level': 3 }, h('span', { text: match.team_1 }), h('span', { class: 'vs', text: ' v ' }), h('span', { text: match.team_2 }));
+    let context = 'suspended';
     const group = h('div', { class: 'odds-row', role: 'group', 'aria-label': `Odds for ${title}` }, buttons);
     const suspendedTag = [document.createTextNode(' '), h('span', { class: 'tag status-suspended', text: 'Suspended' })];
     const limitNote = h('p', { class: 'muted small limit-note' });
     const li = h(
       'li',
       { class: 'card match', 'data-match-id': match.id, 'data-status': match.status },
-      h('h2', { class: 'match-title' }, h('span', { text: match.team_1 }), h('span', { class: 'vs', text: ' v ' }), h('span', { text: match.team_2 })),
-      dateLine,
+      h('div', { class: 'match-head' }, titleEl, dateLine),
       group,
       limitNote,
       error.el,
@@ -213,12 +270,35 @@ export function render(main, ctx) {
       el: li,
       match,
       error,
+      // In the open list ('open', under a day's heading: the time is
+      // enough) or the suspended one (the date too); level: its heading's.
+      setContext(where, level) {
+        context = where;
+        titleEl.setAttribute('aria-level', String(level));
+        card.showDate();
+      },
+      showDate() {
+        time.dateTime = match.date;
+        time.title = formatDateTime(match.date);
+        time.textContent = context === 'open' ? formatTime(match.date) : formatDateTime(match.date);
+      },
       // Shows the selection's price as it is in match.odds now.
       showOdds(s) {
         const button = buttonFor.get(s);
         if (!button) return;
         button.querySelector('.odds-value').textContent = formatOdds(match.odds[s]);
-        button.setAttribute('aria-label', oddsLabel(s));
+        relabel(s);
+      },
+      // In the slip (pressed) and already held (a pending bet), as the state says.
+      syncMarks() {
+        for (const [s, button] of buttonFor) {
+          button.setAttribute('aria-pressed', String(cartItemFor(match.id, s) !== null));
+          const text = heldText(heldOn(match.id, s));
+          const held = button.querySelector('.odds-held');
+          if (held.textContent !== text) held.textContent = text;
+          button.classList.toggle('held', Boolean(text));
+          relabel(s);
+        }
       },
       // No bets while suspended: the buttons are disabled, the card says so.
       markSuspended() {
@@ -245,11 +325,12 @@ export function render(main, ctx) {
       },
       showLimit() {
         limitNote.hidden = !Number.isInteger(match.max_stake);
-        limitNote.textContent = limitNote.hidden ? '' : `Maximum stake ${formatMoney(match.max_stake)}`;
+        limitNote.textContent = limitNote.hidden ? '' : `Maximum stake ${formatCash(match.max_stake)}`;
       },
       // The match as the stream sent it: the prices that moved change in
       // place, highlighted; the status and the limit follow. (Same
-      // selections only: applyLive makes a new card otherwise.)
+      // selections, day and competition only: applyLive makes a new card
+      // otherwise.)
       update(next) {
         const before = match.odds;
         Object.assign(match, next);
@@ -261,8 +342,11 @@ export function render(main, ctx) {
         if (match.status === 'suspended') card.markSuspended();
         else card.markOpen();
         card.showLimit();
+        card.showDate();
       },
     };
+    card.showDate();
+    card.syncMarks();
     if (match.status === 'suspended') card.markSuspended();
     else card.syncDisabled();
     card.showLimit();
@@ -271,11 +355,10 @@ export function render(main, ctx) {
   }
 
   // Where a match belongs on the page as loaded: the open list, the
-  // suspended list, or neither (settled, another team's, or dated before
-  // the lists' start).
+  // suspended list, or neither (settled, not found by the search, or dated
+  // before the lists' start).
   function listFor(match) {
-    const team = shown.team.toLowerCase();
-    if (team && match.team_1.toLowerCase() !== team && match.team_2.toLowerCase() !== team) return null;
+    if (!matchesQuery(match, shown.q)) return null;
     if (Date.parse(match.date) < Date.parse(shown.from)) return null;
     if (match.status === 'open') return list;
     if (match.status === 'suspended') return suspendedList;
@@ -288,38 +371,96 @@ export function render(main, ctx) {
     return (byDate || a.id - b.id) < 0;
   }
 
-  // Puts a card in `ul` where its date sorts it. In the open list only if it
-  // falls within the page shown: before its first match on a later page, or
-  // after its last one on an earlier page, it belongs on another page.
-  function place(card, ul) {
-    const others = [...ul.querySelectorAll(':scope > li.match')].filter((li) => li !== card.el);
-    const next = others.find((li) => sortsBefore(card.match, cards.get(Number(li.dataset.matchId)).match));
-    if (ul === list) {
-      shown.total += 1;
-      const earlierPage = others.length > 0 && next === others[0] && shown.offset > 0;
-      const laterPage = !next && !shown.lastPage;
-      if (earlierPage || laterPage) {
-        remove(card);
-        return;
-      }
+  // Draws the open list from openOrder: a section per day (in the list's
+  // order), in it a section per competition (in order of their first match;
+  // no competition heading when a day has none). The cards are moved, not
+  // made again, and keep their focus.
+  function regroup() {
+    const active = list.contains(document.activeElement) ? document.activeElement : null;
+    const days = new Map(); // day key -> {date, comps: Map(competition -> [card])}
+    for (const id of openOrder) {
+      const card = cards.get(id);
+      if (!card) continue;
+      const key = dayKey(card.match.date);
+      if (!days.has(key)) days.set(key, { date: card.match.date, comps: new Map() });
+      const comps = days.get(key).comps;
+      const comp = card.match.competition ?? '';
+      if (!comps.has(comp)) comps.set(comp, []);
+      comps.get(comp).push(card);
     }
-    ul.insertBefore(card.el, next ?? null);
+    const sections = [...days].map(([key, day]) => {
+      const dayId = `day-${key}`;
+      const named = [...day.comps.keys()].some((c) => c !== '');
+      return h(
+        'section',
+        { class: 'day-group', 'aria-labelledby': dayId, 'data-day': key },
+        h('h2', { class: 'day-heading', id: dayId, text: formatDay(day.date) }),
+        [...day.comps].map(([comp, group], i) => {
+          const compId = `${dayId}-c${i}`;
+          const heading = named ? h('h3', { class: 'competition-heading', id: compId, text: comp || 'Other matches' }) : null;
+          for (const c of group) c.setContext('open', named ? 4 : 3);
+          return h(
+            'section',
+            { class: 'competition-group', 'aria-labelledby': heading ? compId : null, 'data-competition': comp },
+            heading,
+            h('ul', { class: 'match-list', 'aria-label': `${comp || 'Matches'}, ${formatDay(day.date)}` }, group.map((c) => c.el)),
+          );
+        }),
+      );
+    });
+    list.replaceChildren(...sections);
+    if (active && active.isConnected && document.activeElement !== active) active.focus({ preventScroll: true });
+  }
+
+  // Puts a card in the open list where its date sorts it, if it falls
+  // within the page shown: before its first match on a later page, or after
+  // its last one on an earlier page, it belongs on another page. Or at the
+  // end of the suspended list's date order.
+  function place(card, target) {
+    if (target === suspendedList) {
+      card.setContext('suspended', 3);
+      const others = [...suspendedList.querySelectorAll(':scope > li.match')].filter((li) => li !== card.el);
+      const next = others.find((li) => sortsBefore(card.match, cards.get(Number(li.dataset.matchId)).match));
+      suspendedList.insertBefore(card.el, next ?? null);
+      return;
+    }
+    const others = openOrder.filter((id) => id !== card.match.id);
+    const at = others.findIndex((id) => sortsBefore(card.match, cards.get(id).match));
+    shown.total += 1;
+    const earlierPage = others.length > 0 && at === 0 && shown.offset > 0;
+    const laterPage = at === -1 && !shown.lastPage;
+    if (earlierPage || laterPage) {
+      remove(card);
+      return;
+    }
+    others.splice(at === -1 ? others.length : at, 0, card.match.id);
+    openOrder = others;
+    regroup();
   }
 
   function remove(card) {
-    if (card.el.parentElement === list) shown.total -= 1;
+    if (openOrder.includes(card.match.id)) {
+      shown.total -= 1;
+      openOrder = openOrder.filter((id) => id !== card.match.id);
+    }
     card.el.remove();
     cards.delete(card.match.id);
   }
 
-  // After the lists changed: the empty note, the suspended section, the pager.
+  // After the lists changed: the empty note, the suspended section, the
+  // pager, and no empty day or competition left behind.
   function tidy() {
-    const items = [...list.querySelectorAll(':scope > li.match')];
-    list.querySelector(':scope > li.empty')?.remove();
-    if (!items.length) list.append(h('li', { class: 'empty', text: shown.team ? 'No open matches for this team.' : 'No open matches right now.' }));
+    const items = openOrder.map((id) => cards.get(id)?.el).filter(Boolean);
+    for (const group of list.querySelectorAll('.competition-group, .day-group')) {
+      if (!group.querySelector('li.match')) group.remove();
+    }
+    list.querySelector(':scope > p.empty')?.remove();
+    if (!items.length) list.append(h('p', { class: 'empty', text: shown.q ? `No open matches for “${shown.q}”.` : 'No open matches right now.' }));
     suspendedSection.hidden = !suspendedList.children.length;
     pages.update({ ...shown, items });
   }
+
+  const inOpenList = (card) => openOrder.includes(card.match.id);
 
   // One match change from the stream.
   function applyLive(match) {
@@ -333,23 +474,31 @@ export function render(main, ctx) {
     if (!card && !target) return; // not on this page
     if (card && !target) {
       remove(card);
-    } else if (card) {
+    } else if (!card) {
+      place(matchCard(match), target);
+    } else {
+      const wasOpen = inOpenList(card);
+      const moved = card.match.date !== match.date || (card.match.competition ?? null) !== (match.competition ?? null);
       if (sameSelections(card.match, match)) {
         card.update(match);
       } else {
         // A selection was withdrawn or offered: a new card in its place.
         const old = card;
         card = matchCard(match);
+        card.setContext(wasOpen ? 'open' : 'suspended', Number(old.el.querySelector('.match-title').getAttribute('aria-level')));
         old.el.replaceWith(card.el);
       }
-      // Resumed: into the open list. (Suspended while in the open list, it
-      // stays there, greyed out.)
-      if (target === list && card.el.parentElement !== list) {
+      if (target === list && !wasOpen) {
+        // Resumed: into the open list. (Suspended while in the open list,
+        // it stays there, greyed out.)
         card.el.remove();
         place(card, list);
+      } else if (wasOpen && moved) {
+        // Another day or competition: to its new place.
+        openOrder = openOrder.filter((id) => id !== match.id);
+        shown.total -= 1;
+        place(card, list);
       }
-    } else if (target) {
-      place(matchCard(match), target);
     }
     tidy();
   }
@@ -361,7 +510,8 @@ export function render(main, ctx) {
     const mine = ++loads;
     queued ??= [];
     list.setAttribute('aria-busy', 'true');
-    const filters = { from: toRfc3339(new Date()), team: teamInput.value.trim(), sort: sortSelect.value };
+    const q = queryInput.value.trim();
+    const filters = { from: toRfc3339(new Date()), q: q.length >= Q_MIN ? q : '', sort: sortSelect.value };
     // Suspended matches are a list of their own; a server that does not know
     // the status (or any failure there) just leaves that list out.
     const suspended = api.listMatches({ ...filters, status: 'suspended', limit: SUSPENDED_LIST_SIZE }).catch(() => null);
@@ -372,14 +522,24 @@ export function render(main, ctx) {
       cards.clear();
       const lastPage = page.offset + page.items.length >= page.total;
       shown = { ...filters, limit: page.limit, offset: page.offset, total: page.total, lastPage };
-      list.replaceChildren(...page.items.map((m) => matchCard(m).el));
+      for (const m of page.items) matchCard(m);
+      openOrder = page.items.map((m) => m.id);
+      regroup();
       // (A match suspended or resumed between the two reads is in both: the
       // open list's card stays, and the queued change below corrects it.)
       const pausedItems = (paused?.items ?? []).filter((m) => !cards.has(m.id));
-      suspendedList.replaceChildren(...pausedItems.map((m) => matchCard(m).el));
+      suspendedList.replaceChildren(
+        ...pausedItems.map((m) => {
+          const card = matchCard(m);
+          card.setContext('suspended', 3);
+          return card.el;
+        }),
+      );
+      zoneNote.textContent = `Times are in your time zone, ${timeZoneText()}.`;
       tidy();
     } catch (error) {
-      listError.show(error);
+      if (error.code === 'invalid_parameter' && filters.q) fieldError(filterForm, queryInput, error.detail || 'This search is not accepted.');
+      else listError.show(error);
     } finally {
       if (mine === loads) {
         list.removeAttribute('aria-busy');
@@ -394,7 +554,10 @@ export function render(main, ctx) {
     try {
       const page = await api.listMatches({ status: 'open', from: toRfc3339(new Date()), limit: TEAM_LIST_SIZE });
       const names = new Set();
-      for (const m of page.items) names.add(m.team_1).add(m.team_2);
+      for (const m of page.items) {
+        names.add(m.team_1).add(m.team_2);
+        if (m.competition) names.add(m.competition);
+      }
       teamOptions.replaceChildren(...[...names].sort().map((n) => h('option', { value: n })));
     } catch {
       // Suggestions are a convenience; the list itself reports errors.
@@ -416,5 +579,9 @@ export function render(main, ctx) {
     }),
   );
   loadTeams();
-  if (session && !state.cart) refreshCart().catch(() => {});
+  if (session) {
+    if (!state.cart) refreshCart().catch(() => {});
+    // What the bettor holds already, for the marks on the odds buttons.
+    refreshHeld().catch(() => {});
+  }
 }
