@@ -232,8 +232,12 @@ class Topology:
         return at
 
     def sync_waiters(self, port):
-        """Backends waiting for the synchronous standby (wait_event SyncRep)."""
-        return self.pg_query(port, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")[0][0]
+        """The backends waiting for the synchronous standby (wait_event
+        SyncRep): [(seconds in the wait, the statement)], for a failure to
+        name what still waits."""
+        return self.pg_query(port, """
+            SELECT round(extract(epoch FROM clock_timestamp() - state_change)::numeric, 1)::float8, left(query, 80)
+            FROM pg_stat_activity WHERE wait_event = 'SyncRep'""")
 
     # ------------------------------------------------------------ health
 
