@@ -262,10 +262,12 @@ def build(records):
         "idle": idle,
         "stream": build_stream(records, wrk, unavailable, notes, cpus),
         "signin": build_signin(records, wrk, unavailable, notes, rss, cpus),
+        "search": build_search(records, wrk, unavailable, notes, cpus, scenarios, ceilings),
         "cluster": cluster or None,
         "scale": scale,
         "notes": [f'{n["scenario"]}: {n["text"]}' for n in notes
                   if n["scenario"] not in {name for name, _, _ in SCENARIOS}
+                  and not n["scenario"].startswith("search")
                   and n["scenario"] not in {name + "_cluster" for name, _, _ in SCENARIOS}
                   and not any(n["scenario"] == f"{name}_{c}" for name, _, _ in SCENARIOS for c, _ in SCALE_CONFIGS)],
         "loadavg": {r["when"]: r["loadavg"] for r in records if r["kind"] == "load"},
@@ -291,6 +293,68 @@ def build_limited(seed, extra, scenarios):
                     "place_cpu_us_per_request": place.get("cpu_us_per_request")})
     elif e:
         out["available"] = False
+    return out
+
+
+# search (issue 23): GET /v1/matches?q= over 100,000 matches seeded in SQL.
+SEARCH = [
+    ("search", "q=TERM&limit=20, every request a new term (cache misses)"),
+    ("search_open", "q=TERM&status=open&sort=-date&limit=20, every request a new term (cache misses)"),
+    ("search_hit", "q over 20 terms, warmed (cache hits)"),
+]
+SEARCH_PICKS = [("common3", "the 3-letter term of most matches"), ("rare3", "the 3-letter term of fewest"),
+                ("common2", "the 2-letter term of most matches"), ("rare", "the 6..8-letter term of fewest")]
+
+
+def build_search(records, wrk, unavailable, notes, cpus, scenarios, ceilings):
+    seed = next((r for r in records if r["kind"] == "search_seed"), None)
+    if "search" in unavailable:
+        u = unavailable["search"]
+        return {"available": False, "reason": f'{u["route"]} answered {u["status"]} {u["code"]}'.strip()}
+    if not seed and not any(name in wrk for name, _ in SEARCH):
+        return None
+    out = {"available": True, "seed": {k: v for k, v in (seed or {}).items() if k != "kind"}, "runs": {}}
+    for name, what in SEARCH:
+        if name not in wrk:
+            continue
+        e = dict(what=what, **summarize_wrk(wrk[name], cpus))
+        cache = {}
+        for r in records:
+            if r["kind"] == "search_cache" and r["scenario"] == name:
+                for k, v in r["after"].items():
+                    cache[k] = cache.get(k, 0) + v - r["before"].get(k, 0)
+        e["cache"] = {k: int(v) for k, v in sorted(cache.items()) if v} or None
+        hits, misses = cache.get("hit", 0), cache.get("miss", 0)
+        e["hit_share"] = hits / (hits + misses) if hits + misses else None
+        out["runs"][name] = e
+    pg = [r for r in records if r["kind"] == "pgbench" and r["name"] == "search"]
+    if pg:
+        rounds = [r["result"] for r in pg]
+        out["pgbench"] = {
+            "cpu_us_per_request": cpu_per_request(
+                [dict(r, result=dict(r["result"], requests=r["result"]["transactions"])) for r in pg], cpus),
+            "rps": median([r["tps"] for r in rounds]),
+            "p50_ms": median([r["latency_ms"]["p50"] for r in rounds]),
+            "p99_ms": median([r["latency_ms"]["p99"] for r in rounds]),
+            "failed": sum((r["failed"] or 0) for r in rounds),
+            "aborted": any(r["aborted"] for r in rounds),
+        }
+    miss, hit = out["runs"].get("search") or {}, out["runs"].get("search_hit") or {}
+    if miss.get("rps") and (out.get("pgbench") or {}).get("rps"):
+        out["miss_ratio_to_pgbench"] = miss["rps"] / out["pgbench"]["rps"]
+    nginx = ceilings.get("nginx") or {}
+    if hit.get("rps") and nginx.get("rps"):
+        out["hit_ratio_to_nginx"] = hit["rps"] / nginx["rps"]
+    out["nginx_rps"] = nginx.get("rps")
+    m = scenarios.get("matches") or {}
+    if m.get("rps") is not None:
+        out["matches"] = {"rps": m["rps"], "p50_ms": m["p50_ms"], "p99_ms": m["p99_ms"]}
+    out["probes"] = [{"label": r["label"], "term": r["term"], **r["result"]}
+                     for r in records if r["kind"] == "search_probe" and r["scenario"] == "search"] or None
+    ex = next((r for r in records if r["kind"] == "search_explain"), None)
+    if ex:
+        out["explain"] = {"file": ex["file"], "runs": ex["runs"]}
+    out["notes"] = [n["text"] for n in notes if n["scenario"].startswith("search")] or None
     return out
 
 
@@ -805,6 +869,153 @@ def signin_md(res, L):
     L.append("")
 
 
+SEARCH_HEADERS = ["run", "2xx req/s", "p50 ms", "p99 ms", "non-2xx", "cache hit / miss",
+                  "CPU µs per request: betsdb / Redis / PostgreSQL / wrk / other", "vs ceiling"]
+
+
+def search_rows(res):
+    se = res.get("search") or {}
+    if se.get("available") is False:
+        return [["search", "not available: " + (se.get("reason") or "")] + [""] * (len(SEARCH_HEADERS) - 2)]
+
+    def cpu(c):
+        if not c:
+            return "-"
+        return " / ".join(fmt(c.get(g), "{:.0f}") for g in ("betsdb", "redis", "postgres", "wrk", "other processes"))
+
+    def cache(e):
+        c = e.get("cache") or {}
+        return f'{c.get("hit", 0)} / {c.get("miss", 0)}' if c else "-"
+
+    rows = []
+    runs = se.get("runs") or {}
+    for name, _ in SEARCH:
+        e = runs.get(name)
+        if not e:
+            continue
+        ratio = "-"
+        if name == "search" and se.get("miss_ratio_to_pgbench") is not None:
+            ratio = f'{se["miss_ratio_to_pgbench"]:.0%} of pgbench'
+        if name == "search_hit" and se.get("hit_ratio_to_nginx") is not None:
+            ratio = f'{se["hit_ratio_to_nginx"]:.0%} of nginx'
+        rows.append([name, fmt(e["rps"], "{:.0f}"), fmt(e["p50_ms"]), fmt(e["p99_ms"]), str(e["non2xx"]), cache(e),
+                     cpu(e.get("cpu_us_per_request")), ratio])
+    pg = se.get("pgbench")
+    if pg:
+        rows.append(["ceiling: pgbench, the search statement (q alone)", fmt(pg["rps"], "{:.0f}"), fmt(pg["p50_ms"]),
+                     fmt(pg["p99_ms"]), str(pg["failed"]) + (" (aborted)" if pg["aborted"] else ""), "-",
+                     "- (see below)", "-"])
+    if se.get("nginx_rps"):
+        c = (res["ceilings"].get("nginx") or {})
+        rows.append(["ceiling: nginx, the matches response as a file", fmt(c.get("rps"), "{:.0f}"), fmt(c.get("p50_ms")),
+                     fmt(c.get("p99_ms")), "-", "-", cpu(c.get("cpu_us_per_request")), "-"])
+    m = se.get("matches")
+    if m:
+        rows.append(["matches (status=open&limit=20, cached), same run", fmt(m["rps"], "{:.0f}"), fmt(m["p50_ms"]),
+                     fmt(m["p99_ms"]), "-", "-", "-", "-"])
+    return rows
+
+
+SEARCH_EXPLAIN_HEADERS = ["term (matches)", "plan", "generic", "scans", "rows from the index", "rows read",
+                          "removed", "shared hit / read", "temp written", "execution ms"]
+
+
+def search_explain_rows(se):
+    picks = (se.get("seed") or {}).get("picks") or {}
+    counts = {p["term"]: p["matches"] for p in picks.values()}
+    rows = []
+    for r in (se.get("explain") or {}).get("runs") or []:
+        if "title" not in r:
+            continue
+        label, _, mode = r["title"].partition(" ")
+        term = f'{label} "{r["term"]}" ({counts.get(r["term"], "?"):,})' if isinstance(counts.get(r["term"]), int) \
+            else f'{label} "{r["term"]}"'
+        mode = mode.replace("open -date ", "status=open, sort=-date, ")
+        rows.append([term, mode, "yes" if r["generic"] else "no", ", ".join(r["scans"]) or "-",
+                     fmt(r.get("index_rows"), "{:,}"), fmt(r.get("matched_rows"), "{:,}"),
+                     fmt(r.get("rows_removed"), "{:,}"),
+                     f'{r["shared_hit"]} / {r["shared_read"]}', str(r.get("temp_written", 0)),
+                     fmt(r.get("execution_ms"), "{:.1f}")])
+    return rows
+
+
+def search_md(res, L, md_path, explain_path):
+    se = res.get("search")
+    if not se:
+        return
+    L.append("## Search")
+    L.append("")
+    if se.get("available") is False:
+        L.append(f"`GET /v1/matches?q=`: not available ({se.get('reason')}).")
+        L.append("")
+        return
+    sd = se.get("seed") or {}
+    three = sd.get("three_letter_hits_about") or {}
+    L.append(textwrap.fill(
+        f"`search` (issue 23, \"Discovery\": `q` \"stays fast with 100,000 matches\"): "
+        f"**{sd.get('matches_total') or 0:,} matches in the table** during the run, {sd.get('search_matches') or 0:,} of "
+        f"them seeded in SQL by `bench/sql/search_seed.sql` in {sd.get('seed_seconds', '?')} s "
+        f"({sd.get('home_teams', '?')} teams from 300 towns, {sd.get('with_competition') or 0:,} with one of "
+        f"{sd.get('competitions', '?')} competitions, {sd.get('open_matches') or 0:,} open, dates over the next "
+        f"year; trigram index {fmt(sd.get('index_mb'), '{:.1f}')} MB, table {fmt(sd.get('table_mb'), '{:.1f}')} MB). "
+        f"The miss runs walk a list of {sd.get('terms') or 0:,} terms, every distinct 2..8-character substring of "
+        f"the seeded names in a fixed shuffled order (by length: {sd.get('terms_by_length', '?')}), one new term "
+        "per request, so each is a new cache key answered by PostgreSQL; "
+        + (f"a 3-letter term finds about {three.get('min'):,} to {three.get('max'):,} matches "
+           f"(median {three.get('median'):,}). " if three else "")
+        + "`search_hit` repeats 20 terms of 3..6 letters (cached after the warm-up). The pgbench ceiling runs "
+        "the server's own search statement (`search_matches_asc`, from `src/store/pg/match_store.cpp`, "
+        "`bench/search_sql.py`) with `-M prepared` on the same PostgreSQL, over the same terms, plus a primary-key "
+        "read of each term; \"cache hit / miss\" are betsdb's `betsdb_cache_events_total` for the match lists "
+        "over the measured runs.", 78, break_on_hyphens=False))
+    L.append("")
+    L.append(md_table(SEARCH_HEADERS, search_rows(res)))
+    L.append("")
+    L.append(textwrap.fill(
+        "The pgbench row has no CPU split: PostgreSQL's backends for pgbench's connections exit with it, "
+        "before the CPU is read again, and a process that has exited is not counted by `collect.py cpu` "
+        "(its time went to its parent's children's time), so it would show under \"other\". betsdb's own "
+        "connections stay open, so the scenario rows count PostgreSQL's share.", 78, break_on_hyphens=False))
+    L.append("")
+    probes = se.get("probes") or []
+    if probes:
+        counts = sd.get("picks") or {}
+        L.append("One request at a time, each a cache miss (curl, end to end; a new far-future `to` makes each "
+                 "a new key without changing the answer):")
+        L.append("")
+        rows = []
+        what = dict(SEARCH_PICKS)
+        for p in probes:
+            c = counts.get(p["label"]) or {}
+            rows.append([f'`{p["term"]}`', what.get(p["label"], p["label"]), fmt(c.get("matches"), "{:,}"),
+                         fmt(p.get("p50_ms"), "{:.1f}"), fmt(p.get("max_ms"), "{:.1f}"),
+                         ", ".join(sorted(set(str(x) for x in p.get("statuses") or [])))])
+        L.append(md_table(["q", "what", "matches", "p50 ms", "max ms", "statuses"], rows))
+        L.append("")
+    ex = se.get("explain")
+    if ex:
+        rel = os.path.relpath(explain_path, os.path.dirname(os.path.abspath(md_path))) if explain_path else ex["file"]
+        prepared = next((r["prepared"] for r in ex["runs"] if "prepared" in r), {})
+        L.append(textwrap.fill(
+            f"EXPLAIN (ANALYZE, BUFFERS) of the search statement ([{os.path.basename(rel)}]({rel})), prepared "
+            "as the server prepares it and executed 10 times with other terms first, as a server connection "
+            "would have: \"auto\" is the plan PostgreSQL then chooses (a custom plan for the term, or a generic "
+            "one made without it), then both forced. \"Rows from the index\": what the trigram index "
+            "returned (every row when the term has no trigram); \"rows read\": the rows the scan passed on "
+            "after its recheck or filter (\"removed\"), every one of them counted by `count(*) OVER ()` "
+            "before the page is cut; \"temp written\": blocks the window spilled to disk. Plans used in that "
+            "session: "
+            + "; ".join(f"{k}: {v['generic_plans']} generic, {v['custom_plans']} custom" for k, v in prepared.items())
+            + ".", 78, break_on_hyphens=False))
+        L.append("")
+        L.append(md_table(SEARCH_EXPLAIN_HEADERS, search_explain_rows(se)))
+        L.append("")
+    for n in se.get("notes") or []:
+        L.append(f"- {n}")
+    if se.get("notes"):
+        L.append("")
+
+
 def write_scale_page(res, path):
     m = res["meta"]
     L = ["# Performance: several instances behind HAProxy", "",
@@ -872,6 +1083,19 @@ def print_table(res):
     if res.get("signin"):
         print("\nSign-in (POST /v1/sessions) and a paced public read beside it:")
         print_rows(SIGNIN_HEADERS, signin_rows(res))
+    se = res.get("search")
+    if se:
+        sd = se.get("seed") or {}
+        print(f"\nSearch (GET /v1/matches?q=, {sd.get('matches_total') or 0:,} matches in the table, "
+              f"{sd.get('terms') or 0:,} terms):")
+        print_rows(SEARCH_HEADERS, search_rows(res))
+        if se.get("probes"):
+            print("\n  one at a time, cache misses: " + "; ".join(
+                f'{p["label"]} "{p["term"]}" p50 {fmt(p.get("p50_ms"), "{:.1f}")} ms max {fmt(p.get("max_ms"), "{:.1f}")} ms'
+                for p in se["probes"]))
+        if se.get("explain"):
+            print("\n  EXPLAIN (see " + se["explain"]["file"] + "):")
+            print_rows(SEARCH_EXPLAIN_HEADERS, search_explain_rows(se))
     c = res["ceilings"]
     print()
     for key in ("nginx", "pgbench_place", "pgbench_checkout"):
@@ -1036,6 +1260,7 @@ def write_md(res, path, png_path):
         L.append("")
     signin_md(res, L)
     limited_md(res, L)
+    search_md(res, L, path, res.get("search_explain_path"))
     L.append("## Memory")
     L.append("")
     r = res["rss"]
@@ -1341,9 +1566,12 @@ def main():
     ap.add_argument("--png", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--strict", action="store_true")
+    ap.add_argument("--search-explain", help="where search-explain.txt was copied (linked from the page)")
     args = ap.parse_args()
 
     res = build(load(args.raw))
+    if args.search_explain:
+        res["search_explain_path"] = os.path.abspath(args.search_explain)
     for p in (args.json, args.md, args.png):
         os.makedirs(os.path.dirname(os.path.abspath(p)), exist_ok=True)
     main_run = res["meta"].get("main", True)
