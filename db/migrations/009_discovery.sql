@@ -6,7 +6,11 @@
 --
 -- pg_trgm (shipped with PostgreSQL, a trusted extension) indexes substrings:
 -- a LIKE '%ars%' is answered from the trigram index instead of reading every row.
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- An extension lives in one schema per database, maybe installed before us
+-- in another: it is created in public when missing, and its operator class
+-- is named with its schema below, whatever this connection's search_path
+-- (the tests migrate private schemas of one database).
+CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
 
 ALTER TABLE matches
   ADD COLUMN competition text CONSTRAINT matches_competition_length
@@ -21,12 +25,20 @@ ALTER TABLE matches
   ADD COLUMN source_key text CONSTRAINT matches_source_key_key UNIQUE;
 
 CREATE INDEX matches_competition_idx ON matches (lower(competition));
-CREATE INDEX matches_search_idx ON matches USING gin (search_text gin_trgm_ops);
 
 -- Emails are stored lower-cased, so a prefix search is a plain LIKE 'q%' on
 -- this index; names are searched anywhere in them, ignoring case.
 CREATE INDEX users_email_prefix_idx ON users (email text_pattern_ops);
-CREATE INDEX users_name_search_idx ON users USING gin (lower(name) gin_trgm_ops);
+
+DO $$
+DECLARE
+  trgm name := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                WHERE e.extname = 'pg_trgm');
+BEGIN
+  EXECUTE format('CREATE INDEX matches_search_idx ON matches USING gin (search_text %I.gin_trgm_ops)', trgm);
+  EXECUTE format('CREATE INDEX users_name_search_idx ON users USING gin (lower(name) %I.gin_trgm_ops)', trgm);
+END
+$$;
 
 -- The shift `betsdb import --shift-to-future` chose on a file's first import,
 -- reused by every later run of that file so each fixture keeps its date.

@@ -322,7 +322,7 @@ def test_unknown_route_is_404_not_found(api, method, path):
     "method, path",
     [("DELETE", "/v1/matches"), ("PUT", "/v1/matches"), ("PATCH", "/v1/matches"),
      ("PUT", "/v1/matches/1"), ("DELETE", "/v1/matches/1"), ("POST", "/v1/matches/1"),
-     ("GET", "/v1/users"), ("DELETE", "/v1/users"), ("PATCH", "/v1/users/1"), ("DELETE", "/v1/users/1"),
+     ("PUT", "/v1/users"), ("DELETE", "/v1/users"), ("PATCH", "/v1/users/1"), ("DELETE", "/v1/users/1"),
      ("POST", "/v1/users/1"), ("GET", "/v1/users/1/deposits"), ("POST", "/v1/users/1/transactions"),
      ("POST", "/healthz")],
 )
