@@ -5,7 +5,7 @@
 // confirmation that shows what it pays out, and create a match.
 import * as api from '../api.js';
 import { limitChart } from '../chart.js';
-import { closeOperatorConfirm, operatorConfirm } from '../confirm.js';
+import { closeConfirm, confirmAction } from '../confirm.js';
 import { append, field, h, uid } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, messageFor, showFieldErrors, statusBox } from '../errors.js';
 import { formatDateTime, formatDuration, localInputToRfc3339, toLocalInput, toRfc3339 } from '../format.js';
@@ -206,16 +206,16 @@ async function confirmSettlement(match, result, exposure) {
       : p.bets === 0
         ? 'There are no pending single bets on this match: nothing is paid out.'
         : `Bets on ${selectionName(result, match)} (${formatMoney(p.winningStake)} staked) win ${formatMoney(p.paid)}; every other pending bet loses.`;
-  const first = await operatorConfirm({
+  const first = await confirmAction({
     title: `Settle ${title} as ${RESULT_TEXT[result](match)}?`,
     lines: [effect, 'Accumulators with a leg on this match are settled too; they are not in these figures.', h('strong', { text: 'A result cannot be changed once entered.' })],
     body: figures,
     acceptText: result === 'void' ? 'Void the match' : `Settle as ${result}`,
-    className: 'settle-confirm',
+    className: 'operator-confirm settle-confirm',
   });
   if (!first) return false;
   if (kickedOff(match)) return true;
-  return operatorConfirm({
+  return confirmAction({
     title: 'Settle before kick-off?',
     lines: [
       ['This match has not started: kick-off is ', h('strong', { class: 'confirm-kickoff' }, h('time', { datetime: match.date, text: formatDateTime(match.date) })), ` (${fromNow(match.date)}).`],
@@ -223,7 +223,7 @@ async function confirmSettlement(match, result, exposure) {
       h('strong', { text: 'Only go on if the result is certain, e.g. the match was abandoned or awarded.' }),
     ],
     acceptText: 'Yes, settle before kick-off',
-    className: 'early-settle-confirm',
+    className: 'operator-confirm early-settle-confirm',
   });
 }
 
@@ -518,7 +518,7 @@ async function waitingPage({ team, sort, limit, offset }, token) {
 }
 
 export function renderList(section, { token, onCleanup }) {
-  onCleanup?.(closeOperatorConfirm);
+  onCleanup?.(closeConfirm);
   const status = h(
     'select',
     { name: 'status' },

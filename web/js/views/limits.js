@@ -9,6 +9,7 @@
 //   (6 months, 1 year, 5 years), each after a second, explicit confirmation
 //   that states the end and that it cannot be undone or shortened.
 import * as api from '../api.js';
+import { closeConfirm, confirmAction } from '../confirm.js';
 import { field, h, uid } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
 import { formatDateTime } from '../format.js';
@@ -65,48 +66,6 @@ function follow(el, session, update, onCleanup) {
   sync();
 }
 
-// A modal question with a second, explicit "yes". Resolves true or false
-// (Cancel, Escape, or the page changed). Cancel has the focus: the safe answer.
-let openQuestion = null;
-export function closeConfirm() {
-  openQuestion?.(false);
-}
-
-function confirmStep({ title, lines, acceptText, cancelText = 'Cancel' }) {
-  closeConfirm();
-  const headingId = uid('confirm-title');
-  const bodyId = uid('confirm-body');
-  const accept = h('button', { type: 'button', class: 'primary danger-fill', text: acceptText });
-  const cancel = h('button', { type: 'button', class: 'secondary', text: cancelText });
-  const dialog = h(
-    'dialog',
-    { class: 'confirm-dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': headingId, 'aria-describedby': bodyId },
-    h('h2', { id: headingId, text: title }),
-    h('div', { id: bodyId, class: 'confirm-lines' }, lines.map((line) => h('p', {}, line))),
-    h('div', { class: 'actions' }, accept, cancel),
-  );
-  document.body.append(dialog);
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (answer) => {
-      if (settled) return;
-      settled = true;
-      if (openQuestion === finish) openQuestion = null;
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      resolve(answer);
-    };
-    openQuestion = finish;
-    accept.addEventListener('click', () => finish(true));
-    cancel.addEventListener('click', () => finish(false));
-    dialog.addEventListener('cancel', (e) => {
-      e.preventDefault();
-      finish(false);
-    });
-    dialog.showModal();
-    cancel.focus();
-  });
-}
 
 // The "Limits" section: what is in force, what waits, and the form.
 export function limitsSection(session, { onCleanup } = {}) {
@@ -363,7 +322,7 @@ export function breakSection(session, { onCleanup } = {}) {
       errorEl.show(`Your ${noun} already runs until ${formatDateTime(running)}. A new one must end later than that; it cannot be shortened.`);
       return;
     }
-    const yes = await confirmStep(
+    const yes = await confirmAction(
       kind === 'timeout'
         ? {
           title: `Start a ${lengthText} time-out?`,
