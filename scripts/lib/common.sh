@@ -13,10 +13,15 @@ BETSDB_PACKAGES=(
   redis-server postgresql-15 postgresql-client-15
   python3 python3-pytest python3-requests python3-psycopg2 python3-redis
 )
+# scripts/package needs these to make the .deb: dpkg-shlibdeps computes its
+# dependencies, help2man writes its man page.
+BETSDB_PACKAGE_TOOLS=(dpkg-dev help2man)
 # Only the test command needs these: the OpenAPI checks, the browser tests,
-# the fuzzer, the topology stage (HAProxy).
+# the fuzzer, the topology stage (HAProxy), the package's checks (lintian,
+# systemd-analyze) and promtool (prometheus).
 BETSDB_TEST_PACKAGES=(
   python3-yaml python3-jsonschema chromium clang clang-format haproxy
+  "${BETSDB_PACKAGE_TOOLS[@]}" lintian systemd
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
