@@ -429,6 +429,24 @@ def test_q_is_a_substring_of_either_team_or_the_competition(api, admin_token):
     assert ids(matches(api, q=f"alpha {tag} rovers")) == [in_team_1["id"]]
 
 
+def test_a_search_pages_with_the_exact_total_on_every_page(api, admin_token):
+    """The total is counted apart from the page, only when the page cannot
+    tell it: a full page, a short page, a page past the end, newest first."""
+    tag = run_tag()
+    found = [create(api, admin_token, team_1=f"Pager {tag} {n}", date=future_date(days=10 + n))["id"]
+             for n in range(5)]
+    expect_page(matches(api, q=tag, limit=2), total=5, limit=2, offset=0)
+    assert ids(matches(api, q=tag, limit=2, offset=2)) == found[2:4]
+    last = matches(api, q=tag, limit=2, offset=4)
+    expect_page(last, total=5, limit=2, offset=4)
+    assert ids(last) == found[4:]
+    expect_page(matches(api, q=tag, limit=5), total=5, limit=5, offset=0)
+    expect_page(matches(api, q=tag, limit=2, offset=7), total=5, limit=2, offset=7)
+    newest = matches(api, q=tag, limit=3, sort="-date")
+    expect_page(newest, total=5, limit=3, offset=0)
+    assert ids(newest) == found[::-1][:3]
+
+
 def test_q_matches_on_text_only_not_on_other_fields(api, admin_token):
     tag = run_tag()
     match = create(api, admin_token, team_1=f"Only {tag}", competition=f"Comp {tag}")

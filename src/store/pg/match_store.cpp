@@ -53,9 +53,12 @@ constexpr pg::Statement kFindMatch{"find_match",
 // the trigram index, and a search of 100,000 matches would read them all.
 #define BETSDB_MATCH_SEARCH BETSDB_MATCH_FILTER " AND search_text LIKE lower($6)"
 
-#define BETSDB_MATCH_PAGE(filter, order, limit)                                              \
-  "SELECT " BETSDB_MATCH_COLUMNS ", count(*) OVER () FROM matches" filter " ORDER BY " order \
-  " LIMIT " limit
+// The page alone: read along starts_at, it stops after `limit` rows. Its
+// total is counted apart, and only when the page cannot tell it (below):
+// count(*) OVER () would read and sort every matching row for every page,
+// 70-90 ms for a search found in most of 100,000 matches.
+#define BETSDB_MATCH_PAGE(filter, order, limit) \
+  "SELECT " BETSDB_MATCH_COLUMNS " FROM matches" filter " ORDER BY " order " LIMIT " limit
 
 constexpr pg::Statement kListMatchesAsc{
     "list_matches_asc", BETSDB_MATCH_PAGE(BETSDB_MATCH_FILTER, "starts_at, id", "$6 OFFSET $7")};
@@ -193,9 +196,13 @@ Async<domain::ListPage<domain::Match>> list_matches(pg::Pool& db, const domain::
   for (std::size_t i = 0; i < rows->size(); ++i) {
     BETSDB_CO_TRY(auto match, match_from_row((*rows)[i]));
     out.items.push_back(std::move(match));
-    out.total = (*rows)[i].get<std::int64_t>(kMatchColumnCount);
   }
-  if (rows->empty() && page.offset > 0) {
+  // A short page that has rows, or the first page, ends the list: its
+  // total is known. A full page, or a page past the end, needs a count.
+  const bool short_page = out.items.size() < static_cast<std::size_t>(page.limit);
+  if (short_page && (!out.items.empty() || page.offset == 0)) {
+    out.total = page.offset + static_cast<std::int64_t>(out.items.size());
+  } else {
     auto count = co_await db.execute(f.search ? kCountSearch : kCountMatches, filters);
     if (!count.ok()) co_return std::move(count).error();
     out.total = (*count)[0].get<std::int64_t>(0);

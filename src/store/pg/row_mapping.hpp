@@ -35,7 +35,6 @@ std::string timestamp_param(domain::Timestamp t);  // RFC 3339, accepted by time
   "id, team_1, team_2, " BETSDB_SQL_MICROS("starts_at") ", odds_1, odds_x, odds_2, " \
   "status, result, " BETSDB_SQL_MICROS("created_at") ", odds_version, max_stake, max_liability, " \
   "competition"
-inline constexpr int kMatchColumnCount = 14;
 Result<domain::Match> match_from_row(const pg::Row& row, int first_column = 0);
 
 // Column order: id, email, name, balance, created_at_us
