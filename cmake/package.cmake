@@ -38,6 +38,13 @@ install(FILES ${deb_src}/betsdb.service DESTINATION lib/systemd/system)
 install(FILES ${deb_src}/betsdb.env DESTINATION etc/betsdb)
 install(FILES ${deb_out}/betsdb.1.gz DESTINATION usr/share/man/man1)
 install(FILES ${deb_src}/copyright ${deb_out}/changelog.gz DESTINATION usr/share/doc/betsdb)
+# What a Prometheus needs (docs/operations.md, "Monitoring with Prometheus"),
+# as examples to copy: the rules, a configuration, the ledger check's script.
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/prometheus/betsdb.rules.yml
+              ${CMAKE_SOURCE_DIR}/deploy/prometheus/prometheus.yml.example
+              ${CMAKE_SOURCE_DIR}/deploy/prometheus/betsdb-check-textfile.sh
+              ${CMAKE_SOURCE_DIR}/deploy/prometheus/README.md
+        DESTINATION usr/share/doc/betsdb/examples/prometheus)
 # The migrations run from the binary; the SQL is here for operators to read.
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/db/migrations/ DESTINATION usr/share/betsdb/migrations
         FILES_MATCHING PATTERN "*.sql")

@@ -21,7 +21,7 @@ BETSDB_PACKAGE_TOOLS=(dpkg-dev help2man)
 # systemd-analyze) and promtool (prometheus).
 BETSDB_TEST_PACKAGES=(
   python3-yaml python3-jsonschema chromium clang clang-format haproxy
-  "${BETSDB_PACKAGE_TOOLS[@]}" lintian systemd
+  "${BETSDB_PACKAGE_TOOLS[@]}" lintian systemd prometheus wrk
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -39,7 +39,7 @@ ensure_packages() {
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     # Debian starts the packaged services on install; ours run privately.
-    for svc in redis-server postgresql haproxy; do
+    for svc in redis-server postgresql haproxy prometheus; do
       if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
         systemctl stop "$svc" >/dev/null 2>&1 || true
       fi

@@ -360,4 +360,19 @@ std::string render_metrics(const ScrapeInput& in) {
   return out;
 }
 
+void append_readiness(std::string& out, bool database, bool redis, bool streaming) {
+  PrometheusWriter w(out);
+  w.family("betsdb_ready", "gauge",
+           "1 when GET /readyz answers 200 on the shard serving this scrape: PostgreSQL answered "
+           "SELECT 1, Redis answered PING and the live stream is serving; else 0.");
+  w.sample("betsdb_ready", std::int64_t{database && redis && streaming ? 1 : 0});
+  w.family("betsdb_dependency_up", "gauge",
+           "Whether the dependency answered the shard serving this scrape: postgres (SELECT 1), "
+           "redis (PING).");
+  const Label postgres[] = {{"dependency", "postgres"}};
+  const Label redis_label[] = {{"dependency", "redis"}};
+  w.sample("betsdb_dependency_up", postgres, std::int64_t{database ? 1 : 0});
+  w.sample("betsdb_dependency_up", redis_label, std::int64_t{redis ? 1 : 0});
+}
+
 }  // namespace betsdb::app

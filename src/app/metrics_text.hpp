@@ -48,4 +48,9 @@ struct ScrapeInput {
 
 std::string render_metrics(const ScrapeInput& input);
 
+// Appends betsdb_ready and betsdb_dependency_up{dependency}: what GET /readyz
+// answers on the shard serving the scrape, so that readiness can be alerted
+// on from /metrics alone (deploy/prometheus/betsdb.rules.yml).
+void append_readiness(std::string& out, bool database, bool redis, bool streaming);
+
 }  // namespace betsdb::app

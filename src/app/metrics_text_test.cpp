@@ -25,6 +25,25 @@ bool has_line(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos;
 }
 
+TEST(AppendReadiness, SaysReadyOnlyWhenEveryDependencyAnswersAndTheStreamServes) {
+  std::string ready;
+  append_readiness(ready, true, true, true);
+  EXPECT_TRUE(has_line(ready, "# TYPE betsdb_ready gauge")) << ready;
+  EXPECT_TRUE(has_line(ready, "betsdb_ready 1")) << ready;
+  EXPECT_TRUE(has_line(ready, "betsdb_dependency_up{dependency=\"postgres\"} 1")) << ready;
+  EXPECT_TRUE(has_line(ready, "betsdb_dependency_up{dependency=\"redis\"} 1")) << ready;
+
+  std::string redis_down;
+  append_readiness(redis_down, true, false, true);
+  EXPECT_TRUE(has_line(redis_down, "betsdb_ready 0")) << redis_down;
+  EXPECT_TRUE(has_line(redis_down, "betsdb_dependency_up{dependency=\"postgres\"} 1"));
+  EXPECT_TRUE(has_line(redis_down, "betsdb_dependency_up{dependency=\"redis\"} 0"));
+
+  std::string stream_starting;
+  append_readiness(stream_starting, true, true, false);
+  EXPECT_TRUE(has_line(stream_starting, "betsdb_ready 0")) << stream_starting;
+}
+
 TEST(RenderMetrics, AddsTheShardsUpPerRouteMethodAndStatus) {
   const auto router = router_with_a_duplicate();
   http::RequestMetrics a(router), b(router);

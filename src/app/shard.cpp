@@ -11,7 +11,9 @@
 
 #include "api/views.hpp"
 #include "app/access_log.hpp"
+#include "app/metrics_text.hpp"
 #include "app/redis_connect.hpp"
+#include "service/readiness.hpp"
 #include "service/wiring.hpp"
 #include "store/pg/replica_monitor.hpp"
 #include "store/redis/redis_client.hpp"
@@ -60,7 +62,15 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
   api_ = std::make_unique<api::ApiShard>(
       service::connect_context(wiring),
       api::AdminTokens{config.admin_token, config.admin_token_previous},
-      [&metrics] { return metrics.render(); });
+      [this, &metrics]() -> asio::awaitable<std::string> {
+        // The serving shard's own /readyz check, one SELECT 1 and one PING a
+        // scrape, so that readiness needs no probe of its own to alert on.
+        const service::Readiness ready = co_await service::check_readiness(api_->ctx);
+        const bool streaming = !api_->stream_hub || api_->stream_hub->ready();
+        std::string out = co_await metrics.render();
+        append_readiness(out, ready.database, ready.redis, streaming);
+        co_return out;
+      });
   api_->stream_hub = api::StreamHub::create(ioc_.get_executor(), config.stream_heartbeat);
   api_->stream_admission = std::move(streams);
   api_->stream_client_buffer = config.stream_client_buffer;

@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 
-from api_support import describe, expect_json, expect_problem
-from bet_support import poll_until
+from api_support import Api, describe, expect_json, expect_problem
+from bet_support import RECONNECT_S, poll_until
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 CACHE_NAMESPACES = ("matches:list", "bets:list", "bets_by_email", "bets_summary")
@@ -216,6 +216,41 @@ def test_pools_and_redis_are_reported(api):
         value(samples, "betsdb_pg_pool_connections", state="busy")
     assert 1 <= open_connections <= value(samples, "betsdb_pg_pool_max_connections")
     assert value(samples, "betsdb_metrics_stale_shards") == 0
+
+
+def test_readiness_is_a_gauge_of_what_readyz_answers(api):
+    samples, types = scrape(api)
+    assert types.get("betsdb_ready") == "gauge"
+    assert types.get("betsdb_dependency_up") == "gauge"
+    assert value(samples, "betsdb_ready") == 1
+    assert value(samples, "betsdb_dependency_up", dependency="postgres") == 1
+    assert value(samples, "betsdb_dependency_up", dependency="redis") == 1
+
+
+@pytest.mark.single_redis
+def test_readiness_falls_to_0_while_redis_is_down_and_comes_back(admin_token, private_redis, second_betsdb):
+    """The alert on readiness (deploy/prometheus) reads this gauge: it must
+    say what /readyz says, on the instance whose Redis is gone."""
+    store = private_redis()
+    server = second_betsdb(redis_url=store.url)
+    client = Api(server.base_url, admin_token)
+
+    def readiness():
+        samples, _ = scrape(client)
+        return (value(samples, "betsdb_ready"),
+                value(samples, "betsdb_dependency_up", dependency="postgres"),
+                value(samples, "betsdb_dependency_up", dependency="redis"))
+
+    assert readiness() == (1, 1, 1)
+    store.kill()
+    poll_until(lambda: [True] if readiness() == (0, 1, 0) else None, RECONNECT_S,
+               "betsdb_ready to fall to 0 with Redis down")
+    assert client.get("/readyz").status_code == 503
+    store.start()
+    poll_until(lambda: [True] if readiness() == (1, 1, 1) else None, RECONNECT_S,
+               "betsdb_ready back to 1 once Redis is")
+    client.close()
+    server.stop()
 
 
 # ------------------------------------------------------------- access log
