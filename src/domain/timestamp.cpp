@@ -115,6 +115,11 @@ Result<Timestamp> parse_rfc3339(std::string_view text, std::string_view field) {
                                          std::chrono::day{static_cast<unsigned>(*day)}};
   if (!date.ok()) return invalid(field, kBadDate);
   if (*hour > 23 || *minute > 59 || *second > 60) return invalid(field, kBadTime);
+  // RFC 3339 (5.6, 5.7): second 60 is a leap second, which only ends a UTC day.
+  if (*second == 60) {
+    const int utc_minute_of_day = ((*hour * 60 + *minute - offset_minutes) % 1440 + 1440) % 1440;
+    if (utc_minute_of_day != 23 * 60 + 59) return invalid(field, kBadTime);
+  }
 
   const Timestamp local = std::chrono::sys_days{date} + hours{*hour} + minutes{*minute} +
                           seconds{*second} + microseconds{fraction_us};

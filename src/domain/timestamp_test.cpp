@@ -78,13 +78,16 @@ TEST(ParseRfc3339, ChecksTheCalendar) {
 TEST(ParseRfc3339, ChecksTheTimeOfDay) {
   constexpr std::string_view kBadTime = "is not a valid time of day";
   for (const char* text : {"2026-12-01T24:00:00Z", "2026-12-01T19:60:00Z", "2026-12-01T19:45:61Z",
-                           "2026-12-01T99:99:99Z"}) {
+                           "2026-12-01T99:99:99Z",
+                           // a leap second anywhere but at the end of a UTC day
+                           "2026-12-01T19:45:60Z", "2016-12-31T23:59:60+01:00"}) {
     EXPECT_TRUE(IsValidationError(parse_rfc3339(text, "from"), "from", kBadTime)) << text;
   }
 }
 
 TEST(ParseRfc3339, ReadsALeapSecondAsTheNextSecond) {
   EXPECT_EQ(parse("2016-12-31T23:59:60Z"), utc(2017, 1, 1));
+  EXPECT_EQ(parse("2017-01-01T00:59:60+01:00"), utc(2017, 1, 1));  // the same second, at +01:00
 }
 
 TEST(ParseRfc3339, ChecksTheOffset) {
