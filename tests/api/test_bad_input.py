@@ -595,6 +595,7 @@ def _raw_get(base_url, target=None, headers=b"", raw=None):
 
 
 @pytest.mark.parametrize("size", [20_000, 100_000, 1_000_000], ids=["20KB", "100KB", "1MB"])
+@pytest.mark.direct  # raw HTTP bytes: through a proxy they would test the proxy's parser
 def test_huge_request_targets_are_4xx_problem(base_url, client, size):
     """Beyond the 16 KiB header limit: a 4xx problem (414/431/400), the server
     unharmed. (Some client may not see the answer if the server stops reading:
@@ -610,6 +611,7 @@ def test_huge_request_targets_are_4xx_problem(base_url, client, size):
 
 
 @pytest.mark.parametrize("shape", ["one-huge-header", "many-headers"])
+@pytest.mark.direct  # raw HTTP bytes: through a proxy they would test the proxy's parser
 def test_huge_headers_are_431_problem(base_url, client, shape):
     if shape == "one-huge-header":
         headers = b"X-Filler: " + b"h" * 40_000 + b"\r\n"
@@ -639,6 +641,7 @@ def test_huge_headers_are_431_problem(base_url, client, shape):
     b"GET /v1/m\xffatches HTTP/1.1\r\nHost: x\r\n\r\n",
 ], ids=["cl-not-a-number", "cl-negative", "cl-twice", "bad-chunk", "http-9.9", "no-version",
         "double-space", "space-in-header-name", "nul-in-header", "non-ascii-method", "non-ascii-target"])
+@pytest.mark.direct  # raw HTTP bytes: through a proxy they would test the proxy's parser
 def test_malformed_http_is_4xx_or_closed_never_5xx(base_url, client, raw):
     """Broken HTTP framing: a 4xx answer or a closed connection, never a 5xx or a hang."""
     answer = _raw_get(base_url, raw=raw)
@@ -652,6 +655,7 @@ def test_malformed_http_is_4xx_or_closed_never_5xx(base_url, client, raw):
     b"GET /v1/matches HTTP/1.1\r\nBad Header: x\r\n\r\n",
     b"GET /v1/matches HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
 ], ids=["space-in-header-name", "cl-not-a-number"])
+@pytest.mark.direct  # raw HTTP bytes: through a proxy they would test the proxy's parser
 def test_unparsable_http_is_400_bad_request_problem(base_url, client, raw):
     """What cannot be parsed as HTTP gets a problem with its own code, and an
     X-Request-Id like every answer."""
@@ -693,6 +697,7 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "PROPFIND", "BREW", "TRACE"]
 
 
 @pytest.mark.parametrize("pattern", sorted(ROUTE_METHODS))
+@pytest.mark.direct  # unknown methods (BREW): a proxy's HTTP parser refuses them itself
 def test_wrong_methods_are_405_with_allow(client, world, unchanged, pattern):
     failures = []
     path = pattern.replace("{id}", str(world.owner["id"]), 1).replace("{id}", str(world.item["item_id"]))

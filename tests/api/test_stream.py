@@ -193,6 +193,7 @@ def long_team(prefix):
 # The answer and the event format
 # --------------------------------------------------------------------------
 
+@pytest.mark.direct  # checks the stream's own Connection: close, a hop-by-hop header
 def test_the_stream_is_a_public_event_stream_that_starts_with_retry(streams):
     s = streams()
     resp = s.response
@@ -655,6 +656,7 @@ def test_a_change_committed_while_redis_is_down_is_delivered_once_it_is_back(
 
 # Not marked concurrency (the ThreadSanitizer stage): it is about a socket's
 # backpressure, not threads, and its lag bound is for a full-speed server.
+@pytest.mark.direct  # socket backpressure: a proxy would read for the stalled client
 def test_a_stalled_client_is_cut_off_while_another_keeps_receiving(
         api, base_url, admin_token, streams, probe, new_match):
     matches = [new_match(team_1=long_team("Stall"), team_2=long_team("Away"),
