@@ -22,17 +22,8 @@ if [[ ! -x /usr/bin/chromium ]]; then
     exit 1
   fi
 fi
-# npm ci when any pinned tool (playwright-core, axe-core) is missing or another version.
-stale=0
-for pkg in playwright-core axe-core; do
-  want=$(node -p "require('./package-lock.json').packages['node_modules/$pkg'].version")
-  have=$(node -p "require('./node_modules/$pkg/package.json').version" 2>/dev/null || true)
-  [[ "$want" == "$have" ]] || stale=1
-done
-if [[ $stale -eq 1 ]]; then
-  echo "==> npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
-fi
+source ../../scripts/lib/npm_pinned.sh
+npm_ci_when_stale playwright-core axe-core
 
 mkdir -p "$ARTIFACTS" "$(dirname "$JUNIT")"
 rm -f "$ARTIFACTS"/*.png "$JUNIT"  # only what this script writes: the folder may be shared

@@ -3,9 +3,8 @@
 # scripts/test installs) and Node 20 or later both work.
 # ensure_tools checks that node, then installs the pinned npm tools
 # (package-lock.json) when node_modules is missing or holds another version of
-# one of them, as tests/e2e/run.sh does.
+# one of them (scripts/lib/npm_pinned.sh, as tests/e2e/run.sh).
 ensure_tools() {
-  local stale=0 pkg want have
   command -v node >/dev/null || { echo "error: node is not in PATH" >&2; return 1; }
   # package.json's engines: Prism 5.14 needs 18.20.1 or later, OpenTelemetry
   # (a dependency of Redocly CLI 1.34) ^18.19 or 20.6 and later.
@@ -17,13 +16,6 @@ ensure_tools() {
     echo "error: $(command -v node) is Node $(node --version); these tools need 18.20.1 or later (18.x), or 20.6 or later" >&2
     return 1
   fi
-  for pkg in @redocly/cli @stoplight/prism-cli @stoplight/prism-http; do
-    want=$(node -p "require('./package-lock.json').packages['node_modules/$pkg'].version")
-    have=$(node -p "require('./node_modules/$pkg/package.json').version" 2>/dev/null || true)
-    [[ "$want" == "$have" ]] || stale=1
-  done
-  if [[ $stale -eq 1 ]]; then
-    echo "==> npm ci (tests/conformance/openapi)" >&2
-    npm ci --no-audit --no-fund --loglevel=error >&2
-  fi
+  source ../../../scripts/lib/npm_pinned.sh
+  npm_ci_when_stale @redocly/cli @stoplight/prism-cli @stoplight/prism-http
 }
