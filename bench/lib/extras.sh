@@ -1,11 +1,11 @@
-# The optional measurements: --big (1,000,000 bets: cache misses on a paged
+# The optional measurements: --big (10,000,000 bets: cache misses on a paged
 # bet list and on the summary) and --idle (1,000 idle keep-alive
 # connections: memory and effect on active ones). Sourced by bench/run.
 # shellcheck shell=bash
 
 BIG_USERS=10000
 BIG_MATCHES=1000
-BIG_BETS=1000000
+BIG_BETS=10000000
 IDLE_CONNECTIONS=1000
 SUMMARY_MISSES=10
 
@@ -15,11 +15,13 @@ big_phase() {
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -v ON_ERROR_STOP=1 \
     -v users="$BIG_USERS" -v matches="$BIG_MATCHES" -v target="$BIG_BETS" \
     -f "$BENCH_DIR/sql/big_seed.sql" betsdb_bench >"$LOGS/big-seed.log" 2>&1 \
-    || { cat "$LOGS/big-seed.log" >&2; harness_failed "seeding 1,000,000 bets"; }
+    || { cat "$LOGS/big-seed.log" >&2; harness_failed "seeding $BIG_BETS bets"; }
   local total bad
   total=$(sed -n 's/^bets_total //p' "$LOGS/big-seed.log")
   bad=$(sed -n 's/^inconsistent_balances //p' "$LOGS/big-seed.log")
   [[ $bad == 0 ]] || harness_failed "after seeding, ${bad:-?} balances differ from their ledger sums"
+  bad=$(sed -n 's/^uncounted_bets //p' "$LOGS/big-seed.log")
+  [[ $bad == 0 ]] || harness_failed "after seeding, the summary's totals miss ${bad:-?} bets"
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tA -F' ' -c \
     "SELECT id, 'bigbench' || lpad(split_part(split_part(email, '@', 1), '-', 2), 35, '0')
      FROM users WHERE email LIKE 'big-%@example.com' ORDER BY id" betsdb_bench >"$DATA/big_users.txt"

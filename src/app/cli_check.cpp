@@ -1,12 +1,14 @@
 // `betsdb check`: the ledger invariant, every bet's ledger rows, the book's
-// exposure, the accumulators' duplicate guard and the running totals of the
-// responsible-gambling windows, over the whole database.
+// exposure, the accumulators' duplicate guard, the running totals of the
+// responsible-gambling windows and the summary's kept totals, over the whole
+// database.
 #include <iostream>
 
 #include "app/cli.hpp"
 #include "app/cli_support.hpp"
 #include "store/pg/accumulator_guard_audit.hpp"
 #include "store/pg/bet_ledger_audit.hpp"
+#include "store/pg/bet_totals.hpp"
 #include "store/pg/exposure_audit.hpp"
 #include "store/pg/ledger_audit.hpp"
 #include "store/pg/limit_window_audit.hpp"
@@ -25,7 +27,9 @@ std::string check_usage() {
          "sums over its pending single bets; and the accumulators' duplicate guard:\n"
          "one pending_accumulators row for each pending accumulator, none for others;\n"
          "and the running totals the stake and deposit limits are computed from:\n"
-         "each stake and deposit row carries its user's running sum, in time order.\n"
+         "each stake and deposit row carries its user's running sum, in time order;\n"
+         "and the summary's kept totals: per type, selection and status, and per\n"
+         "match, they equal a count of the bets.\n"
          "Each check reads one consistent snapshot, so it is safe against a\n"
          "running server.\n\n"
          "Prints each user and match that breaks them. Exit status: 0 all consistent,\n"
@@ -66,9 +70,15 @@ int run_check(const Config& config) {
       co_return kExitUsage;
     }
     auto guards = co_await store::audit_accumulator_guards(*pool);
-    pool->close();
     if (!guards.ok()) {
+      pool->close();
       std::cerr << "betsdb check: " << guards.error().detail << "\n";
+      co_return kExitUsage;
+    }
+    auto totals = co_await store::audit_bet_totals(*pool);
+    pool->close();
+    if (!totals.ok()) {
+      std::cerr << "betsdb check: " << totals.error().detail << "\n";
       co_return kExitUsage;
     }
     for (const auto& m : audit->mismatches) {
@@ -125,9 +135,22 @@ int run_check(const Config& config) {
       for (std::int64_t id : windows->mismatched_users) std::cout << " " << id;
       std::cout << "\n";
     }
+    for (auto match_id : totals->mismatched_matches) {
+      std::cout << "match " << match_id
+                << ": the summary's kept totals differ from a count of its single bets\n";
+    }
+    if (totals->groups_mismatched == 0 && totals->mismatched_matches.empty()) {
+      std::cout << "summary totals consistent: " << totals->groups_checked << " groups and "
+                << totals->matches_checked << " matches checked, each equals a count of the bets\n";
+    } else {
+      std::cout << "summary totals INCONSISTENT: " << totals->groups_mismatched << " of "
+                << totals->groups_checked << " groups, " << totals->mismatched_matches.size()
+                << " of " << totals->matches_checked << " matches\n";
+    }
     const bool clean = audit->mismatches.empty() && exposure->mismatched_matches.empty() &&
                        bets->mismatched_bets.empty() && guards->mismatched_bets.empty() &&
-                       windows->mismatched_users.empty();
+                       windows->mismatched_users.empty() && totals->groups_mismatched == 0 &&
+                       totals->mismatched_matches.empty();
     co_return clean ? kExitOk : kExitFindings;
   });
 }

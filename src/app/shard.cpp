@@ -31,6 +31,9 @@ constexpr std::chrono::milliseconds kReplayRefreshAfter{50};
 constexpr std::chrono::milliseconds kReplaySampleValidFor{1000};
 // How often the outbox is looked at for changes no nudge announced.
 constexpr std::chrono::milliseconds kPublishSweep{1000};
+// How often the bets' total changes are folded: the summary reads what is not
+// folded yet, up to about this much time's placements.
+constexpr std::chrono::milliseconds kFoldBetTotalsEvery{1000};
 }  // namespace
 
 Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
@@ -129,11 +132,16 @@ void Shard::adopt_verified_token(const Digest& digest, const api::KnownToken& kn
   asio::post(ioc_, [this, digest, known] { api_->auth.adopt(digest, known); });
 }
 
+void Shard::fold_bet_totals() {
+  folder_ = BetTotalsFolder::create(ioc_.get_executor(), db_, kFoldBetTotalsEvery);
+}
+
 void Shard::start() {
   redis_->start();
   server_->start();
   api_->stream_hub->start();
   publisher_->start();
+  if (folder_) folder_->start();
   thread_ = std::thread([this] { ioc_.run(); });
 }
 
@@ -154,6 +162,7 @@ asio::awaitable<void> Shard::drain_and_close() {
   // Streams never end by themselves: end them, after what each has queued.
   api_->stream_hub->close_all();
   publisher_->stop();
+  if (folder_) folder_->stop();
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
   asio::steady_timer timer(ioc_);
   while (server_->connections() > 0 && std::chrono::steady_clock::now() < deadline) {

@@ -12,6 +12,7 @@
 
 #include "api/api_shard.hpp"
 #include "api/stream_hub.hpp"
+#include "app/bet_totals_folder.hpp"
 #include "app/config.hpp"
 #include "app/metrics_registry.hpp"
 #include "http/request_metrics.hpp"
@@ -39,6 +40,9 @@ class Shard final {
   // Passes every token this shard verifies on to `peers`. Call before
   // start(); the peers must outlive this shard's loop.
   void share_verified_tokens_with(std::vector<Shard*> peers);
+  // Makes this shard the one of its process that folds the summary's totals
+  // (app/bet_totals_folder.hpp). Call before start().
+  void fold_bet_totals();
   void start();  // runs the loop on a new thread
   // Hands live stream events to this shard's clients; safe from any thread.
   void deliver_stream_events(std::shared_ptr<const api::FrameBatch> batch);
@@ -62,6 +66,7 @@ class Shard final {
   std::shared_ptr<redis::Commands> redis_;
   std::unique_ptr<api::ApiShard> api_;
   std::shared_ptr<service::MatchEventPublisher> publisher_;
+  std::shared_ptr<BetTotalsFolder> folder_;  // null on all shards but one
   http::Router router_;
   std::unique_ptr<http::RequestMetrics> request_metrics_;
   std::unique_ptr<http::Server> server_;

@@ -48,37 +48,55 @@ constexpr std::array<pg::Statement, 4> kListUserBets{{
     {"list_user_bets_stake_desc", BETSDB_LIST_BETS(BETSDB_USER_BETS, BETSDB_ORDER_STAKE_DESC)},
 }};
 
-// Two steps: one hash aggregation of every bet by (type, match, selection,
-// status), which PostgreSQL runs in parallel over the table, then the
-// roll-ups over those few rows. GROUPING SETS straight over the bets sorts or
-// hashes every bet once per set, over three times slower at 1,000,000 bets
-// (docs/performance.md). GROUPING() bits: type 8, status 4, selection 2,
-// match_id 1 (set bit = not grouped). An accumulator has no match nor
-// selection: its NULLs there are dropped from by_selection and top_matches,
-// which count singles only.
+// From the kept totals (db/migrations/010_bet_totals.sql) plus the changes
+// not folded into them yet, in one snapshot, so the figures are exact at
+// every moment and cost the same at any number of bets. The result rows keep
+// the shape of GROUPING(type, status, selection, match_id): bits type 8,
+// status 4, selection 2, match_id 1 (set bit = not grouped). An accumulator
+// has no match nor selection: its NULLs there are dropped from by_selection
+// and top_matches, which count singles only.
 constexpr int kByStatus = 11;     // grouped by status only
 constexpr int kBySelection = 13;  // by selection only
 constexpr int kByMatch = 14;      // by match only
 constexpr int kByType = 7;        // by type only
 constexpr int kOverall = 15;
 
+// top_matches: a match's total only grows (a settlement moves its bets
+// between statuses, and bets are never deleted), so a match that is in the
+// top ten and has no unfolded change is in the top ten of the folded totals
+// too. The candidates are those ten plus the matches with unfolded changes.
 constexpr pg::Statement kSummary{"bet_summary", R"sql(
-WITH fine AS (
-  SELECT type, match_id, selection, status, count(*) AS bets, sum(stake) AS stake
-  FROM bets
-  GROUP BY type, match_id, selection, status
-), g AS (
-  SELECT GROUPING(type, status, selection, match_id) AS grouping_id, type, status, selection,
-         match_id, coalesce(sum(bets), 0)::bigint AS bets, coalesce(sum(stake), 0)::bigint AS stake
-  FROM fine
-  GROUP BY GROUPING SETS ((type), (status), (selection), (match_id), ())
+WITH unfolded AS (
+  SELECT type, match_id, selection, status, bets, stake FROM bet_total_changes
+), fine AS (
+  SELECT type, nullif(selection, '') AS selection, status,
+         sum(bets)::bigint AS bets, sum(stake)::bigint AS stake
+  FROM (SELECT type, selection, status, bets, stake FROM bet_totals
+        UNION ALL
+        SELECT type, coalesce(selection, ''), status, bets, stake FROM unfolded) AS t
+  GROUP BY type, selection, status
+), unfolded_matches AS (
+  SELECT match_id, sum(bets)::bigint AS bets, sum(stake)::bigint AS stake
+  FROM unfolded WHERE type = 'single' GROUP BY match_id
+), candidates AS (
+  (SELECT match_id FROM match_bet_totals ORDER BY stake DESC, match_id LIMIT 10)
+  UNION
+  SELECT match_id FROM unfolded_matches
 )
-(SELECT grouping_id, status, selection, match_id, bets, stake, type FROM g
- WHERE grouping_id <> 14 AND NOT (grouping_id = 13 AND selection IS NULL))
+(SELECT GROUPING(type, status, selection) * 2 + 1 AS grouping_id, status, selection,
+        NULL::bigint AS match_id, coalesce(sum(bets), 0)::bigint, coalesce(sum(stake), 0)::bigint,
+        type
+ FROM fine
+ GROUP BY GROUPING SETS ((type), (status), (selection), ())
+ HAVING NOT (GROUPING(type, status, selection) = 6 AND selection IS NULL))
 UNION ALL
-(SELECT grouping_id, status, selection, match_id, bets, stake, type FROM g
- WHERE grouping_id = 14 AND match_id IS NOT NULL
- ORDER BY stake DESC, match_id ASC LIMIT 10))sql"};
+(SELECT 14, NULL, NULL, c.match_id, coalesce(t.bets, 0) + coalesce(u.bets, 0),
+        coalesce(t.stake, 0) + coalesce(u.stake, 0), NULL
+ FROM candidates c
+ LEFT JOIN match_bet_totals t ON t.match_id = c.match_id
+ LEFT JOIN unfolded_matches u ON u.match_id = c.match_id
+ WHERE coalesce(t.bets, 0) + coalesce(u.bets, 0) > 0
+ ORDER BY 6 DESC, 4 ASC LIMIT 10))sql"};
 
 std::size_t sort_index(domain::BetSort sort) {
   return static_cast<std::size_t>(sort);
