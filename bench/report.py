@@ -40,7 +40,9 @@ EXTRA = [
                       "history of stakes over the last 30 days (issue 21; see below)"),
     ("acca", "POST /v1/bets, every bet a new 4-leg accumulator for its user (issue 19), as place places singles"),
     ("idle_baseline", "matches, before opening the idle connections (--idle)"),
-    ("idle_loaded", "matches, with 1,000 idle keep-alive connections open (--idle)"),
+    ("idle_loaded", "matches, with the idle keep-alive connections open (--idle: 1,000; --many: 10,000)"),
+    ("matches_c1000", "matches (cached), wrk -c1000: many clients at once (--many)"),
+    ("place_c1000", "place, wrk -c1000: many bettors at once (--many)"),
     ("big_user_bets_miss", "GET /v1/users/{id}/bets?limit=20&offset=O (a user's 1,000 bets), every request a miss, -t1 -c1 (--big)"),
     ("big_bets_miss", "GET /v1/bets?limit=20&offset=i (admin, all bets), every request a miss, -t1 -c1 (--big)"),
 ]
@@ -223,11 +225,11 @@ def build(records):
                              "rss_mb": round(r["rss_kb"] / MB, 1)} for r in rss],
                "peak_mb": round(max(r["hwm_kb"] for r in rss) / MB, 1) if rss else None}
     # The peak "under all scenarios" is over the five scenarios (and the
-    # ceilings, which run first); --idle and --big have targets of their own.
+    # ceilings, which run first); --idle, --many and --big have targets of their own.
     # signin: libsodium allocates each hash's 64 MiB while it runs (one per
     # password thread), reported apart (res["signin"]["peak_mb"]); the
     # phases after it inherit its VmHWM.
-    main_phases = [r for r in rss if r["after"] not in ("idle", "stream", "big", "end", "end_cluster", "signin",
+    main_phases = [r for r in rss if r["after"] not in ("idle", "many", "stream", "big", "end", "end_cluster", "signin",
                                                         "signin_cluster")]
     rss_out["peak_scenarios_mb"] = round(max(r["hwm_kb"] for r in main_phases) / MB, 1) if main_phases else None
 
@@ -577,9 +579,22 @@ def targets(res):
         a = (st.get("api") or {}).get(name) or {}
         add(f"... {name} during the stream: req/s >= {STREAM_API_SHARE:.0%} of without", a.get("ratio"),
             f">= {STREAM_API_SHARE:.0%}", lambda v: v >= STREAM_API_SHARE, fmt=pct)
+    for name, base, share in (("matches_c1000", "matches", 0.90), ("place_c1000", "place", 0.80)):
+        e = res["extra"].get(name) or {}
+        b = sc.get(base) or {}
+        ratio = e["rps"] / b["rps"] if e.get("rps") and b.get("rps") else None
+        add(f"1,000 connections: {base} req/s >= {share:.0%} of at {res['meta'].get('connections', 32)}", ratio,
+            f">= {share:.0%}", lambda v, m=share: v >= m, fmt=pct)
+        if base == "matches":
+            add("1,000 connections: matches p99 < 50 ms", e.get("p99_ms"), "< 50 ms", lambda v: v < 50, " ms")
+        else:
+            add("1,000 connections: place zero non-2xx", e.get("non2xx"), "0", lambda v: v == 0, fmt="{}")
     idle = res["idle"] or {}
-    add(f"{idle.get('connections', 1000):,} idle keep-alive connections cost < 20 MB", idle.get("rss_cost_mb"), "< 20 MB",
-        lambda v: v < 20, " MB", "{:.1f}")
+    idle_n = idle.get("connections", 1000)
+    # The issue's two budgets: 20 MB for 1,000 (issue 7), 100 MB for 10,000 (issue 24).
+    idle_mb = 100 if idle_n >= 10000 else 20
+    add(f"{idle_n:,} idle keep-alive connections cost < {idle_mb} MB", idle.get("rss_cost_mb"), f"< {idle_mb} MB",
+        lambda v: v < idle_mb, " MB", "{:.1f}")
     add("... and do not slow the active ones: req/s >= 90% of without", idle.get("rps_ratio"), ">= 90%",
         lambda v: v >= 0.90, fmt=pct)
     add("... and p99 <= 125% of without", idle.get("p99_ratio"), "<= 125%", lambda v: v <= 1.25, fmt=pct)
@@ -1490,6 +1505,9 @@ METHOD = """\
   without and then with 1,000 keep-alive connections that have each served a
   request and stay idle (re-used one at a time over 20 s so the server's idle
   timeout keeps them), and compares betsdb's RSS before and after opening them.
+  `--many` runs matches and place once more with wrk -c1000 right after
+  their -c32 runs (the harness raises its file limit; these machines cap it
+  at 20,000 per process), and makes `--idle` open 10,000 connections.
 - wrk, the servers and the ceilings share the same cores (2 on the reference
   machine), so every figure includes the load generator's cost; ratios to the
   ceilings are the meaningful numbers, absolute figures are for this machine."""

@@ -7,6 +7,8 @@ BIG_USERS=10000
 BIG_MATCHES=1000
 BIG_BETS=10000000
 IDLE_CONNECTIONS=1000
+MANY_CONNECTIONS=1000
+MANY_IDLE_CONNECTIONS=10000
 SUMMARY_MISSES=10
 
 big_phase() {
@@ -70,6 +72,42 @@ big_phase() {
     not_available big_summary_miss "GET /v1/bets/summary"
   fi
   record_rss big
+}
+
+# --many (issue 24): matches and place again with wrk -c$MANY_CONNECTIONS, each
+# compared with its own -c$CONNECTIONS run; bench/run also sets the idle
+# measurement to $MANY_IDLE_CONNECTIONS connections. The file limit was
+# raised by bench/run (these machines cap it at 20,000 per process).
+many_phase() {
+  local path="/v1/matches?status=open&limit=20" r
+  if route_available GET "$path" ""; then
+    log "--many: matches with $MANY_CONNECTIONS connections"
+    CONNECTIONS=$MANY_CONNECTIONS DURATION=1 run_wrk matches_c1000 warmup "$API$path" matches.lua \
+      || harness_failed "wrk (matches -c$MANY_CONNECTIONS warm-up)"
+    for r in $(seq "$ROUNDS"); do
+      CONNECTIONS=$MANY_CONNECTIONS run_wrk matches_c1000 "$r" "$API$path" matches.lua \
+        || harness_failed "wrk (matches -c$MANY_CONNECTIONS)"
+    done
+  else
+    not_available matches_c1000 "GET $path"
+  fi
+  local token
+  token=$(first_user_field "$DATA/users.txt" 2)
+  if route_available POST /v1/bets "$token" '{}'; then
+    warm_tokens
+    log "--many: place with $MANY_CONNECTIONS connections"
+    local start=$PLACE_NEXT
+    for r in $(seq "$ROUNDS"); do
+      CONNECTIONS=$MANY_CONNECTIONS run_wrk place_c1000 "$r" "$API/v1/bets" place.lua \
+        BENCH_STATUSES="$STATUSES" BENCH_START="$start" BENCH_USERS="$DATA/users.txt" \
+        BENCH_MATCHES="$DATA/matches_place.txt" || harness_failed "wrk (place -c$MANY_CONNECTIONS)"
+      start=$WRK_NEXT
+    done
+    PLACE_NEXT=$start
+  else
+    not_available place_c1000 "POST /v1/bets"
+  fi
+  record_rss many
 }
 
 # --idle: per round, the matches scenario without, then with 1,000 idle
