@@ -228,9 +228,10 @@ def build(records):
     # ceilings, which run first); --idle, --many and --big have targets of their own.
     # signin: libsodium allocates each hash's 64 MiB while it runs (one per
     # password thread), reported apart (res["signin"]["peak_mb"]); the
-    # phases after it inherit its VmHWM.
+    # phases after it inherit its VmHWM, so search (which runs after it) is
+    # left out too.
     main_phases = [r for r in rss if r["after"] not in ("idle", "many", "stream", "big", "end", "end_cluster", "signin",
-                                                        "signin_cluster")]
+                                                        "signin_cluster", "search", "search_cluster")]
     rss_out["peak_scenarios_mb"] = round(max(r["hwm_kb"] for r in main_phases) / MB, 1) if main_phases else None
 
     big = next((r for r in records if r["kind"] == "big"), None)
