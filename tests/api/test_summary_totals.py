@@ -196,3 +196,50 @@ def test_check_names_a_match_whose_kept_totals_differ(api, db, new_user, new_mat
     result = betsdb("check")
     assert result.returncode == 0, show(result)
     assert "summary totals consistent" in result.stdout, show(result)
+
+
+@pytest.mark.parametrize("status", [None, "pending", "won", "cashed_out"])
+def test_the_admin_list_total_comes_from_the_totals_and_is_exact(api, admin_token, db, bets_db, new_user,
+                                                                 new_match, status):
+    """GET /v1/bets with no filter but the status takes its total from the
+    kept totals: exact before a fold (changes held unfolded) and after one."""
+    bettor = new_user(balance=10_000)
+    match = new_match()
+    params = {"limit": 1} | ({"status": status} if status else {})
+    where, args = ("WHERE status = %s", (status,)) if status else ("", ())
+
+    def total():
+        return get_json(api, "/v1/bets", token=admin_token, params=params)["total"]
+
+    def counted():
+        return db.scalar(f"SELECT count(*) FROM {bets_db.bets_table} {where}", args)
+
+    lock = psycopg2.connect(db.conn.dsn)
+    try:
+        with lock.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended("
+                        "'betsdb.fold_bet_total_changes.' || current_schema(), 0))")
+        expect_status(api.post("/v1/bets", json={"user_id": bettor.id, "match_id": match["id"],
+                                                "selection": "X", "stake": 300}, token=bettor.token), 201)
+        assert _unfolded(db) >= 1
+        assert total() == counted()
+    finally:
+        lock.rollback()
+        lock.close()
+    _fold(db)
+    assert total() == counted()
+
+
+def test_a_filtered_admin_list_still_counts_its_bets(api, admin_token, new_user, new_match):
+    """A match filter also matches accumulators' legs: not a kept total."""
+    bettor = new_user(balance=10_000)
+    legs = [new_match(), new_match()]
+    expect_status(api.post("/v1/bets", json={"user_id": bettor.id, "match_id": legs[0]["id"],
+                                            "selection": "1", "stake": 100}, token=bettor.token), 201)
+    expect_status(api.post("/v1/bets", json={
+        "user_id": bettor.id, "stake": 100,
+        "legs": [{"match_id": m["id"], "selection": "2"} for m in legs]}, token=bettor.token), 201)
+    body = get_json(api, "/v1/bets", token=admin_token, params={"match_id": legs[0]["id"]})
+    assert body["total"] == 2 and len(body["items"]) == 2
+    body = get_json(api, "/v1/bets", token=admin_token, params={"match_id": legs[1]["id"], "status": "pending"})
+    assert body["total"] == 1 and len(body["items"]) == 1
