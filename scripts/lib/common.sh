@@ -8,7 +8,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 # Debian 12 packages the build, the servers and the tests need.
 BETSDB_PACKAGES=(
   g++ cmake ninja-build pkg-config git ca-certificates curl procps
-  libboost1.81-dev libhiredis-dev libpq-dev libssl-dev libspdlog-dev libsodium-dev
+  libboost1.81-dev libhiredis-dev libpq-dev libssl-dev libspdlog-dev libsodium-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   redis-server postgresql-15 postgresql-client-15
   python3 python3-pytest python3-requests python3-psycopg2 python3-redis
