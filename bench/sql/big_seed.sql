@@ -34,6 +34,8 @@ SELECT greatest(0, :target - count(*)) AS need, coalesce(max(id), 0) AS last_id 
 
 -- The summary's totals (migration 010) get these bets' changes grouped, as
 -- one statement, instead of a trigger's row per bet (ten million of them).
+-- One transaction: an interrupted seed must not leave the trigger disabled.
+BEGIN;
 ALTER TABLE bets DISABLE TRIGGER bets_totals_insert;
 
 -- Bet g: user g mod users, match (g / users) mod matches, selection after
@@ -53,6 +55,7 @@ ALTER TABLE bets ENABLE TRIGGER bets_totals_insert;
 INSERT INTO bet_total_changes (type, match_id, selection, status, bets, stake)
 SELECT type, match_id, selection, status, count(*), sum(stake)
 FROM bets WHERE id > :last_id GROUP BY type, match_id, selection, status;
+COMMIT;
 SELECT fold_bet_total_changes(true);
 
 INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, created_at)

@@ -48,7 +48,11 @@ CREATE INDEX match_bet_totals_by_stake ON match_bet_totals (stake DESC, match_id
 -- bet, which costs a placement nothing measurable, where a statement trigger
 -- (a transition table, an aggregate) cost about 6% of pgbench's placing
 -- transaction (docs/performance.md). A bulk insert appends a row per bet too.
-CREATE FUNCTION bet_totals_record_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Each function keeps the search_path it was created with: a trigger runs
+-- with its caller's, and a writer of another schema's bets (the tests keep
+-- one schema each) would otherwise append to its own schema's changes.
+CREATE FUNCTION bet_totals_record_insert() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO bet_total_changes (type, match_id, selection, status, bets, stake)
   VALUES (NEW.type, NEW.match_id, NEW.selection, NEW.status, 1, NEW.stake);
@@ -57,7 +61,8 @@ END $$;
 
 -- A settlement or cash-out moves bets from one status to another: -1 under
 -- the old, +1 under the new. Updates that change no status add nothing.
-CREATE FUNCTION bet_totals_record_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION bet_totals_record_update() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO bet_total_changes (type, match_id, selection, status, bets, stake)
   SELECT type, match_id, selection, status, sum(bets), sum(stake)
@@ -69,7 +74,8 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE FUNCTION bet_totals_record_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION bet_totals_record_delete() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO bet_total_changes (type, match_id, selection, status, bets, stake)
   SELECT type, match_id, selection, status, -count(*), -sum(stake)
@@ -77,7 +83,8 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE FUNCTION bet_totals_record_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION bet_totals_record_truncate() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
 BEGIN
   TRUNCATE bet_total_changes, bet_totals, match_bet_totals;
   RETURN NULL;
@@ -111,7 +118,8 @@ SELECT match_id, count(*), sum(stake) FROM bets WHERE type = 'single' GROUP BY m
 -- deadlock; the lock is per schema, as the tests run one per schema).
 -- Changes committed while it runs stay for the next fold: DELETE takes only
 -- the rows its snapshot sees.
-CREATE FUNCTION fold_bet_total_changes(wait boolean) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION fold_bet_total_changes(wait boolean) RETURNS bigint LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
 DECLARE
   lock_key constant bigint := hashtextextended('betsdb.fold_bet_total_changes.' || current_schema(), 0);
   folded bigint;

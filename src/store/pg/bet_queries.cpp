@@ -84,10 +84,12 @@ constexpr int kByMatch = 14;      // by match only
 constexpr int kByType = 7;        // by type only
 constexpr int kOverall = 15;
 
-// top_matches: a match's total only grows (a settlement moves its bets
-// between statuses, and bets are never deleted), so a match that is in the
-// top ten and has no unfolded change is in the top ten of the folded totals
-// too. The candidates are those ten plus the matches with unfolded changes.
+// top_matches: a match in the top ten with no unfolded change keeps its
+// folded total, and at most k of the matches ranked above it in the folded
+// order have unfolded changes (k: how many matches have any), so it is among
+// the first 10 + k folded ones. The candidates are those plus the matches with
+// unfolded changes; this holds whichever way a change moves a total (SQL
+// typed by hand may delete a bet).
 constexpr pg::Statement kSummary{"bet_summary", R"sql(
 WITH unfolded AS (
   SELECT type, match_id, selection, status, bets, stake FROM bet_total_changes
@@ -102,7 +104,8 @@ WITH unfolded AS (
   SELECT match_id, sum(bets)::bigint AS bets, sum(stake)::bigint AS stake
   FROM unfolded WHERE type = 'single' GROUP BY match_id
 ), candidates AS (
-  (SELECT match_id FROM match_bet_totals ORDER BY stake DESC, match_id LIMIT 10)
+  (SELECT match_id FROM match_bet_totals ORDER BY stake DESC, match_id
+   LIMIT 10 + (SELECT count(*) FROM unfolded_matches))
   UNION
   SELECT match_id FROM unfolded_matches
 )
