@@ -4,6 +4,7 @@ cash-outs and folds, read without a scan of the bets, and checked against a
 full recount by `betsdb check`.
 """
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -29,12 +30,36 @@ def _table(db, name):
     return db.users_table.replace("users", name)
 
 
-def _fold(db, wait=True):
-    return db.scalar("SELECT fold_bet_total_changes(%s)", (wait,))
+def _fold(db):
+    """Folds now, waiting for a fold the server may be running."""
+    return db.scalar("SELECT fold_bet_total_changes(true)")
 
 
 def _unfolded(db):
     return db.scalar(f"SELECT count(*) FROM {_table(db, 'bet_total_changes')}")
+
+
+@contextlib.contextmanager
+def _folds_held(db):
+    """Holds the fold's advisory lock, so the server's own folds skip their
+    turns and every change made meanwhile stays unfolded."""
+    lock = psycopg2.connect(db.conn.dsn)
+    try:
+        with lock.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended("
+                        "'betsdb.fold_bet_total_changes.' || current_schema(), 0))")
+        yield
+    finally:
+        lock.rollback()
+        lock.close()
+
+
+def _settle_with_own_client(base_url, admin_token, match_id, result):
+    client = Api(base_url, admin_token)
+    try:
+        return settle(client, admin_token, match_id, result)
+    finally:
+        client.close()
 
 
 def test_the_summary_equals_a_recount_after_concurrent_bets_settlements_cash_outs_and_folds(
@@ -94,8 +119,7 @@ def test_the_summary_equals_a_recount_after_concurrent_bets_settlements_cash_out
         with ThreadPoolExecutor(max_workers=WORKERS + 1) as pool:
             bets = [pool.submit(bet_and_cash_out, i) for i in range(WORKERS)]
             # One match settled while bets on it and on the others go on.
-            settled = pool.submit(lambda: settle(Api(base_url, admin_token), admin_token,
-                                                 matches[1]["id"], "X"))
+            settled = pool.submit(_settle_with_own_client, base_url, admin_token, matches[1]["id"], "X")
             for f in bets:
                 f.result()
             expect_status(settled.result(), 200)
@@ -147,12 +171,7 @@ def test_unfolded_changes_count_at_once_and_in_the_top_matches(api, admin_token,
     stakes = [MAX_STAKE] * (needed // MAX_STAKE) + ([needed % MAX_STAKE] if needed % MAX_STAKE else [])
     bettors = [new_user(balance=3 * MAX_STAKE) for _ in range((len(stakes) + 2) // 3)]
     match = new_match()
-    lock = psycopg2.connect(db.conn.dsn)
-    try:
-        # Holding the fold's lock keeps the server's own folds away meanwhile.
-        with lock.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended("
-                        "'betsdb.fold_bet_total_changes.' || current_schema(), 0))")
+    with _folds_held(db):
         for i, stake in enumerate(stakes):
             bettor = bettors[i // 3]
             expect_status(api.post("/v1/bets", json={"user_id": bettor.id, "match_id": match["id"],
@@ -162,9 +181,6 @@ def test_unfolded_changes_count_at_once_and_in_the_top_matches(api, admin_token,
         summary = get_json(api, "/v1/bets/summary", token=admin_token)
         assert summary == truth.summary()
         assert {"match_id": match["id"], "bets": len(stakes), "stake": needed} in summary["top_matches"]
-    finally:
-        lock.rollback()
-        lock.close()
 
 
 def test_check_names_a_match_whose_kept_totals_differ(api, db, new_user, new_match):
@@ -214,18 +230,11 @@ def test_the_admin_list_total_comes_from_the_totals_and_is_exact(api, admin_toke
     def counted():
         return db.scalar(f"SELECT count(*) FROM {bets_db.bets_table} {where}", args)
 
-    lock = psycopg2.connect(db.conn.dsn)
-    try:
-        with lock.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended("
-                        "'betsdb.fold_bet_total_changes.' || current_schema(), 0))")
+    with _folds_held(db):
         expect_status(api.post("/v1/bets", json={"user_id": bettor.id, "match_id": match["id"],
                                                 "selection": "X", "stake": 300}, token=bettor.token), 201)
         assert _unfolded(db) >= 1
         assert total() == counted()
-    finally:
-        lock.rollback()
-        lock.close()
     _fold(db)
     assert total() == counted()
 
