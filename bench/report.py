@@ -32,7 +32,10 @@ CEILING_NAMES = {
     "nginx": "nginx, static file of the matches response's size",
     "pgbench_place": "pgbench, one placement's transaction",
     "pgbench_checkout": "pgbench, one 5-item checkout's transaction",
+    "pgbench_place_batch": "pgbench, the group commit's statement at the batch size place saw (bets/s)",
 }
+# The group commit's batches (betsdb_placement_batches_total{asks=...}).
+BATCH_BUCKETS = ["1", "2-3", "4-7", "8-15", "16-31", "32+"]
 EXTRA = [
     ("place_odds", "POST /v1/bets as place, each bet carrying its odds with accept_price_change none"),
     ("place_hot", "POST /v1/bets, every bet on one match with stake and liability limits (a cup final's kick-off)"),
@@ -156,14 +159,20 @@ def build(records):
     ceilings = {}
     if "nginx" in wrk:
         ceilings["nginx"] = summarize_wrk(wrk["nginx"], cpus)
-    for name in ("place", "checkout"):
+    batch_ceiling = next((r for r in records if r["kind"] == "batch_ceiling"), None)
+    for name in ("place", "checkout", "place_batch"):
         records_of = [r for r in records if r["kind"] == "pgbench" and r["name"] == name]
         rounds = [r["result"] for r in records_of]
+        # The batched ceiling places `size` bets a transaction: its rate is in bets.
+        per = batch_ceiling["size"] if name == "place_batch" and batch_ceiling else 1
         if rounds:
             ceilings["pgbench_" + name] = {
                 "cpu_us_per_request": cpu_per_request(
                     [dict(r, result=dict(r["result"], requests=r["result"]["transactions"])) for r in records_of], cpus),
-                "rps": median([r["tps"] for r in rounds]),
+                "rps": median([r["tps"] * per for r in rounds]),
+                "tps": median([r["tps"] for r in rounds]),
+                "bets_per_transaction": per,
+                "clients": batch_ceiling["clients"] if name == "place_batch" and batch_ceiling else None,
                 "p50_ms": median([r["latency_ms"]["p50"] for r in rounds]),
                 "p99_ms": median([r["latency_ms"]["p99"] for r in rounds]),
                 "failed": sum((r["failed"] or 0) for r in rounds),
@@ -275,9 +284,27 @@ def build(records):
                   and not any(n["scenario"] == f"{name}_{c}" for name, _, _ in SCENARIOS for c, _ in SCALE_CONFIGS)],
         "loadavg": {r["when"]: r["loadavg"] for r in records if r["kind"] == "load"},
         "pgbench_sql": next((r["source"] for r in records if r["kind"] == "pgbench_sql"), None),
+        "batches": build_batches(records),
     }
     result["targets"] = targets(result)
     return result
+
+
+def build_batches(records):
+    """The group commit (issue 24): how many placing statements carried how
+    many placements during each place scenario, from betsdb's own counters."""
+    out = {}
+    for r in records:
+        if r["kind"] != "batches":
+            continue
+        b, a = r["before"], r["after"]
+        buckets = {k: a["batches"].get(k, 0) - b["batches"].get(k, 0) for k in BATCH_BUCKETS}
+        statements = sum(buckets.values())
+        asks = a["asks"] - b["asks"]
+        out[r["scenario"]] = {"buckets": buckets, "statements": statements, "asks": asks,
+                              "mean": asks / statements if statements else None,
+                              "retried_alone": a["retried_alone"] - b["retried_alone"]}
+    return out or None
 
 
 def build_limited(seed, extra, scenarios):
@@ -540,6 +567,13 @@ def targets(res):
         add(f"{name}: p99 < 5 ms", s.get("p99_ms"), "< 5 ms", lambda v: v < 5, " ms")
     s = sc["place"]
     add("place: req/s >= 70% of the pgbench ceiling", s.get("ratio"), ">= 70%", lambda v: v >= 0.70, fmt=pct)
+    # Issue 24, group commit: twice the single-bet ceiling, 70% of the batched one.
+    add("place: req/s >= 2x the single-bet pgbench ceiling", s.get("ratio"), ">= 2.00x",
+        lambda v: v >= 2.0, fmt="{:.2f}x")
+    batched = res["ceilings"].get("pgbench_place_batch") or {}
+    add("place: req/s >= 70% of the batched pgbench ceiling",
+        s["rps"] / batched["rps"] if s.get("rps") and batched.get("rps") else None, ">= 70%",
+        lambda v: v >= 0.70, fmt=pct)
     add("place: p99 < 30 ms", s.get("p99_ms"), "< 30 ms", lambda v: v < 30, " ms")
     add("place: zero non-2xx", s.get("non2xx"), "0", lambda v: v == 0, fmt="{}")
     history = f'{(res.get("limited") or {}).get("bets_per_user", 100000):,}'
@@ -556,6 +590,8 @@ def targets(res):
         lambda v: v >= 0.50, fmt=pct)
     add("cart: 5-item checkout >= 50% of its pgbench ceiling", sc["cart_checkout"].get("ratio"), ">= 50%",
         lambda v: v >= 0.50, fmt=pct)
+    add("cart: 5-item checkout >= 2x its single-checkout pgbench ceiling (group commit)",
+        sc["cart_checkout"].get("ratio"), ">= 2.00x", lambda v: v >= 2.0, fmt="{:.2f}x")
     add("peak RSS of betsdb under all scenarios < 64 MB", res["rss"]["peak_scenarios_mb"], "< 64 MB",
         lambda v: v < 64, " MB", "{:.1f}")
     big_list = res["extra"].get("big_user_bets_miss") or {}
@@ -1114,12 +1150,16 @@ def print_table(res):
             print_rows(SEARCH_EXPLAIN_HEADERS, search_explain_rows(se))
     c = res["ceilings"]
     print()
-    for key in ("nginx", "pgbench_place", "pgbench_checkout"):
+    for key in ("nginx", "pgbench_place", "pgbench_checkout", "pgbench_place_batch"):
         if key in c:
             print(f"ceiling {key:17} {c[key]['rps']:10.0f} req/s  p50 {fmt(c[key]['p50_ms'])} ms  "
                   f"p99 {fmt(c[key]['p99_ms'])} ms")
     for key, v in (c.get("redis") or {}).items():
         print(f"ceiling redis {key:19} {v['rps']:10.0f} req/s")
+    for name, b in (res.get("batches") or {}).items():
+        print(f"group commit {name}: statements by placements carried "
+              + ", ".join(f"{k}: {b['buckets'][k]}" for k in BATCH_BUCKETS)
+              + f"; mean {fmt(b['mean'])}, retried alone {b['retried_alone']}")
     if res.get("stream"):
         print("\nLive stream (--stream):")
         print_rows(STREAM_HEADERS, stream_rows(res))
@@ -1202,7 +1242,9 @@ def write_md(res, path, png_path):
     groups = ["betsdb", "redis", "postgres", "nginx", "wrk", "other processes"]
     ceiling_rows = [("nginx ceiling", res["ceilings"].get("nginx") or {}),
                     ("pgbench place ceiling", res["ceilings"].get("pgbench_place") or {}),
-                    ("pgbench checkout ceiling", res["ceilings"].get("pgbench_checkout") or {})]
+                    ("pgbench checkout ceiling", res["ceilings"].get("pgbench_checkout") or {}),
+                    ("pgbench batched place ceiling (per transaction)",
+                     res["ceilings"].get("pgbench_place_batch") or {})]
     for name, entry in [(n, res["scenarios"][n]) for n, _, _ in SCENARIOS] + ceiling_rows:
         c = entry.get("cpu_us_per_request") if entry else None
         if c:
@@ -1244,6 +1286,7 @@ def write_md(res, path, png_path):
                 L.append(f"- `{name}` on the cluster:{extra}")
         L.append("")
     scale_md(res, L)
+    batches_md(res, L)
     L.append("## Ceilings")
     L.append("")
     rows = []
@@ -1318,6 +1361,31 @@ def write_md(res, path, png_path):
 
 LIMITED_HEADERS = ["scenario", "2xx req/s", "p50 ms", "p99 ms", "non-2xx", "vs place",
                    "CPU µs per bet: betsdb / Redis / PostgreSQL / wrk / other"]
+
+
+def batches_md(res, L):
+    batches = res.get("batches")
+    if not batches:
+        return
+    L.append("## Group commit")
+    L.append("")
+    L.append("Placing statements during each place scenario, by the placements (single bets) each carried "
+             "(betsdb_placement_batches_total), the mean, and the placements placed again alone because "
+             "their batch could not decide for each (a liability limit, a concurrent duplicate):")
+    L.append("")
+    rows = []
+    for name, b in batches.items():
+        rows.append([name] + [str(b["buckets"][k]) for k in BATCH_BUCKETS]
+                    + [fmt(b["mean"]), str(b["retried_alone"])])
+    L.append(md_table(["scenario"] + [f"{k} asks" for k in BATCH_BUCKETS] + ["mean", "retried alone"], rows))
+    c = res["ceilings"].get("pgbench_place_batch")
+    if c:
+        L.append("")
+        L.append(f"The batched ceiling: pgbench running the group commit's statement with "
+                 f"{c['bets_per_transaction']} bettors' bets in each transaction (the mean above, rounded), "
+                 f"from {c['clients']} clients (one statement per shard, as betsdb sends them): "
+                 f"{c['tps']:.0f} transactions/s, {c['rps']:.0f} bets/s.")
+    L.append("")
 
 
 def limited_rows(res):

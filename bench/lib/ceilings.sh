@@ -6,8 +6,8 @@
 # shellcheck shell=bash
 
 CEILING_USERS=20000
-# Disjoint match ranges for the two pgbench scripts, so their bets never meet
-# in the unique index.
+# Disjoint match ranges for the three pgbench scripts (place, checkout and
+# the batched place), so their bets never meet in the unique index.
 CEILING_MATCHES_PER_SCRIPT=100
 
 ceiling_nginx() {
@@ -26,7 +26,7 @@ ceiling_nginx() {
 
 seed_ceiling_db() {
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -v ON_ERROR_STOP=1 \
-    -v users="$CEILING_USERS" -v matches=$((2 * CEILING_MATCHES_PER_SCRIPT)) \
+    -v users="$CEILING_USERS" -v matches=$((3 * CEILING_MATCHES_PER_SCRIPT)) \
     -f "$BENCH_DIR/sql/ceiling_seed.sql" bench_ceiling >"$LOGS/ceiling-seed.log" 2>&1 \
     || { cat "$LOGS/ceiling-seed.log" >&2; harness_failed "seeding the pgbench database"; }
 }
@@ -49,12 +49,15 @@ ceiling_bets() {
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT count(*) FROM bets" bench_ceiling
 }
 
-# ceiling_pgbench NAME ITEMS FIRST_MATCH: NAME.sql with -c/-j/-T as wrk's -c/-t/-d.
+# ceiling_pgbench NAME ITEMS FIRST_MATCH [CLIENTS [SCRIPT [STRIDE]]]: NAME.sql
+# (or SCRIPT) with -j/-T as wrk's -t/-d and -c as wrk's (or CLIENTS); a
+# transaction of SCRIPT takes STRIDE bettors' indexes (default 1).
 # The statement answers even when it placed nothing (a duplicate, no funds),
 # so the bets it inserted are counted and compared with the transactions.
 ceiling_pgbench() {
-  local name=$1 items=$2 m0=$3 start=0 r
-  log "ceiling pgbench: $name transaction, -c$CONNECTIONS -j$THREADS -T$DURATION"
+  local name=$1 items=$2 m0=$3 clients=${4:-$CONNECTIONS} file=${5:-$PGBENCH_SCRIPTS/$1.sql} stride=${6:-1}
+  local start=0 r
+  log "ceiling pgbench: $name transaction, -c$clients -j$THREADS -T$DURATION"
   for r in $(seq "$ROUNDS"); do
     local before
     before=$(ceiling_bets)
@@ -64,10 +67,10 @@ ceiling_pgbench() {
     cpu0=$(cpu_snapshot)
     times >"$LOGS/times-before.txt"  # pgbench's own CPU, as for wrk
     "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
-      -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
-      -D n=0 -D start="$start" -D clients="$CONNECTIONS" \
+      -c "$clients" -j "$THREADS" -T "$DURATION" \
+      -D n=0 -D start="$start" -D clients="$clients" \
       -D u0=1 -D users="$CEILING_USERS" -D m0="$m0" -D matches="$CEILING_MATCHES_PER_SCRIPT" \
-      -f "$PGBENCH_SCRIPTS/$name.sql" -l --log-prefix="$dir/txn" bench_ceiling \
+      -f "$file" -l --log-prefix="$dir/txn" bench_ceiling \
       >"$dir/out.txt" 2>&1 || true  # an aborted run is reported by collect.py
     times >"$LOGS/times-after.txt"
     cpu1=$(cpu_snapshot)
@@ -76,10 +79,10 @@ ceiling_pgbench() {
       "$(python3 "$BENCH_DIR/collect.py" times "$LOGS/times-after.txt")")
     local result inserted
     inserted=$(($(ceiling_bets) - before))
-    result=$(python3 "$BENCH_DIR/collect.py" pgbench "$dir" "$start" "$CONNECTIONS" "$items" "$inserted") \
+    result=$(python3 "$BENCH_DIR/collect.py" pgbench "$dir" "$start" "$clients" "$items" "$inserted") \
       || harness_failed "reading pgbench output ($dir)"
     record "{\"kind\":\"pgbench\",\"name\":\"$name\",\"round\":$r,\"result\":$result,\"cpu_before\":$cpu0,\"cpu_after\":$cpu1,\"wrk_cpu_s\":$client_cpu}"
-    start=$(json_get "$result" next)
+    start=$((start + ($(json_get "$result" next) - start) * stride))
     if [[ $name == checkout ]]; then
       CHECKOUT_CEILING_TPS=$(python3 -c 'import sys; print(max(float(sys.argv[1] or 0), float(sys.argv[2])))' \
         "${CHECKOUT_CEILING_TPS:-}" "$(json_get "$result" tps)")
@@ -115,7 +118,26 @@ ceiling_redis() {
   redis-cli -p "$REDIS_PORT" -n 15 flushdb >/dev/null
 }
 
+# ceiling_pgbench_batch SIZE: the group commit's statement (issue 24) with
+# SIZE bettors' bets in each transaction, SIZE being the mean batch the place
+# scenario saw, from as many clients as betsdb sends placing statements at
+# once (PlacementBatcher::kMaxInFlight, one per shard). Run after the place
+# scenario, which observes the size.
+ceiling_pgbench_batch() {
+  local size=$1 clients=${SERVER_THREADS:-$(nproc)}
+  BATCH_CEILING_PENDING=0
+  if ! python3 "$BENCH_DIR/pgbench/generate.py" "$BETSDB_ROOT" "$STATE/pgbench-batch" "$size" \
+    2>"$LOGS/pgbench-batch.err"; then
+    note ceilings "batched pgbench ceiling not measured: $(cat "$LOGS/pgbench-batch.err")"
+    return 0
+  fi
+  record "{\"kind\":\"batch_ceiling\",\"size\":$size,\"clients\":$clients}"
+  ceiling_pgbench place_batch "$size" $((1 + 2 * CEILING_MATCHES_PER_SCRIPT)) "$clients" \
+    "$STATE/pgbench-batch/place_batch.sql" "$size"
+}
+
 run_ceilings() {
+  BATCH_CEILING_PENDING=1
   ceiling_nginx
   seed_ceiling_db
   pgbench_scripts

@@ -166,12 +166,18 @@ scenario_place() {
   fi
   warm_tokens
   log "scenario place$SUFFIX: POST /v1/bets, each request a new (user, match, selection)"
-  local start=$PLACE_NEXT r
+  local start=$PLACE_NEXT r batches0 batches1
+  # The group commit's batches (issue 24), counted by betsdb itself.
+  batches0=$(python3 "$BENCH_DIR/batches.py" snapshot "$API" 2>/dev/null) || batches0=""
   for r in $(seq "$ROUNDS"); do
     run_wrk place "$r" "$API/v1/bets" place.lua BENCH_STATUSES="$STATUSES" BENCH_START="$start" \
       BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_place.txt" || harness_failed "wrk (place)"
     start=$WRK_NEXT
   done
+  batches1=$(python3 "$BENCH_DIR/batches.py" snapshot "$API" 2>/dev/null) || batches1=""
+  if [[ -n $batches0 && -n $batches1 ]]; then
+    record "{\"kind\":\"batches\",\"scenario\":\"place$SUFFIX\",\"before\":$batches0,\"after\":$batches1}"
+  fi
   local capacity=$(($(seed_field users) * $(seed_field matches.place) * 3))
   PLACE_NEXT=$start
   if ((start > capacity)); then
@@ -180,6 +186,9 @@ scenario_place() {
   record_rss place
   scenario_place_odds
   scenario_place_hot
+  if ((${BATCH_CEILING_PENDING:-0})) && [[ -n $batches0 && -n $batches1 ]]; then
+    ceiling_pgbench_batch "$(python3 "$BENCH_DIR/batches.py" size "$batches0" "$batches1")"
+  fi
 }
 
 # place_odds: as place, every bet carrying the odds it expects with

@@ -14,6 +14,11 @@ binds their parameters to pgbench variables: one item for place.sql, five for
 checkout.sql.
 
   generate.py SRC_ROOT OUT_DIR   -> OUT_DIR/place.sql, OUT_DIR/checkout.sql
+  generate.py SRC_ROOT OUT_DIR B -> OUT_DIR/place_batch.sql
+
+The third form is the group commit's statement (kPlaceBatch in
+src/store/pg/placement_batch.cpp): B bettors' single bets in one statement
+and one commit, each bettor and bet chosen as place.sql chooses them.
 
 Exit 1 if the statement cannot be found or has parameters this script does
 not know; bench/run then falls back to the copies checked in beside it
@@ -41,9 +46,9 @@ ODDS = "(ARRAY[210,325,360])[:s{j}]"
 PAYOUT = "(:stake * " + ODDS + " / 100)"
 
 
-def pieces(src_root):
-    """The string_view constants of bet_store.cpp, by name, as their SQL text."""
-    store = open(os.path.join(src_root, "src/store/pg/bet_store.cpp")).read()
+def pieces(src_root, source="src/store/pg/bet_store.cpp"):
+    """The string_view constants of a store file, by name, as their SQL text."""
+    store = open(os.path.join(src_root, source)).read()
     mapping = open(os.path.join(src_root, "src/store/pg/row_mapping.hpp")).read()
     macro = re.search(r'#define BETSDB_SQL_MICROS\(col\) "([^"]*)" col "([^"]*)"', mapping)
     found = {}
@@ -122,7 +127,61 @@ def script(sql, items, what, name):
     return "".join(lines)
 
 
+BATCH_SOURCE = "src/store/pg/placement_batch.cpp"
+
+
+def batch_script(src_root, size):
+    """B bettors' single bets in one kPlaceBatch statement: bettor j of a
+    transaction takes the index place.sql's client would take, so bettors
+    (and their bets) never repeat across transactions or clients."""
+    sql = pieces(src_root, BATCH_SOURCE).get("kPlaceBatch")
+    if not sql:
+        raise ValueError(f"kPlaceBatch not found in {BATCH_SOURCE}")
+    sql = sql.strip()
+    lines = [HEADER.format(source=BATCH_SOURCE, name="place_batch",
+                           what=f"{size} bettors' POST /v1/bets sharing one statement (group commit)")
+             .replace("\\set idx :start + :client_id + (:n - 1) * :clients\n", "")
+             .replace("\\set uid :u0 + :idx % :users\n", "")]
+    for j in range(size):
+        lines.append(f"\\set idx{j} :start + :client_id * {size} + {j} + (:n - 1) * :clients * {size}\n")
+        lines.append(f"\\set uid{j} :u0 + :idx{j} % :users\n")
+        lines.append(f"\\set pair{j} :idx{j} / :users\n")
+        lines.append(f"\\set m{j + 1} :m0 + (:pair{j} + :idx{j} % :users) % :matches\n")
+        lines.append(f"\\set s{j + 1} (:pair{j} / :matches) % 3 + 1\n")
+    def array(items, kind):
+        return "ARRAY[" + ", ".join(items) + f"]::{kind}[]"
+    js = range(1, size + 1)
+    replacements = [
+        ("$1::integer[]", array([str(j) for j in js], "integer")),
+        ("$2::bigint[]", array([f":uid{j - 1}" for j in js], "bigint")),
+        ("$3::bigint[]", array([f":m{j}" for j in js], "bigint")),
+        ("$4::text[]", array([SELECTION.format(j=j) for j in js], "text")),
+        ("$5::bigint[]", array([":stake"] * size, "bigint")),
+        ("$6::integer[]", array([ODDS.format(j=j) for j in js], "integer")),
+        ("$7::bigint[]", array([PAYOUT.format(j=j) for j in js], "bigint")),
+    ]
+    for old, new in replacements:
+        if old not in sql:
+            raise ValueError(f"parameter {old} not found in kPlaceBatch")
+        sql = sql.replace(old, new)
+    left = re.findall(r"\$\d+", sql)
+    if left:
+        raise ValueError(f"unknown parameters {sorted(set(left))} in kPlaceBatch")
+    lines.append(sql + ";\n")
+    return "".join(lines)
+
+
 def main(argv):
+    if len(argv) == 4:
+        try:
+            text = batch_script(argv[1], int(argv[3]))
+        except (OSError, ValueError) as e:
+            sys.stderr.write(f"generate.py: cannot use the server's batch statement: {e}\n")
+            return 1
+        os.makedirs(argv[2], exist_ok=True)
+        with open(os.path.join(argv[2], "place_batch.sql"), "w") as f:
+            f.write(text)
+        return 0
     if len(argv) != 3:
         sys.stderr.write(__doc__)
         return 2

@@ -142,6 +142,7 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   std::int64_t pg_max = 0, pg_idle = 0, pg_busy = 0, pg_waiting = 0;
   std::uint64_t pg_connects = 0, pg_connect_failures = 0, pg_timeouts = 0, pg_waits = 0,
                 pg_discarded = 0, pg_rollbacks = 0;
+  std::uint64_t batches[store::kBatchSizeBuckets] = {}, batch_asks = 0, retried_alone = 0;
   for (const auto& s : in.shards) {
     // A stream's request was answered when its headers went out.
     in_flight += static_cast<std::int64_t>(s.requests_in_flight) -
@@ -162,6 +163,10 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
     pg_waits += s.pg.waits;
     pg_discarded += s.pg.discarded;
     pg_rollbacks += s.pg.rollbacks;
+    for (std::size_t b = 0; b < store::kBatchSizeBuckets; ++b)
+      batches[b] += s.placement_batches.batches[b];
+    batch_asks += s.placement_batches.asks;
+    retried_alone += s.placement_batches.retried_alone;
   }
 
   w.family("betsdb_http_requests_in_flight", "gauge",
@@ -212,6 +217,23 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   w.family("betsdb_pg_pool_rollbacks_total", "counter",
            "PostgreSQL connections returned inside a transaction and rolled back.");
   w.sample("betsdb_pg_pool_rollbacks_total", pg_rollbacks);
+
+  w.family("betsdb_placement_batches_total", "counter",
+           "Placing statements (group commit), by the placements (single bets or cart "
+           "checkouts) they carried.");
+  static constexpr std::string_view kBatchBuckets[store::kBatchSizeBuckets] = {
+      "1", "2-3", "4-7", "8-15", "16-31", "32+"};
+  for (std::size_t b = 0; b < store::kBatchSizeBuckets; ++b) {
+    const Label asks[] = {{"asks", kBatchBuckets[b]}};
+    w.sample("betsdb_placement_batches_total", asks, batches[b]);
+  }
+  w.family("betsdb_placement_batch_asks_total", "counter",
+           "Placements sent in placing statements (divided by the batches: the mean batch).");
+  w.sample("betsdb_placement_batch_asks_total", batch_asks);
+  w.family("betsdb_placement_retried_alone_total", "counter",
+           "Placements placed again alone because their batch could not decide for each "
+           "(a match's liability limit, a concurrent duplicate, a deadlock).");
+  w.sample("betsdb_placement_retried_alone_total", retried_alone);
 
   w.family("betsdb_shards", "gauge", "Event-loop threads (shards).");
   w.sample("betsdb_shards", static_cast<std::int64_t>(in.shard_count));

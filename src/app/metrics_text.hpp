@@ -14,6 +14,7 @@
 
 #include "http/request_metrics.hpp"
 #include "service/counters.hpp"
+#include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
 #include "store/redis/redis_client.hpp"
 
@@ -31,6 +32,7 @@ struct ShardSnapshot {
   std::size_t pg_busy = 0;     // handed out to a request
   std::size_t pg_waiting = 0;  // requests waiting for a connection
   pg::PoolCounters pg{};
+  store::PlacementBatchCounters placement_batches{};
 };
 
 struct ScrapeInput {

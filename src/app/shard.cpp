@@ -15,6 +15,7 @@
 #include "app/redis_connect.hpp"
 #include "service/readiness.hpp"
 #include "service/wiring.hpp"
+#include "store/pg/placement_batcher.hpp"
 #include "store/pg/replica_monitor.hpp"
 #include "store/redis/redis_client.hpp"
 
@@ -53,6 +54,8 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
   wiring.cash_out_margin = config.cash_out_margin;
   wiring.passwords = std::move(passwords);
   wiring.signup_rate_limit = config.signup_rate_limit;
+  placements_ = std::make_shared<store::PlacementBatcher>(db_);
+  wiring.placements = placements_;
   if (!config.database_replica_url.empty()) {
     // Small: it serves only cache misses, and the primary takes what it cannot.
     pg::PoolConfig replica_config;
@@ -109,6 +112,7 @@ ShardSnapshot Shard::snapshot() const {
   s.pg_busy = pool.in_use();
   s.pg_waiting = pool.waiting();
   s.pg = pool.counters();
+  s.placement_batches = placements_->counters();
   return s;
 }
 

@@ -19,6 +19,7 @@
 #include "http/server.hpp"
 #include "service/match_event_publisher.hpp"
 #include "service/password_pool.hpp"
+#include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
 #include "store/redis/commands.hpp"
 
@@ -63,6 +64,7 @@ class Shard final {
   boost::asio::io_context ioc_{1};
   std::shared_ptr<pg::Pool> db_;
   std::shared_ptr<pg::Pool> replica_db_;  // null without a standby
+  std::shared_ptr<store::PlacementBatcher> placements_;
   std::shared_ptr<redis::Commands> redis_;
   std::unique_ptr<api::ApiShard> api_;
   std::shared_ptr<service::MatchEventPublisher> publisher_;

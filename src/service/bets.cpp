@@ -33,15 +33,8 @@ Async<domain::Placement> place_priced(Context& ctx, const PlaceBet& request, con
   for (int attempt = 1;; ++attempt) {
     auto item = priced_item(match, ask);
     if (!item.ok()) co_return std::move(item).error();
-    Result<domain::Placement> placement = Error::internal("placement did not run");
-    {
-      // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
-      std::shared_ptr<MatchTurns> turns = ctx.match_turns;
-      std::vector<std::int64_t> match_ids{request.match_id};
-      auto turn = co_await MatchTurns::take(std::move(turns), std::move(match_ids));
-      if (!turn.ok()) co_return std::move(turn).error();
-      placement = co_await ctx.bets->place(request.user_id, std::span(&*item, 1));
-    }  // the next placement on this match goes now
+    Result<domain::Placement> placement =
+        co_await ctx.bets->place(request.user_id, std::span(&*item, 1));
     if (!placement.ok() || placement->placed() ||
         placement->problems.front() != domain::ItemProblem::repriced) {
       co_return placement;

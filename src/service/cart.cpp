@@ -104,19 +104,11 @@ Async<MatchesById> matches_of(Context& ctx, const std::vector<domain::CartItem>&
 // nothing still holds since the first run placed nothing.
 Async<domain::Placement> place_all(Context& ctx, std::int64_t user_id,
                                    const std::vector<domain::BetItem>& items) {
-  Result<domain::Placement> placement = Error::internal("placement did not run");
-  {
-    std::vector<std::int64_t> match_ids;
-    for (const auto& item : items) match_ids.push_back(item.match_id);
-    std::shared_ptr<MatchTurns> turns_of_shard = ctx.match_turns;
-    auto turns = co_await MatchTurns::take(std::move(turns_of_shard), std::move(match_ids));
-    if (!turns.ok()) co_return std::move(turns).error();
+  Result<domain::Placement> placement = co_await ctx.bets->place(user_id, items);
+  if (!placement.ok() && placement.error().is(Errc::conflict) &&
+      placement.error().constraint == kOneLiveBet) {
     placement = co_await ctx.bets->place(user_id, items);
-    if (!placement.ok() && placement.error().is(Errc::conflict) &&
-        placement.error().constraint == kOneLiveBet) {
-      placement = co_await ctx.bets->place(user_id, items);
-    }
-  }  // the next placements on these matches go now
+  }
   if (!placement.ok() && placement.error().outcome_unknown) {
     // Perhaps committed: the lists must show it if it was. The items stay
     // in the cart, so a retry meets duplicate_bet if it was, and places

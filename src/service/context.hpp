@@ -14,7 +14,6 @@
 #include "domain/timestamp.hpp"
 #include "service/counters.hpp"
 #include "service/match_memory.hpp"
-#include "service/match_turns.hpp"
 #include "service/ports/access_limits.hpp"
 #include "service/ports/account_store.hpp"
 #include "service/ports/async.hpp"
@@ -60,7 +59,6 @@ struct Context {
   // null: no standby; cache misses read the primary (service/read_routing.hpp).
   std::shared_ptr<ReadReplica> replica;
   std::shared_ptr<MatchMemory> match_memory = std::make_shared<MatchMemory>();
-  std::shared_ptr<MatchTurns> match_turns = std::make_shared<MatchTurns>();
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   // The live stream (service/match_events.hpp); null: no stream (tools, unit tests).
   std::shared_ptr<MatchOutbox> outbox;

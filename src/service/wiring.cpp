@@ -14,7 +14,7 @@ Context connect_context(const Wiring& wiring) {
   ctx.passwords = wiring.passwords;
   ctx.signup_rate_limit = wiring.signup_rate_limit;
   ctx.matches = adapters::pg_matches(wiring.db);
-  ctx.bets = adapters::pg_bets(wiring.db);
+  ctx.bets = adapters::pg_bets(wiring.db, wiring.placements);
   ctx.carts = adapters::redis_carts(wiring.redis);
   ctx.locks = adapters::redis_locks(wiring.redis);
   ctx.idempotency = adapters::redis_idempotency(wiring.redis);

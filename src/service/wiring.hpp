@@ -13,6 +13,9 @@ namespace betsdb::pg {
 class Pool;
 class ReplicaMonitor;
 }  // namespace betsdb::pg
+namespace betsdb::store {
+class PlacementBatcher;
+}  // namespace betsdb::store
 namespace betsdb::redis {
 class Commands;
 }
@@ -35,6 +38,9 @@ struct Wiring {
   std::int64_t signup_rate_limit = 0;  // 0: no limit
   // The live stream holds at least this many events (API.md: 10,000).
   std::size_t stream_keep = 10'000;
+  // The shard's group commit for placements (store/pg/placement_batcher.hpp);
+  // null: the bet store makes its own.
+  std::shared_ptr<store::PlacementBatcher> placements = nullptr;
 };
 
 Context connect_context(const Wiring& wiring);

@@ -31,6 +31,7 @@ from api_support import (
     unique_team,
 )
 from bet_support import RECONNECT_S, BetsDb, poll_until, required_env
+from cache_support import scrape
 from conftest import Db
 from fault_support import (
     Load,
@@ -368,9 +369,7 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(tmp_path, a
         api = server.api(admin_token)
         users = [expect_json(api.post("/v1/users", token=admin_token, json={
             "email": unique_email(), "name": f"Term {i}", "balance": 10_000}), 201) for i in range(IN_FLIGHT)]
-        # A match per bet: placements on one match reach PostgreSQL one at a
-        # time per shard (service/match_turns.hpp), and every request must be
-        # waiting inside PostgreSQL.
+        # A match per bet, so that no bet waits for another's row.
         matches = [expect_json(api.post("/v1/matches", token=admin_token, json={
             "team_1": unique_team("Home"), "team_2": unique_team("Away"), "date": future_date(),
             "odds": {"1": 2.5}}), 201) for _ in range(IN_FLIGHT)]
@@ -408,8 +407,13 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(tmp_path, a
         for t in threads:
             t.start()
 
-        poll_until(lambda: _waiting(watcher) >= IN_FLIGHT, 30,
-                   f"{IN_FLIGHT} requests to wait on the locked rows inside the server")
+        # Every request inside the server: the deposits and some bets wait on
+        # the locked rows in PostgreSQL; a shard sends at most two placing
+        # statements at once (store/pg/placement_batcher.hpp), so the other
+        # bets wait in its queue, to go as one batch when a statement answers.
+        deposits = IN_FLIGHT // 2
+        poll_until(lambda: _waiting(watcher) >= deposits + 2 and _in_flight(server.base_url) > IN_FLIGHT, 30,
+                   f"{IN_FLIGHT} requests in flight, the deposits and some bets waiting on the locked rows")
         server.terminate()
         wait_port_refuses(server.port, 10, "the listener to close after SIGTERM")
         wait_closed(idle, 10, "an idle keep-alive connection to be closed after SIGTERM")
@@ -435,6 +439,11 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(tmp_path, a
         locker.close()
         watcher.close()
         server.kill()
+
+
+def _in_flight(base_url):
+    """Requests the server has begun and not answered (this scrape included)."""
+    return scrape(base_url)[("betsdb_http_requests_in_flight", frozenset())]
 
 
 def _waiting(conn):

@@ -98,7 +98,9 @@ def test_metrics_is_public_prometheus_text(api):
     for name in ("betsdb_cache_events_total", "betsdb_bet_lock_total", "betsdb_bets_placed_total",
                  "betsdb_match_memory_total", "betsdb_token_lookups_total",
                  "betsdb_checkouts_total", "betsdb_settlements_total", "betsdb_redis_commands_total",
-                 "betsdb_redis_errors_total", "betsdb_pg_pool_errors_total"):
+                 "betsdb_redis_errors_total", "betsdb_pg_pool_errors_total",
+                 "betsdb_placement_batches_total", "betsdb_placement_batch_asks_total",
+                 "betsdb_placement_retried_alone_total"):
         assert types[name] == "counter", name
     for name in ("betsdb_redis_connected", "betsdb_pg_pool_connections"):
         assert types[name] == "gauge", name
@@ -241,7 +243,9 @@ def test_readiness_falls_to_0_while_redis_is_down_and_comes_back(admin_token, pr
                 value(samples, "betsdb_dependency_up", dependency="postgres"),
                 value(samples, "betsdb_dependency_up", dependency="redis"))
 
-    assert readiness() == (1, 1, 1)
+    # Ready once its live stream has caught up, shortly after it answers /healthz.
+    poll_until(lambda: [True] if readiness() == (1, 1, 1) else None, RECONNECT_S,
+               "betsdb_ready to be 1 on the new instance")
     store.kill()
     poll_until(lambda: [True] if readiness() == (0, 1, 0) else None, RECONNECT_S,
                "betsdb_ready to fall to 0 with Redis down")

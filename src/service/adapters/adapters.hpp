@@ -25,6 +25,9 @@ namespace betsdb::pg {
 class Pool;
 class ReplicaMonitor;
 }  // namespace betsdb::pg
+namespace betsdb::store {
+class PlacementBatcher;
+}  // namespace betsdb::store
 namespace betsdb::redis {
 class Commands;
 }
@@ -35,7 +38,9 @@ std::shared_ptr<UserStore> pg_users(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<LimitsStore> pg_limits(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<AccountStore> pg_accounts(std::shared_ptr<pg::Pool> db);
 std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db);
-std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db);
+// Placements go through `placements` (the shard's group commit); null: one of its own.
+std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db,
+                                  std::shared_ptr<store::PlacementBatcher> placements = nullptr);
 std::shared_ptr<MatchOutbox> pg_outbox(std::shared_ptr<pg::Pool> db);
 // The standby behind `standby`'s pool, and the primary `db` for positions.
 std::shared_ptr<ReadReplica> pg_replica(std::shared_ptr<pg::Pool> db,

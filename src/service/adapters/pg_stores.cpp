@@ -8,6 +8,7 @@
 #include "store/pg/match_lookup.hpp"
 #include "store/pg/match_outbox.hpp"
 #include "store/pg/match_store.hpp"
+#include "store/pg/placement_batcher.hpp"
 #include "store/pg/replica_monitor.hpp"
 #include "store/pg/user_store.hpp"
 #include "store/pg/wal.hpp"
@@ -162,11 +163,14 @@ class PgMatches final : public MatchStore {
 
 class PgBets final : public BetStore {
  public:
-  explicit PgBets(std::shared_ptr<pg::Pool> db) : db_(std::move(db)) {}
+  PgBets(std::shared_ptr<pg::Pool> db, std::shared_ptr<store::PlacementBatcher> placements)
+      : db_(std::move(db)),
+        placements_(placements ? std::move(placements)
+                               : std::make_shared<store::PlacementBatcher>(db_)) {}
 
   Async<domain::Placement> place(std::int64_t user_id,
                                  std::span<const domain::BetItem> items) override {
-    return store::place_bets(*db_, user_id, items);
+    return placements_->place(user_id, items);
   }
   Async<domain::AccumulatorPlacement> place_accumulator(
       std::int64_t user_id, const domain::AccumulatorItem& item) override {
@@ -191,6 +195,7 @@ class PgBets final : public BetStore {
 
  private:
   std::shared_ptr<pg::Pool> db_;
+  std::shared_ptr<store::PlacementBatcher> placements_;
 };
 
 class PgReplica final : public ReadReplica {
@@ -199,7 +204,7 @@ class PgReplica final : public ReadReplica {
       : db_(std::move(db)),
         standby_(std::move(standby)),
         matches_(standby_->pool()),
-        bets_(standby_->pool()) {}
+        bets_(standby_->pool(), nullptr) {}
 
   Async<std::uint64_t> primary_position() override {
     auto position = co_await pg::wal_insert_position(*db_);
@@ -251,8 +256,9 @@ std::shared_ptr<MatchStore> pg_matches(std::shared_ptr<pg::Pool> db) {
 std::shared_ptr<MatchOutbox> pg_outbox(std::shared_ptr<pg::Pool> db) {
   return std::make_shared<PgOutbox>(std::move(db));
 }
-std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db) {
-  return std::make_shared<PgBets>(std::move(db));
+std::shared_ptr<BetStore> pg_bets(std::shared_ptr<pg::Pool> db,
+                                  std::shared_ptr<store::PlacementBatcher> placements) {
+  return std::make_shared<PgBets>(std::move(db), std::move(placements));
 }
 
 }  // namespace betsdb::service::adapters

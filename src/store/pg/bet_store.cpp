@@ -1,5 +1,6 @@
 #include "store/pg/bet_store.hpp"
 
+#include "store/pg/placement_rows.hpp"
 #include "store/pg/row_mapping.hpp"
 #include "store/pg/transaction.hpp"
 
@@ -319,14 +320,6 @@ constexpr pg::Statement kSettledBets{"settled_bets_by_status", R"sql(
 SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
 FROM bets WHERE match_id = $1 GROUP BY status)sql"};
 
-domain::ItemProblem problem_of(const pg::Row& row) {
-  if (!row.get<bool>(0)) return domain::ItemProblem::match_not_found;
-  if (!row.get<bool>(1)) return domain::ItemProblem::repriced;
-  if (row.get<bool>(2)) return domain::ItemProblem::duplicate_bet;
-  if (!row.get<bool>(7)) return domain::ItemProblem::liability_limit_exceeded;
-  return domain::ItemProblem::none;
-}
-
 std::optional<std::string> credit_kind(domain::Credit credit) {
   switch (credit) {
     case domain::Credit::payout:
@@ -380,31 +373,9 @@ Async<domain::Placement> place_bets(pg::Pool& db, std::int64_t user_id,
   if (!rows.ok()) co_return std::move(rows).error();
 
   domain::Placement out;
-  const bool placed = !rows->empty() && (*rows)[0].get<std::optional<std::int64_t>>(4).has_value();
+  const bool placed = !rows->empty() && item_placed((*rows)[0]);
   for (std::size_t i = 0; i < rows->size(); ++i) {
-    const pg::Row row = (*rows)[i];
-    if (!placed) {
-      out.problems.push_back(problem_of(row));
-      out.funds_short = row.get<bool>(9);
-      out.stake_limit_short = row.get<std::optional<bool>>(10).value_or(false);
-      if (auto paused = row.get<std::optional<std::int64_t>>(11))
-        out.paused_until = timestamp_from_micros(*paused);
-      continue;
-    }
-    domain::Bet bet;
-    bet.id = row.get<std::int64_t>(4);
-    bet.user_id = user_id;
-    bet.match_id = items[i].match_id;
-    bet.selection = items[i].selection;
-    bet.stake = items[i].stake;
-    bet.odds = items[i].odds;
-    bet.potential_payout = items[i].potential_payout;
-    bet.status = domain::BetStatus::pending;
-    bet.created_at = timestamp_from_micros(row.get<std::int64_t>(5));
-    bet.odds_version = row.get<std::int64_t>(8);
-    out.balance = domain::Money(row.get<std::int64_t>(3));
-    if (i == 0) out.user_email = row.get<std::string>(6);
-    out.bets.push_back(std::move(bet));
+    add_item_row(out, (*rows)[i], user_id, items[i], placed);
   }
   co_return out;
 }

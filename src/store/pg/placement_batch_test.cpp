@@ -1,0 +1,353 @@
+// Group commit against a real PostgreSQL: the batch statement decides each
+// ask as a placement alone would, and the batcher forms batches only from
+// placements that queue.
+#include "store/pg/placement_batch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/pg/migrations.hpp"
+#include "store/pg/placement_batcher.hpp"
+#include "store/pg/pool.hpp"
+#include "store/pg/test_support.hpp"
+
+namespace betsdb::store {
+namespace {
+
+namespace asio = boost::asio;
+using domain::ItemProblem;
+using domain::Selection;
+using pg::testing::DatabaseTest;
+
+// Odds 2.10 on "1", 3.25 on "X", 3.60 on "2" (the seed's prices).
+domain::BetItem item(std::int64_t match_id, Selection selection, std::int64_t stake) {
+  const std::int64_t hundredths = selection == Selection::home   ? 210
+                                  : selection == Selection::draw ? 325
+                                                                 : 360;
+  auto odds = domain::odds_from_hundredths(hundredths, "odds");
+  EXPECT_TRUE(odds.ok());
+  return {match_id, selection, domain::Money(stake), *odds,
+          domain::Money(stake * hundredths / 100)};
+}
+
+class PlacementBatchTest : public DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    schema_url_ = pg::testing::with_search_path(url_, create_schema());
+    on_pool([](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
+      auto applied = co_await pg::migrate(*db, pg::embedded_migrations());
+      PG_CO_ASSERT_OK(applied);
+      // Users 1-20 with 1,000.00 each, except user 2 (1.00) and user 6
+      // (self-excluded); match 1 open, match 2 open with a liability limit of
+      // 5.50 (five 1.00 bets on "1" at 2.10), match 3 suspended.
+      auto seeded = co_await db->execute_sql(R"sql(
+INSERT INTO users (id, email, name, balance, token_hash)
+  SELECT i, 'user' || i || '@example.com', 'User ' || i, 100000, int8send(i)
+  FROM generate_series(1, 20) i;
+UPDATE users SET balance = 100 WHERE id = 2;
+UPDATE users SET self_excluded_until = now() + interval '1 day' WHERE id = 6;
+INSERT INTO matches (id, team_1, team_2, starts_at, odds_1, odds_x, odds_2, status, max_liability)
+  VALUES (1, 'A', 'B', now() + interval '1 day', 210, 325, 360, 'open', NULL),
+         (2, 'C', 'D', now() + interval '1 day', 210, 325, 360, 'open', 550),
+         (3, 'E', 'F', now() + interval '1 day', 210, 325, 360, 'suspended', NULL);
+INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout)
+  VALUES (4, 1, '1', 100, 210, 210);
+)sql");
+      PG_CO_ASSERT_OK(seeded);
+    });
+  }
+
+  template <class Body>
+  void on_pool(Body body) {
+    asio::io_context io;
+    pg::PoolConfig config;
+    config.conninfo = schema_url_;
+    config.size = 1;
+    auto pool = pg::Pool::create(io.get_executor(), config);
+    pg::testing::run(io, [&]() -> asio::awaitable<void> {
+      co_await body(pool);
+      pool->close();
+    });
+  }
+
+  std::int64_t count(const std::string& sql) {
+    std::int64_t n = -1;
+    on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
+      auto rows = co_await db->execute_sql(sql);
+      PG_CO_ASSERT_OK(rows);
+      n = (*rows)[0].get<std::int64_t>(0);
+    });
+    return n;
+  }
+
+  // Every placed stake has its ledger row, balances chain per user, and the
+  // exposure rows add up the pending singles.
+  void expect_books_balance() {
+    EXPECT_EQ(count("SELECT count(*) FROM bets b WHERE NOT EXISTS (SELECT 1 FROM ledger l "
+                    "WHERE l.bet_id = b.id AND l.kind = 'stake' AND l.amount = -b.stake) "
+                    "AND b.id > 1"),
+              0);
+    EXPECT_EQ(count("SELECT count(*) FROM users u WHERE u.balance <> 100000 - coalesce((SELECT "
+                    "sum(stake) FROM bets WHERE user_id = u.id AND id > 1), 0) AND u.id <> 2"),
+              0);
+    EXPECT_EQ(count("SELECT count(*) FROM ledger l WHERE l.kind = 'stake' AND l.balance_after <> "
+                    "100000 - (SELECT sum(stake) FROM bets b WHERE b.user_id = l.user_id AND "
+                    "b.id <= l.bet_id AND b.id > 1) AND l.user_id <> 2"),
+              0);
+    EXPECT_EQ(count("SELECT count(*) FROM match_exposure x WHERE x.stake_1 + x.stake_x + "
+                    "x.stake_2 <> (SELECT coalesce(sum(stake), 0) FROM bets WHERE match_id = "
+                    "x.match_id AND id > 1)"),
+              0);
+  }
+
+  std::string schema_url_;
+};
+
+TEST_F(PlacementBatchTest, EachAskIsDecidedAsIfItWereAlone) {
+  const std::vector<domain::BetItem> fine{item(1, Selection::draw, 500)};
+  const std::vector<domain::BetItem> too_dear{item(1, Selection::home, 500)};
+  const std::vector<domain::BetItem> suspended{item(3, Selection::home, 100)};
+  const std::vector<domain::BetItem> duplicate{item(1, Selection::home, 100)};
+  const std::vector<domain::BetItem> cart{item(1, Selection::away, 300),
+                                          item(2, Selection::home, 100)};
+  const std::vector<domain::BetItem> paused{item(1, Selection::home, 100)};
+  const std::vector<PlacementAsk> asks{{1, fine},      {2, too_dear}, {3, suspended},
+                                       {4, duplicate}, {5, cart},     {6, paused}};
+  on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
+    auto placed = co_await place_batch(*db, asks);
+    PG_CO_ASSERT_OK(placed);
+    PG_CO_ASSERT(placed->has_value());
+    const auto& out = **placed;
+    PG_CO_ASSERT(out.size() == asks.size());
+
+    PG_CO_ASSERT(out[0].placed());
+    EXPECT_EQ(out[0].balance, domain::Money(99500));
+    EXPECT_EQ(out[0].user_email, "user1@example.com");
+    EXPECT_EQ(out[0].bets[0].user_id, 1);
+    EXPECT_EQ(out[0].bets[0].potential_payout, domain::Money(1625));
+
+    EXPECT_FALSE(out[1].placed());
+    EXPECT_TRUE(out[1].funds_short);
+    EXPECT_EQ(out[1].problems, std::vector<ItemProblem>{ItemProblem::none});
+
+    EXPECT_FALSE(out[2].placed());
+    EXPECT_EQ(out[2].problems, std::vector<ItemProblem>{ItemProblem::repriced});
+
+    EXPECT_FALSE(out[3].placed());
+    EXPECT_EQ(out[3].problems, std::vector<ItemProblem>{ItemProblem::duplicate_bet});
+
+    PG_CO_ASSERT(out[4].placed());
+    PG_CO_ASSERT(out[4].bets.size() == 2U);
+    EXPECT_EQ(out[4].bets[0].match_id, 1);
+    EXPECT_EQ(out[4].bets[1].match_id, 2);
+    EXPECT_EQ(out[4].balance, domain::Money(99600));
+    EXPECT_LT(out[4].bets[0].id, out[4].bets[1].id);
+
+    EXPECT_FALSE(out[5].placed());
+    EXPECT_TRUE(out[5].paused_until.has_value());
+  });
+  EXPECT_EQ(count("SELECT count(*) FROM bets"), 4);  // the seed's and three placed
+  EXPECT_EQ(count("SELECT balance FROM users WHERE id = 2"), 100);
+  EXPECT_EQ(count("SELECT balance FROM users WHERE id = 6"), 100000);
+  expect_books_balance();
+}
+
+TEST_F(PlacementBatchTest, AsksThatTogetherPassALiabilityLimitPlaceNothing) {
+  // Each alone fits (liability 1.10 or 2.20 of 5.50); the six together owe 6.60.
+  std::vector<std::vector<domain::BetItem>> items;
+  std::vector<PlacementAsk> asks;
+  for (int i = 0; i < 6; ++i) items.push_back({item(2, Selection::home, 100)});
+  for (int i = 0; i < 6; ++i) asks.push_back({10 + i, items[i]});
+  on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
+    auto placed = co_await place_batch(*db, asks);
+    PG_CO_ASSERT_OK(placed);
+    EXPECT_FALSE(placed->has_value());
+  });
+  EXPECT_EQ(count("SELECT count(*) FROM bets"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM match_exposure WHERE bets > 0"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM users WHERE balance <> 100000"), 1);  // user 2
+}
+
+// Placements started together: the first kMaxInFlight go alone, the rest
+// wait and go as one batch when the first answers.
+std::vector<Result<domain::Placement>> place_together(
+    const std::shared_ptr<PlacementBatcher>& batcher,
+    const std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>>& asks,
+    asio::io_context& io, pg::Pool& pool) {
+  std::vector<Result<domain::Placement>> results(asks.size(), Error::internal("not answered"));
+  std::size_t answered = 0;
+  for (std::size_t i = 0; i < asks.size(); ++i) {
+    asio::co_spawn(
+        io,
+        [&, i]() -> asio::awaitable<void> {
+          results[i] = co_await batcher->place(asks[i].first, asks[i].second);
+          if (++answered == asks.size()) pool.close();
+        },
+        asio::detached);
+  }
+  io.run_for(std::chrono::seconds(30));
+  EXPECT_EQ(answered, asks.size());
+  return results;
+}
+
+TEST_F(PlacementBatchTest, PlacementsThatQueueShareOneStatement) {
+  std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>> asks;
+  for (std::int64_t user = 7; user <= 16; ++user) {
+    asks.push_back({user, {item(1, Selection::away, 100 + user)}});
+  }
+  asks.push_back({2, {item(1, Selection::away, 500)}});  // short of funds, in the batch
+  asio::io_context io;
+  pg::PoolConfig config;
+  config.conninfo = schema_url_;
+  config.size = 4;
+  auto pool = pg::Pool::create(io.get_executor(), config);
+  auto batcher = std::make_shared<PlacementBatcher>(pool);
+  auto results = place_together(batcher, asks, io, *pool);
+  for (std::size_t i = 0; i + 1 < asks.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().detail;
+    ASSERT_TRUE(results[i]->placed()) << "ask " << i;
+    EXPECT_EQ(results[i]->bets[0].user_id, asks[i].first);
+    EXPECT_EQ(results[i]->bets[0].stake, domain::Money(100 + asks[i].first));
+    EXPECT_EQ(results[i]->balance, domain::Money(100000 - 100 - asks[i].first));
+  }
+  ASSERT_TRUE(results.back().ok());
+  EXPECT_FALSE(results.back()->placed());
+  EXPECT_TRUE(results.back()->funds_short);
+  const auto& counters = batcher->counters();
+  EXPECT_EQ(counters.batches[0], PlacementBatcher::kMaxInFlight);
+  EXPECT_EQ(counters.batches[batch_size_bucket(asks.size() - PlacementBatcher::kMaxInFlight)], 1U);
+  EXPECT_EQ(counters.asks, asks.size());
+  EXPECT_EQ(counters.retried_alone, 0U);
+  EXPECT_EQ(count("SELECT count(*) FROM bets"), 11);
+  expect_books_balance();
+}
+
+TEST_F(PlacementBatchTest, ABatchPastALiabilityLimitIsPlacedOneByOne) {
+  // Eight 1.00 bets on "1" of match 2: the first five fit its 5.50 limit.
+  std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>> asks;
+  for (std::int64_t user = 7; user < 15; ++user)
+    asks.push_back({user, {item(2, Selection::home, 100)}});
+  asio::io_context io;
+  pg::PoolConfig config;
+  config.conninfo = schema_url_;
+  config.size = 4;
+  auto pool = pg::Pool::create(io.get_executor(), config);
+  auto batcher = std::make_shared<PlacementBatcher>(pool);
+  auto results = place_together(batcher, asks, io, *pool);
+  int placed = 0, refused = 0;
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.error().detail;
+    if (result->placed()) {
+      ++placed;
+    } else {
+      EXPECT_EQ(result->problems, std::vector<ItemProblem>{ItemProblem::liability_limit_exceeded});
+      ++refused;
+    }
+  }
+  EXPECT_EQ(placed, 5);
+  EXPECT_EQ(refused, 3);
+  EXPECT_EQ(batcher->counters().retried_alone, asks.size() - PlacementBatcher::kMaxInFlight);
+  EXPECT_EQ(count("SELECT payout_1 - stake_1 FROM match_exposure WHERE match_id = 2"), 550);
+  expect_books_balance();
+}
+
+TEST_F(PlacementBatchTest, ABettorsSecondPlacementWaitsForTheNextBatch) {
+  std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>> asks;
+  for (std::int64_t user = 7; user <= 10; ++user)
+    asks.push_back({user, {item(1, Selection::away, 100)}});
+  asks.push_back({9, {item(1, Selection::draw, 100)}});
+  asks.push_back({10, {item(1, Selection::home, 100)}});
+  asio::io_context io;
+  pg::PoolConfig config;
+  config.conninfo = schema_url_;
+  config.size = 4;
+  auto pool = pg::Pool::create(io.get_executor(), config);
+  auto batcher = std::make_shared<PlacementBatcher>(pool);
+  auto results = place_together(batcher, asks, io, *pool);
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.error().detail;
+    EXPECT_TRUE(result->placed());
+  }
+  // Users 9 and 10 each have two placements queued: never in one batch.
+  EXPECT_EQ(results[4]->balance, domain::Money(99800));
+  EXPECT_EQ(results[5]->balance, domain::Money(99800));
+  EXPECT_EQ(batcher->counters().asks, asks.size());
+  EXPECT_GE(batcher->counters().batches[0] + batcher->counters().batches[1], 3U);
+  expect_books_balance();
+}
+
+}  // namespace
+}  // namespace betsdb::store
+
+namespace betsdb::store {
+namespace {
+
+TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {
+  asio::io_context io;
+  pg::PoolConfig config;
+  config.conninfo = schema_url_;
+  config.size = 4;
+  auto pool = pg::Pool::create(io.get_executor(), config);
+  auto locker = pg::Pool::create(io.get_executor(), config);
+  auto batcher = std::make_shared<PlacementBatcher>(pool);
+  const std::vector<domain::BetItem> stalled{item(1, Selection::away, 100)};
+  // On another match: the stalled one holds match 1's exposure row.
+  const std::vector<domain::BetItem> queued{item(2, Selection::draw, 100)};
+  bool stalled_done = false, queued_done = false, queued_before_release = false;
+  pg::testing::run(io, [&]() -> asio::awaitable<void> {
+    // User 7's row held by another transaction: their placement waits in PostgreSQL.
+    auto held = co_await locker->acquire();
+    PG_CO_ASSERT_OK(held);
+    auto locked =
+        co_await (*held)->execute_sql("BEGIN; SELECT 1 FROM users WHERE id = 7 FOR UPDATE");
+    PG_CO_ASSERT_OK(locked);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto placed = co_await batcher->place(7, stalled);
+          EXPECT_TRUE(placed.ok() && placed->placed());
+          stalled_done = true;
+        },
+        asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto placed = co_await batcher->place(8, queued);
+          EXPECT_TRUE(placed.ok() && placed->placed());
+          queued_done = true;
+          queued_before_release = !stalled_done;
+        },
+        asio::detached);
+    asio::steady_timer pause(io);
+    for (int i = 0; i < 500 && !queued_done; ++i) {
+      pause.expires_after(std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    EXPECT_TRUE(queued_done) << "the queued placement waited for the stalled one";
+    EXPECT_FALSE(stalled_done);
+    auto committed = co_await (*held)->execute_sql("COMMIT");
+    PG_CO_ASSERT_OK(committed);
+    for (int i = 0; i < 500 && !stalled_done; ++i) {
+      pause.expires_after(std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    EXPECT_TRUE(stalled_done);
+    pool->close();
+    locker->close();
+  });
+  EXPECT_TRUE(queued_before_release);
+  EXPECT_EQ(batcher->counters().batches[0], 2U);  // each alone: the second beside the first
+}
+
+}  // namespace
+}  // namespace betsdb::store
