@@ -67,13 +67,17 @@ INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout)
     });
   }
 
+  std::shared_ptr<pg::Pool> pool_on(asio::io_context& io, std::size_t size) const {
+    pg::PoolConfig config;
+    config.conninfo = schema_url_;
+    config.size = size;
+    return pg::Pool::create(io.get_executor(), config);
+  }
+
   template <class Body>
   void on_pool(Body body) {
     asio::io_context io;
-    pg::PoolConfig config;
-    config.conninfo = schema_url_;
-    config.size = 1;
-    auto pool = pg::Pool::create(io.get_executor(), config);
+    auto pool = pool_on(io, 1);
     pg::testing::run(io, [&]() -> asio::awaitable<void> {
       co_await body(pool);
       pool->close();
@@ -178,12 +182,17 @@ TEST_F(PlacementBatchTest, AsksThatTogetherPassALiabilityLimitPlaceNothing) {
   EXPECT_EQ(count("SELECT count(*) FROM users WHERE balance <> 100000"), 1);  // user 2
 }
 
-// Placements started together: the first kMaxInFlight go alone, the rest
-// wait and go as one batch when the first answers.
-std::vector<Result<domain::Placement>> place_together(
-    const std::shared_ptr<PlacementBatcher>& batcher,
-    const std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>>& asks,
-    asio::io_context& io, pg::Pool& pool) {
+using Asks = std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>>;
+
+struct Together {
+  std::vector<Result<domain::Placement>> results;
+  PlacementBatchCounters counters;
+};
+
+// Placements started together through one batcher: the first goes alone, the
+// rest wait and go as one batch when it answers.
+Together place_together(std::shared_ptr<pg::Pool> pool, asio::io_context& io, const Asks& asks) {
+  auto batcher = std::make_shared<PlacementBatcher>(pool);
   std::vector<Result<domain::Placement>> results(asks.size(), Error::internal("not answered"));
   std::size_t answered = 0;
   for (std::size_t i = 0; i < asks.size(); ++i) {
@@ -191,28 +200,23 @@ std::vector<Result<domain::Placement>> place_together(
         io,
         [&, i]() -> asio::awaitable<void> {
           results[i] = co_await batcher->place(asks[i].first, asks[i].second);
-          if (++answered == asks.size()) pool.close();
+          if (++answered == asks.size()) pool->close();
         },
         asio::detached);
   }
   io.run_for(std::chrono::seconds(30));
   EXPECT_EQ(answered, asks.size());
-  return results;
+  return {std::move(results), batcher->counters()};
 }
 
 TEST_F(PlacementBatchTest, PlacementsThatQueueShareOneStatement) {
-  std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>> asks;
+  Asks asks;
   for (std::int64_t user = 7; user <= 16; ++user) {
     asks.push_back({user, {item(1, Selection::away, 100 + user)}});
   }
   asks.push_back({2, {item(1, Selection::away, 500)}});  // short of funds, in the batch
   asio::io_context io;
-  pg::PoolConfig config;
-  config.conninfo = schema_url_;
-  config.size = 4;
-  auto pool = pg::Pool::create(io.get_executor(), config);
-  auto batcher = std::make_shared<PlacementBatcher>(pool);
-  auto results = place_together(batcher, asks, io, *pool);
+  auto [results, counters] = place_together(pool_on(io, 4), io, asks);
   for (std::size_t i = 0; i + 1 < asks.size(); ++i) {
     ASSERT_TRUE(results[i].ok()) << results[i].error().detail;
     ASSERT_TRUE(results[i]->placed()) << "ask " << i;
@@ -223,7 +227,6 @@ TEST_F(PlacementBatchTest, PlacementsThatQueueShareOneStatement) {
   ASSERT_TRUE(results.back().ok());
   EXPECT_FALSE(results.back()->placed());
   EXPECT_TRUE(results.back()->funds_short);
-  const auto& counters = batcher->counters();
   EXPECT_EQ(counters.batches[0], PlacementBatcher::kMaxInFlight);
   EXPECT_EQ(counters.batches[batch_size_bucket(asks.size() - PlacementBatcher::kMaxInFlight)], 1U);
   EXPECT_EQ(counters.asks, asks.size());
@@ -234,16 +237,11 @@ TEST_F(PlacementBatchTest, PlacementsThatQueueShareOneStatement) {
 
 TEST_F(PlacementBatchTest, ABatchPastALiabilityLimitIsPlacedOneByOne) {
   // Eight 1.00 bets on "1" of match 2: the first five fit its 5.50 limit.
-  std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>> asks;
+  Asks asks;
   for (std::int64_t user = 7; user < 15; ++user)
     asks.push_back({user, {item(2, Selection::home, 100)}});
   asio::io_context io;
-  pg::PoolConfig config;
-  config.conninfo = schema_url_;
-  config.size = 4;
-  auto pool = pg::Pool::create(io.get_executor(), config);
-  auto batcher = std::make_shared<PlacementBatcher>(pool);
-  auto results = place_together(batcher, asks, io, *pool);
+  auto [results, counters] = place_together(pool_on(io, 4), io, asks);
   int placed = 0, refused = 0;
   for (const auto& result : results) {
     ASSERT_TRUE(result.ok()) << result.error().detail;
@@ -256,24 +254,19 @@ TEST_F(PlacementBatchTest, ABatchPastALiabilityLimitIsPlacedOneByOne) {
   }
   EXPECT_EQ(placed, 5);
   EXPECT_EQ(refused, 3);
-  EXPECT_EQ(batcher->counters().retried_alone, asks.size() - PlacementBatcher::kMaxInFlight);
+  EXPECT_EQ(counters.retried_alone, asks.size() - PlacementBatcher::kMaxInFlight);
   EXPECT_EQ(count("SELECT payout_1 - stake_1 FROM match_exposure WHERE match_id = 2"), 550);
   expect_books_balance();
 }
 
 TEST_F(PlacementBatchTest, ABettorsSecondPlacementWaitsForTheNextBatch) {
-  std::vector<std::pair<std::int64_t, std::vector<domain::BetItem>>> asks;
+  Asks asks;
   for (std::int64_t user = 7; user <= 10; ++user)
     asks.push_back({user, {item(1, Selection::away, 100)}});
   asks.push_back({9, {item(1, Selection::draw, 100)}});
   asks.push_back({10, {item(1, Selection::home, 100)}});
   asio::io_context io;
-  pg::PoolConfig config;
-  config.conninfo = schema_url_;
-  config.size = 4;
-  auto pool = pg::Pool::create(io.get_executor(), config);
-  auto batcher = std::make_shared<PlacementBatcher>(pool);
-  auto results = place_together(batcher, asks, io, *pool);
+  auto [results, counters] = place_together(pool_on(io, 4), io, asks);
   for (const auto& result : results) {
     ASSERT_TRUE(result.ok()) << result.error().detail;
     EXPECT_TRUE(result->placed());
@@ -281,24 +274,15 @@ TEST_F(PlacementBatchTest, ABettorsSecondPlacementWaitsForTheNextBatch) {
   // Users 9 and 10 each have two placements queued: never in one batch.
   EXPECT_EQ(results[4]->balance, domain::Money(99800));
   EXPECT_EQ(results[5]->balance, domain::Money(99800));
-  EXPECT_EQ(batcher->counters().asks, asks.size());
-  EXPECT_GE(batcher->counters().batches[0] + batcher->counters().batches[1], 3U);
+  EXPECT_EQ(counters.asks, asks.size());
+  EXPECT_GE(counters.batches[0] + counters.batches[1], 3U);
   expect_books_balance();
 }
 
-}  // namespace
-}  // namespace betsdb::store
-
-namespace betsdb::store {
-namespace {
-
 TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {
   asio::io_context io;
-  pg::PoolConfig config;
-  config.conninfo = schema_url_;
-  config.size = 4;
-  auto pool = pg::Pool::create(io.get_executor(), config);
-  auto locker = pg::Pool::create(io.get_executor(), config);
+  auto pool = pool_on(io, 4);
+  auto locker = pool_on(io, 1);
   auto batcher = std::make_shared<PlacementBatcher>(pool);
   const std::vector<domain::BetItem> stalled{item(1, Selection::away, 100)};
   // On another match: the stalled one holds match 1's exposure row.
