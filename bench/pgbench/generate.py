@@ -97,11 +97,17 @@ def bind(sql, items):
             ("$5::integer[]", f"ARRAY[{odds}]::integer[]"),
             ("$6::bigint[]", f"ARRAY[{payouts}]::bigint[]"),
         ]
+    return substitute(sql, replacements + [("$1", "(:uid)::bigint")])
+
+
+def substitute(sql, replacements):
+    """`sql` with each (parameter, pgbench expression) replaced; every
+    parameter must be there, and none may be left."""
     for old, new in replacements:
-        if old not in sql:
+        pattern = re.escape(old) + (r"(?!\d)" if old[-1].isdigit() else "")
+        if not re.search(pattern, sql):
             raise ValueError(f"parameter {old} not found")
-        sql = sql.replace(old, new)
-    sql = re.sub(r"\$1(?!\d)", "(:uid)::bigint", sql)
+        sql = re.sub(pattern, lambda _m, new=new: new, sql)
     left = re.findall(r"\$\d+", sql)
     if left:
         raise ValueError(f"unknown parameters {sorted(set(left))}")
@@ -160,14 +166,7 @@ def batch_script(src_root, size):
         ("$6::integer[]", array([ODDS.format(j=j) for j in js], "integer")),
         ("$7::bigint[]", array([PAYOUT.format(j=j) for j in js], "bigint")),
     ]
-    for old, new in replacements:
-        if old not in sql:
-            raise ValueError(f"parameter {old} not found in kPlaceBatch")
-        sql = sql.replace(old, new)
-    left = re.findall(r"\$\d+", sql)
-    if left:
-        raise ValueError(f"unknown parameters {sorted(set(left))} in kPlaceBatch")
-    lines.append(sql + ";\n")
+    lines.append(substitute(sql, replacements) + ";\n")
     return "".join(lines)
 
 
