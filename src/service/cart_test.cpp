@@ -402,6 +402,26 @@ TEST_F(CartTest, AddingASelectionNotOfferedRefreshesTheCart) {
   EXPECT_EQ(f.carts->count("add"), 0u);
 }
 
+// Redis without the matches' counter (just started, or it lost its data):
+// the first add creates it and remembers the match under it, so the next
+// add needs no read of the match.
+TEST_F(CartTest, AddingWithoutAMatchesCounterCreatesItAndRemembersTheMatch) {
+  ASSERT_EQ(f.cache_store->generations.count("gen:{matches}"), 0u);
+  auto first = f.run(add_to_cart(f.ctx, kUser, AddCartItem{1, Selection::home, Money(100)}));
+  ASSERT_TRUE(first.ok()) << first.error().detail;
+  const MatchMemory::Entry* known = f.ctx.match_memory->find(1);
+  ASSERT_NE(known, nullptr);
+  EXPECT_EQ(known->generation, std::to_string(f.cache_store->generations["gen:{matches}"]));
+  EXPECT_NE(known->generation, "0");
+
+  auto second = f.run(add_to_cart(f.ctx, kUser, AddCartItem{2, Selection::home, Money(100)}));
+  ASSERT_TRUE(second.ok()) << second.error().detail;
+  EXPECT_EQ(f.ctx.counters->service.match_memory_hits.load(), 0u);
+  auto third = f.run(add_to_cart(f.ctx, kUser, AddCartItem{1, Selection::away, Money(100)}));
+  ASSERT_TRUE(third.ok()) << third.error().detail;
+  EXPECT_EQ(f.ctx.counters->service.match_memory_hits.load(), 1u);
+}
+
 TEST_F(CartTest, AddingARememberedMatchThatClosedSinceRefreshesTheCart) {
   // The shard remembers the match open under the current generation...
   f.cache_store->generations["gen:{matches}"] = 5;

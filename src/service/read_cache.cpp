@@ -325,9 +325,7 @@ const std::string& matches_generation_key() {
 
 asio::awaitable<Result<std::string>> matches_generation(Context& ctx) {
   if (!ctx.cache) co_return std::string("0");
-  auto value = co_await ctx.cache->store().get(kMatchesGeneration);
-  if (!value.ok()) co_return std::move(value).error();
-  co_return std::move(*value).value_or("0");
+  co_return co_await ctx.cache->store().generation(kMatchesGeneration);
 }
 
 bool matches_invalidation_overdue() {

@@ -112,10 +112,11 @@ boost::asio::awaitable<void> after_settlement(Context& ctx,
                                               const std::vector<std::string>& bettors);
 
 // For data derived from matches outside the cache (service/match_memory.hpp):
-// the key of the matches' generation counter, its value in Redis now ("0"
-// when it has none: never trust data tagged "0", Redis may have lost the
-// counter), and whether this process has a matches invalidation overdue (then
-// no generation read from Redis reflects its own latest writes).
+// the key of the matches' generation counter, its value in Redis now
+// (created when Redis has none, so data read after it is at least as new;
+// "0" without a cache: never trust data tagged "0"), and whether this process
+// has a matches invalidation overdue (then no generation read from Redis
+// reflects its own latest writes).
 const std::string& matches_generation_key();
 boost::asio::awaitable<Result<std::string>> matches_generation(Context& ctx);
 bool matches_invalidation_overdue();

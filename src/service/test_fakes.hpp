@@ -186,10 +186,11 @@ class FakeCacheStore final : public CacheStore {
     for (const auto& k : keys) ++generations[k];
     co_return Status{};
   }
-  Async<std::optional<std::string>> get(std::string key) override {
-    auto it = generations.find(key);
-    if (it == generations.end()) co_return std::optional<std::string>{};
-    co_return std::optional<std::string>{std::to_string(it->second)};
+  Async<std::string> generation(std::string key) override {
+    // Created on first use, as Redis's script creates it.
+    std::int64_t& value = generations[key];
+    if (value == 0) value = 1;
+    co_return std::to_string(value);
   }
   bool connected() const override { return true; }
 

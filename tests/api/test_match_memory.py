@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 
+import redis_keys
 from api_support import Api, expect_json, expect_problem
 from bet_support import place_bet
 from cache_support import scrape
@@ -62,6 +63,28 @@ def test_a_remembered_match_needs_no_query(api, admin_token, base_url, new_user,
     statuses = on_fresh_connections(base_url, admin_token,
                                     lambda c: add_item(c, user, match, "1").status_code)
     assert statuses[0] == 201 and set(statuses[1:]) == {409}, statuses
+    before = memory_events(base_url)
+    expect_json(add_item(api, user, match, "X"), 201)
+    after = memory_events(base_url)
+    assert (after["hit"] - before["hit"], after["miss"] - before["miss"]) == (1, 0)
+
+
+def test_a_match_is_remembered_after_redis_lost_the_matches_counter(
+        api, admin_token, base_url, redis, new_user, new_match):
+    # Redis restarted without its data (or a failover lost the counter): the
+    # counter add-to-cart checks is gone. The next add of a match recreates
+    # it (from Redis's clock, past every value it had) and remembers the
+    # match under it, so the memory keeps working without a match-list read.
+    user, match = new_user(), new_match()
+    before_loss = redis.get(redis_keys.MATCHES_GEN)
+    redis.delete(redis_keys.MATCHES_GEN)
+    statuses = on_fresh_connections(base_url, admin_token,
+                                    lambda c: add_item(c, user, match, "1").status_code)
+    assert statuses[0] == 201 and set(statuses[1:]) == {409}, statuses
+    recreated = redis.get(redis_keys.MATCHES_GEN)
+    assert recreated is not None, "adding to a cart did not recreate the matches' counter"
+    if before_loss is not None:
+        assert int(recreated) > int(before_loss)
     before = memory_events(base_url)
     expect_json(add_item(api, user, match, "X"), 201)
     after = memory_events(base_url)

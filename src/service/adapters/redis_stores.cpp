@@ -174,8 +174,8 @@ class RedisCache final : public CacheStore {
                    std::optional<std::uint64_t> written_position) override {
     return cache_.bump(std::move(generation_keys), written_position);
   }
-  Async<std::optional<std::string>> get(std::string key) override {
-    return cache_.get_json(std::move(key));
+  Async<std::string> generation(std::string key) override {
+    return cache_.generation(std::move(key));
   }
   bool connected() const override { return cache_.client()->connected(); }
 

@@ -48,8 +48,9 @@ class CacheStore {
   // forgets it when the writer does not know its position (nullopt).
   virtual Async<void> bump(std::vector<std::string> generation_keys,
                            std::optional<std::uint64_t> written_position) = 0;
-  // A counter's value, nullopt when it does not exist.
-  virtual Async<std::optional<std::string>> get(std::string key) = 0;
+  // A counter's value; one that does not exist (Redis lost it, or no write
+  // or store has made it yet) is created, past every value it had before.
+  virtual Async<std::string> generation(std::string key) = 0;
   // Whether Redis is connected now: a write waits for a stalled Redis to
   // take its invalidation, but not for one that is unreachable.
   virtual bool connected() const = 0;

@@ -112,6 +112,18 @@ return 1)lua");
   return script;
 }
 
+const Script& generation_script() {
+  // KEYS: one generation counter. Its value, created as a store creates it.
+  static const Script script(BETSDB_NEW_GENERATION R"lua(
+local g = redis.call('GET', KEYS[1])
+if not g then
+  g = new_generation()
+  redis.call('SET', KEYS[1], g)
+end
+return g)lua");
+  return script;
+}
+
 Status expect_no_error(const Result<Reply>& reply) {
   if (!reply.ok()) return reply.error();
   if (reply->is_error()) return Error::unavailable("Redis error: " + reply->as_string());
@@ -201,6 +213,14 @@ asio::awaitable<Result<std::optional<std::string>>> Cache::get_json(std::string 
   if (auto s = expect_no_error(reply); !s.ok()) co_return s.error();
   if (reply->is_nil()) co_return std::optional<std::string>{};
   co_return std::optional<std::string>{std::move(*reply).as_string()};
+}
+
+asio::awaitable<Result<std::string>> Cache::generation(std::string key) {
+  std::vector<std::string> keys{std::move(key)};
+  auto reply = co_await client_->eval(generation_script(), std::move(keys), {});
+  if (auto s = expect_no_error(reply); !s.ok()) co_return s.error();
+  if (!reply->is_string()) co_return Error::unavailable("unexpected generation reply");
+  co_return std::move(*reply).as_string();
 }
 
 asio::awaitable<Status> Cache::set_json(std::string key, std::string json,

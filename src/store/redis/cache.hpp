@@ -98,6 +98,11 @@ class Cache final {
   // SCAN in batches + UNLINK: never on a request path (it walks the keyspace).
   boost::asio::awaitable<Result<std::int64_t>> invalidate_pattern(std::string pattern);
 
+  // A generation counter's value; one that does not exist is created first,
+  // from Redis's clock, as a store would create it (so a caller that
+  // remembers something under it is not held back by a lost counter).
+  boost::asio::awaitable<Result<std::string>> generation(std::string key);
+
   // The namespaced read: the generations and, on a hit, the entry.
   boost::asio::awaitable<Result<CacheRead>> read(const CacheNamespace& ns, std::string query);
   // Stores an entry under the generations read before it was loaded (`read`,

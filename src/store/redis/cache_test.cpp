@@ -500,6 +500,37 @@ TEST_F(CacheTest, CounterThatWentMissingNeverRepeatsAGeneration) {
   });
 }
 
+TEST_F(CacheTest, GenerationCreatesAMissingCounterPastItsOldValueAndThenReadsIt) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    Cache cache(client, kTtl);
+    const std::string counter = ns("matches").generations[0];
+
+    auto created = co_await cache.generation(counter);
+    CO_ASSERT(created.ok(), created.error().detail);
+    EXPECT_NE(*created, "0");
+    auto stored = co_await cache.get_json(counter);
+    CO_ASSERT(stored.ok() && stored->has_value(), "the counter was not created");
+    EXPECT_EQ(**stored, *created);
+
+    // Present: read as is, however small.
+    CO_ASSERT((co_await client->command("SET", counter, "7")).ok(), "SET failed");
+    auto present = co_await cache.generation(counter);
+    CO_ASSERT(present.ok(), present.error().detail);
+    EXPECT_EQ(*present, "7");
+
+    // Lost after bumps: created again past every value it had.
+    const std::vector<std::string> keys{counter};
+    auto bumped = co_await cache.bump(keys);
+    CO_ASSERT(bumped.ok(), bumped.error().detail);
+    CO_ASSERT((co_await cache.invalidate(keys)).ok(), "could not drop the counter");
+    auto recreated = co_await cache.generation(counter);
+    CO_ASSERT(recreated.ok(), recreated.error().detail);
+    EXPECT_GT(std::stoll(*recreated), std::stoll(*created));
+    client->stop();
+  });
+}
+
 TEST_F(CacheTest, ReadStillAnswersWhileWritesArePausedButBumpWaits) {
   // CLIENT PAUSE on the shared server would stall other test processes, so
   // this one has a Redis of its own.

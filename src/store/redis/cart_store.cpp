@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
 #include <charconv>
 #include <initializer_list>
@@ -369,11 +370,29 @@ asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Commands& client
 // being resharded (TRYAGAIN otherwise), and this one rarely exists. A write
 // that read it just before a pause closed the cart lands in the emptied cart;
 // it cannot be checked out while the pause runs (checkout debits).
+Status open_unless_paused(const Result<Reply>& paused) {
+  if (!paused.ok()) return paused.error();
+  if (paused->is_string()) return domain::betting_paused(paused->as_string());
+  return Status{};
+}
+
 asio::awaitable<Status> require_open(Commands& client, std::int64_t user_id) {
-  auto paused = co_await client.command("GET", cart_pause_key(user_id));
-  if (!paused.ok()) co_return std::move(paused).error();
-  if (paused->is_string()) co_return domain::betting_paused(paused->as_string());
-  co_return Status{};
+  co_return open_unless_paused(co_await client.command("GET", cart_pause_key(user_id)));
+}
+
+// On a cluster, the pause and the precondition live in two slots: both are
+// read in one round trip (sent together, each to its master), not two.
+asio::awaitable<Result<bool>> open_and_holds(Commands& client, std::int64_t user_id,
+                                             const KeyHolds& precondition) {
+  using namespace asio::experimental::awaitable_operators;
+  // Named, not temporaries inside the co_await: g++ 12 destroys those twice.
+  const std::string pause_key = cart_pause_key(user_id);
+  auto read_pause = client.command("GET", pause_key);
+  auto read_precondition = client.command("GET", precondition.key);
+  auto [paused, current] = co_await (std::move(read_pause) && std::move(read_precondition));
+  if (auto open = open_unless_paused(paused); !open.ok()) co_return open.error();
+  if (!current.ok()) co_return std::move(current).error();
+  co_return current->is_string() && current->as_string() == precondition.value;
 }
 
 asio::awaitable<Result<CartItem>> add_cart_item(Commands& client, std::int64_t user_id,
@@ -388,7 +407,17 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& clie
                                                                   std::int64_t user_id,
                                                                   const NewCartItem& item,
                                                                   const KeyHolds* precondition) {
-  if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
+  if (precondition && client.cluster()) {
+    // The precondition's key lives in another slot, which the script may not
+    // touch: it is read first. A change between the read and the write is
+    // then missed, as a change between reading a match from PostgreSQL and
+    // adding it would be; checkout validates every item again anyway.
+    auto holds = co_await open_and_holds(client, user_id, *precondition);
+    if (!holds.ok()) co_return std::move(holds).error();
+    if (!*holds) co_return std::optional<CartItem>{};
+  } else if (auto open = co_await require_open(client, user_id); !open.ok()) {
+    co_return open.error();
+  }
   std::vector<std::string> args{ttl_arg(),
                                 std::to_string(kMaxCartItems),
                                 std::to_string(item.match_id),
@@ -397,17 +426,7 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& clie
                                 domain::format_rfc3339(item.added_at),
                                 std::to_string(item.odds_at_add.hundredths())};
   std::vector<std::string> keys = keys_of(user_id);
-  if (precondition && client.cluster()) {
-    // The precondition's key lives in another slot, which the script may not
-    // touch: it is read first. A change between the read and the write is
-    // then missed, as a change between reading a match from PostgreSQL and
-    // adding it would be; checkout validates every item again anyway.
-    auto current = co_await client.command("GET", precondition->key);
-    if (!current.ok()) co_return std::move(current).error();
-    if (!current->is_string() || current->as_string() != precondition->value) {
-      co_return std::optional<CartItem>{};
-    }
-  } else if (precondition) {
+  if (precondition && !client.cluster()) {
     keys.push_back(precondition->key);
     args.push_back(precondition->value);
   }
