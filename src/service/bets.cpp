@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "service/held_lock.hpp"
 #include "service/outcome.hpp"
 #include "service/placing.hpp"
@@ -23,6 +25,11 @@ void append_encoded_team(std::string& key, std::string_view team) {
       key += c;
     }
   }
+}
+
+// A failed release leaves the lock to expire.
+boost::asio::awaitable<void> release_if_held(std::optional<HeldLock>& lock) {
+  if (lock) (void)co_await lock->release();
 }
 
 // The placement under the lock: priced from `match`, and priced again from a
@@ -56,19 +63,27 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceBet& request) {
   auto match = co_await bettable_match(ctx, request.match_id, ask);
   if (!match.ok()) co_return std::move(match).error();
 
-  Result<domain::Placement> placement = Error::internal("placement did not run");
-  {
-    // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
-    std::string key = bet_lock_key(request.user_id, *match);
-    auto lock = co_await hold_bet_lock(
-        ctx, std::move(key), "Another bet of yours on this match is being placed; retry shortly.");
-    if (!lock.ok()) co_return std::move(lock).error();
-    placement = co_await place_priced(ctx, request, ask, *match);
-    // Released and awaited before answering (the contract's order), so the
-    // bettor's next bet on this match, sent on the answer, finds it free. On
-    // an exception the destructor releases it in the background.
-    if (*lock) (void)co_await (*lock)->release();  // a failed release leaves it to expire
+  // Named, not temporaries in the co_await: g++ 12 destroys such temporaries twice.
+  std::string key = bet_lock_key(request.user_id, *match);
+  auto lock = co_await hold_bet_lock(
+      ctx, std::move(key), "Another bet of yours on this match is being placed; retry shortly.");
+  if (!lock.ok()) co_return std::move(lock).error();
+  Result<domain::Placement> placement = co_await place_priced(ctx, request, ask, *match);
+  // The lock is released and awaited before answering (the contract's
+  // order), so the bettor's next bet on this match, sent on the answer,
+  // finds it free. On an exception the destructor releases it in the
+  // background.
+  if (placement.ok() && placement->placed()) {
+    count(ctx.counters->service.bets_placed, placement->bets.size());
+    // The lists' generations are bumped before answering too: both go to
+    // Redis together, one round trip instead of two.
+    using namespace boost::asio::experimental::awaitable_operators;
+    auto release = release_if_held(*lock);
+    auto invalidate = after_bets_placed(ctx, request.user_id, placement->user_email);
+    co_await (std::move(release) && std::move(invalidate));
+    co_return std::move(placement->bets.front());
   }
+  co_await release_if_held(*lock);
 
   if (!placement.ok()) {
     if (placement.error().is(Errc::conflict) && placement.error().constraint == kOneLiveBet) {
@@ -84,38 +99,33 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceBet& request) {
       co_return std::move(placement).error();
     }
   }
-  if (!placement->placed()) {
-    // A pause that began on the way is checked first, as the route did.
-    if (placement->paused_until) co_return betting_paused(*placement->paused_until);
-    std::optional<Refusal> refusal[] = {refusal_of(placement->problems.front())};
-    // The bettor's own limits come after the funds, before the liability.
-    const bool item_fine = !refusal[0] || refusal[0] == Refusal::liability_limit_exceeded;
-    if (item_fine && !placement->funds_short && placement->stake_limit_short) {
-      co_return stake_limit_exceeded();
-    }
-    // Funds are checked before the liability.
-    if (refusal[0] == Refusal::liability_limit_exceeded && placement->funds_short) {
-      refusal[0] = Refusal::insufficient_funds;
-    }
-    if (refusal[0] == Refusal::duplicate_bet) {
-      // Maybe our own earlier try, committed with its answer lost: the lists
-      // must show it now, as they would have after that try.
-      std::string email_unknown;
-      co_await after_bets_placed(ctx, request.user_id, std::move(email_unknown));
-    }
-    if (refusal[0] == Refusal::liability_limit_exceeded) {
-      // The limit in force is the one the statement compared, perhaps
-      // changed since the match was read: name the current one.
-      auto fresh = co_await read_match(ctx, request.match_id);
-      if (fresh.ok()) *match = std::move(*fresh);
-    }
-    Error error = refusal_error(refusal, {});
-    add_refusal_details(error, *match, request.selection);
-    co_return error;
+  // Refused. A pause that began on the way is checked first, as the route did.
+  if (placement->paused_until) co_return betting_paused(*placement->paused_until);
+  std::optional<Refusal> refusal[] = {refusal_of(placement->problems.front())};
+  // The bettor's own limits come after the funds, before the liability.
+  const bool item_fine = !refusal[0] || refusal[0] == Refusal::liability_limit_exceeded;
+  if (item_fine && !placement->funds_short && placement->stake_limit_short) {
+    co_return stake_limit_exceeded();
   }
-  count(ctx.counters->service.bets_placed, placement->bets.size());
-  co_await after_bets_placed(ctx, request.user_id, placement->user_email);
-  co_return std::move(placement->bets.front());
+  // Funds are checked before the liability.
+  if (refusal[0] == Refusal::liability_limit_exceeded && placement->funds_short) {
+    refusal[0] = Refusal::insufficient_funds;
+  }
+  if (refusal[0] == Refusal::duplicate_bet) {
+    // Maybe our own earlier try, committed with its answer lost: the lists
+    // must show it now, as they would have after that try.
+    std::string email_unknown;
+    co_await after_bets_placed(ctx, request.user_id, std::move(email_unknown));
+  }
+  if (refusal[0] == Refusal::liability_limit_exceeded) {
+    // The limit in force is the one the statement compared, perhaps
+    // changed since the match was read: name the current one.
+    auto fresh = co_await read_match(ctx, request.match_id);
+    if (fresh.ok()) *match = std::move(*fresh);
+  }
+  Error error = refusal_error(refusal, {});
+  add_refusal_details(error, *match, request.selection);
+  co_return error;
 }
 
 }  // namespace

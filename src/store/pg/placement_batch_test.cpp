@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -277,6 +278,97 @@ TEST_F(PlacementBatchTest, ABettorsSecondPlacementWaitsForTheNextBatch) {
   EXPECT_EQ(counters.asks, asks.size());
   EXPECT_GE(counters.batches[0] + counters.batches[1], 3U);
   expect_books_balance();
+}
+
+// Phases of placements through one batcher: each phase's placements start
+// together (in one turn of the loop), and the next phase starts once every
+// one of them has its answer.
+Together place_in_phases(std::shared_ptr<pg::Pool> pool, asio::io_context& io,
+                         const std::vector<Asks>& phases, BatchLinger linger,
+                         std::chrono::seconds limit) {
+  auto batcher = std::make_shared<PlacementBatcher>(pool, linger);
+  Together out;
+  pg::testing::run(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer phase_done(io);
+        for (const Asks& asks : phases) {
+          std::size_t answered = 0;
+          phase_done.expires_at(asio::steady_timer::time_point::max());
+          for (const auto& [user, items] : asks) {
+            asio::co_spawn(
+                io,
+                [&, user = user, items = items]() -> asio::awaitable<void> {
+                  out.results.push_back(co_await batcher->place(user, items));
+                  if (++answered == asks.size()) phase_done.cancel();
+                },
+                asio::detached);
+          }
+          (void)co_await phase_done.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        pool->close();
+      },
+      limit);
+  out.counters = batcher->counters();
+  return out;
+}
+
+// One bet each on match 1 by users first..last.
+Asks bettors(std::int64_t first, std::int64_t last) {
+  Asks asks;
+  for (std::int64_t user = first; user <= last; ++user) {
+    asks.push_back({user, {item(1, Selection::away, 100 + user)}});
+  }
+  return asks;
+}
+
+void expect_all_placed(const std::vector<Result<domain::Placement>>& results, std::size_t n) {
+  ASSERT_EQ(results.size(), n);
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.error().detail;
+    EXPECT_TRUE(result->placed());
+  }
+}
+
+class BatchLingerTest : public PlacementBatchTest {
+ protected:
+  // place_in_phases on a pool of 4, within 30 s.
+  Together phases(const std::vector<Asks>& asks_by_phase, BatchLinger linger) {
+    asio::io_context io;
+    return place_in_phases(pool_on(io, 4), io, asks_by_phase, linger, std::chrono::seconds(30));
+  }
+};
+
+// After a batch of four, four placements that find the shard idle go as one
+// statement: the first waits for the others (here until the fourth arrives:
+// the linger itself is longer than the test may run).
+TEST_F(BatchLingerTest, UnderLoadAPlacementThatFindsTheShardIdleWaitsForItsBatchMates) {
+  const BatchLinger linger{std::chrono::seconds(60), std::chrono::seconds(60)};
+  auto [results, counters] = phases({bettors(7, 11), bettors(12, 15)}, linger);
+  expect_all_placed(results, 9);
+  EXPECT_EQ(counters.batches[0], 1U);  // only the very first placement went alone
+  EXPECT_EQ(counters.batches[batch_size_bucket(4)], 2U);
+  EXPECT_EQ(count("SELECT count(*) FROM bets"), 10);
+  expect_books_balance();
+}
+
+// Fewer batch-mates than last time: the linger ends and they go together.
+TEST_F(BatchLingerTest, TheLingerEndsAndTheFewThatQueuedGoTogether) {
+  const BatchLinger linger{std::chrono::milliseconds(20), std::chrono::seconds(60)};
+  auto [results, counters] = phases({bettors(7, 11), bettors(12, 13)}, linger);
+  expect_all_placed(results, 7);
+  EXPECT_EQ(counters.batches[0], 1U);
+  EXPECT_EQ(counters.batches[batch_size_bucket(4)], 1U);
+  EXPECT_EQ(counters.batches[batch_size_bucket(2)], 1U);
+}
+
+// A lone bet after a lone bet is no load: it goes at once. (A linger would
+// outlast the test's time limit.)
+TEST_F(BatchLingerTest, WithoutLoadAPlacementWaitsForNothing) {
+  const BatchLinger linger{std::chrono::seconds(60), std::chrono::seconds(60)};
+  auto [results, counters] = phases({bettors(7, 7), bettors(8, 8)}, linger);
+  expect_all_placed(results, 2);
+  EXPECT_EQ(counters.batches[0], 2U);
 }
 
 TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {

@@ -55,8 +55,24 @@ std::size_t batch_size_bucket(std::size_t asks) noexcept {
   return bucket;
 }
 
-PlacementBatcher::PlacementBatcher(std::shared_ptr<pg::Pool> db)
-    : db_(std::move(db)), stall_(db_->executor()) {}
+PlacementBatcher::PlacementBatcher(std::shared_ptr<pg::Pool> db, BatchLinger linger)
+    : db_(std::move(db)),
+      stall_(db_->executor()),
+      linger_config_(linger),
+      linger_(db_->executor()) {}
+
+bool PlacementBatcher::under_load() const noexcept {
+  return last_asks_ >= 2 && std::chrono::steady_clock::now() - last_end_ < linger_config_.window;
+}
+
+void PlacementBatcher::linger() {
+  lingering_ = true;
+  linger_.expires_after(linger_config_.wait);
+  linger_.async_wait([self = shared_from_this()](const boost::system::error_code&) {
+    self->lingering_ = false;
+    self->start_queued();
+  });
+}
 
 bool PlacementBatcher::may_start() const noexcept {
   if (in_flight_ < kMaxInFlight) return true;
@@ -76,7 +92,7 @@ void PlacementBatcher::watch_for_stall() {
 
 asio::awaitable<Result<domain::Placement>> PlacementBatcher::place(
     std::int64_t user_id, std::span<const domain::BetItem> items) {
-  if (queue_.empty() && may_start()) {
+  if (queue_.empty() && may_start() && !under_load()) {
     ++in_flight_;
     newest_start_ = std::chrono::steady_clock::now();
     ++counters_.batches[0];
@@ -85,12 +101,20 @@ asio::awaitable<Result<domain::Placement>> PlacementBatcher::place(
     // happens only when its loop is torn down, and nothing may start then.
     auto placed = co_await place_bets(*db_, user_id, items);
     --in_flight_;
+    last_end_ = std::chrono::steady_clock::now();
+    last_asks_ = 1;
     start_queued();
     co_return std::move(placed);
   }
   auto waiting = std::make_shared<Waiting>(db_->executor(), user_id, items);
   queue_.push_back(waiting);
-  watch_for_stall();
+  if (in_flight_ > 0) {
+    watch_for_stall();
+  } else if (!lingering_) {
+    linger();
+  } else if (queue_.size() >= last_asks_) {
+    linger_.cancel();  // its handler starts them
+  }
   (void)co_await waiting->done.async_wait(asio::as_tuple(asio::use_awaitable));
   if (!waiting->result) co_return Error::internal("placement batch: no answer");
   co_return std::move(*waiting->result);
@@ -116,6 +140,7 @@ PlacementBatcher::Batch PlacementBatcher::take_batch() {
 }
 
 void PlacementBatcher::start_queued() {
+  if (lingering_) return;
   while (!queue_.empty() && may_start()) {
     ++in_flight_;
     newest_start_ = std::chrono::steady_clock::now();
@@ -153,6 +178,8 @@ asio::awaitable<void> PlacementBatcher::run(std::shared_ptr<PlacementBatcher> se
     }
   }
   --self->in_flight_;
+  self->last_end_ = std::chrono::steady_clock::now();
+  self->last_asks_ = batch.size();
   self->start_queued();
 }
 

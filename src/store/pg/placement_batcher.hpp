@@ -7,7 +7,8 @@
 // place_bets(): a lone bet waits for no batch. Otherwise it queues; each time
 // a statement answers, everything queued (up to kMaxBatchItems items, one ask
 // per bettor) goes as one batch through place_batch(). So batches form only
-// under load, and grow with it. A statement that takes longer than
+// under load, and grow with it. Under load, a placement that finds the shard
+// idle lingers briefly for its batch-mates (BatchLinger). A statement that takes longer than
 // kStallAfter (it waits on a row another transaction holds: a settlement, a
 // hot match's exposure row) lets the queue go beside it, and so on up to
 // kMaxInFlightStalled statements, so one slow bet holds up its own batch,
@@ -51,6 +52,19 @@ struct PlacementBatchCounters {
 // The bucket of a batch of `asks` asks.
 std::size_t batch_size_bucket(std::size_t asks) noexcept;
 
+// Under load (a statement of several asks ended within `window`), a
+// placement that finds the shard idle waits up to `wait`, or until as many
+// placements as that statement carried have queued, before its statement
+// goes. The bettors of a batch that just answered send their next bets over
+// the next few hundred microseconds; without the wait the first of them went
+// alone and held the others back a whole statement (bench/run on 2 cores:
+// statements of one ask fell from 54% to 10% of all, place rose 12-17%;
+// docs/performance.md, "Group commit"). Without load nothing waits.
+struct BatchLinger {
+  std::chrono::microseconds wait{500};
+  std::chrono::milliseconds window{5};
+};
+
 class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatcher> {
  public:
   // One statement per shard: fewer, larger batches beat more, smaller ones
@@ -63,7 +77,7 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   // Bounds one statement's size (and its time holding the rows it locks).
   static constexpr std::size_t kMaxBatchItems = 64;
 
-  explicit PlacementBatcher(std::shared_ptr<pg::Pool> db);
+  explicit PlacementBatcher(std::shared_ptr<pg::Pool> db, BatchLinger linger = {});
   PlacementBatcher(const PlacementBatcher&) = delete;
   PlacementBatcher& operator=(const PlacementBatcher&) = delete;
 
@@ -82,6 +96,9 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   // Whether another statement may go now (none in flight, or the newest has stalled).
   bool may_start() const noexcept;
   void start_queued();
+  // Whether a placement that finds the shard idle should wait (BatchLinger).
+  bool under_load() const noexcept;
+  void linger();
   // Makes sure start_queued() runs when the newest statement would count as stalled.
   void watch_for_stall();
   static boost::asio::awaitable<void> run(std::shared_ptr<PlacementBatcher> self, Batch batch);
@@ -92,6 +109,11 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   std::chrono::steady_clock::time_point newest_start_{};
   boost::asio::steady_timer stall_;
   bool watching_ = false;
+  BatchLinger linger_config_;
+  boost::asio::steady_timer linger_;
+  bool lingering_ = false;
+  std::chrono::steady_clock::time_point last_end_{};  // of the newest statement that ended
+  std::size_t last_asks_ = 0;                         // and how many asks it carried
   std::deque<std::shared_ptr<Waiting>> queue_;
   PlacementBatchCounters counters_;
 };
