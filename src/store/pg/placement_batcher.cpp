@@ -100,10 +100,7 @@ asio::awaitable<Result<domain::Placement>> PlacementBatcher::place(
     // Not given back if this coroutine is destroyed instead of resumed: that
     // happens only when its loop is torn down, and nothing may start then.
     auto placed = co_await place_bets(*db_, user_id, items);
-    --in_flight_;
-    last_end_ = std::chrono::steady_clock::now();
-    last_asks_ = 1;
-    start_queued();
+    statement_ended(1);
     co_return std::move(placed);
   }
   auto waiting = std::make_shared<Waiting>(db_->executor(), user_id, items);
@@ -137,6 +134,13 @@ PlacementBatcher::Batch PlacementBatcher::take_batch() {
     it = queue_.erase(it);
   }
   return batch;
+}
+
+void PlacementBatcher::statement_ended(std::size_t asks) {
+  --in_flight_;
+  last_end_ = std::chrono::steady_clock::now();
+  last_asks_ = asks;
+  start_queued();
 }
 
 void PlacementBatcher::start_queued() {
@@ -177,10 +181,7 @@ asio::awaitable<void> PlacementBatcher::run(std::shared_ptr<PlacementBatcher> se
       for (const auto& waiting : batch) waiting->answer(placed.error());
     }
   }
-  --self->in_flight_;
-  self->last_end_ = std::chrono::steady_clock::now();
-  self->last_asks_ = batch.size();
-  self->start_queued();
+  self->statement_ended(batch.size());
 }
 
 }  // namespace betsdb::store

@@ -8,11 +8,11 @@
 // a statement answers, everything queued (up to kMaxBatchItems items, one ask
 // per bettor) goes as one batch through place_batch(). So batches form only
 // under load, and grow with it. Under load, a placement that finds the shard
-// idle lingers briefly for its batch-mates (BatchLinger). A statement that takes longer than
-// kStallAfter (it waits on a row another transaction holds: a settlement, a
-// hot match's exposure row) lets the queue go beside it, and so on up to
-// kMaxInFlightStalled statements, so one slow bet holds up its own batch,
-// not the shard's.
+// idle lingers briefly for its batch-mates (BatchLinger). A statement that
+// takes longer than kStallAfter (it waits on a row another transaction
+// holds: a settlement, a hot match's exposure row) lets the queue go beside
+// it, and so on up to kMaxInFlightStalled statements, so one slow bet holds
+// up its own batch, not the shard's.
 //
 // Each placement gets its own answer. When the batch cannot decide for each
 // on its own (the asks together would pass a match's liability limit), or
@@ -58,7 +58,7 @@ std::size_t batch_size_bucket(std::size_t asks) noexcept;
 // goes. The bettors of a batch that just answered send their next bets over
 // the next few hundred microseconds; without the wait the first of them went
 // alone and held the others back a whole statement (bench/run on 2 cores:
-// statements of one ask fell from 54% to 10% of all, place rose 12-17%;
+// statements of one ask fell from 54% to 8% of all, place rose about 15%;
 // docs/performance.md, "Group commit"). Without load nothing waits.
 struct BatchLinger {
   std::chrono::microseconds wait{500};
@@ -96,6 +96,9 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   // Whether another statement may go now (none in flight, or the newest has stalled).
   bool may_start() const noexcept;
   void start_queued();
+  // A statement of `asks` placements answered: remembered for under_load(),
+  // and the queue may go.
+  void statement_ended(std::size_t asks);
   // Whether a placement that finds the shard idle should wait (BatchLinger).
   bool under_load() const noexcept;
   void linger();

@@ -409,9 +409,9 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& clie
                                                                   const KeyHolds* precondition) {
   if (precondition && client.cluster()) {
     // The precondition's key lives in another slot, which the script may not
-    // touch: it is read first. A change between the read and the write is
-    // then missed, as a change between reading a match from PostgreSQL and
-    // adding it would be; checkout validates every item again anyway.
+    // touch: it is read before the script, with the pause. A change between
+    // the read and the write is then missed, as a change between reading a match from PostgreSQL
+    // and adding it would be; checkout validates every item again anyway.
     auto holds = co_await open_and_holds(client, user_id, *precondition);
     if (!holds.ok()) co_return std::move(holds).error();
     if (!*holds) co_return std::optional<CartItem>{};
