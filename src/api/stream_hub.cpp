@@ -43,20 +43,53 @@ bool StreamClient::wants(std::int64_t match_id) const {
   return matches_.empty() || std::binary_search(matches_.begin(), matches_.end(), match_id);
 }
 
-void StreamClient::push(const FramePtr& incoming) {
+bool StreamClient::gets(const StreamFrame& frame) const {
+  if (!frame.has_id()) return true;
+  return wants(frame.match_id) && (!position || frame.id > *position);
+}
+
+void StreamClient::push(const FrameBatch& frames, std::string_view all_text) {
   if (closed_ || cut_off_) return;
-  FramePtr frame = incoming;
   if (parked_ && queued_.empty() && write_now) {
-    if (frame->has_id()) {
-      if (position && frame->id <= *position) return;
-      position = frame->id;
-    }
-    const std::size_t sent = write_now(frame->text);
-    if (sent == frame->text.size()) return;
-    // The socket took part of it: the writer sends the rest, and nothing
-    // may overtake it. No id, so fresh() never drops it.
-    frame = std::make_shared<const StreamFrame>(StreamFrame{{}, 0, frame->text.substr(sent)});
+    write_directly(frames, all_text);
+    return;
   }
+  // The writer's fresh() drops what a replay in progress sends meanwhile.
+  for (const auto& frame : frames) {
+    if (!frame->has_id() || wants(frame->match_id)) enqueue(frame);
+    if (cut_off_) return;
+  }
+}
+
+void StreamClient::write_directly(const FrameBatch& frames, std::string_view all_text) {
+  bool every_frame = true;
+  std::optional<domain::EventId> newest;
+  for (const auto& frame : frames) {
+    if (!gets(*frame)) {
+      every_frame = false;
+    } else if (frame->has_id()) {
+      newest = frame->id;
+    }
+  }
+  // Most clients get every frame: the text the hub joined once serves them.
+  std::string own;
+  if (!every_frame) {
+    for (const auto& frame : frames) {
+      if (gets(*frame)) own.append(frame->text);
+    }
+    all_text = own;
+  }
+  if (newest) position = newest;
+  if (all_text.empty()) return;
+  const std::size_t sent = write_now(all_text);
+  if (sent == all_text.size()) return;
+  // The socket took part of it: the writer sends the rest, and nothing may
+  // overtake it. No id, so fresh() never drops it.
+  enqueue(
+      std::make_shared<const StreamFrame>(StreamFrame{{}, 0, std::string(all_text.substr(sent))}));
+}
+
+void StreamClient::enqueue(const FramePtr& frame) {
   if (queued_bytes_ + frame->text.size() > buffer_limit_) {
     drop();
     if (on_overflow) on_overflow();
@@ -103,12 +136,19 @@ asio::awaitable<void> StreamClient::wait() {
 }
 
 std::shared_ptr<StreamHub> StreamHub::create(asio::any_io_executor executor,
-                                             std::chrono::milliseconds heartbeat_every) {
-  return std::shared_ptr<StreamHub>(new StreamHub(std::move(executor), heartbeat_every));
+                                             std::chrono::milliseconds heartbeat_every,
+                                             FanOutPacer::Settings pacing, Sampler sample) {
+  return std::shared_ptr<StreamHub>(
+      new StreamHub(std::move(executor), heartbeat_every, pacing, std::move(sample)));
 }
 
-StreamHub::StreamHub(asio::any_io_executor executor, std::chrono::milliseconds heartbeat_every)
-    : heartbeat_every_(heartbeat_every), timer_(std::move(executor)) {}
+StreamHub::StreamHub(asio::any_io_executor executor, std::chrono::milliseconds heartbeat_every,
+                     FanOutPacer::Settings pacing, Sampler sample)
+    : heartbeat_every_(heartbeat_every),
+      timer_(executor),
+      pacer_(pacing),
+      sample_(std::move(sample)),
+      pass_timer_(executor) {}
 
 void StreamHub::start() {
   asio::co_spawn(
@@ -125,13 +165,40 @@ asio::awaitable<void> StreamHub::beat() {
 }
 
 void StreamHub::deliver(const FrameBatch& batch) {
+  pending_.insert(pending_.end(), batch.begin(), batch.end());
+  if (pass_scheduled_) return;
+  const FanOutPacer::Sample now = sample_();
+  const auto at = pacer_.next_pass(now);
+  if (at <= now.wall) {
+    fan_out();
+    return;
+  }
+  pass_scheduled_ = true;
+  ++held_passes_;
+  pass_timer_.expires_after(at - now.wall);
+  pass_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;  // cancelled: close_all() has sent what was pending
+    self->pass_scheduled_ = false;
+    self->fan_out();
+  });
+}
+
+void StreamHub::fan_out() {
+  if (pending_.empty()) return;
+  const FrameBatch frames = std::exchange(pending_, {});
+  const FanOutPacer::Sample started = sample_();
+  std::string joined;
+  std::string_view all_text = frames.front()->text;
+  if (frames.size() > 1) {
+    for (const auto& frame : frames) joined.append(frame->text);
+    all_text = joined;
+  }
   // A client cut off by a push leaves the list only when its writer ends,
   // so iterating is safe: push never removes.
-  for (StreamClient* client : clients_) {
-    for (const auto& frame : batch) {
-      if (!frame->has_id() || client->wants(frame->match_id)) client->push(frame);
-    }
-  }
+  for (StreamClient* client : clients_) client->push(frames, all_text);
+  pacer_.pass_ran(started, sample_());
+  ++passes_;
 }
 
 void StreamHub::add(StreamClient& client) {
@@ -146,6 +213,9 @@ void StreamHub::remove(StreamClient& client) {
 void StreamHub::close_all() {
   closing_ = true;
   timer_.cancel();
+  pass_timer_.cancel();
+  pass_scheduled_ = false;
+  fan_out();  // what was held back is still sent, before each stream ends
   for (StreamClient* client : clients_) client->close();
 }
 

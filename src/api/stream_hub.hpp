@@ -1,7 +1,9 @@
 // The live stream's clients on one shard (API.md, "Live stream"): the
 // process's one reader hands each batch of events to every shard's hub, which
-// queues each event for the clients that want it; each client's coroutine
-// (api/stream_routes.cpp) writes its queue out.
+// in a fan-out pass writes each parked client the events it wants, or queues
+// them for its coroutine (api/stream_routes.cpp) to write. While the shard is
+// busy, a FanOutPacer spaces the passes and the events in between go out
+// together (api/fan_out_pacer.hpp).
 //
 // A client that stops reading is cut off once its queue holds more than its
 // byte budget, so it costs neither memory nor the others' latency.
@@ -25,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/fan_out_pacer.hpp"
 #include "domain/match_event.hpp"
 
 namespace betsdb::api {
@@ -56,12 +59,14 @@ class StreamClient final {
 
   bool wants(std::int64_t match_id) const;
 
-  // The hub's side. A frame at or before `position` is dropped (a replay sent
-  // it). While the writer is parked (nothing queued, no write going) a frame
-  // goes straight to `write_now`, which sends what the socket takes at once;
-  // the rest is queued for the writer. Past the budget the client is cut off:
+  // The hub's side: one pass's frames, in order, and `all_text`, their texts
+  // joined. A frame the client does not want, or at or before `position` (a
+  // replay sent it), is left out. While the writer is parked (nothing
+  // queued, no write going) the rest goes straight to `write_now` in one
+  // write, which sends what the socket takes at once; what it does not take
+  // is queued for the writer. Past the budget the client is cut off:
   // `on_overflow` runs (it ends the connection, failing a write that hangs).
-  void push(const FramePtr& frame);
+  void push(const FrameBatch& frames, std::string_view all_text);
   std::function<std::size_t(std::string_view)> write_now;
   void close();  // graceful: what is queued is still written, then the stream ends
   void drop();   // the client left: the stream ends at once
@@ -79,6 +84,10 @@ class StreamClient final {
   bool cut_off() const { return cut_off_; }
 
  private:
+  bool gets(const StreamFrame& frame) const;
+  void write_directly(const FrameBatch& frames, std::string_view all_text);
+  void enqueue(const FramePtr& frame);
+
   std::vector<std::int64_t> matches_;
   std::size_t buffer_limit_;
   std::vector<FramePtr> queued_;
@@ -91,16 +100,23 @@ class StreamClient final {
 
 class StreamHub final : public std::enable_shared_from_this<StreamHub> {
  public:
+  using Sampler = std::function<FanOutPacer::Sample()>;
   static std::shared_ptr<StreamHub> create(boost::asio::any_io_executor executor,
-                                           std::chrono::milliseconds heartbeat_every);
+                                           std::chrono::milliseconds heartbeat_every,
+                                           FanOutPacer::Settings pacing = {},
+                                           Sampler sample = &FanOutPacer::sample_now);
 
   void start();  // the heartbeats
+  // Now, or in the pacer's next pass (with whatever else arrives by then).
   void deliver(const FrameBatch& batch);
   void add(StreamClient& client);
   void remove(StreamClient& client);
   // Shutdown: every stream ends after what is queued; no heartbeat after.
   void close_all();
   std::size_t clients() const { return clients_.size(); }
+  // Fan-out passes so far, and those a busy shard held back.
+  std::uint64_t passes() const { return passes_; }
+  std::uint64_t held_passes() const { return held_passes_; }
   bool closing() const { return closing_; }
   // The process's reader knows where in the stream it reads from: from now
   // on every event reaches this hub, so a client may subscribe. Before,
@@ -109,12 +125,21 @@ class StreamHub final : public std::enable_shared_from_this<StreamHub> {
   bool ready() const { return ready_; }
 
  private:
-  StreamHub(boost::asio::any_io_executor executor, std::chrono::milliseconds heartbeat_every);
+  StreamHub(boost::asio::any_io_executor executor, std::chrono::milliseconds heartbeat_every,
+            FanOutPacer::Settings pacing, Sampler sample);
   boost::asio::awaitable<void> beat();
+  void fan_out();
 
   std::list<StreamClient*> clients_;
   std::chrono::milliseconds heartbeat_every_;
   boost::asio::steady_timer timer_;
+  FanOutPacer pacer_;
+  Sampler sample_;
+  FrameBatch pending_;  // for the next pass
+  boost::asio::steady_timer pass_timer_;
+  bool pass_scheduled_ = false;
+  std::uint64_t passes_ = 0;
+  std::uint64_t held_passes_ = 0;
   bool closing_ = false;
   bool ready_ = false;
 };

@@ -1,22 +1,65 @@
-// api::StreamHub and StreamClient: who gets which frame, and a slow client's cut-off.
+// api::StreamHub and StreamClient: who gets which frame, a slow client's
+// cut-off, and the events a busy shard holds back for one write.
 #include "api/stream_hub.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <string>
+#include <vector>
 
 namespace betsdb::api {
 namespace {
 
 namespace asio = boost::asio;
 
+using namespace std::chrono_literals;
+
 FramePtr event_frame(std::uint64_t seq, std::int64_t match_id, std::size_t data_size = 10) {
   return match_frame(domain::MatchEvent{{1000, seq}, match_id, std::string(data_size, 'x')});
 }
 
+// A hub that never holds events back: each deliver() is its own pass.
+std::shared_ptr<StreamHub> hub_at_once(asio::io_context& io) {
+  FanOutPacer::Settings at_once;
+  at_once.max_delay = 0ms;
+  return StreamHub::create(io.get_executor(), 15s, at_once);
+}
+
+// The hub's clocks, moved by the test: `wall_ms` since the start, of which
+// the loop's thread spent `cpu_ms` on a core.
+struct ScriptedClocks {
+  int wall_ms = 0;
+  int cpu_ms = 0;
+  StreamHub::Sampler sampler() {
+    return [this] {
+      return FanOutPacer::Sample{
+          FanOutPacer::Clock::time_point{} + std::chrono::milliseconds(wall_ms),
+          std::chrono::milliseconds(cpu_ms)};
+    };
+  }
+};
+
+// What a parked client's socket took, write by write; with clocks, each
+// write takes the loop 20 ms.
+struct Socket {
+  std::vector<std::string> writes;
+  void attach(StreamClient& client, ScriptedClocks* clocks = nullptr) {
+    client.write_now = [this, clocks](std::string_view bytes) {
+      writes.emplace_back(bytes);
+      if (clocks) {
+        clocks->wall_ms += 20;
+        clocks->cpu_ms += 20;
+      }
+      return bytes.size();
+    };
+    client.set_parked(true);
+  }
+};
+
 TEST(StreamHub, QueuesEachEventForTheClientsThatWantIt) {
   asio::io_context io;
-  auto hub = StreamHub::create(io.get_executor(), std::chrono::seconds(15));
+  auto hub = hub_at_once(io);
   StreamClient all(io.get_executor(), {}, 1 << 20);
   StreamClient some(io.get_executor(), {2, 5}, 1 << 20);
   hub->add(all);
@@ -35,7 +78,7 @@ TEST(StreamHub, QueuesEachEventForTheClientsThatWantIt) {
 
 TEST(StreamHub, CutsOffAClientWhoseQueueOutgrowsItsBudgetAndNoOther) {
   asio::io_context io;
-  auto hub = StreamHub::create(io.get_executor(), std::chrono::seconds(15));
+  auto hub = hub_at_once(io);
   StreamClient slow(io.get_executor(), {}, 4096);
   StreamClient fast(io.get_executor(), {}, 4096);
   int aborted = 0;
@@ -56,7 +99,7 @@ TEST(StreamHub, CutsOffAClientWhoseQueueOutgrowsItsBudgetAndNoOther) {
 
 TEST(StreamHub, APackedWriterGetsEventsWrittenDirectlyAndTheRestQueued) {
   asio::io_context io;
-  auto hub = StreamHub::create(io.get_executor(), std::chrono::seconds(15));
+  auto hub = hub_at_once(io);
   StreamClient client(io.get_executor(), {}, 1 << 20);
   std::string written;
   std::size_t room = 1 << 20;
@@ -72,18 +115,20 @@ TEST(StreamHub, APackedWriterGetsEventsWrittenDirectlyAndTheRestQueued) {
   hub->deliver({event_frame(1, 1), event_frame(2, 1)});  // the first was replayed already
   EXPECT_EQ(written, event_frame(2, 1)->text);
   EXPECT_TRUE(client.take().empty());
-  room = 5;  // the socket takes 5 bytes of the next
+  room = 5;  // the socket takes 5 bytes of the next pass's one write
   hub->deliver({event_frame(3, 1), event_frame(4, 1)});
+  EXPECT_EQ(written, event_frame(2, 1)->text + event_frame(3, 1)->text.substr(0, 5));
   auto queued = client.take();
-  ASSERT_EQ(queued.size(), 2U);
-  EXPECT_EQ(queued[0]->text, event_frame(3, 1)->text.substr(5));
-  EXPECT_EQ(queued[1]->id, (domain::EventId{1000, 4}));
+  ASSERT_EQ(queued.size(), 1U);
+  EXPECT_EQ(queued[0]->text, event_frame(3, 1)->text.substr(5) + event_frame(4, 1)->text);
+  EXPECT_FALSE(queued[0]->has_id());  // the writer's fresh() must not drop it
+  EXPECT_EQ(client.position, (domain::EventId{1000, 4}));
   hub->remove(client);
 }
 
 TEST(StreamHub, ClosingEndsEveryStreamAfterWhatIsQueued) {
   asio::io_context io;
-  auto hub = StreamHub::create(io.get_executor(), std::chrono::seconds(15));
+  auto hub = hub_at_once(io);
   StreamClient client(io.get_executor(), {}, 1 << 20);
   hub->add(client);
   hub->deliver({event_frame(1, 1)});
@@ -95,6 +140,78 @@ TEST(StreamHub, ClosingEndsEveryStreamAfterWhatIsQueued) {
   EXPECT_TRUE(late.closed());
   hub->remove(client);
   hub->remove(late);
+}
+
+TEST(StreamHub, AQuietShardWritesEachEventAsItComes) {
+  asio::io_context io;
+  ScriptedClocks clocks;
+  auto hub = StreamHub::create(io.get_executor(), 15s, {}, clocks.sampler());
+  StreamClient client(io.get_executor(), {}, 1 << 20);
+  Socket socket;
+  socket.attach(client, &clocks);
+  hub->add(client);
+  hub->deliver({event_frame(1, 1)});  // a pass of 20 ms
+  clocks.wall_ms += 110;              // 110 ms later, 1 ms of other work
+  clocks.cpu_ms += 1;
+  hub->deliver({event_frame(2, 1)});
+  ASSERT_EQ(socket.writes.size(), 2U);
+  EXPECT_EQ(socket.writes[1], event_frame(2, 1)->text);
+  hub->remove(client);
+}
+
+TEST(StreamHub, ABusyShardHoldsEventsBackAndWritesThemTogether) {
+  asio::io_context io;
+  ScriptedClocks clocks;
+  auto hub = StreamHub::create(io.get_executor(), 15s, {}, clocks.sampler());
+  StreamClient all(io.get_executor(), {}, 1 << 20);
+  StreamClient some(io.get_executor(), {2}, 1 << 20);
+  Socket all_socket;
+  Socket some_socket;
+  all_socket.attach(all, &clocks);
+  some_socket.attach(some, &clocks);
+  hub->add(all);
+  hub->add(some);
+  hub->deliver({event_frame(1, 1)});  // a pass of 20 ms: the next may come 180 ms after it
+  // The loop was busy every millisecond of the 110 since: the next events wait
+  // (for 70 ms, the real timer's wait in this test).
+  clocks.wall_ms += 110;
+  clocks.cpu_ms += 110;
+  hub->deliver({event_frame(2, 2)});
+  hub->deliver({event_frame(3, 1), heartbeat_frame()});
+  EXPECT_EQ(all_socket.writes.size(), 1U);
+  EXPECT_TRUE(some_socket.writes.empty());
+  io.run_one();  // the pass
+  ASSERT_EQ(all_socket.writes.size(), 2U);
+  EXPECT_EQ(all_socket.writes[1],
+            event_frame(2, 2)->text + event_frame(3, 1)->text + heartbeat_frame()->text);
+  ASSERT_EQ(some_socket.writes.size(), 1U);
+  EXPECT_EQ(some_socket.writes[0], event_frame(2, 2)->text + heartbeat_frame()->text);
+  EXPECT_EQ(all.position, (domain::EventId{1000, 3}));
+  EXPECT_EQ(some.position, (domain::EventId{1000, 2}));
+  hub->remove(all);
+  hub->remove(some);
+}
+
+TEST(StreamHub, ClosingSendsWhatABusyShardHeldBack) {
+  asio::io_context io;
+  ScriptedClocks clocks;
+  FanOutPacer::Settings pacing;
+  pacing.max_delay = std::chrono::hours(1);
+  auto hub = StreamHub::create(io.get_executor(), 15s, pacing, clocks.sampler());
+  StreamClient client(io.get_executor(), {}, 1 << 20);
+  Socket socket;
+  socket.attach(client, &clocks);
+  hub->add(client);
+  hub->deliver({event_frame(1, 1)});
+  clocks.wall_ms += 110;
+  clocks.cpu_ms += 110;
+  hub->deliver({event_frame(2, 1)});
+  ASSERT_EQ(socket.writes.size(), 1U);
+  hub->close_all();
+  ASSERT_EQ(socket.writes.size(), 2U);
+  EXPECT_EQ(socket.writes[1], event_frame(2, 1)->text);
+  EXPECT_TRUE(client.closed());
+  hub->remove(client);
 }
 
 TEST(StreamFrames, AreServerSentEvents) {

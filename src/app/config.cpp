@@ -137,6 +137,13 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) { return parse_number<std::size_t>(v, c.stream_client_buffer, 4096, 64 << 20, "stream_client_buffer"); }},
       {"--stream-heartbeat-ms", "BETSDB_STREAM_HEARTBEAT_MS", "how often an idle stream gets a keep-alive comment (default 15000)",
        [](Config& c, std::string_view v) { return parse_ms(v, c.stream_heartbeat, "stream_heartbeat_ms"); }},
+      {"--stream-max-hold-ms", "BETSDB_STREAM_MAX_HOLD_MS", "the longest a shard busy with requests holds live-stream events back to send them together (default 1000; 0: never)",
+       [](Config& c, std::string_view v) {
+         std::int64_t ms = 0;
+         if (auto s = parse_number<std::int64_t>(v, ms, 0, 60'000, "stream_max_hold_ms"); !s.ok()) return s;
+         c.stream_max_hold = std::chrono::milliseconds(ms);
+         return Status{};
+       }},
   };  // clang-format on
 
   return all;

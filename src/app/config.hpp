@@ -44,10 +44,12 @@ struct Config {
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{15'000};
   // The live stream: clients per instance, bytes queued per client before a
-  // slow one is cut off, and how often a heartbeat comment goes out.
+  // slow one is cut off, how often a heartbeat comment goes out, and the
+  // longest a busy shard holds events back to send them together (0: never).
   std::size_t stream_max_clients = 10'000;
   std::size_t stream_client_buffer = 256 * 1024;
   std::chrono::milliseconds stream_heartbeat{15'000};
+  std::chrono::milliseconds stream_max_hold{1'000};
 };
 
 // The admin token is the bootstrap owner's key to everything: a short one

@@ -53,6 +53,17 @@ TEST(LoadConfig, TrustedProxiesAreIpAddresses) {
   EXPECT_FALSE(load({"--signup-rate-limit", "-1"}).ok());
 }
 
+TEST(LoadConfig, TheStreamsLongestHoldIsZeroToAMinute) {
+  EXPECT_EQ(load({"serve"})->stream_max_hold, std::chrono::milliseconds(1000));
+  auto never = load({"serve"}, {"BETSDB_STREAM_MAX_HOLD_MS=0"});
+  ASSERT_TRUE(never.ok()) << first_error(never);
+  EXPECT_EQ(never->stream_max_hold, std::chrono::milliseconds(0));
+  EXPECT_EQ(load({"--stream-max-hold-ms", "250"})->stream_max_hold, std::chrono::milliseconds(250));
+  EXPECT_NE(first_error(load({"--stream-max-hold-ms", "60001"})).find("stream_max_hold_ms"),
+            std::string::npos);
+  EXPECT_FALSE(load({"--stream-max-hold-ms", "-1"}).ok());
+}
+
 TEST(LoadConfig, OtherCommandsRefuseArgumentsTheyDoNotKnow) {
   EXPECT_FALSE(load({"check", "--apply-results"}).ok());
   EXPECT_FALSE(load({"serve", "extra"}).ok());

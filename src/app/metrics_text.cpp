@@ -143,12 +143,15 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   std::uint64_t pg_connects = 0, pg_connect_failures = 0, pg_timeouts = 0, pg_waits = 0,
                 pg_discarded = 0, pg_rollbacks = 0;
   std::uint64_t batches[store::kBatchSizeBuckets] = {}, batch_asks = 0, retried_alone = 0;
+  std::uint64_t stream_passes = 0, stream_held_passes = 0;
   for (const auto& s : in.shards) {
     // A stream's request was answered when its headers went out.
     in_flight += static_cast<std::int64_t>(s.requests_in_flight) -
                  static_cast<std::int64_t>(std::min(s.stream_clients, s.requests_in_flight));
     connections += static_cast<std::int64_t>(s.connections);
     streams += static_cast<std::int64_t>(s.stream_clients);
+    stream_passes += s.stream_passes;
+    stream_held_passes += s.stream_held_passes;
     redis_connected += s.redis_connected ? 1 : 0;
     redis_commands += s.redis.commands_sent;
     redis_errors += s.redis.commands_rejected + s.redis.transport_errors + s.redis.timeouts;
@@ -176,6 +179,13 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   w.sample("betsdb_http_connections", connections);
   w.family("betsdb_stream_clients", "gauge", "Open live stream (GET /v1/stream) connections.");
   w.sample("betsdb_stream_clients", streams);
+  w.family("betsdb_stream_fan_out_passes_total", "counter",
+           "Live stream fan-out passes (each writes every client the events since the last).");
+  w.sample("betsdb_stream_fan_out_passes_total", stream_passes);
+  w.family("betsdb_stream_held_passes_total", "counter",
+           "Fan-out passes held back because the thread was busy with requests (their events "
+           "went out together, up to BETSDB_STREAM_MAX_HOLD_MS later).");
+  w.sample("betsdb_stream_held_passes_total", stream_held_passes);
 
   w.family("betsdb_redis_commands_total", "counter", "Redis commands sent.");
   w.sample("betsdb_redis_commands_total", redis_commands);

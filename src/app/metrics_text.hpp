@@ -25,6 +25,8 @@ struct ShardSnapshot {
   std::size_t requests_in_flight = 0;
   std::size_t connections = 0;
   std::size_t stream_clients = 0;  // connections serving the live stream
+  std::uint64_t stream_passes = 0;
+  std::uint64_t stream_held_passes = 0;  // held back while the shard was busy
   bool redis_connected = false;
   redis::Commands::Stats redis{};
   std::size_t pg_max = 0;  // configured pool size

@@ -117,6 +117,9 @@ TEST(RenderMetrics, SumsThePoolsAndRedisClientsOfTheShards) {
   s1.pg.connect_failures = 1;
   s2.pg.acquire_timeouts = 2;
   s1.requests_in_flight = 1;
+  s1.stream_passes = 7;
+  s2.stream_passes = 5;
+  s2.stream_held_passes = 2;
   ScrapeInput in;
   in.shards = {s1, s2};
   in.shard_count = 2;
@@ -130,6 +133,8 @@ TEST(RenderMetrics, SumsThePoolsAndRedisClientsOfTheShards) {
   EXPECT_TRUE(has_line(text, "betsdb_pg_pool_errors_total 3"));
   EXPECT_TRUE(has_line(text, "betsdb_http_requests_in_flight 1"));
   EXPECT_TRUE(has_line(text, "betsdb_shards 2"));
+  EXPECT_TRUE(has_line(text, "betsdb_stream_fan_out_passes_total 12"));
+  EXPECT_TRUE(has_line(text, "betsdb_stream_held_passes_total 2"));
 }
 
 }  // namespace

@@ -77,7 +77,14 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
         append_readiness(out, ready.database, ready.redis, streaming);
         co_return out;
       });
-  api_->stream_hub = api::StreamHub::create(ioc_.get_executor(), config.stream_heartbeat);
+  api::FanOutPacer::Settings pacing;
+  pacing.max_delay = config.stream_max_hold;
+  api_->stream_hub =
+      api::StreamHub::create(ioc_.get_executor(), config.stream_heartbeat, pacing, [this] {
+        auto sample = api::FanOutPacer::sample_now();
+        sample.requests = requests_answered_;
+        return sample;
+      });
   api_->stream_admission = std::move(streams);
   api_->stream_client_buffer = config.stream_client_buffer;
   publisher_ = service::MatchEventPublisher::create(ioc_.get_executor(), api_->ctx,
@@ -92,6 +99,7 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
   limits.trusted_proxies = config.trusted_proxies;
   server_ = std::make_unique<http::Server>(ioc_, router_, limits);
   server_->set_observer([this](const http::RequestRecord& record) {
+    ++requests_answered_;
     request_metrics_->record(record);
     log_access(record);
   });
@@ -104,6 +112,8 @@ ShardSnapshot Shard::snapshot() const {
   s.requests_in_flight = server_->requests_in_flight();
   s.connections = server_->connections();
   s.stream_clients = api_->stream_hub->clients();
+  s.stream_passes = api_->stream_hub->passes();
+  s.stream_held_passes = api_->stream_hub->held_passes();
   s.redis_connected = redis_->connected();
   s.redis = redis_->stats();
   const auto& pool = *db_;

@@ -71,6 +71,7 @@ class Shard final {
   std::shared_ptr<BetTotalsFolder> folder_;  // null on all shards but one
   http::Router router_;
   std::unique_ptr<http::RequestMetrics> request_metrics_;
+  std::uint64_t requests_answered_ = 0;  // read by the stream hub's pacer
   std::unique_ptr<http::Server> server_;
   std::thread thread_;
 };

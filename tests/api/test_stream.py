@@ -85,6 +85,11 @@ SLOW_DRAIN_S = 20
 
 # Private servers.
 CAP = 3
+# An instance kept busy by readers while its matches change.
+LOAD_READERS = 6
+LOAD_CHANGES = 40
+LOAD_MAX_HOLD_MS = 300
+LOAD_MAX_S = 60
 IDLE_TIMEOUT_MS = 1000
 HEARTBEAT_MS = 250
 # A stream that has been silent for this long outlived the idle timeout.
@@ -787,6 +792,59 @@ def test_a_new_instance_delivers_every_change_to_the_streams_it_accepted(
         for s in (live, resumed_):
             for i, (block, answer) in enumerate(zip(s.events(), answers)):
                 expect_match_event(block, answer, f"change {i}")
+        server.stop()
+    finally:
+        server.kill()
+
+
+@pytest.mark.concurrency
+def test_an_instance_busy_with_requests_still_delivers_every_change_once_in_order(
+        tmp_path, admin_token, streams, new_match, _server_is_up):
+    """A thread busy with requests holds events back and sends them together
+    (BETSDB_STREAM_MAX_HOLD_MS). Changes made through that instance while
+    readers keep its one thread busy must still reach a filtered and an
+    unfiltered client, each change once, in order, as its write answered."""
+    server = _server(tmp_path, admin_token, "betsdb-stream-busy", threads=1,
+                     stream_max_hold_ms=LOAD_MAX_HOLD_MS)
+    try:
+        match = new_match()
+        mid = match["id"]
+        filtered = open_stream(streams, server.base_url, match_ids=[mid])
+        everything = open_stream(streams, server.base_url)
+        writing = [True]
+
+        def read_matches(client, _):
+            reads, deadline = 0, time.monotonic() + LOAD_MAX_S
+            while writing[0] and time.monotonic() < deadline:
+                expect_status(client.get("/v1/matches?status=open&limit=20"), 200)
+                reads += 1
+            return reads
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            load = pool.submit(parallel_map, server.base_url, admin_token, read_matches,
+                               range(LOAD_READERS), LOAD_READERS)
+            writer = server.api(admin_token)
+            try:
+                answers = [set_price(writer, admin_token, mid, i) for i in range(LOAD_CHANGES)]
+            finally:
+                writing[0] = False
+                writer.close()
+            reads = sum(load.result(timeout=LOAD_MAX_S + 30))
+
+        def changes(blocks):  # the match's creation may arrive live too
+            return [b for b in blocks if b.is_match and b.match_id == mid
+                    and b.json()["odds_version"] > match["odds_version"]]
+
+        for name, s in (("filtered", filtered), ("unfiltered", everything)):
+            got = s.wait_for(lambda blocks: changes(blocks)[len(answers) - 1:] and changes(blocks), 30,
+                             f"the {name} client's {len(answers)} changes")
+            expect_increasing_ids(got)
+            assert [e.json() for e in got] == answers, f"the {name} client's events"
+            assert s.poll(lambda blocks: changes(blocks)[len(answers):], 0.5) is None, \
+                f"the {name} client got a change twice"
+        metrics = requests.get(server.base_url + "/metrics", timeout=REQUEST_TIMEOUT_S).text
+        held = [line for line in metrics.splitlines() if line.startswith("betsdb_stream_held_passes_total ")]
+        print(f"\n[stream] {LOAD_CHANGES} changes under {reads} reads; {held}")
         server.stop()
     finally:
         server.kill()
