@@ -1495,12 +1495,13 @@ def stream_md(res, L):
     matches = ((b.get("rounds") or [{}])[0]).get("matches", "?")
     L.append(textwrap.fill(
         f"`bench/run --stream` (issue 20, `bench/stream.py`): {cfg.get('clients', 0):,} clients on `GET /v1/stream`, "
-        "all in one Python process (one epoll loop), every one connected before the measurement; "
+        "all in one process (bench/stream_reader.cpp: one epoll loop), every one connected before the measurement; "
         f"then {cfg.get('rate')} match changes a second (`PATCH /v1/matches/{{id}}` with new odds, over {matches} "
         "matches, sent on an open-loop schedule by a separate process) for "
         f"{cfg.get('seconds_alone')} s with nothing else running, then on during the "
         f"{scen} (wrk as above, {cfg.get('wrk_duration_s')} s each), which also ran just before without any "
-        "stream client. Fan-out latency: from the write's "
+        "stream client (changes written within 1.5 s of a wrk run count as during it: a busy betsdb holds "
+        "events back for up to 1 s). Fan-out latency: from the write's "
         "HTTP response to the moment the last client read the event (the first client's in its own column; "
         "an event can reach a client before its write's response is read, so that column can be negative). "
         "Every event is checked at every client: \"missed\" counts events of the run's writes that some client "
