@@ -1,7 +1,9 @@
 // A response body written over time, for Server-Sent Events: the handler
 // returns a Response whose `stream` is set, the server writes the status and
 // headers (no length: the body ends when the connection closes), then hands
-// the connection to `stream` until it returns.
+// the connection to `stream` until it returns. By then the request and the
+// rest of the response are gone (a stream may last hours; they would cost
+// every client), so `stream` must own what it uses.
 //
 // Thread-safety: the io_context's thread of the connection only.
 #pragma once

@@ -183,7 +183,8 @@ struct Server::Sessions {
 // One connection, served request after request in the steps below: wait for
 // a request, read its header, refuse it before its body if route, guard or
 // size say so, else read the body and run the handler; write the answer;
-// then keep the connection for the next request or close it.
+// then keep the connection for the next request or close it. A streamed
+// answer's body has the connection last, once the request is done with.
 class Server::Session final {
  public:
   Session(Server& server, tcp::socket socket)
@@ -196,8 +197,10 @@ class Server::Session final {
 
  private:
   // What becomes of the connection after an answer. `linger`: close it, but
-  // only once the request's unread body is read away (see close()).
-  enum class Next { keep_alive, close, linger };
+  // only once the request's unread body is read away (see close()). `stream`:
+  // the answer's head is written and its body (stream_body_) has the
+  // connection until it returns; then it closes.
+  enum class Next { keep_alive, close, linger, stream };
   enum class BodyRead { complete, too_large, broken };
 
   // One request on its way to an answer.
@@ -219,7 +222,8 @@ class Server::Session final {
   asio::awaitable<BodyRead> read_body(Exchange& ex);
   asio::awaitable<Response> run_handler(Exchange& ex);
   asio::awaitable<Next> respond(Exchange& ex);
-  asio::awaitable<Next> stream(Exchange& ex);
+  asio::awaitable<Next> start_stream(Exchange& ex);
+  asio::awaitable<void> run_stream();
   asio::awaitable<bool> write(Response&& response, const Request& req, bool keep_alive);
   asio::awaitable<void> close(bool linger);
 
@@ -232,15 +236,28 @@ class Server::Session final {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::string client_address_;
+  // A streamed answer's body and route, from start_stream() to run_stream().
+  StreamBody stream_body_;
+  std::string_view stream_route_;
   // Declared after the stream it points at, so it is undone before the stream goes.
   Sessions::Registration registration_;
 };
 
 asio::awaitable<void> Server::Session::run() {
   Next next = Next::keep_alive;
-  while (next == Next::keep_alive && co_await wait_for_request()) {
+  // Not `while (next == Next::keep_alive && co_await wait_for_request())`:
+  // GCC 12 runs a co_await on the right of && even when the left is false,
+  // so after its last answer a connection waited for another request (up to
+  // the idle timeout) instead of closing.
+  while (next == Next::keep_alive) {
+    if (!co_await wait_for_request()) break;
     next = co_await serve_request();
   }
+  // From here, not from within serve_request(): a stream may live for hours,
+  // and by now the frames of the request that started it are gone (parser,
+  // request, response, the head and its serializer: 3.5 KB of the 8.4 KB a
+  // stream client held).
+  if (next == Next::stream) co_await run_stream();
   co_await close(next == Next::linger);
 }
 
@@ -380,7 +397,7 @@ asio::awaitable<Response> Server::Session::run_handler(Exchange& ex) {
 }
 
 asio::awaitable<Server::Session::Next> Server::Session::respond(Exchange& ex) {
-  if (ex.response.stream) co_return co_await stream(ex);
+  if (ex.response.stream) co_return co_await start_stream(ex);
   // A stopping server finishes this request but takes no next one.
   if (server_.stopping_ && ex.next == Next::keep_alive) ex.next = Next::close;
   const int status = ex.response.status;
@@ -449,8 +466,9 @@ class Server::Session::StreamWriter final : public BodyStream {
 };
 
 // The status and headers without a length (the body ends with the
-// connection), then the connection is the body's until it returns.
-asio::awaitable<Server::Session::Next> Server::Session::stream(Exchange& ex) {
+// connection); the body is kept for run_stream(), which has the connection
+// once this request's frames are gone.
+asio::awaitable<Server::Session::Next> Server::Session::start_stream(Exchange& ex) {
   bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(ex.response.status), 11};
   if (!ex.response.content_type.empty())
     head.set(bhttp::field::content_type, ex.response.content_type);
@@ -464,6 +482,12 @@ asio::awaitable<Server::Session::Next> Server::Session::stream(Exchange& ex) {
   stream_.expires_never();
   record(ex, ex.response.status);
   if (ec || server_.stopping_) co_return Next::close;
+  stream_body_ = std::move(ex.response.stream);
+  stream_route_ = ex.request.route;
+  co_return Next::stream;
+}
+
+asio::awaitable<void> Server::Session::run_stream() {
   // A stream may live for hours: keep nothing of the request it does not need.
   buffer_.clear();
   buffer_.shrink_to_fit();
@@ -472,18 +496,13 @@ asio::awaitable<Server::Session::Next> Server::Session::stream(Exchange& ex) {
                               ignored);
   // write_now() must never block the loop.
   stream_.socket().non_blocking(true, ignored);
-  // The request's header and body are not needed any more.
-  ex.parser.get() = {};
-  ex.request.headers = {};
-  ex.request.body = {};
   StreamWriter writer(*this);
-  const StreamBody body = std::move(ex.response.stream);
+  const StreamBody body = std::move(stream_body_);
   try {
     co_await body(writer);
   } catch (const std::exception& e) {
-    spdlog::error("stream on {} ended by an unhandled exception: {}", ex.request.route, e.what());
+    spdlog::error("stream on {} ended by an unhandled exception: {}", stream_route_, e.what());
   }
-  co_return Next::close;
 }
 
 asio::awaitable<bool> Server::Session::write(Response&& response, const Request& req,

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -46,6 +47,21 @@ asio::awaitable<Response> answer_ok(Request&) {
 
 asio::awaitable<Response> echo_body(Request& req) {
   co_return Response::json(200, req.body);
+}
+
+// An event stream of two writes; the connection ends when the body returns.
+constexpr std::array<std::string_view, 2> kEvents{"data: 1\n\n", "data: 2\n\n"};
+
+asio::awaitable<Response> answer_stream(Request&) {
+  Response r;
+  r.content_type = "text/event-stream";
+  r.stream = [](BodyStream& body) -> asio::awaitable<void> {
+    for (std::string_view event : kEvents) {
+      const std::array<asio::const_buffer, 1> buffers{asio::buffer(event)};
+      if (!co_await body.write(buffers)) co_return;
+    }
+  };
+  co_return r;
 }
 
 asio::awaitable<Status> throwing_guard(Request&) {
@@ -211,6 +227,41 @@ TEST_F(ServerTest, MalformedHttpIsA400BadRequestProblem) {
   EXPECT_EQ(problem_member(*answer, "status"), "400");
   EXPECT_EQ(problem_member(*answer, "title"), "Bad request");
   EXPECT_TRUE(run(client.closed_by_server()));
+}
+
+// The client waits for the server's close; no idle timeout may do it instead.
+TEST_F(ServerTest, AfterAnAnswerWithConnectionCloseTheServerClosesAtOnce) {
+  router_.add({Method::get, "/ok", {}, answer_ok});
+  ServerLimits limits;
+  limits.idle_timeout = 10 * kBound;
+  start(limits);
+  Client client(*ioc_);
+  ASSERT_TRUE(run(client.connect(endpoint_)));
+  auto answer = run(client.request(get("/ok", "Connection: close\r\n")));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->result_int(), 200);
+  EXPECT_FALSE(answer->keep_alive());
+  EXPECT_TRUE(run(client.closed_by_server()));
+  EXPECT_TRUE(connections_become(0));
+}
+
+// The answer has no length: it ends with the connection, which the server
+// closes as soon as the body returns.
+TEST_F(ServerTest, AStreamedBodyIsWrittenAfterItsHeadAndEndsTheConnection) {
+  router_.add({Method::get, "/stream", {}, answer_stream});
+  ServerLimits limits;
+  limits.idle_timeout = 10 * kBound;
+  start(limits);
+  auto answer = answer_on_new_connection(get("/stream"));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->result_int(), 200);
+  EXPECT_EQ((*answer)[bhttp::field::content_type], "text/event-stream");
+  EXPECT_FALSE((*answer)["X-Request-Id"].empty());
+  EXPECT_FALSE(answer->keep_alive());
+  EXPECT_FALSE(answer->has_content_length());
+  EXPECT_EQ(answer->body(), "data: 1\n\ndata: 2\n\n");
+  EXPECT_TRUE(connections_become(0));
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
 }
 
 TEST_F(ServerTest, AGuardThatThrowsIsAnswered500AndLeavesNoSessionBehind) {
