@@ -167,13 +167,28 @@ asio::awaitable<void> StreamHub::beat() {
 void StreamHub::deliver(const FrameBatch& batch) {
   pending_.insert(pending_.end(), batch.begin(), batch.end());
   if (pass_scheduled_) return;
+  pass_scheduled_ = true;
+  // Posted, not run now: the reader's thread posts each batch as it comes,
+  // so while a long pass ran the next ones queued up behind it. They reach
+  // pending_ before the posted pass runs, and go out with it: a shard that
+  // falls behind catches up in fewer, larger writes.
+  asio::post(pass_timer_.get_executor(), [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->pace();
+  });
+}
+
+void StreamHub::pace() {
+  if (pending_.empty()) {  // close_all() sent them
+    pass_scheduled_ = false;
+    return;
+  }
   const FanOutPacer::Sample now = sample_();
   const auto at = pacer_.next_pass(now);
   if (at <= now.wall) {
+    pass_scheduled_ = false;
     fan_out();
     return;
   }
-  pass_scheduled_ = true;
   ++held_passes_;
   pass_timer_.expires_after(at - now.wall);
   pass_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {

@@ -107,7 +107,7 @@ class StreamHub final : public std::enable_shared_from_this<StreamHub> {
                                            Sampler sample = &FanOutPacer::sample_now);
 
   void start();  // the heartbeats
-  // Now, or in the pacer's next pass (with whatever else arrives by then).
+  // In the next pass: soon, on this thread, or when the pacer allows.
   void deliver(const FrameBatch& batch);
   void add(StreamClient& client);
   void remove(StreamClient& client);
@@ -128,7 +128,8 @@ class StreamHub final : public std::enable_shared_from_this<StreamHub> {
   StreamHub(boost::asio::any_io_executor executor, std::chrono::milliseconds heartbeat_every,
             FanOutPacer::Settings pacing, Sampler sample);
   boost::asio::awaitable<void> beat();
-  void fan_out();
+  void pace();     // the next pass now, or a timer for it
+  void fan_out();  // the pass
 
   std::list<StreamClient*> clients_;
   std::chrono::milliseconds heartbeat_every_;

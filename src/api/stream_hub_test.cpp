@@ -19,7 +19,15 @@ FramePtr event_frame(std::uint64_t seq, std::int64_t match_id, std::size_t data_
   return match_frame(domain::MatchEvent{{1000, seq}, match_id, std::string(data_size, 'x')});
 }
 
-// A hub that never holds events back: each deliver() is its own pass.
+// Hands the hub a batch and runs what that made ready: the pass, unless
+// the hub holds it back.
+void deliver(asio::io_context& io, StreamHub& hub, const FrameBatch& batch) {
+  hub.deliver(batch);
+  io.restart();
+  io.poll();
+}
+
+// A hub that never holds events back.
 std::shared_ptr<StreamHub> hub_at_once(asio::io_context& io) {
   FanOutPacer::Settings at_once;
   at_once.max_delay = 0ms;
@@ -64,7 +72,7 @@ TEST(StreamHub, QueuesEachEventForTheClientsThatWantIt) {
   StreamClient some(io.get_executor(), {2, 5}, 1 << 20);
   hub->add(all);
   hub->add(some);
-  hub->deliver({event_frame(1, 1), event_frame(2, 2), heartbeat_frame(), event_frame(3, 5)});
+  deliver(io, *hub, {event_frame(1, 1), event_frame(2, 2), heartbeat_frame(), event_frame(3, 5)});
   EXPECT_EQ(all.take().size(), 4U);
   auto got = some.take();
   ASSERT_EQ(got.size(), 3U);  // match 2, the heartbeat, match 5
@@ -86,7 +94,7 @@ TEST(StreamHub, CutsOffAClientWhoseQueueOutgrowsItsBudgetAndNoOther) {
   hub->add(slow);
   hub->add(fast);
   for (std::uint64_t i = 1; i <= 100; ++i) {
-    hub->deliver({event_frame(i, 1, 100)});
+    deliver(io, *hub, {event_frame(i, 1, 100)});
     fast.take();  // the fast one keeps up
   }
   EXPECT_TRUE(slow.cut_off());
@@ -112,17 +120,32 @@ TEST(StreamHub, APackedWriterGetsEventsWrittenDirectlyAndTheRestQueued) {
   client.position = domain::EventId{1000, 1};
   hub->add(client);
   client.set_parked(true);
-  hub->deliver({event_frame(1, 1), event_frame(2, 1)});  // the first was replayed already
+  deliver(io, *hub, {event_frame(1, 1), event_frame(2, 1)});  // the first was replayed already
   EXPECT_EQ(written, event_frame(2, 1)->text);
   EXPECT_TRUE(client.take().empty());
   room = 5;  // the socket takes 5 bytes of the next pass's one write
-  hub->deliver({event_frame(3, 1), event_frame(4, 1)});
+  deliver(io, *hub, {event_frame(3, 1), event_frame(4, 1)});
   EXPECT_EQ(written, event_frame(2, 1)->text + event_frame(3, 1)->text.substr(0, 5));
   auto queued = client.take();
   ASSERT_EQ(queued.size(), 1U);
   EXPECT_EQ(queued[0]->text, event_frame(3, 1)->text.substr(5) + event_frame(4, 1)->text);
   EXPECT_FALSE(queued[0]->has_id());  // the writer's fresh() must not drop it
   EXPECT_EQ(client.position, (domain::EventId{1000, 4}));
+  hub->remove(client);
+}
+
+TEST(StreamHub, BatchesThatQueuedBehindAPassGoOutTogetherInTheNext) {
+  asio::io_context io;
+  auto hub = hub_at_once(io);
+  StreamClient client(io.get_executor(), {}, 1 << 20);
+  Socket socket;
+  socket.attach(client);
+  hub->add(client);
+  hub->deliver({event_frame(1, 1)});  // posted while a pass kept the loop
+  hub->deliver({event_frame(2, 1)});
+  io.poll();
+  ASSERT_EQ(socket.writes.size(), 1U);
+  EXPECT_EQ(socket.writes[0], event_frame(1, 1)->text + event_frame(2, 1)->text);
   hub->remove(client);
 }
 
@@ -150,10 +173,10 @@ TEST(StreamHub, AQuietShardWritesEachEventAsItComes) {
   Socket socket;
   socket.attach(client, &clocks);
   hub->add(client);
-  hub->deliver({event_frame(1, 1)});  // a pass of 20 ms
-  clocks.wall_ms += 110;              // 110 ms later, 1 ms of other work
+  deliver(io, *hub, {event_frame(1, 1)});  // a pass of 20 ms
+  clocks.wall_ms += 110;                   // 110 ms later, 1 ms of other work
   clocks.cpu_ms += 1;
-  hub->deliver({event_frame(2, 1)});
+  deliver(io, *hub, {event_frame(2, 1)});
   ASSERT_EQ(socket.writes.size(), 2U);
   EXPECT_EQ(socket.writes[1], event_frame(2, 1)->text);
   hub->remove(client);
@@ -171,13 +194,13 @@ TEST(StreamHub, ABusyShardHoldsEventsBackAndWritesThemTogether) {
   some_socket.attach(some, &clocks);
   hub->add(all);
   hub->add(some);
-  hub->deliver({event_frame(1, 1)});  // a pass of 20 ms: the next may come 180 ms after it
+  deliver(io, *hub, {event_frame(1, 1)});  // a pass of 20 ms: the next may come 180 ms after it
   // The loop was busy every millisecond of the 110 since: the next events wait
   // (for 70 ms, the real timer's wait in this test).
   clocks.wall_ms += 110;
   clocks.cpu_ms += 110;
   hub->deliver({event_frame(2, 2)});
-  hub->deliver({event_frame(3, 1), heartbeat_frame()});
+  deliver(io, *hub, {event_frame(3, 1), heartbeat_frame()});
   EXPECT_EQ(all_socket.writes.size(), 1U);
   EXPECT_TRUE(some_socket.writes.empty());
   io.run_one();  // the pass
@@ -202,10 +225,10 @@ TEST(StreamHub, ClosingSendsWhatABusyShardHeldBack) {
   Socket socket;
   socket.attach(client, &clocks);
   hub->add(client);
-  hub->deliver({event_frame(1, 1)});
+  deliver(io, *hub, {event_frame(1, 1)});
   clocks.wall_ms += 110;
   clocks.cpu_ms += 110;
-  hub->deliver({event_frame(2, 1)});
+  deliver(io, *hub, {event_frame(2, 1)});
   ASSERT_EQ(socket.writes.size(), 1U);
   hub->close_all();
   ASSERT_EQ(socket.writes.size(), 2U);
