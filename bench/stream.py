@@ -46,10 +46,11 @@ in both.
 
 API load beside the stream: SIGUSR1 marks the start of a load run and
 SIGUSR2 its end (bench/run --stream sends them around each wrk run); the
-result then also has "phases": "alone" (changes scheduled outside any load
-run) and "with_api" (inside one, or within --load-margin of one: a busy
+result then also has "phases": "alone" (changes scheduled before the first
+load run), "with_api" (inside one, or within --load-margin of one: a busy
 betsdb holds events back to send them together, so those are delivered
-under the load), each with its own latency and misses.
+under the load) and "after_api" (the rest), each with its own latency and
+misses.
 --wrk-path PATH (standalone use) does that itself: after --alone seconds of
 changes it runs `wrk -t2 -c32 -d<--wrk-duration>` on PATH (also once before
 the clients connect) and reports both throughputs and their ratio.
@@ -768,10 +769,15 @@ def run_clients(args, pid, writes, plan, result, wrk, writer, pipe):
     m = args.load_margin
     intervals = [(a - m, (b if b is not None else t_end) + m) for a, b in LOAD]
     if intervals:
+        # "alone" is before any load: after one, a busy server's verdict and
+        # hold outlast the margin by up to a second more ("after_api").
+        first = min(a for a, _ in intervals)
         loaded = [r for r in ok if any(a <= r[3] <= b for a, b in intervals)]
-        alone = [r for r in ok if not any(a <= r[3] <= b for a, b in intervals)]
+        alone = [r for r in ok if r[3] < first]
+        after = [r for r in ok if r[3] >= first and not any(a <= r[3] <= b for a, b in intervals)]
         result["phases"] = {"alone": event_stats(alone, c, clients_at_start),
-                            "with_api": event_stats(loaded, c, clients_at_start)}
+                            "with_api": event_stats(loaded, c, clients_at_start),
+                            "after_api": event_stats(after, c, clients_at_start)}
         result["api_load_seconds"] = round(sum(b - a for a, b in intervals), 2)
     result.update({
         "dropped_clients": c.dropped - dropped_before,
