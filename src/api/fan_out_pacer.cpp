@@ -17,6 +17,12 @@ FanOutPacer::Sample FanOutPacer::sample_now() {
   return {Clock::now(), std::chrono::seconds(cpu.tv_sec) + std::chrono::nanoseconds(cpu.tv_nsec)};
 }
 
+FanOutPacer::FanOutPacer(Settings settings) : settings_(settings) {
+  // A window spans a whole hold: one forgotten for its length would end
+  // every long hold as "not busy", and the next pass would go at once.
+  settings_.forget_after = std::max(settings_.forget_after, 2 * settings_.max_delay);
+}
+
 FanOutPacer::Clock::time_point FanOutPacer::next_pass(const Sample& now) {
   observe(now);
   if (!busy_ || !last_end_ || settings_.max_delay.count() == 0) return now.wall;

@@ -56,7 +56,7 @@ class FanOutPacer final {
     std::chrono::milliseconds max_delay{1000};
   };
 
-  explicit FanOutPacer(Settings settings) : settings_(settings) {}
+  explicit FanOutPacer(Settings settings);
 
   // When events that arrive at `now` may go out: `now`, or later while busy.
   Clock::time_point next_pass(const Sample& now);

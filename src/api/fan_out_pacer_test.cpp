@@ -97,6 +97,17 @@ TEST(FanOutPacer, HoldsEventsForAtMostTheMaximumDelayAfterThePass) {
   EXPECT_EQ(pacer.next_pass(at(160, 160)), at(250, 0).wall);
 }
 
+TEST(FanOutPacer, AHoldLongerThanASecondStillCountsAsAWindow) {
+  FanOutPacer::Settings settings;
+  settings.max_delay = 2000ms;
+  FanOutPacer pacer(settings);
+  pacer.pass_ran(at(0, 0), at(200, 200));
+  EXPECT_EQ(pacer.next_pass(at(310, 310)), at(2000, 0).wall);  // 9 x 200 ms
+  // The held pass ran, the loop busy all along: the next is held too.
+  pacer.pass_ran(at(2000, 2000), at(2200, 2200));
+  EXPECT_EQ(pacer.next_pass(at(2210, 2210)), at(4000, 0).wall);
+}
+
 TEST(FanOutPacer, AZeroMaximumDelayNeverHoldsEvents) {
   FanOutPacer::Settings settings;
   settings.max_delay = 0ms;
