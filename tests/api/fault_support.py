@@ -88,6 +88,24 @@ class ServerProcess:
     def pid(self):
         return self.proc.pid
 
+    def wait_redis_connected(self, timeout_s=PROCESS_START_S):
+        """Until every shard's Redis client is connected (/metrics): /healthz
+        answers before, and a request that needs Redis on a shard still
+        connecting is a 503, as during an outage."""
+        def connected():
+            try:
+                text = requests.get(self.base_url + "/metrics", timeout=REQUEST_TIMEOUT_S).text
+            except requests.RequestException:
+                return False
+            values = {}
+            for line in text.splitlines():
+                name, _, value = line.partition(" ")
+                if name in ("betsdb_redis_connected", "betsdb_shards"):
+                    values[name] = value
+            return values.get("betsdb_shards") and values.get("betsdb_redis_connected") == values["betsdb_shards"]
+
+        poll_until(connected, timeout_s, f"{self.name}'s shards to connect to Redis")
+
     def _healthy(self):
         if self.proc.poll() is not None:
             pytest.fail(f"{self.name} exited with {self.proc.returncode} at start-up:\n{self.log()}",

@@ -50,6 +50,7 @@ def limited(tmp_path_factory, admin_token, _server_is_up):
     server = ServerProcess(tmp_path_factory.mktemp("signup-limit"), name="betsdb-signup-limit",
                            database_url=required_env("BETSDB_TEST_DATABASE_URL"), admin_token=admin_token,
                            extra_env={"BETSDB_SIGNUP_RATE_LIMIT": str(LIMIT)})
+    server.wait_redis_connected()  # the limit counts in Redis
     yield server
     try:
         server.stop()
@@ -180,6 +181,7 @@ def behind_proxy(tmp_path_factory, admin_token, _server_is_up):
                            database_url=required_env("BETSDB_TEST_DATABASE_URL"), admin_token=admin_token,
                            extra_env={"BETSDB_SIGNUP_RATE_LIMIT": str(LIMIT),
                                       "BETSDB_TRUSTED_PROXIES": PROXY_ADDRESS})
+    server.wait_redis_connected()  # the limit counts in Redis
     yield server
     try:
         server.stop()
