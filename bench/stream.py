@@ -351,10 +351,9 @@ class Clients:
         self.streaming = self.refused = self.failed = 0
         self.fail_samples = []
         self.dropped = self.bytes = self.reads = 0
-        self.count, self.first, self.last, self.key = {}, {}, {}, {}
+        self.count, self.first, self.last = {}, {}, {}
         self.by_key = {}    # (match id, odds "1" in cents) -> event id
         self.resets = 0
-        self.foreign = 0    # events that are not a match change (or not one we can read)
 
     def _line(self, prefix, timeout):
         """The reader's next line, which must start with `prefix`; its JSON."""
@@ -391,9 +390,7 @@ class Clients:
             m = json.loads(payload)
             key = (m["id"], round(float(m["odds"]["1"]) * 100))
         except (TypeError, ValueError, KeyError):
-            self.foreign += 1
-            return
-        self.key[eid] = key
+            return  # not a match change of ours: counted as foreign from `count`
         self.by_key[key] = eid
 
     def pump(self, seconds):

@@ -69,9 +69,10 @@ Status parse_trusted_proxies(Config& c, std::string_view text) {
   return {};
 }
 
-Status parse_ms(std::string_view text, std::chrono::milliseconds& out, const char* name) {
+Status parse_ms(std::string_view text, std::chrono::milliseconds& out, const char* name,
+                std::int64_t min = 1, std::int64_t max = 3'600'000) {
   std::int64_t ms = 0;
-  if (auto s = parse_number<std::int64_t>(text, ms, 1, 3'600'000, name); !s.ok()) return s;
+  if (auto s = parse_number<std::int64_t>(text, ms, min, max, name); !s.ok()) return s;
   out = std::chrono::milliseconds(ms);
   return {};
 }
@@ -138,12 +139,7 @@ const std::vector<Option>& options() {
       {"--stream-heartbeat-ms", "BETSDB_STREAM_HEARTBEAT_MS", "how often an idle stream gets a keep-alive comment (default 15000)",
        [](Config& c, std::string_view v) { return parse_ms(v, c.stream_heartbeat, "stream_heartbeat_ms"); }},
       {"--stream-max-hold-ms", "BETSDB_STREAM_MAX_HOLD_MS", "the longest a shard busy with requests holds live-stream events back to send them together (default 1000; 0: never)",
-       [](Config& c, std::string_view v) {
-         std::int64_t ms = 0;
-         if (auto s = parse_number<std::int64_t>(v, ms, 0, 60'000, "stream_max_hold_ms"); !s.ok()) return s;
-         c.stream_max_hold = std::chrono::milliseconds(ms);
-         return Status{};
-       }},
+       [](Config& c, std::string_view v) { return parse_ms(v, c.stream_max_hold, "stream_max_hold_ms", 0, 60'000); }},
   };  // clang-format on
 
   return all;
