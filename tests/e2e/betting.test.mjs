@@ -171,6 +171,7 @@ describe('betting through the web UI', () => {
     await addToCart(bettor.page, match, `Athletic ${RUN}`, '12.00', 1);
     await bettor.page.getByRole('link', { name: /Cart/ }).click();
     await bettor.page.locator('#balance', { hasText: '5.00' }).waitFor();
+    await bettor.page.locator('li.cart-item').waitFor(); // a tap before the cart is drawn does nothing (below)
     await bettor.page.getByRole('button', { name: 'Place bets' }).click();
     const message = bettor.page.locator('.checkout [role="alert"]');
     await message.waitFor();
@@ -182,6 +183,58 @@ describe('betting through the web UI', () => {
     assert.equal((await api('GET', `/v1/users/${me.id}/bets`, { token: config().adminToken })).json.total, 0);
     await assertFitsWidth(bettor.page);
     await screenshot(bettor.page, '20-insufficient-funds-phone');
+    assert.deepEqual(bettor.problems, []);
+    await bettor.context.close();
+  });
+
+  test('a tap on "Place bets" before the cart is on screen does nothing; once it is, the tap places it', async () => {
+    const match = await createMatch(`Rangers ${RUN}`, `Borough ${RUN}`, { daysAhead: 9 });
+    const bettor = await openPage(browser, PHONE, '/#account');
+    const me = await signUp(bettor.page, `Ed ${RUN}`);
+    const credited = await api('POST', `/v1/users/${me.id}/deposits`, { token: config().adminToken, body: { amount: 1_000 } });
+    assert.equal(credited.status, 201, credited.text);
+    await showTeam(bettor.page, `Rangers ${RUN}`);
+    await bettor.page.locator(`li[data-match-id="${match.id}"]`).waitFor();
+    await addToCart(bettor.page, match, `Rangers ${RUN}`, '3.00', 1);
+
+    // Every message the checkout shows, however briefly.
+    await bettor.page.evaluate(() => {
+      window.checkoutMessages = [];
+      new MutationObserver(() => {
+        for (const alert of document.querySelectorAll('.checkout [role="alert"]')) {
+          if (alert.textContent) window.checkoutMessages.push(alert.textContent);
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    // The cart page reads its match afresh before it draws: held here, the
+    // cart stays undrawn until it is let go.
+    let letGo;
+    const held = new Promise((resolve) => { letGo = resolve; });
+    let asked;
+    const reading = new Promise((resolve) => { asked = resolve; });
+    await bettor.page.route(`**/v1/matches/${match.id}`, async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    await reading;
+    const place = bettor.page.getByRole('button', { name: 'Place bets' });
+    assert.equal(await place.getAttribute('aria-disabled'), 'true');
+    assert.equal(await bettor.page.locator('li.cart-item').count(), 0);
+    await place.click({ force: true }); // a person taps what Playwright would wait for
+
+    letGo();
+    await bettor.page.locator('li.cart-item').waitFor();
+    await bettor.page.locator('.place-bets[aria-disabled="false"]').waitFor();
+    // The early tap started nothing: this one places (a checkout still
+    // running from the early tap would ignore it and nothing would be placed).
+    await place.click();
+    await bettor.page.getByRole('heading', { name: 'Bets placed' }).waitFor();
+    await bettor.page.locator('#balance', { hasText: '€7.00' }).waitFor();
+    assert.equal((await api('GET', `/v1/users/${me.id}/bets`, { token: config().adminToken })).json.total, 1);
+    // Not once did it claim the cart had changed.
+    assert.deepEqual(await bettor.page.evaluate(() => window.checkoutMessages), []);
     assert.deepEqual(bettor.problems, []);
     await bettor.context.close();
   });

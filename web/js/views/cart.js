@@ -62,8 +62,9 @@ export function cartPanel({ user, compact = false, onCleanup }) {
   const totals = h('dl', { class: 'totals' });
   const checkoutError = errorBox();
   // Never disabled while it has focus (a disabled button drops it): a click
-  // while placing does nothing; aria-disabled says so.
-  const checkoutButton = h('button', { type: 'button', class: 'primary place-bets', text: 'Place bets' });
+  // before the cart is on screen or while placing does nothing;
+  // aria-disabled says so.
+  const checkoutButton = h('button', { type: 'button', class: 'primary place-bets', text: 'Place bets', 'aria-disabled': 'true' });
   const emptyButton = compact ? null : h('button', { type: 'button', class: 'secondary', text: 'Empty cart' });
   const priceField = compact ? null : priceSettingField();
   const receiptHeadingId = uid('receipt');
@@ -565,7 +566,9 @@ export function cartPanel({ user, compact = false, onCleanup }) {
   }
 
   async function checkout() {
-    if (placing) return;
+    // Before the first draw there is nothing on screen to place: comparing
+    // that with the server's cart would call the cart changed.
+    if (placing || drawnCart === null) return;
     clearErrors();
     status.clear();
     placing = true;
