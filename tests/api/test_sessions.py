@@ -459,6 +459,55 @@ def test_a_revoked_token_is_refused_at_once_by_another_instance(api, base_url, a
                 client.close()
 
 
+def read_answers(client, paths, token):
+    return {path: client.get(path, token=token).status_code for path in paths}
+
+
+@pytest.mark.concurrency
+def test_read_routes_refuse_a_token_revoked_elsewhere_with_401_before_any_other_answer(
+        api, base_url, admin_token, second_instance, new_user, new_operator):
+    """Every shard remembers the tokens when they are revoked through another
+    instance: each read route refuses them with 401, which comes before the
+    route's own 403 (a revoked token learns nothing of what it may not read)."""
+    account = sign_up(api)
+    token = session_of(api, account)
+    other = new_user()
+    support = new_operator("support")
+    reads = {
+        f"/v1/users/{account.id}": 200,
+        f"/v1/users/{account.id}/bets": 200,
+        f"/v1/users/{account.id}/transactions": 200,
+        f"/v1/users/{other.id}": 403,  # another user's
+        f"/v1/users/{other.id}/bets": 403,
+        "/v1/bets": 403,  # staff's
+        "/v1/users": 403,
+        "/v1/bets/summary": 403,  # an admin's
+    }
+    staff_reads = {"/v1/bets": 200, "/v1/users": 200, f"/v1/users/{other.id}/bets": 200,
+                   "/v1/bets/summary": 403}
+    # Every shard of the suite's server answers with the tokens remembered.
+    assert on_fresh_connections(base_url, admin_token, lambda c: read_answers(c, reads, token)) == \
+        [reads] * FRESH_CONNECTIONS
+    assert on_fresh_connections(base_url, admin_token, lambda c: read_answers(c, staff_reads, support.token)) == \
+        [staff_reads] * FRESH_CONNECTIONS
+    # Revoked through the other instance: the suite's server hears of it only
+    # from the revocation marks in Redis.
+    client = second_instance.api(admin_token)
+    try:
+        expect_revoked(revoke(client, token))
+        expect_revoked(revoke(client, support.token))
+    finally:
+        client.close()
+    for path in reads:
+        for resp in on_fresh_connections(base_url, admin_token, lambda c, p=path: c.get(p, token=token)):
+            expect_unauthorized(resp)
+    for path in staff_reads:
+        for resp in on_fresh_connections(base_url, admin_token, lambda c, p=path: c.get(p, token=support.token)):
+            expect_unauthorized(resp)
+    # The user's sign-up token was not touched.
+    assert read_answers(api, reads, account.token) == reads
+
+
 def test_an_expired_session_is_refused(api, db, admin_token, second_instance):
     account = sign_up(api)
     token, kept = session_of(api, account), session_of(api, account)
