@@ -164,9 +164,27 @@ def test_jittered_ttls_differ_between_entries(api, new_match, redis):
     assert max(set_to_ms) - min(set_to_ms) > 2000, sorted(set_to_ms)
 
 
+@pytest.fixture
+def reader(tmp_path, admin_token, _server_is_up):
+    """Another instance on the suite's database and Redis, for reads that must
+    come from Redis's entry: a shard keeps its own copy of an entry it read
+    or stored, and serves it while the generations hold (docs/api.md,
+    "Caching"), but a new server's shards hold no copy. One per test, gone
+    after it: its background queries would otherwise count among the ones
+    test_concurrent_misses_on_a_cold_entry_run_one_database_query watches."""
+    server = BetsdbProcess(str(tmp_path), name="betsdb-reader",
+                           database_url=os.environ["BETSDB_TEST_DATABASE_URL"], admin_token=admin_token)
+    client = Api(server.base_url, admin_token)
+    try:
+        yield server, client
+    finally:
+        client.close()
+    server.stop()  # SIGTERM: exit 0, no sanitizer report
+
+
 # ------------------------------------------------------------ hit, miss
 
-def test_a_read_is_a_hit_until_a_write_makes_it_a_miss(api, base_url, new_match, redis):
+def test_a_read_is_a_hit_until_a_write_makes_it_a_miss(api, base_url, new_match, redis, reader):
     team = unique_team("Hit")
     first = new_match(team_1=team, date=future_date(days=3))
     before_keys = keys_under(redis, MATCHES_LIST)
@@ -179,10 +197,13 @@ def test_a_read_is_a_hit_until_a_write_makes_it_a_miss(api, base_url, new_match,
     again, events = read_counted(base_url, "matches:list", lambda: matches_page(api, team))
     assert again == page
     assert (events["hit"], events["miss"], events["load"]) == (1, 0, 0), events
-    # The answer really is the entry: a marked entry is served as is.
+    # The answer really is the entry: a marked entry is served as is by a
+    # server without a copy of its own.
     mark(redis, key, 1001)
-    marked, _ = read_counted(base_url, "matches:list", lambda: matches_page(api, team))
+    other, other_api = reader
+    marked, events = read_counted(other.base_url, "matches:list", lambda: matches_page(other_api, team))
     assert marked["total"] == 1001
+    assert (events["hit"], events["miss"], events["load"]) == (1, 0, 0), events
 
     before = cache_events(base_url, "matches:list")
     second = new_match(team_1=team, date=future_date(days=4))
@@ -191,6 +212,8 @@ def test_a_read_is_a_hit_until_a_write_makes_it_a_miss(api, base_url, new_match,
     assert ids(after_write) == [first["id"], second["id"]]
     assert after_write["total"] == 2
     assert (events["miss"], events["load"], events["hit"]) == (1, 1, 0), events
+    # Copies included: the server that read the marked entry kept it.
+    assert matches_page(other_api, team) == after_write
 
 
 def test_bet_lists_and_summary_miss_after_a_bet_and_show_it(api, base_url, admin_token, bettor, new_match,
@@ -276,7 +299,7 @@ def test_a_checkout_invalidates_the_bet_lists_and_the_summary(api, admin_token, 
 # ---------------------------------------------------------- canonical keys
 
 def test_the_same_bet_query_in_another_order_hits_the_same_entry(api, base_url, admin_token, bettor,
-                                                                  new_match, redis):
+                                                                  new_match, redis, reader):
     match = new_match()
     placed(api, bettor, match, "1", stake=500)
     placed(api, bettor, match, "2", stake=700)
@@ -291,8 +314,10 @@ def test_the_same_bet_query_in_another_order_hits_the_same_entry(api, base_url, 
     assert first["total"] == 2
     (key,) = wait_for_new_keys(redis, BETS_LIST, before, spellings[0])
     mark(redis, key, 4242)
+    other, other_api = reader  # no copy of its own: it reads Redis's entry
     for path in spellings[1:]:
-        body, events = read_counted(base_url, "bets:list", lambda: get_json(api, path, token=admin_token))
+        body, events = read_counted(other.base_url, "bets:list",
+                                    lambda: get_json(other_api, path, token=admin_token))
         assert body["total"] == 4242, f"{path} did not read the entry of {spellings[0]}"
         assert events["hit"] == 1, events
     assert keys_under(redis, BETS_LIST) - before == {key}
@@ -301,7 +326,8 @@ def test_the_same_bet_query_in_another_order_hits_the_same_entry(api, base_url, 
     assert other["total"] == 1
 
 
-def test_the_same_match_query_in_another_order_or_case_hits_the_same_entry(api, base_url, new_match, redis):
+def test_the_same_match_query_in_another_order_or_case_hits_the_same_entry(api, base_url, new_match, redis,
+                                                                          reader):
     team = unique_team("Canon")
     new_match(team_1=team, date="2033-05-01T12:00:00Z")
     spellings = [
@@ -314,8 +340,10 @@ def test_the_same_match_query_in_another_order_or_case_hits_the_same_entry(api, 
     assert get_json(api, "/v1/matches", params=spellings[0])["total"] == 1
     (key,) = wait_for_new_keys(redis, MATCHES_LIST, before, "the first spelling")
     mark(redis, key, 777)
+    other, other_api = reader  # no copy of its own: it reads Redis's entry
     for params in spellings[1:]:
-        body, events = read_counted(base_url, "matches:list", lambda: get_json(api, "/v1/matches", params=params))
+        body, events = read_counted(other.base_url, "matches:list",
+                                    lambda: get_json(other_api, "/v1/matches", params=params))
         assert body["total"] == 777, f"{params} did not read the entry of {spellings[0]}"
         assert events["hit"] == 1, events
     assert keys_under(redis, MATCHES_LIST) - before == {key}
@@ -377,12 +405,13 @@ def test_entries_share_their_generations_slot_name_it_and_carry_their_servers_or
 
 @pytest.mark.parametrize("namespace", ["matches:list", "bets_by_email"])
 def test_an_entry_another_redis_process_stored_is_never_served(api, base_url, bettor, new_match, redis,
-                                                                namespace):
+                                                                reader, namespace):
     """An entry whose origin is not the run_id of the Redis that holds it was
     stored before a failover or a restart (replicated or reloaded from disk):
     its generation may have been rolled back since, so it must not be served.
     Forged here by rewriting the origin of a current entry (and its answer,
-    so that serving it would show)."""
+    so that serving it would show), and read by a server that has no copy of
+    its own (a shard's copies carry their origin too: store/redis/local_entries.hpp)."""
     team = unique_team("Origin")
     match = new_match(team_1=team)
     placed(api, bettor, match)
@@ -401,13 +430,15 @@ def test_an_entry_another_redis_process_stored_is_never_served(api, base_url, be
     body = json.loads(text)
     body["total"] = 31337
     assert redis.set(key, join_entry(foreign, json.dumps(body)), keepttl=True, xx=True), f"{key} vanished"
-    answer, events = read_counted(base_url, namespace, lambda: get_json(api, path, token=token))
+    other, other_api = reader
+    answer, events = read_counted(other.base_url, namespace, lambda: get_json(other_api, path, token=token))
     assert answer == current, f"{key} from another Redis process was served"
     assert (events["hit"], events["miss"], events["load"]) == (0, 1, 1), events
     # Loaded again, and from then on served (stored anew by this process) or
     # loaded; never the forged answer.
-    for _ in range(3):
-        assert get_json(api, path, token=token) == current, f"{key} from another Redis process was served"
+    for client in (other_api, api):
+        for _ in range(3):
+            assert get_json(client, path, token=token) == current, f"{key} from another Redis process was served"
 
 
 # ------------------------------------------------------------ single-flight

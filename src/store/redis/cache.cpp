@@ -24,6 +24,8 @@ namespace {
 constexpr std::size_t kMaxInlineQuery = 64;
 // A user's lists are a namespace each: bound the generations remembered.
 constexpr std::size_t kMaxRememberedNamespaces = 100'000;
+// A shard's copies of entries (local_entries.hpp): some hundreds of lists.
+constexpr std::size_t kLocalCopyBytes = 4 * 1024 * 1024;
 // SCAN's COUNT hint: keys examined per round trip by invalidate_pattern.
 constexpr std::string_view kScanBatch = "500";
 
@@ -137,6 +139,19 @@ Status expect_no_error(const Reply& reply) {
 
 constexpr char kOriginSeparator = '|';
 
+// Whether every counter of `generations` ("3" or "2.7") existed when read: a
+// missing one reads as "0", which may come back (the counter lost again),
+// so nothing is kept under it (see store()).
+bool counters_exist(std::string_view generations) {
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = generations.find('.', start);
+    if (generations.substr(start, dot - start) == "0") return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
 // The JSON of a stored entry if `origin` stored it; nothing otherwise (an
 // entry from before a restart or failover, or not written by this cache).
 std::optional<std::string> entry_from(std::string stored, const std::string& origin) {
@@ -206,7 +221,10 @@ std::string short_query_key(std::string_view canonical_query) {
 }
 
 Cache::Cache(std::shared_ptr<Commands> client, std::chrono::seconds ttl)
-    : client_(std::move(client)), ttl_(ttl), random_(std::random_device{}()) {}
+    : client_(std::move(client)),
+      ttl_(ttl),
+      random_(std::random_device{}()),
+      local_(kLocalCopyBytes, ttl) {}
 
 asio::awaitable<Result<std::optional<std::string>>> Cache::get_json(std::string key) {
   auto reply = co_await client_->command("GET", key);
@@ -259,28 +277,34 @@ asio::awaitable<Result<std::int64_t>> Cache::invalidate_pattern(std::string patt
 
 asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::string query) {
   auto seen = seen_generations_.find(ns.prefix);
-  if (seen == seen_generations_.end()) co_return co_await read_by_script(ns, std::move(query));
+  if (seen == seen_generations_.end() || ns.generations.empty()) {
+    co_return co_await read_by_script(ns, std::move(query));
+  }
 
   // A copy: other reads of this shard may update the remembered generations
   // while this one waits, and the entry read is the one under these.
   const std::string guessed = seen->second;
+  const std::string entry_key = ns.prefix + ':' + guessed + ':' + query;
+  // With a copy of that entry from the process that answers for the slot,
+  // only the generations are asked for (local_entries.hpp).
+  const bool have_copy =
+      local_.find(entry_key, origin_for(ns.generations.front()), Clock::now()) != nullptr;
   const std::size_t counters = ns.generations.size();
+  const std::size_t entries = have_copy ? 0 : 1;
   std::vector<std::string> command;
   command.reserve(2 * counters + 2);
   command.emplace_back("MGET");
   command.insert(command.end(), ns.generations.begin(), ns.generations.end());
-  command.push_back(ns.prefix + ':' + guessed + ':' + query);
+  if (!have_copy) command.push_back(entry_key);
   for (const auto& g : ns.generations) command.push_back(written_position_key(g));
   auto served = co_await client_->command_served(command);
   if (!served.ok()) co_return std::move(served).error();
   if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
   auto parts = std::move(served->reply).elements();
-  if (parts.size() != 2 * counters + 1) {
+  if (parts.size() != 2 * counters + entries) {
     co_return Error::unavailable("unexpected MGET reply for a cache read");
   }
-  if (!served->origin.empty() && !ns.generations.empty()) {
-    origin_for(ns.generations.front()) = served->origin;
-  }
+  if (!served->origin.empty()) origin_for(ns.generations.front()) = served->origin;
   std::string generations;
   for (std::size_t i = 0; i < ns.generations.size(); ++i) {
     if (i > 0) generations += '.';
@@ -291,16 +315,29 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   out.generations = std::move(generations);
   out.origin = std::move(served->origin);
   out.written_position =
-      namespace_position(std::span(parts).subspan(counters + 1, counters), out.origin);
-  if (parts[counters].is_string())
+      namespace_position(std::span(parts).subspan(counters + entries, counters), out.origin);
+  if (have_copy) {
+    // Looked up again: the copies may have changed while this read waited,
+    // and the copy must be from the process that just answered.
+    const std::string* copy = local_.find(entry_key, out.origin, Clock::now());
+    if (!copy) co_return co_await read_by_script(ns, std::move(query));
+    out.value = *copy;
+  } else if (parts[counters].is_string()) {
     out.value = entry_from(std::move(parts[counters]).as_string(), out.origin);
+    keep_copy(entry_key, out);
+  }
   co_return out;
+}
+
+void Cache::keep_copy(const std::string& entry_key, const CacheRead& read) {
+  if (!read.value || !counters_exist(read.generations)) return;
+  local_.remember(entry_key, read.origin, *read.value, Clock::now());
 }
 
 asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& ns,
                                                          std::string query) {
   std::vector<std::string> keys = ns.generations;
-  std::vector<std::string> args{ns.prefix, std::move(query)};
+  std::vector<std::string> args{ns.prefix, query};
   auto served = co_await client_->eval_served(read_script(), std::move(keys), std::move(args),
                                               Commands::ScriptMode::read_only);
   if (!served.ok()) co_return std::move(served).error();
@@ -317,6 +354,7 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   out.written_position = namespace_position(std::span(parts).subspan(2, counters), out.origin);
   if (parts[1].is_string()) {
     out.value = entry_from(std::move(parts[1]).as_string(), out.origin);
+    keep_copy(ns.prefix + ':' + out.generations + ':' + query, out);
   }
   if (seen_generations_.size() >= kMaxRememberedNamespaces) seen_generations_.clear();
   seen_generations_.insert_or_assign(ns.prefix, out.generations);
@@ -327,6 +365,12 @@ void Cache::store(const CacheNamespace& ns, const CacheRead& read, const std::st
                   std::string json) {
   // A process that does not say who it is cannot vouch for its counters.
   if (read.origin.empty()) return;
+  // The answer is this read's whether or not Redis takes it: the copy is
+  // served only while the generations it was loaded under are current.
+  if (counters_exist(read.generations)) {
+    local_.remember(ns.prefix + ':' + read.generations + ':' + query, read.origin, json,
+                    Clock::now());
+  }
   std::string entry = read.origin;
   entry += kOriginSeparator;
   entry += json;

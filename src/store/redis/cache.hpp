@@ -17,6 +17,9 @@
 // the current one. If they moved on (a write happened), the read is repeated
 // by a script that reads the counters and then the entry they name; that is
 // four times dearer for Redis than the MGET, so it only runs after writes.
+// When this shard holds a copy of the entry (local_entries.hpp) from the
+// process that answers for the slot, the MGET leaves the entry out and the
+// copy is served if the generations and that process are still the copy's.
 // The script names entry keys it builds itself: on a Redis Cluster that is
 // allowed because a namespace's prefix carries the same hash tag as its
 // counters, so entries and counters share a slot (service/read_cache.cpp
@@ -57,6 +60,7 @@
 #include <vector>
 
 #include "store/redis/commands.hpp"
+#include "store/redis/local_entries.hpp"
 
 namespace betsdb::redis {
 
@@ -131,6 +135,10 @@ class Cache final {
                                            std::optional<std::uint64_t> written_position);
   // The process that last answered for `key`'s slot (one for a single Redis).
   std::string& origin_for(const std::string& key);
+  // Keeps the entry a read found, for the next reads (local_entries.hpp).
+  void keep_copy(const std::string& entry_key, const CacheRead& read);
+
+  using Clock = LocalEntries::Clock;
 
   std::shared_ptr<Commands> client_;
   std::chrono::seconds ttl_;
@@ -139,6 +147,7 @@ class Cache final {
   std::unordered_map<std::string, std::string> seen_generations_;
   std::string origin_;                                      // a single Redis
   std::unordered_map<std::uint16_t, std::string> origins_;  // a cluster, by slot
+  LocalEntries local_;
 };
 
 }  // namespace betsdb::redis

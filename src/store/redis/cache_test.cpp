@@ -357,6 +357,85 @@ TEST_F(CacheTest, ReadAfterAnotherCacheBumpedNeverReturnsTheRememberedGeneration
   });
 }
 
+// A hit of an entry this Cache read or stored before is answered from its
+// own copy: Redis is asked only for the generations. Shown by changing the
+// entry in Redis behind the cache's back (no real writer does that: entries
+// are only ever added): the copy is what comes back, until a bump moves
+// the generations on, when Redis's current entry is read again.
+TEST_F(CacheTest, AHitOfAnEntryReadBeforeIsAnsweredFromTheShardsCopyWhileTheGenerationsHold) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    Cache cache(client, kTtl);
+    const CacheNamespace lists = ns("matches:list");
+    const std::string query = "status=open&limit=20";
+    std::vector<std::string> counters = lists.generations;
+    CO_ASSERT((co_await cache.bump(std::move(counters))).ok(), "bump failed");
+    auto miss = co_await cache.read(lists, query);
+    CO_ASSERT(miss.ok() && !miss->value, "expected a miss");
+    const std::string g1 = miss->generations;
+    const std::string entry = lists.prefix + ":" + g1 + ":" + query;
+    cache.store(lists, as_read(g1, *client), query, R"({"n":1})");
+    CO_ASSERT(co_await eventually_exists(*client, entry), entry << " was never stored");
+
+    auto rewritten =
+        co_await client->command("SET", entry, client->server_id() + R"(|{"n":"in redis"})");
+    CO_ASSERT(rewritten.ok(), "SET failed");
+    for (int i = 0; i < 3; ++i) {
+      auto hit = co_await cache.read(lists, query);
+      CO_ASSERT(hit.ok() && hit->value, "expected a hit");
+      EXPECT_EQ(hit->generations, g1);
+      EXPECT_EQ(*hit->value, R"({"n":1})") << "the entry's bytes were fetched from Redis";
+    }
+
+    // Another Cache (a shard with no copy) reads Redis's entry, and keeps it.
+    Cache other(client, kTtl);
+    auto first = co_await other.read(lists, query);  // learns the generations
+    CO_ASSERT(first.ok() && first->value, "expected a hit");
+    EXPECT_EQ(*first->value, R"({"n":"in redis"})");
+    rewritten = co_await client->command("SET", entry, client->server_id() + R"(|{"n":"again"})");
+    CO_ASSERT(rewritten.ok(), "SET failed");
+    auto second = co_await other.read(lists, query);
+    CO_ASSERT(second.ok() && second->value, "expected a hit");
+    EXPECT_EQ(*second->value, R"({"n":"in redis"})") << "a copy read from Redis is not kept";
+
+    // A write elsewhere moves the generations on: no copy is current any more.
+    counters = lists.generations;
+    CO_ASSERT((co_await other.bump(std::move(counters))).ok(), "bump failed");
+    auto after = co_await cache.read(lists, query);
+    CO_ASSERT(after.ok(), after.error().detail);
+    EXPECT_NE(after->generations, g1);
+    EXPECT_FALSE(after->value.has_value()) << "a copy of the old generations was served";
+    client->stop();
+  });
+}
+
+// A counter that is missing reads as "0" and may be lost again after a
+// write, so "0" could name two different states: as nothing is stored in
+// Redis under it, no copy is kept under it either.
+TEST_F(CacheTest, NoCopyIsKeptUnderAMissingCounter) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    Cache cache(client, kTtl);
+    const CacheNamespace lists = ns("bets:list");
+    const std::string query = "limit=20";
+    auto cold = co_await cache.read(lists, query);
+    CO_ASSERT(cold.ok(), cold.error().detail);
+    CO_ASSERT(cold->generations == "0", "the counter exists already");
+    cache.store(lists, as_read("0", *client), query, R"({"before":"the write"})");
+    CO_ASSERT(co_await eventually_exists(*client, lists.generations[0]),
+              "the first store made no counter");
+    // The write's bump is lost with the counter (a flush, a lost key): the
+    // counter is missing again, and the generations read "0" again.
+    auto deleted = co_await client->command("DEL", lists.generations[0]);
+    CO_ASSERT(deleted.ok(), "DEL failed");
+    auto again = co_await cache.read(lists, query);
+    CO_ASSERT(again.ok(), again.error().detail);
+    EXPECT_EQ(again->generations, "0");
+    EXPECT_FALSE(again->value.has_value()) << "an answer kept under a missing counter was served";
+    client->stop();
+  });
+}
+
 TEST_F(CacheTest, ANamespaceWithTwoCountersMissesWhenEitherIsBumped) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto client = co_await connected_client(io, cfg_);
