@@ -224,7 +224,7 @@ Cache::Cache(std::shared_ptr<Commands> client, std::chrono::seconds ttl)
     : client_(std::move(client)),
       ttl_(ttl),
       random_(std::random_device{}()),
-      local_(kLocalCopyBytes, ttl) {}
+      local_(kLocalCopyBytes) {}
 
 asio::awaitable<Result<std::optional<std::string>>> Cache::get_json(std::string key) {
   auto reply = co_await client_->command("GET", key);
@@ -324,14 +324,22 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
     out.value = *copy;
   } else if (parts[counters].is_string()) {
     out.value = entry_from(std::move(parts[counters]).as_string(), out.origin);
-    keep_copy(entry_key, out);
+    co_await take_copy(entry_key, out);
   }
   co_return out;
 }
 
-void Cache::keep_copy(const std::string& entry_key, const CacheRead& read) {
-  if (!read.value || !counters_exist(read.generations)) return;
-  local_.remember(entry_key, read.origin, *read.value, Clock::now());
+// Once per entry, shard and TTL: one more round trip, for the entry's
+// remaining life, so that the copy ends with it (local_entries.hpp).
+asio::awaitable<void> Cache::take_copy(std::string entry_key, const CacheRead& read) {
+  if (!read.value || !counters_exist(read.generations)) co_return;
+  const auto asked = Clock::now();
+  auto left = co_await client_->command("PTTL", entry_key);
+  // Gone already, kept without a TTL (not by this cache), or no answer: no copy.
+  if (!left.ok() || !left->is_integer() || left->as_integer() <= 0) co_return;
+  const auto lifetime =
+      std::min<Clock::duration>(std::chrono::milliseconds(left->as_integer()), ttl_);
+  local_.remember(entry_key, read.origin, *read.value, asked + lifetime);
 }
 
 asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& ns,
@@ -354,7 +362,7 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   out.written_position = namespace_position(std::span(parts).subspan(2, counters), out.origin);
   if (parts[1].is_string()) {
     out.value = entry_from(std::move(parts[1]).as_string(), out.origin);
-    keep_copy(ns.prefix + ':' + out.generations + ':' + query, out);
+    co_await take_copy(ns.prefix + ':' + out.generations + ':' + query, out);
   }
   if (seen_generations_.size() >= kMaxRememberedNamespaces) seen_generations_.clear();
   seen_generations_.insert_or_assign(ns.prefix, out.generations);
@@ -367,9 +375,11 @@ void Cache::store(const CacheNamespace& ns, const CacheRead& read, const std::st
   if (read.origin.empty()) return;
   // The answer is this read's whether or not Redis takes it: the copy is
   // served only while the generations it was loaded under are current.
+  // It ends no later than Redis's entry, whose TTL is at least ttl_ (Redis
+  // may refuse the entry: the copy is as sound without it).
   if (counters_exist(read.generations)) {
     local_.remember(ns.prefix + ':' + read.generations + ':' + query, read.origin, json,
-                    Clock::now());
+                    Clock::now() + ttl_);
   }
   std::string entry = read.origin;
   entry += kOriginSeparator;

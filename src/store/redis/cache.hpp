@@ -136,7 +136,7 @@ class Cache final {
   // The process that last answered for `key`'s slot (one for a single Redis).
   std::string& origin_for(const std::string& key);
   // Keeps the entry a read found, for the next reads (local_entries.hpp).
-  void keep_copy(const std::string& entry_key, const CacheRead& read);
+  boost::asio::awaitable<void> take_copy(std::string entry_key, const CacheRead& read);
 
   using Clock = LocalEntries::Clock;
 

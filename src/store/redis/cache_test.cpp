@@ -377,8 +377,8 @@ TEST_F(CacheTest, AHitOfAnEntryReadBeforeIsAnsweredFromTheShardsCopyWhileTheGene
     cache.store(lists, as_read(g1, *client), query, R"({"n":1})");
     CO_ASSERT(co_await eventually_exists(*client, entry), entry << " was never stored");
 
-    auto rewritten =
-        co_await client->command("SET", entry, client->server_id() + R"(|{"n":"in redis"})");
+    auto rewritten = co_await client->command(
+        "SET", entry, client->server_id() + R"(|{"n":"in redis"})", "KEEPTTL");
     CO_ASSERT(rewritten.ok(), "SET failed");
     for (int i = 0; i < 3; ++i) {
       auto hit = co_await cache.read(lists, query);
@@ -392,7 +392,8 @@ TEST_F(CacheTest, AHitOfAnEntryReadBeforeIsAnsweredFromTheShardsCopyWhileTheGene
     auto first = co_await other.read(lists, query);  // learns the generations
     CO_ASSERT(first.ok() && first->value, "expected a hit");
     EXPECT_EQ(*first->value, R"({"n":"in redis"})");
-    rewritten = co_await client->command("SET", entry, client->server_id() + R"(|{"n":"again"})");
+    rewritten = co_await client->command("SET", entry, client->server_id() + R"(|{"n":"again"})",
+                                         "KEEPTTL");
     CO_ASSERT(rewritten.ok(), "SET failed");
     auto second = co_await other.read(lists, query);
     CO_ASSERT(second.ok() && second->value, "expected a hit");
@@ -405,6 +406,41 @@ TEST_F(CacheTest, AHitOfAnEntryReadBeforeIsAnsweredFromTheShardsCopyWhileTheGene
     CO_ASSERT(after.ok(), after.error().detail);
     EXPECT_NE(after->generations, g1);
     EXPECT_FALSE(after->value.has_value()) << "a copy of the old generations was served";
+    client->stop();
+  });
+}
+
+// A copy taken from Redis's entry ends when that entry does: the TTL bounds
+// how long an instance may serve an entry whose invalidation could not
+// reach Redis, and copies keep the bound.
+TEST_F(CacheTest, ACopyOfAnEntryReadFromRedisEndsWhenTheEntryExpires) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    Cache writer(client, kTtl);
+    const CacheNamespace lists = ns("bets:list");
+    const std::string query = "limit=20";
+    std::vector<std::string> counters = lists.generations;
+    CO_ASSERT((co_await writer.bump(std::move(counters))).ok(), "bump failed");
+    auto miss = co_await writer.read(lists, query);
+    CO_ASSERT(miss.ok() && !miss->value, "expected a miss");
+    const std::string entry = lists.prefix + ":" + miss->generations + ":" + query;
+    writer.store(lists, as_read(miss->generations, *client), query, R"({"n":1})");
+    CO_ASSERT(co_await eventually_exists(*client, entry), entry << " was never stored");
+    // The entry has a moment left to live (as if stored long ago).
+    auto shortened = co_await client->command("PEXPIRE", entry, "300");
+    CO_ASSERT(shortened.ok() && shortened->as_integer() == 1, "PEXPIRE failed");
+
+    Cache reader(client, kTtl);
+    auto first = co_await reader.read(lists, query);
+    CO_ASSERT(first.ok() && first->value, "expected a hit");
+    const auto deadline = Clock::now() + kStoreBound;
+    while (co_await exists(*client, entry)) {
+      CO_ASSERT(Clock::now() < deadline, entry << " did not expire");
+      co_await sleep_for(20ms);
+    }
+    auto after = co_await reader.read(lists, query);
+    CO_ASSERT(after.ok(), after.error().detail);
+    EXPECT_FALSE(after->value.has_value()) << "a copy outlived the entry it was taken from";
     client->stop();
   });
 }

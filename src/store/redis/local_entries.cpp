@@ -2,8 +2,7 @@
 
 namespace betsdb::redis {
 
-LocalEntries::LocalEntries(std::size_t max_bytes, Clock::duration lifetime)
-    : max_bytes_(max_bytes), lifetime_(lifetime) {}
+LocalEntries::LocalEntries(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
 std::size_t LocalEntries::cost(const std::string& key, const Copy& copy) {
   // The strings' bytes and a rough share of the map's own node and bucket.
@@ -23,10 +22,10 @@ const std::string* LocalEntries::find(const std::string& key, std::string_view o
 }
 
 void LocalEntries::remember(const std::string& key, std::string_view origin, std::string value,
-                            Clock::time_point now) {
+                            Clock::time_point expires_at) {
   if (origin.empty()) return;  // a process that does not say who it is vouches for nothing
   if (auto it = copies_.find(key); it != copies_.end()) erase(it);
-  Copy copy{std::string(origin), std::move(value), now + lifetime_};
+  Copy copy{std::string(origin), std::move(value), expires_at};
   const std::size_t added = cost(key, copy);
   if (added > max_bytes_ / 8) return;
   if (bytes_ + added > max_bytes_) {

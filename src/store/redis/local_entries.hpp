@@ -7,11 +7,13 @@
 // bytes through Redis, the kernel and the reply parser (a 4-6 KB match list
 // cost betsdb and Redis about a fifth of a hit).
 //
-// A copy lives at most `lifetime` (the cache's TTL) after it was taken: the
-// generations, not the TTL, decide whether an entry is current, but a copy
-// should not outlive the entry it mirrors by much. When the copies would
-// take more than `max_bytes`, all are dropped: the next reads fetch from
-// Redis again, as they would without copies.
+// A copy never outlives the entry it mirrors: it expires when Redis's entry
+// does, or earlier. The generations decide whether an entry is current, but
+// the TTL bounds how long another instance may serve an entry whose
+// invalidation could not reach Redis (docs/api.md, "When the INCR cannot
+// land"), and the copies keep that bound. When the copies would take more
+// than `max_bytes`, all are dropped: the next reads fetch from Redis again,
+// as they would without copies.
 //
 // Thread-safety: none; one per Cache, on its shard's thread.
 #pragma once
@@ -28,16 +30,16 @@ class LocalEntries final {
  public:
   using Clock = std::chrono::steady_clock;
 
-  LocalEntries(std::size_t max_bytes, Clock::duration lifetime);
+  explicit LocalEntries(std::size_t max_bytes);
 
   // The copy of the entry at `key` taken from Redis process `origin`; null
   // when there is none, it expired, or it came from another process. The
   // pointer is valid until the next call that changes the copies.
   const std::string* find(const std::string& key, std::string_view origin, Clock::time_point now);
-  // Keeps (or replaces) the copy of `key`. A value larger than an eighth of
-  // the budget is not kept: it would push the others out.
+  // Keeps (or replaces) the copy of `key` until `expires_at`. A value larger
+  // than an eighth of the budget is not kept: it would push the others out.
   void remember(const std::string& key, std::string_view origin, std::string value,
-                Clock::time_point now);
+                Clock::time_point expires_at);
 
   std::size_t bytes() const noexcept { return bytes_; }
   std::size_t size() const noexcept { return copies_.size(); }
@@ -52,7 +54,6 @@ class LocalEntries final {
   void erase(std::unordered_map<std::string, Copy>::iterator it);
 
   std::size_t max_bytes_;
-  Clock::duration lifetime_;
   std::unordered_map<std::string, Copy> copies_;
   std::size_t bytes_ = 0;
 };
