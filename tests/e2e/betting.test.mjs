@@ -16,6 +16,18 @@ async function addToCart(page, match, selectionName, stake, count) {
   await page.locator('#cart-count', { hasText: String(count) }).waitFor();
 }
 
+// A new bettor on a phone, credited `amount` cents, with one selection of
+// `match` (found by its home team) in the cart at `stake`.
+async function bettorWithOneSelection(browser, name, match, home, selectionName, stake, amount) {
+  const bettor = await openPage(browser, PHONE, '/#account');
+  const me = await signUp(bettor.page, name);
+  const credited = await api('POST', `/v1/users/${me.id}/deposits`, { token: config().adminToken, body: { amount } });
+  assert.equal(credited.status, 201, credited.text);
+  await showTeam(bettor.page, home);
+  await bettor.page.locator(`li[data-match-id="${match.id}"]`).waitFor();
+  await addToCart(bettor.page, match, selectionName, stake, 1);
+  return { bettor, me };
+}
 
 describe('betting through the web UI', () => {
   let browser;
@@ -161,14 +173,7 @@ describe('betting through the web UI', () => {
 
   test('checking out more than the balance shows "insufficient funds" by the button and keeps the cart', async () => {
     const match = await createMatch(`Wanderers ${RUN}`, `Athletic ${RUN}`, { daysAhead: 4 });
-    const bettor = await openPage(browser, PHONE, '/#account');
-    const me = await signUp(bettor.page, `Cy ${RUN}`);
-    const credited = await api('POST', `/v1/users/${me.id}/deposits`, { token: config().adminToken, body: { amount: 500 } });
-    assert.equal(credited.status, 201, credited.text);
-
-    await showTeam(bettor.page, `Wanderers ${RUN}`);
-    await bettor.page.locator(`li[data-match-id="${match.id}"]`).waitFor();
-    await addToCart(bettor.page, match, `Athletic ${RUN}`, '12.00', 1);
+    const { bettor, me } = await bettorWithOneSelection(browser, `Cy ${RUN}`, match, `Wanderers ${RUN}`, `Athletic ${RUN}`, '12.00', 500);
     await bettor.page.getByRole('link', { name: /Cart/ }).click();
     await bettor.page.locator('#balance', { hasText: '5.00' }).waitFor();
     await bettor.page.locator('li.cart-item').waitFor(); // a tap before the cart is drawn does nothing (below)
@@ -189,13 +194,7 @@ describe('betting through the web UI', () => {
 
   test('a tap on "Place bets" before the cart is on screen does nothing; once it is, the tap places it', async () => {
     const match = await createMatch(`Rangers ${RUN}`, `Borough ${RUN}`, { daysAhead: 9 });
-    const bettor = await openPage(browser, PHONE, '/#account');
-    const me = await signUp(bettor.page, `Ed ${RUN}`);
-    const credited = await api('POST', `/v1/users/${me.id}/deposits`, { token: config().adminToken, body: { amount: 1_000 } });
-    assert.equal(credited.status, 201, credited.text);
-    await showTeam(bettor.page, `Rangers ${RUN}`);
-    await bettor.page.locator(`li[data-match-id="${match.id}"]`).waitFor();
-    await addToCart(bettor.page, match, `Rangers ${RUN}`, '3.00', 1);
+    const { bettor, me } = await bettorWithOneSelection(browser, `Ed ${RUN}`, match, `Rangers ${RUN}`, `Rangers ${RUN}`, '3.00', 1_000);
 
     // Every message the checkout shows, however briefly.
     await bettor.page.evaluate(() => {

@@ -139,6 +139,18 @@ Status expect_no_error(const Reply& reply) {
 
 constexpr char kOriginSeparator = '|';
 
+// The key of namespace `ns`'s entry for `query` under `generations`, as the
+// scripts build it too: "{prefix}:{generations}:{query}".
+std::string entry_key_of(const CacheNamespace& ns, std::string_view generations,
+                         std::string_view query) {
+  std::string key = ns.prefix;
+  key += ':';
+  key += generations;
+  key += ':';
+  key += query;
+  return key;
+}
+
 // Whether every counter of `generations` ("3" or "2.7") existed when read: a
 // missing one reads as "0", which may come back (the counter lost again),
 // so nothing is kept under it (see store()).
@@ -284,7 +296,7 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   // A copy: other reads of this shard may update the remembered generations
   // while this one waits, and the entry read is the one under these.
   const std::string guessed = seen->second;
-  const std::string entry_key = ns.prefix + ':' + guessed + ':' + query;
+  const std::string entry_key = entry_key_of(ns, guessed, query);
   // With a copy of that entry from the process that answers for the slot,
   // only the generations are asked for (local_entries.hpp).
   const bool have_copy =
@@ -362,7 +374,7 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   out.written_position = namespace_position(std::span(parts).subspan(2, counters), out.origin);
   if (parts[1].is_string()) {
     out.value = entry_from(std::move(parts[1]).as_string(), out.origin);
-    co_await take_copy(ns.prefix + ':' + out.generations + ':' + query, out);
+    co_await take_copy(entry_key_of(ns, out.generations, query), out);
   }
   if (seen_generations_.size() >= kMaxRememberedNamespaces) seen_generations_.clear();
   seen_generations_.insert_or_assign(ns.prefix, out.generations);
@@ -378,7 +390,7 @@ void Cache::store(const CacheNamespace& ns, const CacheRead& read, const std::st
   // It ends no later than Redis's entry, whose TTL is at least ttl_ (Redis
   // may refuse the entry: the copy is as sound without it).
   if (counters_exist(read.generations)) {
-    local_.remember(ns.prefix + ':' + read.generations + ':' + query, read.origin, json,
+    local_.remember(entry_key_of(ns, read.generations, query), read.origin, json,
                     Clock::now() + ttl_);
   }
   std::string entry = read.origin;

@@ -94,6 +94,22 @@ class CacheTest : public ::testing::Test {
     return out;
   }
 
+  // Bumps the namespace's counters, then stores `json` as the answer to
+  // `query` under the generations a read then finds; returns them once
+  // Redis holds the entry.
+  static asio::awaitable<std::string> stored(Cache& cache, Client& client, const CacheNamespace& n,
+                                             const std::string& query, std::string json) {
+    std::vector<std::string> counters = n.generations;
+    EXPECT_TRUE((co_await cache.bump(std::move(counters))).ok()) << "bump failed";
+    auto miss = co_await cache.read(n, query);
+    EXPECT_TRUE(miss.ok() && !miss->value) << "expected a miss";
+    if (!miss.ok()) co_return std::string();
+    cache.store(n, as_read(miss->generations, client), query, std::move(json));
+    const std::string entry = n.prefix + ":" + miss->generations + ":" + query;
+    EXPECT_TRUE(co_await eventually_exists(client, entry)) << entry << " was never stored";
+    co_return miss->generations;
+  }
+
   Config cfg_;
   std::string prefix_;
 };
@@ -368,14 +384,9 @@ TEST_F(CacheTest, AHitOfAnEntryReadBeforeIsAnsweredFromTheShardsCopyWhileTheGene
     Cache cache(client, kTtl);
     const CacheNamespace lists = ns("matches:list");
     const std::string query = "status=open&limit=20";
-    std::vector<std::string> counters = lists.generations;
-    CO_ASSERT((co_await cache.bump(std::move(counters))).ok(), "bump failed");
-    auto miss = co_await cache.read(lists, query);
-    CO_ASSERT(miss.ok() && !miss->value, "expected a miss");
-    const std::string g1 = miss->generations;
+    const std::string g1 = co_await stored(cache, *client, lists, query, R"({"n":1})");
+    CO_ASSERT(!::testing::Test::HasFailure(), "no entry stored");
     const std::string entry = lists.prefix + ":" + g1 + ":" + query;
-    cache.store(lists, as_read(g1, *client), query, R"({"n":1})");
-    CO_ASSERT(co_await eventually_exists(*client, entry), entry << " was never stored");
 
     auto rewritten = co_await client->command(
         "SET", entry, client->server_id() + R"(|{"n":"in redis"})", "KEEPTTL");
@@ -400,7 +411,7 @@ TEST_F(CacheTest, AHitOfAnEntryReadBeforeIsAnsweredFromTheShardsCopyWhileTheGene
     EXPECT_EQ(*second->value, R"({"n":"in redis"})") << "a copy read from Redis is not kept";
 
     // A write elsewhere moves the generations on: no copy is current any more.
-    counters = lists.generations;
+    std::vector<std::string> counters = lists.generations;
     CO_ASSERT((co_await other.bump(std::move(counters))).ok(), "bump failed");
     auto after = co_await cache.read(lists, query);
     CO_ASSERT(after.ok(), after.error().detail);
@@ -419,13 +430,9 @@ TEST_F(CacheTest, ACopyOfAnEntryReadFromRedisEndsWhenTheEntryExpires) {
     Cache writer(client, kTtl);
     const CacheNamespace lists = ns("bets:list");
     const std::string query = "limit=20";
-    std::vector<std::string> counters = lists.generations;
-    CO_ASSERT((co_await writer.bump(std::move(counters))).ok(), "bump failed");
-    auto miss = co_await writer.read(lists, query);
-    CO_ASSERT(miss.ok() && !miss->value, "expected a miss");
-    const std::string entry = lists.prefix + ":" + miss->generations + ":" + query;
-    writer.store(lists, as_read(miss->generations, *client), query, R"({"n":1})");
-    CO_ASSERT(co_await eventually_exists(*client, entry), entry << " was never stored");
+    const std::string g1 = co_await stored(writer, *client, lists, query, R"({"n":1})");
+    CO_ASSERT(!::testing::Test::HasFailure(), "no entry stored");
+    const std::string entry = lists.prefix + ":" + g1 + ":" + query;
     // The entry has a moment left to live (as if stored long ago).
     auto shortened = co_await client->command("PEXPIRE", entry, "300");
     CO_ASSERT(shortened.ok() && shortened->as_integer() == 1, "PEXPIRE failed");
