@@ -269,8 +269,11 @@ asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, CacheN
   }
   count(counters.misses);
   // The generations are part of the flight's key: a reader that starts after
-  // a write sees new generations and never joins a load begun before it.
-  const std::string flight = ns.prefix + ":" + read->generations + ":" + query;
+  // a write sees new generations and never joins a load begun before it. So
+  // is the Redis process that answered: one that lost the write's bump (a
+  // restart, a failover) shows the old generations again, and its reader
+  // must not join a load begun before the write under the lost process.
+  const std::string flight = ns.prefix + ":" + read->origin + ":" + read->generations + ":" + query;
   // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
   // Loads sharing a flight share the generations, hence the written position.
   SingleFlight::Load shared_load = [&]() { return load_counted(read->written_position); };

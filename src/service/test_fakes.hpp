@@ -165,6 +165,8 @@ class FakeCacheStore final : public CacheStore {
   int stores = 0;
   // What read() says of the namespace's written position.
   std::optional<std::uint64_t> written_position;
+  // The Redis process read() says answered.
+  std::string origin = "fake-origin";
 
   Async<CacheRead> read(const CacheNamespace& ns, std::string) override {
     std::string joined;
@@ -172,7 +174,7 @@ class FakeCacheStore final : public CacheStore {
       if (!joined.empty()) joined += '.';
       joined += std::to_string(generations[g]);
     }
-    co_return CacheRead{joined, std::nullopt, "fake-origin", written_position};
+    co_return CacheRead{joined, std::nullopt, origin, written_position};
   }
   void store(const CacheNamespace&, const CacheRead&, const std::string&, std::string) override {
     ++stores;

@@ -374,7 +374,9 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   out.written_position = namespace_position(std::span(parts).subspan(2, counters), out.origin);
   if (parts[1].is_string()) {
     out.value = entry_from(std::move(parts[1]).as_string(), out.origin);
-    co_await take_copy(entry_key_of(ns, out.generations, query), out);
+    // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
+    std::string key = entry_key_of(ns, out.generations, query);
+    co_await take_copy(std::move(key), out);
   }
   if (seen_generations_.size() >= kMaxRememberedNamespaces) seen_generations_.clear();
   seen_generations_.insert_or_assign(ns.prefix, out.generations);

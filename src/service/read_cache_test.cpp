@@ -1,0 +1,95 @@
+// The read cache's misses, against a faked cache store: which concurrent
+// readers may share one load.
+#include "service/read_cache.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "service/test_fakes.hpp"
+
+namespace betsdb::service {
+namespace {
+
+using namespace fakes;
+
+// A load that waits until the test opens the gate (cancels the timer).
+Loader gated_load(asio::steady_timer& gate, int& loads, std::string answer) {
+  return [&gate, &loads, answer](ReadSource) -> asio::awaitable<Result<std::string>> {
+    ++loads;
+    boost::system::error_code ignored;
+    co_await gate.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    co_return answer;
+  };
+}
+
+asio::awaitable<void> read_into(Context& ctx, std::string query, Loader load,
+                                std::optional<Result<std::string>>& out) {
+  out.emplace(co_await cached(ctx, CacheArea::matches, ReadCache::matches(), std::move(query),
+                              std::move(load)));
+}
+
+// A Redis process that lost a write's bump (restarted from an older AOF, or a
+// replica promoted before it got the bump) shows the generations from before
+// the write. A reader it answers must load for itself: joining a load begun
+// before the write, under the lost process, would answer data older than a
+// write that has returned.
+TEST(ReadCacheMiss, AReaderAnsweredByAnotherRedisProcessDoesNotJoinALoadBegunBeforeIt) {
+  Fakes f(/*with_cache=*/true);
+  asio::steady_timer gate(f.io, asio::steady_timer::time_point::max());
+  int loads = 0;
+  const std::string query = "origin-change";
+  std::optional<Result<std::string>> first;
+  std::optional<Result<std::string>> second;
+
+  asio::co_spawn(f.io, read_into(f.ctx, query, gated_load(gate, loads, "before the write"), first),
+                 asio::detached);
+  ASSERT_TRUE(f.run_until([&] { return loads == 1; }));
+
+  f.cache_store->origin = "the promoted replica";  // same generations, another process
+  Loader fresh = [&loads](ReadSource) -> asio::awaitable<Result<std::string>> {
+    ++loads;
+    co_return std::string("after the write");
+  };
+  asio::co_spawn(f.io, read_into(f.ctx, query, std::move(fresh), second), asio::detached);
+  // Its own load answers at once; a joined one would wait at the gate.
+  EXPECT_TRUE(f.run_until([&] { return second.has_value(); }, 2s))
+      << "the second reader joined the first one's load";
+  EXPECT_EQ(loads, 2);
+
+  gate.cancel();
+  ASSERT_TRUE(f.run_until([&] { return first.has_value() && second.has_value(); }));
+  ASSERT_TRUE(second->ok());
+  EXPECT_EQ(**second, "after the write");
+  ASSERT_TRUE(first->ok());
+  EXPECT_EQ(**first, "before the write");
+}
+
+// The same process and generations: one load, shared (the single flight).
+TEST(ReadCacheMiss, ReadersOfTheSameGenerationsFromTheSameProcessShareOneLoad) {
+  Fakes f(/*with_cache=*/true);
+  asio::steady_timer gate(f.io, asio::steady_timer::time_point::max());
+  int loads = 0;
+  const std::string query = "same-origin";
+  std::optional<Result<std::string>> first;
+  std::optional<Result<std::string>> second;
+
+  asio::co_spawn(f.io, read_into(f.ctx, query, gated_load(gate, loads, "shared"), first),
+                 asio::detached);
+  ASSERT_TRUE(f.run_until([&] { return loads == 1; }));
+  asio::co_spawn(f.io, read_into(f.ctx, query, gated_load(gate, loads, "own"), second),
+                 asio::detached);
+  // A joined reader waits at the gate with the first; its own load would be a second one.
+  EXPECT_FALSE(f.run_until([&] { return loads == 2 || second.has_value(); }, 300ms));
+  EXPECT_EQ(loads, 1);
+
+  gate.cancel();
+  ASSERT_TRUE(f.run_until([&] { return first.has_value() && second.has_value(); }));
+  ASSERT_TRUE(second->ok());
+  EXPECT_EQ(**second, "shared");
+}
+
+}  // namespace
+}  // namespace betsdb::service
