@@ -55,9 +55,11 @@ std::size_t batch_size_bucket(std::size_t asks) noexcept {
   return bucket;
 }
 
-PlacementBatcher::PlacementBatcher(std::shared_ptr<pg::Pool> db, BatchLinger linger)
+PlacementBatcher::PlacementBatcher(std::shared_ptr<pg::Pool> db, BatchLinger linger,
+                                   std::chrono::milliseconds stall_after)
     : db_(std::move(db)),
       stall_(db_->executor()),
+      stall_after_(stall_after),
       linger_config_(linger),
       linger_(db_->executor()) {}
 
@@ -77,13 +79,13 @@ void PlacementBatcher::linger() {
 bool PlacementBatcher::may_start() const noexcept {
   if (in_flight_ < kMaxInFlight) return true;
   return in_flight_ < kMaxInFlightStalled &&
-         std::chrono::steady_clock::now() - newest_start_ >= kStallAfter;
+         std::chrono::steady_clock::now() - newest_start_ >= stall_after_;
 }
 
 void PlacementBatcher::watch_for_stall() {
   if (watching_ || in_flight_ >= kMaxInFlightStalled) return;
   watching_ = true;
-  stall_.expires_at(newest_start_ + kStallAfter);
+  stall_.expires_at(newest_start_ + stall_after_);
   stall_.async_wait([self = shared_from_this()](const boost::system::error_code&) {
     self->watching_ = false;
     self->start_queued();
