@@ -50,27 +50,33 @@ bool StreamClient::gets(const StreamFrame& frame) const {
 
 void StreamClient::push(const FrameBatch& frames, std::string_view all_text) {
   if (closed_ || cut_off_) return;
-  if (parked_ && queued_.empty() && write_now) {
+  // Judged on what earlier passes left, never on this one: a client reading
+  // at any speed has had no chance yet to take a large pass.
+  if (waiting_bytes_ > buffer_limit_) {
+    overflow();
+    return;
+  }
+  if (parked_ && queued_.empty() && waiting_.empty() && write_now) {
     write_directly(frames, all_text);
     return;
   }
   // The writer's fresh() drops what a replay in progress sends meanwhile.
   for (const auto& frame : frames) {
-    if (!frame->has_id() || wants(frame->match_id)) enqueue(frame);
-    if (cut_off_) return;
+    if (!frame->has_id() || wants(frame->match_id)) add(frame);
   }
 }
 
 void StreamClient::write_directly(const FrameBatch& frames, std::string_view all_text) {
   bool every_frame = true;
-  std::optional<domain::EventId> newest;
+  bool any_frame = false;
   for (const auto& frame : frames) {
-    if (!gets(*frame)) {
+    if (gets(*frame)) {
+      any_frame = true;
+    } else {
       every_frame = false;
-    } else if (frame->has_id()) {
-      newest = frame->id;
     }
   }
+  if (!any_frame) return;
   // Most clients get every frame: the text the hub joined once serves them.
   std::string own;
   if (!every_frame) {
@@ -79,30 +85,73 @@ void StreamClient::write_directly(const FrameBatch& frames, std::string_view all
     }
     all_text = own;
   }
-  if (newest) position = newest;
-  if (all_text.empty()) return;
   const std::size_t sent = write_now(all_text);
-  if (sent == all_text.size()) return;
-  // The socket took part of it: the writer sends the rest, and nothing may
-  // overtake it. No id, so fresh() never drops it.
-  enqueue(
-      std::make_shared<const StreamFrame>(StreamFrame{{}, 0, std::string(all_text.substr(sent))}));
+  // What the socket did not take goes to the writer frame by frame (shared
+  // with the other clients, not copied), so the budget can take it in
+  // pieces; only the tail of the frame the write cut through is the
+  // client's own copy. No id on that tail, so fresh() never drops it; the
+  // frames after it have newer ids than `position`, which is the newest
+  // event the client has had a byte of.
+  std::optional<domain::EventId> newest;
+  std::size_t offset = 0;
+  for (const auto& frame : frames) {
+    if (!gets(*frame)) continue;
+    const std::size_t size = frame->text.size();
+    if (offset + size <= sent) {
+      if (frame->has_id()) newest = frame->id;
+    } else if (offset < sent) {
+      if (frame->has_id()) newest = frame->id;
+      add(std::make_shared<const StreamFrame>(
+          StreamFrame{{}, 0, frame->text.substr(sent - offset)}));
+    } else {
+      add(frame);
+    }
+    offset += size;
+  }
+  if (newest) position = newest;
 }
 
-void StreamClient::enqueue(const FramePtr& frame) {
-  if (queued_bytes_ + frame->text.size() > buffer_limit_) {
-    drop();
-    if (on_overflow) on_overflow();
+bool StreamClient::has_room_for(std::size_t bytes) const {
+  const std::size_t held = queued_bytes_ + in_flight_bytes_;
+  // A frame larger than the whole budget still goes, alone.
+  return held == 0 || held + bytes <= buffer_limit_;
+}
+
+void StreamClient::add(const FramePtr& frame) {
+  const std::size_t size = frame->text.size();
+  // Nothing overtakes a frame that waits.
+  if (waiting_.empty() && has_room_for(size)) {
+    queued_bytes_ += size;
+    queued_.push_back(frame);
+    wake_.cancel();
     return;
   }
-  queued_bytes_ += frame->text.size();
-  queued_.push_back(frame);
-  wake_.cancel();
+  waiting_bytes_ += size;
+  waiting_.push_back(frame);
+}
+
+void StreamClient::move_up() {
+  auto next = waiting_.begin();
+  for (; next != waiting_.end() && has_room_for((*next)->text.size()); ++next) {
+    const std::size_t size = (*next)->text.size();
+    waiting_bytes_ -= size;
+    queued_bytes_ += size;
+    queued_.push_back(std::move(*next));
+  }
+  waiting_.erase(waiting_.begin(), next);
+}
+
+void StreamClient::overflow() {
+  drop();
+  if (on_overflow) on_overflow();
 }
 
 void StreamClient::drop() {
   cut_off_ = true;
   queued_.clear();
+  queued_bytes_ = 0;
+  waiting_.clear();
+  waiting_bytes_ = 0;
   wake_.cancel();
 }
 
@@ -125,12 +174,14 @@ std::vector<asio::const_buffer> StreamClient::fresh(const std::vector<FramePtr>&
 }
 
 std::vector<FramePtr> StreamClient::take() {
-  queued_bytes_ = 0;
+  in_flight_bytes_ = 0;  // the previous take's frames are written
+  move_up();
+  in_flight_bytes_ = std::exchange(queued_bytes_, 0);
   return std::exchange(queued_, {});
 }
 
 asio::awaitable<void> StreamClient::wait() {
-  if (!queued_.empty() || closed_ || cut_off_) co_return;
+  if (!queued_.empty() || !waiting_.empty() || closed_ || cut_off_) co_return;
   wake_.expires_at(asio::steady_timer::time_point::max());
   co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
 }
@@ -231,6 +282,13 @@ void StreamHub::close_all() {
   pass_timer_.cancel();
   pass_scheduled_ = false;
   fan_out();  // what was held back is still sent, before each stream ends
+  for (StreamClient* client : clients_) client->close();
+}
+
+void StreamHub::end_streams() {
+  // What the reader delivered before the gap goes out first. A pass still
+  // scheduled finds nothing pending and does nothing.
+  fan_out();
   for (StreamClient* client : clients_) client->close();
 }
 

@@ -5,8 +5,13 @@
 // busy, a FanOutPacer spaces the passes and the events in between go out
 // together (api/fan_out_pacer.hpp).
 //
-// A client that stops reading is cut off once its queue holds more than its
-// byte budget, so it costs neither memory nor the others' latency.
+// A client holds at most its byte budget: what is queued for it and what its
+// writer has taken but not yet written. What does not fit waits, as the
+// pass's own frames that every client shares, and moves up as the client's
+// writes complete: a pass larger than the budget reaches a client that reads
+// a piece at a time. A client that still has more than its budget waiting
+// from earlier passes when a new one comes is not reading: it is cut off, so
+// it costs neither memory nor the others' latency.
 //
 // Thread-safety: the shard's thread only (the reader posts to it).
 #pragma once
@@ -64,8 +69,10 @@ class StreamClient final {
   // replay sent it), is left out. While the writer is parked (nothing
   // queued, no write going) the rest goes straight to `write_now` in one
   // write, which sends what the socket takes at once; what it does not take
-  // is queued for the writer. Past the budget the client is cut off:
-  // `on_overflow` runs (it ends the connection, failing a write that hangs).
+  // is queued for the writer, as far as the budget has room, and waits
+  // beyond. With more than the budget still waiting from earlier passes the
+  // client is cut off: `on_overflow` runs (it ends the connection, failing a
+  // write that hangs).
   void push(const FrameBatch& frames, std::string_view all_text);
   std::function<std::size_t(std::string_view)> write_now;
   void close();  // graceful: what is queued is still written, then the stream ends
@@ -74,6 +81,9 @@ class StreamClient final {
 
   // The writer's side. `position`: the newest event the client has been
   // sent (or, resuming, had); fresh() keeps only what comes after it.
+  // take() hands over what is queued; the writer calls it again only once it
+  // has written what the previous call gave it, so those bytes count against
+  // the budget until then, and only then may waiting frames move up.
   std::vector<FramePtr> take();
   std::vector<boost::asio::const_buffer> fresh(const std::vector<FramePtr>& frames);
   std::optional<domain::EventId> position;
@@ -82,16 +92,27 @@ class StreamClient final {
   boost::asio::awaitable<void> wait();  // until something is queued, or closed, or cut off
   bool closed() const { return closed_; }
   bool cut_off() const { return cut_off_; }
+  // Queued and not yet taken; taken and not yet written (the budget bounds
+  // the two together); waiting for room.
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  std::size_t in_flight_bytes() const { return in_flight_bytes_; }
+  std::size_t waiting_bytes() const { return waiting_bytes_; }
 
  private:
   bool gets(const StreamFrame& frame) const;
   void write_directly(const FrameBatch& frames, std::string_view all_text);
-  void enqueue(const FramePtr& frame);
+  void add(const FramePtr& frame);
+  bool has_room_for(std::size_t bytes) const;
+  void move_up();
+  void overflow();
 
   std::vector<std::int64_t> matches_;
   std::size_t buffer_limit_;
   std::vector<FramePtr> queued_;
   std::size_t queued_bytes_ = 0;
+  std::size_t in_flight_bytes_ = 0;
+  std::vector<FramePtr> waiting_;  // not a deque: an empty one allocates, and most are empty
+  std::size_t waiting_bytes_ = 0;
   bool closed_ = false;
   bool cut_off_ = false;
   bool parked_ = false;
@@ -113,6 +134,10 @@ class StreamHub final : public std::enable_shared_from_this<StreamHub> {
   void remove(StreamClient& client);
   // Shutdown: every stream ends after what is queued; no heartbeat after.
   void close_all();
+  // The reader missed events: every open stream ends after what is queued,
+  // and its client resumes from its last id (the replay says what it
+  // missed, or `reset`). Streams opened after it are served as usual.
+  void end_streams();
   std::size_t clients() const { return clients_.size(); }
   // Fan-out passes so far, and those a busy shard held back.
   std::uint64_t passes() const { return passes_; }

@@ -105,6 +105,118 @@ TEST(StreamHub, CutsOffAClientWhoseQueueOutgrowsItsBudgetAndNoOther) {
   hub->remove(fast);
 }
 
+// A writer that keeps up, as serve_stream's: writes what it takes, then
+// takes again, until nothing is left. Fails the test if it ever holds more
+// than `budget`.
+std::string drain(StreamClient& client, std::size_t budget) {
+  std::string written;
+  while (true) {
+    const auto frames = client.take();
+    if (frames.empty()) return written;
+    EXPECT_LE(client.in_flight_bytes(), budget);
+    for (const auto& buffer : client.fresh(frames)) {
+      written.append(static_cast<const char*>(buffer.data()), buffer.size());
+    }
+  }
+}
+
+TEST(StreamHub, APassLargerThanTheBudgetReachesEveryClientThatKeepsWriting) {
+  asio::io_context io;
+  auto hub = hub_at_once(io);
+  constexpr std::size_t kBudget = 4096;
+  // Parked: its socket takes 1000 bytes at once, its writer the rest.
+  StreamClient parked(io.get_executor(), {}, kBudget);
+  std::string parked_got;
+  parked.write_now = [&](std::string_view bytes) {
+    const std::size_t n = std::min<std::size_t>(1000, bytes.size());
+    parked_got.append(bytes.substr(0, n));
+    return n;
+  };
+  parked.set_parked(true);
+  // Busy writing: all of it goes through its writer.
+  StreamClient busy(io.get_executor(), {}, kBudget);
+  hub->add(parked);
+  hub->add(busy);
+  for (std::uint64_t round = 0; round < 2; ++round) {
+    // About 24 KB, six budgets: two reader batches that met in one pass.
+    FrameBatch pass;
+    std::string want;
+    for (std::uint64_t i = 1; i <= 100; ++i) {
+      pass.push_back(event_frame(round * 100 + i, 1, 200));
+      want += pass.back()->text;
+    }
+    deliver(io, *hub, pass);
+    for (const StreamClient* client : {&parked, &busy}) {
+      EXPECT_FALSE(client->cut_off());
+      EXPECT_LE(client->queued_bytes(), kBudget);
+    }
+    parked.set_parked(false);  // its writer wakes
+    parked_got += drain(parked, kBudget);
+    parked.set_parked(true);
+    EXPECT_EQ(parked_got, want) << "round " << round;
+    EXPECT_EQ(drain(busy, kBudget), want) << "round " << round;
+    parked_got.clear();
+  }
+  EXPECT_FALSE(parked.cut_off());
+  EXPECT_FALSE(busy.cut_off());
+  hub->remove(parked);
+  hub->remove(busy);
+}
+
+TEST(StreamHub, AStalledClientIsCutOffHoldingAtMostItsBudget) {
+  asio::io_context io;
+  auto hub = hub_at_once(io);
+  constexpr std::size_t kBudget = 4096;
+  StreamClient stalled(io.get_executor(), {}, kBudget);
+  int aborted = 0;
+  stalled.on_overflow = [&] { ++aborted; };
+  hub->add(stalled);
+  FrameBatch first;
+  for (std::uint64_t i = 1; i <= 16; ++i) first.push_back(event_frame(i, 1, 200));
+  deliver(io, *hub, first);
+  // Its writer takes about 3.8 KB, and that write never ends: those bytes
+  // stay the client's until it does.
+  const auto in_hand = stalled.take();
+  std::size_t in_hand_bytes = 0;
+  for (const auto& frame : in_hand) in_hand_bytes += frame->text.size();
+  ASSERT_GT(in_hand_bytes, kBudget / 2);
+  const std::size_t pass_bytes = event_frame(1, 1, 200)->text.size();
+  std::uint64_t seq = 17;
+  for (; seq < 200 && !stalled.cut_off(); ++seq) {
+    deliver(io, *hub, {event_frame(seq, 1, 200)});
+    EXPECT_LE(in_hand_bytes + stalled.queued_bytes(), kBudget) << "after event " << seq;
+    EXPECT_LE(stalled.waiting_bytes(), kBudget + pass_bytes) << "after event " << seq;
+  }
+  EXPECT_TRUE(stalled.cut_off());
+  EXPECT_EQ(aborted, 1);
+  // Cut off once it had more than its budget waiting, not long after.
+  EXPECT_LT(seq, 17 + 2 * kBudget / pass_bytes);
+  EXPECT_TRUE(stalled.take().empty());
+  EXPECT_EQ(stalled.waiting_bytes(), 0U);
+  hub->remove(stalled);
+}
+
+TEST(StreamHub, EndingTheStreamsSendsWhatIsQueuedAndServesNewOnes) {
+  asio::io_context io;
+  auto hub = hub_at_once(io);
+  StreamClient client(io.get_executor(), {}, 1 << 20);
+  hub->add(client);
+  hub->deliver({event_frame(1, 1)});
+  hub->end_streams();
+  EXPECT_TRUE(client.closed());
+  EXPECT_FALSE(hub->closing());
+  EXPECT_EQ(client.take().size(), 1U);
+  deliver(io, *hub, {event_frame(2, 1)});
+  EXPECT_TRUE(client.take().empty());  // ended: nothing after
+  StreamClient later(io.get_executor(), {}, 1 << 20);
+  hub->add(later);
+  EXPECT_FALSE(later.closed());
+  deliver(io, *hub, {event_frame(3, 1)});
+  EXPECT_EQ(later.take().size(), 1U);
+  hub->remove(client);
+  hub->remove(later);
+}
+
 TEST(StreamHub, APackedWriterGetsEventsWrittenDirectlyAndTheRestQueued) {
   asio::io_context io;
   auto hub = hub_at_once(io);
@@ -126,10 +238,15 @@ TEST(StreamHub, APackedWriterGetsEventsWrittenDirectlyAndTheRestQueued) {
   room = 5;  // the socket takes 5 bytes of the next pass's one write
   deliver(io, *hub, {event_frame(3, 1), event_frame(4, 1)});
   EXPECT_EQ(written, event_frame(2, 1)->text + event_frame(3, 1)->text.substr(0, 5));
+  // The rest of the cut frame, the client's own copy, then the next one as
+  // the hub has it.
   auto queued = client.take();
-  ASSERT_EQ(queued.size(), 1U);
-  EXPECT_EQ(queued[0]->text, event_frame(3, 1)->text.substr(5) + event_frame(4, 1)->text);
+  ASSERT_EQ(queued.size(), 2U);
+  EXPECT_EQ(queued[0]->text, event_frame(3, 1)->text.substr(5));
   EXPECT_FALSE(queued[0]->has_id());  // the writer's fresh() must not drop it
+  EXPECT_EQ(queued[1]->text, event_frame(4, 1)->text);
+  EXPECT_EQ(client.position, (domain::EventId{1000, 3}));
+  EXPECT_EQ(client.fresh(queued).size(), 2U);
   EXPECT_EQ(client.position, (domain::EventId{1000, 4}));
   hub->remove(client);
 }

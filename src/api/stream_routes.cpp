@@ -143,6 +143,8 @@ asio::awaitable<void> serve_stream(ApiShard& shard, http::BodyStream& body, Stre
     if (!replayed) co_return;
   }
   while (!client.cut_off()) {
+    // Only once the previous write has completed: until then its bytes
+    // count against the client's budget.
     const auto frames = client.take();
     if (frames.empty()) {
       if (client.closed()) co_return;

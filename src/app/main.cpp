@@ -121,6 +121,9 @@ int serve(const app::Config& config) {
       },
       [&shards] {
         for (auto& s : shards) s->open_stream();
+      },
+      [&shards] {
+        for (auto& s : shards) s->end_streams();
       });
   stream_reader.start();
   spdlog::info("betsdb {} listening on http://{}:{} with {} thread(s)", BETSDB_VERSION,

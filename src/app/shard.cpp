@@ -163,6 +163,10 @@ void Shard::open_stream() {
   asio::post(ioc_, [hub = api_->stream_hub] { hub->mark_ready(); });
 }
 
+void Shard::end_streams() {
+  asio::post(ioc_, [hub = api_->stream_hub] { hub->end_streams(); });
+}
+
 void Shard::deliver_stream_events(std::shared_ptr<const api::FrameBatch> batch) {
   asio::post(ioc_, [hub = api_->stream_hub, batch = std::move(batch)] { hub->deliver(*batch); });
 }

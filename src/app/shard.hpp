@@ -49,6 +49,9 @@ class Shard final {
   void deliver_stream_events(std::shared_ptr<const api::FrameBatch> batch);
   // The process's stream reader knows its position: serve streams. Any thread.
   void open_stream();
+  // The reader missed events (StreamReader's `gap`): every open stream ends
+  // after what it has queued, so its client resumes. Any thread.
+  void end_streams();
   // Graceful stop, safe to call from any thread: stops accepting, lets
   // in-flight requests finish (up to the grace period), then closes the
   // pools so the loop ends.

@@ -28,8 +28,9 @@ constexpr std::chrono::milliseconds kRetryAfter{200};
 constexpr std::chrono::milliseconds kStartRetryAfter{20};
 }  // namespace
 
-StreamReader::StreamReader(const Config& config, Deliver deliver, std::function<void()> ready)
-    : deliver_(std::move(deliver)), ready_(std::move(ready)) {
+StreamReader::StreamReader(const Config& config, Deliver deliver, std::function<void()> ready,
+                           std::function<void()> gap)
+    : deliver_(std::move(deliver)), ready_(std::move(ready)), gap_(std::move(gap)) {
   // main checked the configuration already; the fallback keeps the reader whole.
   auto redis = make_redis(ioc_.get_executor(), config);
   redis_ =
@@ -63,6 +64,12 @@ asio::awaitable<void> StreamReader::pause(std::chrono::milliseconds how_long) {
 asio::awaitable<void> StreamReader::run() {
   // Clients get what happens from now on; what came before is a replay's.
   std::optional<domain::EventId> last;
+  // Set by a failed read: while the reader could not read, the stream may
+  // have been trimmed past `last`, and XREAD would skip the trimmed events
+  // without a word. Checked after the next read that returns events, not
+  // before it: an event still held after the read proves the read missed
+  // nothing, while one checked before could be trimmed before the read.
+  bool check_held = false;
   while (!stopped_) {
     if (!last) {
       auto newest = co_await redis::newest_match_event(*redis_);
@@ -76,10 +83,32 @@ asio::awaitable<void> StreamReader::run() {
     auto events = co_await redis::read_match_events_after(*redis_, *last, kBlock, kBatch);
     if (!events.ok()) {
       spdlog::debug("live stream read failed: {}", events.error().detail);
+      check_held = true;
       co_await pause(kRetryAfter);
       continue;
     }
     if (events->empty()) continue;
+    if (check_held) {
+      const domain::EventId position = *last;
+      auto held = co_await redis::match_events_held_after(*redis_, position);
+      if (!held.ok()) {
+        spdlog::debug("live stream check failed: {}", held.error().detail);
+        co_await pause(kRetryAfter);
+        continue;
+      }
+      check_held = false;
+      if (!*held) {
+        // Not delivered: a client given these and then ended would resume
+        // from one of them, which is held, and never learn of the gap.
+        last = events->back().id;
+        spdlog::warn(
+            "live stream: events after {} were trimmed before this process read them; ending its "
+            "streams so their clients resume",
+            position.text());
+        gap_();
+        continue;
+      }
+    }
     last = events->back().id;
     auto batch = std::make_shared<api::FrameBatch>();
     batch->reserve(events->size());

@@ -24,10 +24,18 @@ class StreamReader final {
  public:
   using Deliver = std::function<void(std::shared_ptr<const api::FrameBatch>)>;
 
-  // `deliver` and `ready` are called on the reader's thread: they must post
-  // to the shards. `ready`, once, when the reader knows its position: from
-  // then on it misses no event, so streams may be served.
-  StreamReader(const Config& config, Deliver deliver, std::function<void()> ready);
+  // `deliver`, `ready` and `gap` are called on the reader's thread: they
+  // must post to the shards. `ready`, once, when the reader knows its
+  // position: from then on it misses no event, so streams may be served.
+  // `gap`, when the stream may have been trimmed past the reader's position
+  // while it could not read (Redis out of reach while more than the stream
+  // keeps was published; a position the stream never held counts too): the
+  // events in between are lost to the open streams, so every one must end;
+  // its client resumes from its last id and the replay sends what it
+  // missed, or `reset`. The batch that showed the gap is not delivered; the
+  // events after it are, after `gap`.
+  StreamReader(const Config& config, Deliver deliver, std::function<void()> ready,
+               std::function<void()> gap);
   ~StreamReader();
   StreamReader(const StreamReader&) = delete;
   StreamReader& operator=(const StreamReader&) = delete;
@@ -43,6 +51,7 @@ class StreamReader final {
   redis::CommandsPtr redis_;
   Deliver deliver_;
   std::function<void()> ready_;
+  std::function<void()> gap_;
   bool stopped_ = false;
   std::thread thread_;
 };

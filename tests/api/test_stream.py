@@ -70,10 +70,10 @@ RETRY_MS = "1000"
 TOO_OLD_ID = "1-0"
 
 # A stalled consumer: a tiny receive window, never read until the end. The
-# server queues at most BETSDB_STREAM_CLIENT_BUFFER bytes per client
-# (default 256 KiB) on top of what both kernels buffer (its SO_SNDBUF of
-# 64 KiB, doubled by Linux, and the client's window): sending it several
-# times that must get it cut off.
+# server holds at most BETSDB_STREAM_CLIENT_BUFFER bytes per client
+# (default 256 KiB) and lets at most as much more wait for it, on top of
+# what both kernels buffer (its SO_SNDBUF of 64 KiB, doubled by Linux, and
+# the client's window): sending it well over that must get it cut off.
 SLOW_RCVBUF = 4096
 SLOW_TARGET_BYTES = 1 << 20
 SLOW_WORKERS = 16

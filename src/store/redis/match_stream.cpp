@@ -112,6 +112,15 @@ boost::asio::awaitable<Result<std::vector<domain::MatchEvent>>> read_match_event
   co_return events_from(stream[1]);
 }
 
+boost::asio::awaitable<Result<bool>> match_events_held_after(Commands& redis,
+                                                             domain::EventId after) {
+  // From `after` itself, as a replay reads (service::events_since): finding
+  // it is what proves nothing after it was trimmed.
+  auto from = co_await match_events_from(redis, after, 1);
+  if (!from.ok()) co_return std::move(from).error();
+  co_return from->empty() || from->front().id == after;
+}
+
 boost::asio::awaitable<Result<std::optional<domain::EventId>>> newest_match_event(Commands& redis) {
   auto reply = co_await redis.command("XREVRANGE", kMatchStreamKey, "+", "-", "COUNT", "1");
   if (!reply.ok()) co_return std::move(reply).error();

@@ -46,6 +46,13 @@ boost::asio::awaitable<Result<std::vector<domain::MatchEvent>>> match_events_fro
 boost::asio::awaitable<Result<std::vector<domain::MatchEvent>>> read_match_events_after(
     Commands& redis, domain::EventId after, std::chrono::milliseconds block, std::size_t count);
 
+// Whether no event after `after` can have been trimmed: `after` is still
+// held, or no event at or after it is (trimming always keeps the newest).
+// The stream cannot tell a trimmed `after` from one it never held (the
+// empty stream's 0-0, a stream lost and written anew), so both are false.
+boost::asio::awaitable<Result<bool>> match_events_held_after(Commands& redis,
+                                                             domain::EventId after);
+
 // The newest event's id; nullopt while the stream is empty or missing.
 boost::asio::awaitable<Result<std::optional<domain::EventId>>> newest_match_event(Commands& redis);
 

@@ -73,6 +73,21 @@ TEST(MatchStream, AppendsEachOutboxEntryOnceInOrderAndReadsItBack) {
     auto newest = co_await newest_match_event(*redis);
     CO_ASSERT(newest.ok() && *newest, "the newest event is known");
     EXPECT_EQ(**newest, (*all)[3].id);
+
+    // Whether anything after an id can have been trimmed: not after a held
+    // id, nor after one newer than every event; after one the stream does
+    // not hold while it holds newer ones, it cannot tell.
+    auto held = co_await match_events_held_after(*redis, (*all)[1].id);
+    CO_ASSERT(held.ok(), "held after a held id");
+    EXPECT_TRUE(*held);
+    const domain::EventId newer{(*all)[3].id.ms + 1, 0};
+    held = co_await match_events_held_after(*redis, newer);
+    CO_ASSERT(held.ok(), "held after a newer id");
+    EXPECT_TRUE(*held);
+    const domain::EventId never{1, 0};
+    held = co_await match_events_held_after(*redis, never);
+    CO_ASSERT(held.ok(), "held after an id never held");
+    EXPECT_FALSE(*held);
     co_await redis->command("DEL", kMatchStreamKey);
     redis->stop();
   });

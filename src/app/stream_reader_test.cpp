@@ -1,0 +1,144 @@
+// app::StreamReader against a private redis-server child (not the shared
+// BETSDB_TEST_REDIS_URL: the stream has one fixed key, and the reader must be
+// kept from reading while the stream moves on without it).
+#include "app/stream_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/redis/match_stream.hpp"
+#include "store/redis/redis_client.hpp"
+#include "store/redis/redis_test_support.hpp"
+
+namespace betsdb::app {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using redis::testing::run_async;
+
+// Far above what the reader takes to reconnect (its client's back-off is
+// at most 1 s) and to read, far below a hang.
+constexpr auto kWithin = 5s;
+
+// What the reader handed over, from its thread.
+class Seen final {
+ public:
+  void ready() {
+    const std::scoped_lock lock(mutex_);
+    ready_ = true;
+    changed_.notify_all();
+  }
+  void deliver(const std::shared_ptr<const api::FrameBatch>& batch) {
+    const std::scoped_lock lock(mutex_);
+    for (const auto& frame : *batch) ids_.push_back(frame->id);
+    changed_.notify_all();
+  }
+  void gap() {
+    const std::scoped_lock lock(mutex_);
+    ++gaps_;
+    changed_.notify_all();
+  }
+  std::pair<std::vector<domain::EventId>, int> ids_and_gaps() {
+    const std::scoped_lock lock(mutex_);
+    return {ids_, gaps_};
+  }
+  // Waits until `done` holds (it sees ready, ids, gaps), at most kWithin.
+  template <class Predicate>
+  bool wait_until(Predicate done) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kWithin, [&] { return done(ready_, ids_, gaps_); });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool ready_ = false;
+  std::vector<domain::EventId> ids_;
+  int gaps_ = 0;
+};
+
+// One command; Redis's refusal is an error too. The arguments must outlive
+// it (literals, named strings).
+template <class... Args>
+asio::awaitable<Result<redis::Reply>> run(redis::Commands& redis, const Args&... args) {
+  auto reply = co_await redis.command(args...);
+  if (reply.ok() && reply->is_error()) co_return Error::internal(reply->as_string());
+  co_return reply;
+}
+
+TEST(StreamReader, EndsTheStreamsWhenTheStreamWasTrimmedPastItWhileItCouldNotRead) {
+  const std::uint16_t port = redis::testing::free_port();
+  redis::testing::RedisProcess server(port);
+  ASSERT_TRUE(server.start()) << "cannot spawn /usr/bin/redis-server";
+  const std::string at = "127.0.0.1:" + std::to_string(port);
+  const std::string key = redis::kMatchStreamKey;
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    redis::Config admin_config;
+    admin_config.port = port;
+    auto admin = redis::Client::create(io.get_executor(), admin_config);
+    admin->start();
+    // redis-server needs a moment to listen; the client's own retries find it.
+    const Status up = co_await admin->wait_connected(10s);
+    CO_ASSERT(up.ok(), up.error().detail);
+    // The reader signs in as a user of its own, so that it alone can be
+    // kept out.
+    auto user = co_await run(*admin, "ACL", "SETUSER", "reader", "on", ">secret", "~*", "+@all");
+    CO_ASSERT(user.ok(), user.error().detail);
+
+    Config config;
+    config.redis_url = "redis://reader:secret@" + at + "/0";
+    Seen seen;
+    StreamReader reader(
+        config, [&seen](std::shared_ptr<const api::FrameBatch> batch) { seen.deliver(batch); },
+        [&seen] { seen.ready(); }, [&seen] { seen.gap(); });
+    reader.start();
+    CO_ASSERT(seen.wait_until([](bool ready, auto&, int) { return ready; }), "never ready");
+    auto first = co_await run(*admin, "XADD", key, "*", "m", "1", "d", "{}");
+    CO_ASSERT(first.ok(), first.error().detail);
+    CO_ASSERT(seen.wait_until([](bool, auto& ids, int) { return ids.size() == 1; }),
+              "the first event was not delivered");
+
+    // Kept out (the user first, so that it cannot come straight back)
+    // while twenty events are published and all but the last five trimmed,
+    // the one the reader read included.
+    auto off = co_await run(*admin, "ACL", "SETUSER", "reader", "off");
+    CO_ASSERT(off.ok(), off.error().detail);
+    auto kill = co_await run(*admin, "CLIENT", "KILL", "USER", "reader");
+    CO_ASSERT(kill.ok(), kill.error().detail);
+    for (int i = 0; i < 20; ++i) {
+      auto added = co_await run(*admin, "XADD", key, "MAXLEN", "5", "*", "m", "2", "d", "{}");
+      CO_ASSERT(added.ok(), added.error().detail);
+    }
+    auto on = co_await run(*admin, "ACL", "SETUSER", "reader", "on");
+    CO_ASSERT(on.ok(), on.error().detail);
+
+    // Back, it reports the gap and delivers none of the five after it.
+    CO_ASSERT(seen.wait_until([](bool, auto& ids, int gaps) { return gaps > 0 || ids.size() > 1; }),
+              "the reader neither reported a gap nor delivered anything after reconnecting");
+    const auto [delivered, gaps] = seen.ids_and_gaps();
+    EXPECT_EQ(gaps, 1);
+    CO_ASSERT(delivered.size() == 1, "the reader delivered the events after the gap");
+
+    // Then it reads on from there: the next event, and only it.
+    auto next = co_await run(*admin, "XADD", key, "*", "m", "3", "d", "{}");
+    CO_ASSERT(next.ok(), next.error().detail);
+    const auto next_id = domain::EventId::parse(next->as_string());
+    CO_ASSERT(next_id, "XADD's answer is an id");
+    CO_ASSERT(seen.wait_until([](bool, auto& ids, int) { return ids.size() >= 2; }),
+              "the event after the gap was not delivered");
+    EXPECT_TRUE(seen.wait_until([&](bool, auto& ids, int gap_count) {
+      return gap_count == 1 && ids.size() == 2 && ids[1] == *next_id;
+    }));
+    reader.stop();
+    admin->stop();
+  });
+}
+
+}  // namespace
+}  // namespace betsdb::app
