@@ -190,10 +190,15 @@ struct Together {
   PlacementBatchCounters counters;
 };
 
+// A stall threshold no statement reaches: under ASan on a busy machine one
+// can take longer than kStallAfter, and the queue would go beside it, out of
+// the order these tests count on.
+constexpr std::chrono::milliseconds kNeverStalls = std::chrono::minutes(1);
+
 // Placements started together through one batcher: the first goes alone, the
 // rest wait and go as one batch when it answers.
 Together place_together(std::shared_ptr<pg::Pool> pool, asio::io_context& io, const Asks& asks) {
-  auto batcher = std::make_shared<PlacementBatcher>(pool);
+  auto batcher = std::make_shared<PlacementBatcher>(pool, BatchLinger{}, kNeverStalls);
   std::vector<Result<domain::Placement>> results(asks.size(), Error::internal("not answered"));
   std::size_t answered = 0;
   for (std::size_t i = 0; i < asks.size(); ++i) {
@@ -286,9 +291,7 @@ TEST_F(PlacementBatchTest, ABettorsSecondPlacementWaitsForTheNextBatch) {
 Together place_in_phases(std::shared_ptr<pg::Pool> pool, asio::io_context& io,
                          const std::vector<Asks>& phases, BatchLinger linger,
                          std::chrono::seconds limit) {
-  // No statement counts as stalled: under ASan on a busy machine one can
-  // take longer than kStallAfter, and the queue would go beside it.
-  auto batcher = std::make_shared<PlacementBatcher>(pool, linger, std::chrono::minutes(1));
+  auto batcher = std::make_shared<PlacementBatcher>(pool, linger, kNeverStalls);
   Together out;
   pg::testing::run(
       io,

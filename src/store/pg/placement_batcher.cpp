@@ -152,7 +152,13 @@ void PlacementBatcher::start_queued() {
     newest_start_ = std::chrono::steady_clock::now();
     asio::co_spawn(db_->executor(), run(shared_from_this(), take_batch()), asio::detached);
   }
-  if (!queue_.empty()) watch_for_stall();
+  if (!queue_.empty()) {
+    watch_for_stall();
+  } else if (watching_) {
+    // Nothing left to rescue; a watch left armed would keep the loop (and
+    // this batcher) busy until it fired, a minute where a test pins it.
+    stall_.cancel();
+  }
 }
 
 asio::awaitable<void> PlacementBatcher::place_alone(Waiting& waiting) {
