@@ -5,13 +5,12 @@
 #include <vector>
 
 #include "domain/cash_out.hpp"
+#include "domain/test_support.hpp"
 
 namespace betsdb::domain {
 namespace {
 
-Odds odds(std::int64_t hundredths) {
-  return *odds_from_hundredths(hundredths, "odds");
-}
+using test_support::odds;
 
 Leg leg(std::int64_t match_id, Selection selection, std::int64_t hundredths,
         BetStatus status = BetStatus::pending) {

@@ -4,12 +4,12 @@
 
 #include <limits>
 
+#include "domain/test_support.hpp"
+
 namespace betsdb::domain {
 namespace {
 
-Odds odds(std::int64_t hundredths) {
-  return *odds_from_hundredths(hundredths, "odds");
-}
+using test_support::odds;
 
 std::int64_t payout(std::int64_t stake, std::int64_t hundredths) {
   const auto result = potential_payout(Money(stake), odds(hundredths));

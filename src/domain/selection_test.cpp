@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "domain/test_support.hpp"
+
 namespace betsdb::domain {
 namespace {
 
-Odds odds(std::int64_t hundredths) {
-  return *odds_from_hundredths(hundredths, "odds");
-}
+using test_support::odds;
 
 TEST(Selection, WireNames) {
   EXPECT_EQ(to_string(Selection::home), "1");

@@ -1,13 +1,21 @@
-// Test-only helpers for the domain tests: asserting on validation errors.
+// Test-only helpers for the domain tests: values a test knows are valid, and
+// asserting on validation errors.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string_view>
 
+#include "domain/odds.hpp"
 #include "util/result.hpp"
 
 namespace betsdb::domain::test_support {
+
+// 250 -> 2.50; the test knows its value is valid.
+inline Odds odds(std::int64_t hundredths) {
+  return *odds_from_hundredths(hundredths, "odds");
+}
 
 // Passes when `result` failed with validation_failed carrying exactly one field
 // error on `field`; `message` is checked too when not empty.

@@ -3,15 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "domain/match.hpp"
+#include "domain/test_support.hpp"
 
 namespace betsdb::domain {
 namespace {
 
 using namespace std::chrono;
 
-Odds odds(std::int64_t hundredths) {
-  return *odds_from_hundredths(hundredths, "odds");
-}
+using test_support::odds;
 
 TEST(PriceChangePolicy, WireNamesRoundTrip) {
   for (auto policy : {PriceChangePolicy::none, PriceChangePolicy::better, PriceChangePolicy::any}) {

@@ -11,6 +11,7 @@
 
 #include "domain/payout.hpp"
 #include "service/test_fakes.hpp"
+#include "service/test_support.hpp"
 
 namespace betsdb::service {
 namespace {
@@ -19,26 +20,13 @@ using namespace fakes;
 using domain::ItemProblem;
 using domain::Money;
 using domain::Selection;
+using test_support::FailsWith;
+using test_support::kEmail;
+using test_support::kPricingAttempts;
+using test_support::kUser;
+using test_support::kUserBetsGeneration;
 
-constexpr std::int64_t kUser = 7;
 constexpr std::int64_t kMatch = 42;
-constexpr const char* kEmail = "ann@example.com";
-// bets.cpp's kMaxPricingAttempts: how often a placement is priced in all.
-constexpr std::size_t kMaxPricingAttempts = 4;
-
-const std::string kUserBetsGeneration = std::string("gen:bets_by_email:{") + kEmail + "}";
-
-template <class T>
-::testing::AssertionResult FailsWith(const Result<T>& result, Errc code) {
-  if (result.ok())
-    return ::testing::AssertionFailure() << "succeeded; expected " << code_name(code);
-  if (!result.error().is(code)) {
-    return ::testing::AssertionFailure()
-           << "failed with " << code_name(result.error().code) << " (" << result.error().detail
-           << "); expected " << code_name(code);
-  }
-  return ::testing::AssertionSuccess();
-}
 
 PlaceBet bet_on(std::int64_t match_id, Selection selection = Selection::home,
                 std::int64_t stake = 1000) {
@@ -176,7 +164,7 @@ TEST_F(PlaceBetTest, RepricingIsBoundedThenServiceUnavailable) {
     return FakeBetStore::refused({ItemProblem::repriced});
   };
   EXPECT_TRUE(FailsWith(place(bet_on(kMatch)), Errc::service_unavailable));
-  EXPECT_EQ(f.bets->place_calls.size(), kMaxPricingAttempts);
+  EXPECT_EQ(f.bets->place_calls.size(), kPricingAttempts);
   expect_lock_taken_and_released();
 }
 

@@ -12,6 +12,7 @@
 
 #include "domain/payout.hpp"
 #include "service/test_fakes.hpp"
+#include "service/test_support.hpp"
 
 namespace betsdb::service {
 namespace {
@@ -20,33 +21,13 @@ using namespace fakes;
 using domain::ItemProblem;
 using domain::Money;
 using domain::Selection;
+using test_support::FailsWith;
+using test_support::kEmail;
+using test_support::kPricingAttempts;
+using test_support::kUser;
+using test_support::kUserBetsGeneration;
 
-constexpr std::int64_t kUser = 7;
-constexpr const char* kEmail = "ann@example.com";
 const std::string kGuard = "cart_lock:{7}";
-const std::string kUserBetsGeneration = std::string("gen:bets_by_email:{") + kEmail + "}";
-// cart.cpp's kMaxPricingAttempts: how often a checkout is priced in all.
-constexpr std::size_t kMaxPricingAttempts = 4;
-
-template <class T>
-::testing::AssertionResult FailsWith(const Result<T>& result, Errc code,
-                                     std::vector<std::int64_t> item_ids = {}) {
-  if (result.ok())
-    return ::testing::AssertionFailure() << "succeeded; expected " << code_name(code);
-  const Error& e = result.error();
-  if (!e.is(code)) {
-    return ::testing::AssertionFailure() << "failed with " << code_name(e.code) << " (" << e.detail
-                                         << "); expected " << code_name(code);
-  }
-  if (e.item_ids != item_ids) {
-    auto out = ::testing::AssertionFailure() << code_name(code) << " named items [";
-    for (auto id : e.item_ids) out << id << ' ';
-    out << "], expected [";
-    for (auto id : item_ids) out << id << ' ';
-    return out << "]";
-  }
-  return ::testing::AssertionSuccess();
-}
 
 class CartTest : public ::testing::Test {
  protected:
@@ -267,7 +248,7 @@ TEST_F(CartTest, RepricingIsBoundedThenServiceUnavailable) {
   put(1);
   refuse_with({ItemProblem::repriced});
   EXPECT_TRUE(FailsWith(check_out(), Errc::service_unavailable));
-  EXPECT_EQ(f.bets->place_calls.size(), kMaxPricingAttempts);
+  EXPECT_EQ(f.bets->place_calls.size(), kPricingAttempts);
   EXPECT_EQ(f.carts->count("remove_checked_out"), 0u);
   expect_guard_released();
 }

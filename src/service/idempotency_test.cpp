@@ -9,14 +9,14 @@
 #include <string>
 
 #include "service/test_fakes.hpp"
+#include "service/test_support.hpp"
 
 namespace betsdb::service {
 namespace {
 
 using namespace fakes;
+using test_support::kUser;
 using Kind = IdempotencyClaim::Kind;
-
-constexpr std::int64_t kUser = 7;
 
 const char* kind_name(Kind kind) {
   switch (kind) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "service/context.hpp"
+#include "service/errors.hpp"
 #include "util/single_flight.hpp"
 
 namespace betsdb::service {
@@ -288,8 +289,7 @@ asio::awaitable<Result<std::string>> user_email(Context& ctx, std::int64_t user_
   }
   auto user = co_await ctx.users->find(user_id);
   if (!user.ok()) co_return std::move(user).error();
-  if (!*user)
-    co_return Error::make(Errc::user_not_found, "No user with id " + std::to_string(user_id) + ".");
+  if (!*user) co_return user_not_found(user_id);
   if (ctx.cache) ctx.cache->remember_email(user_id, (*user)->email);
   co_return (*user)->email;
 }

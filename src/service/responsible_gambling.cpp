@@ -4,12 +4,11 @@
 
 #include <string>
 
+#include "service/errors.hpp"
+
 namespace betsdb::service {
 
 namespace {
-Error user_not_found(std::int64_t id) {
-  return Error::make(Errc::user_not_found, "No user with id " + std::to_string(id) + ".");
-}
 
 std::string quoted(std::string text) {
   return "\"" + text + "\"";

@@ -1,15 +1,10 @@
 #include "service/users.hpp"
 
+#include "service/errors.hpp"
 #include "service/password_pool.hpp"
 #include "service/responsible_gambling.hpp"
 
 namespace betsdb::service {
-
-namespace {
-Error user_not_found(std::int64_t id) {
-  return Error::make(Errc::user_not_found, "No user with id " + std::to_string(id) + ".");
-}
-}  // namespace
 
 Async<SignedUp> sign_up(Context& ctx, SignUp request) {
   std::string token = generate_token();

@@ -22,9 +22,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::DatabaseTest;
-
-// No PostgreSQL listens here (the test servers use 5490-5498).
-constexpr const char* kNoServerUrl = "postgresql://postgres@127.0.0.1:5499/postgres";
+using testing::kNoServerUrl;
 
 class ConnectionTest : public DatabaseTest {};
 

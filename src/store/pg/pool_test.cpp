@@ -23,8 +23,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::DatabaseTest;
-
-constexpr const char* kNoServerUrl = "postgresql://postgres@127.0.0.1:5499/postgres";
+using testing::kNoServerUrl;
 
 class PoolTest : public DatabaseTest {
  protected:

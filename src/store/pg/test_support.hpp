@@ -34,6 +34,9 @@
 
 namespace betsdb::pg::testing {
 
+// No PostgreSQL listens here: the scripts start theirs on free ephemeral ports.
+inline constexpr const char* kNoServerUrl = "postgresql://postgres@127.0.0.1:5499/postgres";
+
 // The test database's libpq URI. Missing, the calling test fails (never skips).
 inline std::string database_url() {
   const char* url = std::getenv("BETSDB_TEST_DATABASE_URL");

@@ -29,7 +29,7 @@ constexpr std::size_t kLocalCopyBytes = 4 * 1024 * 1024;
 // SCAN's COUNT hint: keys examined per round trip by invalidate_pattern.
 constexpr std::string_view kScanBatch = "500";
 
-const Script& read_script() {
+const Script& read_entry_script() {
   // KEYS: the generation counters. ARGV: prefix, query. Returns the
   // generations, the entry, then each counter's written position.
   static const Script script(R"lua(
@@ -358,7 +358,7 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
                                                          std::string query) {
   std::vector<std::string> keys = ns.generations;
   std::vector<std::string> args{ns.prefix, query};
-  auto served = co_await client_->eval_served(read_script(), std::move(keys), std::move(args),
+  auto served = co_await client_->eval_served(read_entry_script(), std::move(keys), std::move(args),
                                               Commands::ScriptMode::read_only);
   if (!served.ok()) co_return std::move(served).error();
   if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();

@@ -18,6 +18,7 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using testing::connected_client;
 using testing::run_async;
 using testing::sleep_for;
 using Clock = std::chrono::steady_clock;
@@ -25,14 +26,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kTtl{60};
 // How long a background store() may take to land on a loaded machine.
 constexpr auto kStoreBound = 10s;
-
-asio::awaitable<std::shared_ptr<Client>> connected_client(asio::io_context& io, Config cfg) {
-  auto client = Client::create(io.get_executor(), std::move(cfg));
-  client->start();
-  const Status up = co_await client->wait_connected(5s);
-  EXPECT_TRUE(up.ok()) << (up.ok() ? "" : up.error().detail);
-  co_return client;
-}
 
 // What a read under `generations` from this client's server returned, for store().
 CacheRead as_read(std::string generations, const Client& client) {

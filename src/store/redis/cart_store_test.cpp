@@ -18,6 +18,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using domain::Money;
 using domain::Selection;
+using testing::connected_client;
 using testing::run_async;
 
 // A TTL just refreshed by the operation under test; the margin absorbs a
@@ -32,14 +33,6 @@ domain::Timestamp at(std::int64_t seconds) {
 
 NewCartItem new_item(std::int64_t match_id, Selection selection, std::int64_t stake) {
   return NewCartItem{match_id, selection, Money(stake), at(1'800'000'000), domain::Odds{}};
-}
-
-asio::awaitable<std::shared_ptr<Client>> connected_client(asio::io_context& io, Config cfg) {
-  auto client = Client::create(io.get_executor(), std::move(cfg));
-  client->start();
-  const Status up = co_await client->wait_connected(5s);
-  EXPECT_TRUE(up.ok()) << (up.ok() ? "" : up.error().detail);
-  co_return client;
 }
 
 class CartStoreTest : public ::testing::Test {

@@ -18,6 +18,7 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using testing::kFastFailBound;
 using testing::run_async;
 using Clock = std::chrono::steady_clock;
 using Node = testing::FakeRedisNode;
@@ -28,8 +29,6 @@ namespace wire = testing::wire;
 
 constexpr std::uint16_t kLastSlot = kClusterSlots - 1;
 constexpr std::uint16_t kHalf = kClusterSlots / 2;  // A: 0-8191, B: 8192-16383
-// Far above what failing "at once" takes, far below a retry budget or a hang.
-constexpr auto kFastFailBound = 250ms;
 // What may pass beyond a retry budget before a command has failed.
 constexpr auto kBudgetMargin = 250ms;
 // Bounds every wait for something the client does in the background.

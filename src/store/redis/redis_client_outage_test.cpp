@@ -15,11 +15,9 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
 using testing::kAwait;
+using testing::kFastFailBound;
 using testing::run_async;
 using Clock = std::chrono::steady_clock;
-
-// Far above what failing "at once" takes, far below a hang or a connect timeout.
-constexpr auto kFastFailBound = 250ms;
 
 Config local_config(std::uint16_t port) {
   Config cfg;

@@ -13,17 +13,9 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
+using testing::connected_client;
 using testing::kAwait;
 using testing::run_async;
-
-// Connects a client to the test server, or records why it could not.
-asio::awaitable<std::shared_ptr<Client>> connected_client(asio::io_context& io, Config cfg) {
-  auto client = Client::create(io.get_executor(), std::move(cfg));
-  client->start();
-  const Status up = co_await client->wait_connected(5s);
-  EXPECT_TRUE(up.ok()) << (up.ok() ? "" : up.error().detail);
-  co_return client;
-}
 
 class RedisClientTest : public ::testing::Test {
  protected:

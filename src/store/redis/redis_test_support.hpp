@@ -17,11 +17,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "store/redis/redis_client.hpp"
 #include "store/redis/redis_config.hpp"
 
 // ASSERT_* expands to `return`, which a coroutine may not use; this is the
@@ -55,6 +57,19 @@ inline std::optional<Config> test_redis_config() {
     return std::nullopt;
   }
   return *cfg;
+}
+
+// Far above what failing "at once" takes, far below a retry budget, a hang
+// or a connect timeout.
+inline constexpr auto kFastFailBound = 250ms;
+
+// A started client of `cfg`'s server; a test fails if it does not connect.
+inline asio::awaitable<std::shared_ptr<Client>> connected_client(asio::io_context& io, Config cfg) {
+  auto client = Client::create(io.get_executor(), std::move(cfg));
+  client->start();
+  const Status up = co_await client->wait_connected(5s);
+  EXPECT_TRUE(up.ok()) << (up.ok() ? "" : up.error().detail);
+  co_return client;
 }
 
 // Keys unique to this test process, so parallel test runs never collide.
