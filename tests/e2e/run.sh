@@ -28,8 +28,11 @@ npm_ci_when_stale playwright-core axe-core
 mkdir -p "$ARTIFACTS" "$(dirname "$JUNIT")"
 rm -f "$ARTIFACTS"/*.png "$JUNIT"  # only what this script writes: the folder may be shared
 status=0
-# One test file at a time: each drives its own browser, and the machine is small.
-node --test --test-concurrency=1 \
+# Two test files at a time, each with its own browser: a file waits on the
+# server and on rendering much of the time, so two take about 300 s on two
+# cores where one at a time took 430 s. Their data never overlaps (each test
+# makes its own users and matches), and their waits allow 10 s an action.
+node --test --test-concurrency=2 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=junit --test-reporter-destination="$JUNIT" \
   ./*.test.mjs || status=$?
