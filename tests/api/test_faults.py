@@ -7,7 +7,8 @@
   pool heals itself afterwards, no partial write (ledger invariant, one stake
   row per bet).
 - SIGTERM under load: requests in flight finish, new connections are
-  refused, the exit code is 0.
+  refused, the exit code is 0; past the grace period the server exits
+  cleanly with requests still suspended, and they did all or nothing.
 
 Each test runs its own betsdb (the binary under test) with private Redis or
 PostgreSQL servers where it breaks them, so the suite's servers stay up.
@@ -30,7 +31,7 @@ from api_support import (
     unique_email,
     unique_team,
 )
-from bet_support import RECONNECT_S, BetsDb, poll_until, required_env
+from bet_support import PROCESS_STOP_S, RECONNECT_S, BetsDb, poll_until, required_env
 from cache_support import scrape
 from conftest import Db
 from fault_support import (
@@ -436,6 +437,97 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(tmp_path, a
             assert db.ledger_rows(user["id"]) == 2
         bets_db.expect_invariant("after SIGTERM:")
     finally:
+        locker.close()
+        watcher.close()
+        server.kill()
+
+
+GRACE_MS = 1000
+
+
+@pytest.mark.concurrency
+def test_sigterm_past_the_grace_period_exits_cleanly_with_requests_still_in_flight(tmp_path, admin_token, db,
+                                                                                   bets_db):
+    """Requests that cannot finish (their rows stay locked) and an open live
+    stream when SIGTERM comes, with a 1 s grace period: the server exits
+    within it, with code 0 and no sanitizer report, although handlers were
+    still suspended (their frames are destroyed at exit, after the loop
+    stopped). What the abandoned requests did is all or nothing: each
+    bettor's balance is what their ledger rows say."""
+    database_url = required_env("BETSDB_TEST_DATABASE_URL")
+    server = ServerProcess(tmp_path, name="betsdb-grace", admin_token=admin_token,
+                           database_url=database_url,
+                           extra_env={"BETSDB_PG_POOL_SIZE": str(2 * IN_FLIGHT),
+                                      "BETSDB_SHUTDOWN_GRACE_MS": str(GRACE_MS)})
+    locker = psycopg2.connect(database_url)
+    watcher = psycopg2.connect(database_url)
+    watcher.autocommit = True
+    stream = None
+    try:
+        api = server.api(admin_token)
+        users = [expect_json(api.post("/v1/users", token=admin_token, json={
+            "email": unique_email(), "name": f"Grace {i}", "balance": 10_000}), 201) for i in range(IN_FLIGHT)]
+        matches = [expect_json(api.post("/v1/matches", token=admin_token, json={
+            "team_1": unique_team("Home"), "team_2": unique_team("Away"), "date": future_date(),
+            "odds": {"1": 2.5}}), 201) for _ in range(IN_FLIGHT)]
+        api.close()
+
+        stream = connect(server.port)
+        stream.sendall(b"GET /v1/stream HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n")
+        assert b" 200 " in stream.recv(4096).split(b"\r\n", 1)[0]
+
+        with locker.cursor() as cur:
+            cur.execute(f"SELECT id FROM {db.users_table} WHERE id = ANY(%s) FOR UPDATE",
+                        ([u["id"] for u in users],))
+        results = [None] * IN_FLIGHT
+        ready = threading.Barrier(IN_FLIGHT)
+
+        def in_flight(i):
+            client = Api(server.base_url, admin_token)
+            try:
+                client.get("/healthz")
+                ready.wait(timeout=REQUEST_TIMEOUT_S)
+                user = users[i]
+                if i % 2:
+                    results[i] = client.post(f"/v1/users/{user['id']}/deposits", json={"amount": 500},
+                                             token=admin_token)
+                else:
+                    results[i] = client.post("/v1/bets", token=user["token"], json={
+                        "user_id": user["id"], "match_id": matches[i]["id"], "selection": "1", "stake": 1000})
+            except Exception as exc:  # the connection closed under it: what this test expects
+                results[i] = exc
+            finally:
+                client.close()
+
+        threads = [threading.Thread(target=in_flight, args=(i,), daemon=True) for i in range(IN_FLIGHT)]
+        for t in threads:
+            t.start()
+        deposits = IN_FLIGHT // 2
+        poll_until(lambda: _waiting(watcher) >= deposits + 2 and _in_flight(server.base_url) > IN_FLIGHT, 30,
+                   f"{IN_FLIGHT} requests in flight, the deposits and some bets waiting on the locked rows")
+
+        server.terminate()
+        # The rows are still locked: nothing in flight can finish by itself.
+        server.wait_exit(timeout=GRACE_MS / 1000 + PROCESS_STOP_S)
+        for t in threads:
+            t.join(timeout=3 * REQUEST_TIMEOUT_S)
+        assert not any(t.is_alive() for t in threads), "a client still waits on a server that exited"
+        answered = [r for r in results if not isinstance(r, Exception)]
+        assert all(r.status_code in (201, 503) for r in answered), [describe(r) for r in answered]
+
+        # The statements the server abandoned end one way or the other once
+        # the rows are free; then every balance matches its ledger.
+        locker.rollback()
+        poll_until(lambda: _waiting(watcher) == 0, 30, "the abandoned statements to end")
+        for i, user in enumerate(users):
+            rows = db.ledger_rows(user["id"])
+            assert rows in (1, 2), (user, rows)
+            change = (500 if i % 2 else -1000) * (rows - 1)
+            assert db.balance(user["id"]) == 10_000 + change, (user, rows, db.balance(user["id"]))
+        bets_db.expect_invariant("after a SIGTERM past its grace period:")
+    finally:
+        if stream is not None:
+            stream.close()
         locker.close()
         watcher.close()
         server.kill()
