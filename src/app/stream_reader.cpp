@@ -21,7 +21,6 @@ namespace {
 // Under the client's command timeout (1 s), so a quiet stream is not taken
 // for a dead connection.
 constexpr std::chrono::milliseconds kBlock{500};
-constexpr std::size_t kBatch = 500;
 // After a failure (Redis down, a failover): how long before trying again.
 // Shorter before the first position: until then no stream is served.
 constexpr std::chrono::milliseconds kRetryAfter{200};
@@ -66,9 +65,10 @@ asio::awaitable<void> StreamReader::run() {
   std::optional<domain::EventId> last;
   // Set by a failed read: while the reader could not read, the stream may
   // have been trimmed past `last`, and XREAD would skip the trimmed events
-  // without a word. Checked after the next read that returns events, not
-  // before it: an event still held after the read proves the read missed
-  // nothing, while one checked before could be trimmed before the read.
+  // without a word; a full batch sets it too (below). Checked after the
+  // next read that returns events, not before it: an event still held after
+  // the read proves the read missed nothing, while one checked before could
+  // be trimmed before the read.
   bool check_held = false;
   while (!stopped_) {
     if (!last) {
@@ -80,7 +80,7 @@ asio::awaitable<void> StreamReader::run() {
       last = newest->value_or(domain::EventId{});
       ready_();
     }
-    auto events = co_await redis::read_match_events_after(*redis_, *last, kBlock, kBatch);
+    auto events = co_await redis::read_match_events_after(*redis_, *last, kBlock, kStreamReadBatch);
     if (!events.ok()) {
       spdlog::debug("live stream read failed: {}", events.error().detail);
       check_held = true;
@@ -88,6 +88,11 @@ asio::awaitable<void> StreamReader::run() {
       continue;
     }
     if (events->empty()) continue;
+    // A full batch: the reader may be far behind (a stall, a burst), with
+    // events trimmed between `last` and this batch. A batch that is not
+    // full read up to the newest event, and the stream keeps more than a
+    // batch, so it cannot follow a trimmed one.
+    if (events->size() == kStreamReadBatch) check_held = true;
     if (check_held) {
       const domain::EventId position = *last;
       auto held = co_await redis::match_events_held_after(*redis_, position);

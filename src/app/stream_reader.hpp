@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -20,6 +21,11 @@
 
 namespace betsdb::app {
 
+// The most events one read takes. The stream keeps far more
+// (service::Wiring::stream_keep, 10,000), which is what lets a read that
+// returns fewer prove that nothing before them was trimmed.
+inline constexpr std::size_t kStreamReadBatch = 500;
+
 class StreamReader final {
  public:
   using Deliver = std::function<void(std::shared_ptr<const api::FrameBatch>)>;
@@ -29,7 +35,8 @@ class StreamReader final {
   // position: from then on it misses no event, so streams may be served.
   // `gap`, when the stream may have been trimmed past the reader's position
   // while it could not read (Redis out of reach while more than the stream
-  // keeps was published; a position the stream never held counts too): the
+  // keeps was published) or fell behind (a full batch, read after the
+  // reader's thread stalled; a position the stream never held counts too): the
   // events in between are lost to the open streams, so every one must end;
   // its client resumes from its last id and the replay sends what it
   // missed, or `reset`. The batch that showed the gap is not delivered; the

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -61,6 +63,25 @@ class Seen final {
   bool ready_ = false;
   std::vector<domain::EventId> ids_;
   int gaps_ = 0;
+};
+
+// Holds a thread until released, once.
+class Stall final {
+ public:
+  void hold() { released_.wait(); }
+  void release() {
+    if (!std::exchange(released_once_, true)) release_.set_value();
+  }
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  bool released_once_ = false;
+};
+
+struct ReleaseOnExit {
+  Stall& stall;
+  ~ReleaseOnExit() { stall.release(); }
 };
 
 // One command; Redis's refusal is an error too. The arguments must outlive
@@ -135,6 +156,74 @@ TEST(StreamReader, EndsTheStreamsWhenTheStreamWasTrimmedPastItWhileItCouldNotRea
     EXPECT_TRUE(seen.wait_until([&](bool, auto& ids, int gap_count) {
       return gap_count == 1 && ids.size() == 2 && ids[1] == *next_id;
     }));
+    reader.stop();
+    admin->stop();
+  });
+}
+
+TEST(StreamReader, EndsTheStreamsWhenTheStreamWasTrimmedPastItWhileItWasStalled) {
+  const std::uint16_t port = redis::testing::free_port();
+  redis::testing::RedisProcess server(port);
+  ASSERT_TRUE(server.start()) << "cannot spawn /usr/bin/redis-server";
+  const std::string key = redis::kMatchStreamKey;
+  // The stream keeps more than a read's batch, as the server's does, and
+  // the stall lasts for twice that many events: the event the reader read
+  // last is trimmed, with the ones after it up to the kept ones.
+  const std::string keep = std::to_string(kStreamReadBatch + 100);
+  const std::size_t published_while_stalled = 2 * (kStreamReadBatch + 100);
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    redis::Config admin_config;
+    admin_config.port = port;
+    auto admin = redis::Client::create(io.get_executor(), admin_config);
+    admin->start();
+    const Status up = co_await admin->wait_connected(10s);
+    CO_ASSERT(up.ok(), up.error().detail);
+
+    Config config;
+    config.redis_url = "redis://127.0.0.1:" + std::to_string(port) + "/0";
+    Seen seen;
+    // The first delivery holds the reader's thread until released: a stall
+    // with no failed read, so only the batch it reads next can show the gap.
+    Stall stall;
+    bool stalled_once = false;
+    StreamReader reader(
+        config,
+        [&](std::shared_ptr<const api::FrameBatch> batch) {
+          seen.deliver(batch);
+          if (!std::exchange(stalled_once, true)) stall.hold();
+        },
+        [&seen] { seen.ready(); }, [&seen] { seen.gap(); });
+    // Released on every way out, before the reader's destructor joins its
+    // thread: a failed assertion must not leave the thread held.
+    const ReleaseOnExit release_on_exit{stall};
+    reader.start();
+    CO_ASSERT(seen.wait_until([](bool ready, auto&, int) { return ready; }), "never ready");
+    auto first = co_await run(*admin, "XADD", key, "*", "m", "1", "d", "{}");
+    CO_ASSERT(first.ok(), first.error().detail);
+    CO_ASSERT(seen.wait_until([](bool, auto& ids, int) { return ids.size() == 1; }),
+              "the first event was not delivered");
+
+    // The reader's thread is held in that delivery meanwhile.
+    std::vector<domain::EventId> kept;
+    for (std::size_t i = 0; i < published_while_stalled; ++i) {
+      auto added = co_await run(*admin, "XADD", key, "MAXLEN", keep, "*", "m", "2", "d", "{}");
+      CO_ASSERT(added.ok(), added.error().detail);
+      const auto id = domain::EventId::parse(added->as_string());
+      CO_ASSERT(id, "XADD's answer is an id");
+      kept.push_back(*id);
+    }
+    kept.erase(kept.begin(), kept.end() - static_cast<std::ptrdiff_t>(kStreamReadBatch + 100));
+    stall.release();
+
+    // Its next read is a full batch of the kept events: not delivered, the
+    // gap reported instead; then the rest of the kept ones, delivered.
+    const std::size_t rest = kept.size() - kStreamReadBatch;
+    CO_ASSERT(seen.wait_until([&](bool, auto& ids, int) { return ids.size() >= 1 + rest; }),
+              "the events after the gap were not delivered");
+    const auto [delivered, gaps] = seen.ids_and_gaps();
+    EXPECT_EQ(gaps, 1);
+    CO_ASSERT(delivered.size() == 1 + rest, "the reader delivered the batch that showed the gap");
+    EXPECT_TRUE(std::equal(delivered.begin() + 1, delivered.end(), kept.end() - rest));
     reader.stop();
     admin->stop();
   });

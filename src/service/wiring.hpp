@@ -36,7 +36,8 @@ struct Wiring {
   // Shared by every shard; null: passwords cannot be set or checked (tools).
   std::shared_ptr<PasswordPool> passwords = nullptr;
   std::int64_t signup_rate_limit = 0;  // 0: no limit
-  // The live stream holds at least this many events (API.md: 10,000).
+  // The live stream holds at least this many events (API.md: 10,000); more
+  // than app::StreamReader reads at once, which its gap check relies on.
   std::size_t stream_keep = 10'000;
   // The shard's group commit for placements (store/pg/placement_batcher.hpp);
   // null: the bet store makes its own.
