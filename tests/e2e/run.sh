@@ -29,7 +29,7 @@ mkdir -p "$ARTIFACTS" "$(dirname "$JUNIT")"
 rm -f "$ARTIFACTS"/*.png "$JUNIT"  # only what this script writes: the folder may be shared
 status=0
 # Two test files at a time, each with its own browser: a file waits on the
-# server and on rendering much of the time, so two take about 300 s on two
+# server and on rendering much of the time, so two take about 330 s on two
 # cores where one at a time took 430 s. Their data never overlaps (each test
 # makes its own users and matches), and their waits allow 10 s an action.
 node --test --test-concurrency=2 \
