@@ -6,6 +6,7 @@ under the project's .betsdb/ when that is traversable, else under /var/tmp.
 """
 
 import glob
+import hashlib
 import os
 import shutil
 import signal
@@ -33,7 +34,11 @@ def reachable_dir(want):
     os.makedirs(want, exist_ok=True)
     if as_postgres("test", "-x", want, check=False).returncode == 0:
         return want
-    alt = "/var/tmp/betsdb-replica-" + str(abs(hash(want)) % 10**12)
+    # Named after the wanted path, as scripts/lib/common.sh's pg_home_for
+    # does: the next run of the same test reuses (and first empties) it, so
+    # runs do not pile up data directories. hash() would not do: Python
+    # salts it per process.
+    alt = "/var/tmp/betsdb-replica-" + hashlib.md5(want.encode()).hexdigest()[:12]
     os.makedirs(alt, exist_ok=True)
     return alt
 
