@@ -219,7 +219,11 @@ describe('the bettor\'s web UI: bet slip, search, what I bet on, numbers', () =>
 
     // A selection put in the cart elsewhere (another tab) is not on screen:
     // placing refuses and shows it, rather than placing what was not shown.
+    // The typed stake's own save reads the cart again when it is done (and
+    // would show a selection added before that): it goes first.
+    const savedAndReadBack = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/v1/users/${me.id}/cart`);
     await items.first().locator('input[name="stake"]').fill('5');
+    await savedAndReadBack;
     const added = await api('POST', `/v1/users/${me.id}/cart/items`, { token: me.token, body: { match_id: c.id, selection: 'X', stake: 700 } });
     assert.equal(added.status, 201, added.text);
     await slip.getByRole('button', { name: 'Place bets' }).click();
