@@ -516,14 +516,17 @@ def test_sigterm_past_the_grace_period_exits_cleanly_with_requests_still_in_flig
         assert all(r.status_code in (201, 503) for r in answered), [describe(r) for r in answered]
 
         # The statements the server abandoned end one way or the other once
-        # the rows are free; then every balance matches its ledger.
+        # the rows are free; then every balance matches its ledger. Each
+        # balance and its ledger rows are read in one statement (one
+        # snapshot): read apart, a commit between the two reads would look
+        # like half a write.
         locker.rollback()
-        poll_until(lambda: _waiting(watcher) == 0, 30, "the abandoned statements to end")
+        poll_until(lambda: _busy(watcher) == 0, 30, "the abandoned statements to end")
         for i, user in enumerate(users):
-            rows = db.ledger_rows(user["id"])
+            balance, rows = _balance_and_ledger_rows(watcher, db, user["id"])
             assert rows in (1, 2), (user, rows)
             change = (500 if i % 2 else -1000) * (rows - 1)
-            assert db.balance(user["id"]) == 10_000 + change, (user, rows, db.balance(user["id"]))
+            assert balance == 10_000 + change, (user, rows, balance)
         bets_db.expect_invariant("after a SIGTERM past its grace period:")
     finally:
         if stream is not None:
@@ -536,6 +539,22 @@ def test_sigterm_past_the_grace_period_exits_cleanly_with_requests_still_in_flig
 def _in_flight(base_url):
     """Requests the server has begun and not answered (this scrape included)."""
     return scrape(base_url)[("betsdb_http_requests_in_flight", frozenset())]
+
+
+def _busy(conn):
+    """Other sessions running a statement or inside a transaction."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)') "
+                    "AND pid <> pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def _balance_and_ledger_rows(conn, db, user_id):
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT u.balance, (SELECT count(*) FROM {db.ledger_table} l WHERE l.user_id = u.id) "
+                    f"FROM {db.users_table} u WHERE u.id = %s", (user_id,))
+        return cur.fetchone()
 
 
 def _waiting(conn):
