@@ -381,40 +381,7 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(tmp_path, a
         idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
         assert read_http_response(idle)[0] == 200
 
-        with locker.cursor() as cur:
-            cur.execute(f"SELECT id FROM {db.users_table} WHERE id = ANY(%s) FOR UPDATE",
-                        ([u["id"] for u in users],))
-        results = [None] * IN_FLIGHT
-        ready = threading.Barrier(IN_FLIGHT)
-
-        def in_flight(i):
-            client = Api(server.base_url, admin_token)
-            try:
-                client.get("/healthz")  # connect first: the request itself is what is in flight
-                ready.wait(timeout=REQUEST_TIMEOUT_S)
-                user = users[i]
-                if i % 2:
-                    results[i] = client.post(f"/v1/users/{user['id']}/deposits", json={"amount": 500},
-                                             token=admin_token)
-                else:
-                    results[i] = client.post("/v1/bets", token=user["token"], json={
-                        "user_id": user["id"], "match_id": matches[i]["id"], "selection": "1", "stake": 1000})
-            except Exception as exc:  # recorded and asserted on below
-                results[i] = exc
-            finally:
-                client.close()
-
-        threads = [threading.Thread(target=in_flight, args=(i,), daemon=True) for i in range(IN_FLIGHT)]
-        for t in threads:
-            t.start()
-
-        # Every request inside the server: the deposits and some bets wait on
-        # the locked rows in PostgreSQL; a shard sends at most two placing
-        # statements at once (store/pg/placement_batcher.hpp), so the other
-        # bets wait in its queue, to go as one batch when a statement answers.
-        deposits = IN_FLIGHT // 2
-        poll_until(lambda: _waiting(watcher) >= deposits + 2 and _in_flight(server.base_url) > IN_FLIGHT, 30,
-                   f"{IN_FLIGHT} requests in flight, the deposits and some bets waiting on the locked rows")
+        results, threads = _hold_in_flight(server, admin_token, db, locker, watcher, users, matches)
         server.terminate()
         wait_port_refuses(server.port, 10, "the listener to close after SIGTERM")
         wait_closed(idle, 10, "an idle keep-alive connection to be closed after SIGTERM")
@@ -476,35 +443,7 @@ def test_sigterm_past_the_grace_period_exits_cleanly_with_requests_still_in_flig
         stream.sendall(b"GET /v1/stream HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n")
         assert b" 200 " in stream.recv(4096).split(b"\r\n", 1)[0]
 
-        with locker.cursor() as cur:
-            cur.execute(f"SELECT id FROM {db.users_table} WHERE id = ANY(%s) FOR UPDATE",
-                        ([u["id"] for u in users],))
-        results = [None] * IN_FLIGHT
-        ready = threading.Barrier(IN_FLIGHT)
-
-        def in_flight(i):
-            client = Api(server.base_url, admin_token)
-            try:
-                client.get("/healthz")
-                ready.wait(timeout=REQUEST_TIMEOUT_S)
-                user = users[i]
-                if i % 2:
-                    results[i] = client.post(f"/v1/users/{user['id']}/deposits", json={"amount": 500},
-                                             token=admin_token)
-                else:
-                    results[i] = client.post("/v1/bets", token=user["token"], json={
-                        "user_id": user["id"], "match_id": matches[i]["id"], "selection": "1", "stake": 1000})
-            except Exception as exc:  # the connection closed under it: what this test expects
-                results[i] = exc
-            finally:
-                client.close()
-
-        threads = [threading.Thread(target=in_flight, args=(i,), daemon=True) for i in range(IN_FLIGHT)]
-        for t in threads:
-            t.start()
-        deposits = IN_FLIGHT // 2
-        poll_until(lambda: _waiting(watcher) >= deposits + 2 and _in_flight(server.base_url) > IN_FLIGHT, 30,
-                   f"{IN_FLIGHT} requests in flight, the deposits and some bets waiting on the locked rows")
+        results, threads = _hold_in_flight(server, admin_token, db, locker, watcher, users, matches)
 
         server.terminate()
         # The rows are still locked: nothing in flight can finish by itself.
@@ -539,6 +478,46 @@ def test_sigterm_past_the_grace_period_exits_cleanly_with_requests_still_in_flig
 def _in_flight(base_url):
     """Requests the server has begun and not answered (this scrape included)."""
     return scrape(base_url)[("betsdb_http_requests_in_flight", frozenset())]
+
+
+def _hold_in_flight(server, admin_token, db, locker, watcher, users, matches):
+    """Sends IN_FLIGHT requests (deposits and bets, one per user) that hang
+    inside the server: `locker` holds the users' rows. Returns their results
+    (filled in as they end: a response or the exception) and threads."""
+    with locker.cursor() as cur:
+        cur.execute(f"SELECT id FROM {db.users_table} WHERE id = ANY(%s) FOR UPDATE",
+                    ([u["id"] for u in users],))
+    results = [None] * IN_FLIGHT
+    ready = threading.Barrier(IN_FLIGHT)
+
+    def in_flight(i):
+        client = Api(server.base_url, admin_token)
+        try:
+            client.get("/healthz")  # connect first: the request itself is what is in flight
+            ready.wait(timeout=REQUEST_TIMEOUT_S)
+            user = users[i]
+            if i % 2:
+                results[i] = client.post(f"/v1/users/{user['id']}/deposits", json={"amount": 500},
+                                         token=admin_token)
+            else:
+                results[i] = client.post("/v1/bets", token=user["token"], json={
+                    "user_id": user["id"], "match_id": matches[i]["id"], "selection": "1", "stake": 1000})
+        except Exception as exc:  # recorded and asserted on by the caller
+            results[i] = exc
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=in_flight, args=(i,), daemon=True) for i in range(IN_FLIGHT)]
+    for t in threads:
+        t.start()
+    # Every request inside the server: the deposits and some bets wait on
+    # the locked rows in PostgreSQL; a shard sends at most two placing
+    # statements at once (store/pg/placement_batcher.hpp), so the other
+    # bets wait in its queue, to go as one batch when a statement answers.
+    deposits = IN_FLIGHT // 2
+    poll_until(lambda: _waiting(watcher) >= deposits + 2 and _in_flight(server.base_url) > IN_FLIGHT, 30,
+               f"{IN_FLIGHT} requests in flight, the deposits and some bets waiting on the locked rows")
+    return results, threads
 
 
 def _busy(conn):
