@@ -25,8 +25,13 @@ Status parse_number(std::string_view text, T& out, T min, T max, const char* nam
   T value{};
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || ptr != text.data() + text.size() || value < min || value > max) {
-    return Error::validation(
-        name, "must be a number between " + std::to_string(min) + " and " + std::to_string(max));
+    // Appended, not `"..." + std::to_string(min) + ...`: g++ 12 warns falsely
+    // (-Warray-bounds) about that form once this is inlined differently.
+    std::string detail = "must be a number between ";
+    detail += std::to_string(min);
+    detail += " and ";
+    detail += std::to_string(max);
+    return Error::validation(name, detail);
   }
   out = value;
   return {};
@@ -86,6 +91,12 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) -> Status { c.redis_url = std::string(v); return {}; }},
       {"--redis-cluster", "BETSDB_REDIS_CLUSTER", "Redis Cluster seeds [[user]:password@]host:port[,host:port...]; replaces --redis-url",
        [](Config& c, std::string_view v) -> Status { c.redis_cluster = std::string(v); return {}; }},
+      {"--redis-tracking", "BETSDB_REDIS_TRACKING", "on|off: keep cache counters while Redis reports no change to them, one Redis only (default on)",
+       [](Config& c, std::string_view v) -> Status {
+         if (v != "on" && v != "off") return Error::validation("redis_tracking", "must be on or off, not '" + std::string(v) + "'");
+         c.redis_tracking = v == "on";
+         return {};
+       }},
       {"--database-url", "BETSDB_DATABASE_URL", "libpq URI, e.g. postgresql://user@host:5432/betsdb",
        [](Config& c, std::string_view v) -> Status { c.database_url = std::string(v); return {}; }},
       {"--database-replica-url", "BETSDB_DATABASE_REPLICA_URL", "libpq URI of ONE hot standby for cached reads (default: none)",

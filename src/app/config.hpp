@@ -23,6 +23,9 @@ struct Config {
   std::string redis_url = "redis://127.0.0.1:6379/0";
   // Seed nodes of a Redis Cluster (host:port,...); when set, replaces redis_url.
   std::string redis_cluster;
+  // A tracking connection per shard (store/redis/invalidation_tracker.hpp),
+  // so cache hits and revocation checks skip their round trip. One Redis only.
+  bool redis_tracking = true;
   std::string database_url = "postgresql://postgres@127.0.0.1:5432/betsdb";
   // Optional: one hot standby that cache misses may read when it has caught up.
   std::string database_replica_url;

@@ -64,6 +64,21 @@ TEST(LoadConfig, TheStreamsLongestHoldIsZeroToAMinute) {
   EXPECT_FALSE(load({"--stream-max-hold-ms", "-1"}).ok());
 }
 
+TEST(LoadConfig, RedisTrackingIsOnUnlessTurnedOffAndTakesOnlyOnOrOff) {
+  auto defaults = load({"serve"});
+  ASSERT_TRUE(defaults.ok()) << first_error(defaults);
+  EXPECT_TRUE(defaults->redis_tracking);
+  auto off = load({"serve"}, {"BETSDB_REDIS_TRACKING=off"});
+  ASSERT_TRUE(off.ok()) << first_error(off);
+  EXPECT_FALSE(off->redis_tracking);
+  auto flag_wins = load({"serve", "--redis-tracking=on"}, {"BETSDB_REDIS_TRACKING=off"});
+  ASSERT_TRUE(flag_wins.ok()) << first_error(flag_wins);
+  EXPECT_TRUE(flag_wins->redis_tracking);
+  auto bad = load({"serve", "--redis-tracking=yes"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(first_error(bad).find("redis_tracking"), std::string::npos);
+}
+
 TEST(LoadConfig, OtherCommandsRefuseArgumentsTheyDoNotKnow) {
   EXPECT_FALSE(load({"check", "--apply-results"}).ok());
   EXPECT_FALSE(load({"serve", "extra"}).ok());

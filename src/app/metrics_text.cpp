@@ -139,6 +139,8 @@ void write_redis_cluster(PrometheusWriter& w, const ScrapeInput& in) {
 void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   std::int64_t in_flight = 0, connections = 0, streams = 0, redis_connected = 0;
   std::uint64_t redis_commands = 0, redis_errors = 0, redis_reconnects = 0;
+  std::int64_t tracking = 0;
+  std::uint64_t kept_reads = 0, pings = 0, invalidations = 0, tracking_reconnects = 0;
   std::int64_t pg_max = 0, pg_idle = 0, pg_busy = 0, pg_waiting = 0;
   std::uint64_t pg_connects = 0, pg_connect_failures = 0, pg_timeouts = 0, pg_waits = 0,
                 pg_discarded = 0, pg_rollbacks = 0;
@@ -156,6 +158,11 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
     redis_commands += s.redis.commands_sent;
     redis_errors += s.redis.commands_rejected + s.redis.transport_errors + s.redis.timeouts;
     redis_reconnects += s.redis.reconnects;
+    tracking += s.redis.tracking ? 1 : 0;
+    kept_reads += s.redis.tracking_kept_reads;
+    pings += s.redis.tracking_pings;
+    invalidations += s.redis.tracking_invalidations;
+    tracking_reconnects += s.redis.tracking_reconnects;
     pg_max += static_cast<std::int64_t>(s.pg_max);
     pg_idle += static_cast<std::int64_t>(s.pg_idle);
     pg_busy += static_cast<std::int64_t>(s.pg_busy);
@@ -198,6 +205,23 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   w.family("betsdb_redis_connected", "gauge",
            "Shards whose Redis connection is up (each shard has one).");
   w.sample("betsdb_redis_connected", redis_connected);
+  w.family("betsdb_redis_tracking_connected", "gauge",
+           "Shards whose tracking connection is up: cache hits and revocation checks then "
+           "skip their Redis command (BETSDB_REDIS_TRACKING, one Redis only).");
+  w.sample("betsdb_redis_tracking_connected", tracking);
+  w.family("betsdb_redis_tracking_kept_reads_total", "counter",
+           "Cache hits and revocation checks answered from kept values, with no Redis command.");
+  w.sample("betsdb_redis_tracking_kept_reads_total", kept_reads);
+  w.family("betsdb_redis_tracking_pings_total", "counter",
+           "PINGs on the tracking connections, which keep kept values usable (a few thousand a "
+           "second per thread while readers use them, none when idle).");
+  w.sample("betsdb_redis_tracking_pings_total", pings);
+  w.family("betsdb_redis_tracking_invalidations_total", "counter",
+           "Keys Redis reported changed on the tracking connections.");
+  w.sample("betsdb_redis_tracking_invalidations_total", invalidations);
+  w.family("betsdb_redis_tracking_reconnects_total", "counter",
+           "Tracking connections re-established (each drops every kept value).");
+  w.sample("betsdb_redis_tracking_reconnects_total", tracking_reconnects);
 
   w.family("betsdb_pg_pool_connections", "gauge",
            "PostgreSQL connections open, idle or busy (handed to a request).");

@@ -1,11 +1,14 @@
 #include "app/redis_connect.hpp"
 
+#include "store/redis/access_store.hpp"
+#include "store/redis/cache.hpp"
 #include "store/redis/cluster_client.hpp"
 #include "store/redis/redis_client.hpp"
 
 namespace betsdb::app {
 
-Result<redis::CommandsPtr> make_redis(boost::asio::any_io_executor executor, const Config& config) {
+Result<redis::CommandsPtr> make_redis(boost::asio::any_io_executor executor, const Config& config,
+                                      RedisUse use) {
   if (!config.redis_cluster.empty()) {
     auto seeds = redis::parse_cluster_seeds(config.redis_cluster);
     if (!seeds.ok()) return std::move(seeds).error();
@@ -13,6 +16,10 @@ Result<redis::CommandsPtr> make_redis(boost::asio::any_io_executor executor, con
   }
   auto url = redis::parse_url(config.redis_url);
   if (!url.ok()) return std::move(url).error();
+  if (use == RedisUse::requests && config.redis_tracking) {
+    url->tracked_prefixes = {std::string(redis::kGenerationKeyPrefix),
+                             std::string(redis::kRevocationKeyPrefix)};
+  }
   return redis::CommandsPtr(redis::Client::create(std::move(executor), std::move(*url)));
 }
 

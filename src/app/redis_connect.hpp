@@ -10,8 +10,13 @@
 
 namespace betsdb::app {
 
+// What the client is for: a shard serving requests keeps a tracking
+// connection when configured to; tools and the stream reader never do.
+enum class RedisUse { tool, requests };
+
 // validation_failed when the URL or the seeds are malformed. Not started.
-Result<redis::CommandsPtr> make_redis(boost::asio::any_io_executor executor, const Config& config);
+Result<redis::CommandsPtr> make_redis(boost::asio::any_io_executor executor, const Config& config,
+                                      RedisUse use = RedisUse::tool);
 
 // For messages: "Redis at redis://..." or "the Redis Cluster of host:port,...".
 std::string describe_redis(const Config& config);

@@ -43,7 +43,7 @@ Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
     : config_(config) {
   // main checked the configuration before building shards, so a failure
   // here is a programming error; the fallback only keeps the shard whole.
-  auto redis = make_redis(ioc_.get_executor(), config);
+  auto redis = make_redis(ioc_.get_executor(), config, RedisUse::requests);
   redis_ =
       redis.ok() ? std::move(*redis) : redis::Client::create(ioc_.get_executor(), redis::Config{});
   pg::PoolConfig pool_config;

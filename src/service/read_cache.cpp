@@ -258,6 +258,14 @@ asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, CacheN
   };
   // Past the cache, no written position is known: the primary.
   if (!ctx.cache || dirty().any_of(ns.generations)) co_return co_await load_counted(std::nullopt);
+  // Declared before the if, not in it: with it in the condition, g++ 12 -O2
+  // built this coroutine so that destroying its frame hit an illegal
+  // instruction (every matches read crashed once Redis was down).
+  std::optional<std::string> kept = ctx.cache->store().read_kept(ns, query);
+  if (kept) {
+    count(counters.hits);
+    co_return std::move(*kept);
+  }
 
   auto read = co_await read_within(ctx.cache, ns, query, kCacheReadTimeout);
   if (!read.ok()) {

@@ -1,12 +1,12 @@
 // The read cache as the use cases see it: read-through with single-flight,
 // a short deadline on Redis, and invalidation after writes.
 //
-// Reads: cached() answers from Redis on a hit. On a miss, concurrent callers
-// of the same entry (in this process) share one database load, whose result
-// is stored under the generations read BEFORE the load (see
-// store/redis/cache.hpp for why that makes the cache-aside race harmless).
-// If Redis is down, slow (kCacheReadTimeout) or the namespace is "dirty" (see
-// below), the answer comes straight from PostgreSQL.
+// Reads: cached() answers from Redis on a hit, or at once from what the
+// shard kept (CacheStore::read_kept, store/redis/invalidation_tracker.hpp). On a miss, concurrent
+// callers of the same entry (in this process) share one database load, whose result is stored under
+// the generations read BEFORE the load (see store/redis/cache.hpp for why that makes the
+// cache-aside race harmless). If Redis is down, slow (kCacheReadTimeout) or the namespace is
+// "dirty" (see below), the answer comes straight from PostgreSQL.
 //
 // Writes: after their commit, writes bump the generations of exactly the
 // namespaces they affect and only then answer, so a read that starts after

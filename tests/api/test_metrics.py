@@ -220,6 +220,37 @@ def test_pools_and_redis_are_reported(api):
     assert value(samples, "betsdb_metrics_stale_shards") == 0
 
 
+@pytest.mark.single_redis
+def test_repeated_hits_are_answered_from_kept_values(api, new_user):
+    """On one Redis, each shard keeps the cache's counters and the token's
+    revocation status while its tracking connection reports no change
+    (docs/architecture.md, "Kept counters"): hits then send Redis no
+    command. A hit asks Redis when the shard's last answered PING is too
+    old, which a loaded machine may cause now and then: most, not all."""
+    user = new_user()
+    path = f"/v1/users/{user.id}/bets?limit=5"
+    reads = 40
+    own = Api(api.base_url, api.admin_token)  # one connection, so one shard
+    try:
+        for _ in range(3):
+            expect_json(own.get(path, token=user.token), 200)
+        before, _ = scrape(own)
+        for _ in range(reads):
+            expect_json(own.get(path, token=user.token), 200)
+        after, _ = scrape(own)
+    finally:
+        own.close()
+    assert value(after, "betsdb_redis_tracking_connected") >= 1
+
+    def grew(name):
+        return value(after, name) - value(before, name)
+
+    # Two kept values per read: the revocation check's and the counters'.
+    assert grew("betsdb_redis_tracking_kept_reads_total") >= reads, grew(
+        "betsdb_redis_tracking_kept_reads_total")
+    assert grew("betsdb_redis_tracking_pings_total") >= 1
+
+
 def test_readiness_is_a_gauge_of_what_readyz_answers(api):
     samples, types = scrape(api)
     assert types.get("betsdb_ready") == "gauge"

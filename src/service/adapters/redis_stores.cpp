@@ -159,6 +159,10 @@ class RedisCache final : public CacheStore {
   RedisCache(std::shared_ptr<redis::Commands> redis, std::chrono::seconds ttl)
       : cache_(std::move(redis), ttl) {}
 
+  std::optional<std::string> read_kept(const CacheNamespace& ns,
+                                       const std::string& query) override {
+    return cache_.read_kept(ns.prefix, ns.generations, redis::short_query_key(query));
+  }
   Async<CacheRead> read(const CacheNamespace& ns, std::string query) override {
     redis::CacheNamespace redis_ns{ns.prefix, ns.generations};
     std::string key = redis::short_query_key(query);

@@ -36,6 +36,13 @@ class CacheStore {
  public:
   virtual ~CacheStore() = default;
 
+  // The entry for `query` when this store can tell at once, with no I/O,
+  // that it is current (store/redis/invalidation_tracker.hpp); nullopt
+  // means "ask read()", never "a miss".
+  virtual std::optional<std::string> read_kept(const CacheNamespace& /*ns*/,
+                                               const std::string& /*query*/) {
+    return std::nullopt;
+  }
   // The namespace's generations and, on a hit, the entry for `query`.
   virtual Async<CacheRead> read(const CacheNamespace& ns, std::string query) = 0;
   // Stores an entry under the generations `read` saw before it was loaded,

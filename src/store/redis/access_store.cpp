@@ -1,5 +1,7 @@
 #include "store/redis/access_store.hpp"
 
+#include "store/redis/invalidation_tracker.hpp"
+
 namespace betsdb::redis {
 
 namespace {
@@ -39,7 +41,24 @@ Result<WindowCount> window_from(const Result<Reply>& reply) {
 }
 
 std::string revoked_key(const std::string& account, const Digest& token) {
-  return "auth:revoked:{" + account + "}:" + to_hex(token);
+  std::string key(kRevocationKeyPrefix);
+  key += '{';
+  key += account;
+  key += "}:";
+  key += to_hex(token);
+  return key;
+}
+
+// What a tracker keeps for a mark that does not exist.
+constexpr std::string_view kAbsent = "0";
+
+// True when the tracker may be trusted now and knows the mark is absent.
+bool known_absent(InvalidationTracker& tracker, const std::string& key) {
+  if (!tracker.fresh()) return false;
+  const std::string* kept = tracker.kept(key);
+  if (kept == nullptr || *kept != kAbsent) return false;
+  tracker.count_kept_read();
+  return true;
 }
 
 }  // namespace
@@ -66,6 +85,8 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& 
   auto reply = co_await redis.command("SET", key, "1", "EX", seconds);
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_error()) co_return Error::unavailable("Redis refused a revocation mark");
+  // Until then, another process may still trust the mark's kept absence.
+  if (!redis.cluster()) co_await InvalidationTracker::wait_for_readers();
   co_return Status{};
 }
 
@@ -76,10 +97,16 @@ boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const st
   // budget, and then the route's own command for another: the caller asks
   // PostgreSQL instead, at once.
   if (!redis.reachable(key)) co_return Error::unavailable("the revocation mark's Redis is down");
-  auto reply = co_await redis.command("EXISTS", key);
-  if (!reply.ok()) co_return std::move(reply).error();
-  if (reply->is_error()) co_return Error::unavailable("Redis refused a revocation check");
-  co_return reply->as_integer() == 1;
+  InvalidationTracker* tracker = redis.tracker();
+  if (tracker != nullptr && known_absent(*tracker, key)) co_return false;
+  const auto mark = tracker ? tracker->mark() : std::nullopt;
+  std::vector<std::string> exists{"EXISTS", key};
+  auto served = co_await redis.command_served(exists);
+  if (!served.ok()) co_return std::move(served).error();
+  if (served->reply.is_error()) co_return Error::unavailable("Redis refused a revocation check");
+  const bool revoked = served->reply.as_integer() == 1;
+  if (!revoked && mark) tracker->keep(key, std::string(kAbsent), *mark, served->origin);
+  co_return revoked;
 }
 
 }  // namespace betsdb::redis

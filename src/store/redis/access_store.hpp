@@ -7,7 +7,10 @@
 //   signup:{<client address>}            sign-ups, one-minute window
 //   auth:revoked:{<account>}:<sha256 hex>  set when a token is revoked; tagged
 //     like the account's other keys (a user's cart: {<user id>}), so on a
-//     cluster a request depends on no master but its account's
+//     cluster a request depends on no master but its account's. With a
+//     tracking connection, a shard keeps a mark's absence while Redis
+//     reports no change to it, and a check then costs only the tracker's
+//     fence (invalidation_tracker.hpp)
 //
 // Errors: service_unavailable when Redis cannot answer.
 #pragma once
@@ -16,11 +19,15 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "store/redis/commands.hpp"
 #include "util/token.hpp"
 
 namespace betsdb::redis {
+
+// Where revocation marks live; a shard's tracker may keep their absence.
+inline constexpr std::string_view kRevocationKeyPrefix = "auth:revoked:";
 
 // A fixed window: it opens with its first event and lasts its length.
 struct WindowCount {

@@ -12,6 +12,7 @@
 #include <map>
 #include <span>
 
+#include "store/redis/invalidation_tracker.hpp"
 #include "util/token.hpp"
 
 namespace betsdb::redis {
@@ -141,14 +142,18 @@ constexpr char kOriginSeparator = '|';
 
 // The key of namespace `ns`'s entry for `query` under `generations`, as the
 // scripts build it too: "{prefix}:{generations}:{query}".
-std::string entry_key_of(const CacheNamespace& ns, std::string_view generations,
+std::string entry_key_of(std::string_view prefix, std::string_view generations,
                          std::string_view query) {
-  std::string key = ns.prefix;
+  std::string key(prefix);
   key += ':';
   key += generations;
   key += ':';
   key += query;
   return key;
+}
+std::string entry_key_of(const CacheNamespace& ns, std::string_view generations,
+                         std::string_view query) {
+  return entry_key_of(ns.prefix, generations, query);
 }
 
 // Whether every counter of `generations` ("3" or "2.7") existed when read: a
@@ -160,6 +165,34 @@ bool counters_exist(std::string_view generations) {
     const std::size_t dot = generations.find('.', start);
     if (generations.substr(start, dot - start) == "0") return false;
     if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+// The counters' values as kept by the tracker, joined like a read's
+// generations; nullopt unless every one is kept.
+std::optional<std::string> kept_generations(const InvalidationTracker& tracker,
+                                            const std::vector<std::string>& counters) {
+  std::string generations;
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    const std::string* value = tracker.kept(counters[i]);
+    if (value == nullptr) return std::nullopt;
+    if (i > 0) generations += '.';
+    generations += *value;
+  }
+  return generations;
+}
+
+// Offers the tracker the counters' values a read sent at `mark` found.
+void keep_counters(InvalidationTracker* tracker, std::optional<InvalidationTracker::Mark> mark,
+                   const CacheNamespace& ns, std::string_view generations,
+                   std::string_view origin) {
+  if (tracker == nullptr || !mark || !counters_exist(generations)) return;
+  std::size_t start = 0;
+  for (const auto& key : ns.generations) {
+    const std::size_t dot = generations.find('.', start);
+    tracker->keep(key, std::string(generations.substr(start, dot - start)), *mark, origin);
+    if (dot == std::string_view::npos) return;
     start = dot + 1;
   }
 }
@@ -309,6 +342,8 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   command.insert(command.end(), ns.generations.begin(), ns.generations.end());
   if (!have_copy) command.push_back(entry_key);
   for (const auto& g : ns.generations) command.push_back(written_position_key(g));
+  InvalidationTracker* tracker = client_->tracker();
+  const auto mark = tracker ? tracker->mark() : std::nullopt;
   auto served = co_await client_->command_served(command);
   if (!served.ok()) co_return std::move(served).error();
   if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
@@ -323,6 +358,7 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
     generations += parts[i].is_string() ? parts[i].as_string() : std::string("0");
   }
   if (generations != guessed) co_return co_await read_by_script(ns, std::move(query));
+  keep_counters(tracker, mark, ns, generations, served->origin);
   CacheRead out;
   out.generations = std::move(generations);
   out.origin = std::move(served->origin);
@@ -339,6 +375,22 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
     co_await take_copy(entry_key, out);
   }
   co_return out;
+}
+
+// Checked, and answered, without a suspension: a kept counter is only
+// trustworthy while the tracker is fresh (invalidation_tracker.hpp).
+std::optional<std::string> Cache::read_kept(std::string_view prefix,
+                                            const std::vector<std::string>& counters,
+                                            std::string_view query) {
+  InvalidationTracker* tracker = client_->tracker();
+  if (tracker == nullptr || counters.empty() || !tracker->fresh()) return std::nullopt;
+  const auto generations = kept_generations(*tracker, counters);
+  if (!generations) return std::nullopt;
+  const std::string* copy =
+      local_.find(entry_key_of(prefix, *generations, query), tracker->origin(), Clock::now());
+  if (copy == nullptr) return std::nullopt;
+  tracker->count_kept_read();
+  return *copy;
 }
 
 // Once per entry, shard and TTL: one more round trip, for the entry's
@@ -358,6 +410,8 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
                                                          std::string query) {
   std::vector<std::string> keys = ns.generations;
   std::vector<std::string> args{ns.prefix, query};
+  InvalidationTracker* tracker = client_->tracker();
+  const auto mark = tracker ? tracker->mark() : std::nullopt;
   auto served = co_await client_->eval_served(read_entry_script(), std::move(keys), std::move(args),
                                               Commands::ScriptMode::read_only);
   if (!served.ok()) co_return std::move(served).error();
@@ -371,6 +425,7 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   CacheRead out;
   out.generations = std::move(parts[0]).as_string();
   out.origin = std::move(served->origin);
+  keep_counters(tracker, mark, ns, out.generations, out.origin);
   out.written_position = namespace_position(std::span(parts).subspan(2, counters), out.origin);
   if (parts[1].is_string()) {
     out.value = entry_from(std::move(parts[1]).as_string(), out.origin);
@@ -469,7 +524,19 @@ asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys,
                                     std::optional<std::uint64_t> written_position) {
   if (generation_keys.empty()) co_return Status{};
   auto groups = bump_groups(std::move(generation_keys), client_->cluster());
-  if (groups.size() == 1) co_return co_await bump_slot(std::move(groups.front()), written_position);
+  Status status;
+  if (groups.size() == 1) {
+    status = co_await bump_slot(std::move(groups.front()), written_position);
+  } else {
+    status = co_await bump_groups_together(std::move(groups), written_position);
+  }
+  // Until then, a reader elsewhere may still trust the counters it kept.
+  if (status.ok() && !client_->cluster()) co_await InvalidationTracker::wait_for_readers();
+  co_return status;
+}
+
+asio::awaitable<Status> Cache::bump_groups_together(std::vector<std::vector<std::string>> groups,
+                                                    std::optional<std::uint64_t> written_position) {
   // All sent at once (each connection pipelines its share), then waited for
   // together.
   struct Join {

@@ -20,6 +20,12 @@
 // When this shard holds a copy of the entry (local_entries.hpp) from the
 // process that answers for the slot, the MGET leaves the entry out and the
 // copy is served if the generations and that process are still the copy's.
+// With a tracking connection (invalidation_tracker.hpp), the counters a read
+// found are kept while Redis reports no change to them, and a hit on a copy
+// under kept counters asks Redis nothing (read_kept(), no suspension) while
+// the tracker is fresh; bump() waits before it returns for as long as that
+// freshness lasts, which is what makes such a hit see every write that
+// answered before it began. A single Redis only.
 // The script names entry keys it builds itself: on a Redis Cluster that is
 // allowed because a namespace's prefix carries the same hash tag as its
 // counters, so entries and counters share a slot (service/read_cache.cpp
@@ -56,6 +62,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -67,6 +74,8 @@ namespace betsdb::redis {
 // Largest random addition to a cache TTL, so entries written together do not
 // all expire (and reload) in the same second.
 inline constexpr std::chrono::seconds kMaxTtlJitter{10};
+// Where generation counters live (the service names them "gen:{matches}", ...).
+inline constexpr std::string_view kGenerationKeyPrefix = "gen:";
 
 struct CacheNamespace {
   std::string prefix;                    // "matches:list", "bets_by_email:ann@example.com"
@@ -107,6 +116,12 @@ class Cache final {
   // remembers something under it is not held back by a lost counter).
   boost::asio::awaitable<Result<std::string>> generation(std::string key);
 
+  // A hit answered at once from kept counters and a copy, with no command
+  // to Redis; nullopt when this shard cannot (then read()).
+  // The entry's JSON, for the namespace of `prefix` and `counters`.
+  std::optional<std::string> read_kept(std::string_view prefix,
+                                       const std::vector<std::string>& counters,
+                                       std::string_view query);
   // The namespaced read: the generations and, on a hit, the entry.
   boost::asio::awaitable<Result<CacheRead>> read(const CacheNamespace& ns, std::string query);
   // Stores an entry under the generations read before it was loaded (`read`,
@@ -117,7 +132,9 @@ class Cache final {
   void store(const CacheNamespace& ns, const CacheRead& read, const std::string& query,
              std::string json);
   // INCRs every counter: one script for all on a single Redis, one per slot
-  // (sent together) on a cluster. A counter that did not exist starts from
+  // (sent together) on a cluster. On a single Redis it then waits
+  // InvalidationTracker::kWritersWait, so that no process serves from
+  // counters it kept once this returns. A counter that did not exist starts from
   // Redis's clock in microseconds, so a generation never repeats after Redis
   // lost its data.
   // With a written position, each counter's is raised to it (never lowered);
@@ -129,6 +146,8 @@ class Cache final {
   const std::shared_ptr<Commands>& client() const noexcept { return client_; }
 
  private:
+  boost::asio::awaitable<Status> bump_groups_together(
+      std::vector<std::vector<std::string>> groups, std::optional<std::uint64_t> written_position);
   boost::asio::awaitable<Result<CacheRead>> read_by_script(const CacheNamespace& ns,
                                                            std::string query);
   boost::asio::awaitable<Status> bump_slot(std::vector<std::string> keys,

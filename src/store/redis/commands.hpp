@@ -38,6 +38,8 @@
 
 namespace betsdb::redis {
 
+class InvalidationTracker;
+
 // A reply and the server process that gave it.
 struct Served {
   Reply reply;
@@ -68,6 +70,12 @@ class Commands {
     std::uint64_t retries = 0;         // TRYAGAIN / CLUSTERDOWN / unreachable slot, retried
     std::uint64_t slot_refreshes = 0;  // slot maps loaded
     std::vector<NodeStats> nodes;      // per node (a cluster only)
+    // A tracking connection only (invalidation_tracker.hpp):
+    bool tracking = false;                     // live now
+    std::uint64_t tracking_kept_reads = 0;     // reads answered from kept values
+    std::uint64_t tracking_pings = 0;          // PINGs that kept them fresh
+    std::uint64_t tracking_invalidations = 0;  // keys Redis reported changed
+    std::uint64_t tracking_reconnects = 0;
   };
 
   enum class ScriptMode { read_write, read_only };
@@ -99,6 +107,9 @@ class Commands {
   // retry budget on a cluster: a caller with a better answer elsewhere (the
   // revocation check has PostgreSQL) asks first.
   virtual bool reachable(std::string_view key) const noexcept = 0;
+  // The shard's kept values (invalidation_tracker.hpp); null when this
+  // client keeps none (not configured, or a cluster).
+  virtual InvalidationTracker* tracker() noexcept { return nullptr; }
 
   // Sends one command: co_await redis.command("SET", key, value, "EX", "60").
   // Arguments are encoded when command() is called, so they need only live

@@ -148,6 +148,7 @@ asio::awaitable<void> Connection::read_loop([[maybe_unused]] std::shared_ptr<Con
         co_return;
       }
       if (!next->has_value()) break;
+      if (push_sink_ && push_sink_(**next)) continue;
       if (!deliver(std::move(**next))) {
         close("Redis sent a reply no command was waiting for");
         co_return;

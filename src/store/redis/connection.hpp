@@ -12,6 +12,11 @@
 // every waiter completes with Errc::service_unavailable. A Connection is never
 // reused after close(); the Client makes a new one.
 //
+// Pushes: a connection subscribed to a channel also receives messages no
+// command asked for. A push sink, when set, sees every reply first, in the
+// read loop itself (so before any later reply's waiter is resumed), and
+// keeps the ones it takes out of the waiters' FIFO.
+//
 // Completion handlers are always posted to the connection's executor, never run
 // inside send() or the read loop, so a resumed caller cannot re-enter us.
 //
@@ -28,6 +33,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,6 +72,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<Status> open(std::string host, std::uint16_t port);
 
   bool is_open() const noexcept { return opened_ && !closed_; }
+
+  // Returns true for a reply it takes (a pub/sub message); set before open().
+  using PushSink = std::function<bool(const Reply&)>;
+  void set_push_sink(PushSink sink) { push_sink_ = std::move(sink); }
 
   // Precondition: is_open(). `wire` is one encoded command / `count` back-to-back
   // encoded commands; it is copied into the write buffer before returning.
@@ -115,6 +125,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   std::string pending_writes_;  // filled by send() while in_flight_ is on the wire
   std::string in_flight_;       // the buffer being written; swapped, so both keep capacity
   std::deque<Waiter> waiters_;
+  PushSink push_sink_;
   std::uint64_t writes_ = 0;
   std::string close_reason_;
   bool opened_ = false;

@@ -46,11 +46,16 @@ std::shared_ptr<Client> Client::create(asio::any_io_executor executor, Config co
 }
 
 Client::Client(asio::any_io_executor executor, Config config)
-    : executor_(std::move(executor)), config_(std::move(config)), retry_timer_(executor_) {}
+    : executor_(std::move(executor)), config_(std::move(config)), retry_timer_(executor_) {
+  if (!config_.tracked_prefixes.empty()) {
+    tracker_ = InvalidationTracker::create(executor_, config_, config_.tracked_prefixes);
+  }
+}
 
 void Client::start() {
   if (started_ || stopped_) return;
   started_ = true;
+  if (tracker_) tracker_->start();
   asio::co_spawn(executor_, run(shared_from_this()),
                  [self = shared_from_this()](std::exception_ptr e) {
                    // Only an allocation failure can throw in there; fail loudly rather than hang.
@@ -64,6 +69,7 @@ void Client::start() {
 void Client::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (tracker_) tracker_->stop();
   const std::string reason(kStoppedDetail);
   if (connection_) connection_->close(reason);
   if (connecting_) connecting_->close(reason);
@@ -89,6 +95,14 @@ std::string Client::unavailable_detail() const {
 Client::Stats Client::stats() const {
   Stats stats = stats_;
   if (connection_) stats.writes += connection_->writes();
+  if (tracker_) {
+    const auto& tracked = tracker_->stats();
+    stats.tracking = tracker_->live();
+    stats.tracking_kept_reads = tracked.kept_reads;
+    stats.tracking_pings = tracked.pings;
+    stats.tracking_invalidations = tracked.invalidations;
+    stats.tracking_reconnects = tracked.reconnects;
+  }
   return stats;
 }
 

@@ -8,6 +8,9 @@
 // server's run_id) and reconnects with back-off
 // (50 ms doubling to 1 s) whenever the connection drops.
 //
+// With Config::tracked_prefixes, the client also keeps a tracking connection
+// (invalidation_tracker.hpp), started and stopped with it.
+//
 // Not supported: pub/sub, MONITOR, and blocking commands (BLPOP, ...) longer
 // than the command timeout; they would stall or desynchronise the pipeline.
 //
@@ -33,6 +36,7 @@
 #include "store/redis/batch.hpp"
 #include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
+#include "store/redis/invalidation_tracker.hpp"
 #include "store/redis/redis_config.hpp"
 #include "store/redis/reply.hpp"
 #include "store/redis/resp.hpp"
@@ -57,6 +61,7 @@ class Client final : public Commands, public std::enable_shared_from_this<Client
   std::string last_error() const override { return last_error_; }
   const boost::asio::any_io_executor& executor() const noexcept override { return executor_; }
   bool cluster() const noexcept override { return false; }
+  InvalidationTracker* tracker() noexcept override { return tracker_.get(); }
 
   // Sends the commands back-to-back with nothing interleaved (e.g. MULTI ... EXEC,
   // or a cluster's ASKING and the command it concerns) and returns one reply per
@@ -119,6 +124,7 @@ class Client final : public Commands, public std::enable_shared_from_this<Client
   std::string last_error_;
   std::string server_id_;  // of connection_, once known
   std::function<void()> on_connection_lost_;
+  std::shared_ptr<InvalidationTracker> tracker_;  // with config_.tracked_prefixes only
   bool started_ = false;
   bool stopped_ = false;
 };

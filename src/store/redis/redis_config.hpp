@@ -22,6 +22,9 @@ struct Config {
   std::chrono::milliseconds connect_timeout{1000};
   // A command with no reply after this long fails, and its connection is reset.
   std::chrono::milliseconds command_timeout{1000};
+  // Keys whose values a shard may keep while Redis reports no change to them
+  // (invalidation_tracker.hpp); empty: none, and no tracking connection.
+  std::vector<std::string> tracked_prefixes;
 };
 
 // Parses redis://[[user]:password@]host[:port][/db]. User and password may be

@@ -1,0 +1,364 @@
+#include "store/redis/invalidation_tracker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+
+#include "store/redis/resp.hpp"
+
+namespace betsdb::redis {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kTrackerAwait = asio::as_tuple(asio::use_awaitable);
+
+constexpr std::chrono::milliseconds kTrackerFirstRetryDelay{50};
+constexpr std::chrono::milliseconds kTrackerMaxRetryDelay{1000};
+// Bounds on memory: past these, everything kept is forgotten (the next reads
+// ask Redis, as they would without tracking).
+constexpr std::size_t kMaxKeptValues = 100'000;
+constexpr std::size_t kMaxInvalidatedKeys = 100'000;
+// As redis::Client's origin: enough of the run_id to tell processes apart.
+constexpr std::size_t kTrackedOriginLength = 12;
+
+constexpr std::string_view kInvalidationChannel = "__redis__:invalidate";
+
+std::string tracked_run_id(std::string_view info) {
+  constexpr std::string_view kField = "run_id:";
+  const auto at = info.find(kField);
+  if (at == std::string_view::npos) return {};
+  const auto start = at + kField.size();
+  return std::string(info.substr(start, std::min(kTrackedOriginLength, info.size() - start)));
+}
+
+// One set-up command. Not a coroutine, and the connection by reference: a
+// lambda holding a shared_ptr inside a co_await expression is destroyed
+// twice by g++ 12 (the connection was freed while still in use). The caller
+// keeps the connection alive until the reply.
+template <class Range>
+asio::awaitable<Result<Reply>> ask_tracking(detail::Connection& connection, const Range& args) {
+  auto encoded = encode_command(args);
+  EncodedCommand wire = encoded.ok() ? std::move(encoded).value() : EncodedCommand();
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result<Reply>)>(
+      [&connection](auto handler, EncodedCommand wire) {
+        // Only an empty command fails to encode; a closed connection fails it.
+        if (wire.empty()) connection.close("an empty command on the tracking connection");
+        connection.send(wire.view(), detail::ReplyHandler(std::move(handler)));
+      },
+      asio::use_awaitable, std::move(wire));
+}
+
+Status tracking_refused(detail::Connection& connection, std::string_view what,
+                        const Result<Reply>& reply) {
+  if (!reply.ok()) return reply.error();
+  connection.close("Redis refused " + std::string(what) +
+                   " on the tracking connection: " + reply->describe());
+  return Error::unavailable(connection.close_reason());
+}
+
+bool is_tracking_pong(const Reply& reply) {
+  if (reply.is_status()) return reply.as_string() == "PONG";
+  return reply.is_array() && !reply.elements().empty() &&
+         reply.elements().front().as_string() == "pong";
+}
+
+}  // namespace
+
+struct InvalidationTracker::Round {
+  explicit Round(asio::any_io_executor executor)
+      : done(executor, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer done;  // cancelled when the round ends
+  bool finished = false;
+  bool ok = false;
+};
+
+std::shared_ptr<InvalidationTracker> InvalidationTracker::create(
+    asio::any_io_executor executor, Config config, std::vector<std::string> prefixes) {
+  return std::shared_ptr<InvalidationTracker>(
+      new InvalidationTracker(std::move(executor), std::move(config), std::move(prefixes)));
+}
+
+InvalidationTracker::InvalidationTracker(asio::any_io_executor executor, Config config,
+                                         std::vector<std::string> prefixes)
+    : executor_(std::move(executor)),
+      config_(std::move(config)),
+      prefixes_(std::move(prefixes)),
+      retry_timer_(executor_),
+      ping_timer_(executor_) {}
+
+void InvalidationTracker::start() {
+  if (started_ || stopped_) return;
+  started_ = true;
+  asio::co_spawn(executor_, run(shared_from_this()),
+                 [self = shared_from_this()](std::exception_ptr e) {
+                   if (e) self->stop();  // only an allocation failure throws in there
+                 });
+}
+
+void InvalidationTracker::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  forget_all();
+  if (connection_) connection_->close("the tracking connection is stopped");
+  retry_timer_.cancel();
+  ping_timer_.cancel();
+}
+
+bool InvalidationTracker::fresh() {
+  if (!live_) return false;
+  const auto now = Clock::now();
+  asked_at_ = now;
+  if (!pinging_) {
+    pinging_ = true;
+    asio::co_spawn(executor_, keep_fresh(shared_from_this()), asio::detached);
+  }
+  return now - fenced_at_ < kWritersWait;
+}
+
+// A PING every kPingEvery while readers ask, whether or not the last one
+// is back: a loop that is slow to read one PONG must not delay the next
+// PING too, or freshness would lapse twice as often under load.
+asio::awaitable<void> InvalidationTracker::keep_fresh(
+    [[maybe_unused]] std::shared_ptr<InvalidationTracker> self) {
+  const std::uint64_t epoch = epoch_;
+  while (live_ && epoch_ == epoch && !stopped_ && Clock::now() - asked_at_ < kIdleAfter) {
+    send_ping(std::make_shared<Round>(executor_));
+    ping_timer_.expires_after(kPingEvery);
+    co_await ping_timer_.async_wait(kTrackerAwait);
+  }
+  pinging_ = false;
+}
+
+asio::awaitable<void> InvalidationTracker::wait_for_readers() {
+  asio::steady_timer timer(co_await asio::this_coro::executor, kWritersWait);
+  co_await timer.async_wait(kTrackerAwait);
+}
+
+std::optional<InvalidationTracker::Mark> InvalidationTracker::mark() const noexcept {
+  if (!live_) return std::nullopt;
+  return Mark{epoch_, seen_};
+}
+
+void InvalidationTracker::keep(const std::string& key, std::string value, Mark mark,
+                               std::string_view origin) {
+  if (!live_ || mark.epoch != epoch_ || origin.empty() || origin != origin_) return;
+  if (mark.seen < floor_) return;
+  if (auto it = invalidated_at_.find(key); it != invalidated_at_.end() && it->second > mark.seen) {
+    return;
+  }
+  if (kept_.size() >= kMaxKeptValues && !kept_.contains(key)) kept_.clear();
+  kept_.insert_or_assign(key, std::move(value));
+}
+
+const std::string* InvalidationTracker::kept(const std::string& key) const {
+  if (!live_) return nullptr;
+  auto it = kept_.find(key);
+  return it == kept_.end() ? nullptr : &it->second;
+}
+
+asio::awaitable<bool> InvalidationTracker::fence() {
+  if (!live_) co_return false;
+  // Keeps this tracker alive while its readers wait.
+  auto self = shared_from_this();
+  std::shared_ptr<Round> round;
+  if (!in_flight_) {
+    round = std::make_shared<Round>(executor_);
+    send_ping(round);
+  } else {
+    // The PING in flight may have gone before this reader's request came.
+    if (!next_) next_ = std::make_shared<Round>(executor_);
+    round = next_;
+  }
+  if (!round->finished) co_await round->done.async_wait(kTrackerAwait);
+  co_return round->ok;
+}
+
+void InvalidationTracker::send_ping(std::shared_ptr<Round> round) {
+  if (!live_ || !connection_) {
+    finish(round, false);
+    return;
+  }
+  in_flight_ = round;
+  ++stats_.pings;
+  static const EncodedCommand kPing = [] {
+    const std::array<std::string_view, 1> ping{"PING"};
+    return std::move(encode_command(ping)).value();
+  }();
+  connection_->send(
+      kPing.view(), detail::ReplyHandler([self = shared_from_this(), round, epoch = epoch_,
+                                          sent_at = Clock::now()](Result<Reply> reply) {
+        // The handler is posted after the read loop handed the
+        // PONG over, so every message before it is applied.
+        const bool ok =
+            reply.ok() && is_tracking_pong(*reply) && self->live_ && self->epoch_ == epoch;
+        if (ok) self->fenced_at_ = std::max(self->fenced_at_, sent_at);
+        if (self->in_flight_ == round) self->in_flight_.reset();
+        self->finish(round, ok);
+        if (self->next_ && !self->in_flight_) {
+          auto next = std::move(self->next_);
+          self->next_.reset();
+          self->send_ping(std::move(next));
+        }
+      }));
+}
+
+void InvalidationTracker::finish(const std::shared_ptr<Round>& round, bool ok) {
+  round->finished = true;
+  round->ok = ok;
+  round->done.cancel();
+}
+
+bool InvalidationTracker::on_push(const Reply& reply) {
+  // A message is ["message", channel, payload]; replies to SUBSCRIBE and
+  // PING are arrays too, but start otherwise and go to their waiters.
+  if (!reply.is_array()) return false;
+  const auto& parts = reply.elements();
+  if (parts.size() != 3 || parts[0].as_string() != "message") return false;
+  if (parts[1].as_string() != kInvalidationChannel) return true;
+  if (!parts[2].is_array()) {
+    // A FLUSHALL / FLUSHDB, or a payload not understood: forget everything,
+    // and count every key as invalidated now.
+    ++stats_.invalidations;
+    ++seen_;
+    kept_.clear();
+    invalidated_at_.clear();
+    floor_ = seen_;
+    return true;
+  }
+  for (const Reply& key : parts[2].elements()) invalidate(key.as_string());
+  return true;
+}
+
+void InvalidationTracker::invalidate(const std::string& key) {
+  ++stats_.invalidations;
+  ++seen_;
+  kept_.erase(key);
+  if (invalidated_at_.size() >= kMaxInvalidatedKeys) {
+    invalidated_at_.clear();
+    floor_ = seen_;
+  }
+  invalidated_at_.insert_or_assign(key, seen_);
+}
+
+void InvalidationTracker::forget_all() {
+  live_ = false;
+  fenced_at_ = {};
+  origin_.clear();
+  kept_.clear();
+  invalidated_at_.clear();
+  floor_ = 0;
+  seen_ = 0;
+  // Readers waiting on a PING of the lost connection are told it failed by
+  // its close (every waiter of a closed Connection completes with an error);
+  // those queued behind it never had a PING sent.
+  if (next_) {
+    auto next = std::move(next_);
+    next_.reset();
+    finish(next, false);
+  }
+}
+
+asio::awaitable<void> InvalidationTracker::run(std::shared_ptr<InvalidationTracker> self) {
+  auto retry_delay = kTrackerFirstRetryDelay;
+  while (!stopped_) {
+    auto connection = std::make_shared<detail::Connection>(executor_, config_.command_timeout);
+    std::weak_ptr<InvalidationTracker> weak = self;
+    connection->set_push_sink([weak](const Reply& reply) {
+      auto tracker = weak.lock();
+      return tracker && tracker->on_push(reply);
+    });
+    connection_ = connection;
+    Status setup = co_await set_up(connection);
+    if (stopped_) {
+      connection->close("the tracking connection is stopped");
+      break;
+    }
+    if (setup.ok()) {
+      if (ever_live_) ++stats_.reconnects;
+      ever_live_ = true;
+      ++epoch_;
+      live_ = true;
+      retry_delay = kTrackerFirstRetryDelay;
+      co_await connection->wait_closed();
+      spdlog::debug("Redis tracking connection lost: {}", connection->close_reason());
+      forget_all();
+      if (stopped_) break;
+    } else {
+      forget_all();
+      connection->close(setup.error().detail);
+    }
+    connection_.reset();
+    retry_timer_.expires_after(retry_delay);
+    co_await retry_timer_.async_wait(kTrackerAwait);
+    retry_delay = std::min(retry_delay * 2, kTrackerMaxRetryDelay);
+  }
+}
+
+// g++ 12 at -O2 with ASan: the same false positive as Client::handshake.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+asio::awaitable<Status> InvalidationTracker::set_up(
+    std::shared_ptr<detail::Connection> connection) {
+  asio::steady_timer deadline(executor_, config_.connect_timeout);
+  deadline.async_wait(
+      [weak = std::weak_ptr<detail::Connection>(connection)](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (auto c = weak.lock()) c->close("setting up the Redis tracking connection timed out");
+      });
+  Status status = co_await connection->open(config_.host, config_.port);
+  if (status.ok() && !config_.password.empty()) {
+    std::vector<std::string_view> auth{"AUTH"};
+    if (!config_.username.empty()) auth.push_back(config_.username);
+    auth.push_back(config_.password);
+    auto reply = co_await ask_tracking(*connection, auth);
+    if (!reply.ok() || !reply->is_ok()) status = tracking_refused(*connection, "AUTH", reply);
+  }
+  std::string origin;
+  if (status.ok()) {
+    const std::array<std::string_view, 2> info{"INFO", "server"};
+    auto reply = co_await ask_tracking(*connection, info);
+    if (reply.ok() && reply->is_string()) origin = tracked_run_id(reply->as_string());
+    if (origin.empty()) status = tracking_refused(*connection, "INFO server", reply);
+  }
+  std::string id;
+  if (status.ok()) {
+    const std::array<std::string_view, 2> client_id{"CLIENT", "ID"};
+    auto reply = co_await ask_tracking(*connection, client_id);
+    if (reply.ok() && reply->is_integer()) id = std::to_string(reply->as_integer());
+    if (id.empty()) status = tracking_refused(*connection, "CLIENT ID", reply);
+  }
+  if (status.ok()) {
+    std::vector<std::string_view> tracking{"CLIENT", "TRACKING", "ON", "REDIRECT", id, "BCAST"};
+    for (const auto& prefix : prefixes_) {
+      tracking.push_back("PREFIX");
+      tracking.push_back(prefix);
+    }
+    auto reply = co_await ask_tracking(*connection, tracking);
+    if (!reply.ok() || !reply->is_ok())
+      status = tracking_refused(*connection, "CLIENT TRACKING", reply);
+  }
+  if (status.ok()) {
+    const std::array<std::string_view, 2> subscribe{"SUBSCRIBE", kInvalidationChannel};
+    auto reply = co_await ask_tracking(*connection, subscribe);
+    if (!reply.ok() || !reply->is_array())
+      status = tracking_refused(*connection, "SUBSCRIBE", reply);
+  }
+  deadline.cancel();
+  if (status.ok() && !connection->is_open())
+    status = Error::unavailable(connection->close_reason());
+  if (status.ok()) origin_ = std::move(origin);
+  co_return status;
+}
+#pragma GCC diagnostic pop
+
+}  // namespace betsdb::redis

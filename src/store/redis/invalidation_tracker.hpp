@@ -1,0 +1,171 @@
+// What a shard may know of some Redis keys without asking: the read cache's
+// generation counters and the tokens' revocation marks, kept from earlier
+// reads while Redis's client-side caching (CLIENT TRACKING, BCAST mode) says
+// nobody changed them. A hit can then skip its round trip for the counters
+// (store/redis/cache.hpp) and a request its revocation check
+// (access_store.hpp).
+//
+// One connection per shard, RESP2, subscribed to __redis__:invalidate, with
+// tracking redirected to itself for the prefixes given. Redis then writes to
+// it the name of every key under those prefixes that any client changes
+// (or that expires or is evicted), and a nil for a FLUSHALL.
+//
+// Read-your-writes (docs/architecture.md, "Kept counters"). A value is kept
+// only when no invalidation of its key was read between the moment its read
+// was sent (mark()) and its reply, and dropped when one is read later. That
+// alone leaves a window: a write's invalidation may still be on its way when
+// a reader starts right after the write answered. Two rules close it:
+// - while readers use kept values, the tracker sends a PING every
+//   kPingEvery and notes when the last one whose PONG came back was sent.
+//   Redis answers one connection in order and wrote the invalidation of
+//   every write it ran before that PING ahead of the PONG, so every write
+//   answered before that moment has been applied here;
+// - a writer waits kWritersWait after Redis answered its change before it
+//   answers its own client (wait_for_readers()).
+// A kept value is used only while fresh(): the last answered PING was sent
+// less than kWritersWait ago. A read that begins after a write answered
+// begins at least kWritersWait after Redis ran the write, so that PING was
+// sent after the write ran, and the write's invalidation was applied before
+// the read. Only durations enter, each on one host's monotonic clock.
+// When not fresh (the loop was too busy to read a PONG in time), readers ask
+// Redis as they would without tracking.
+//
+// Losing the connection drops every kept value; so does a reconnect to
+// another Redis process (origin), as a restart can roll counters back.
+//
+// Thread-safety: none; one per shard, on its thread. Lifetime: create()
+// only; background work holds shared_from_this() until stop().
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/redis/connection.hpp"
+#include "store/redis/redis_config.hpp"
+
+namespace betsdb::redis {
+
+class InvalidationTracker final : public std::enable_shared_from_this<InvalidationTracker> {
+ public:
+  // When a read was sent, as the tracker counts time: its connection and how
+  // many invalidations it had read by then.
+  struct Mark {
+    std::uint64_t epoch = 0;
+    std::uint64_t seen = 0;
+  };
+  struct Stats {
+    std::uint64_t kept_reads = 0;     // reads answered from kept values
+    std::uint64_t pings = 0;          // PINGs sent to keep them fresh
+    std::uint64_t invalidations = 0;  // keys Redis said were changed
+    std::uint64_t reconnects = 0;     // connections established after the first
+  };
+  using Clock = std::chrono::steady_clock;
+
+  // How long a writer waits after Redis took its change, and so how long
+  // after its PING was sent an answered PING keeps kept values usable.
+  static constexpr std::chrono::milliseconds kWritersWait{2};
+  // How often PINGs go out while kept values are in use; with the round
+  // trip, well under kWritersWait, so a shard that keeps up stays fresh.
+  static constexpr std::chrono::microseconds kPingEvery{500};
+  // PINGs stop after this long without a reader asking for kept values.
+  static constexpr std::chrono::milliseconds kIdleAfter{200};
+
+  static std::shared_ptr<InvalidationTracker> create(boost::asio::any_io_executor executor,
+                                                     Config config,
+                                                     std::vector<std::string> prefixes);
+  InvalidationTracker(const InvalidationTracker&) = delete;
+  InvalidationTracker& operator=(const InvalidationTracker&) = delete;
+
+  void start();
+  void stop();
+
+  // Subscribed and tracking.
+  bool live() const noexcept { return live_; }
+  // Kept values may be used now (see above). Asking also keeps the PINGs
+  // going (they stop when nobody asked for kIdleAfter), so the first reads
+  // after a quiet spell ask Redis.
+  bool fresh();
+  // For the callers of fresh() that then answer from kept values.
+  void count_kept_read() noexcept { ++stats_.kept_reads; }
+  // The Redis process tracked (commands.hpp, "Origin"); empty unless live.
+  const std::string& origin() const noexcept { return origin_; }
+
+  // To be taken just before a read is sent; nullopt unless live.
+  std::optional<Mark> mark() const noexcept;
+  // Keeps what a read sent at `mark` found at `key` in process `origin`,
+  // unless the key was invalidated since `mark`, or the connection or the
+  // process changed.
+  void keep(const std::string& key, std::string value, Mark mark, std::string_view origin);
+  // The value kept for `key`; null when none. Valid until the next
+  // suspension. Only trustworthy while fresh().
+  const std::string* kept(const std::string& key) const;
+
+  // True once every invalidation Redis wrote before it ran a PING sent after
+  // this call has been read (and applied); false if the connection failed
+  // first, or the tracker is not live. For tests, and for tools that must
+  // see a change this instant.
+  boost::asio::awaitable<bool> fence();
+
+  // What every writer of a tracked key awaits after Redis answered its
+  // change and before it answers its client: kWritersWait. Whether or not
+  // this process tracks anything, another may (one Redis only: a cluster's
+  // clients never keep values).
+  static boost::asio::awaitable<void> wait_for_readers();
+
+  const Stats& stats() const noexcept { return stats_; }
+  std::size_t kept_count() const noexcept { return kept_.size(); }
+
+ private:
+  struct Round;
+
+  InvalidationTracker(boost::asio::any_io_executor executor, Config config,
+                      std::vector<std::string> prefixes);
+
+  boost::asio::awaitable<void> run(std::shared_ptr<InvalidationTracker> self);
+  boost::asio::awaitable<Status> set_up(std::shared_ptr<detail::Connection> connection);
+  // Takes pub/sub messages off the connection (connection.hpp, "Pushes").
+  bool on_push(const Reply& reply);
+  void invalidate(const std::string& key);
+  void forget_all();
+  void send_ping(std::shared_ptr<Round> round);
+  void finish(const std::shared_ptr<Round>& round, bool ok);
+  boost::asio::awaitable<void> keep_fresh(std::shared_ptr<InvalidationTracker> self);
+
+  boost::asio::any_io_executor executor_;
+  Config config_;
+  std::vector<std::string> prefixes_;
+  boost::asio::steady_timer retry_timer_;
+  std::shared_ptr<detail::Connection> connection_;
+  std::string origin_;
+  bool live_ = false;
+  bool started_ = false;
+  bool stopped_ = false;
+  bool ever_live_ = false;
+
+  std::uint64_t epoch_ = 0;  // one per connection made live
+  std::uint64_t seen_ = 0;   // invalidations read on this connection
+  std::unordered_map<std::string, std::string> kept_;
+  // When each key was last invalidated (in `seen_`); below `floor_`, every
+  // key counts as invalidated (the map is bounded and starts over).
+  std::unordered_map<std::string, std::uint64_t> invalidated_at_;
+  std::uint64_t floor_ = 0;
+
+  std::shared_ptr<Round> in_flight_;  // the last PING sent, until its PONG
+  std::shared_ptr<Round> next_;       // its waiters came after that PING went
+  Clock::time_point fenced_at_;       // when the last answered PING was sent
+  Clock::time_point asked_at_;        // when a reader last asked fresh()
+  boost::asio::steady_timer ping_timer_;
+  bool pinging_ = false;
+  Stats stats_;
+};
+
+}  // namespace betsdb::redis

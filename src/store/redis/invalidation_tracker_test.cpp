@@ -1,0 +1,392 @@
+// The tracking connection against a real Redis: the shared test server
+// (keys under a prefix unique to this process, which is also the prefix
+// tracked) and, to kill or flush, a private redis-server child.
+#include "store/redis/invalidation_tracker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "store/redis/access_store.hpp"
+#include "store/redis/cache.hpp"
+#include "store/redis/redis_client.hpp"
+#include "store/redis/redis_test_support.hpp"
+
+namespace betsdb::redis {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using testing::connected_client;
+using testing::run_async;
+using testing::sleep_for;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::seconds kTrackedTtl{60};
+
+// Polls until the client's tracker is live; false after `bound`.
+asio::awaitable<bool> wait_tracking(Client& client, Clock::duration bound = 5s) {
+  const auto deadline = Clock::now() + bound;
+  while (Clock::now() < deadline) {
+    if (client.tracker() != nullptr && client.tracker()->live()) co_return true;
+    co_await sleep_for(5ms);
+  }
+  co_return false;
+}
+
+asio::awaitable<std::string> get_value(Client& client, const std::string& key) {
+  auto reply = co_await client.command("GET", key);
+  EXPECT_TRUE(reply.ok()) << (reply.ok() ? "" : reply.error().detail);
+  co_return reply.ok() ? reply->as_string() : std::string();
+}
+
+asio::awaitable<void> set_value(Client& client, const std::string& key, const std::string& value) {
+  auto reply = co_await client.command("SET", key, value);
+  EXPECT_TRUE(reply.ok() && reply->is_ok()) << "SET " << key;
+}
+
+// Runs `task` to its end on `other`, a second io_context, blocking the
+// calling thread meanwhile: a writer's command then answers while the
+// reader's loop reads nothing, so the writer's invalidation is still unread
+// in the tracking socket when the reader goes on (the case fence() is for).
+template <class T>
+T run_elsewhere(asio::io_context& other, asio::awaitable<T> task) {
+  std::optional<T> result;
+  bool finished = false;
+  asio::co_spawn(other, std::move(task), [&](std::exception_ptr e, T value) {
+    if (e) std::rethrow_exception(e);
+    result.emplace(std::move(value));
+    finished = true;
+  });
+  other.restart();
+  while (!finished) other.run_one();
+  return std::move(*result);
+}
+
+class InvalidationTrackerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cfg = testing::test_redis_config();
+    ASSERT_TRUE(cfg.has_value());
+    plain_ = *cfg;
+    prefix_ = testing::unique_key_prefix("tracking");
+    tracked_ = plain_;
+    tracked_.tracked_prefixes = {prefix_};
+  }
+  std::string key(std::string_view name) const { return prefix_ + std::string(name); }
+
+  Config plain_;    // a writer's: no tracking
+  Config tracked_;  // a reader's: tracks this test's keys
+  std::string prefix_;
+};
+
+TEST_F(InvalidationTrackerTest, KeepsAValueUntilAnotherClientChangesIt) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    auto writer = co_await connected_client(io, plain_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    const std::string k = key("counter");
+    co_await set_value(*writer, k, "1");
+
+    auto mark = tracker.mark();
+    CO_ASSERT(mark.has_value(), "no mark while live");
+    std::vector<std::string> get_k{"GET", k};
+    auto served = co_await reader->command_served(get_k);
+    CO_ASSERT(served.ok(), served.error().detail);
+    tracker.keep(k, served->reply.as_string(), *mark, served->origin);
+    CO_ASSERT(tracker.kept(k) != nullptr, "a value read with no change since was not kept");
+    EXPECT_EQ(*tracker.kept(k), "1");
+    EXPECT_TRUE(co_await tracker.fence());
+    EXPECT_NE(tracker.kept(k), nullptr) << "a fence alone dropped a value nobody changed";
+
+    co_await set_value(*writer, k, "2");
+    // The SET answered before the fence's PING went: its invalidation is read first.
+    EXPECT_TRUE(co_await tracker.fence());
+    EXPECT_EQ(tracker.kept(k), nullptr) << "still kept after another client changed it";
+    EXPECT_GE(tracker.stats().invalidations, 1u);
+    // Keys outside the tracked prefix are neither reported nor kept apart.
+    co_await set_value(*writer, "betsdb:untracked:" + k, "x");
+    const auto invalidations = tracker.stats().invalidations;
+    EXPECT_TRUE(co_await tracker.fence());
+    EXPECT_EQ(tracker.stats().invalidations, invalidations);
+    reader->stop();
+    writer->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerTest, DoesNotKeepWhatWasInvalidatedWhileItsReadWasOnItsWay) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    auto writer = co_await connected_client(io, plain_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    const std::string k = key("counter");
+    co_await set_value(*writer, k, "1");
+
+    // The read's mark, then a change whose invalidation is read before the
+    // read's reply would be offered: what the read found must not be kept.
+    auto mark = tracker.mark();
+    CO_ASSERT(mark.has_value(), "no mark while live");
+    const std::string seen = co_await get_value(*reader, k);
+    co_await set_value(*writer, k, "2");
+    EXPECT_TRUE(co_await tracker.fence());
+    tracker.keep(k, seen, *mark, reader->server_id());
+    EXPECT_EQ(tracker.kept(k), nullptr) << "kept a value invalidated after its read was sent";
+
+    // Nor a value from another Redis process than the one tracked.
+    auto fresh = tracker.mark();
+    CO_ASSERT(fresh.has_value(), "no mark while live");
+    tracker.keep(k, "2", *fresh, "another-process");
+    EXPECT_EQ(tracker.kept(k), nullptr);
+    tracker.keep(k, "2", *fresh, reader->server_id());
+    EXPECT_NE(tracker.kept(k), nullptr);
+    reader->stop();
+    writer->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerTest, ReadersWaitingTogetherShareOnePing) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    constexpr int kReaders = 50;
+    const auto pings_before = tracker.stats().pings;
+    testing::Latch done(io.get_executor(), kReaders);
+    int fenced = 0;
+    for (int i = 0; i < kReaders; ++i) {
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            if (co_await tracker.fence()) ++fenced;
+            done.count_down();
+          },
+          asio::detached);
+    }
+    co_await done.wait();
+    EXPECT_EQ(fenced, kReaders);
+    // The first reader's PING, and one more for all who came while it was out.
+    EXPECT_LE(tracker.stats().pings - pings_before, 2u);
+    reader->stop();
+  });
+}
+
+// Polls until the tracker may be trusted (its PINGs are answered); false
+// after `bound`. Asking is what keeps the PINGs going.
+asio::awaitable<bool> wait_fresh(InvalidationTracker& tracker, Clock::duration bound = 5s) {
+  const auto deadline = Clock::now() + bound;
+  while (Clock::now() < deadline) {
+    if (tracker.fresh()) co_return true;
+    co_await sleep_for(100us);
+  }
+  co_return false;
+}
+
+std::string generation_json(const std::string& generations) {
+  return "{\"generation\":\"" + generations + "\"}";
+}
+
+// The property the tracker exists for (docs/architecture.md, "Kept
+// counters"): a cache read that begins after a bump answered never serves
+// what was current before it, although a kept hit asks Redis nothing. The
+// writer runs on a second io_context while the reader's is blocked, so the
+// bump's invalidation is still unread when the reader goes on; it is the
+// writer's wait (InvalidationTracker::wait_for_readers) that lets the
+// reader's freshness lapse meanwhile.
+TEST_F(InvalidationTrackerTest, ACacheReadAfterABumpAnsweredNeverServesTheEntryBeforeIt) {
+  asio::io_context writer_io;
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader_client = co_await connected_client(io, tracked_);
+    auto writer_client = run_elsewhere(writer_io, connected_client(writer_io, plain_));
+    CO_ASSERT(co_await wait_tracking(*reader_client), "the tracker never went live");
+    InvalidationTracker& tracker = *reader_client->tracker();
+    Cache reader(reader_client, kTrackedTtl);
+    Cache writer(writer_client, kTrackedTtl);
+    const CacheNamespace ns{key("entries"), {key("gen:entries")}};
+    const std::string query = "q";
+    // As service::cached(): a kept hit, else a read (storing on a miss).
+    auto read = [&](int round, int attempt) -> asio::awaitable<std::optional<std::string>> {
+      std::optional<std::string> kept = reader.read_kept(ns.prefix, ns.generations, query);
+      if (kept) co_return kept;
+      auto got = co_await reader.read(ns, query);
+      EXPECT_TRUE(got.ok()) << "round " << round << ", read " << attempt;
+      if (!got.ok()) co_return std::nullopt;
+      if (got->value) co_return got->value;
+      reader.store(ns, *got, query, generation_json(got->generations));
+      co_return generation_json(got->generations);
+    };
+    constexpr int kRounds = 200;
+    for (int round = 0; round < kRounds; ++round) {
+      auto bump_and_get = [&]() -> asio::awaitable<std::string> {
+        std::vector<std::string> counters = ns.generations;
+        auto bumped = co_await writer.bump(std::move(counters));
+        EXPECT_TRUE(bumped.ok()) << (bumped.ok() ? "" : bumped.error().detail);
+        co_return co_await get_value(*writer_client, ns.generations.front());
+      };
+      const std::string current = run_elsewhere(writer_io, bump_and_get());
+      // At once: the read the invalidation may not have reached.
+      EXPECT_EQ(co_await read(round, 0), generation_json(current)) << "round " << round;
+      // Then until one is a kept hit, each once the tracker is fresh.
+      const auto kept_before = tracker.stats().kept_reads;
+      for (int attempt = 1; attempt <= 5 && tracker.stats().kept_reads == kept_before; ++attempt) {
+        CO_ASSERT(co_await wait_fresh(tracker), "the tracker never became fresh");
+        EXPECT_EQ(co_await read(round, attempt), generation_json(current)) << "round " << round;
+      }
+    }
+    // Otherwise the test proved nothing about kept counters.
+    EXPECT_GT(tracker.stats().kept_reads, static_cast<std::uint64_t>(kRounds / 2));
+    reader_client->stop();
+    writer_client->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerTest, ARevocationCheckAfterTheMarkAnsweredSeesIt) {
+  asio::io_context writer_io;
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    Config reader_config = tracked_;
+    reader_config.tracked_prefixes = {std::string(kRevocationKeyPrefix)};
+    auto reader = co_await connected_client(io, reader_config);
+    auto writer = run_elsewhere(writer_io, connected_client(writer_io, plain_));
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    const std::string account = prefix_ + "user";
+    constexpr int kRounds = 100;
+    for (int round = 0; round < kRounds; ++round) {
+      const Digest token = sha256(prefix_ + std::to_string(round));
+      // The first check keeps the absence; the next ones, once fresh, use it.
+      for (int check = 0; check < 3; ++check) {
+        if (check > 0) CO_ASSERT(co_await wait_fresh(tracker), "the tracker never became fresh");
+        auto revoked = co_await is_marked_revoked(*reader, account, token);
+        CO_ASSERT(revoked.ok(), revoked.error().detail);
+        EXPECT_FALSE(*revoked) << "round " << round;
+      }
+      auto revoke = [&]() -> asio::awaitable<bool> {
+        auto marked = co_await mark_revoked(*writer, account, token, 60s);
+        co_return marked.ok();
+      };
+      CO_ASSERT(run_elsewhere(writer_io, revoke()), "the revocation mark failed");
+      auto revoked = co_await is_marked_revoked(*reader, account, token);
+      CO_ASSERT(revoked.ok(), revoked.error().detail);
+      EXPECT_TRUE(*revoked) << "round " << round << ": a revoked token still passed";
+    }
+    // The absence was kept and used, with no command to Redis.
+    EXPECT_GE(tracker.stats().kept_reads, static_cast<std::uint64_t>(kRounds));
+    reader->stop();
+    writer->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerTest, ABumpReturnsOnlyAfterTheWritersWait) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, plain_);
+    Cache cache(client, kTrackedTtl);
+    for (int i = 0; i < 5; ++i) {
+      const auto started = Clock::now();
+      std::vector<std::string> counters{key("gen:waited")};
+      auto bumped = co_await cache.bump(std::move(counters));
+      CO_ASSERT(bumped.ok(), bumped.error().detail);
+      EXPECT_GE(Clock::now() - started, InvalidationTracker::kWritersWait);
+    }
+    client->stop();
+  });
+}
+
+// A private server: these kill connections and flush.
+class InvalidationTrackerRestartTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = testing::free_port();
+    server_ = std::make_unique<testing::RedisProcess>(port_);
+    ASSERT_TRUE(server_->start());
+    plain_.port = port_;
+    tracked_ = plain_;
+    tracked_.tracked_prefixes = {"k:"};
+  }
+  std::uint16_t port_ = 0;
+  std::unique_ptr<testing::RedisProcess> server_;
+  Config plain_;
+  Config tracked_;
+};
+
+TEST_F(InvalidationTrackerRestartTest, ALostConnectionForgetsEverythingAndComesBack) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    auto writer = co_await connected_client(io, plain_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    auto mark = tracker.mark();
+    CO_ASSERT(mark.has_value(), "no mark while live");
+    tracker.keep("k:a", "1", *mark, reader->server_id());
+    CO_ASSERT(tracker.kept("k:a") != nullptr, "not kept");
+
+    // Invalidations for a connection Redis dropped are lost: nothing kept
+    // before may be trusted after.
+    auto killed = co_await writer->command("CLIENT", "KILL", "TYPE", "pubsub");
+    CO_ASSERT(killed.ok() && killed->as_integer() == 1, "the tracking connection was not killed");
+    const auto deadline = Clock::now() + 5s;
+    while (tracker.stats().reconnects == 0 && Clock::now() < deadline) co_await sleep_for(5ms);
+    EXPECT_EQ(tracker.stats().reconnects, 1u);
+    EXPECT_EQ(tracker.kept("k:a"), nullptr) << "a value kept before the loss survived it";
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker did not come back");
+    // A mark from before the loss keeps nothing.
+    tracker.keep("k:a", "1", *mark, reader->server_id());
+    EXPECT_EQ(tracker.kept("k:a"), nullptr);
+    EXPECT_TRUE(co_await tracker.fence());
+
+    // FLUSHALL comes as one message without keys: everything goes.
+    auto fresh = tracker.mark();
+    CO_ASSERT(fresh.has_value(), "no mark while live");
+    tracker.keep("k:b", "1", *fresh, reader->server_id());
+    auto flushed = co_await writer->command("FLUSHALL");
+    CO_ASSERT(flushed.ok() && flushed->is_ok(), "FLUSHALL failed");
+    EXPECT_TRUE(co_await tracker.fence());
+    EXPECT_EQ(tracker.kept("k:b"), nullptr) << "a value kept before FLUSHALL survived it";
+    reader->stop();
+    writer->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerRestartTest, KeptValuesAreNotFreshWhilePingsGoUnanswered) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    auto writer = co_await connected_client(io, plain_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    CO_ASSERT(co_await wait_fresh(tracker), "the tracker never became fresh");
+    // Redis stops answering (everyone, PINGs included) for a while: past
+    // kWritersWait the tracker may no longer vouch for what it kept.
+    auto paused = co_await writer->command("CLIENT", "PAUSE", "300", "ALL");
+    CO_ASSERT(paused.ok() && paused->is_ok(), "CLIENT PAUSE failed");
+    co_await sleep_for(InvalidationTracker::kWritersWait + 20ms);
+    EXPECT_FALSE(tracker.fresh()) << "fresh although no PING was answered for 22 ms";
+    EXPECT_TRUE(tracker.live());
+    // And it comes back by itself once Redis answers again.
+    EXPECT_TRUE(co_await wait_fresh(tracker));
+    reader->stop();
+    writer->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerRestartTest, AFenceFailsAtOnceWhileRedisIsDown) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    server_->kill();
+    const auto deadline = Clock::now() + 5s;
+    while (tracker.live() && Clock::now() < deadline) co_await sleep_for(5ms);
+    EXPECT_FALSE(tracker.live());
+    const auto asked = Clock::now();
+    EXPECT_FALSE(co_await tracker.fence());
+    EXPECT_LT(Clock::now() - asked, testing::kFastFailBound);
+    EXPECT_FALSE(tracker.mark().has_value());
+    reader->stop();
+  });
+}
+
+}  // namespace
+}  // namespace betsdb::redis
