@@ -16,6 +16,9 @@ Result<redis::CommandsPtr> make_redis(boost::asio::any_io_executor executor, con
   }
   auto url = redis::parse_url(config.redis_url);
   if (!url.ok()) return std::move(url).error();
+  // Tools and the stream reader keep nothing, but their writes must wait
+  // for the shards that do.
+  url->writers_wait = config.redis_tracking;
   if (use == RedisUse::requests && config.redis_tracking) {
     url->tracked_prefixes = {std::string(redis::kGenerationKeyPrefix),
                              std::string(redis::kRevocationKeyPrefix)};

@@ -11,7 +11,8 @@
 namespace betsdb::app {
 
 // What the client is for: a shard serving requests keeps a tracking
-// connection when configured to; tools and the stream reader never do.
+// connection when configured to; tools and the stream reader never do (but
+// their writes wait for those that do: redis::Config::writers_wait).
 enum class RedisUse { tool, requests };
 
 // validation_failed when the URL or the seeds are malformed. Not started.

@@ -53,8 +53,10 @@ std::string revoked_key(const std::string& account, const Digest& token) {
 constexpr std::string_view kAbsent = "0";
 
 // True when the tracker may be trusted now and knows the mark is absent.
+// Checks alone do not start the tracker's PINGs: on a stream of bets with
+// no cached reads, they would cost more than the EXISTS they save.
 bool known_absent(InvalidationTracker& tracker, const std::string& key) {
-  if (!tracker.fresh()) return false;
+  if (!tracker.fresh_without_asking()) return false;
   const std::string* kept = tracker.kept(key);
   if (kept == nullptr || *kept != kAbsent) return false;
   tracker.count_kept_read();
@@ -86,7 +88,7 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& 
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_error()) co_return Error::unavailable("Redis refused a revocation mark");
   // Until then, another process may still trust the mark's kept absence.
-  if (!redis.cluster()) co_await InvalidationTracker::wait_for_readers();
+  if (redis.writers_wait()) co_await InvalidationTracker::wait_for_readers();
   co_return Status{};
 }
 

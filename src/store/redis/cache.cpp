@@ -531,7 +531,7 @@ asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys,
     status = co_await bump_groups_together(std::move(groups), written_position);
   }
   // Until then, a reader elsewhere may still trust the counters it kept.
-  if (status.ok() && !client_->cluster()) co_await InvalidationTracker::wait_for_readers();
+  if (status.ok() && client_->writers_wait()) co_await InvalidationTracker::wait_for_readers();
   co_return status;
 }
 

@@ -132,9 +132,9 @@ class Cache final {
   void store(const CacheNamespace& ns, const CacheRead& read, const std::string& query,
              std::string json);
   // INCRs every counter: one script for all on a single Redis, one per slot
-  // (sent together) on a cluster. On a single Redis it then waits
-  // InvalidationTracker::kWritersWait, so that no process serves from
-  // counters it kept once this returns. A counter that did not exist starts from
+  // (sent together) on a cluster. With Config::writers_wait it then
+  // waits InvalidationTracker::kWritersWait, so that no process serves
+  // from counters it kept once this returns. A counter that did not exist starts from
   // Redis's clock in microseconds, so a generation never repeats after Redis
   // lost its data.
   // With a written position, each counter's is raised to it (never lowered);

@@ -110,6 +110,9 @@ class Commands {
   // The shard's kept values (invalidation_tracker.hpp); null when this
   // client keeps none (not configured, or a cluster).
   virtual InvalidationTracker* tracker() noexcept { return nullptr; }
+  // Whether changes to tracked keys wait for readers elsewhere
+  // (Config::writers_wait); never on a cluster, where nobody keeps values.
+  virtual bool writers_wait() const noexcept { return false; }
 
   // Sends one command: co_await redis.command("SET", key, value, "EX", "60").
   // Arguments are encoded when command() is called, so they need only live

@@ -125,6 +125,10 @@ bool InvalidationTracker::fresh() {
   return now - fenced_at_ < kWritersWait;
 }
 
+bool InvalidationTracker::fresh_without_asking() const noexcept {
+  return live_ && Clock::now() - fenced_at_ < kWritersWait;
+}
+
 // A PING every kPingEvery while readers ask, whether or not the last one
 // is back: a loop that is slow to read one PONG must not delay the next
 // PING too, or freshness would lapse twice as often under load.

@@ -94,6 +94,9 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   // going (they stop when nobody asked for kIdleAfter), so the first reads
   // after a quiet spell ask Redis.
   bool fresh();
+  // The same, without asking for PINGs: for uses too cheap to pay for them
+  // alone (a revocation check rides on the PINGs cache hits keep going).
+  bool fresh_without_asking() const noexcept;
   // For the callers of fresh() that then answer from kept values.
   void count_kept_read() noexcept { ++stats_.kept_reads; }
   // The Redis process tracked (commands.hpp, "Origin"); empty unless live.
@@ -117,8 +120,8 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
 
   // What every writer of a tracked key awaits after Redis answered its
   // change and before it answers its client: kWritersWait. Whether or not
-  // this process tracks anything, another may (one Redis only: a cluster's
-  // clients never keep values).
+  // this process tracks anything, another may: every process on a Redis
+  // where any tracks does it (Config::writers_wait).
   static boost::asio::awaitable<void> wait_for_readers();
 
   const Stats& stats() const noexcept { return stats_; }

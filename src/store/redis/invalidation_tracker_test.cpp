@@ -72,6 +72,7 @@ class InvalidationTrackerTest : public ::testing::Test {
     auto cfg = testing::test_redis_config();
     ASSERT_TRUE(cfg.has_value());
     plain_ = *cfg;
+    plain_.writers_wait = true;  // as every process on a Redis where some track
     prefix_ = testing::unique_key_prefix("tracking");
     tracked_ = plain_;
     tracked_.tracked_prefixes = {prefix_};
@@ -303,6 +304,7 @@ class InvalidationTrackerRestartTest : public ::testing::Test {
     server_ = std::make_unique<testing::RedisProcess>(port_);
     ASSERT_TRUE(server_->start());
     plain_.port = port_;
+    plain_.writers_wait = true;
     tracked_ = plain_;
     tracked_.tracked_prefixes = {"k:"};
   }

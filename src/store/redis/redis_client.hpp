@@ -62,6 +62,7 @@ class Client final : public Commands, public std::enable_shared_from_this<Client
   const boost::asio::any_io_executor& executor() const noexcept override { return executor_; }
   bool cluster() const noexcept override { return false; }
   InvalidationTracker* tracker() noexcept override { return tracker_.get(); }
+  bool writers_wait() const noexcept override { return config_.writers_wait; }
 
   // Sends the commands back-to-back with nothing interleaved (e.g. MULTI ... EXEC,
   // or a cluster's ASKING and the command it concerns) and returns one reply per

@@ -25,6 +25,10 @@ struct Config {
   // Keys whose values a shard may keep while Redis reports no change to them
   // (invalidation_tracker.hpp); empty: none, and no tracking connection.
   std::vector<std::string> tracked_prefixes;
+  // Whether a change to a tracked key waits for readers that may have kept
+  // it (InvalidationTracker::wait_for_readers): true wherever any process
+  // on this Redis tracks, so the same on every instance and tool.
+  bool writers_wait = false;
 };
 
 // Parses redis://[[user]:password@]host[:port][/db]. User and password may be
