@@ -1,5 +1,7 @@
 #include "store/redis/commands.hpp"
 
+#include <algorithm>
+
 namespace betsdb::redis {
 
 namespace asio = boost::asio;
@@ -75,6 +77,15 @@ asio::awaitable<Result<Served>> Commands::eval_served(const Script& script,
   if (!served.ok() || !served->reply.has_error_code("NOSCRIPT")) co_return served;
   use_source(argv, script, read_only);
   co_return co_await send_served(encode_command(argv), route);
+}
+
+std::string origin_from_info(std::string_view info) {
+  constexpr std::string_view kField = "run_id:";
+  constexpr std::size_t kOriginLength = 12;
+  const auto at = info.find(kField);
+  if (at == std::string_view::npos) return {};
+  const auto start = at + kField.size();
+  return std::string(info.substr(start, std::min(kOriginLength, info.size() - start)));
 }
 
 }  // namespace betsdb::redis

@@ -158,6 +158,10 @@ class Commands {
   Route route_of(std::span<const std::string_view> argv) const noexcept;
 };
 
+// The origin named by an `INFO server` reply: the first 12 hex digits of
+// its run_id, enough to tell processes apart; empty if it has none.
+std::string origin_from_info(std::string_view info);
+
 // What each shard is given: one of the two, by configuration.
 using CommandsPtr = std::shared_ptr<Commands>;
 

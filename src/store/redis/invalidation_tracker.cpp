@@ -28,18 +28,8 @@ constexpr std::chrono::milliseconds kTrackerMaxRetryDelay{1000};
 // ask Redis, as they would without tracking).
 constexpr std::size_t kMaxKeptValues = 100'000;
 constexpr std::size_t kMaxInvalidatedKeys = 100'000;
-// As redis::Client's origin: enough of the run_id to tell processes apart.
-constexpr std::size_t kTrackedOriginLength = 12;
 
 constexpr std::string_view kInvalidationChannel = "__redis__:invalidate";
-
-std::string tracked_run_id(std::string_view info) {
-  constexpr std::string_view kField = "run_id:";
-  const auto at = info.find(kField);
-  if (at == std::string_view::npos) return {};
-  const auto start = at + kField.size();
-  return std::string(info.substr(start, std::min(kTrackedOriginLength, info.size() - start)));
-}
 
 // One set-up command. Not a coroutine, and the connection by reference: a
 // lambda holding a shared_ptr inside a co_await expression is destroyed
@@ -331,7 +321,7 @@ asio::awaitable<Status> InvalidationTracker::set_up(
   if (status.ok()) {
     const std::array<std::string_view, 2> info{"INFO", "server"};
     auto reply = co_await ask_tracking(*connection, info);
-    if (reply.ok() && reply->is_string()) origin = tracked_run_id(reply->as_string());
+    if (reply.ok() && reply->is_string()) origin = origin_from_info(reply->as_string());
     if (origin.empty()) status = tracking_refused(*connection, "INFO server", reply);
   }
   std::string id;

@@ -27,18 +27,6 @@ constexpr std::string_view kStoppedDetail = "Redis client is stopped";
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-// Enough of a run_id (40 hex digits, random per server start) to tell
-// processes apart.
-constexpr std::size_t kOriginLength = 12;
-
-std::string run_id_prefix(std::string_view info) {
-  constexpr std::string_view kField = "run_id:";
-  const auto at = info.find(kField);
-  if (at == std::string_view::npos) return {};
-  const auto start = at + kField.size();
-  return std::string(info.substr(start, std::min(kOriginLength, info.size() - start)));
-}
-
 }  // namespace
 
 std::shared_ptr<Client> Client::create(asio::any_io_executor executor, Config config) {
@@ -210,7 +198,7 @@ asio::awaitable<void> Client::learn_server_id(std::shared_ptr<Client> self,
   const std::array<std::string_view, 2> info{"INFO", "server"};
   Result<Reply> reply = co_await send_on(encode_command(info), connection);
   if (!reply.ok() || !reply->is_string() || connection_ != connection) co_return;
-  self->server_id_ = run_id_prefix(reply->as_string());
+  self->server_id_ = origin_from_info(reply->as_string());
 }
 
 asio::awaitable<void> Client::run(std::shared_ptr<Client> self) {
