@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
+#include "store/redis/commands.hpp"
 #include "store/redis/resp.hpp"
 
 namespace betsdb::redis {
