@@ -140,7 +140,8 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   std::int64_t in_flight = 0, connections = 0, streams = 0, redis_connected = 0;
   std::uint64_t redis_commands = 0, redis_errors = 0, redis_reconnects = 0;
   std::int64_t tracking = 0;
-  std::uint64_t kept_reads = 0, pings = 0, invalidations = 0, tracking_reconnects = 0;
+  std::uint64_t kept_reads = 0, pings = 0, invalidations = 0, tracking_reconnects = 0, leases = 0,
+                writer_waits = 0;
   std::int64_t pg_max = 0, pg_idle = 0, pg_busy = 0, pg_waiting = 0;
   std::uint64_t pg_connects = 0, pg_connect_failures = 0, pg_timeouts = 0, pg_waits = 0,
                 pg_discarded = 0, pg_rollbacks = 0;
@@ -163,6 +164,8 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
     pings += s.redis.tracking_pings;
     invalidations += s.redis.tracking_invalidations;
     tracking_reconnects += s.redis.tracking_reconnects;
+    leases += s.redis.tracking_leases;
+    writer_waits += s.redis.tracking_writer_waits;
     pg_max += static_cast<std::int64_t>(s.pg_max);
     pg_idle += static_cast<std::int64_t>(s.pg_idle);
     pg_busy += static_cast<std::int64_t>(s.pg_busy);
@@ -222,6 +225,15 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   w.family("betsdb_redis_tracking_reconnects_total", "counter",
            "Tracking connections re-established (each drops every kept value).");
   w.sample("betsdb_redis_tracking_reconnects_total", tracking_reconnects);
+  w.family("betsdb_redis_tracking_leases_total", "counter",
+           "Readers' leases granted: while one is in force on a counter, its writers wait "
+           "2 ms before answering (a counter read at least twice is leased, and renewed "
+           "while read).");
+  w.sample("betsdb_redis_tracking_leases_total", leases);
+  w.family("betsdb_redis_tracking_writer_waits_total", "counter",
+           "Writes that found a reader's lease on a counter they bumped, and so waited 2 ms "
+           "before answering.");
+  w.sample("betsdb_redis_tracking_writer_waits_total", writer_waits);
 
   w.family("betsdb_pg_pool_connections", "gauge",
            "PostgreSQL connections open, idle or busy (handed to a request).");

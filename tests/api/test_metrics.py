@@ -232,6 +232,7 @@ def test_repeated_hits_are_answered_from_kept_values(api, new_user):
     reads = 40
     own = Api(api.base_url, api.admin_token)  # one connection, so one shard
     try:
+        first, _ = scrape(own)
         for _ in range(3):
             expect_json(own.get(path, token=user.token), 200)
         before, _ = scrape(own)
@@ -249,6 +250,10 @@ def test_repeated_hits_are_answered_from_kept_values(api, new_user):
     assert grew("betsdb_redis_tracking_kept_reads_total") >= reads, grew(
         "betsdb_redis_tracking_kept_reads_total")
     assert grew("betsdb_redis_tracking_pings_total") >= 1
+    # The user's counter, read more than once, was leased (the writers of a
+    # counter nobody leased answer without waiting).
+    assert value(after, "betsdb_redis_tracking_leases_total") > value(
+        first, "betsdb_redis_tracking_leases_total")
 
 
 def test_readiness_is_a_gauge_of_what_readyz_answers(api):

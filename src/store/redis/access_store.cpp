@@ -107,7 +107,11 @@ boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const st
   if (!served.ok()) co_return std::move(served).error();
   if (served->reply.is_error()) co_return Error::unavailable("Redis refused a revocation check");
   const bool revoked = served->reply.as_integer() == 1;
-  if (!revoked && mark) tracker->keep(key, std::string(kAbsent), *mark, served->origin);
+  // A mark's writer always waits (mark_revoked): no lease needed.
+  if (!revoked && mark) {
+    tracker->keep(key, std::string(kAbsent), *mark, served->origin,
+                  InvalidationTracker::kNoLeaseNeeded);
+  }
   co_return revoked;
 }
 

@@ -63,18 +63,45 @@ return out)lua");
   "  return fresh_generation\n"                                            \
   "end\n"
 
+// Leases (invalidation_tracker.hpp): "<counter>:leased" holds the Redis time
+// in milliseconds until which writers of the counter wait for readers.
+#define BETSDB_REDIS_MS                                                  \
+  "local function redis_ms()\n"                                          \
+  "  local t = redis.call('TIME')\n"                                     \
+  "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
+  "end\n"
+
 const Script& bump_script() {
   // KEYS: the generation counters. ARGV: the writer's origin, its written
-  // position as 16 hex digits, or two empty strings to forget the positions.
-  // A position is compared as two 32-bit halves: Lua's numbers are doubles.
-  static const Script script(BETSDB_NEW_GENERATION R"lua(
+  // position as 16 hex digits, or two empty strings to forget the positions;
+  // then "1" to report leases (a single Redis with tracking), a lease's
+  // length in ms, and kLostLeasesKey. A position is compared as two 32-bit
+  // halves: Lua's numbers are doubles. Returns 1 when a reader's lease is in
+  // force on some counter, or on all of them (kLostLeasesKey), 0 otherwise.
+  static const Script script(BETSDB_NEW_GENERATION BETSDB_REDIS_MS R"lua(
 local prefix = ARGV[1] .. '|'
 local function halves(h)
   return tonumber(string.sub(h, 1, 8), 16), tonumber(string.sub(h, 9, 16), 16)
 end
 local hi, lo = halves(ARGV[2])
+local leases = ARGV[3] == '1'
+local leased = 0
+local now
+if leases then
+  now = redis_ms()
+  local all = redis.call('GET', ARGV[5])
+  if not all then
+    all = string.format('%.0f', now + tonumber(ARGV[4]))
+    redis.call('SET', ARGV[5], all)
+  end
+  if tonumber(all) > now then leased = 1 end
+end
 for _, k in ipairs(KEYS) do
   if redis.call('INCR', k) == 1 then redis.call('SET', k, new_generation()) end
+  if leased == 0 and leases then
+    local l = redis.call('GET', k .. ':leased')
+    if l and tonumber(l) > now then leased = 1 end
+  end
   local pk = k .. ':lsn'
   if ARGV[1] == '' or ARGV[2] == '' then
     redis.call('DEL', pk)
@@ -88,8 +115,26 @@ for _, k in ipairs(KEYS) do
     if not keep then redis.call('SET', pk, prefix .. ARGV[2]) end
   end
 end
-return 'OK')lua");
+return leased)lua");
   return script;
+}
+
+const Script& lease_script() {
+  // KEYS: generation counters. ARGV: the lease's length in ms. Extends each
+  // counter's lease to at least that long from now.
+  static const Script script(BETSDB_REDIS_MS R"lua(
+local untilms = redis_ms() + tonumber(ARGV[1])
+for _, k in ipairs(KEYS) do
+  local lk = k .. ':leased'
+  local cur = tonumber(redis.call('GET', lk) or '0') or 0
+  if cur < untilms then redis.call('SET', lk, string.format('%.0f', untilms)) end
+end
+return 1)lua");
+  return script;
+}
+
+std::string lease_length_ms() {
+  return std::to_string(InvalidationTracker::kLeaseLength.count());
 }
 
 const Script& store_script() {
@@ -183,15 +228,31 @@ std::optional<std::string> kept_generations(const InvalidationTracker& tracker,
   return generations;
 }
 
-// Offers the tracker the counters' values a read sent at `mark` found.
-void keep_counters(InvalidationTracker* tracker, std::optional<InvalidationTracker::Mark> mark,
-                   const CacheNamespace& ns, std::string_view generations,
-                   std::string_view origin) {
-  if (tracker == nullptr || !mark || !counters_exist(generations)) return;
+// When a read was sent: the tracker's mark, and the lease term of each
+// counter then.
+struct ReadSent {
+  std::optional<InvalidationTracker::Mark> mark;
+  std::vector<std::uint64_t> lease_terms;
+};
+
+ReadSent read_sent(const InvalidationTracker* tracker, const CacheNamespace& ns) {
+  ReadSent sent;
+  if (tracker == nullptr) return sent;
+  sent.mark = tracker->mark();
+  sent.lease_terms.reserve(ns.generations.size());
+  for (const auto& key : ns.generations) sent.lease_terms.push_back(tracker->lease_term(key));
+  return sent;
+}
+
+// Offers the tracker the counters' values a read sent at `sent` found.
+void keep_counters(InvalidationTracker* tracker, const ReadSent& sent, const CacheNamespace& ns,
+                   std::string_view generations, std::string_view origin) {
+  if (tracker == nullptr || !sent.mark || !counters_exist(generations)) return;
   std::size_t start = 0;
-  for (const auto& key : ns.generations) {
+  for (std::size_t i = 0; i < ns.generations.size(); ++i) {
     const std::size_t dot = generations.find('.', start);
-    tracker->keep(key, std::string(generations.substr(start, dot - start)), *mark, origin);
+    tracker->keep(ns.generations[i], std::string(generations.substr(start, dot - start)),
+                  *sent.mark, origin, sent.lease_terms[i]);
     if (dot == std::string_view::npos) return;
     start = dot + 1;
   }
@@ -343,7 +404,7 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
   if (!have_copy) command.push_back(entry_key);
   for (const auto& g : ns.generations) command.push_back(written_position_key(g));
   InvalidationTracker* tracker = client_->tracker();
-  const auto mark = tracker ? tracker->mark() : std::nullopt;
+  const ReadSent sent = read_sent(tracker, ns);
   auto served = co_await client_->command_served(command);
   if (!served.ok()) co_return std::move(served).error();
   if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
@@ -358,7 +419,8 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
     generations += parts[i].is_string() ? parts[i].as_string() : std::string("0");
   }
   if (generations != guessed) co_return co_await read_by_script(ns, std::move(query));
-  keep_counters(tracker, mark, ns, generations, served->origin);
+  lease_if_wanted(ns.generations);
+  keep_counters(tracker, sent, ns, generations, served->origin);
   CacheRead out;
   out.generations = std::move(generations);
   out.origin = std::move(served->origin);
@@ -390,7 +452,31 @@ std::optional<std::string> Cache::read_kept(std::string_view prefix,
       local_.find(entry_key_of(prefix, *generations, query), tracker->origin(), Clock::now());
   if (copy == nullptr) return std::nullopt;
   tracker->count_kept_read();
+  lease_if_wanted(counters);
   return *copy;
+}
+
+void Cache::lease_if_wanted(const std::vector<std::string>& counters) {
+  InvalidationTracker* tracker = client_->tracker();
+  if (tracker == nullptr) return;
+  auto wanted = tracker->leases_wanted(counters);
+  if (wanted.empty()) return;
+  asio::co_spawn(
+      client_->executor(),
+      [client = client_, keys = std::move(wanted)]() mutable -> asio::awaitable<void> {
+        const auto sent = InvalidationTracker::Clock::now();
+        std::vector<std::string> args{lease_length_ms()};
+        auto copy = keys;
+        auto served =
+            co_await client->eval_served(lease_script(), std::move(copy), std::move(args));
+        const bool granted = served.ok() && !served->reply.is_error();
+        // The client owns its tracker: alive as long as `client` is.
+        if (InvalidationTracker* t = client->tracker()) {
+          std::string origin = granted ? served->origin : std::string();
+          t->leased(keys, sent, InvalidationTracker::Clock::now(), origin, granted);
+        }
+      },
+      asio::detached);
 }
 
 // Once per entry, shard and TTL: one more round trip, for the entry's
@@ -411,7 +497,7 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   std::vector<std::string> keys = ns.generations;
   std::vector<std::string> args{ns.prefix, query};
   InvalidationTracker* tracker = client_->tracker();
-  const auto mark = tracker ? tracker->mark() : std::nullopt;
+  const ReadSent sent = read_sent(tracker, ns);
   auto served = co_await client_->eval_served(read_entry_script(), std::move(keys), std::move(args),
                                               Commands::ScriptMode::read_only);
   if (!served.ok()) co_return std::move(served).error();
@@ -425,7 +511,8 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   CacheRead out;
   out.generations = std::move(parts[0]).as_string();
   out.origin = std::move(served->origin);
-  keep_counters(tracker, mark, ns, out.generations, out.origin);
+  lease_if_wanted(ns.generations);
+  keep_counters(tracker, sent, ns, out.generations, out.origin);
   out.written_position = namespace_position(std::span(parts).subspan(2, counters), out.origin);
   if (parts[1].is_string()) {
     out.value = entry_from(std::move(parts[1]).as_string(), out.origin);
@@ -470,17 +557,21 @@ std::string& Cache::origin_for(const std::string& key) {
   return origins_[key_slot(key)];
 }
 
-asio::awaitable<Status> Cache::bump_slot(std::vector<std::string> keys,
-                                         std::optional<std::uint64_t> written_position) {
+asio::awaitable<Result<bool>> Cache::bump_slot(std::vector<std::string> keys,
+                                               std::optional<std::uint64_t> written_position) {
   // The origin this cache last saw answer for the slot: if another process
   // serves it by now, readers there take the record as unknown (the safe way).
   std::string& origin = origin_for(keys.front());
   std::vector<std::string> args{"", ""};
   if (written_position && !origin.empty()) args = {origin, position_hex(*written_position)};
+  args.emplace_back(client_->writers_wait() ? "1" : "0");
+  args.push_back(lease_length_ms());
+  args.emplace_back(kLostLeasesKey);
   auto served = co_await client_->eval_served(bump_script(), std::move(keys), std::move(args));
   if (!served.ok()) co_return std::move(served).error();
   if (!served->origin.empty()) origin = served->origin;
-  co_return expect_no_error(served->reply);
+  if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
+  co_return served->reply.is_integer() && served->reply.as_integer() == 1;
 }
 
 namespace {
@@ -524,19 +615,23 @@ asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys,
                                     std::optional<std::uint64_t> written_position) {
   if (generation_keys.empty()) co_return Status{};
   auto groups = bump_groups(std::move(generation_keys), client_->cluster());
-  Status status;
+  Result<bool> leased = false;
   if (groups.size() == 1) {
-    status = co_await bump_slot(std::move(groups.front()), written_position);
+    leased = co_await bump_slot(std::move(groups.front()), written_position);
   } else {
-    status = co_await bump_groups_together(std::move(groups), written_position);
+    leased = co_await bump_groups_together(std::move(groups), written_position);
   }
-  // Until then, a reader elsewhere may still trust the counters it kept.
-  if (status.ok() && client_->writers_wait()) co_await InvalidationTracker::wait_for_readers();
-  co_return status;
+  if (!leased.ok()) co_return std::move(leased).error();
+  // Until then, a reader holding a lease may still trust the counters it kept.
+  if (*leased && client_->writers_wait()) {
+    if (auto* tracker = client_->tracker()) tracker->count_writer_wait();
+    co_await InvalidationTracker::wait_for_readers();
+  }
+  co_return Status{};
 }
 
-asio::awaitable<Status> Cache::bump_groups_together(std::vector<std::vector<std::string>> groups,
-                                                    std::optional<std::uint64_t> written_position) {
+asio::awaitable<Result<bool>> Cache::bump_groups_together(
+    std::vector<std::vector<std::string>> groups, std::optional<std::uint64_t> written_position) {
   // All sent at once (each connection pipelines its share), then waited for
   // together.
   struct Join {
@@ -544,6 +639,7 @@ asio::awaitable<Status> Cache::bump_groups_together(std::vector<std::vector<std:
     asio::steady_timer done;
     std::size_t pending = 0;
     Status status;
+    bool leased = false;
   };
   auto executor = co_await asio::this_coro::executor;
   auto join = std::make_shared<Join>(executor);
@@ -553,14 +649,16 @@ asio::awaitable<Status> Cache::bump_groups_together(std::vector<std::vector<std:
     asio::co_spawn(
         executor,
         [this, join, keys = std::move(keys), written_position]() mutable -> asio::awaitable<void> {
-          auto s = co_await bump_slot(std::move(keys), written_position);
-          if (!s.ok() && join->status.ok()) join->status = s;
+          auto leased = co_await bump_slot(std::move(keys), written_position);
+          if (!leased.ok() && join->status.ok()) join->status = std::move(leased).error();
+          if (leased.ok() && *leased) join->leased = true;
           if (--join->pending == 0) join->done.cancel();
         },
         asio::detached);
   }
   co_await join->done.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_return join->status;
+  if (!join->status.ok()) co_return join->status.error();
+  co_return join->leased;
 }
 
 }  // namespace betsdb::redis

@@ -23,9 +23,11 @@
 // With a tracking connection (invalidation_tracker.hpp), the counters a read
 // found are kept while Redis reports no change to them, and a hit on a copy
 // under kept counters asks Redis nothing (read_kept(), no suspension) while
-// the tracker is fresh; bump() waits before it returns for as long as that
-// freshness lasts, which is what makes such a hit see every write that
-// answered before it began. A single Redis only.
+// the tracker is fresh and the shard holds a lease on them (taken in the
+// background for counters read more than once); bump() of a leased counter
+// waits before it returns for as long as that freshness lasts, which is what
+// makes such a hit see every write that answered before it began. A single
+// Redis only.
 // The script names entry keys it builds itself: on a Redis Cluster that is
 // allowed because a namespace's prefix carries the same hash tag as its
 // counters, so entries and counters share a slot (service/read_cache.cpp
@@ -99,6 +101,15 @@ std::chrono::seconds ttl_with_jitter(std::chrono::seconds base, std::mt19937_64&
 // The query part of a key: as is when short, else a digest, so keys stay small.
 std::string short_query_key(std::string_view canonical_query);
 
+// Present since Redis last lost its keys; holds the Redis time (ms) until
+// which every writer waits as if every counter were leased. Absent (a
+// FLUSHALL, a restart without its files), a writer cannot tell which
+// counters were leased: it sets this a lease's length ahead, and writers
+// wait until then, by when every reader has heard of the flush
+// (invalidation_tracker.hpp, "Leases"). Under the tracked prefix; used on a
+// single Redis only, so it needs no hash tag.
+inline constexpr std::string_view kLostLeasesKey = "gen:leases-lost-until";
+
 class Cache final {
  public:
   Cache(std::shared_ptr<Commands> client, std::chrono::seconds ttl);
@@ -132,9 +143,10 @@ class Cache final {
   void store(const CacheNamespace& ns, const CacheRead& read, const std::string& query,
              std::string json);
   // INCRs every counter: one script for all on a single Redis, one per slot
-  // (sent together) on a cluster. With Config::writers_wait it then
-  // waits InvalidationTracker::kWritersWait, so that no process serves
-  // from counters it kept once this returns. A counter that did not exist starts from
+  // (sent together) on a cluster. With Config::writers_wait, if a reader's
+  // lease is in force on one of them, it then waits
+  // InvalidationTracker::kWritersWait, so that no process serves from
+  // counters it kept once this returns. A counter that did not exist starts from
   // Redis's clock in microseconds, so a generation never repeats after Redis
   // lost its data.
   // With a written position, each counter's is raised to it (never lowered);
@@ -146,12 +158,16 @@ class Cache final {
   const std::shared_ptr<Commands>& client() const noexcept { return client_; }
 
  private:
-  boost::asio::awaitable<Status> bump_groups_together(
+  // Both: whether a reader's lease was in force on some counter.
+  boost::asio::awaitable<Result<bool>> bump_groups_together(
       std::vector<std::vector<std::string>> groups, std::optional<std::uint64_t> written_position);
   boost::asio::awaitable<Result<CacheRead>> read_by_script(const CacheNamespace& ns,
                                                            std::string query);
-  boost::asio::awaitable<Status> bump_slot(std::vector<std::string> keys,
-                                           std::optional<std::uint64_t> written_position);
+  boost::asio::awaitable<Result<bool>> bump_slot(std::vector<std::string> keys,
+                                                 std::optional<std::uint64_t> written_position);
+  // Asks Redis, in the background, for the leases the tracker wants on
+  // `counters` (invalidation_tracker.hpp, "Leases").
+  void lease_if_wanted(const std::vector<std::string>& counters);
   // The process that last answered for `key`'s slot (one for a single Redis).
   std::string& origin_for(const std::string& key);
   // Keeps the entry a read found, for the next reads (local_entries.hpp).

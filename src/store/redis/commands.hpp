@@ -76,6 +76,8 @@ class Commands {
     std::uint64_t tracking_pings = 0;          // PINGs that kept them fresh
     std::uint64_t tracking_invalidations = 0;  // keys Redis reported changed
     std::uint64_t tracking_reconnects = 0;
+    std::uint64_t tracking_leases = 0;        // readers' leases granted (taken or renewed)
+    std::uint64_t tracking_writer_waits = 0;  // bumps that found a lease and waited
   };
 
   enum class ScriptMode { read_write, read_only };

@@ -27,8 +27,12 @@ constexpr std::chrono::milliseconds kTrackerFirstRetryDelay{50};
 constexpr std::chrono::milliseconds kTrackerMaxRetryDelay{1000};
 // Bounds on memory: past these, everything kept is forgotten (the next reads
 // ask Redis, as they would without tracking).
-constexpr std::size_t kMaxKeptValues = 100'000;
-constexpr std::size_t kMaxInvalidatedKeys = 100'000;
+// A few MB a shard: a bet invalidates its bettor's counter, so under load
+// the invalidated keys are as many as the bettors.
+constexpr std::size_t kMaxKeptValues = 20'000;
+// Per generation of the invalidated keys' map (two are held): a read is
+// refused a keep only if more invalidations than this came while it waited.
+constexpr std::size_t kInvalidatedKeysPerGeneration = 4096;
 
 constexpr std::string_view kInvalidationChannel = "__redis__:invalidate";
 
@@ -145,20 +149,72 @@ std::optional<InvalidationTracker::Mark> InvalidationTracker::mark() const noexc
 }
 
 void InvalidationTracker::keep(const std::string& key, std::string value, Mark mark,
-                               std::string_view origin) {
+                               std::string_view origin, std::uint64_t lease_term) {
   if (!live_ || mark.epoch != epoch_ || origin.empty() || origin != origin_) return;
   if (mark.seen < floor_) return;
-  if (auto it = invalidated_at_.find(key); it != invalidated_at_.end() && it->second > mark.seen) {
-    return;
+  for (const auto* invalidated : {&invalidated_at_, &invalidated_before_}) {
+    auto it = invalidated->find(key);
+    if (it != invalidated->end() && it->second > mark.seen) return;
   }
+  // A value read under a lease that lapsed since is kept without one: it
+  // still shows that the key is read (leases_wanted), but is not used.
+  if (lease_term != kNoLeaseNeeded && lease_term != this->lease_term(key)) lease_term = 0;
   if (kept_.size() >= kMaxKeptValues && !kept_.contains(key)) kept_.clear();
-  kept_.insert_or_assign(key, std::move(value));
+  kept_.insert_or_assign(key, KeptValue{std::move(value), lease_term});
 }
 
 const std::string* InvalidationTracker::kept(const std::string& key) const {
   if (!live_) return nullptr;
   auto it = kept_.find(key);
-  return it == kept_.end() ? nullptr : &it->second;
+  if (it == kept_.end()) return nullptr;
+  const std::uint64_t term = it->second.lease_term;
+  if (term == 0 || (term != kNoLeaseNeeded && term != lease_term(key))) return nullptr;
+  return &it->second.value;
+}
+
+std::uint64_t InvalidationTracker::lease_term(const std::string& key) const {
+  auto it = leases_.find(key);
+  if (it == leases_.end() || Clock::now() >= it->second.until) return 0;
+  return it->second.term;
+}
+
+std::vector<std::string> InvalidationTracker::leases_wanted(const std::vector<std::string>& keys) {
+  std::vector<std::string> wanted;
+  if (!live_) return wanted;
+  const auto now = Clock::now();
+  for (const auto& key : keys) {
+    // Only counters read before: one read once costs no lease.
+    if (leases_asked_.contains(key) || !(kept_.contains(key) || leases_.contains(key))) continue;
+    auto it = leases_.find(key);
+    if (it != leases_.end() && it->second.until - now > kRenewBelow) continue;
+    leases_asked_.insert(key);
+    wanted.push_back(key);
+  }
+  return wanted;
+}
+
+void InvalidationTracker::leased(const std::vector<std::string>& keys, Clock::time_point sent,
+                                 Clock::time_point answered, std::string_view origin,
+                                 bool granted) {
+  for (const auto& key : keys) leases_asked_.erase(key);
+  // A lease from another Redis process than the one tracked (a restart in
+  // between) binds no writer of this one.
+  if (!granted || !live_ || origin.empty() || origin != origin_) return;
+  const auto until = sent + kLeaseLength - kLeaseMargin;
+  for (const auto& key : keys) {
+    ++stats_.leases;
+    auto [it, fresh] = leases_.try_emplace(key);
+    Lease& lease = it->second;
+    // Redis ran the renewal before `answered`: if that is before the lease
+    // in force ran out, writers never stopped waiting, and the term goes on.
+    if (fresh || answered >= lease.until) lease.term = next_lease_term_++;
+    lease.until = std::max(lease.until, until);
+  }
+  if (leases_.size() > kMaxKeptValues) {
+    const auto now = Clock::now();
+    std::erase_if(leases_, [now](const auto& entry) { return entry.second.until <= now; });
+    if (leases_.size() > kMaxKeptValues) leases_.clear();
+  }
 }
 
 asio::awaitable<bool> InvalidationTracker::fence() {
@@ -226,8 +282,11 @@ bool InvalidationTracker::on_push(const Reply& reply) {
     ++stats_.invalidations;
     ++seen_;
     kept_.clear();
+    leases_.clear();  // flushed with the rest
     invalidated_at_.clear();
+    invalidated_before_.clear();
     floor_ = seen_;
+    generation_since_ = seen_;
     return true;
   }
   for (const Reply& key : parts[2].elements()) invalidate(key.as_string());
@@ -238,9 +297,13 @@ void InvalidationTracker::invalidate(const std::string& key) {
   ++stats_.invalidations;
   ++seen_;
   kept_.erase(key);
-  if (invalidated_at_.size() >= kMaxInvalidatedKeys) {
+  if (invalidated_at_.size() >= kInvalidatedKeysPerGeneration) {
+    // The older generation goes, and with it what reads sent before the
+    // newer one began could be checked against.
+    invalidated_before_ = std::move(invalidated_at_);
     invalidated_at_.clear();
-    floor_ = seen_;
+    floor_ = generation_since_;
+    generation_since_ = seen_ - 1;
   }
   invalidated_at_.insert_or_assign(key, seen_);
 }
@@ -250,8 +313,13 @@ void InvalidationTracker::forget_all() {
   fenced_at_ = {};
   origin_.clear();
   kept_.clear();
+  // The leases were granted by the process this connection reached: the
+  // next one may be another, which never saw them.
+  leases_.clear();
   invalidated_at_.clear();
+  invalidated_before_.clear();
   floor_ = 0;
+  generation_since_ = 0;
   seen_ = 0;
   // Readers waiting on a PING of the lost connection are told it failed by
   // its close (every waiter of a closed Connection completes with an error);

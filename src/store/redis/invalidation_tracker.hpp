@@ -26,9 +26,22 @@
 // less than kWritersWait ago. A read that begins after a write answered
 // begins at least kWritersWait after Redis ran the write, so that PING was
 // sent after the write ran, and the write's invalidation was applied before
-// the read. Only durations enter, each on one host's monotonic clock.
-// When not fresh (the loop was too busy to read a PONG in time), readers ask
-// Redis as they would without tracking.
+// the read. When not fresh (the loop was too busy to read a PONG in time),
+// readers ask Redis as they would without tracking.
+//
+// Leases: a writer waits only when some process may be using a kept value
+// of what it changed. A counter's kept value is usable only under a lease:
+// "<counter>:leased" in Redis, holding the Redis time (ms) until which
+// writers of the counter must wait, taken by the reader before the read
+// whose value it keeps (Cache asks for it in the background once a shard
+// read the counter twice, and renews it while the counter is read). The
+// bump's script reports whether a lease is in force; without one the writer
+// answers at once. The shard uses a lease until kLeaseLength - kLeaseMargin
+// after it sent the request, by its own clock: the margin covers Redis's
+// clock running up to an eighth fast. A lease renewed before it ran out
+// carries on (same term); one that lapsed starts a new term, and values
+// kept under the old one are not used (a writer in the gap did not wait).
+// Revocation marks need none: their writers always wait (kNoLeaseNeeded).
 //
 // Losing the connection drops every kept value; so does a reconnect to
 // another Redis process (origin), as a restart can roll counters back.
@@ -47,6 +60,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "store/redis/connection.hpp"
@@ -67,6 +81,8 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
     std::uint64_t pings = 0;          // PINGs sent to keep them fresh
     std::uint64_t invalidations = 0;  // keys Redis said were changed
     std::uint64_t reconnects = 0;     // connections established after the first
+    std::uint64_t leases = 0;         // leases granted (taken or renewed)
+    std::uint64_t writer_waits = 0;   // bumps of this process that found a lease
   };
   using Clock = std::chrono::steady_clock;
 
@@ -78,6 +94,13 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   static constexpr std::chrono::microseconds kPingEvery{500};
   // PINGs stop after this long without a reader asking for kept values.
   static constexpr std::chrono::milliseconds kIdleAfter{200};
+  // How long a lease asks Redis to make writers wait, the part of it a
+  // shard does not use, and the time left below which a read renews it.
+  static constexpr std::chrono::milliseconds kLeaseLength{2000};
+  static constexpr std::chrono::milliseconds kLeaseMargin{250};
+  static constexpr std::chrono::milliseconds kRenewBelow{1000};
+  // The lease term of a value whose writers always wait.
+  static constexpr std::uint64_t kNoLeaseNeeded = ~std::uint64_t{0};
 
   static std::shared_ptr<InvalidationTracker> create(boost::asio::any_io_executor executor,
                                                      Config config,
@@ -106,11 +129,29 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   std::optional<Mark> mark() const noexcept;
   // Keeps what a read sent at `mark` found at `key` in process `origin`,
   // unless the key was invalidated since `mark`, or the connection or the
-  // process changed.
-  void keep(const std::string& key, std::string value, Mark mark, std::string_view origin);
-  // The value kept for `key`; null when none. Valid until the next
-  // suspension. Only trustworthy while fresh().
+  // process changed. `lease_term` is lease_term(key) when the read was sent
+  // (kNoLeaseNeeded for a key whose writers always wait): the value is used
+  // only while that term lasts.
+  void keep(const std::string& key, std::string value, Mark mark, std::string_view origin,
+            std::uint64_t lease_term);
+  // The value kept for `key`, if its lease is in force; null otherwise.
+  // Valid until the next suspension. Only trustworthy while fresh().
   const std::string* kept(const std::string& key) const;
+
+  // The term of the lease on `key` in force now; 0 when none.
+  std::uint64_t lease_term(const std::string& key) const;
+  // Of `keys`, those a lease should be asked for now (and are then counted
+  // as asked): read before (kept, or leased once) with no lease or one
+  // ending within kRenewBelow, and not asked already. Empty unless live.
+  // Asked before the read's value is kept, so that a counter read once
+  // costs no lease.
+  std::vector<std::string> leases_wanted(const std::vector<std::string>& keys);
+  // The answer to a lease on `keys` requested at `sent`: granted by Redis
+  // process `origin` (answered at `answered`), or not (granted false).
+  void leased(const std::vector<std::string>& keys, Clock::time_point sent,
+              Clock::time_point answered, std::string_view origin, bool granted);
+  // For the writers of this process: a bump found a lease and waited.
+  void count_writer_wait() noexcept { ++stats_.writer_waits; }
 
   // True once every invalidation Redis wrote before it ran a PING sent after
   // this call has been read (and applied); false if the connection failed
@@ -126,6 +167,7 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
 
   const Stats& stats() const noexcept { return stats_; }
   std::size_t kept_count() const noexcept { return kept_.size(); }
+  std::size_t lease_count() const noexcept { return leases_.size(); }
 
  private:
   struct Round;
@@ -156,11 +198,25 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
 
   std::uint64_t epoch_ = 0;  // one per connection made live
   std::uint64_t seen_ = 0;   // invalidations read on this connection
-  std::unordered_map<std::string, std::string> kept_;
+  struct KeptValue {
+    std::string value;
+    std::uint64_t lease_term = 0;
+  };
+  struct Lease {
+    Clock::time_point until;
+    std::uint64_t term = 0;
+  };
+  std::unordered_map<std::string, KeptValue> kept_;
+  std::unordered_map<std::string, Lease> leases_;
+  std::unordered_set<std::string> leases_asked_;  // requests in flight
+  std::uint64_t next_lease_term_ = 1;             // never reused
   // When each key was last invalidated (in `seen_`); below `floor_`, every
   // key counts as invalidated (the map is bounded and starts over).
+  // Two generations of it, the newer since `generation_since_`.
   std::unordered_map<std::string, std::uint64_t> invalidated_at_;
+  std::unordered_map<std::string, std::uint64_t> invalidated_before_;
   std::uint64_t floor_ = 0;
+  std::uint64_t generation_since_ = 0;
 
   std::shared_ptr<Round> in_flight_;  // the last PING sent, until its PONG
   std::shared_ptr<Round> next_;       // its waiters came after that PING went

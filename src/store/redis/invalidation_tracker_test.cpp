@@ -26,6 +26,8 @@ using testing::sleep_for;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kTrackedTtl{60};
+// For the tests of keeping alone: values whose writers always wait.
+constexpr std::uint64_t kNoLease = InvalidationTracker::kNoLeaseNeeded;
 
 // Polls until the client's tracker is live; false after `bound`.
 asio::awaitable<bool> wait_tracking(Client& client, Clock::duration bound = 5s) {
@@ -98,7 +100,7 @@ TEST_F(InvalidationTrackerTest, KeepsAValueUntilAnotherClientChangesIt) {
     std::vector<std::string> get_k{"GET", k};
     auto served = co_await reader->command_served(get_k);
     CO_ASSERT(served.ok(), served.error().detail);
-    tracker.keep(k, served->reply.as_string(), *mark, served->origin);
+    tracker.keep(k, served->reply.as_string(), *mark, served->origin, kNoLease);
     CO_ASSERT(tracker.kept(k) != nullptr, "a value read with no change since was not kept");
     EXPECT_EQ(*tracker.kept(k), "1");
     EXPECT_TRUE(co_await tracker.fence());
@@ -135,15 +137,46 @@ TEST_F(InvalidationTrackerTest, DoesNotKeepWhatWasInvalidatedWhileItsReadWasOnIt
     const std::string seen = co_await get_value(*reader, k);
     co_await set_value(*writer, k, "2");
     EXPECT_TRUE(co_await tracker.fence());
-    tracker.keep(k, seen, *mark, reader->server_id());
+    tracker.keep(k, seen, *mark, reader->server_id(), kNoLease);
     EXPECT_EQ(tracker.kept(k), nullptr) << "kept a value invalidated after its read was sent";
 
     // Nor a value from another Redis process than the one tracked.
     auto fresh = tracker.mark();
     CO_ASSERT(fresh.has_value(), "no mark while live");
-    tracker.keep(k, "2", *fresh, "another-process");
+    tracker.keep(k, "2", *fresh, "another-process", kNoLease);
     EXPECT_EQ(tracker.kept(k), nullptr);
-    tracker.keep(k, "2", *fresh, reader->server_id());
+    tracker.keep(k, "2", *fresh, reader->server_id(), kNoLease);
+    EXPECT_NE(tracker.kept(k), nullptr);
+    reader->stop();
+    writer->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerTest, AReadIsCheckedAgainstEveryInvalidationSinceItWasSent) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    auto writer = co_await connected_client(io, plain_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    const std::string origin = reader->server_id();
+    const std::string k = key("counter");
+    // Many invalidations of other keys after k's: the tracker remembers
+    // invalidated keys in bounded maps that roll over, and a read sent
+    // before k's invalidation must be refused however many came after.
+    auto sent_before = tracker.mark();
+    CO_ASSERT(sent_before.has_value(), "no mark while live");
+    co_await set_value(*writer, k, "2");
+    constexpr int kOthers = 12'000;
+    for (int i = 0; i < kOthers; ++i)
+      co_await set_value(*writer, key("other:" + std::to_string(i)), "x");
+    EXPECT_TRUE(co_await tracker.fence());
+    EXPECT_GE(tracker.stats().invalidations, static_cast<std::uint64_t>(kOthers));
+    tracker.keep(k, "1", *sent_before, origin, kNoLease);
+    EXPECT_EQ(tracker.kept(k), nullptr) << "kept a value invalidated after its read was sent";
+    // A read sent after all that is kept.
+    auto sent_after = tracker.mark();
+    CO_ASSERT(sent_after.has_value(), "no mark while live");
+    tracker.keep(k, "2", *sent_after, origin, kNoLease);
     EXPECT_NE(tracker.kept(k), nullptr);
     reader->stop();
     writer->stop();
@@ -281,18 +314,126 @@ TEST_F(InvalidationTrackerTest, ARevocationCheckAfterTheMarkAnsweredSeesIt) {
   });
 }
 
-TEST_F(InvalidationTrackerTest, ABumpReturnsOnlyAfterTheWritersWait) {
+// Polls until `tracker` holds a lease on `key`; false after `bound`.
+asio::awaitable<bool> wait_leased(InvalidationTracker& tracker, const std::string& key,
+                                  Clock::duration bound = 5s) {
+  const auto deadline = Clock::now() + bound;
+  while (Clock::now() < deadline) {
+    if (tracker.lease_term(key) != 0) co_return true;
+    co_await sleep_for(1ms);
+  }
+  co_return false;
+}
+
+TEST_F(InvalidationTrackerTest, ABumpWaitsForReadersOnlyWhileOneHoldsALease) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto client = co_await connected_client(io, plain_);
-    Cache cache(client, kTrackedTtl);
-    for (int i = 0; i < 5; ++i) {
+    auto reader_client = co_await connected_client(io, tracked_);
+    // The writer tracks too, so that its tracker counts its waits.
+    auto writer_client = co_await connected_client(io, tracked_);
+    CO_ASSERT(co_await wait_tracking(*reader_client), "the reader's tracker never went live");
+    CO_ASSERT(co_await wait_tracking(*writer_client), "the writer's tracker never went live");
+    Cache reader(reader_client, kTrackedTtl);
+    Cache writer(writer_client, kTrackedTtl);
+    InvalidationTracker& writes = *writer_client->tracker();
+    const CacheNamespace ns{key("entries"), {key("gen:leased")}};
+    const std::string& counter = ns.generations.front();
+    co_await set_value(*writer_client, counter, "100");
+    // Redis has not lost its keys lately (a test before may have flushed it).
+    co_await set_value(*writer_client, std::string(kLostLeasesKey), "0");
+    auto bump = [&]() -> asio::awaitable<void> {
+      std::vector<std::string> counters = ns.generations;
+      auto bumped = co_await writer.bump(std::move(counters));
+      EXPECT_TRUE(bumped.ok()) << (bumped.ok() ? "" : bumped.error().detail);
+    };
+
+    // Nobody has read the counter: the writer answers at once.
+    co_await bump();
+    EXPECT_EQ(writes.stats().writer_waits, 0u) << "waited with no reader's lease in force";
+
+    // One read costs no lease; a second read of the same counter takes one.
+    auto read = co_await reader.read(ns, "q");
+    CO_ASSERT(read.ok(), read.error().detail);
+    EXPECT_EQ(reader_client->tracker()->stats().leases, 0u) << "a lease for a counter read once";
+    read = co_await reader.read(ns, "q");
+    CO_ASSERT(read.ok(), read.error().detail);
+    CO_ASSERT(co_await wait_leased(*reader_client->tracker(), counter), "no lease was taken");
+
+    // Now a reader may keep the counter: every bump waits, and only answers
+    // after the writers' wait.
+    for (int i = 1; i <= 3; ++i) {
       const auto started = Clock::now();
-      std::vector<std::string> counters{key("gen:waited")};
-      auto bumped = co_await cache.bump(std::move(counters));
-      CO_ASSERT(bumped.ok(), bumped.error().detail);
+      co_await bump();
+      EXPECT_EQ(writes.stats().writer_waits, static_cast<std::uint64_t>(i));
       EXPECT_GE(Clock::now() - started, InvalidationTracker::kWritersWait);
     }
-    client->stop();
+    reader_client->stop();
+    writer_client->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerTest, AValueIsUsedOnlyUnderTheLeaseInForceWhenItWasRead) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    const std::string origin = reader->server_id();
+    const std::string k = key("gen:terms");
+    const std::vector<std::string> keys{k};
+    using Tracker = InvalidationTracker;
+    using namespace std::chrono_literals;
+
+    // Read with no lease: kept (it shows the counter is read), not usable.
+    auto mark = tracker.mark();
+    CO_ASSERT(mark.has_value(), "no mark while live");
+    EXPECT_TRUE(tracker.leases_wanted(keys).empty()) << "a lease wanted before any read";
+    tracker.keep(k, "7", *mark, origin, tracker.lease_term(k));
+    EXPECT_EQ(tracker.kept(k), nullptr) << "a value read under no lease was used";
+    EXPECT_EQ(tracker.leases_wanted(keys), keys);
+    EXPECT_TRUE(tracker.leases_wanted(keys).empty()) << "asked twice while the first was out";
+
+    // A refusal, or a grant from another Redis process, leaves no lease.
+    tracker.leased(keys, Clock::now(), Clock::now(), origin, false);
+    EXPECT_EQ(tracker.lease_term(k), 0u);
+    EXPECT_EQ(tracker.leases_wanted(keys), keys);
+    tracker.leased(keys, Clock::now(), Clock::now(), "another-process", true);
+    EXPECT_EQ(tracker.lease_term(k), 0u);
+
+    // Granted: a value read under it is used.
+    EXPECT_EQ(tracker.leases_wanted(keys), keys);
+    tracker.leased(keys, Clock::now(), Clock::now(), origin, true);
+    const std::uint64_t term = tracker.lease_term(k);
+    CO_ASSERT(term != 0, "no lease after a grant");
+    EXPECT_TRUE(tracker.leases_wanted(keys).empty()) << "renewed long before it ends";
+    mark = tracker.mark();
+    tracker.keep(k, "7", *mark, origin, tracker.lease_term(k));
+    CO_ASSERT(tracker.kept(k) != nullptr, "a value read under a lease was not used");
+
+    // A renewal answered before the lease ran out goes on with the term.
+    tracker.leased(keys, Clock::now(), Clock::now(), origin, true);
+    EXPECT_EQ(tracker.lease_term(k), term);
+    EXPECT_NE(tracker.kept(k), nullptr);
+
+    // A lease that runs out makes what was read under it unusable, and a
+    // grant after that starts a new term: a writer in the gap did not
+    // wait, so the old value stays unusable. (A grant for a request sent
+    // long ago ends soon: sent + kLeaseLength - kLeaseMargin.)
+    const std::vector<std::string> other{key("gen:lapsing")};
+    tracker.keep(other[0], "1", *tracker.mark(), origin, 0);
+    const auto ends_soon = Clock::now() - Tracker::kLeaseLength + Tracker::kLeaseMargin + 20ms;
+    tracker.leased(other, ends_soon, ends_soon, origin, true);
+    const std::uint64_t lapsing = tracker.lease_term(other[0]);
+    CO_ASSERT(lapsing != 0, "no lease after a grant");
+    tracker.keep(other[0], "1", *tracker.mark(), origin, lapsing);
+    CO_ASSERT(tracker.kept(other[0]) != nullptr, "not used under its lease");
+    const auto deadline = Clock::now() + 5s;
+    while (tracker.lease_term(other[0]) != 0 && Clock::now() < deadline) co_await sleep_for(1ms);
+    EXPECT_EQ(tracker.kept(other[0]), nullptr) << "used after its lease ran out";
+    EXPECT_EQ(tracker.leases_wanted(other), other) << "a lapsed lease of a read counter";
+    tracker.leased(other, Clock::now(), Clock::now(), origin, true);
+    EXPECT_NE(tracker.lease_term(other[0]), 0u);
+    EXPECT_NE(tracker.lease_term(other[0]), lapsing) << "a lapsed lease's term went on";
+    EXPECT_EQ(tracker.kept(other[0]), nullptr) << "a value kept under a lapsed lease was used";
+    reader->stop();
   });
 }
 
@@ -322,7 +463,7 @@ TEST_F(InvalidationTrackerRestartTest, ALostConnectionForgetsEverythingAndComesB
     InvalidationTracker& tracker = *reader->tracker();
     auto mark = tracker.mark();
     CO_ASSERT(mark.has_value(), "no mark while live");
-    tracker.keep("k:a", "1", *mark, reader->server_id());
+    tracker.keep("k:a", "1", *mark, reader->server_id(), kNoLease);
     CO_ASSERT(tracker.kept("k:a") != nullptr, "not kept");
 
     // Invalidations for a connection Redis dropped are lost: nothing kept
@@ -335,20 +476,56 @@ TEST_F(InvalidationTrackerRestartTest, ALostConnectionForgetsEverythingAndComesB
     EXPECT_EQ(tracker.kept("k:a"), nullptr) << "a value kept before the loss survived it";
     CO_ASSERT(co_await wait_tracking(*reader), "the tracker did not come back");
     // A mark from before the loss keeps nothing.
-    tracker.keep("k:a", "1", *mark, reader->server_id());
+    tracker.keep("k:a", "1", *mark, reader->server_id(), kNoLease);
     EXPECT_EQ(tracker.kept("k:a"), nullptr);
     EXPECT_TRUE(co_await tracker.fence());
 
     // FLUSHALL comes as one message without keys: everything goes.
     auto fresh = tracker.mark();
     CO_ASSERT(fresh.has_value(), "no mark while live");
-    tracker.keep("k:b", "1", *fresh, reader->server_id());
+    tracker.keep("k:b", "1", *fresh, reader->server_id(), kNoLease);
     auto flushed = co_await writer->command("FLUSHALL");
     CO_ASSERT(flushed.ok() && flushed->is_ok(), "FLUSHALL failed");
     EXPECT_TRUE(co_await tracker.fence());
     EXPECT_EQ(tracker.kept("k:b"), nullptr) << "a value kept before FLUSHALL survived it";
     reader->stop();
     writer->stop();
+  });
+}
+
+TEST_F(InvalidationTrackerRestartTest, AfterRedisLostItsKeysEveryBumpWaitsForALeasesLength) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto writer_client = co_await connected_client(io, tracked_);
+    CO_ASSERT(co_await wait_tracking(*writer_client), "the tracker never went live");
+    InvalidationTracker& writes = *writer_client->tracker();
+    Cache writer(writer_client, kTrackedTtl);
+    std::vector<std::string> counters{"k:gen:a"};
+    // Leases that a FLUSHALL deleted cannot be told from none: the writers
+    // after it wait as if every counter were leased, until a lease granted
+    // before it would have run out.
+    auto flushed = co_await writer_client->command("FLUSHALL");
+    CO_ASSERT(flushed.ok() && flushed->is_ok(), "FLUSHALL failed");
+    auto bumped = co_await writer.bump(counters);
+    CO_ASSERT(bumped.ok(), bumped.error().detail);
+    EXPECT_EQ(writes.stats().writer_waits, 1u) << "no wait right after Redis lost its leases";
+    auto until = co_await writer_client->command("GET", std::string(kLostLeasesKey));
+    CO_ASSERT(until.ok() && until->is_string(), "the loss was not recorded");
+    auto now = co_await writer_client->command("TIME");
+    CO_ASSERT(now.ok() && now->is_array(), "TIME failed");
+    const auto now_ms = std::stoll(now->elements()[0].as_string()) * 1000 +
+                        std::stoll(now->elements()[1].as_string()) / 1000;
+    const auto lost_until = std::stoll(until->as_string());
+    EXPECT_GT(lost_until, now_ms);
+    EXPECT_LE(lost_until, now_ms + InvalidationTracker::kLeaseLength.count());
+    bumped = co_await writer.bump(counters);
+    CO_ASSERT(bumped.ok(), bumped.error().detail);
+    EXPECT_EQ(writes.stats().writer_waits, 2u);
+    // Once that time is past, only real leases count.
+    co_await set_value(*writer_client, std::string(kLostLeasesKey), std::to_string(now_ms));
+    bumped = co_await writer.bump(counters);
+    CO_ASSERT(bumped.ok(), bumped.error().detail);
+    EXPECT_EQ(writes.stats().writer_waits, 2u) << "waited after the loss's window";
+    writer_client->stop();
   });
 }
 

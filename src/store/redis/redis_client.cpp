@@ -90,6 +90,8 @@ Client::Stats Client::stats() const {
     stats.tracking_pings = tracked.pings;
     stats.tracking_invalidations = tracked.invalidations;
     stats.tracking_reconnects = tracked.reconnects;
+    stats.tracking_leases = tracked.leases;
+    stats.tracking_writer_waits = tracked.writer_waits;
   }
   return stats;
 }
