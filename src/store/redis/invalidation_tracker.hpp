@@ -96,9 +96,12 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   static constexpr std::chrono::milliseconds kIdleAfter{200};
   // How long a lease asks Redis to make writers wait, the part of it a
   // shard does not use, and the time left below which a read renews it.
-  static constexpr std::chrono::milliseconds kLeaseLength{2000};
-  static constexpr std::chrono::milliseconds kLeaseMargin{250};
-  static constexpr std::chrono::milliseconds kRenewBelow{1000};
+  // Renewals cost a script per counter read and shard every couple of
+  // seconds (a user's list is a counter: thousands under load); a lease
+  // outlives its last read by up to kLeaseLength, during which writes wait.
+  static constexpr std::chrono::milliseconds kLeaseLength{5000};
+  static constexpr std::chrono::milliseconds kLeaseMargin{625};
+  static constexpr std::chrono::milliseconds kRenewBelow{2500};
   // The lease term of a value whose writers always wait.
   static constexpr std::uint64_t kNoLeaseNeeded = ~std::uint64_t{0};
 
