@@ -63,8 +63,10 @@ return out)lua");
   "  return fresh_generation\n"                                            \
   "end\n"
 
-// Leases (invalidation_tracker.hpp): "<counter>:leased" holds the Redis time
-// in milliseconds until which writers of the counter wait for readers.
+// Leases (invalidation_tracker.hpp): "lease:<counter>" holds the Redis time
+// in milliseconds until which writers of the counter wait for readers, and
+// expires then. Outside the tracked prefixes, so that renewing a lease is not
+// broadcast to every shard as an invalidation.
 #define BETSDB_REDIS_MS                                                  \
   "local function redis_ms()\n"                                          \
   "  local t = redis.call('TIME')\n"                                     \
@@ -99,7 +101,7 @@ end
 for _, k in ipairs(KEYS) do
   if redis.call('INCR', k) == 1 then redis.call('SET', k, new_generation()) end
   if leased == 0 and leases then
-    local l = redis.call('GET', k .. ':leased')
+    local l = redis.call('GET', 'lease:' .. k)
     if l and tonumber(l) > now then leased = 1 end
   end
   local pk = k .. ':lsn'
@@ -121,13 +123,15 @@ return leased)lua");
 
 const Script& lease_script() {
   // KEYS: generation counters. ARGV: the lease's length in ms. Extends each
-  // counter's lease to at least that long from now.
+  // counter's lease to at least that long from now; it expires when it ends.
   static const Script script(BETSDB_REDIS_MS R"lua(
 local untilms = redis_ms() + tonumber(ARGV[1])
 for _, k in ipairs(KEYS) do
-  local lk = k .. ':leased'
+  local lk = 'lease:' .. k
   local cur = tonumber(redis.call('GET', lk) or '0') or 0
-  if cur < untilms then redis.call('SET', lk, string.format('%.0f', untilms)) end
+  if cur < untilms then
+    redis.call('SET', lk, string.format('%.0f', untilms), 'PXAT', string.format('%.0f', untilms))
+  end
 end
 return 1)lua");
   return script;

@@ -106,9 +106,9 @@ std::string short_query_key(std::string_view canonical_query);
 // FLUSHALL, a restart without its files), a writer cannot tell which
 // counters were leased: it sets this a lease's length ahead, and writers
 // wait until then, by when every reader has heard of the flush
-// (invalidation_tracker.hpp, "Leases"). Under the tracked prefix; used on a
-// single Redis only, so it needs no hash tag.
-inline constexpr std::string_view kLostLeasesKey = "gen:leases-lost-until";
+// (invalidation_tracker.hpp, "Leases"). Used on a single Redis only, so it
+// needs no hash tag.
+inline constexpr std::string_view kLostLeasesKey = "lease:lost-until";
 
 class Cache final {
  public:

@@ -31,7 +31,7 @@
 //
 // Leases: a writer waits only when some process may be using a kept value
 // of what it changed. A counter's kept value is usable only under a lease:
-// "<counter>:leased" in Redis, holding the Redis time (ms) until which
+// "lease:<counter>" in Redis, holding the Redis time (ms) until which
 // writers of the counter must wait, taken by the reader before the read
 // whose value it keeps (Cache asks for it in the background once a shard
 // read the counter twice, and renews it while the counter is read). The

@@ -357,6 +357,13 @@ TEST_F(InvalidationTrackerTest, ABumpWaitsForReadersOnlyWhileOneHoldsALease) {
     read = co_await reader.read(ns, "q");
     CO_ASSERT(read.ok(), read.error().detail);
     CO_ASSERT(co_await wait_leased(*reader_client->tracker(), counter), "no lease was taken");
+    // The lease lives outside the tracked prefixes (renewing it invalidates
+    // nothing) and expires when it ends, so a counter no longer read leaves
+    // no key behind.
+    auto ttl = co_await writer_client->command("PTTL", "lease:" + counter);
+    CO_ASSERT(ttl.ok() && ttl->is_integer(), "PTTL failed");
+    EXPECT_GT(ttl->as_integer(), 0) << "the lease key is missing or never expires";
+    EXPECT_LE(ttl->as_integer(), InvalidationTracker::kLeaseLength.count());
 
     // Now a reader may keep the counter: every bump waits, and only answers
     // after the writers' wait.
