@@ -11,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <utility>
 
 #include "store/redis/commands.hpp"
 #include "store/redis/resp.hpp"
@@ -131,7 +132,10 @@ asio::awaitable<void> InvalidationTracker::keep_fresh(
     [[maybe_unused]] std::shared_ptr<InvalidationTracker> self) {
   const std::uint64_t epoch = epoch_;
   while (live_ && epoch_ == epoch && !stopped_ && Clock::now() - asked_at_ < kIdleAfter) {
-    send_ping(std::make_shared<Round>(executor_));
+    // Fence waiters ride on it: it goes after they came. Left for the PONG
+    // of the PING in flight, they would starve while each next PING
+    // replaces it before its PONG is back.
+    send_ping(next_ ? std::exchange(next_, nullptr) : std::make_shared<Round>(executor_));
     ping_timer_.expires_after(kPingEvery);
     co_await ping_timer_.async_wait(kTrackerAwait);
   }
@@ -152,8 +156,9 @@ void InvalidationTracker::keep(const std::string& key, std::string value, Mark m
                                std::string_view origin, std::uint64_t lease_term) {
   if (!live_ || mark.epoch != epoch_ || origin.empty() || origin != origin_) return;
   if (mark.seen < floor_) return;
+  const std::size_t hash = key_hash(key);
   for (const auto* invalidated : {&invalidated_at_, &invalidated_before_}) {
-    auto it = invalidated->find(key);
+    auto it = invalidated->find(hash);
     if (it != invalidated->end() && it->second > mark.seen) return;
   }
   // A value read under a lease that lapsed since is kept without one: it
@@ -302,10 +307,11 @@ void InvalidationTracker::invalidate(const std::string& key) {
     // newer one began could be checked against.
     invalidated_before_ = std::move(invalidated_at_);
     invalidated_at_.clear();
+    invalidated_at_.reserve(kInvalidatedKeysPerGeneration);
     floor_ = generation_since_;
     generation_since_ = seen_ - 1;
   }
-  invalidated_at_.insert_or_assign(key, seen_);
+  invalidated_at_.insert_or_assign(key_hash(key), seen_);
 }
 
 void InvalidationTracker::forget_all() {

@@ -213,11 +213,16 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   std::unordered_map<std::string, Lease> leases_;
   std::unordered_set<std::string> leases_asked_;  // requests in flight
   std::uint64_t next_lease_term_ = 1;             // never reused
-  // When each key was last invalidated (in `seen_`); below `floor_`, every
-  // key counts as invalidated (the map is bounded and starts over).
-  // Two generations of it, the newer since `generation_since_`.
-  std::unordered_map<std::string, std::uint64_t> invalidated_at_;
-  std::unordered_map<std::string, std::uint64_t> invalidated_before_;
+  // When each key was last invalidated (in `seen_`), by the key's hash: keys
+  // that share a hash share the later time, which can only refuse a keep,
+  // never allow one, and an invalidation costs no copy of its key. Below
+  // `floor_`, every key counts as invalidated (the map is bounded and starts
+  // over). Two generations of it, the newer since `generation_since_`.
+  static std::size_t key_hash(std::string_view key) noexcept {
+    return std::hash<std::string_view>{}(key);
+  }
+  std::unordered_map<std::size_t, std::uint64_t> invalidated_at_;
+  std::unordered_map<std::size_t, std::uint64_t> invalidated_before_;
   std::uint64_t floor_ = 0;
   std::uint64_t generation_since_ = 0;
 
