@@ -38,7 +38,7 @@ local gens = {}
 for i, k in ipairs(KEYS) do gens[i] = redis.call('GET', k) or '0' end
 local g = table.concat(gens, '.')
 local out = {g, redis.call('GET', ARGV[1] .. ':' .. g .. ':' .. ARGV[2])}
-for _, k in ipairs(KEYS) do out[#out + 1] = redis.call('GET', k .. ':lsn') end
+for _, k in ipairs(KEYS) do out[#out + 1] = redis.call('GET', 'lsn:' .. k) end
 return out)lua");
   return script;
 }
@@ -104,7 +104,7 @@ for _, k in ipairs(KEYS) do
     local l = redis.call('GET', 'lease:' .. k)
     if l and tonumber(l) > now then leased = 1 end
   end
-  local pk = k .. ':lsn'
+  local pk = 'lsn:' .. k
   if ARGV[1] == '' or ARGV[2] == '' then
     redis.call('DEL', pk)
   else
@@ -313,7 +313,7 @@ std::optional<std::uint64_t> namespace_position(std::span<const Reply> records,
 }  // namespace
 
 std::string written_position_key(const std::string& generation_key) {
-  return generation_key + ":lsn";
+  return "lsn:" + generation_key;
 }
 
 std::chrono::seconds ttl_with_jitter(std::chrono::seconds base, std::mt19937_64& random) {

@@ -43,7 +43,8 @@
 // cost is one reload per entry after a restart or failover.
 //
 // Written positions (service/read_routing.hpp): next to each counter, at
-// "<counter>:lsn" (the same hash tag, so the same slot), a bump records
+// "lsn:<counter>" (the same hash tag, so the same slot; outside the tracked
+// "gen:" prefix, so a bump broadcasts only its counters), a bump records
 // "<origin>|<16 hex digits>": a WAL position at or past the commit of every
 // write that bumped the counter, raised and never lowered by the bump's
 // script, stamped with the Redis process the writer believed it was talking
@@ -92,7 +93,7 @@ struct CacheRead {
   std::optional<std::uint64_t> written_position = std::nullopt;
 };
 
-// The key of a counter's written position: "<counter>:lsn".
+// The key of a counter's written position: "lsn:<counter>".
 std::string written_position_key(const std::string& generation_key);
 
 // base + a uniform whole number of seconds in [0, kMaxTtlJitter].

@@ -12,6 +12,7 @@
 
 #include "store/redis/redis_client.hpp"
 #include "store/redis/redis_test_support.hpp"
+#include "store/redis/slots.hpp"
 
 namespace betsdb::redis {
 namespace {
@@ -721,6 +722,37 @@ TEST(TtlJitter, StaysWithinTtlAndTtlPlusTenSecondsAndVaries) {
   }
   // Uniform over 11 whole seconds: 2000 draws hit every value.
   EXPECT_EQ(seen.size(), 11u);
+}
+
+// A bump's written position is read back with the generations, from a key
+// in the counter's slot that the tracking connections do not hear of: only
+// the counters are broadcast ("gen:" is the tracked prefix).
+TEST_F(CacheTest, AWrittenPositionIsReadBackFromOutsideTheTrackedPrefix) {
+  const std::string counter = "gen:bets_by_email:{ann@example.com}";
+  const std::string position_key = written_position_key(counter);
+  EXPECT_FALSE(position_key.starts_with(kGenerationKeyPrefix)) << position_key;
+  EXPECT_EQ(key_slot(position_key), key_slot(counter));
+
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    Cache cache(client, kTtl);
+    const CacheNamespace n = ns("positions");
+    constexpr std::uint64_t kPosition = 0x12345678abcdef;
+    // A bump stamps the Redis process this cache last saw answer for the
+    // slot: a first read learns it.
+    CO_ASSERT((co_await cache.read(n, "q")).ok(), "first read failed");
+    std::vector<std::string> counters = n.generations;
+    CO_ASSERT((co_await cache.bump(std::move(counters), kPosition)).ok(), "bump failed");
+    for (int i = 0; i < 2; ++i) {  // by script, then by MGET
+      auto read = co_await cache.read(n, "q");
+      CO_ASSERT(read.ok(), read.error().detail);
+      EXPECT_EQ(read->written_position, std::optional<std::uint64_t>(kPosition)) << "read " << i;
+    }
+    auto stored = co_await client->command("GET", written_position_key(n.generations.front()));
+    CO_ASSERT(stored.ok() && stored->is_string(), "no position record");
+    EXPECT_TRUE(stored->as_string().ends_with("|0012345678abcdef")) << stored->as_string();
+    client->stop();
+  });
 }
 
 }  // namespace
