@@ -106,6 +106,19 @@ def delta(after, before):
     return {k: after[k] - before.get(k, 0) for k in after}
 
 
+def read_counted(base_url, namespace, read):
+    """read() with the namespace's cache events around it. A read that found
+    Redis too slow (event "error", answered from PostgreSQL by design) is
+    retried, so that a loaded machine cannot turn a hit into a false failure."""
+    for _ in range(3):
+        before = cache_events(base_url, namespace)
+        result = read()
+        events = delta(cache_events(base_url, namespace), before)
+        if events["error"] == 0:
+            return result, events
+    pytest.fail(f"every read of {namespace} timed out on Redis: {events}")
+
+
 # --------------------------------------------------------------------------
 # Database truth, for "every cached endpoint agrees with the database"
 # --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from cache_support import (
     expect_fresh_ttl,
     get_json,
     keys_under,
+    read_counted,
     wait_for_new_keys,
 )
 from redis_keys import (
@@ -96,19 +97,6 @@ def mark(redis, key, marker):
     body = json.loads(text)
     body["total"] = marker
     assert redis.set(key, join_entry(origin, json.dumps(body)), keepttl=True, xx=True), f"{key} vanished"
-
-
-def read_counted(base_url, namespace, read):
-    """read() with the namespace's cache events around it. A read that found
-    Redis too slow (event "error", answered from PostgreSQL by design) is
-    retried, so that a loaded machine cannot turn a hit into a false failure."""
-    for _ in range(3):
-        before = cache_events(base_url, namespace)
-        result = read()
-        events = delta(cache_events(base_url, namespace), before)
-        if events["error"] == 0:
-            return result, events
-    pytest.fail(f"every read of {namespace} timed out on Redis: {events}")
 
 
 # ------------------------------------------------------------------ TTLs

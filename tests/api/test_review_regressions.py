@@ -29,7 +29,7 @@ import pytest
 import redis_keys
 from api_support import describe, expect_json, expect_problem, future_date, unique_team
 from bet_support import MISSING_ID, expect_bet, place_bet, poll_until, settle
-from cache_support import STORE_S, get_json, keys_under
+from cache_support import STORE_S, get_json, keys_under, read_counted
 
 # API.md: "resets the key's TTL to 3 days (259200 s)".
 CART_TTL_MS = 259_200_000
@@ -178,6 +178,14 @@ def exposure_table(db):
     return db.users_table.replace('"users"', '"match_exposure"')
 
 
+def cached_answer(api, namespace, path, token=None):
+    """The answer to `path` with the cache consulted: a read that found Redis
+    too slow is answered from PostgreSQL by design (fresh, so it would hide
+    what a precondition checks that the cache still holds) and is retried."""
+    body, _ = read_counted(api.base_url, namespace, lambda: get_json(api, path, token=token))
+    return body
+
+
 def commit_bet_without_the_server(db, bets_db, user_id, match_id, selection, stake, odds, payout):
     """What the placing statement commits for one bet (debit, bet, ledger
     row), committed behind the server's back: as if the server had died after
@@ -218,7 +226,7 @@ def test_a_duplicate_bet_shows_the_bet_its_lost_first_try_committed(api, db, bet
     bet_id = commit_bet_without_the_server(db, bets_db, bettor.id, match["id"], "1", 1000, 210, 2100)
     bets_db.expect_invariant("after the bet committed behind the server's back:")
     # The cached list hides it (else this test could not tell a fix from no fix).
-    assert get_json(api, path, token=bettor.token)["items"] == []
+    assert cached_answer(api, "bets_by_email", path, bettor.token)["items"] == []
 
     # The client's retry of its lost request:
     expect_problem(place_bet(api, bettor, match, "1", 1000), 409, "duplicate_bet")
@@ -273,8 +281,8 @@ def test_the_same_result_again_shows_a_settlement_committed_without_its_answer(
     assert [(row[0], row[2]) for row in settled] == [(bet["id"], "won")]
     bets_db.expect_invariant("after the settlement committed behind the server's back:")
     # The cached lists hide it (else this test could not tell a fix from no fix).
-    assert ids(get_json(api, open_path)) == [match["id"]]
-    assert get_json(api, bets_path, token=bettor.token)["items"][0]["status"] == "pending"
+    assert ids(cached_answer(api, "matches:list", open_path)) == [match["id"]]
+    assert cached_answer(api, "bets_by_email", bets_path, bettor.token)["items"][0]["status"] == "pending"
 
     # The admin's retry of the lost request: the same result answers as the first time.
     body = expect_json(settle(api, admin_token, match["id"], "1"), 200)
