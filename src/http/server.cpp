@@ -18,6 +18,7 @@
 #include "http/client_address.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
+#include "http/response_head.hpp"
 
 namespace betsdb::http {
 
@@ -48,17 +49,6 @@ constexpr std::size_t kMaxDrainBytes = 1 << 20;
 constexpr std::chrono::seconds kDrainTime{1};
 
 using Parser = bhttp::request_parser<bhttp::string_body>;
-
-bhttp::response<bhttp::string_body> to_beast(Response&& r, const Request& req, bool keep_alive) {
-  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(r.status), 11};
-  if (!r.content_type.empty()) out.set(bhttp::field::content_type, r.content_type);
-  out.set("X-Request-Id", req.request_id);
-  for (auto& h : r.headers) out.set(h.name, h.value);
-  out.body() = std::move(r.body);
-  out.keep_alive(keep_alive);
-  out.prepare_payload();
-  return out;
-}
 
 Error payload_too_large(std::size_t limit) {
   return Error::make(Errc::payload_too_large,
@@ -235,6 +225,8 @@ class Server::Session final {
   Server& server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  // The answer's status line and headers, reused from answer to answer.
+  std::string head_;
   std::string client_address_;
   // A streamed answer's body and route, from start_stream() to run_stream().
   StreamBody stream_body_;
@@ -469,15 +461,12 @@ class Server::Session::StreamWriter final : public BodyStream {
 // connection); the body is kept for run_stream(), which has the connection
 // once this request's frames are gone.
 asio::awaitable<Server::Session::Next> Server::Session::start_stream(Exchange& ex) {
-  bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(ex.response.status), 11};
-  if (!ex.response.content_type.empty())
-    head.set(bhttp::field::content_type, ex.response.content_type);
-  head.set("X-Request-Id", ex.request.request_id);
-  for (auto& h : ex.response.headers) head.set(h.name, h.value);
-  head.keep_alive(false);
-  bhttp::response_serializer<bhttp::empty_body> serializer{head};
+  head_.clear();
+  append_response_head(
+      head_, ResponseHead{ex.response.status, ex.response.content_type, ex.request.request_id,
+                          ex.response.headers, std::nullopt, false});
   stream_.expires_after(limits().request_timeout);
-  auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, kTuple);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head_), kTuple);
   (void)n;
   stream_.expires_never();
   record(ex, ex.response.status);
@@ -491,6 +480,8 @@ asio::awaitable<void> Server::Session::run_stream() {
   // A stream may live for hours: keep nothing of the request it does not need.
   buffer_.clear();
   buffer_.shrink_to_fit();
+  head_.clear();
+  head_.shrink_to_fit();
   boost::system::error_code ignored;
   stream_.socket().set_option(asio::socket_base::send_buffer_size(limits().stream_send_buffer),
                               ignored);
@@ -507,9 +498,17 @@ asio::awaitable<void> Server::Session::run_stream() {
 
 asio::awaitable<bool> Server::Session::write(Response&& response, const Request& req,
                                              bool keep_alive) {
-  auto message = to_beast(std::move(response), req, keep_alive);
+  // Moved into this frame: `response` may be a temporary of the caller's co_await.
+  const std::string body = std::move(response.body);
+  head_.clear();
+  append_response_head(head_, ResponseHead{response.status, response.content_type, req.request_id,
+                                           response.headers, body.size(), keep_alive});
+  const std::size_t body_size = status_forbids_body(response.status) ? 0 : body.size();
+  // One gathered write, as Beast's serializer made: one sendmsg per answer.
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
+                                                     asio::buffer(body.data(), body_size)};
   stream_.expires_after(limits().request_timeout);
-  auto [ec, n] = co_await bhttp::async_write(stream_, message, kTuple);
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
   (void)n;
   co_return !ec;
 }
