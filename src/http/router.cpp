@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace betsdb::http {
@@ -55,10 +56,16 @@ bool Router::match(const Compiled& pattern, std::string_view path, std::vector<s
   return pos == path.size() + 1;  // consumed the whole path, no trailing segment
 }
 
+std::size_t Router::segment_count(std::string_view path) {
+  return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+}
+
 Result<RouteMatch> Router::resolve(Method method, std::string_view path) const {
   bool path_known = false;
   std::vector<std::int64_t> ids;
+  const std::size_t segments = segment_count(path);
   for (std::size_t i = 0; i < routes_.size(); ++i) {
+    if (compiled_[i].segments.size() != segments) continue;
     if (!match(compiled_[i], path, ids)) continue;
     if (routes_[i].method == method) return RouteMatch{&routes_[i], std::move(ids)};
     path_known = true;

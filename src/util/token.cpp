@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace betsdb {
@@ -34,13 +36,18 @@ std::string generate_token() {
 }
 
 bool looks_like_token(std::string_view token) {
+  // Checked on every authenticated request: a table, not a chain of ranges.
+  static constexpr auto kTokenChar = [] {
+    std::array<bool, 256> table{};
+    for (char c = 'A'; c <= 'Z'; ++c) table[static_cast<unsigned char>(c)] = true;
+    for (char c = 'a'; c <= 'z'; ++c) table[static_cast<unsigned char>(c)] = true;
+    for (char c = '0'; c <= '9'; ++c) table[static_cast<unsigned char>(c)] = true;
+    table['-'] = table['_'] = true;
+    return table;
+  }();
   if (token.size() != kTokenChars) return false;
-  for (char c : token) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
+  return std::all_of(token.begin(), token.end(),
+                     [](char c) { return kTokenChar[static_cast<unsigned char>(c)]; });
 }
 
 Digest sha256(std::string_view data) {
@@ -58,11 +65,10 @@ Digest sha256(std::string_view data) {
 
 std::string to_hex(const Digest& digest) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (auto b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
+  std::string out(digest.size() * 2, '\0');
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xf];
   }
   return out;
 }
