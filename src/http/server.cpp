@@ -16,6 +16,7 @@
 #include <string>
 
 #include "http/client_address.hpp"
+#include "http/deadline.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
 #include "http/response_head.hpp"
@@ -112,7 +113,7 @@ void log_escaped(std::exception_ptr e) {
 // the coroutines still suspended in it, registrations included.
 struct Server::Sessions {
   struct Entry {
-    beast::tcp_stream* stream = nullptr;
+    tcp::socket* socket = nullptr;
     // From a request's first byte until the session waits for the next one,
     // so a lingering close after the last answer counts as busy too.
     bool busy = false;
@@ -124,9 +125,9 @@ struct Server::Sessions {
   // stop() or the connection cap to touch, nor a wrong count for /metrics.
   class Registration final {
    public:
-    Registration(std::shared_ptr<Sessions> sessions, beast::tcp_stream& stream)
+    Registration(std::shared_ptr<Sessions> sessions, tcp::socket& socket)
         : sessions_(std::move(sessions)),
-          entry_(sessions_->entries.insert(sessions_->entries.end(), Entry{&stream})) {}
+          entry_(sessions_->entries.insert(sessions_->entries.end(), Entry{&socket})) {}
     ~Registration() { sessions_->entries.erase(entry_); }
     Registration(const Registration&) = delete;
     Registration& operator=(const Registration&) = delete;
@@ -149,7 +150,7 @@ struct Server::Sessions {
   void close_idle() {
     boost::system::error_code ignored;  // closing an already closed socket is fine
     for (auto& entry : entries) {
-      if (!entry.busy) entry.stream->socket().close(ignored);
+      if (!entry.busy) entry.socket->close(ignored);
     }
   }
 
@@ -160,7 +161,7 @@ struct Server::Sessions {
       if (!entry.busy && !entry.evicted) {
         entry.evicted = true;
         boost::system::error_code ignored;
-        entry.stream->socket().close(ignored);
+        entry.socket->close(ignored);
         return true;
       }
     }
@@ -179,9 +180,10 @@ class Server::Session final {
  public:
   Session(Server& server, tcp::socket socket)
       : server_(server),
-        stream_(std::move(socket)),
-        client_address_(peer_address(stream_.socket())),
-        registration_(server.sessions_, stream_) {}
+        socket_(std::move(socket)),
+        deadline_(socket_),
+        client_address_(peer_address(socket_)),
+        registration_(server.sessions_, socket_) {}
 
   asio::awaitable<void> run();
 
@@ -223,7 +225,8 @@ class Server::Session final {
   void record(const Exchange& ex, int status) const;
 
   Server& server_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  Deadline deadline_;
   beast::flat_buffer buffer_;
   // The answer's status line and headers, reused from answer to answer.
   std::string head_;
@@ -260,8 +263,8 @@ asio::awaitable<bool> Server::Session::wait_for_request() {
   if (server_.stopping_) co_return false;
   // A pipelined request may already be in the buffer.
   if (buffer_.size() == 0) {
-    stream_.expires_after(limits().idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), kTuple);
+    deadline_.expires_after(limits().idle_timeout);
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), kTuple);
     if (ec) co_return false;
     buffer_.commit(n);
   }
@@ -290,6 +293,9 @@ asio::awaitable<Server::Session::Next> Server::Session::serve_request() {
   } else {
     switch (co_await read_body(ex)) {
       case BodyRead::complete:
+        // The deadline bounds the client's reads and writes, not the work
+        // between them: the answer gets its own when it is written.
+        deadline_.expires_never();
         ex.response = co_await run_handler(ex);
         break;
       case BodyRead::too_large:
@@ -312,8 +318,8 @@ asio::awaitable<bool> Server::Session::read_header(Parser& parser) {
   parser.body_limit(boost::none);
   // The deadline covers the whole request, body included: a slow (slowloris)
   // client cannot hold the connection indefinitely.
-  stream_.expires_after(limits().request_timeout);
-  auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, kTuple);
+  deadline_.expires_after(limits().request_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kTuple);
   (void)n;
   if (!ec) {
     parser.body_limit(limits().body_limit);
@@ -362,14 +368,14 @@ asio::awaitable<void> Server::Session::skip_unread_body(Exchange& ex) {
     ex.next = Next::linger;
     co_return;
   }
-  auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, ex.parser, kTuple);
+  auto [ec, n] = co_await bhttp::async_read(socket_, buffer_, ex.parser, kTuple);
   (void)n;
   if (ec) ex.next = Next::close;
 }
 
 asio::awaitable<Server::Session::BodyRead> Server::Session::read_body(Exchange& ex) {
   if (has_body(ex.parser)) {
-    auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, ex.parser, kTuple);
+    auto [ec, n] = co_await bhttp::async_read(socket_, buffer_, ex.parser, kTuple);
     (void)n;
     // Only a chunked body gets here over the limit: a declared length over
     // it was refused before the body.
@@ -414,26 +420,25 @@ class Server::Session::StreamWriter final : public BodyStream {
 
   asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers) override {
     if (aborted_) co_return false;
-    auto& stream = session_.stream_;
-    stream.expires_after(session_.limits().stream_write_timeout);
-    auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+    session_.deadline_.expires_after(session_.limits().stream_write_timeout);
+    auto [ec, n] = co_await asio::async_write(session_.socket_, buffers, kTuple);
     (void)n;
     // No deadline while the body waits for something to write.
-    stream.expires_never();
+    session_.deadline_.expires_never();
     co_return !ec && !aborted_;
   }
 
   std::size_t write_now(std::string_view bytes) override {
     if (aborted_) return 0;
     boost::system::error_code ec;
-    const std::size_t n = session_.stream_.socket().write_some(asio::buffer(bytes), ec);
+    const std::size_t n = session_.socket_.write_some(asio::buffer(bytes), ec);
     return ec ? 0 : n;
   }
 
   void abort() override {
     aborted_ = true;
     boost::system::error_code ignored;
-    session_.stream_.socket().close(ignored);
+    session_.socket_.close(ignored);
   }
 
   void on_client_gone(std::function<void()> callback) override {
@@ -441,7 +446,7 @@ class Server::Session::StreamWriter final : public BodyStream {
     // A stream's client never sends: any byte, or the end, means it left.
     // The handler holds what it uses; the session may be gone when it runs.
     auto byte = std::make_shared<char>();
-    session_.stream_.socket().async_read_some(
+    session_.socket_.async_read_some(
         asio::buffer(byte.get(), 1),
         [gone = gone_, byte](const boost::system::error_code&, std::size_t) {
           if (*gone) (*gone)();
@@ -465,10 +470,10 @@ asio::awaitable<Server::Session::Next> Server::Session::start_stream(Exchange& e
   append_response_head(
       head_, ResponseHead{ex.response.status, ex.response.content_type, ex.request.request_id,
                           ex.response.headers, std::nullopt, false});
-  stream_.expires_after(limits().request_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head_), kTuple);
+  deadline_.expires_after(limits().request_timeout);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head_), kTuple);
   (void)n;
-  stream_.expires_never();
+  deadline_.expires_never();
   record(ex, ex.response.status);
   if (ec || server_.stopping_) co_return Next::close;
   stream_body_ = std::move(ex.response.stream);
@@ -483,10 +488,9 @@ asio::awaitable<void> Server::Session::run_stream() {
   head_.clear();
   head_.shrink_to_fit();
   boost::system::error_code ignored;
-  stream_.socket().set_option(asio::socket_base::send_buffer_size(limits().stream_send_buffer),
-                              ignored);
+  socket_.set_option(asio::socket_base::send_buffer_size(limits().stream_send_buffer), ignored);
   // write_now() must never block the loop.
-  stream_.socket().non_blocking(true, ignored);
+  socket_.non_blocking(true, ignored);
   StreamWriter writer(*this);
   const StreamBody body = std::move(stream_body_);
   try {
@@ -507,8 +511,8 @@ asio::awaitable<bool> Server::Session::write(Response&& response, const Request&
   // One gathered write, as Beast's serializer made: one sendmsg per answer.
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
                                                      asio::buffer(body.data(), body_size)};
-  stream_.expires_after(limits().request_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
+  deadline_.expires_after(limits().request_timeout);
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, kTuple);
   (void)n;
   co_return !ec;
 }
@@ -518,18 +522,18 @@ asio::awaitable<bool> Server::Session::write(Response&& response, const Request&
 // client might never see our answer. So read them away first, within bounds.
 asio::awaitable<void> Server::Session::close(bool linger) {
   boost::system::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
   if (linger) {
     std::size_t drained = 0;
-    stream_.expires_after(kDrainTime);
+    deadline_.expires_after(kDrainTime);
     std::array<char, 8192> sink{};
     while (drained < kMaxDrainBytes) {
-      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), kTuple);
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kTuple);
       if (ec) break;
       drained += n;
     }
   }
-  stream_.close();
+  socket_.close(ignored);
 }
 
 Server::Server(asio::io_context& ioc, const Router& router, ServerLimits limits)
