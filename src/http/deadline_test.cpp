@@ -22,7 +22,7 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kBound = 20s;
+constexpr auto kDeadlineBound = 20s;
 
 class DeadlineTest : public ::testing::Test {
  protected:
@@ -59,7 +59,7 @@ TEST_F(DeadlineTest, APendingReadEndsWhenTheDeadlinePassesAndNotBefore) {
   const auto start = Clock::now();
   deadline.expires_after(50ms);
   read();
-  run_until_read_ends(kBound);
+  run_until_read_ends(kDeadlineBound);
   ASSERT_TRUE(ended) << "the deadline never closed the socket";
   EXPECT_TRUE(*ended);
   EXPECT_GE(ended_at - start, 50ms);
@@ -82,7 +82,7 @@ TEST_F(DeadlineTest, ADeadlineMovedLaterHoldsTheConnectionUntilTheLastOne) {
     step.async_wait([&](boost::system::error_code) { stepped = true; });
     while (!stepped) ioc.run_one();
   }
-  run_until_read_ends(kBound);
+  run_until_read_ends(kDeadlineBound);
   ASSERT_TRUE(ended);
   EXPECT_GE(ended_at - last_move, 60ms);
 }
@@ -92,7 +92,7 @@ TEST_F(DeadlineTest, ADeadlineMovedEarlierFiresAtTheEarlierTime) {
   deadline.expires_after(1h);    // an idle deadline ...
   deadline.expires_after(50ms);  // ... then a request's, much shorter
   read();
-  run_until_read_ends(kBound);
+  run_until_read_ends(kDeadlineBound);
   ASSERT_TRUE(ended) << "the earlier deadline did not re-arm the timer";
   EXPECT_TRUE(deadline.expired());
 }
@@ -111,7 +111,7 @@ TEST_F(DeadlineTest, WithoutADeadlineAReadWaitsForItsBytes) {
   EXPECT_FALSE(deadline.expired());
   // ... and ends normally when the peer writes.
   asio::write(client, asio::buffer("x", 1));
-  run_until_read_ends(kBound);
+  run_until_read_ends(kDeadlineBound);
   ASSERT_TRUE(ended);
   EXPECT_FALSE(*ended);
 }

@@ -17,7 +17,7 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-struct Answer {
+struct HeadCase {
   int status;
   std::string content_type;
   std::vector<Header> headers;
@@ -26,7 +26,7 @@ struct Answer {
 };
 
 // What the server used to build: a string_body response, prepared.
-std::string beast_head(const Answer& a, const std::string& request_id) {
+std::string beast_head(const HeadCase& a, const std::string& request_id) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(a.status), 11};
   if (!a.content_type.empty()) out.set(bhttp::field::content_type, a.content_type);
   out.set("X-Request-Id", request_id);
@@ -48,7 +48,7 @@ std::string beast_head(const Answer& a, const std::string& request_id) {
   return head;
 }
 
-std::string our_head(const Answer& a, const std::string& request_id) {
+std::string our_head(const HeadCase& a, const std::string& request_id) {
   std::string out = "kept: ";
   append_response_head(out, ResponseHead{a.status, a.content_type, request_id, a.headers,
                                          a.body.size(), a.keep_alive});
@@ -57,7 +57,7 @@ std::string our_head(const Answer& a, const std::string& request_id) {
 }
 
 TEST(ResponseHeadTest, IsTheHeadBeastWritesForTheSameAnswer) {
-  const std::vector<Answer> answers = {
+  const std::vector<HeadCase> answers = {
       {200, "application/json", {}, R"({"items":[]})", true},
       {201, "application/json", {{"Location", "/v1/bets/7"}}, "{}", true},
       {204, "", {}, "", true},
