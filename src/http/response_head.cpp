@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/container/small_vector.hpp>
 #include <charconv>
@@ -16,21 +17,15 @@ namespace bhttp = boost::beast::http;
 // Answers carry a handful of fields: these many cost no allocation.
 constexpr std::size_t kInlineFields = 8;
 
-bool same_name(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    return lower(x) == lower(y);
-  });
-}
-
 using Field = std::pair<std::string_view, std::string_view>;
 
 // Beast's set(): the old fields of that name go, the new one comes last.
 class Fields {
  public:
   void set(std::string_view name, std::string_view value) {
-    auto stale = std::remove_if(fields_.begin(), fields_.end(),
-                                [name](const Field& f) { return same_name(f.first, name); });
+    auto stale = std::remove_if(fields_.begin(), fields_.end(), [name](const Field& f) {
+      return boost::beast::iequals(f.first, name);
+    });
     fields_.erase(stale, fields_.end());
     fields_.emplace_back(name, value);
   }
@@ -40,11 +35,11 @@ class Fields {
   boost::container::small_vector<Field, kInlineFields> fields_;
 };
 
-void append_number(std::string& out, std::size_t n) {
-  std::array<char, 20> digits{};
+// The decimal digits of `n`, written into `digits` (20 hold any std::size_t).
+std::string_view decimal(std::array<char, 20>& digits, std::size_t n) {
   auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), n);
-  (void)ec;  // 20 digits hold any std::size_t
-  out.append(digits.data(), end);
+  (void)ec;
+  return {digits.data(), end};
 }
 
 }  // namespace
@@ -61,14 +56,12 @@ void append_response_head(std::string& out, const ResponseHead& head) {
   if (!head.keep_alive) fields.set("Connection", "close");
   std::array<char, 20> length{};
   if (head.content_length && !status_forbids_body(head.status)) {
-    auto [end, ec] =
-        std::to_chars(length.data(), length.data() + length.size(), *head.content_length);
-    (void)ec;
-    fields.set("Content-Length", std::string_view(length.data(), end));
+    fields.set("Content-Length", decimal(length, *head.content_length));
   }
 
   out.append("HTTP/1.1 ");
-  append_number(out, static_cast<std::size_t>(head.status));
+  std::array<char, 20> status{};
+  out.append(decimal(status, static_cast<std::size_t>(head.status)));
   out.push_back(' ');
   const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(head.status));
   out.append(reason.data(), reason.size());

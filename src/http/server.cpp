@@ -250,7 +250,7 @@ asio::awaitable<void> Server::Session::run() {
   }
   // From here, not from within serve_request(): a stream may live for hours,
   // and by now the frames of the request that started it are gone (parser,
-  // request, response, the head and its serializer: 3.5 KB of the 8.4 KB a
+  // request, response, the Beast head and serializer it had: 3.5 KB of the 8.4 KB a
   // stream client held).
   if (next == Next::stream) co_await run_stream();
   co_await close(next == Next::linger);
