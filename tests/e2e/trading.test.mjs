@@ -36,6 +36,17 @@ async function addToCart(page, match, selectionName, stake, count) {
   await page.locator('#cart-count', { hasText: String(count) }).waitFor();
 }
 
+// Opens the cart page and returns once its own read of the cart has been
+// answered. Until then it shows the cart the previous page read (it draws
+// that one as soon as anything else changes), so a price moved meanwhile
+// could still reach the page with that read: "Bet now" would then rightly
+// send the new price, and there would be no question to test.
+async function openCart(page) {
+  const read = page.waitForResponse((r) => r.request().method() === 'GET' && /^\/v1\/users\/\d+\/cart$/.test(new URL(r.url()).pathname));
+  await page.getByRole('link', { name: /Cart/ }).click();
+  await read;
+}
+
 // The JSON bodies of the page's POSTs to `path` (a RegExp on the URL path).
 function recordPosts(page, path) {
   const bodies = [];
@@ -254,7 +265,7 @@ describe('trading safety in the web UI', () => {
     await addToCart(bettor.page, match, team, '10.00', 1);
     await addToCart(bettor.page, match, 'Draw', '5.00', 2);
     await addToCart(bettor.page, match, `Foxes ${RUN}`, '2.00', 3);
-    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    await openCart(bettor.page);
     const homeItem = bettor.page.locator('li.cart-item', { hasText: `${team} (1) at` });
     await homeItem.locator('.price', { hasText: '2.10' }).waitFor();
     const setting = bettor.page.getByLabel('If the price changes');
@@ -310,7 +321,7 @@ describe('trading safety in the web UI', () => {
     // Saying no places nothing and says why, next to the item.
     await showTeam(bettor.page, team);
     await addToCart(bettor.page, match, `Foxes ${RUN}`, '2.00', 1);
-    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    await openCart(bettor.page);
     const away = bettor.page.locator('li.cart-item', { hasText: `Foxes ${RUN} (2) at` });
     await away.locator('.price', { hasText: '3.60' }).waitFor();
     await admin('PATCH', `/v1/matches/${match.id}`, { odds: { 2: 3.4 } });
