@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include "domain/timestamp.hpp"
@@ -34,15 +35,61 @@ class VerifiedTokens final {
   explicit VerifiedTokens(std::size_t capacity) : tokens_(capacity) {}
 
   std::optional<KnownToken> find(const Digest& digest) const {
-    const KnownToken* known = tokens_.find(digest);
-    return known ? std::optional(*known) : std::nullopt;
+    const Packed* packed = tokens_.find(digest);
+    return packed ? std::optional(unpack(*packed)) : std::nullopt;
   }
   // Past the capacity the cache starts over: a miss costs one indexed lookup.
-  void remember(const Digest& digest, const KnownToken& known) { tokens_.put(digest, known); }
+  void remember(const Digest& digest, const KnownToken& known) { tokens_.put(digest, pack(known)); }
   void forget(const Digest& digest) { tokens_.erase(digest); }
   std::size_t size() const { return tokens_.size(); }
 
  private:
+  // Every shard holds every token the process verified (they share them), so
+  // an entry's size counts twice per bettor: packed, a map node is 64 bytes
+  // instead of KnownToken's 96, 5 MB less for 80,000 bettors on two shards.
+  struct Packed {
+    std::int64_t account_id;  // the user's or the operator's
+    std::int64_t expires_at_us;
+    // Whole seconds of the steady clock, rounded down: the entry may look up
+    // to a second older than it is, so it is trusted a little less, never more.
+    std::uint32_t verified_at_s;
+    std::uint8_t kind;
+    std::uint8_t role;
+  };
+  static_assert(sizeof(Packed) == 24);
+  static constexpr std::int64_t kNoExpiry = std::numeric_limits<std::int64_t>::min();
+
+  static Packed pack(const KnownToken& known) {
+    const http::Principal& p = known.principal;
+    const auto verified =
+        std::chrono::duration_cast<std::chrono::seconds>(known.verified_at.time_since_epoch());
+    return Packed{
+        p.kind == http::Principal::Kind::operator_account ? p.operator_id : p.user_id,
+        known.expires_at ? known.expires_at->time_since_epoch().count() : kNoExpiry,
+        static_cast<std::uint32_t>(verified.count()),
+        static_cast<std::uint8_t>(p.kind),
+        static_cast<std::uint8_t>(p.role),
+    };
+  }
+
+  static KnownToken unpack(const Packed& packed) {
+    http::Principal p;
+    p.kind = static_cast<http::Principal::Kind>(packed.kind);
+    p.role = static_cast<http::Principal::Role>(packed.role);
+    if (p.kind == http::Principal::Kind::operator_account) {
+      p.operator_id = packed.account_id;
+    } else {
+      p.user_id = packed.account_id;
+    }
+    KnownToken known{
+        p, std::nullopt,
+        std::chrono::steady_clock::time_point(std::chrono::seconds(packed.verified_at_s))};
+    if (packed.expires_at_us != kNoExpiry) {
+      known.expires_at = domain::Timestamp(std::chrono::microseconds(packed.expires_at_us));
+    }
+    return known;
+  }
+
   // A SHA-256 digest is already uniformly distributed: any 8 of its bytes
   // make a good hash.
   struct DigestHash {
@@ -53,7 +100,7 @@ class VerifiedTokens final {
     }
   };
 
-  StartOverMap<Digest, KnownToken, DigestHash> tokens_;
+  StartOverMap<Digest, Packed, DigestHash> tokens_;
 };
 
 }  // namespace betsdb::api

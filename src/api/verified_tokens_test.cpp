@@ -73,5 +73,30 @@ TEST(VerifiedTokens, StartsOverWhenFullButKeepsTheNewest) {
   EXPECT_EQ(user_id(tokens, one), std::nullopt);
 }
 
+TEST(VerifiedTokens, KeepsASessionsExpiryExactlyAndItsAgeToTheSecondRoundedUp) {
+  VerifiedTokens tokens(10);
+  const Digest session = sha256("session");
+  const domain::Timestamp expires{std::chrono::microseconds(1'796'000'000'123'456)};
+  const auto verified = std::chrono::steady_clock::time_point(std::chrono::milliseconds(7'500));
+  tokens.remember(session, KnownToken{http::Principal::user(42), expires, verified});
+  auto known = tokens.find(session);
+  ASSERT_TRUE(known);
+  EXPECT_EQ(known->principal.user_id, 42);
+  EXPECT_EQ(known->principal.operator_id, 0);
+  EXPECT_EQ(known->expires_at, expires);
+  // Verified at 7.5 s reads as 7 s: half a second older, trusted no longer.
+  EXPECT_EQ(known->verified_at, std::chrono::steady_clock::time_point(std::chrono::seconds(7)));
+}
+
+TEST(VerifiedTokens, ASignUpTokenHasNoExpiry) {
+  VerifiedTokens tokens(10);
+  const Digest token = sha256("sign-up token");
+  tokens.remember(token, user(9));
+  auto known = tokens.find(token);
+  ASSERT_TRUE(known);
+  EXPECT_EQ(known->expires_at, std::nullopt);
+  EXPECT_EQ(known->principal.kind, http::Principal::Kind::user);
+}
+
 }  // namespace
 }  // namespace betsdb::api
