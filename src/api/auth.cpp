@@ -7,7 +7,7 @@ namespace betsdb::api {
 namespace asio = boost::asio;
 
 namespace {
-// Bounds the per-shard memory of verified tokens: about 8 MB when full.
+// Bounds the per-shard memory of verified tokens: about 7 MB when full (docs/operations.md).
 constexpr std::size_t kMaxCachedTokens = 100'000;
 
 Error unauthorized(std::string detail) {
