@@ -5,8 +5,8 @@
   batches.py size BEFORE AFTER     -> the mean placements per statement between two snapshots,
                                       rounded (at least 1)
 
-betsdb counts its placing statements by the placements (single bets or cart
-checkouts) each carried: betsdb_placement_batches_total{asks="..."}, and
+betsdb counts its placing statements by the placements (single bets, cart
+checkouts or accumulators) each carried: betsdb_placement_batches_total{asks="..."}, and
 betsdb_placement_batch_asks_total. Standard library only.
 """
 import json

@@ -1246,7 +1246,8 @@ def write_md(res, path, png_path):
                     ("pgbench checkout ceiling", res["ceilings"].get("pgbench_checkout") or {}),
                     ("pgbench batched place ceiling (per transaction)",
                      res["ceilings"].get("pgbench_place_batch") or {})]
-    for name, entry in [(n, res["scenarios"][n]) for n, _, _ in SCENARIOS] + ceiling_rows:
+    extra_rows = [(n, (res.get("extra") or {}).get(n) or {}) for n in ("acca",)]
+    for name, entry in [(n, res["scenarios"][n]) for n, _, _ in SCENARIOS] + extra_rows + ceiling_rows:
         c = entry.get("cpu_us_per_request") if entry else None
         if c:
             cpu_rows.append([name] + [fmt(c.get(g), "{:.0f}") for g in groups] + [fmt(c.get("machine_busy"), "{:.0%}")])
@@ -1370,7 +1371,8 @@ def batches_md(res, L):
         return
     L.append("## Group commit")
     L.append("")
-    L.append("Placing statements during each place scenario, by the placements (single bets) each carried "
+    L.append("Placing statements during each place scenario, by the placements (single bets; 4-leg "
+             "accumulators in acca) each carried "
              "(betsdb_placement_batches_total), the mean, and the placements placed again alone because "
              "their batch could not decide for each (a liability limit, a concurrent duplicate):")
     L.append("")

@@ -320,7 +320,8 @@ scenario_acca() {
   fi
   warm_tokens
   log "scenario acca$SUFFIX: POST /v1/bets, each request a new 4-leg accumulator for its user"
-  local start=${ACCA_NEXT:-0} r
+  local start=${ACCA_NEXT:-0} r batches0 batches1
+  batches0=$(python3 "$BENCH_DIR/batches.py" snapshot "$API" 2>/dev/null) || batches0=""
   for r in $(seq "$ROUNDS"); do
     run_wrk acca "$r" "$API/v1/bets" acca.lua BENCH_STATUSES="$STATUSES" BENCH_START="$start" \
       BENCH_LEGS=4 BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_place.txt" \
@@ -328,6 +329,10 @@ scenario_acca() {
     start=$WRK_NEXT
   done
   ACCA_NEXT=$start
+  batches1=$(python3 "$BENCH_DIR/batches.py" snapshot "$API" 2>/dev/null) || batches1=""
+  if [[ -n $batches0 && -n $batches1 ]]; then
+    record "{\"kind\":\"batches\",\"scenario\":\"acca$SUFFIX\",\"before\":$batches0,\"after\":$batches1}"
+  fi
   local capacity=$(($(seed_field users) * $(seed_field matches.place) * 81))
   if ((start > capacity)); then
     note "acca$SUFFIX" "the runs used $start accumulators but users x matches x 3^4 is only $capacity: some repeated (duplicate_bet)"

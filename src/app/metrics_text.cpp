@@ -265,8 +265,8 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   w.sample("betsdb_pg_pool_rollbacks_total", pg_rollbacks);
 
   w.family("betsdb_placement_batches_total", "counter",
-           "Placing statements (group commit), by the placements (single bets or cart "
-           "checkouts) they carried.");
+           "Placing statements (group commit), by the placements (single bets, cart "
+           "checkouts or accumulators) they carried.");
   static constexpr std::string_view kBatchBuckets[store::kBatchSizeBuckets] = {
       "1", "2-3", "4-7", "8-15", "16-31", "32+"};
   for (std::size_t b = 0; b < store::kBatchSizeBuckets; ++b) {

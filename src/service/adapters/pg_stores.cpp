@@ -1,6 +1,5 @@
 #include "service/adapters/adapters.hpp"
 #include "store/pg/account_store.hpp"
-#include "store/pg/accumulator_store.hpp"
 #include "store/pg/bet_queries.hpp"
 #include "store/pg/bet_store.hpp"
 #include "store/pg/cash_out_store.hpp"
@@ -174,7 +173,7 @@ class PgBets final : public BetStore {
   }
   Async<domain::AccumulatorPlacement> place_accumulator(
       std::int64_t user_id, const domain::AccumulatorItem& item) override {
-    return store::place_accumulator(*db_, user_id, item);
+    return placements_->place_accumulator(user_id, item);
   }
   Async<std::optional<domain::Bet>> find(std::int64_t bet_id) override {
     return store::find_bet(*db_, bet_id);

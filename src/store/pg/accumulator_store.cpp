@@ -2,6 +2,7 @@
 
 #include <span>
 
+#include "store/pg/accumulator_rows.hpp"
 #include "store/pg/row_mapping.hpp"
 
 namespace betsdb::store {
@@ -85,43 +86,7 @@ boost::asio::awaitable<Result<domain::AccumulatorPlacement>> place_accumulator(
     co_return Error::internal("place_accumulator: one row per leg expected");
   }
 
-  domain::AccumulatorPlacement out;
-  const pg::Row first = (*rows)[0];
-  if (auto id = first.get<std::optional<std::int64_t>>(4)) {
-    domain::Bet bet;
-    bet.id = *id;
-    bet.user_id = user_id;
-    bet.type = domain::BetType::accumulator;
-    bet.stake = item.stake;
-    bet.potential_payout = item.potential_payout;
-    bet.combined_odds_hundredths = item.combined_odds_hundredths;
-    bet.created_at = timestamp_from_micros(first.get<std::int64_t>(5));
-    bet.legs = item.legs;
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      bet.legs[i].odds_version = (*rows)[i].get<std::int64_t>(7);
-      bet.legs[i].status = domain::BetStatus::pending;
-    }
-    out.balance = domain::Money(first.get<std::int64_t>(3));
-    out.user_email = first.get<std::string>(6);
-    out.bet = std::move(bet);
-    co_return out;
-  }
-  out.duplicate = first.get<bool>(2);
-  out.funds_short = first.get<bool>(8);
-  out.stake_limit_short = first.get<std::optional<bool>>(9).value_or(false);
-  if (auto paused = first.get<std::optional<std::int64_t>>(10))
-    out.paused_until = timestamp_from_micros(*paused);
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    const pg::Row row = (*rows)[i];
-    if (!row.get<bool>(0)) {
-      out.leg_problems.push_back(domain::ItemProblem::match_not_found);
-    } else if (!row.get<bool>(1)) {
-      out.leg_problems.push_back(domain::ItemProblem::repriced);
-    } else {
-      out.leg_problems.push_back(domain::ItemProblem::none);
-    }
-  }
-  co_return out;
+  co_return accumulator_placement(*rows, 0, user_id, item);
 }
 
 }  // namespace betsdb::store

@@ -1,6 +1,6 @@
-// Group commit against a real PostgreSQL: the batch statement decides each
-// ask as a placement alone would, and the batcher forms batches only from
-// placements that queue.
+// Group commit against a real PostgreSQL: the batch statements (singles and
+// accumulators) decide each ask as a placement alone would, and the batcher
+// forms batches only from placements that queue, one kind to a statement.
 #include "store/pg/placement_batch.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "domain/accumulator.hpp"
+#include "store/pg/accumulator_batch.hpp"
+#include "store/pg/accumulator_store.hpp"
 #include "store/pg/migrations.hpp"
 #include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
@@ -38,6 +41,25 @@ domain::BetItem item(std::int64_t match_id, Selection selection, std::int64_t st
   EXPECT_TRUE(odds.ok());
   return {match_id, selection, domain::Money(stake), *odds,
           domain::Money(stake * hundredths / 100)};
+}
+
+// An accumulator on `legs` (match, selection), priced at the seed's odds.
+domain::AccumulatorItem accumulator(const std::vector<std::pair<std::int64_t, Selection>>& legs,
+                                    std::int64_t stake) {
+  domain::AccumulatorItem out;
+  std::vector<domain::Odds> odds;
+  for (const auto& [match_id, selection] : legs) {
+    const domain::BetItem single = item(match_id, selection, stake);
+    out.legs.push_back({match_id, selection, single.odds, 0, domain::BetStatus::pending});
+    odds.push_back(single.odds);
+  }
+  out.stake = domain::Money(stake);
+  auto price = domain::price_accumulator(out.stake, odds);
+  EXPECT_TRUE(price.ok());
+  out.potential_payout = price->potential_payout;
+  out.combined_odds_hundredths = price->combined_odds_hundredths;
+  out.legs_key = domain::legs_key(out.legs);
+  return out;
 }
 
 class PlacementBatchTest : public DatabaseTest {
@@ -428,6 +450,176 @@ TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {
   });
   EXPECT_TRUE(queued_before_release);
   EXPECT_EQ(batcher->counters().batches[0], 2U);  // each alone: the second beside the first
+}
+
+TEST_F(PlacementBatchTest, EachAccumulatorIsDecidedAsIfItWereAlone) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  const auto fine = accumulator(L{{1, Selection::home}, {2, Selection::draw}}, 500);
+  const auto too_dear = accumulator(L{{1, Selection::home}, {2, Selection::draw}}, 500);
+  const auto suspended_leg = accumulator(L{{1, Selection::home}, {3, Selection::home}}, 100);
+  const auto duplicate = accumulator(L{{2, Selection::away}, {1, Selection::away}}, 100);
+  const auto unknown_leg = accumulator(L{{1, Selection::away}, {99, Selection::home}}, 100);
+  const auto paused = accumulator(L{{1, Selection::draw}, {2, Selection::away}}, 100);
+  const auto also_fine = accumulator(L{{2, Selection::away}, {1, Selection::draw}}, 300);
+  const std::vector<AccumulatorAsk> asks{{1, &fine},      {2, &too_dear},    {3, &suspended_leg},
+                                         {4, &duplicate}, {5, &unknown_leg}, {6, &paused},
+                                         {7, &also_fine}};
+  on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
+    // User 4's same accumulator, placed before: the batch's is a duplicate.
+    auto before = co_await place_accumulator(*db, 4, duplicate);
+    PG_CO_ASSERT_OK(before);
+    PG_CO_ASSERT(before->bet.has_value());
+
+    auto placed = co_await place_accumulator_batch(*db, asks);
+    PG_CO_ASSERT_OK(placed);
+    const auto& out = *placed;
+    PG_CO_ASSERT(out.size() == asks.size());
+
+    PG_CO_ASSERT(out[0].bet.has_value());
+    EXPECT_EQ(out[0].bet->user_id, 1);
+    EXPECT_EQ(out[0].bet->stake, domain::Money(500));
+    EXPECT_EQ(out[0].bet->potential_payout, fine.potential_payout);
+    PG_CO_ASSERT(out[0].bet->legs.size() == 2U);
+    EXPECT_EQ(out[0].bet->legs[1].match_id, 2);
+    EXPECT_EQ(out[0].bet->legs[1].odds_version, 1);
+    EXPECT_EQ(out[0].balance, domain::Money(99500));
+    EXPECT_EQ(out[0].user_email, "user1@example.com");
+
+    EXPECT_FALSE(out[1].bet.has_value());
+    EXPECT_TRUE(out[1].funds_short);
+    EXPECT_EQ(out[1].leg_problems,
+              (std::vector<ItemProblem>{ItemProblem::none, ItemProblem::none}));
+
+    EXPECT_FALSE(out[2].bet.has_value());
+    EXPECT_EQ(out[2].leg_problems,
+              (std::vector<ItemProblem>{ItemProblem::none, ItemProblem::repriced}));
+
+    EXPECT_FALSE(out[3].bet.has_value());
+    EXPECT_TRUE(out[3].duplicate);
+
+    EXPECT_FALSE(out[4].bet.has_value());
+    EXPECT_EQ(out[4].leg_problems,
+              (std::vector<ItemProblem>{ItemProblem::none, ItemProblem::match_not_found}));
+
+    EXPECT_FALSE(out[5].bet.has_value());
+    EXPECT_TRUE(out[5].paused_until.has_value());
+
+    PG_CO_ASSERT(out[6].bet.has_value());
+    EXPECT_EQ(out[6].bet->user_id, 7);
+    EXPECT_EQ(out[6].balance, domain::Money(99700));
+    EXPECT_NE(out[6].bet->id, out[0].bet->id);
+  });
+  EXPECT_EQ(count("SELECT count(*) FROM bets WHERE type = 'accumulator'"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM bet_legs"), 6);
+  EXPECT_EQ(count("SELECT count(*) FROM pending_accumulators p JOIN bets b ON b.id = p.bet_id "
+                  "AND b.user_id = p.user_id AND b.legs_key = p.legs_key"),
+            3);
+  EXPECT_EQ(count("SELECT count(*) FROM bet_legs l JOIN bets b ON b.id = l.bet_id "
+                  "WHERE b.user_id = 7 AND l.position = 1 AND l.match_id = 2"),
+            1);
+  EXPECT_EQ(count("SELECT balance FROM users WHERE id = 2"), 100);
+  EXPECT_EQ(count("SELECT balance FROM users WHERE id = 6"), 100000);
+  expect_books_balance();
+}
+
+// Placements of both kinds through one batcher, started together:
+// `singles[i]` and `accumulators[i]` alternate, a single first.
+struct Mixed {
+  std::vector<Result<domain::Placement>> singles;
+  std::vector<Result<domain::AccumulatorPlacement>> accumulators;
+  PlacementBatchCounters counters;
+};
+
+Mixed place_mixed(std::shared_ptr<pg::Pool> pool, asio::io_context& io, const Asks& singles,
+                  const std::vector<std::pair<std::int64_t, domain::AccumulatorItem>>& accas) {
+  auto batcher = std::make_shared<PlacementBatcher>(pool, BatchLinger{}, kNeverStalls);
+  Mixed out;
+  out.singles.assign(singles.size(), Error::internal("not answered"));
+  out.accumulators.assign(accas.size(), Error::internal("not answered"));
+  const std::size_t total = singles.size() + accas.size();
+  std::size_t answered = 0;
+  auto done = [&] {
+    if (++answered == total) pool->close();
+  };
+  for (std::size_t i = 0; i < std::max(singles.size(), accas.size()); ++i) {
+    if (i < singles.size()) {
+      asio::co_spawn(
+          io,
+          [&, i]() -> asio::awaitable<void> {
+            out.singles[i] = co_await batcher->place(singles[i].first, singles[i].second);
+            done();
+          },
+          asio::detached);
+    }
+    if (i < accas.size()) {
+      asio::co_spawn(
+          io,
+          [&, i]() -> asio::awaitable<void> {
+            out.accumulators[i] =
+                co_await batcher->place_accumulator(accas[i].first, accas[i].second);
+            done();
+          },
+          asio::detached);
+    }
+  }
+  io.run_for(std::chrono::seconds(30));
+  EXPECT_EQ(answered, total);
+  out.counters = batcher->counters();
+  return out;
+}
+
+TEST_F(PlacementBatchTest, AccumulatorsThatQueueShareOneStatement) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  std::vector<std::pair<std::int64_t, domain::AccumulatorItem>> accas;
+  for (std::int64_t user = 7; user <= 14; ++user) {
+    accas.push_back({user, accumulator(L{{1, Selection::home}, {2, Selection::away}}, 100 + user)});
+  }
+  asio::io_context io;
+  auto [singles, results, counters] = place_mixed(pool_on(io, 4), io, {}, accas);
+  for (std::size_t i = 0; i < accas.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().detail;
+    ASSERT_TRUE(results[i]->bet.has_value()) << "ask " << i;
+    EXPECT_EQ(results[i]->bet->user_id, accas[i].first);
+    EXPECT_EQ(results[i]->balance, domain::Money(100000 - 100 - accas[i].first));
+  }
+  // The first alone, the seven that queued behind it in one statement.
+  EXPECT_EQ(counters.batches[0], 1U);
+  EXPECT_EQ(counters.batches[batch_size_bucket(accas.size() - 1)], 1U);
+  EXPECT_EQ(counters.asks, accas.size());
+  EXPECT_EQ(counters.retried_alone, 0U);
+  EXPECT_EQ(count("SELECT count(*) FROM pending_accumulators"), 8);
+  EXPECT_EQ(count("SELECT count(*) FROM bet_legs"), 16);
+  expect_books_balance();
+}
+
+TEST_F(PlacementBatchTest, SinglesAndAccumulatorsQueuedTogetherGoInStatementsOfOneKind) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  // Four singles and four accumulators; user 9 has one of each.
+  Asks singles;
+  for (std::int64_t user = 7; user <= 10; ++user)
+    singles.push_back({user, {item(1, Selection::away, 100)}});
+  std::vector<std::pair<std::int64_t, domain::AccumulatorItem>> accas;
+  for (std::int64_t user : {9, 11, 12, 13}) {
+    accas.push_back({user, accumulator(L{{1, Selection::draw}, {2, Selection::home}}, 200)});
+  }
+  asio::io_context io;
+  auto [single_results, acca_results, counters] = place_mixed(pool_on(io, 4), io, singles, accas);
+  for (const auto& result : single_results) {
+    ASSERT_TRUE(result.ok()) << result.error().detail;
+    EXPECT_TRUE(result->placed());
+  }
+  for (const auto& result : acca_results) {
+    ASSERT_TRUE(result.ok()) << result.error().detail;
+    EXPECT_TRUE(result->bet.has_value());
+  }
+  // A single alone, then the queue (acca, single, acca, ...): the four
+  // accumulators in one statement, the three singles left in another.
+  EXPECT_EQ(counters.batches[0], 1U);
+  EXPECT_EQ(counters.batches[batch_size_bucket(3)], 1U);
+  EXPECT_EQ(counters.batches[batch_size_bucket(4)], 1U);
+  EXPECT_EQ(counters.asks, 8U);
+  EXPECT_EQ(count("SELECT balance FROM users WHERE id = 9"), 100000 - 300);
+  expect_books_balance();
 }
 
 }  // namespace

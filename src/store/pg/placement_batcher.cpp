@@ -8,31 +8,60 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <unordered_set>
+#include <utility>
+#include <variant>
 #include <vector>
 
+#include "store/pg/accumulator_batch.hpp"
+#include "store/pg/accumulator_store.hpp"
 #include "store/pg/bet_store.hpp"
 
 namespace betsdb::store {
 
 namespace asio = boost::asio;
 
-// A queued placement. Shared by its caller and the batch that takes it, so
-// either may go first (a caller's coroutine destroyed at shutdown leaves the
-// batch nothing dangling).
+// A queued placement: a single bet or a cart's bets, or an accumulator.
+// Shared by its caller and the batch that takes it, so either may go first
+// (a caller's coroutine destroyed at shutdown leaves the batch nothing
+// dangling).
 struct PlacementBatcher::Waiting {
-  Waiting(const asio::any_io_executor& executor, std::int64_t user,
-          std::span<const domain::BetItem> asked)
-      : user_id(user), items(asked.begin(), asked.end()), done(executor) {
+  using Ask = std::variant<std::vector<domain::BetItem>, domain::AccumulatorItem>;
+  using Answer =
+      std::variant<std::monostate, Result<domain::Placement>, Result<domain::AccumulatorPlacement>>;
+
+  Waiting(const asio::any_io_executor& executor, std::int64_t user, Ask asked)
+      : user_id(user), ask(std::move(asked)), done(executor) {
     done.expires_at(asio::steady_timer::time_point::max());
   }
   std::int64_t user_id;
-  std::vector<domain::BetItem> items;
-  asio::steady_timer done;  // cancelled when `result` is set
-  std::optional<Result<domain::Placement>> result;
+  Ask ask;
+  asio::steady_timer done;  // cancelled when `answer` is set
+  Answer answer;
 
-  void answer(Result<domain::Placement> r) {
-    result.emplace(std::move(r));
+  bool accumulator() const noexcept { return std::holds_alternative<domain::AccumulatorItem>(ask); }
+  const std::vector<domain::BetItem>& items() const { return std::get<0>(ask); }
+  const domain::AccumulatorItem& accumulator_item() const { return std::get<1>(ask); }
+  // What it adds to a batch's size: its bets, or its legs.
+  std::size_t weight() const {
+    return accumulator() ? accumulator_item().legs.size() : items().size();
+  }
+
+  template <class Placed>
+  void reply(Result<Placed> result) {
+    answer.emplace<Result<Placed>>(std::move(result));
     done.cancel();
+  }
+  void reply_error(const Error& error) {
+    if (accumulator()) {
+      reply(Result<domain::AccumulatorPlacement>(error));
+    } else {
+      reply(Result<domain::Placement>(error));
+    }
+  }
+  template <class Placed>
+  Result<Placed> take_answer() {
+    if (auto* result = std::get_if<Result<Placed>>(&answer)) return std::move(*result);
+    return Error::internal("placement batch: no answer");
   }
 };
 
@@ -94,6 +123,21 @@ void PlacementBatcher::watch_for_stall() {
 
 asio::awaitable<Result<domain::Placement>> PlacementBatcher::place(
     std::int64_t user_id, std::span<const domain::BetItem> items) {
+  auto waiting = std::make_shared<Waiting>(
+      db_->executor(), user_id, Waiting::Ask(std::in_place_index<0>, items.begin(), items.end()));
+  co_await submit(waiting);
+  co_return waiting->take_answer<domain::Placement>();
+}
+
+asio::awaitable<Result<domain::AccumulatorPlacement>> PlacementBatcher::place_accumulator(
+    std::int64_t user_id, const domain::AccumulatorItem& item) {
+  auto waiting = std::make_shared<Waiting>(db_->executor(), user_id,
+                                           Waiting::Ask(std::in_place_index<1>, item));
+  co_await submit(waiting);
+  co_return waiting->take_answer<domain::AccumulatorPlacement>();
+}
+
+asio::awaitable<void> PlacementBatcher::submit(std::shared_ptr<Waiting> waiting) {
   if (queue_.empty() && may_start() && !under_load()) {
     ++in_flight_;
     newest_start_ = std::chrono::steady_clock::now();
@@ -101,11 +145,10 @@ asio::awaitable<Result<domain::Placement>> PlacementBatcher::place(
     ++counters_.asks;
     // Not given back if this coroutine is destroyed instead of resumed: that
     // happens only when its loop is torn down, and nothing may start then.
-    auto placed = co_await place_bets(*db_, user_id, items);
+    co_await place_alone(*waiting);
     statement_ended(1);
-    co_return std::move(placed);
+    co_return;
   }
-  auto waiting = std::make_shared<Waiting>(db_->executor(), user_id, items);
   queue_.push_back(waiting);
   if (in_flight_ > 0) {
     watch_for_stall();
@@ -115,23 +158,23 @@ asio::awaitable<Result<domain::Placement>> PlacementBatcher::place(
     linger_.cancel();  // its handler starts them
   }
   (void)co_await waiting->done.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (!waiting->result) co_return Error::internal("placement batch: no answer");
-  co_return std::move(*waiting->result);
 }
 
 PlacementBatcher::Batch PlacementBatcher::take_batch() {
   Batch batch;
   std::unordered_set<std::int64_t> users;
   std::size_t items = 0;
+  // One statement places one kind: the other waits for the next batch.
+  const bool accumulators = queue_.front()->accumulator();
   for (auto it = queue_.begin(); it != queue_.end();) {
     const auto& waiting = *it;
-    if (!batch.empty() && items + waiting->items.size() > kMaxBatchItems) break;
+    if (!batch.empty() && items + waiting->weight() > kMaxBatchItems) break;
     // One debit per bettor row: a bettor's second placement waits for the next batch.
-    if (!users.insert(waiting->user_id).second) {
+    if (waiting->accumulator() != accumulators || !users.insert(waiting->user_id).second) {
       ++it;
       continue;
     }
-    items += waiting->items.size();
+    items += waiting->weight();
     batch.push_back(waiting);
     it = queue_.erase(it);
   }
@@ -162,7 +205,12 @@ void PlacementBatcher::start_queued() {
 }
 
 asio::awaitable<void> PlacementBatcher::place_alone(Waiting& waiting) {
-  waiting.answer(co_await place_bets(*db_, waiting.user_id, waiting.items));
+  if (waiting.accumulator()) {
+    waiting.reply(
+        co_await store::place_accumulator(*db_, waiting.user_id, waiting.accumulator_item()));
+  } else {
+    waiting.reply(co_await place_bets(*db_, waiting.user_id, waiting.items()));
+  }
 }
 
 asio::awaitable<void> PlacementBatcher::run(std::shared_ptr<PlacementBatcher> self, Batch batch) {
@@ -170,26 +218,56 @@ asio::awaitable<void> PlacementBatcher::run(std::shared_ptr<PlacementBatcher> se
   self->counters_.asks += batch.size();
   if (batch.size() == 1) {
     co_await self->place_alone(*batch.front());
+  } else if (batch.front()->accumulator()) {
+    co_await self->run_accumulators(batch);
   } else {
-    std::vector<PlacementAsk> asks;
-    asks.reserve(batch.size());
-    for (const auto& waiting : batch) asks.push_back({waiting->user_id, waiting->items});
-    auto placed = co_await place_batch(*self->db_, asks);
-    if (placed.ok() && placed->has_value()) {
-      for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->answer(std::move((**placed)[i]));
-    } else if (placed.ok() || rolled_back_for_the_batch(placed.error())) {
-      // A liability limit is the batch's to meet; anything else is worth a line.
-      if (!placed.ok() && !placed.error().is(Errc::conflict)) {
-        spdlog::warn("placement batch of {} failed, placing each alone: {}", batch.size(),
-                     placed.error().detail);
-      }
-      self->counters_.retried_alone += batch.size();
-      for (const auto& waiting : batch) co_await self->place_alone(*waiting);
-    } else {
-      for (const auto& waiting : batch) waiting->answer(placed.error());
-    }
+    co_await self->run_bets(batch);
   }
   self->statement_ended(batch.size());
+}
+
+asio::awaitable<void> PlacementBatcher::run_bets(const Batch& batch) {
+  std::vector<PlacementAsk> asks;
+  asks.reserve(batch.size());
+  for (const auto& waiting : batch) asks.push_back({waiting->user_id, waiting->items()});
+  auto placed = co_await place_batch(*db_, asks);
+  if (!placed.ok()) {
+    co_await after_batch_failed(batch, &placed.error());
+  } else if (!placed->has_value()) {
+    co_await after_batch_failed(batch, nullptr);
+  } else {
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i]->reply(Result<domain::Placement>(std::move((**placed)[i])));
+  }
+}
+
+asio::awaitable<void> PlacementBatcher::run_accumulators(const Batch& batch) {
+  std::vector<AccumulatorAsk> asks;
+  asks.reserve(batch.size());
+  for (const auto& waiting : batch)
+    asks.push_back({waiting->user_id, &waiting->accumulator_item()});
+  auto placed = co_await place_accumulator_batch(*db_, asks);
+  if (!placed.ok()) {
+    co_await after_batch_failed(batch, &placed.error());
+  } else {
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i]->reply(Result<domain::AccumulatorPlacement>(std::move((*placed)[i])));
+  }
+}
+
+asio::awaitable<void> PlacementBatcher::after_batch_failed(const Batch& batch, const Error* error) {
+  if (error && !rolled_back_for_the_batch(*error)) {
+    for (const auto& waiting : batch) waiting->reply_error(*error);
+    co_return;
+  }
+  // A liability limit or a concurrent duplicate is the batch's to meet;
+  // anything else is worth a line.
+  if (error && !error->is(Errc::conflict)) {
+    spdlog::warn("placement batch of {} failed, placing each alone: {}", batch.size(),
+                 error->detail);
+  }
+  counters_.retried_alone += batch.size();
+  for (const auto& waiting : batch) co_await place_alone(*waiting);
 }
 
 }  // namespace betsdb::store

@@ -1,22 +1,24 @@
-// Group commit for placements: a shard's concurrent placements (single bets
-// and cart checkouts) share one statement and one commit when they have to
-// wait anyway (docs/architecture.md, "Placing in batches").
+// Group commit for placements: a shard's concurrent placements (single bets,
+// cart checkouts and accumulators) share one statement and one commit when
+// they have to wait anyway (docs/architecture.md, "Placing in batches").
 //
 // One placing statement of a shard is with PostgreSQL at a time. A placement
 // that finds none in flight and nobody queued goes at once, alone, with
-// place_bets(): a lone bet waits for no batch. Otherwise it queues; each time
-// a statement answers, everything queued (up to kMaxBatchItems items, one ask
-// per bettor) goes as one batch through place_batch(). So batches form only
-// under load, and grow with it. Under load, a placement that finds the shard
-// idle lingers briefly for its batch-mates (BatchLinger). A statement that
-// takes longer than kStallAfter (it waits on a row another transaction
-// holds: a settlement, a hot match's exposure row) lets the queue go beside
-// it, and so on up to kMaxInFlightStalled statements, so one slow bet holds
-// up its own batch, not the shard's.
+// place_bets() or place_accumulator(): a lone bet waits for no batch.
+// Otherwise it queues; each time a statement answers, everything queued of
+// the kind first in line (up to kMaxBatchItems items or legs, one ask per
+// bettor) goes as one batch through place_batch() or
+// place_accumulator_batch(). So batches form only under load, and grow with
+// it. Under load, a placement that finds the shard idle lingers briefly for
+// its batch-mates (BatchLinger). A statement that takes longer than
+// kStallAfter (it waits on a row another transaction holds: a settlement, a
+// hot match's exposure row) lets the queue go beside it, and so on up to
+// kMaxInFlightStalled statements, so one slow bet holds up its own batch,
+// not the shard's.
 //
 // Each placement gets its own answer. When the batch cannot decide for each
-// on its own (the asks together would pass a match's liability limit), or
-// its statement fails and was rolled back (a concurrent duplicate, a
+// on its own (the singles together would pass a match's liability limit),
+// or its statement fails and was rolled back (a concurrent duplicate, a
 // deadlock), every ask of it is placed again alone: one retry, never more.
 // An error that leaves the outcome unknown (the connection was lost) or that
 // means PostgreSQL is unavailable is every ask's answer.
@@ -74,7 +76,8 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   static constexpr std::size_t kMaxInFlightStalled = 4;
   // Several times a normal batch's statement (2-4 ms under load).
   static constexpr std::chrono::milliseconds kStallAfter{20};
-  // Bounds one statement's size (and its time holding the rows it locks).
+  // Bounds one statement's size (and its time holding the rows it locks):
+  // bets, or accumulators' legs.
   static constexpr std::size_t kMaxBatchItems = 64;
 
   // `stall_after`: kStallAfter; tests that count statements pin it far
@@ -87,6 +90,9 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   // As place_bets(db, user_id, items).
   boost::asio::awaitable<Result<domain::Placement>> place(std::int64_t user_id,
                                                           std::span<const domain::BetItem> items);
+  // As place_accumulator(db, user_id, item).
+  boost::asio::awaitable<Result<domain::AccumulatorPlacement>> place_accumulator(
+      std::int64_t user_id, const domain::AccumulatorItem& item);
 
   const PlacementBatchCounters& counters() const noexcept { return counters_; }
   std::size_t queued() const noexcept { return queue_.size(); }
@@ -107,7 +113,15 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   void linger();
   // Makes sure start_queued() runs when the newest statement would count as stalled.
   void watch_for_stall();
+  // Places `waiting` at once or queues it, and returns once it is answered.
+  boost::asio::awaitable<void> submit(std::shared_ptr<Waiting> waiting);
   static boost::asio::awaitable<void> run(std::shared_ptr<PlacementBatcher> self, Batch batch);
+  boost::asio::awaitable<void> run_bets(const Batch& batch);
+  boost::asio::awaitable<void> run_accumulators(const Batch& batch);
+  // The batch's statement placed nothing because of `error` (none: a
+  // liability limit): each ask placed again alone, or `error` for each when
+  // alone would meet it too.
+  boost::asio::awaitable<void> after_batch_failed(const Batch& batch, const Error* error);
   boost::asio::awaitable<void> place_alone(Waiting& waiting);
 
   std::shared_ptr<pg::Pool> db_;

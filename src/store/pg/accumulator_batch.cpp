@@ -1,0 +1,176 @@
+#include "store/pg/accumulator_batch.hpp"
+
+#include <string>
+
+#include "store/pg/accumulator_rows.hpp"
+#include "store/pg/row_mapping.hpp"
+
+namespace betsdb::store {
+
+namespace {
+
+// The legs as five parallel arrays, one element per leg: its ask's number
+// ($1), match ($2), selection ($3), odds ($4) and position in its
+// accumulator ($5); the asks as five more, one element per ask: the bettor
+// ($6), stake ($7), potential payout ($8), combined odds ($9), legs key
+// ($10).
+//
+// The rows are locked in the order every placement locks them: the matches
+// FOR SHARE, then the bettors' rows FOR UPDATE (`who`, after `m` by its
+// uncorrelated condition), each in id order. The bettors' rows are locked
+// before the checks, so the balance, pause and limits compared are the
+// newest and every ask found able is debited. One row per leg, in order.
+constexpr pg::Statement kPlaceAccumulatorBatch{"place_accumulator_batch", R"sql(
+WITH leg AS (
+  SELECT l.req, l.match_id, l.selection, l.odds, l.pos, l.ord
+  FROM unnest($1::integer[], $2::bigint[], $3::text[], $4::integer[], $5::integer[])
+       WITH ORDINALITY AS l(req, match_id, selection, odds, pos, ord)
+), ask AS (
+  SELECT (a.ord - 1)::integer AS req, a.user_id, a.stake, a.payout, a.combined, a.legs_key
+  FROM unnest($6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[])
+       WITH ORDINALITY AS a(user_id, stake, payout, combined, legs_key, ord)
+), m AS (
+  -- FOR SHARE: odds changes, suspensions and settlement wait for us.
+  SELECT id, status, odds_1, odds_x, odds_2, odds_version, max_stake FROM matches
+  WHERE id = ANY($2::bigint[]) ORDER BY id FOR SHARE
+), who AS (
+  SELECT id, balance, stakes_total, limits_set,
+         coalesce(self_excluded_until, '-infinity') <= now()
+           AND coalesce(timeout_until, '-infinity') <= now() AS unpaused
+  FROM users
+  WHERE id = ANY($6::bigint[]) AND (SELECT count(*) FROM m) >= 0
+  ORDER BY id FOR UPDATE
+), chk AS (
+  SELECT leg.req, leg.ord, leg.pos, leg.match_id, leg.selection, leg.odds, m.odds_version,
+         m.id IS NOT NULL AS found,
+         coalesce(m.status = 'open' AND leg.odds =
+           CASE leg.selection WHEN '1' THEN m.odds_1 WHEN 'X' THEN m.odds_x WHEN '2' THEN m.odds_2 END
+           AND (m.max_stake IS NULL OR ask.stake <= m.max_stake),
+           false) AS priced
+  FROM leg JOIN ask ON ask.req = leg.req LEFT JOIN m ON m.id = leg.match_id
+), able AS (
+  SELECT ask.req, ask.user_id, ask.stake, ask.payout, ask.combined, ask.legs_key,
+         EXISTS (SELECT 1 FROM pending_accumulators p
+                 WHERE p.user_id = ask.user_id AND p.legs_key = ask.legs_key) AS dup,
+         coalesce(who.balance, 0) < ask.stake AS funds_short,
+         who.id IS NOT NULL AND who.balance >= ask.stake AND who.unpaused
+           AND (NOT who.limits_set OR within_limits(who.id, 'stake', who.stakes_total, ask.stake))
+           AS bettor_ok
+  FROM ask LEFT JOIN who ON who.id = ask.user_id
+), ok AS (
+  SELECT able.req FROM able
+  WHERE able.bettor_ok AND NOT able.dup
+    AND (SELECT bool_and(chk.found AND chk.priced) FROM chk WHERE chk.req = able.req)
+), debit AS (
+  -- As for single bets (store/pg/bet_store.cpp): the bettor's row is the turn.
+  UPDATE users u SET balance = u.balance - able.stake, stakes_total = u.stakes_total + able.stake,
+                     staked_at = greatest(u.staked_at, now())
+  FROM able JOIN ok ON ok.req = able.req
+  WHERE u.id = able.user_id
+  RETURNING able.req, u.balance, u.email, u.stakes_total, u.staked_at
+), ins AS (
+  INSERT INTO bets (user_id, type, stake, potential_payout, combined_odds, legs_key)
+  SELECT able.user_id, 'accumulator', able.stake, able.payout, able.combined, able.legs_key
+  FROM able JOIN debit ON debit.req = able.req
+  ORDER BY able.req
+  RETURNING id, user_id, created_at
+), placed AS (
+  -- Each bet's ask, by its bettor (distinct in a batch).
+  SELECT ins.id, ins.created_at, able.req, able.user_id, able.legs_key, able.stake
+  FROM ins JOIN able ON able.user_id = ins.user_id
+), guard AS (
+  INSERT INTO pending_accumulators (bet_id, user_id, legs_key)
+  SELECT placed.id, placed.user_id, placed.legs_key FROM placed
+), legs AS (
+  INSERT INTO bet_legs (bet_id, position, match_id, selection, odds, odds_version)
+  SELECT placed.id, chk.pos, chk.match_id, chk.selection, chk.odds, chk.odds_version
+  FROM placed JOIN chk ON chk.req = placed.req
+), led AS (
+  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after, running_total, created_at)
+  SELECT placed.user_id, 'stake', -placed.stake, placed.id, debit.balance, debit.stakes_total,
+         debit.staked_at
+  FROM placed JOIN debit ON debit.req = placed.req
+)
+SELECT chk.found, chk.priced, able.dup, debit.balance, placed.id,
+       )sql" BETSDB_SQL_MICROS("placed.created_at") R"sql(, debit.email, chk.odds_version,
+       able.funds_short,
+       CASE WHEN debit.req IS NULL THEN exceeds_limits(able.user_id, 'stake', able.stake) END,
+       CASE WHEN debit.req IS NULL THEN
+         )sql" BETSDB_SQL_MICROS("betting_paused_until(able.user_id)") R"sql( END,
+       chk.req
+FROM chk JOIN able ON able.req = chk.req
+LEFT JOIN debit ON debit.req = chk.req
+LEFT JOIN placed ON placed.req = chk.req
+ORDER BY chk.ord)sql"};
+
+constexpr int kAskColumn = 11;
+
+// An element of a text array literal, quoted: a legs key holds commas.
+std::string quoted_element(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+boost::asio::awaitable<Result<std::vector<domain::AccumulatorPlacement>>> place_accumulator_batch(
+    pg::Pool& db, std::span<const AccumulatorAsk> asks) {
+  std::string leg_asks = "{", matches = "{", selections = "{", odds = "{", positions = "{";
+  std::string users = "{", stakes = "{", payouts = "{", combined = "{", keys = "{";
+  std::size_t legs_total = 0;
+  for (std::size_t a = 0; a < asks.size(); ++a) {
+    const domain::AccumulatorItem& item = *asks[a].item;
+    if (a > 0) {
+      for (std::string* s : {&users, &stakes, &payouts, &combined, &keys}) *s += ',';
+    }
+    users += std::to_string(asks[a].user_id);
+    stakes += std::to_string(item.stake.cents());
+    payouts += std::to_string(item.potential_payout.cents());
+    combined += std::to_string(item.combined_odds_hundredths);
+    keys += quoted_element(item.legs_key);
+    for (std::size_t i = 0; i < item.legs.size(); ++i, ++legs_total) {
+      if (legs_total > 0) {
+        for (std::string* s : {&leg_asks, &matches, &selections, &odds, &positions}) *s += ',';
+      }
+      const domain::Leg& leg = item.legs[i];
+      leg_asks += std::to_string(a);
+      matches += std::to_string(leg.match_id);
+      selections += domain::to_string(leg.selection);
+      odds += std::to_string(leg.odds.hundredths());
+      positions += std::to_string(i + 1);
+    }
+  }
+  pg::Params params;
+  for (std::string* s : {&leg_asks, &matches, &selections, &odds, &positions, &users, &stakes,
+                         &payouts, &combined, &keys}) {
+    *s += '}';
+    params.push_back(std::move(*s));
+  }
+  auto rows = co_await db.execute(kPlaceAccumulatorBatch, params);
+  if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->size() != legs_total) {
+    co_return Error::internal("place_accumulator_batch: one row per leg expected");
+  }
+
+  std::vector<domain::AccumulatorPlacement> out;
+  out.reserve(asks.size());
+  // Rows come in leg order, so each ask's rows are consecutive.
+  std::size_t row = 0;
+  for (std::size_t a = 0; a < asks.size(); ++a) {
+    const domain::AccumulatorItem& item = *asks[a].item;
+    for (std::size_t i = 0; i < item.legs.size(); ++i) {
+      if ((*rows)[row + i].get<std::int64_t>(kAskColumn) != static_cast<std::int64_t>(a))
+        co_return Error::internal("place_accumulator_batch: rows out of order");
+    }
+    out.push_back(accumulator_placement(*rows, row, asks[a].user_id, item));
+    row += item.legs.size();
+  }
+  co_return out;
+}
+
+}  // namespace betsdb::store
