@@ -1,5 +1,7 @@
 #include "service/accumulators.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "domain/accumulator.hpp"
 #include "service/bets.hpp"
 #include "service/held_lock.hpp"
@@ -106,10 +108,11 @@ Error duplicate() {
                      "You already have a pending accumulator on exactly these selections.");
 }
 
-// Places under the lock; prices again from fresh reads while the statement
-// finds a leg's match changed since it was read.
+// Places under `lock`; prices again from fresh reads while the statement
+// finds a leg's match changed since it was read. Releases the lock once the
+// bet is placed; the caller releases it on every other way out.
 Async<domain::Bet> place_locked(Context& ctx, const PlaceAccumulator& request,
-                                domain::AccumulatorItem item) {
+                                domain::AccumulatorItem item, std::optional<HeldLock>& lock) {
   for (int attempt = 1;; ++attempt) {
     auto placement = co_await ctx.bets->place_accumulator(request.user_id, item);
     if (!placement.ok()) {
@@ -126,7 +129,12 @@ Async<domain::Bet> place_locked(Context& ctx, const PlaceAccumulator& request,
     }
     if (placement->bet) {
       count(ctx.counters->service.bets_placed);
-      co_await after_bets_placed(ctx, request.user_id, placement->user_email);
+      // The lock released and the lists' generations bumped before
+      // answering, as for a single: together, one Redis round trip.
+      using namespace boost::asio::experimental::awaitable_operators;
+      auto release = release_if_held(lock);
+      auto invalidate = after_bets_placed(ctx, request.user_id, placement->user_email);
+      co_await (std::move(release) && std::move(invalidate));
       co_return std::move(*placement->bet);
     }
     if (placement->paused_until) co_return betting_paused(*placement->paused_until);
@@ -173,9 +181,10 @@ Async<domain::Bet> place_checked(Context& ctx, const PlaceAccumulator& request) 
   auto lock = co_await hold_bet_lock(
       ctx, std::move(key), "The same accumulator of yours is being placed; retry shortly.");
   if (!lock.ok()) co_return std::move(lock).error();
-  auto bet = co_await place_locked(ctx, request, std::move(*item));
-  // Released and awaited before answering, as a single's.
-  if (*lock) (void)co_await (*lock)->release();
+  auto bet = co_await place_locked(ctx, request, std::move(*item), *lock);
+  // Released and awaited before answering, as a single's (a no-op when
+  // place_locked released it).
+  co_await release_if_held(*lock);
   co_return bet;
 }
 

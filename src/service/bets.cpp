@@ -27,11 +27,6 @@ void append_encoded_team(std::string& key, std::string_view team) {
   }
 }
 
-// A failed release leaves the lock to expire.
-boost::asio::awaitable<void> release_if_held(std::optional<HeldLock>& lock) {
-  if (lock) (void)co_await lock->release();
-}
-
 // The placement under the lock: priced from `match`, and priced again from a
 // fresh read (left in `match`) each time the statement finds the match
 // changed meanwhile.

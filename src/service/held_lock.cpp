@@ -55,4 +55,8 @@ Async<std::optional<HeldLock>> try_hold(const std::shared_ptr<Locks>& locks, std
   co_return std::optional<HeldLock>{HeldLock(locks, std::move(**taken))};
 }
 
+boost::asio::awaitable<void> release_if_held(std::optional<HeldLock>& lock) {
+  if (lock) (void)co_await lock->release();
+}
+
 }  // namespace betsdb::service

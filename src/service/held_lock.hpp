@@ -11,6 +11,7 @@
 // Thread-safety: one shard's thread, like the Locks it uses.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <optional>
 
@@ -42,5 +43,9 @@ class HeldLock final {
 // service_unavailable when Redis cannot answer.
 Async<std::optional<HeldLock>> try_hold(const std::shared_ptr<Locks>& locks, std::string key,
                                         std::chrono::milliseconds ttl);
+
+// Releases `lock` if it is still held, and waits for the answer. A failed
+// release is logged and leaves the key to its expiry.
+boost::asio::awaitable<void> release_if_held(std::optional<HeldLock>& lock);
 
 }  // namespace betsdb::service
