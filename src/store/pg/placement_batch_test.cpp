@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdint>
 #include <memory>
@@ -619,6 +620,97 @@ TEST_F(PlacementBatchTest, SinglesAndAccumulatorsQueuedTogetherGoInStatementsOfO
   EXPECT_EQ(counters.batches[batch_size_bucket(4)], 1U);
   EXPECT_EQ(counters.asks, 8U);
   EXPECT_EQ(count("SELECT balance FROM users WHERE id = 9"), 100000 - 300);
+  expect_books_balance();
+}
+
+// The backend pid of `pool`'s one connection.
+asio::awaitable<std::int64_t> backend_pid(pg::Pool& pool) {
+  auto rows = co_await pool.execute_sql("SELECT pg_backend_pid()");
+  EXPECT_TRUE(rows.ok());
+  co_return rows.ok() ? (*rows)[0].get<std::int64_t>(0) : -1;
+}
+
+// Returns once `waiting` backends among `pids` wait for a lock (or after 5 s).
+asio::awaitable<void> until_waiting_for_locks(pg::Pool& watcher, const std::string& pids,
+                                              std::int64_t waiting) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  const std::string sql =
+      "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid IN (" + pids + ")";
+  for (int i = 0; i < 500; ++i) {
+    auto rows = co_await watcher.execute_sql(sql);
+    if (rows.ok() && (*rows)[0].get<std::int64_t>(0) >= waiting) co_return;
+    pause.expires_after(std::chrono::milliseconds(10));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+  ADD_FAILURE() << "fewer than " << waiting << " placements waited for a lock";
+}
+
+TEST_F(PlacementBatchTest, ABatchThatMeetsAConcurrentDuplicateAccumulatorPlacesEachAgainAlone) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  const auto contested = accumulator(L{{1, Selection::home}, {2, Selection::home}}, 100);
+  const auto beside = accumulator(L{{1, Selection::away}, {2, Selection::away}}, 100);
+  const auto ahead = accumulator(L{{1, Selection::draw}, {2, Selection::draw}}, 100);
+  asio::io_context io;
+  auto pool = pool_on(io, 1);
+  auto rival = pool_on(io, 1);
+  auto locker = pool_on(io, 1);
+  auto watcher = pool_on(io, 1);
+  auto batcher = std::make_shared<PlacementBatcher>(pool, BatchLinger{}, kNeverStalls);
+  std::vector<Result<domain::AccumulatorPlacement>> results(4, Error::internal("not answered"));
+  std::size_t answered = 0;
+  pg::testing::run(io, [&]() -> asio::awaitable<void> {
+    const std::string pids = std::to_string(co_await backend_pid(*pool)) + "," +
+                             std::to_string(co_await backend_pid(*rival));
+    // User 7's row held by another transaction: both placements of user 7's
+    // accumulator wait for it in PostgreSQL, the rival's first in line.
+    auto held = co_await locker->acquire();
+    PG_CO_ASSERT_OK(held);
+    auto locked =
+        co_await (*held)->execute_sql("BEGIN; SELECT 1 FROM users WHERE id = 7 FOR UPDATE");
+    PG_CO_ASSERT_OK(locked);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          results[0] = co_await place_accumulator(*rival, 7, contested);
+          ++answered;
+        },
+        asio::detached);
+    co_await until_waiting_for_locks(*watcher, pids, 1);
+    // Through the batcher: user 9's alone, then users 7 and 8 in one batch.
+    const std::vector<std::pair<std::int64_t, const domain::AccumulatorItem*>> asks{
+        {9, &ahead}, {7, &contested}, {8, &beside}};
+    for (std::size_t i = 0; i < asks.size(); ++i) {
+      asio::co_spawn(
+          io,
+          [&, i]() -> asio::awaitable<void> {
+            results[i + 1] = co_await batcher->place_accumulator(asks[i].first, *asks[i].second);
+            ++answered;
+          },
+          asio::detached);
+    }
+    co_await until_waiting_for_locks(*watcher, pids, 2);
+    auto committed = co_await (*held)->execute_sql("COMMIT");
+    PG_CO_ASSERT_OK(committed);
+    asio::steady_timer pause(io);
+    for (int i = 0; i < 500 && answered < results.size(); ++i) {
+      pause.expires_after(std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    for (const auto& p : {pool, rival, locker, watcher}) p->close();
+  });
+  ASSERT_EQ(answered, results.size());
+  for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_TRUE(results[0]->bet.has_value()) << "the rival, first in line, places it";
+  EXPECT_TRUE(results[1]->bet.has_value());
+  EXPECT_FALSE(results[2]->bet.has_value());
+  EXPECT_TRUE(results[2]->duplicate) << "placed again alone, it finds the rival's";
+  EXPECT_TRUE(results[3]->bet.has_value()) << "its batch-mate's duplicate does not fail it";
+  const auto& counters = batcher->counters();
+  EXPECT_EQ(counters.batches[0], 1U);
+  EXPECT_EQ(counters.batches[batch_size_bucket(2)], 1U);
+  EXPECT_EQ(counters.retried_alone, 2U);
+  EXPECT_EQ(count("SELECT count(*) FROM pending_accumulators WHERE user_id = 7"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM pending_accumulators"), 3);
   expect_books_balance();
 }
 
