@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -399,6 +400,24 @@ TEST_F(BatchLingerTest, WithoutLoadAPlacementWaitsForNothing) {
   EXPECT_EQ(counters.batches[0], 2U);
 }
 
+// A transaction on `locker` holding `user`'s row FOR UPDATE until its COMMIT.
+asio::awaitable<std::optional<pg::PooledConnection>> hold_user_row(pg::Pool& locker,
+                                                                   std::int64_t user) {
+  auto held = co_await locker.acquire();
+  if (!held.ok()) {
+    ADD_FAILURE() << held.error().detail;
+    co_return std::nullopt;
+  }
+  const std::string sql =
+      "BEGIN; SELECT 1 FROM users WHERE id = " + std::to_string(user) + " FOR UPDATE";
+  auto locked = co_await (*held)->execute_sql(sql);
+  if (!locked.ok()) {
+    ADD_FAILURE() << locked.error().detail;
+    co_return std::nullopt;
+  }
+  co_return std::move(*held);
+}
+
 TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {
   asio::io_context io;
   auto pool = pool_on(io, 4);
@@ -410,11 +429,8 @@ TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {
   bool stalled_done = false, queued_done = false, queued_before_release = false;
   pg::testing::run(io, [&]() -> asio::awaitable<void> {
     // User 7's row held by another transaction: their placement waits in PostgreSQL.
-    auto held = co_await locker->acquire();
-    PG_CO_ASSERT_OK(held);
-    auto locked =
-        co_await (*held)->execute_sql("BEGIN; SELECT 1 FROM users WHERE id = 7 FOR UPDATE");
-    PG_CO_ASSERT_OK(locked);
+    auto held = co_await hold_user_row(*locker, 7);
+    PG_CO_ASSERT(held.has_value());
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
@@ -663,11 +679,8 @@ TEST_F(PlacementBatchTest, ABatchThatMeetsAConcurrentDuplicateAccumulatorPlacesE
                              std::to_string(co_await backend_pid(*rival));
     // User 7's row held by another transaction: both placements of user 7's
     // accumulator wait for it in PostgreSQL, the rival's first in line.
-    auto held = co_await locker->acquire();
-    PG_CO_ASSERT_OK(held);
-    auto locked =
-        co_await (*held)->execute_sql("BEGIN; SELECT 1 FROM users WHERE id = 7 FOR UPDATE");
-    PG_CO_ASSERT_OK(locked);
+    auto held = co_await hold_user_row(*locker, 7);
+    PG_CO_ASSERT(held.has_value());
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
