@@ -22,6 +22,7 @@ constexpr std::size_t kAsyncQueueLinesProblemsOnly = 1024;
 std::size_t async_queue_lines(spdlog::level::level_enum level) {
   return level <= spdlog::level::info ? kAsyncQueueLinesPerRequest : kAsyncQueueLinesProblemsOnly;
 }
+
 constexpr char kEventTag[] = "betsdb-structured-event";
 constexpr std::string_view kReplacementCharacter = "\\ufffd";
 

@@ -1,8 +1,11 @@
 #include "store/pg/accumulator_batch.hpp"
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "store/pg/accumulator_rows.hpp"
+#include "store/pg/params.hpp"
 #include "store/pg/row_mapping.hpp"
 
 namespace betsdb::store {
@@ -105,7 +108,8 @@ ORDER BY chk.ord)sql"};
 
 constexpr int kAskColumn = 11;
 
-// An element of a text array literal, quoted: a legs key holds commas.
+// An element of a text array literal, quoted (pg::array_literal quotes
+// nothing): a legs key holds commas.
 std::string quoted_element(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
@@ -120,40 +124,38 @@ std::string quoted_element(std::string_view text) {
 
 boost::asio::awaitable<Result<std::vector<domain::AccumulatorPlacement>>> place_accumulator_batch(
     pg::Pool& db, std::span<const AccumulatorAsk> asks) {
-  std::string leg_asks = "{", matches = "{", selections = "{", odds = "{", positions = "{";
-  std::string users = "{", stakes = "{", payouts = "{", combined = "{", keys = "{";
-  std::size_t legs_total = 0;
+  // Every ask's legs in one list, each with its ask's number and its position.
+  struct NumberedLeg {
+    std::size_t ask;
+    std::size_t position;
+    const domain::Leg* leg;
+  };
+  std::vector<NumberedLeg> legs;
   for (std::size_t a = 0; a < asks.size(); ++a) {
-    const domain::AccumulatorItem& item = *asks[a].item;
-    if (a > 0) {
-      for (std::string* s : {&users, &stakes, &payouts, &combined, &keys}) *s += ',';
-    }
-    users += std::to_string(asks[a].user_id);
-    stakes += std::to_string(item.stake.cents());
-    payouts += std::to_string(item.potential_payout.cents());
-    combined += std::to_string(item.combined_odds_hundredths);
-    keys += quoted_element(item.legs_key);
-    for (std::size_t i = 0; i < item.legs.size(); ++i, ++legs_total) {
-      if (legs_total > 0) {
-        for (std::string* s : {&leg_asks, &matches, &selections, &odds, &positions}) *s += ',';
-      }
-      const domain::Leg& leg = item.legs[i];
-      leg_asks += std::to_string(a);
-      matches += std::to_string(leg.match_id);
-      selections += domain::to_string(leg.selection);
-      odds += std::to_string(leg.odds.hundredths());
-      positions += std::to_string(i + 1);
-    }
+    const auto& item_legs = asks[a].item->legs;
+    for (std::size_t i = 0; i < item_legs.size(); ++i) legs.push_back({a, i + 1, &item_legs[i]});
   }
-  pg::Params params;
-  for (std::string* s : {&leg_asks, &matches, &selections, &odds, &positions, &users, &stakes,
-                         &payouts, &combined, &keys}) {
-    *s += '}';
-    params.push_back(std::move(*s));
-  }
+  const std::span<const NumberedLeg> all_legs(legs);
+  using Ask = AccumulatorAsk;
+  using Leg = NumberedLeg;
+  auto params = pg::params(
+      pg::array_literal(all_legs, [](const Leg& l) { return std::to_string(l.ask); }),
+      pg::array_literal(all_legs, [](const Leg& l) { return std::to_string(l.leg->match_id); }),
+      pg::array_literal(
+          all_legs, [](const Leg& l) { return std::string(domain::to_string(l.leg->selection)); }),
+      pg::array_literal(all_legs,
+                        [](const Leg& l) { return std::to_string(l.leg->odds.hundredths()); }),
+      pg::array_literal(all_legs, [](const Leg& l) { return std::to_string(l.position); }),
+      pg::array_literal(asks, [](const Ask& a) { return std::to_string(a.user_id); }),
+      pg::array_literal(asks, [](const Ask& a) { return std::to_string(a.item->stake.cents()); }),
+      pg::array_literal(
+          asks, [](const Ask& a) { return std::to_string(a.item->potential_payout.cents()); }),
+      pg::array_literal(
+          asks, [](const Ask& a) { return std::to_string(a.item->combined_odds_hundredths); }),
+      pg::array_literal(asks, [](const Ask& a) { return quoted_element(a.item->legs_key); }));
   auto rows = co_await db.execute(kPlaceAccumulatorBatch, params);
   if (!rows.ok()) co_return std::move(rows).error();
-  if (rows->size() != legs_total) {
+  if (rows->size() != legs.size()) {
     co_return Error::internal("place_accumulator_batch: one row per leg expected");
   }
 
