@@ -266,7 +266,7 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
 
   w.family("betsdb_placement_batches_total", "counter",
            "Placing statements (group commit), by the placements (single bets, cart "
-           "checkouts or accumulators) they carried.");
+           "checkouts, accumulators or cash-outs) they carried.");
   static constexpr std::string_view kBatchBuckets[store::kBatchSizeBuckets] = {
       "1", "2-3", "4-7", "8-15", "16-31", "32+"};
   for (std::size_t b = 0; b < store::kBatchSizeBuckets; ++b) {

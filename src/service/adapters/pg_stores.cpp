@@ -179,7 +179,7 @@ class PgBets final : public BetStore {
     return store::find_bet(*db_, bet_id);
   }
   Async<domain::CashedOut> cash_out(const domain::CashOutOrder& order) override {
-    return store::cash_out(*db_, order);
+    return placements_->cash_out(order);
   }
   Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
                                       const domain::SettlementPlan& plan,

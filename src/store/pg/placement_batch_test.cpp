@@ -21,6 +21,7 @@
 #include "domain/accumulator.hpp"
 #include "store/pg/accumulator_batch.hpp"
 #include "store/pg/accumulator_store.hpp"
+#include "store/pg/lock_test_support.hpp"
 #include "store/pg/migrations.hpp"
 #include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
@@ -32,7 +33,10 @@ namespace {
 namespace asio = boost::asio;
 using domain::ItemProblem;
 using domain::Selection;
+using pg::testing::backend_pid;
 using pg::testing::DatabaseTest;
+using pg::testing::hold_user_row;
+using pg::testing::until_waiting_for_locks;
 
 // Odds 2.10 on "1", 3.25 on "X", 3.60 on "2" (the seed's prices).
 domain::BetItem item(std::int64_t match_id, Selection selection, std::int64_t stake) {
@@ -400,24 +404,6 @@ TEST_F(BatchLingerTest, WithoutLoadAPlacementWaitsForNothing) {
   EXPECT_EQ(counters.batches[0], 2U);
 }
 
-// A transaction on `locker` holding `user`'s row FOR UPDATE until its COMMIT.
-asio::awaitable<std::optional<pg::PooledConnection>> hold_user_row(pg::Pool& locker,
-                                                                   std::int64_t user) {
-  auto held = co_await locker.acquire();
-  if (!held.ok()) {
-    ADD_FAILURE() << held.error().detail;
-    co_return std::nullopt;
-  }
-  const std::string sql =
-      "BEGIN; SELECT 1 FROM users WHERE id = " + std::to_string(user) + " FOR UPDATE";
-  auto locked = co_await (*held)->execute_sql(sql);
-  if (!locked.ok()) {
-    ADD_FAILURE() << locked.error().detail;
-    co_return std::nullopt;
-  }
-  co_return std::move(*held);
-}
-
 TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {
   asio::io_context io;
   auto pool = pool_on(io, 4);
@@ -637,28 +623,6 @@ TEST_F(PlacementBatchTest, SinglesAndAccumulatorsQueuedTogetherGoInStatementsOfO
   EXPECT_EQ(counters.asks, 8U);
   EXPECT_EQ(count("SELECT balance FROM users WHERE id = 9"), 100000 - 300);
   expect_books_balance();
-}
-
-// The backend pid of `pool`'s one connection.
-asio::awaitable<std::int64_t> backend_pid(pg::Pool& pool) {
-  auto rows = co_await pool.execute_sql("SELECT pg_backend_pid()");
-  EXPECT_TRUE(rows.ok());
-  co_return rows.ok() ? (*rows)[0].get<std::int64_t>(0) : -1;
-}
-
-// Returns once `waiting` backends among `pids` wait for a lock (or after 5 s).
-asio::awaitable<void> until_waiting_for_locks(pg::Pool& watcher, const std::string& pids,
-                                              std::int64_t waiting) {
-  asio::steady_timer pause(co_await asio::this_coro::executor);
-  const std::string sql =
-      "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid IN (" + pids + ")";
-  for (int i = 0; i < 500; ++i) {
-    auto rows = co_await watcher.execute_sql(sql);
-    if (rows.ok() && (*rows)[0].get<std::int64_t>(0) >= waiting) co_return;
-    pause.expires_after(std::chrono::milliseconds(10));
-    co_await pause.async_wait(asio::use_awaitable);
-  }
-  ADD_FAILURE() << "fewer than " << waiting << " placements waited for a lock";
 }
 
 TEST_F(PlacementBatchTest, ABatchThatMeetsAConcurrentDuplicateAccumulatorPlacesEachAgainAlone) {

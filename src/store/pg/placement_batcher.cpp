@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,19 +16,23 @@
 #include "store/pg/accumulator_batch.hpp"
 #include "store/pg/accumulator_store.hpp"
 #include "store/pg/bet_store.hpp"
+#include "store/pg/cash_out_store.hpp"
 
 namespace betsdb::store {
 
 namespace asio = boost::asio;
 
-// A queued placement: a single bet or a cart's bets, or an accumulator.
-// Shared by its caller and the batch that takes it, so either may go first
-// (a caller's coroutine destroyed at shutdown leaves the batch nothing
-// dangling).
+// A queued placement: a single bet or a cart's bets, an accumulator, or a
+// cash-out. Shared by its caller and the batch that takes it, so either may
+// go first (a caller's coroutine destroyed at shutdown leaves the batch
+// nothing dangling).
 struct PlacementBatcher::Waiting {
-  using Ask = std::variant<std::vector<domain::BetItem>, domain::AccumulatorItem>;
-  using Answer =
-      std::variant<std::monostate, Result<domain::Placement>, Result<domain::AccumulatorPlacement>>;
+  // The alternatives' order is Kind's.
+  using Ask =
+      std::variant<std::vector<domain::BetItem>, domain::AccumulatorItem, domain::CashOutOrder>;
+  enum class Kind : std::size_t { bets, accumulator, cash_out };
+  using Answer = std::variant<std::monostate, Result<domain::Placement>,
+                              Result<domain::AccumulatorPlacement>, Result<domain::CashedOut>>;
 
   Waiting(const asio::any_io_executor& executor, std::int64_t user, Ask asked)
       : user_id(user), ask(std::move(asked)), done(executor) {
@@ -38,12 +43,22 @@ struct PlacementBatcher::Waiting {
   asio::steady_timer done;  // cancelled when `answer` is set
   Answer answer;
 
-  bool accumulator() const noexcept { return std::holds_alternative<domain::AccumulatorItem>(ask); }
+  Kind kind() const noexcept { return static_cast<Kind>(ask.index()); }
   const std::vector<domain::BetItem>& items() const { return std::get<0>(ask); }
   const domain::AccumulatorItem& accumulator_item() const { return std::get<1>(ask); }
-  // What it adds to a batch's size: its bets, or its legs.
+  const domain::CashOutOrder& cash_out_order() const { return std::get<2>(ask); }
+  // What it adds to a batch's size: its bets, its legs, or the legs its
+  // cash-out checks.
   std::size_t weight() const {
-    return accumulator() ? accumulator_item().legs.size() : items().size();
+    switch (kind()) {
+      case Kind::bets:
+        return items().size();
+      case Kind::accumulator:
+        return accumulator_item().legs.size();
+      case Kind::cash_out:
+        return std::max<std::size_t>(1, cash_out_order().pending_legs.size());
+    }
+    return 1;
   }
 
   template <class Placed>
@@ -52,10 +67,16 @@ struct PlacementBatcher::Waiting {
     done.cancel();
   }
   void reply_error(const Error& error) {
-    if (accumulator()) {
-      reply(Result<domain::AccumulatorPlacement>(error));
-    } else {
-      reply(Result<domain::Placement>(error));
+    switch (kind()) {
+      case Kind::bets:
+        reply(Result<domain::Placement>(error));
+        break;
+      case Kind::accumulator:
+        reply(Result<domain::AccumulatorPlacement>(error));
+        break;
+      case Kind::cash_out:
+        reply(Result<domain::CashedOut>(error));
+        break;
     }
   }
   template <class Placed>
@@ -137,6 +158,14 @@ asio::awaitable<Result<domain::AccumulatorPlacement>> PlacementBatcher::place_ac
   co_return waiting->take_answer<domain::AccumulatorPlacement>();
 }
 
+asio::awaitable<Result<domain::CashedOut>> PlacementBatcher::cash_out(
+    const domain::CashOutOrder& order) {
+  auto waiting = std::make_shared<Waiting>(db_->executor(), order.user_id,
+                                           Waiting::Ask(std::in_place_index<2>, order));
+  co_await submit(waiting);
+  co_return waiting->take_answer<domain::CashedOut>();
+}
+
 asio::awaitable<void> PlacementBatcher::submit(std::shared_ptr<Waiting> waiting) {
   if (queue_.empty() && may_start() && !under_load()) {
     ++in_flight_;
@@ -165,12 +194,12 @@ PlacementBatcher::Batch PlacementBatcher::take_batch() {
   std::unordered_set<std::int64_t> users;
   std::size_t items = 0;
   // One statement places one kind: the other waits for the next batch.
-  const bool accumulators = queue_.front()->accumulator();
+  const Waiting::Kind kind = queue_.front()->kind();
   for (auto it = queue_.begin(); it != queue_.end();) {
     const auto& waiting = *it;
     if (!batch.empty() && items + waiting->weight() > kMaxBatchItems) break;
     // One debit per bettor row: a bettor's second placement waits for the next batch.
-    if (waiting->accumulator() != accumulators || !users.insert(waiting->user_id).second) {
+    if (waiting->kind() != kind || !users.insert(waiting->user_id).second) {
       ++it;
       continue;
     }
@@ -205,11 +234,17 @@ void PlacementBatcher::start_queued() {
 }
 
 asio::awaitable<void> PlacementBatcher::place_alone(Waiting& waiting) {
-  if (waiting.accumulator()) {
-    waiting.reply(
-        co_await store::place_accumulator(*db_, waiting.user_id, waiting.accumulator_item()));
-  } else {
-    waiting.reply(co_await place_bets(*db_, waiting.user_id, waiting.items()));
+  switch (waiting.kind()) {
+    case Waiting::Kind::bets:
+      waiting.reply(co_await place_bets(*db_, waiting.user_id, waiting.items()));
+      break;
+    case Waiting::Kind::accumulator:
+      waiting.reply(
+          co_await store::place_accumulator(*db_, waiting.user_id, waiting.accumulator_item()));
+      break;
+    case Waiting::Kind::cash_out:
+      waiting.reply(co_await store::cash_out(*db_, waiting.cash_out_order()));
+      break;
   }
 }
 
@@ -218,10 +253,18 @@ asio::awaitable<void> PlacementBatcher::run(std::shared_ptr<PlacementBatcher> se
   self->counters_.asks += batch.size();
   if (batch.size() == 1) {
     co_await self->place_alone(*batch.front());
-  } else if (batch.front()->accumulator()) {
-    co_await self->run_accumulators(batch);
   } else {
-    co_await self->run_bets(batch);
+    switch (batch.front()->kind()) {
+      case Waiting::Kind::bets:
+        co_await self->run_bets(batch);
+        break;
+      case Waiting::Kind::accumulator:
+        co_await self->run_accumulators(batch);
+        break;
+      case Waiting::Kind::cash_out:
+        co_await self->run_cash_outs(batch);
+        break;
+    }
   }
   self->statement_ended(batch.size());
 }
@@ -252,6 +295,19 @@ asio::awaitable<void> PlacementBatcher::run_accumulators(const Batch& batch) {
   } else {
     for (std::size_t i = 0; i < batch.size(); ++i)
       batch[i]->reply(Result<domain::AccumulatorPlacement>(std::move((*placed)[i])));
+  }
+}
+
+asio::awaitable<void> PlacementBatcher::run_cash_outs(const Batch& batch) {
+  std::vector<const domain::CashOutOrder*> orders;
+  orders.reserve(batch.size());
+  for (const auto& waiting : batch) orders.push_back(&waiting->cash_out_order());
+  auto done = co_await cash_out_batch(*db_, orders);
+  if (!done.ok()) {
+    co_await after_batch_failed(batch, &done.error());
+  } else {
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i]->reply(Result<domain::CashedOut>(std::move((*done)[i])));
   }
 }
 

@@ -1,20 +1,21 @@
 // Group commit for placements: a shard's concurrent placements (single bets,
-// cart checkouts and accumulators) share one statement and one commit when
-// they have to wait anyway (docs/architecture.md, "Placing in batches").
+// cart checkouts and accumulators) and cash-outs share one statement and one
+// commit when they have to wait anyway (docs/architecture.md, "Placing in
+// batches").
 //
 // One placing statement of a shard is with PostgreSQL at a time. A placement
 // that finds none in flight and nobody queued goes at once, alone, with
-// place_bets() or place_accumulator(): a lone bet waits for no batch.
-// Otherwise it queues; each time a statement answers, everything queued of
-// the kind first in line (up to kMaxBatchItems items or legs, one ask per
-// bettor) goes as one batch through place_batch() or
-// place_accumulator_batch(). So batches form only under load, and grow with
-// it. Under load, a placement that finds the shard idle lingers briefly for
-// its batch-mates (BatchLinger). A statement that takes longer than
-// kStallAfter (it waits on a row another transaction holds: a settlement, a
-// hot match's exposure row) lets the queue go beside it, and so on up to
-// kMaxInFlightStalled statements, so one slow bet holds up its own batch,
-// not the shard's.
+// place_bets(), place_accumulator() or cash_out(): a lone bet waits for no
+// batch. Otherwise it queues; each time a statement answers, everything
+// queued of the kind first in line (up to kMaxBatchItems items or legs, one
+// ask per bettor) goes as one batch through place_batch(),
+// place_accumulator_batch() or cash_out_batch(). So batches form only under
+// load, and grow with it. Under load, a placement that finds the shard idle
+// lingers briefly for its batch-mates (BatchLinger). A statement that takes
+// longer than kStallAfter (it waits on a row another transaction holds: a
+// settlement, a hot match's exposure row) lets the queue go beside it, and
+// so on up to kMaxInFlightStalled statements, so one slow bet holds up its
+// own batch, not the shard's.
 //
 // Each placement gets its own answer. When the batch cannot decide for each
 // on its own (the singles together would pass a match's liability limit),
@@ -36,6 +37,7 @@
 #include <memory>
 #include <span>
 
+#include "domain/cash_out.hpp"
 #include "domain/placement.hpp"
 #include "store/pg/placement_batch.hpp"
 #include "store/pg/pool.hpp"
@@ -93,6 +95,8 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   // As place_accumulator(db, user_id, item).
   boost::asio::awaitable<Result<domain::AccumulatorPlacement>> place_accumulator(
       std::int64_t user_id, const domain::AccumulatorItem& item);
+  // As cash_out(db, order).
+  boost::asio::awaitable<Result<domain::CashedOut>> cash_out(const domain::CashOutOrder& order);
 
   const PlacementBatchCounters& counters() const noexcept { return counters_; }
   std::size_t queued() const noexcept { return queue_.size(); }
@@ -118,6 +122,7 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   static boost::asio::awaitable<void> run(std::shared_ptr<PlacementBatcher> self, Batch batch);
   boost::asio::awaitable<void> run_bets(const Batch& batch);
   boost::asio::awaitable<void> run_accumulators(const Batch& batch);
+  boost::asio::awaitable<void> run_cash_outs(const Batch& batch);
   // The batch's statement placed nothing because of `error` (none: a
   // liability limit): each ask placed again alone, or `error` for each when
   // alone would meet it too.
