@@ -26,13 +26,9 @@ constexpr auto kTrackerAwait = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::chrono::milliseconds kTrackerFirstRetryDelay{50};
 constexpr std::chrono::milliseconds kTrackerMaxRetryDelay{1000};
-// Bounds on memory: past these, everything kept is forgotten (the next reads
-// ask Redis, as they would without tracking).
-// A few MB a shard: a bet invalidates its bettor's counter, so under load
-// the invalidated keys are as many as the bettors.
-constexpr std::size_t kMaxKeptValues = 20'000;
-// Per generation of the invalidated keys' map (two are held): a read is
-// refused a keep only if more invalidations than this came while it waited.
+// Bounds memory (beside kMaxKept), per generation of the invalidated keys'
+// map (two are held): a read is refused a keep only if more invalidations
+// than this came while it waited.
 constexpr std::size_t kInvalidatedKeysPerGeneration = 4096;
 
 constexpr std::string_view kInvalidationChannel = "__redis__:invalidate";
@@ -163,15 +159,19 @@ void InvalidationTracker::keep(const std::string& key, std::string value, Mark m
   }
   // A value read under a lease that lapsed since is kept without one: it
   // still shows that the key is read (leases_wanted), but is not used.
+  auto& kept = lease_term == kNoLeaseNeeded ? kept_marks_ : kept_;
   if (lease_term != kNoLeaseNeeded && lease_term != this->lease_term(key)) lease_term = 0;
-  if (kept_.size() >= kMaxKeptValues && !kept_.contains(key)) kept_.clear();
-  kept_.insert_or_assign(key, KeptValue{std::move(value), lease_term});
+  if (kept.size() >= kMaxKept && !kept.contains(key)) kept.clear();
+  kept.insert_or_assign(key, KeptValue{std::move(value), lease_term});
 }
 
 const std::string* InvalidationTracker::kept(const std::string& key) const {
   if (!live_) return nullptr;
   auto it = kept_.find(key);
-  if (it == kept_.end()) return nullptr;
+  if (it == kept_.end()) {
+    it = kept_marks_.find(key);
+    if (it == kept_marks_.end()) return nullptr;
+  }
   const std::uint64_t term = it->second.lease_term;
   if (term == 0 || (term != kNoLeaseNeeded && term != lease_term(key))) return nullptr;
   return &it->second.value;
@@ -215,10 +215,10 @@ void InvalidationTracker::leased(const std::vector<std::string>& keys, Clock::ti
     if (fresh || answered >= lease.until) lease.term = next_lease_term_++;
     lease.until = std::max(lease.until, until);
   }
-  if (leases_.size() > kMaxKeptValues) {
+  if (leases_.size() > kMaxKept) {
     const auto now = Clock::now();
     std::erase_if(leases_, [now](const auto& entry) { return entry.second.until <= now; });
-    if (leases_.size() > kMaxKeptValues) leases_.clear();
+    if (leases_.size() > kMaxKept) leases_.clear();
   }
 }
 
@@ -287,6 +287,7 @@ bool InvalidationTracker::on_push(const Reply& reply) {
     ++stats_.invalidations;
     ++seen_;
     kept_.clear();
+    kept_marks_.clear();
     leases_.clear();  // flushed with the rest
     invalidated_at_.clear();
     invalidated_before_.clear();
@@ -302,6 +303,7 @@ void InvalidationTracker::invalidate(const std::string& key) {
   ++stats_.invalidations;
   ++seen_;
   kept_.erase(key);
+  kept_marks_.erase(key);
   if (invalidated_at_.size() >= kInvalidatedKeysPerGeneration) {
     // The older generation goes, and with it what reads sent before the
     // newer one began could be checked against.
@@ -319,6 +321,7 @@ void InvalidationTracker::forget_all() {
   fenced_at_ = {};
   origin_.clear();
   kept_.clear();
+  kept_marks_.clear();
   // The leases were granted by the process this connection reached: the
   // next one may be another, which never saw them.
   leases_.clear();

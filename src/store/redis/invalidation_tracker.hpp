@@ -104,6 +104,14 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   static constexpr std::chrono::milliseconds kRenewBelow{2500};
   // The lease term of a value whose writers always wait.
   static constexpr std::uint64_t kNoLeaseNeeded = ~std::uint64_t{0};
+  // Bounds memory, a few MB a shard: past it, every value of its kind is
+  // forgotten (the next reads ask Redis, as they would without tracking). A
+  // bet invalidates its bettor's counter, so under load the invalidated keys
+  // are as many as the bettors. Counters and revocation marks are bounded
+  // apart: a mark is kept for every token that signs a request, and 40,000
+  // bettors would otherwise clear the hot counters (the matches', the
+  // summary's) every 20,000 requests. Also bounds the leases held.
+  static constexpr std::size_t kMaxKept = 20'000;
 
   static std::shared_ptr<InvalidationTracker> create(boost::asio::any_io_executor executor,
                                                      Config config,
@@ -169,7 +177,7 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   static boost::asio::awaitable<void> wait_for_readers();
 
   const Stats& stats() const noexcept { return stats_; }
-  std::size_t kept_count() const noexcept { return kept_.size(); }
+  std::size_t kept_count() const noexcept { return kept_.size() + kept_marks_.size(); }
   std::size_t lease_count() const noexcept { return leases_.size(); }
 
  private:
@@ -209,7 +217,8 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
     Clock::time_point until;
     std::uint64_t term = 0;
   };
-  std::unordered_map<std::string, KeptValue> kept_;
+  std::unordered_map<std::string, KeptValue> kept_;        // counters
+  std::unordered_map<std::string, KeptValue> kept_marks_;  // revocation marks (kNoLeaseNeeded)
   std::unordered_map<std::string, Lease> leases_;
   std::unordered_set<std::string> leases_asked_;  // requests in flight
   std::uint64_t next_lease_term_ = 1;             // never reused

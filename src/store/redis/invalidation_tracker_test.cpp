@@ -444,6 +444,42 @@ TEST_F(InvalidationTrackerTest, AValueIsUsedOnlyUnderTheLeaseInForceWhenItWasRea
   });
 }
 
+TEST_F(InvalidationTrackerTest, CountersAndRevocationMarksAreBoundedApart) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader = co_await connected_client(io, tracked_);
+    CO_ASSERT(co_await wait_tracking(*reader), "the tracker never went live");
+    InvalidationTracker& tracker = *reader->tracker();
+    const std::string origin = reader->server_id();
+    const std::vector<std::string> counter{key("gen:hot")};
+    const std::string mark = key("revoked:first");
+    tracker.keep(counter[0], "1", *tracker.mark(), origin, 0);
+    CO_ASSERT(tracker.leases_wanted(counter) == counter, "no lease wanted for a read counter");
+    tracker.leased(counter, Clock::now(), Clock::now(), origin, true);
+    tracker.keep(counter[0], "7", *tracker.mark(), origin, tracker.lease_term(counter[0]));
+    tracker.keep(mark, "0", *tracker.mark(), origin, kNoLease);
+    CO_ASSERT(tracker.kept(counter[0]) != nullptr, "the counter was not kept");
+
+    // More marks than the bound (one per token that signs a request): the
+    // marks start over, the counter stays.
+    for (std::size_t i = 0; i <= InvalidationTracker::kMaxKept; ++i) {
+      tracker.keep(key("revoked:" + std::to_string(i)), "0", *tracker.mark(), origin, kNoLease);
+    }
+    EXPECT_EQ(tracker.kept(mark), nullptr) << "the marks did not start over past their bound";
+    const std::string* kept = tracker.kept(counter[0]);
+    CO_ASSERT(kept != nullptr, "marks pushed out a counter");
+    EXPECT_EQ(*kept, "7");
+
+    // And the other way round.
+    tracker.keep(mark, "0", *tracker.mark(), origin, kNoLease);
+    for (std::size_t i = 0; i <= InvalidationTracker::kMaxKept; ++i) {
+      tracker.keep(key("gen:" + std::to_string(i)), "1", *tracker.mark(), origin, 0);
+    }
+    EXPECT_NE(tracker.kept(mark), nullptr) << "counters pushed out a mark";
+    EXPECT_EQ(tracker.kept(counter[0]), nullptr) << "the counters did not start over";
+    reader->stop();
+  });
+}
+
 // A private server: these kill connections and flush.
 class InvalidationTrackerRestartTest : public ::testing::Test {
  protected:
