@@ -4,9 +4,12 @@
   batches.py snapshot URL          -> {"batches": {"1": n, "2-3": n, ...}, "asks": n, "retried_alone": n}
   batches.py size BEFORE AFTER     -> the mean placements per statement between two snapshots,
                                       rounded (at least 1)
+  batches.py add TOTAL BEFORE AFTER -> TOTAL (a snapshot) plus what happened between BEFORE and
+                                      AFTER: several timed runs summed, leaving out the untimed
+                                      work between them (cash_out's fills)
 
 betsdb counts its placing statements by the placements (single bets, cart
-checkouts or accumulators) each carried: betsdb_placement_batches_total{asks="..."}, and
+checkouts, accumulators or cash-outs) each carried: betsdb_placement_batches_total{asks="..."}, and
 betsdb_placement_batch_asks_total. Standard library only.
 """
 import json
@@ -40,9 +43,20 @@ def delta(before, after):
             "retried_alone": after["retried_alone"] - before["retried_alone"]}
 
 
+def add(total, before, after):
+    d = delta(before, after)
+    keys = set(total["batches"]) | set(d["batches"])
+    return {"batches": {k: total["batches"].get(k, 0) + d["batches"].get(k, 0) for k in sorted(keys)},
+            "asks": total["asks"] + d["asks"],
+            "retried_alone": total["retried_alone"] + d["retried_alone"]}
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "snapshot":
         print(json.dumps(snapshot(argv[2])))
+        return 0
+    if len(argv) == 5 and argv[1] == "add":
+        print(json.dumps(add(*(json.loads(a) for a in argv[2:5]))))
         return 0
     if len(argv) == 4 and argv[1] == "size":
         d = delta(json.loads(argv[2]), json.loads(argv[3]))

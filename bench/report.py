@@ -49,6 +49,10 @@ EXTRA = [
     ("big_user_bets_miss", "GET /v1/users/{id}/bets?limit=20&offset=O (a user's 1,000 bets), every request a miss, -t1 -c1 (--big)"),
     ("big_bets_miss", "GET /v1/bets?limit=20&offset=i (admin, all bets), every request a miss, -t1 -c1 (--big)"),
 ]
+# cash_out: each cash-out a quote, then its accept (bench/wrk/cash_out.lua);
+# its figure is accepted cash-outs per second. No ceiling and no target.
+CASH_OUT_WHAT = ("POST /v1/bets/{id}/cash-out/quote, then POST /v1/bets/{id}/cash-out with the quote_id, "
+                 "every cash-out a pending single bet of its own")
 # signin (issue 22): sign-ins hash on the server's password threads; a paced
 # public read alone and beside them shows whether the event loops stay free.
 SIGNIN = [
@@ -274,11 +278,13 @@ def build(records):
         "idle": idle,
         "stream": build_stream(records, wrk, unavailable, notes, cpus),
         "signin": build_signin(records, wrk, unavailable, notes, rss, cpus),
+        "cash_out": build_cash_out(wrk, unavailable, notes, cpus),
         "search": build_search(records, wrk, unavailable, notes, cpus, scenarios, ceilings),
         "cluster": cluster or None,
         "scale": scale,
         "notes": [f'{n["scenario"]}: {n["text"]}' for n in notes
                   if n["scenario"] not in {name for name, _, _ in SCENARIOS}
+                  and n["scenario"] != "cash_out"
                   and not n["scenario"].startswith("search")
                   and n["scenario"] not in {name + "_cluster" for name, _, _ in SCENARIOS}
                   and not any(n["scenario"] == f"{name}_{c}" for name, _, _ in SCENARIOS for c, _ in SCALE_CONFIGS)],
@@ -288,6 +294,31 @@ def build(records):
     }
     result["targets"] = targets(result)
     return result
+
+
+def build_cash_out(wrk, unavailable, notes, cpus):
+    """cash_out: accepted cash-outs per second (the 200 answers to accepts that
+    bench/wrk/cash_out.lua counts), beside wrk's figures for both requests,
+    and the CPU per cash-out (a quote and its accept)."""
+    rounds = wrk.get("cash_out")
+    if not rounds:
+        u = unavailable.get("cash_out")
+        if not u:
+            return None
+        return {"what": CASH_OUT_WHAT, "available": False,
+                "reason": f'{u["route"]} answered {u["status"]} {u["code"]}'.strip()}
+    out = dict(what=CASH_OUT_WHAT, available=True, **summarize_wrk(rounds, cpus))
+    per_s = [r["result"].get("cash_outs", 0) / (r["result"]["duration_us"] / 1e6) for r in rounds]
+    out["cash_outs_per_s"] = median(per_s)
+    out["cash_outs"] = sum(r["result"].get("cash_outs", 0) for r in rounds)
+    out["quotes"] = sum(r["result"].get("quotes", 0) for r in rounds)
+    out["cpu_us_per_cash_out"] = cpu_per_request(
+        [dict(r, result=dict(r["result"], requests=r["result"].get("cash_outs", 0))) for r in rounds], cpus)
+    for r, c in zip(sorted(rounds, key=lambda r: r["round"]), out["rounds"]):
+        c["cash_outs"] = r["result"].get("cash_outs", 0)
+        c["cash_outs_per_s"] = round(c["cash_outs"] / (r["result"]["duration_us"] / 1e6), 1)
+    out["notes"] = [n["text"] for n in notes if n["scenario"] == "cash_out"] or None
+    return out
 
 
 def build_batches(records):
@@ -671,6 +702,14 @@ def table_rows(res):
         else:
             rows.append([name, "not available" if s["available"] is False else "not run",
                          "", "", "", ceiling, "", ""])
+    # cash_out: accepted cash-outs/s (two requests each), no ceiling.
+    c = res.get("cash_out") or {}
+    if c.get("available"):
+        rows.append(["cash_out (cash-outs/s)", fmt(c["cash_outs_per_s"], "{:.0f}"), fmt(c["p50_ms"]),
+                     fmt(c["p99_ms"]), str(c["non2xx"]), "none", "", ""])
+    else:
+        rows.append(["cash_out (cash-outs/s)", "not available" if c.get("available") is False else "not run",
+                     "", "", "", "none", "", ""])
     return rows
 
 
@@ -1157,6 +1196,14 @@ def print_table(res):
                   f"p99 {fmt(c[key]['p99_ms'])} ms")
     for key, v in (c.get("redis") or {}).items():
         print(f"ceiling redis {key:19} {v['rps']:10.0f} req/s")
+    co = res.get("cash_out") or {}
+    if co.get("available"):
+        cpu = co.get("cpu_us_per_cash_out") or {}
+        print(f"cash_out: {fmt(co['cash_outs_per_s'], '{:.0f}')} cash-outs/s ({fmt(co['rps_all_answers'], '{:.0f}')} req/s "
+              f"of quotes and accepts), non-2xx {co['non2xx']}; CPU us per cash-out: "
+              + ", ".join(f"{g} {fmt(cpu.get(g), '{:.0f}')}" for g in ("postgres", "betsdb", "redis", "wrk")))
+        for n in co.get("notes") or []:
+            print(f"note: cash_out: {n}")
     for name, b in (res.get("batches") or {}).items():
         print(f"group commit {name}: statements by placements carried "
               + ", ".join(f"{k}: {b['buckets'][k]}" for k in BATCH_BUCKETS)
@@ -1236,6 +1283,7 @@ def write_md(res, path, png_path):
         if not sc["available"] and sc.get("reason"):
             extra += f" Not available: {sc['reason']}."
         L.append(f"- `{name}`: {what}.{extra}")
+    L.append(cash_out_bullet(res))
     L.append("")
     L.append(f"![throughput and latency]({png_rel})")
     L.append("")
@@ -1247,6 +1295,9 @@ def write_md(res, path, png_path):
                     ("pgbench batched place ceiling (per transaction)",
                      res["ceilings"].get("pgbench_place_batch") or {})]
     extra_rows = [(n, (res.get("extra") or {}).get(n) or {}) for n in ("acca",)]
+    # cash_out: per cash-out (its quote and its accept), not per request.
+    extra_rows.append(("cash_out (per cash-out)",
+                       {"cpu_us_per_request": (res.get("cash_out") or {}).get("cpu_us_per_cash_out")}))
     for name, entry in [(n, res["scenarios"][n]) for n, _, _ in SCENARIOS] + extra_rows + ceiling_rows:
         c = entry.get("cpu_us_per_request") if entry else None
         if c:
@@ -1372,7 +1423,7 @@ def batches_md(res, L):
     L.append("## Group commit")
     L.append("")
     L.append("Placing statements during each place scenario, by the placements (single bets; 4-leg "
-             "accumulators in acca) each carried "
+             "accumulators in acca; cash-outs in cash_out, its timed phases only) each carried "
              "(betsdb_placement_batches_total), the mean, and the placements placed again alone because "
              "their batch could not decide for each (a liability limit, a concurrent duplicate):")
     L.append("")
@@ -1389,6 +1440,22 @@ def batches_md(res, L):
                  f"from {c['clients']} clients (one statement per shard, as betsdb sends them): "
                  f"{c['tps']:.0f} transactions/s, {c['rps']:.0f} bets/s.")
     L.append("")
+
+
+def cash_out_bullet(res):
+    c = res.get("cash_out") or {}
+    line = f"- `cash_out`: {CASH_OUT_WHAT}; the figure is accepted cash-outs per second (200 answers to accepts)"
+    if not c:
+        return line + ". Not run."
+    if not c.get("available"):
+        return line + f". Not available: {c.get('reason')}."
+    line += (f"; wrk: {fmt(c['rps_all_answers'], '{:.0f}')} req/s of both kinds, p50 and p99 over both "
+             f"(not split by kind); {c['cash_outs']:,} cash-outs of {c['quotes']:,} quotes.")
+    if c.get("statuses") and set(c["statuses"]) - {"200", "201"}:
+        line += " Statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(c["statuses"].items())) + "."
+    if c.get("notes"):
+        line += " " + " ".join(c["notes"])
+    return line
 
 
 def limited_rows(res):
@@ -1555,7 +1622,12 @@ METHOD = """\
   a new (user, match, selection) and consecutive requests belong to different
   users, so a request fails only if the server fails it. `cart` runs, per
   round, an add phase (every request adds one item; five make a cart) and then
-  a checkout phase (one request per filled 5-item cart).
+  a checkout phase (one request per filled 5-item cart). `cash_out` places,
+  untimed before each round, single bets as `place` does until its users
+  have enough pending ones (1.5 x the previous round's cash-outs/s for the
+  round), exports them (consecutive bets by different users), then each
+  bet is quoted and the quote accepted (each wrk thread accepts the quotes it
+  received before it asks for more).
 - Ceilings: nginx (Debian nginx-light, as many workers as betsdb has threads,
   no access log) serving the exact bytes of the matches response as a static
   file; pgbench (`-M prepared`) committing the same transaction a placement

@@ -15,8 +15,9 @@ SUFFIX="" REDIS_MODE=single PLACE_NEXT=0 CART_NEXT=0
 CPU_EXTRA=()
 
 # run_wrk NAME ROUND URL SCRIPT [VAR=VALUE ...]: one wrk run; leaves the
-# script's `next` index in WRK_NEXT and its req/s in WRK_RPS. A numeric ROUND
-# is recorded; any other (warmup, fill) is not.
+# script's `next` index in WRK_NEXT, its req/s in WRK_RPS and its whole
+# BENCH_RESULT line in WRK_RESULT. A numeric ROUND is recorded; any other
+# (warmup, fill) is not.
 run_wrk() {
   local name=$1$SUFFIX round=$2 url=$3 script=$4
   shift 4
@@ -39,6 +40,7 @@ run_wrk() {
   WRK_NEXT=$(json_get "$result" next 2>/dev/null || echo 0)
   WRK_COVERED=$(json_get "$result" covered 2>/dev/null || echo 0)
   WRK_RPS=$(json_get "$result" rps)
+  WRK_RESULT=$result
   [[ $round =~ ^[0-9]+$ ]] || return 0
   record "{\"kind\":\"wrk\",\"scenario\":\"$name\",\"round\":$round,\"result\":$result,\"cpu_before\":$cpu0,\"cpu_after\":$cpu1,\"wrk_cpu_s\":$wrk_cpu}"
   printf '    %-14s round %s: %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s\n' "$name" "$round" \
@@ -338,6 +340,111 @@ scenario_acca() {
     note "acca$SUFFIX" "the runs used $start accumulators but users x matches x 3^4 is only $capacity: some repeated (duplicate_bet)"
   fi
   record_rss acca
+}
+
+# cash_out: per round, untimed, single bets placed as place places them
+# (bench/wrk/place.lua, continuing PLACE_NEXT so no bet repeats) until the
+# users of users.txt have enough pending singles for the round (1.5 x the
+# previous round's cash-outs/s for --duration; CASH_OUT_RATE/s before one is
+# known; each fill lasts as long as that takes at the previous fill's rate,
+# CASH_OUT_FILL_RATE bets/s before the first; at most 3 fills a round), the
+# first of them exported with psql (pending_singles), then the timed phase
+# (bench/wrk/cash_out.lua): per bet a quote, then its accept.
+# Its figure is accepted cash-outs per second (200 answers to accepts, the
+# BENCH_RESULT's cash_outs), beside wrk's rate of both requests. The group
+# commit's batches are counted over the timed phases only (not the fills).
+CASH_OUT_RATE=5000 CASH_OUT_FILL_RATE=4000
+
+scenario_cash_out() {
+  local token
+  token=$(first_user_field "$DATA/users.txt" 2)
+  # No such bet (ids are positive; 0 is no id): 404 bet_not_found where the route exists.
+  if ! route_available POST /v1/bets/9000000000000000000/cash-out/quote "$token"; then
+    not_available cash_out "POST /v1/bets/{id}/cash-out/quote"
+    return 0
+  fi
+  if ! route_available POST /v1/bets "$token" '{}'; then
+    not_available cash_out "POST /v1/bets"
+    return 0
+  fi
+  warm_tokens
+  log "scenario cash_out$SUFFIX: POST /v1/bets/{id}/cash-out/quote, then POST /v1/bets/{id}/cash-out, each bet once"
+  local bets="$DATA/cash_out_bets$SUFFIX.txt" rate=${CASH_OUT_RPS:-$CASH_OUT_RATE} r target have n fills secs
+  local batches0="" before after total="" cash_outs seconds
+  local -a fill_env=(BENCH_STATUSES="$STATUSES" BENCH_USERS="$DATA/users.txt" BENCH_MATCHES="$DATA/matches_place.txt")
+  for r in $(seq "$ROUNDS"); do
+    target=$(python3 -c 'import math,sys; print(math.ceil(1.5 * float(sys.argv[1]) * int(sys.argv[2])))' \
+      "$rate" "$DURATION")
+    have=$(pending_singles) || harness_failed "counting the pending bets (cash_out)"
+    fills=0
+    while ((have < target && fills < 3)); do
+      fills=$((fills + 1))
+      secs=$(python3 -c 'import math,sys; print(min(120, math.ceil(int(sys.argv[1]) / max(1.0, float(sys.argv[2]))) + 1))' \
+        $((target - have)) "${CASH_OUT_FILL_RPS:-$CASH_OUT_FILL_RATE}")
+      DURATION=$secs run_wrk cash_out_fill fill "$API/v1/bets" place.lua "${fill_env[@]}" \
+        BENCH_START="$PLACE_NEXT" || harness_failed "wrk (cash_out fill)"
+      PLACE_NEXT=$WRK_NEXT CASH_OUT_FILL_RPS=$WRK_RPS
+      have=$(pending_singles) || harness_failed "counting the pending bets (cash_out)"
+    done
+    pending_singles "$bets" "$target" || harness_failed "exporting the pending bets (cash_out)"
+    n=$(wc -l <"$bets")
+    if ((n == 0)); then
+      note "cash_out$SUFFIX" "round $r: no pending single bets to cash out (POST /v1/bets placed none)"
+      return 0
+    fi
+    if ((n < target)); then
+      note "cash_out$SUFFIX" "round $r: wanted $target pending bets, found only $n after $fills fills"
+    fi
+    before=$(python3 "$BENCH_DIR/batches.py" snapshot "$API" 2>/dev/null) || before=""
+    run_wrk cash_out "$r" "$API/v1/bets" cash_out.lua BENCH_STATUSES="$STATUSES" BENCH_START=0 \
+      BENCH_BETS="$bets" || harness_failed "wrk (cash_out)"
+    after=$(python3 "$BENCH_DIR/batches.py" snapshot "$API" 2>/dev/null) || after=""
+    if [[ -n $before && -n $after ]]; then
+      # The group commit's batches of the timed phases only, not of the fills.
+      [[ -n $batches0 ]] || batches0=$before
+      total=$(python3 "$BENCH_DIR/batches.py" add "${total:-$batches0}" "$before" "$after") || total=""
+    fi
+    cash_outs=$(json_get "$WRK_RESULT" cash_outs 2>/dev/null || echo 0)
+    seconds=$(json_get "$WRK_RESULT" duration_us 1000000)
+    printf '    %-14s round %s: %8.0f cash-outs/s (%s cash-outs, %s bets exported)\n' "cash_out$SUFFIX" "$r" \
+      "$(python3 -c 'import sys; print(int(sys.argv[1]) / float(sys.argv[2]))' "$cash_outs" "$seconds")" \
+      "$cash_outs" "$n" >&2
+    if ((WRK_NEXT > n)); then
+      note "cash_out$SUFFIX" "round $r ran out of bets: it asked for $WRK_NEXT quotes but $n bets were exported; the rest were bets already cashed out (422 cash_out_unavailable, 409 already_settled)"
+    fi
+    if ((cash_outs > 0)); then
+      rate=$(python3 -c 'import sys; print(int(sys.argv[1]) / float(sys.argv[2]))' "$cash_outs" "$seconds")
+    fi
+  done
+  CASH_OUT_RPS=$rate
+  if [[ -n $total ]]; then
+    record "{\"kind\":\"batches\",\"scenario\":\"cash_out$SUFFIX\",\"before\":$batches0,\"after\":$total}"
+  fi
+  local capacity=$(($(seed_field users) * $(seed_field matches.place) * 3))
+  if ((PLACE_NEXT > capacity)); then
+    note "cash_out$SUFFIX" "the fills and place used $PLACE_NEXT bets but users x matches x selections is only $capacity: some bets repeated (duplicate_bet)"
+  fi
+  record_rss cash_out
+}
+
+# pending_singles [FILE LIMIT]: how many pending single bets the users of
+# users.txt have; with FILE, writes the first LIMIT of them into it as
+# "bet_id user_id token", each user's oldest first and consecutive lines by
+# different users (a user's next bet only after one of every other user's).
+pending_singles() {
+  local query="FROM bets b JOIN bench_users u ON u.id = b.user_id WHERE b.status = 'pending' AND b.type = 'single'"
+  local select="SELECT count(*) $query"
+  local -a to_file=()
+  if (($#)); then
+    select="SELECT b.id, b.user_id, u.token $query
+            ORDER BY row_number() OVER (PARTITION BY b.user_id ORDER BY b.id), b.user_id LIMIT $2"
+    to_file=(-o "$1")
+  fi
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -tA -F' ' -v ON_ERROR_STOP=1 "${to_file[@]}" betsdb_bench <<SQL
+CREATE TEMP TABLE bench_users (id bigint PRIMARY KEY, token text NOT NULL);
+\copy bench_users FROM '$DATA/users.txt' WITH (DELIMITER ' ')
+$select;
+SQL
 }
 
 # cart: per round, an add phase (wrk, every request one item; five items make

@@ -94,11 +94,14 @@ function M.json(v)
   return table.concat(out)
 end
 
--- Per-thread globals read back by done() through thread:get().
+-- Per-thread globals read back by done() through thread:get(). `counts`:
+-- a script's own named counters (e.g. cash_out.lua's cash_outs), summed over
+-- the threads into fields of the BENCH_RESULT line of the same names.
 tid = 0
 k = 0
 statuses = {}
 samples = {}
+counts = {}
 
 local MAX_SAMPLES = 3  -- a few error bodies per thread explain a failure
 
@@ -125,10 +128,13 @@ function M.reporter(start)
     threads[#threads + 1] = thread
   end
   function done(summary, latency, requests)
-    local merged, all_samples, max_k, min_k = {}, {}, 0, math.huge
+    local merged, all_samples, max_k, min_k, counted = {}, {}, 0, math.huge, {}
     for _, thread in ipairs(threads) do
       for key, n in pairs(thread:get("statuses") or {}) do
         merged[key] = (merged[key] or 0) + n
+      end
+      for key, n in pairs(thread:get("counts") or {}) do
+        counted[key] = (counted[key] or 0) + n
       end
       for _, s in ipairs(thread:get("samples") or {}) do all_samples[#all_samples + 1] = s end
       max_k = math.max(max_k, thread:get("k") or 0)
@@ -152,6 +158,7 @@ function M.reporter(start)
       threads = #threads,
     }
     if next(merged) ~= nil then result.statuses = merged end
+    for key, n in pairs(counted) do result[key] = n end
     if #all_samples > 0 then result.samples = all_samples end
     if start ~= nil then
       result.start = start
