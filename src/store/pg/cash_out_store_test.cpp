@@ -22,10 +22,9 @@
 #include "store/pg/accumulator_store.hpp"
 #include "store/pg/bet_store.hpp"
 #include "store/pg/lock_test_support.hpp"
-#include "store/pg/migrations.hpp"
 #include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
-#include "store/pg/test_support.hpp"
+#include "store/pg/schema_test_support.hpp"
 
 namespace betsdb::store {
 namespace {
@@ -33,7 +32,6 @@ namespace {
 namespace asio = boost::asio;
 using domain::CashOutProblem;
 using domain::Selection;
-using pg::testing::DatabaseTest;
 
 constexpr std::int64_t kStake = 1000;
 constexpr std::int64_t kBalance = 100000;
@@ -49,17 +47,15 @@ std::int64_t price(Selection selection) {
   return selection == Selection::home ? 210 : selection == Selection::draw ? 325 : 360;
 }
 
-class CashOutStoreTest : public DatabaseTest {
+class CashOutStoreTest : public pg::testing::MigratedSchemaTest {
  protected:
   // Users 1-20 with 1,000.00 each; matches 1-3 open. User u has a single of
   // 10.00 on match 1 + (u % 3), on "1" for odd u and "X" for even u; users
   // 17-20 instead an accumulator of 10.00 on matches 1 "1" and 2 "2".
   void SetUp() override {
-    DatabaseTest::SetUp();
-    schema_url_ = pg::testing::with_search_path(url_, create_schema());
+    MigratedSchemaTest::SetUp();
+    if (HasFatalFailure()) return;
     on_pool([](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
-      auto applied = co_await pg::migrate(*db, pg::embedded_migrations());
-      PG_CO_ASSERT_OK(applied);
       auto seeded = co_await db->execute_sql(R"sql(
 INSERT INTO users (id, email, name, balance, token_hash)
   SELECT i, 'user' || i || '@example.com', 'User ' || i, 100000, int8send(i)
@@ -94,33 +90,6 @@ INSERT INTO matches (id, team_1, team_2, starts_at, odds_1, odds_x, odds_2, stat
         PG_CO_ASSERT(placed->bet.has_value());
       }
     });
-  }
-
-  std::shared_ptr<pg::Pool> pool_on(asio::io_context& io, std::size_t size) const {
-    pg::PoolConfig config;
-    config.conninfo = schema_url_;
-    config.size = size;
-    return pg::Pool::create(io.get_executor(), config);
-  }
-
-  template <class Body>
-  void on_pool(Body body) {
-    asio::io_context io;
-    auto pool = pool_on(io, 1);
-    pg::testing::run(io, [&]() -> asio::awaitable<void> {
-      co_await body(pool);
-      pool->close();
-    });
-  }
-
-  std::int64_t count(const std::string& sql) {
-    std::int64_t n = -1;
-    on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
-      auto rows = co_await db->execute_sql(sql);
-      PG_CO_ASSERT_OK(rows);
-      n = (*rows)[0].get<std::int64_t>(0);
-    });
-    return n;
   }
 
   // The order to cash out user `user`'s bet for `amount`, quoted at the
@@ -171,8 +140,6 @@ INSERT INTO matches (id, team_1, team_2, starts_at, odds_1, odds_x, odds_2, stat
                     "WHERE g.bet_id = b.id)"),
               0);
   }
-
-  std::string schema_url_;
 };
 
 TEST_F(CashOutStoreTest, EachOrderOfABatchIsDecidedAsIfItWereAlone) {

@@ -22,10 +22,9 @@
 #include "store/pg/accumulator_batch.hpp"
 #include "store/pg/accumulator_store.hpp"
 #include "store/pg/lock_test_support.hpp"
-#include "store/pg/migrations.hpp"
 #include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
-#include "store/pg/test_support.hpp"
+#include "store/pg/schema_test_support.hpp"
 
 namespace betsdb::store {
 namespace {
@@ -34,7 +33,6 @@ namespace asio = boost::asio;
 using domain::ItemProblem;
 using domain::Selection;
 using pg::testing::backend_pid;
-using pg::testing::DatabaseTest;
 using pg::testing::hold_user_row;
 using pg::testing::until_waiting_for_locks;
 
@@ -68,14 +66,12 @@ domain::AccumulatorItem accumulator(const std::vector<std::pair<std::int64_t, Se
   return out;
 }
 
-class PlacementBatchTest : public DatabaseTest {
+class PlacementBatchTest : public pg::testing::MigratedSchemaTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
-    schema_url_ = pg::testing::with_search_path(url_, create_schema());
+    MigratedSchemaTest::SetUp();
+    if (HasFatalFailure()) return;
     on_pool([](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
-      auto applied = co_await pg::migrate(*db, pg::embedded_migrations());
-      PG_CO_ASSERT_OK(applied);
       // Users 1-20 with 1,000.00 each, except user 2 (1.00) and user 6
       // (self-excluded); match 1 open, match 2 open with a liability limit of
       // 5.50 (five 1.00 bets on "1" at 2.10), match 3 suspended.
@@ -94,33 +90,6 @@ INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout)
 )sql");
       PG_CO_ASSERT_OK(seeded);
     });
-  }
-
-  std::shared_ptr<pg::Pool> pool_on(asio::io_context& io, std::size_t size) const {
-    pg::PoolConfig config;
-    config.conninfo = schema_url_;
-    config.size = size;
-    return pg::Pool::create(io.get_executor(), config);
-  }
-
-  template <class Body>
-  void on_pool(Body body) {
-    asio::io_context io;
-    auto pool = pool_on(io, 1);
-    pg::testing::run(io, [&]() -> asio::awaitable<void> {
-      co_await body(pool);
-      pool->close();
-    });
-  }
-
-  std::int64_t count(const std::string& sql) {
-    std::int64_t n = -1;
-    on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
-      auto rows = co_await db->execute_sql(sql);
-      PG_CO_ASSERT_OK(rows);
-      n = (*rows)[0].get<std::int64_t>(0);
-    });
-    return n;
   }
 
   // Every placed stake has its ledger row, balances chain per user, and the
@@ -142,8 +111,6 @@ INSERT INTO bets (user_id, match_id, selection, stake, odds, potential_payout)
                     "x.match_id AND id > 1)"),
               0);
   }
-
-  std::string schema_url_;
 };
 
 TEST_F(PlacementBatchTest, EachAskIsDecidedAsIfItWereAlone) {
