@@ -290,12 +290,7 @@ asio::awaitable<void> PlacementBatcher::run_accumulators(const Batch& batch) {
   for (const auto& waiting : batch)
     asks.push_back({waiting->user_id, &waiting->accumulator_item()});
   auto placed = co_await place_accumulator_batch(*db_, asks);
-  if (!placed.ok()) {
-    co_await after_batch_failed(batch, &placed.error());
-  } else {
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      batch[i]->reply(Result<domain::AccumulatorPlacement>(std::move((*placed)[i])));
-  }
+  co_await answer_each(batch, std::move(placed));
 }
 
 asio::awaitable<void> PlacementBatcher::run_cash_outs(const Batch& batch) {
@@ -303,12 +298,18 @@ asio::awaitable<void> PlacementBatcher::run_cash_outs(const Batch& batch) {
   orders.reserve(batch.size());
   for (const auto& waiting : batch) orders.push_back(&waiting->cash_out_order());
   auto done = co_await cash_out_batch(*db_, orders);
-  if (!done.ok()) {
-    co_await after_batch_failed(batch, &done.error());
-  } else {
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      batch[i]->reply(Result<domain::CashedOut>(std::move((*done)[i])));
+  co_await answer_each(batch, std::move(done));
+}
+
+template <class Answer>
+asio::awaitable<void> PlacementBatcher::answer_each(const Batch& batch,
+                                                    Result<std::vector<Answer>> answers) {
+  if (!answers.ok()) {
+    co_await after_batch_failed(batch, &answers.error());
+    co_return;
   }
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    batch[i]->reply(Result<Answer>(std::move((*answers)[i])));
 }
 
 asio::awaitable<void> PlacementBatcher::after_batch_failed(const Batch& batch, const Error* error) {

@@ -36,6 +36,7 @@
 #include <deque>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "domain/cash_out.hpp"
 #include "domain/placement.hpp"
@@ -123,6 +124,10 @@ class PlacementBatcher final : public std::enable_shared_from_this<PlacementBatc
   boost::asio::awaitable<void> run_bets(const Batch& batch);
   boost::asio::awaitable<void> run_accumulators(const Batch& batch);
   boost::asio::awaitable<void> run_cash_outs(const Batch& batch);
+  // Each ask its own answer, in order; or, when the statement failed,
+  // after_batch_failed().
+  template <class Answer>
+  boost::asio::awaitable<void> answer_each(const Batch& batch, Result<std::vector<Answer>> answers);
   // The batch's statement placed nothing because of `error` (none: a
   // liability limit): each ask placed again alone, or `error` for each when
   // alone would meet it too.
