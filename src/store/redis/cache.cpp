@@ -625,12 +625,15 @@ asio::awaitable<Status> Cache::bump(std::vector<std::string> generation_keys,
   } else {
     leased = co_await bump_groups_together(std::move(groups), written_position);
   }
-  if (!leased.ok()) co_return std::move(leased).error();
   // Until then, a reader holding a lease may still trust the counters it kept.
-  if (*leased && client_->writers_wait()) {
+  // A bump that failed may still have landed, whole or in part (a script that
+  // stopped at its second counter, a reply lost with its connection), so it
+  // waits too: its caller may answer its client next.
+  if ((!leased.ok() || *leased) && client_->writers_wait()) {
     if (auto* tracker = client_->tracker()) tracker->count_writer_wait();
     co_await InvalidationTracker::wait_for_readers();
   }
+  if (!leased.ok()) co_return std::move(leased).error();
   co_return Status{};
 }
 

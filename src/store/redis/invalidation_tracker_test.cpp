@@ -378,6 +378,43 @@ TEST_F(InvalidationTrackerTest, ABumpWaitsForReadersOnlyWhileOneHoldsALease) {
   });
 }
 
+// A bump's script that fails partway has already bumped the counters before
+// the one it failed on, and a reader may keep one of those under its lease:
+// the failed bump waits as a successful one would before its caller answers.
+TEST_F(InvalidationTrackerTest, ABumpThatFailsPartwayStillWaitsForReaders) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto reader_client = co_await connected_client(io, tracked_);
+    auto writer_client = co_await connected_client(io, tracked_);
+    CO_ASSERT(co_await wait_tracking(*reader_client), "the reader's tracker never went live");
+    CO_ASSERT(co_await wait_tracking(*writer_client), "the writer's tracker never went live");
+    Cache reader(reader_client, kTrackedTtl);
+    Cache writer(writer_client, kTrackedTtl);
+    InvalidationTracker& writes = *writer_client->tracker();
+    const CacheNamespace ns{key("entries"), {key("gen:leased-then-broken")}};
+    const std::string& counter = ns.generations.front();
+    // INCR fails on this one, after the script has bumped `counter`.
+    const std::string broken = key("gen:not-a-number");
+    co_await set_value(*writer_client, counter, "100");
+    co_await set_value(*writer_client, broken, "not a number");
+    co_await set_value(*writer_client, std::string(kLostLeasesKey), "0");
+    for (int i = 0; i < 2; ++i) {
+      auto read = co_await reader.read(ns, "q");
+      CO_ASSERT(read.ok(), read.error().detail);
+    }
+    CO_ASSERT(co_await wait_leased(*reader_client->tracker(), counter), "no lease was taken");
+
+    const auto started = Clock::now();
+    std::vector<std::string> counters{counter, broken};
+    auto bumped = co_await writer.bump(std::move(counters));
+    EXPECT_FALSE(bumped.ok()) << "a bump of a counter that is not a number succeeded";
+    EXPECT_EQ(co_await get_value(*writer_client, counter), "101") << "the script did not run";
+    EXPECT_EQ(writes.stats().writer_waits, 1u) << "a failed bump answered without waiting";
+    EXPECT_GE(Clock::now() - started, InvalidationTracker::kWritersWait);
+    reader_client->stop();
+    writer_client->stop();
+  });
+}
+
 TEST_F(InvalidationTrackerTest, AValueIsUsedOnlyUnderTheLeaseInForceWhenItWasRead) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto reader = co_await connected_client(io, tracked_);
