@@ -53,8 +53,6 @@ WITH leg AS (
   FROM leg JOIN ask ON ask.req = leg.req LEFT JOIN m ON m.id = leg.match_id
 ), able AS (
   SELECT ask.req, ask.user_id, ask.stake, ask.payout, ask.combined, ask.legs_key,
-         EXISTS (SELECT 1 FROM pending_accumulators p
-                 WHERE p.user_id = ask.user_id AND p.legs_key = ask.legs_key) AS dup,
          coalesce(who.balance, 0) < ask.stake AS funds_short,
          who.id IS NOT NULL AND who.balance >= ask.stake AND who.unpaused
            AND (NOT who.limits_set OR within_limits(who.id, 'stake', who.stakes_total, ask.stake))
@@ -62,18 +60,32 @@ WITH leg AS (
   FROM ask LEFT JOIN who ON who.id = ask.user_id
 ), ok AS (
   SELECT able.req FROM able
-  WHERE able.bettor_ok AND NOT able.dup
+  WHERE able.bettor_ok
     AND (SELECT bool_and(chk.found AND chk.priced) FROM chk WHERE chk.req = able.req)
+), guard AS (
+  -- The duplicate check is the guard's unique index itself: an ask whose
+  -- guard row conflicts is a duplicate, even of a placement that committed
+  -- while this statement waited for the bettor's row. (A look-up of the
+  -- table instead would be planned once per connection, and a plan made
+  -- while the table was small scans it whole on every ask as it grows.)
+  -- The bet's id is taken here, so that the guard can come first.
+  INSERT INTO pending_accumulators (bet_id, user_id, legs_key)
+  SELECT nextval('bets_id_seq'), able.user_id, able.legs_key
+  FROM able JOIN ok ON ok.req = able.req
+  ORDER BY able.req
+  ON CONFLICT (user_id, legs_key) DO NOTHING
+  RETURNING bet_id, user_id
 ), debit AS (
   -- As for single bets (store/pg/bet_store.cpp): the bettor's row is the turn.
   UPDATE users u SET balance = u.balance - able.stake, stakes_total = u.stakes_total + able.stake,
                      staked_at = greatest(u.staked_at, now())
-  FROM able JOIN ok ON ok.req = able.req
+  FROM able JOIN guard ON guard.user_id = able.user_id
   WHERE u.id = able.user_id
-  RETURNING able.req, u.balance, u.email, u.stakes_total, u.staked_at
+  RETURNING able.req, guard.bet_id, u.balance, u.email, u.stakes_total, u.staked_at
 ), ins AS (
-  INSERT INTO bets (user_id, type, stake, potential_payout, combined_odds, legs_key)
-  SELECT able.user_id, 'accumulator', able.stake, able.payout, able.combined, able.legs_key
+  INSERT INTO bets (id, user_id, type, stake, potential_payout, combined_odds, legs_key)
+  SELECT debit.bet_id, able.user_id, 'accumulator', able.stake, able.payout, able.combined,
+         able.legs_key
   FROM able JOIN debit ON debit.req = able.req
   ORDER BY able.req
   RETURNING id, user_id, created_at
@@ -81,9 +93,6 @@ WITH leg AS (
   -- Each bet's ask, by its bettor (distinct in a batch).
   SELECT ins.id, ins.created_at, able.req, able.user_id, able.legs_key, able.stake
   FROM ins JOIN able ON able.user_id = ins.user_id
-), guard AS (
-  INSERT INTO pending_accumulators (bet_id, user_id, legs_key)
-  SELECT placed.id, placed.user_id, placed.legs_key FROM placed
 ), legs AS (
   INSERT INTO bet_legs (bet_id, position, match_id, selection, odds, odds_version)
   SELECT placed.id, chk.pos, chk.match_id, chk.selection, chk.odds, chk.odds_version
@@ -94,7 +103,13 @@ WITH leg AS (
          debit.staked_at
   FROM placed JOIN debit ON debit.req = placed.req
 )
-SELECT chk.found, chk.priced, able.dup, debit.balance, placed.id,
+SELECT chk.found, chk.priced,
+       -- Not placed: a duplicate if its guard conflicted, or (not tried) if
+       -- one is pending, looked up only for the asks refused anyway.
+       placed.id IS NULL AND (ok.req IS NOT NULL OR EXISTS (
+         SELECT 1 FROM pending_accumulators p
+         WHERE p.user_id = able.user_id AND p.legs_key = able.legs_key)),
+       debit.balance, placed.id,
        )sql" BETSDB_SQL_MICROS("placed.created_at") R"sql(, debit.email, chk.odds_version,
        able.funds_short,
        CASE WHEN debit.req IS NULL THEN exceeds_limits(able.user_id, 'stake', able.stake) END,
@@ -102,6 +117,7 @@ SELECT chk.found, chk.priced, able.dup, debit.balance, placed.id,
          )sql" BETSDB_SQL_MICROS("betting_paused_until(able.user_id)") R"sql( END,
        chk.req
 FROM chk JOIN able ON able.req = chk.req
+LEFT JOIN ok ON ok.req = chk.req
 LEFT JOIN debit ON debit.req = chk.req
 LEFT JOIN placed ON placed.req = chk.req
 ORDER BY chk.ord)sql"};
