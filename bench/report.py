@@ -506,12 +506,24 @@ def stream_summary(rounds):
         # The largest round: later rounds reuse memory the allocator kept.
         "rss_growth_mb": max((r["rss_growth_mb"] for r in res if r.get("rss_growth_mb") is not None), default=None),
         "rss_growth_mb_rounds": [r.get("rss_growth_mb") for r in res],
-        "server_cpu_share": median([r["server_cpu_s"] / r["seconds"] for r in res
-                                    if r.get("server_cpu_s") is not None and r.get("seconds")]),
-        "harness_cpu_share": max((r["harness_cpu_share"] for r in res if r.get("harness_cpu_share") is not None),
-                                 default=None),
+        "server_cpu_share": median([v for v in (stream_cpu_alone(r)[0] for r in res) if v is not None]),
+        "harness_cpu_share": max((v for v in (stream_cpu_alone(r)[1] for r in res) if v is not None), default=None),
         "rounds": res,
     }
+
+
+def stream_cpu_alone(r):
+    """(server, harness) share of a core while the stream ran alone, before
+    any API scenario. A round measured before stream.py reported that phase
+    apart, and had API scenarios, has none: its whole-run figure counts the
+    server's work on those scenarios too."""
+    if r.get("alone_seconds"):
+        server = r.get("server_cpu_s_alone")
+        return (server / r["alone_seconds"] if server is not None else None), r.get("harness_cpu_share_alone")
+    if r.get("phases") or not r.get("seconds"):
+        return None, None
+    server = r.get("server_cpu_s")
+    return (server / r["seconds"] if server is not None else None), r.get("harness_cpu_share")
 
 
 def build_stream(records, wrk, unavailable, notes, cpus):
@@ -1581,8 +1593,8 @@ def stream_md(res, L):
         "The ceiling: the same harness, clients and rate on Redis pub/sub (a private redis-server; SUBSCRIBE, "
         "PUBLISH of an event of the same shape and size, latency from PUBLISH's reply): a C server's "
         "single-threaded fan-out on this machine with this client, so the harness's own share is in both. "
-        "Server and harness CPU: share of one core while the changes ran; the harness shares the machine's "
-        "cores with the server.", 78, break_on_hyphens=False))
+        "Server and harness CPU: share of one core while the changes ran with nothing else, before the API "
+        "scenarios; the harness shares the machine's cores with the server.", 78, break_on_hyphens=False))
     L.append("")
     L.append(md_table(STREAM_HEADERS, stream_rows(res)))
     L.append("")

@@ -692,8 +692,13 @@ def run_clients(args, pid, writes, plan, result, wrk, writer, pipe):
     dropped_before = c.dropped
     seen_before = set(c.count)  # events that arrived before the writes (none is ours)
 
-    cpu0, ru0, reader0, t_start = (proc_cpu_s(pid) if pid else None, resource.getrusage(resource.RUSAGE_SELF),
-                                   c.cpu_s(), now())
+    def cpu_snapshot():
+        return proc_cpu_s(pid) if pid else None, resource.getrusage(resource.RUSAGE_SELF), c.cpu_s(), now()
+
+    cpu0, ru0, reader0, t_start = cpu_snapshot()
+    # The CPU of the stream alone ends where the first API load begins: the
+    # whole run's would count the server's work on the API scenarios too.
+    alone_end = None
     t0 = now() + 0.2
     pipe.send(("go", t0))
     print("writing", flush=True)
@@ -712,6 +717,8 @@ def run_clients(args, pid, writes, plan, result, wrk, writer, pipe):
         if "streaming" not in rss and LOAD:
             # the stream alone, just before the API load starts
             rss["streaming"] = proc_status_kb(pid, "VmRSS") if pid else None
+        if alone_end is None and LOAD:
+            alone_end = cpu_snapshot()
         if results is None:
             if pipe.poll():
                 results = pipe.recv()
@@ -728,7 +735,9 @@ def run_clients(args, pid, writes, plan, result, wrk, writer, pipe):
         if not pending or t > drain_until:
             break
     t_end = now()
-    cpu1, ru1, reader1 = proc_cpu_s(pid) if pid else None, resource.getrusage(resource.RUSAGE_SELF), c.cpu_s()
+    cpu1, ru1, reader1, _ = cpu_snapshot()
+    if alone_end is None:
+        alone_end = (cpu1, ru1, reader1, t_end)
     if "streaming" not in rss:
         rss["streaming"] = proc_status_kb(pid, "VmRSS") if pid else None
     if wrk_thread:
@@ -749,6 +758,9 @@ def run_clients(args, pid, writes, plan, result, wrk, writer, pipe):
     elapsed = t_end - t_start
     reader_cpu = reader1 - reader0
     harness_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime) + reader_cpu
+    _, ru_a, reader_a, t_a = alone_end
+    alone_seconds = t_a - t_start
+    harness_alone = (ru_a.ru_utime - ru0.ru_utime) + (ru_a.ru_stime - ru0.ru_stime) + (reader_a - reader0)
     growth = [rss[k] for k in ("connected", "streaming") if rss.get(k)]
     result.update({
         "clients_at_start": clients_at_start,
@@ -791,6 +803,10 @@ def run_clients(args, pid, writes, plan, result, wrk, writer, pipe):
         "harness_cpu_s": round(harness_cpu, 2),
         "harness_cpu_share": round(harness_cpu / elapsed, 3) if elapsed > 0 else None,
         "reader_cpu_share": round(reader_cpu / elapsed, 3) if elapsed > 0 else None,
+        # The same before the first API load (all of it without one).
+        "alone_seconds": round(alone_seconds, 2),
+        "server_cpu_s_alone": round(alone_end[0] - cpu0, 2) if cpu0 is not None and alone_end[0] is not None else None,
+        "harness_cpu_share_alone": round(harness_alone / alone_seconds, 3) if alone_seconds > 0 else None,
         "interrupted": STOP[0],
     })
     if wrk:
