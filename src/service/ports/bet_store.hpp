@@ -24,7 +24,8 @@ namespace betsdb::service {
 // The unique index that makes a second live bet on one selection impossible.
 inline constexpr std::string_view kOneLiveBet = "bets_one_live_per_selection";
 // The unique constraint that keeps one pending accumulator per user and set
-// of legs.
+// of legs. The PostgreSQL store answers a duplicate as one
+// (AccumulatorPlacement::duplicate); a store may also fail with it.
 inline constexpr std::string_view kOnePendingAccumulator = "bets_one_pending_accumulator";
 
 class BetStore {

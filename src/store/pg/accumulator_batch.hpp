@@ -10,8 +10,9 @@
 // the asks share no limit and each is always decided on its own.
 //
 // The asks must name distinct bettors (one debit per bettor row). A
-// concurrent duplicate fails the whole statement with Errc::conflict
-// (constraint "bets_one_pending_accumulator"), which places nothing.
+// duplicate is answered as one, even of a placement that committed while
+// the statement waited for the bettor's row: the guard's unique index
+// decides (INSERT ... ON CONFLICT DO NOTHING).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -1,11 +1,13 @@
-// SQL for placing an accumulator (docs/api.md, "Accumulators"): ONE
-// statement, like a single's. It locks the legs' matches FOR SHARE, checks
-// each is unsettled and still offers the odds taken (and allows the stake),
-// that the user has no pending accumulator on the same set of legs, and only
-// then debits the stake (if the balance covers it), inserts the bet, its legs
-// and its `stake` ledger row, and enters it in pending_accumulators, whose
-// unique constraint bets_one_pending_accumulator is the last guard against
-// duplicates. Accumulators take no part in match exposure.
+// SQL for placing one accumulator (docs/api.md, "Accumulators"): ONE
+// statement, like a single's, deciding as the batch's does
+// (accumulator_batch.hpp). It locks the legs' matches FOR SHARE and the
+// bettor's row, checks each leg is unsettled and still offers the odds taken
+// (and allows the stake) and that the bettor can pay, and only then enters
+// the bet in pending_accumulators, whose unique index
+// bets_one_pending_accumulator decides what is a duplicate (a pending
+// accumulator on the same set of legs, even one committed while the
+// statement waited), debits the stake and inserts the bet, its legs and its
+// `stake` ledger row. Accumulators take no part in match exposure.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -15,8 +17,7 @@
 
 namespace betsdb::store {
 
-// A concurrent duplicate surfaces as Errc::conflict with constraint
-// "bets_one_pending_accumulator".
+// A duplicate, concurrent or not, is answered as one (AccumulatorPlacement).
 boost::asio::awaitable<Result<domain::AccumulatorPlacement>> place_accumulator(
     pg::Pool& db, std::int64_t user_id, const domain::AccumulatorItem& item);
 

@@ -660,5 +660,53 @@ TEST_F(PlacementBatchTest, ABatchThatMeetsAConcurrentDuplicateAccumulatorAnswers
   expect_books_balance();
 }
 
+TEST_F(PlacementBatchTest, ALoneAccumulatorThatMeetsAConcurrentDuplicateIsAnsweredDuplicate) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  const auto contested = accumulator(L{{1, Selection::home}, {2, Selection::home}}, 100);
+  asio::io_context io;
+  auto first = pool_on(io, 1);
+  auto second = pool_on(io, 1);
+  auto locker = pool_on(io, 1);
+  auto watcher = pool_on(io, 1);
+  std::vector<Result<domain::AccumulatorPlacement>> results(2, Error::internal("not answered"));
+  std::size_t answered = 0;
+  pg::testing::run(io, [&]() -> asio::awaitable<void> {
+    const std::string pids = std::to_string(co_await backend_pid(*first)) + "," +
+                             std::to_string(co_await backend_pid(*second));
+    // User 7's row held: both placements of the same accumulator wait for
+    // it in PostgreSQL, each past its own duplicate check's snapshot.
+    auto held = co_await hold_user_row(*locker, 7);
+    PG_CO_ASSERT(held.has_value());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      asio::co_spawn(
+          io,
+          [&, i]() -> asio::awaitable<void> {
+            results[i] = co_await place_accumulator(i == 0 ? *first : *second, 7, contested);
+            ++answered;
+          },
+          asio::detached);
+      co_await until_waiting_for_locks(*watcher, pids, i + 1);
+    }
+    auto committed = co_await (*held)->execute_sql("COMMIT");
+    PG_CO_ASSERT_OK(committed);
+    asio::steady_timer pause(io);
+    for (int i = 0; i < 500 && answered < results.size(); ++i) {
+      pause.expires_after(std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    for (const auto& p : {first, second, locker, watcher}) p->close();
+  });
+  ASSERT_EQ(answered, results.size());
+  // Not a failed statement (a unique violation): an answer, as for a duplicate
+  // that was pending before.
+  for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_TRUE(results[0]->bet.has_value()) << "first in line, it places the accumulator";
+  EXPECT_FALSE(results[1]->bet.has_value());
+  EXPECT_TRUE(results[1]->duplicate);
+  EXPECT_EQ(count("SELECT count(*) FROM pending_accumulators WHERE user_id = 7"), 1);
+  EXPECT_EQ(count("SELECT balance FROM users WHERE id = 7"), 100000 - 100);
+  expect_books_balance();
+}
+
 }  // namespace
 }  // namespace betsdb::store
