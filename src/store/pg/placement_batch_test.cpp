@@ -66,6 +66,17 @@ domain::AccumulatorItem accumulator(const std::vector<std::pair<std::int64_t, Se
   return out;
 }
 
+// Polls until `done()` (at most 5 s), for placements answered on their own
+// coroutines.
+template <class Done>
+asio::awaitable<void> until_placed(Done done) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (int i = 0; i < 500 && !done(); ++i) {
+    pause.expires_after(std::chrono::milliseconds(10));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
 class PlacementBatchTest : public pg::testing::MigratedSchemaTest {
  protected:
   void SetUp() override {
@@ -401,19 +412,12 @@ TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {
           queued_before_release = !stalled_done;
         },
         asio::detached);
-    asio::steady_timer pause(io);
-    for (int i = 0; i < 500 && !queued_done; ++i) {
-      pause.expires_after(std::chrono::milliseconds(10));
-      co_await pause.async_wait(asio::use_awaitable);
-    }
+    co_await until_placed([&] { return queued_done; });
     EXPECT_TRUE(queued_done) << "the queued placement waited for the stalled one";
     EXPECT_FALSE(stalled_done);
     auto committed = co_await (*held)->execute_sql("COMMIT");
     PG_CO_ASSERT_OK(committed);
-    for (int i = 0; i < 500 && !stalled_done; ++i) {
-      pause.expires_after(std::chrono::milliseconds(10));
-      co_await pause.async_wait(asio::use_awaitable);
-    }
+    co_await until_placed([&] { return stalled_done; });
     EXPECT_TRUE(stalled_done);
     pool->close();
     locker->close();
@@ -635,11 +639,7 @@ TEST_F(PlacementBatchTest, ABatchThatMeetsAConcurrentDuplicateAccumulatorAnswers
     co_await until_waiting_for_locks(*watcher, pids, 2);
     auto committed = co_await (*held)->execute_sql("COMMIT");
     PG_CO_ASSERT_OK(committed);
-    asio::steady_timer pause(io);
-    for (int i = 0; i < 500 && answered < results.size(); ++i) {
-      pause.expires_after(std::chrono::milliseconds(10));
-      co_await pause.async_wait(asio::use_awaitable);
-    }
+    co_await until_placed([&] { return answered == results.size(); });
     for (const auto& p : {pool, rival, locker, watcher}) p->close();
   });
   ASSERT_EQ(answered, results.size());
@@ -689,11 +689,7 @@ TEST_F(PlacementBatchTest, ALoneAccumulatorThatMeetsAConcurrentDuplicateIsAnswer
     }
     auto committed = co_await (*held)->execute_sql("COMMIT");
     PG_CO_ASSERT_OK(committed);
-    asio::steady_timer pause(io);
-    for (int i = 0; i < 500 && answered < results.size(); ++i) {
-      pause.expires_after(std::chrono::milliseconds(10));
-      co_await pause.async_wait(asio::use_awaitable);
-    }
+    co_await until_placed([&] { return answered == results.size(); });
     for (const auto& p : {first, second, locker, watcher}) p->close();
   });
   ASSERT_EQ(answered, results.size());
