@@ -104,11 +104,13 @@ WITH leg AS (
   FROM placed JOIN debit ON debit.req = placed.req
 )
 SELECT chk.found, chk.priced,
-       -- Not placed: a duplicate if its guard conflicted, or (not tried) if
-       -- one is pending, looked up only for the asks refused anyway.
-       placed.id IS NULL AND (ok.req IS NOT NULL OR EXISTS (
-         SELECT 1 FROM pending_accumulators p
-         WHERE p.user_id = able.user_id AND p.legs_key = able.legs_key)),
+       -- Not placed: a duplicate if its guard conflicted; if it was not
+       -- tried, looked up, but only when every leg is priced (a repriced
+       -- accumulator is priced again and placed again, whatever this says).
+       placed.id IS NULL AND (ok.req IS NOT NULL OR (
+         (SELECT bool_and(c.found AND c.priced) FROM chk c WHERE c.req = able.req) AND EXISTS (
+           SELECT 1 FROM pending_accumulators p
+           WHERE p.user_id = able.user_id AND p.legs_key = able.legs_key))),
        debit.balance, placed.id,
        )sql" BETSDB_SQL_MICROS("placed.created_at") R"sql(, debit.email, chk.odds_version,
        able.funds_short,

@@ -78,14 +78,17 @@ WITH req AS (
   FROM ins CROSS JOIN debit
 )
 SELECT chk.found, chk.priced,
-       -- Not placed: a duplicate if its guard conflicted, or (not tried) if
-       -- one is pending, looked up only when refused anyway.
-       NOT EXISTS (SELECT 1 FROM ins) AND ((SELECT ok FROM able) OR EXISTS (
-         SELECT 1 FROM pending_accumulators WHERE user_id = $1 AND legs_key = $8::text)),
+       -- Not placed: a duplicate if its guard conflicted; if it was not
+       -- tried, looked up, but only when every leg is priced (a repriced
+       -- accumulator is priced again and placed again, whatever this says):
+       -- the look-up runs on the plan the statement keeps, which may scan.
+       NOT EXISTS (SELECT 1 FROM ins) AND ((SELECT ok FROM able) OR (
+         (SELECT bool_and(found AND priced) FROM chk) AND EXISTS (
+           SELECT 1 FROM pending_accumulators WHERE user_id = $1 AND legs_key = $8::text))),
        (SELECT balance FROM debit),
        (SELECT id FROM ins), (SELECT )sql" BETSDB_SQL_MICROS("created_at") R"sql( FROM ins),
        (SELECT email FROM debit), chk.odds_version,
-       coalesce((SELECT balance FROM users WHERE id = $1), 0) < $5::bigint,
+       coalesce((SELECT balance FROM who), 0) < $5::bigint,
        CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN exceeds_limits($1, 'stake', $5::bigint) END,
        CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN
          )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END

@@ -704,5 +704,66 @@ TEST_F(PlacementBatchTest, ALoneAccumulatorThatMeetsAConcurrentDuplicateIsAnswer
   expect_books_balance();
 }
 
+// The refusal reports the balance the statement compared, the newest one
+// (read under the bettor's row lock), not the one its snapshot began with:
+// a funds-short bettor is told so, not sent on to their limits.
+TEST_F(PlacementBatchTest, ALoneAccumulatorIsFundsShortByTheBalanceItWaitedFor) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  const auto acca = accumulator(L{{1, Selection::home}, {2, Selection::home}}, 100);
+  asio::io_context io;
+  auto pool = pool_on(io, 1);
+  auto locker = pool_on(io, 1);
+  auto watcher = pool_on(io, 1);
+  std::optional<Result<domain::AccumulatorPlacement>> result;
+  pg::testing::run(io, [&]() -> asio::awaitable<void> {
+    const std::string pid = std::to_string(co_await backend_pid(*pool));
+    auto held = co_await hold_user_row(*locker, 7);
+    PG_CO_ASSERT(held.has_value());
+    auto spent = co_await (*held)->execute_sql("UPDATE users SET balance = 50 WHERE id = 7");
+    PG_CO_ASSERT_OK(spent);
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { result = co_await place_accumulator(*pool, 7, acca); },
+        asio::detached);
+    co_await until_waiting_for_locks(*watcher, pid, 1);
+    auto committed = co_await (*held)->execute_sql("COMMIT");
+    PG_CO_ASSERT_OK(committed);
+    co_await until_placed([&] { return result.has_value(); });
+    for (const auto& p : {pool, locker, watcher}) p->close();
+  });
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(result->ok()) << result->error().detail;
+  EXPECT_FALSE((*result)->bet.has_value());
+  EXPECT_TRUE((*result)->funds_short) << "judged by the balance of 100000 its snapshot saw";
+  EXPECT_FALSE((*result)->duplicate);
+  EXPECT_EQ(count("SELECT balance FROM users WHERE id = 7"), 50);
+  EXPECT_EQ(count("SELECT count(*) FROM pending_accumulators"), 0);
+}
+
+// A repriced accumulator is priced again and placed again: its refusal does
+// not look for a pending duplicate (a look-up its kept plan may answer by
+// scanning the table), and says none.
+TEST_F(PlacementBatchTest, ARepricedAccumulatorDoesNotLookForADuplicate) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  const auto acca = accumulator(L{{1, Selection::home}, {2, Selection::home}}, 100);
+  auto stale = acca;
+  stale.legs[1].odds = *domain::odds_from_hundredths(999, "odds");
+  on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
+    auto first = co_await place_accumulator(*db, 7, acca);
+    PG_CO_ASSERT_OK(first);
+    PG_CO_ASSERT(first->bet.has_value());
+    auto again = co_await place_accumulator(*db, 7, stale);
+    PG_CO_ASSERT_OK(again);
+    EXPECT_FALSE(again->bet.has_value());
+    EXPECT_EQ(again->leg_problems,
+              (std::vector<ItemProblem>{ItemProblem::none, ItemProblem::repriced}));
+    EXPECT_FALSE(again->duplicate);
+    auto same = co_await place_accumulator(*db, 7, acca);
+    PG_CO_ASSERT_OK(same);
+    EXPECT_FALSE(same->bet.has_value());
+    EXPECT_TRUE(same->duplicate) << "priced, it meets its guard";
+  });
+  expect_books_balance();
+}
+
 }  // namespace
 }  // namespace betsdb::store
