@@ -292,6 +292,8 @@ describe('live updates on the matches page', () => {
       await waitLive(bettor.page);
       await markPage(bettor.page);
       const reads = recordListReads(bettor.page);
+      const streams = [];
+      bettor.page.on('request', (r) => new URL(r.url()).pathname === '/v1/stream' && streams.push(r));
       link.cut();
       await bettor.page.locator('.live-state[data-state="reconnecting"]').waitFor({ timeout: RECONNECT_DEADLINE_MS });
       const added = await createMatch(`Coots ${RUN}`, team, { daysAhead: 2 });
@@ -302,6 +304,13 @@ describe('live updates on the matches page', () => {
       await withinASecond(since, 'the match created during the drop', openList(bettor.page).locator(`li[data-match-id="${added.id}"]`));
       await withinASecond(since, 'the price changed during the drop', bettor.page.locator(`li[data-match-id="${match.id}"] button.odds[data-selection="X"]`, { hasText: '3.75' }));
       assert.deepEqual(await listedIds(bettor.page), [added.id, match.id]);
+      // The premise: no event reached the page before the drop (run.sh runs
+      // this file alone, so no other test's change can).
+      const reconnect = streams.at(-1);
+      assert.ok(reconnect, 'the page did not reconnect');
+      const heard =
+        new URL(reconnect.url()).searchParams.get('last_event_id') ?? (await reconnect.allHeaders())['last-event-id'];
+      assert.ok(!heard, `the page heard an event before the drop: it resumed from ${heard}`);
       assert.ok(reads.length >= 1, 'the list was not read again');
       await assertNotReloaded(bettor.page);
       assert.deepEqual(beyondTheDrop(bettor.problems), []);
