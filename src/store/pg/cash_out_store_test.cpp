@@ -10,8 +10,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -254,11 +252,7 @@ UPDATE bet_legs SET status = 'won' WHERE match_id = 2 AND status = 'pending')sql
     co_await pg::testing::until_waiting_for_locks(*watcher, pid, 1);
     auto committed = co_await (*settling)->execute_sql("COMMIT");
     PG_CO_ASSERT_OK(committed);
-    asio::steady_timer pause(io);
-    for (int i = 0; i < 500 && !done; ++i) {
-      pause.expires_after(std::chrono::milliseconds(10));
-      co_await pause.async_wait(asio::use_awaitable);
-    }
+    co_await pg::testing::until_answered([&] { return done; });
     for (const auto& p : {pool, settler, watcher}) p->close();
   });
   ASSERT_TRUE(done.has_value());

@@ -42,6 +42,17 @@ inline boost::asio::awaitable<std::optional<PooledConnection>> hold_user_row(Poo
       locker, "SELECT 1 FROM users WHERE id = " + std::to_string(user) + " FOR UPDATE");
 }
 
+// Returns once `done()` holds, or after 5 s (the caller asserts on it): for
+// statements answered on coroutines of their own once a held lock goes.
+template <class Done>
+boost::asio::awaitable<void> until_answered(Done done) {
+  boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
+  for (int i = 0; i < 500 && !done(); ++i) {
+    pause.expires_after(std::chrono::milliseconds(10));
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+}
+
 // The backend pid of `pool`'s one connection.
 inline boost::asio::awaitable<std::int64_t> backend_pid(Pool& pool) {
   auto rows = co_await pool.execute_sql("SELECT pg_backend_pid()");

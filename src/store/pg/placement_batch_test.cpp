@@ -10,7 +10,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdint>
 #include <memory>
@@ -34,6 +33,7 @@ using domain::ItemProblem;
 using domain::Selection;
 using pg::testing::backend_pid;
 using pg::testing::hold_user_row;
+using pg::testing::until_answered;
 using pg::testing::until_waiting_for_locks;
 
 // Odds 2.10 on "1", 3.25 on "X", 3.60 on "2" (the seed's prices).
@@ -64,17 +64,6 @@ domain::AccumulatorItem accumulator(const std::vector<std::pair<std::int64_t, Se
   out.combined_odds_hundredths = price->combined_odds_hundredths;
   out.legs_key = domain::legs_key(out.legs);
   return out;
-}
-
-// Polls until `done()` (at most 5 s), for placements answered on their own
-// coroutines.
-template <class Done>
-asio::awaitable<void> until_placed(Done done) {
-  asio::steady_timer pause(co_await asio::this_coro::executor);
-  for (int i = 0; i < 500 && !done(); ++i) {
-    pause.expires_after(std::chrono::milliseconds(10));
-    co_await pause.async_wait(asio::use_awaitable);
-  }
 }
 
 class PlacementBatchTest : public pg::testing::MigratedSchemaTest {
@@ -412,12 +401,12 @@ TEST_F(PlacementBatchTest, AStalledStatementLetsTheQueueGoBesideIt) {
           queued_before_release = !stalled_done;
         },
         asio::detached);
-    co_await until_placed([&] { return queued_done; });
+    co_await until_answered([&] { return queued_done; });
     EXPECT_TRUE(queued_done) << "the queued placement waited for the stalled one";
     EXPECT_FALSE(stalled_done);
     auto committed = co_await (*held)->execute_sql("COMMIT");
     PG_CO_ASSERT_OK(committed);
-    co_await until_placed([&] { return stalled_done; });
+    co_await until_answered([&] { return stalled_done; });
     EXPECT_TRUE(stalled_done);
     pool->close();
     locker->close();
@@ -639,7 +628,7 @@ TEST_F(PlacementBatchTest, ABatchThatMeetsAConcurrentDuplicateAccumulatorAnswers
     co_await until_waiting_for_locks(*watcher, pids, 2);
     auto committed = co_await (*held)->execute_sql("COMMIT");
     PG_CO_ASSERT_OK(committed);
-    co_await until_placed([&] { return answered == results.size(); });
+    co_await until_answered([&] { return answered == results.size(); });
     for (const auto& p : {pool, rival, locker, watcher}) p->close();
   });
   ASSERT_EQ(answered, results.size());
@@ -689,7 +678,7 @@ TEST_F(PlacementBatchTest, ALoneAccumulatorThatMeetsAConcurrentDuplicateIsAnswer
     }
     auto committed = co_await (*held)->execute_sql("COMMIT");
     PG_CO_ASSERT_OK(committed);
-    co_await until_placed([&] { return answered == results.size(); });
+    co_await until_answered([&] { return answered == results.size(); });
     for (const auto& p : {first, second, locker, watcher}) p->close();
   });
   ASSERT_EQ(answered, results.size());
@@ -727,7 +716,7 @@ TEST_F(PlacementBatchTest, ALoneAccumulatorIsFundsShortByTheBalanceItWaitedFor) 
     co_await until_waiting_for_locks(*watcher, pid, 1);
     auto committed = co_await (*held)->execute_sql("COMMIT");
     PG_CO_ASSERT_OK(committed);
-    co_await until_placed([&] { return result.has_value(); });
+    co_await until_answered([&] { return result.has_value(); });
     for (const auto& p : {pool, locker, watcher}) p->close();
   });
   ASSERT_TRUE(result.has_value());
