@@ -58,10 +58,11 @@ WITH leg AS (
            AND (NOT who.limits_set OR within_limits(who.id, 'stake', who.stakes_total, ask.stake))
            AS bettor_ok
   FROM ask LEFT JOIN who ON who.id = ask.user_id
+), legs_ok AS (
+  -- The asks whose every leg is found and priced.
+  SELECT chk.req FROM chk GROUP BY chk.req HAVING bool_and(chk.found AND chk.priced)
 ), ok AS (
-  SELECT able.req FROM able
-  WHERE able.bettor_ok
-    AND (SELECT bool_and(chk.found AND chk.priced) FROM chk WHERE chk.req = able.req)
+  SELECT able.req FROM able JOIN legs_ok ON legs_ok.req = able.req WHERE able.bettor_ok
 ), guard AS (
   -- The duplicate check is the guard's unique index itself: an ask whose
   -- guard row conflicts is a duplicate, even of a placement that committed
@@ -107,10 +108,9 @@ SELECT chk.found, chk.priced,
        -- Not placed: a duplicate if its guard conflicted; if it was not
        -- tried, looked up, but only when every leg is priced (a repriced
        -- accumulator is priced again and placed again, whatever this says).
-       placed.id IS NULL AND (ok.req IS NOT NULL OR (
-         (SELECT bool_and(c.found AND c.priced) FROM chk c WHERE c.req = able.req) AND EXISTS (
-           SELECT 1 FROM pending_accumulators p
-           WHERE p.user_id = able.user_id AND p.legs_key = able.legs_key))),
+       placed.id IS NULL AND (ok.req IS NOT NULL OR (legs_ok.req IS NOT NULL AND EXISTS (
+         SELECT 1 FROM pending_accumulators p
+         WHERE p.user_id = able.user_id AND p.legs_key = able.legs_key))),
        debit.balance, placed.id,
        )sql" BETSDB_SQL_MICROS("placed.created_at") R"sql(, debit.email, chk.odds_version,
        able.funds_short,
@@ -119,6 +119,7 @@ SELECT chk.found, chk.priced,
          )sql" BETSDB_SQL_MICROS("betting_paused_until(able.user_id)") R"sql( END,
        chk.req
 FROM chk JOIN able ON able.req = chk.req
+LEFT JOIN legs_ok ON legs_ok.req = chk.req
 LEFT JOIN ok ON ok.req = chk.req
 LEFT JOIN debit ON debit.req = chk.req
 LEFT JOIN placed ON placed.req = chk.req

@@ -47,12 +47,13 @@ WITH req AS (
            AND (m.max_stake IS NULL OR $5::bigint <= m.max_stake),
            false) AS priced
   FROM req LEFT JOIN m ON m.id = req.match_id
+), legs_ok AS (
+  SELECT bool_and(found AND priced) AS every_leg FROM chk
 ), able AS (
-  SELECT coalesce((SELECT bool_and(found AND priced) FROM chk)
-                  AND who.balance >= $5::bigint AND who.unpaused
+  SELECT coalesce(legs_ok.every_leg AND who.balance >= $5::bigint AND who.unpaused
                   AND (NOT who.limits_set OR within_limits(who.id, 'stake', who.stakes_total, $5::bigint)),
                   false) AS ok
-  FROM (SELECT 1) AS one LEFT JOIN who ON true
+  FROM legs_ok LEFT JOIN who ON true
 ), guard AS (
   INSERT INTO pending_accumulators (bet_id, user_id, legs_key)
   SELECT nextval('bets_id_seq'), $1, $8::text FROM able WHERE able.ok
@@ -83,7 +84,7 @@ SELECT chk.found, chk.priced,
        -- accumulator is priced again and placed again, whatever this says):
        -- the look-up runs on the plan the statement keeps, which may scan.
        NOT EXISTS (SELECT 1 FROM ins) AND ((SELECT ok FROM able) OR (
-         (SELECT bool_and(found AND priced) FROM chk) AND EXISTS (
+         (SELECT every_leg FROM legs_ok) AND EXISTS (
            SELECT 1 FROM pending_accumulators WHERE user_id = $1 AND legs_key = $8::text))),
        (SELECT balance FROM debit),
        (SELECT id FROM ins), (SELECT )sql" BETSDB_SQL_MICROS("created_at") R"sql( FROM ins),
