@@ -238,6 +238,50 @@ describe('betting through the web UI', () => {
     await bettor.context.close();
   });
 
+  test('"Place bets" right after a Remove, while the cart is still redrawn, places what is left without calling the cart changed', async () => {
+    const kept = await createMatch(`Wolves ${RUN}`, `Hornets ${RUN}`, { daysAhead: 10 });
+    const dropped = await createMatch(`Hornets ${RUN}`, `Wolves ${RUN}`, { daysAhead: 11 });
+    const { bettor, me } = await bettorWithOneSelection(browser, `Flo ${RUN}`, kept, `Wolves ${RUN}`, `Wolves ${RUN}`, '3.00', 1_000);
+    await addToCart(bettor.page, dropped, `Hornets ${RUN}`, '2.00', 2);
+    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    await bettor.page.locator('li.cart-item').nth(1).waitFor();
+    await bettor.page.locator('.place-bets[aria-disabled="false"]').waitFor();
+    await bettor.page.evaluate(() => {
+      window.checkoutMessages = [];
+      new MutationObserver(() => {
+        for (const alert of document.querySelectorAll('.checkout [role="alert"]')) {
+          if (alert.textContent) window.checkoutMessages.push(alert.textContent);
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    // The redraw after the Remove reads the kept match afresh: held here, the
+    // removed row stays on screen after the cart's count says 1.
+    let letGo;
+    const held = new Promise((resolve) => { letGo = resolve; });
+    let asked;
+    const reading = new Promise((resolve) => { asked = resolve; });
+    await bettor.page.route(`**/v1/matches/${kept.id}`, async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    const droppedItem = bettor.page.locator('li.cart-item', { hasText: `Hornets ${RUN} v Wolves ${RUN}` });
+    await droppedItem.getByRole('button', { name: /^Remove/ }).click();
+    await bettor.page.locator('#cart-count', { hasText: '1' }).waitFor();
+    await reading;
+    assert.equal(await bettor.page.locator('li.cart-item').count(), 2, 'the removed row is still drawn');
+    await bettor.page.getByRole('button', { name: 'Place bets', exact: true }).click();
+
+    letGo();
+    await bettor.page.getByRole('heading', { name: 'Bets placed' }).waitFor();
+    await bettor.page.locator('#balance', { hasText: '€7.00' }).waitFor();
+    const bets = (await api('GET', `/v1/users/${me.id}/bets`, { token: config().adminToken })).json;
+    assert.deepEqual(bets.items.map((b) => [b.match_id, b.stake]), [[kept.id, 300]]);
+    assert.deepEqual(await bettor.page.evaluate(() => window.checkoutMessages), []);
+    assert.deepEqual(bettor.problems, []);
+    await bettor.context.close();
+  });
+
   test('a match that closed meanwhile is refused with "match closed" next to it, in the matches list and in the cart', async () => {
     const first = await createMatch(`Harriers ${RUN}`, `Albion ${RUN}`, { daysAhead: 6 });
     const second = await createMatch(`Albion ${RUN}`, `Harriers ${RUN}`, { daysAhead: 8 });

@@ -51,6 +51,21 @@ node --test \
   --test-reporter=junit --test-reporter-destination="$STREAM_JUNIT" \
   ./stream.test.mjs || status=$?
 
+# Node's JUnit reporter copies a failure's message as it is, and Playwright's
+# call logs colour theirs: an ESC is not allowed in XML 1.0, so one failed
+# test would make the whole report unreadable (and its passes uncounted).
+# Colour codes go, and any other control character XML forbids.
+node --input-type=module - "$JUNIT" "$STREAM_JUNIT" <<'JS' || status=1
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+for (const file of process.argv.slice(2).filter(existsSync)) {
+  const xml = readFileSync(file, 'utf8');
+  const clean = xml
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
+  if (clean !== xml) writeFileSync(file, clean);
+}
+JS
+
 # The closing line, counted from the JUnit reports (test cases, not suites).
 node --input-type=module - "$JUNIT" "$STREAM_JUNIT" <<'JS' || status=1
 import { readFileSync } from 'node:fs';

@@ -536,6 +536,10 @@ export function cartPanel({ user, compact = false, onCleanup }) {
   // same selections at the same stakes as the screen. false (saying why,
   // focus on the stake to fix) when not.
   async function screenIsCart() {
+    // A draw still on its way (after a Remove, say: the cart's count is
+    // already new, its rows not yet) shows the cart the bettor just made:
+    // compare with that, not with the rows it is about to replace.
+    await drawing;
     const invalid = [...rows.values()].filter((row) => row.stake() === null);
     if (invalid.length) {
       for (const row of invalid) fieldError(row.el.querySelector('form'), row.input, 'Enter a stake such as 10.00.');
