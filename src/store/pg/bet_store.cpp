@@ -34,6 +34,14 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
   -- number of concurrent placements can pass max_liability together.
   SELECT match_id, stake_1, stake_x, stake_2, payout_1, payout_x, payout_2 FROM match_exposure
   WHERE match_id IN (SELECT id FROM m) ORDER BY match_id FOR UPDATE
+), who AS (
+  -- The user's row is the turn every debit of theirs takes, locked after the
+  -- matches' and exposure rows (by the uncorrelated condition on `e`), as
+  -- every placement locks them. READ COMMITTED returns its newest version
+  -- after the wait: the balance a refusal reports is the one the debit
+  -- compared, not the snapshot's (a bet that waited for a concurrent spend
+  -- is funds short, not sent on to the limits).
+  SELECT id, balance FROM users WHERE id = $1 AND (SELECT count(*) FROM e) >= 0 FOR UPDATE
 ), chk AS (
   SELECT req.ord, req.match_id, req.selection, req.stake, req.odds, req.payout, m.odds_version,
          m.id IS NOT NULL AS found,
@@ -69,12 +77,12 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
          sum(stake)::bigint AS total
   FROM chk
 ), debit AS (
-  -- The user's row is the turn every debit of theirs takes: a paused bettor,
-  -- the stake limits and the funds are all compared on its newest version.
+  -- A paused bettor, the stake limits and the funds are all compared on the
+  -- newest version of the user's row, which `who` holds.
   UPDATE users u SET balance = u.balance - ok.total, stakes_total = u.stakes_total + ok.total,
                      staked_at = greatest(u.staked_at, now())
-  FROM ok
-  WHERE u.id = $1 AND ok.all_ok AND u.balance >= ok.total
+  FROM ok, who
+  WHERE u.id = $1 AND who.id = $1 AND ok.all_ok AND u.balance >= ok.total
     AND coalesce(u.self_excluded_until, '-infinity') <= now()
     AND coalesce(u.timeout_until, '-infinity') <= now()
     AND (NOT u.limits_set OR within_limits(u.id, 'stake', u.stakes_total, ok.total))
@@ -107,7 +115,7 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
 SELECT chk.found, chk.priced, chk.dup, (SELECT balance FROM debit),
        ins.id, )sql" BETSDB_SQL_MICROS("ins.created_at") R"sql(,
        (SELECT email FROM debit), coalesce(lim.within, true), chk.odds_version,
-       (SELECT coalesce((SELECT balance FROM users WHERE id = $1), 0) < ok.total FROM ok),
+       (SELECT coalesce((SELECT balance FROM who), 0) < ok.total FROM ok),
        -- Why a debit that found nothing wrong with the items did not happen
        -- (only then: each costs a look-up).
        CASE WHEN NOT EXISTS (SELECT 1 FROM debit) THEN

@@ -20,6 +20,7 @@
 #include "domain/accumulator.hpp"
 #include "store/pg/accumulator_batch.hpp"
 #include "store/pg/accumulator_store.hpp"
+#include "store/pg/bet_store.hpp"
 #include "store/pg/lock_test_support.hpp"
 #include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
@@ -726,6 +727,45 @@ TEST_F(PlacementBatchTest, ALoneAccumulatorIsFundsShortByTheBalanceItWaitedFor) 
   EXPECT_FALSE((*result)->duplicate);
   EXPECT_EQ(count("SELECT balance FROM users WHERE id = 7"), 50);
   EXPECT_EQ(count("SELECT count(*) FROM pending_accumulators"), 0);
+}
+
+// As for the accumulators: a single bet's statement, and a cart's, report
+// the balance they compared under the bettor's row lock, not their
+// snapshot's, when a spend committed while they waited for that row.
+TEST_F(PlacementBatchTest, ALoneBetAndACartAreFundsShortByTheBalanceTheyWaitedFor) {
+  const std::vector<domain::BetItem> single{item(1, Selection::draw, 100)};
+  const std::vector<domain::BetItem> cart{item(1, Selection::draw, 100),
+                                          item(2, Selection::draw, 100)};
+  for (const auto* items : {&single, &cart}) {
+    SCOPED_TRACE(items->size() == 1 ? "a single bet" : "a cart");
+    ASSERT_EQ(count("UPDATE users SET balance = 100000 WHERE id = 7 RETURNING 1"), 1);
+    asio::io_context io;
+    auto pool = pool_on(io, 1);
+    auto locker = pool_on(io, 1);
+    auto watcher = pool_on(io, 1);
+    std::optional<Result<domain::Placement>> result;
+    pg::testing::run(io, [&]() -> asio::awaitable<void> {
+      const std::string pid = std::to_string(co_await backend_pid(*pool));
+      auto held = co_await hold_user_row(*locker, 7);
+      PG_CO_ASSERT(held.has_value());
+      auto spent = co_await (*held)->execute_sql("UPDATE users SET balance = 50 WHERE id = 7");
+      PG_CO_ASSERT_OK(spent);
+      asio::co_spawn(
+          io, [&]() -> asio::awaitable<void> { result = co_await place_bets(*pool, 7, *items); },
+          asio::detached);
+      co_await until_waiting_for_locks(*watcher, pid, 1);
+      auto committed = co_await (*held)->execute_sql("COMMIT");
+      PG_CO_ASSERT_OK(committed);
+      co_await until_answered([&] { return result.has_value(); });
+      for (const auto& p : {pool, locker, watcher}) p->close();
+    });
+    ASSERT_TRUE(result.has_value());
+    ASSERT_TRUE(result->ok()) << result->error().detail;
+    EXPECT_FALSE((*result)->placed());
+    EXPECT_TRUE((*result)->funds_short) << "judged by the balance of 100000 its snapshot saw";
+    EXPECT_EQ(count("SELECT balance FROM users WHERE id = 7"), 50);
+    EXPECT_EQ(count("SELECT count(*) FROM bets WHERE user_id = 7"), 0);
+  }
 }
 
 // A repriced accumulator is priced again and placed again: its refusal does
