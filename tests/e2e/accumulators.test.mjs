@@ -268,6 +268,58 @@ describe('accumulators and cash-out in the web UI', () => {
     await bettor.context.close();
   });
 
+  test('"Place accumulator" right after a Remove, before the slip shows it, places nothing and says so; the next click places the legs left', async () => {
+    const team = `Ibex ${RUN}`;
+    const m1 = await createMatch(team, `Moles ${RUN}`, { daysAhead: 3, odds: { 1: 2.0, X: 3.4, 2: 3.6 } });
+    const m2 = await createMatch(`Voles ${RUN}`, team, { daysAhead: 4, odds: { 1: 1.5, X: 4.0, 2: 6.0 } });
+    const m3 = await createMatch(team, `Shrews ${RUN}`, { daysAhead: 5, odds: { 1: 1.2, X: 5.0, 2: 9.0 } });
+    const bettor = await openPage(browser, PHONE, '/#account');
+    const me = await signUp(bettor.page, `Ivo ${RUN}`);
+    await credit(me.id, 10_000);
+    await showTeam(bettor.page, team);
+    await addToCart(bettor.page, m1, team, '1.00', 1);
+    await addToCart(bettor.page, m2, `Voles ${RUN}`, '1.00', 2);
+    await addToCart(bettor.page, m3, team, '1.00', 3);
+    await openSlip(bettor.page);
+    await bettor.page.getByRole('radio', { name: 'Accumulator' }).check();
+    const slip = bettor.page.getByRole('region', { name: 'Accumulator' });
+    await slip.locator('.acca-count', { hasText: '3 legs' }).waitFor();
+
+    // The redraw after the Remove reads the matches left afresh: held here,
+    // the slip still shows three legs after the cart's count says 2.
+    let letGo;
+    const held = new Promise((resolve) => { letGo = resolve; });
+    let asked;
+    const reading = new Promise((resolve) => { asked = resolve; });
+    await bettor.page.route(`**/v1/matches/${m1.id}`, async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    await bettor.page.locator('li.cart-item', { hasText: `Shrews ${RUN}` }).getByRole('button', { name: /^Remove/ }).click();
+    await bettor.page.locator('#cart-count', { hasText: '2' }).waitFor();
+    await reading;
+    assert.equal(await slip.locator('.acca-count').textContent(), '3 legs', 'the slip is not redrawn yet');
+    await slip.getByRole('button', { name: 'Place accumulator' }).click();
+    letGo();
+    await slip.getByRole('alert').filter({ hasText: 'changed meanwhile' }).waitFor();
+    assert.equal(
+      await slip.getByRole('alert').filter({ hasText: 'changed meanwhile' }).textContent(),
+      'Nothing was placed: your selections changed meanwhile. Check the accumulator, then place again.',
+    );
+    assert.equal((await betsOf(me.id)).length, 0, 'nothing placed with the leg removed');
+    await slip.locator('.acca-count', { hasText: '2 legs' }).waitFor();
+    assert.equal(await slip.locator('.acca-odds').textContent(), '3.00');
+
+    await slip.getByRole('button', { name: 'Place accumulator' }).click();
+    await bettor.page.getByRole('heading', { name: 'Accumulator placed' }).waitFor();
+    const bets = await betsOf(me.id);
+    assert.equal(bets.length, 1);
+    assert.deepEqual(bets[0].legs.map((l) => l.match_id).sort((a, b) => a - b), [m1.id, m2.id].sort((a, b) => a - b));
+    assert.deepEqual(bettor.problems, []);
+    await bettor.context.close();
+  });
+
   test('the slip shows an accumulator\'s refusals: a leg\'s maximum stake, a moved price (asked about), a duplicate', async () => {
     const team = `Moles ${RUN}`;
     const capped = await createMatch(team, `Voles ${RUN}`, { daysAhead: 3, odds: { 1: 2.5, X: 3.0, 2: 2.8 }, limits: { max_stake: 500 } });

@@ -111,6 +111,88 @@ describe('the bettor\'s web UI: bet slip, search, what I bet on, numbers', () =>
   });
   after(async () => browser?.close());
 
+  test('a double tap on an odds button adds the selection once, with no error', async () => {
+    const team = `Cranes ${RUN}`;
+    const match = await matchAt(team, `Herons ${RUN}`, dayAt(3));
+    const user = await newBettor(`Hal ${RUN}`, 1_000);
+    const { page, context, problems } = await bettorPage(browser, PHONE, user);
+    await showTeam(page, team);
+    const adds = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === `/v1/users/${user.id}/cart/items`) adds.push(r.url());
+    });
+    // The cart read after the add is held: the second tap comes while the
+    // first one's change is on its way, before the page knows the result.
+    let letGo;
+    const held = new Promise((resolve) => { letGo = resolve; });
+    let asked;
+    const reading = new Promise((resolve) => { asked = resolve; });
+    await page.route(`**/v1/users/${user.id}/cart`, async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      asked();
+      await held;
+      return route.continue();
+    });
+    const card = page.locator(`li[data-match-id="${match.id}"]`);
+    await card.getByRole('button', { name: new RegExp(`^${team} \\d`) }).dblclick();
+    await reading;
+    letGo();
+    await page.locator('#cart-count', { hasText: '1' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
+    assert.equal(adds.length, 1, 'one add for two taps');
+    assert.equal(await card.getByRole('alert').filter({ hasText: /\S/ }).count(), 0);
+    const cart = (await api('GET', `/v1/users/${user.id}/cart`, { token: user.token })).json;
+    assert.equal(cart.items.length, 1);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('cart reads answered out of order leave the newer cart on screen', async () => {
+    const team = `Plovers ${RUN}`;
+    const match = await matchAt(team, `Snipes ${RUN}`, dayAt(3));
+    const user = await newBettor(`Ida ${RUN}`, 1_000);
+    const { page, context, problems } = await bettorPage(browser, PHONE, user);
+    // The next cart read is answered by the server (an empty cart) but its
+    // answer is held until a later read, after an add, has been applied.
+    let holdNext = false;
+    let fetched;
+    const oldFetched = new Promise((resolve) => { fetched = resolve; });
+    let releaseOld;
+    const oldHeld = new Promise((resolve) => { releaseOld = resolve; });
+    await page.route(`**/v1/users/${user.id}/cart`, async (route) => {
+      if (route.request().method() !== 'GET' || !holdNext) return route.continue();
+      holdNext = false;
+      const response = await route.fetch();
+      fetched();
+      await oldHeld;
+      return route.fulfill({ response });
+    });
+    holdNext = true;
+    await page.evaluate(() => {
+      window.olderRead = import('/js/state.js').then((s) => s.refreshCart());
+    });
+    await oldFetched;
+    const added = await api('POST', `/v1/users/${user.id}/cart/items`, { token: user.token, body: { match_id: match.id, selection: '1', stake: 100 } });
+    assert.equal(added.status, 201, added.text);
+    const newer = await page.evaluate(async () => {
+      const s = await import('/js/state.js');
+      await s.refreshCart();
+      return s.state.cart.items.length;
+    });
+    assert.equal(newer, 1);
+    await page.locator('#cart-count', { hasText: '1' }).waitFor();
+    releaseOld();
+    const after = await page.evaluate(async () => {
+      await window.olderRead;
+      const s = await import('/js/state.js');
+      return s.state.cart.items.length;
+    });
+    assert.equal(after, 1, 'the older answer did not replace the newer cart');
+    assert.equal(await page.locator('#cart-count').textContent(), '1');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   test('money reads with thousands separators and the currency; times name their time zone', async () => {
     const { context, page, problems } = await openPage(browser, DESKTOP);
     const out = await page.evaluate(async () => {

@@ -282,6 +282,47 @@ describe('betting through the web UI', () => {
     await bettor.context.close();
   });
 
+  test('"Place bets" while a Remove is still on its way to the server waits for it, and places only what is left', async () => {
+    const kept = await createMatch(`Stags ${RUN}`, `Geese ${RUN}`, { daysAhead: 12 });
+    const dropped = await createMatch(`Geese ${RUN}`, `Stags ${RUN}`, { daysAhead: 13 });
+    const { bettor, me } = await bettorWithOneSelection(browser, `Gus ${RUN}`, kept, `Stags ${RUN}`, `Stags ${RUN}`, '3.00', 1_000);
+    await addToCart(bettor.page, dropped, `Geese ${RUN}`, '2.00', 2);
+    await bettor.page.getByRole('link', { name: /Cart/ }).click();
+    await bettor.page.locator('li.cart-item').nth(1).waitFor();
+    await bettor.page.locator('.place-bets[aria-disabled="false"]').waitFor();
+    const droppedItem = bettor.page.locator('li.cart-item', { hasText: `Geese ${RUN} v Stags ${RUN}` });
+    const droppedId = await droppedItem.getAttribute('data-item-id');
+    // The removal is held in the browser, before it reaches the server: the
+    // server's cart still holds both when "Place bets" is clicked.
+    let letGo;
+    const held = new Promise((resolve) => { letGo = resolve; });
+    let asked;
+    const removing = new Promise((resolve) => { asked = resolve; });
+    await bettor.page.route(`**/v1/users/${me.id}/cart/items/${droppedId}`, async (route) => {
+      if (route.request().method() !== 'DELETE') return route.continue();
+      asked();
+      await held;
+      await route.continue();
+    });
+    const checkouts = [];
+    bettor.page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/cart/checkout')) checkouts.push(r.url());
+    });
+    await droppedItem.getByRole('button', { name: /^Remove/ }).click();
+    await removing;
+    await bettor.page.getByRole('button', { name: 'Place bets', exact: true }).click();
+    await bettor.page.getByRole('button', { name: 'Placing bets…', exact: true }).waitFor();
+    assert.equal(checkouts.length, 0, 'no checkout before the removal is done');
+
+    letGo();
+    await bettor.page.getByRole('heading', { name: 'Bets placed' }).waitFor();
+    const bets = (await api('GET', `/v1/users/${me.id}/bets`, { token: config().adminToken })).json;
+    assert.deepEqual(bets.items.map((b) => [b.match_id, b.stake]), [[kept.id, 300]]);
+    assert.equal(checkouts.length, 1);
+    assert.deepEqual(bettor.problems, []);
+    await bettor.context.close();
+  });
+
   test('a match that closed meanwhile is refused with "match closed" next to it, in the matches list and in the cart', async () => {
     const first = await createMatch(`Harriers ${RUN}`, `Albion ${RUN}`, { daysAhead: 6 });
     const second = await createMatch(`Albion ${RUN}`, `Harriers ${RUN}`, { daysAhead: 8 });

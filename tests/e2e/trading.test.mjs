@@ -120,6 +120,58 @@ describe('trading safety in the web UI', () => {
     await bettor.context.close();
   });
 
+  test('Suspend acts once: a second click while it is on its way, or the double click\'s second on the Resume that replaced it, changes nothing', async () => {
+    const team = `Kites ${RUN}`;
+    const match = await createMatch(team, `Owls ${RUN}`, { daysAhead: 5 });
+    const op = await openPage(browser, DESKTOP, '/#operator');
+    await operatorSignIn(op.page);
+    await showTeamToOperator(op.page, team);
+    const card = op.page.locator(`li[data-match-id="${match.id}"]`);
+    const sent = [];
+    op.page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (r.method() === 'POST' && path.startsWith(`/v1/matches/${match.id}/`)) sent.push(path.split('/').at(-1));
+    });
+
+    // The suspension is held on its way: a second click meanwhile is ignored.
+    let letGo;
+    const held = new Promise((resolve) => { letGo = resolve; });
+    let asked;
+    const suspending = new Promise((resolve) => { asked = resolve; });
+    await op.page.route(`**/v1/matches/${match.id}/suspend`, async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    const suspend = card.getByRole('button', { name: 'Suspend' });
+    const box = await suspend.boundingBox();
+    const x = box.x + box.width / 2;
+    const y = box.y + box.height / 2;
+    await op.page.mouse.click(x, y);
+    await suspending;
+    await op.page.mouse.click(x, y);
+    letGo();
+    await card.getByText('Suspended: no bets are taken on this match until you resume it.').waitFor();
+    const resume = card.getByRole('button', { name: 'Resume' });
+    const at = await resume.boundingBox();
+    assert.ok(x >= at.x && x <= at.x + at.width && y >= at.y && y <= at.y + at.height, 'Resume is where Suspend was');
+
+    // The second click of a double click (its detail is 2) lands on Resume:
+    // ignored too.
+    await op.page.mouse.move(x, y);
+    await op.page.mouse.down({ clickCount: 2 });
+    await op.page.mouse.up({ clickCount: 2 });
+    // An exposure read after it: once it is drawn, every click before it
+    // has been handled.
+    await card.getByRole('button', { name: 'Exposure' }).click();
+    await card.locator('.exposure-summary').waitFor();
+    assert.deepEqual(sent, ['suspend']);
+    assert.equal((await api('GET', `/v1/matches/${match.id}`)).json.status, 'suspended');
+    assert.equal((await card.locator('.tag').textContent()).trim(), 'suspended');
+    assert.deepEqual(op.problems, []);
+    await op.context.close();
+  });
+
   test('the operator suspends and resumes a match', async () => {
     const team = `Falcons ${RUN}`;
     const match = await createMatch(team, `Hawks ${RUN}`, { daysAhead: 5 });

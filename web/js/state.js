@@ -27,6 +27,14 @@ function notify() {
   for (const fn of listeners) fn(state);
 }
 
+// Reads of the same thing may answer out of order: an answer is applied only
+// if no read sent after it has been applied already (a read sent later saw
+// at least every change answered before it was sent).
+let userReadsSent = 0;
+let userReadApplied = 0;
+let cartReadsSent = 0;
+let cartReadApplied = 0;
+
 export async function refreshUser() {
   const session = currentUser();
   if (!session) {
@@ -34,8 +42,13 @@ export async function refreshUser() {
     notify();
     return null;
   }
-  state.user = await api.getUser(session.id, session.token);
-  notify();
+  const mine = ++userReadsSent;
+  const user = await api.getUser(session.id, session.token);
+  if (mine > userReadApplied) {
+    userReadApplied = mine;
+    state.user = user;
+    notify();
+  }
   return state.user;
 }
 
@@ -46,9 +59,36 @@ export async function refreshCart() {
     notify();
     return null;
   }
-  state.cart = await api.getCart(session.id, session.token);
-  notify();
+  const mine = ++cartReadsSent;
+  const cart = await api.getCart(session.id, session.token);
+  if (mine > cartReadApplied) {
+    cartReadApplied = mine;
+    state.cart = cart;
+    notify();
+  }
   return state.cart;
+}
+
+// Changes to the cart on their way (an odds button's add or removal, a
+// Remove, Empty cart), each until the screen shows its outcome. Placing
+// waits for them first: the bettor places what they see after their last
+// change, not the rows it is about to replace.
+const cartChanges = new Set();
+
+// Runs change() as a cart change; resolves (or rejects) as it does.
+export function changeCart(change) {
+  const running = Promise.resolve().then(change);
+  const done = running.then(
+    () => {},
+    () => {},
+  );
+  cartChanges.add(done);
+  done.then(() => cartChanges.delete(done));
+  return running;
+}
+
+export async function cartChangesSettled() {
+  while (cartChanges.size) await Promise.all([...cartChanges]);
 }
 
 // The bettor's limits and any self-exclusion or time-out. When the server
@@ -83,17 +123,22 @@ export function bettingPause() {
   return me && state.limitsUser === me.id ? pauseOf(state.limits) : null;
 }
 
+// What an answer to a change says is newer than any read sent before it.
 export function setCart(cart) {
+  cartReadApplied = cartReadsSent;
   state.cart = cart;
   notify();
 }
 
 export function setBalance(balance) {
+  userReadApplied = userReadsSent;
   if (state.user) state.user = { ...state.user, balance };
   notify();
 }
 
 export function signedOut() {
+  userReadApplied = userReadsSent;
+  cartReadApplied = cartReadsSent;
   state.user = null;
   state.cart = null;
   state.limits = null;

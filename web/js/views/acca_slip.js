@@ -74,7 +74,8 @@ export function accaReceiptItem(bet, matches) {
 
 // {el, priceSlot, update(items, matches), clear()}. onPlaced(bet, items) runs
 // after the bet is placed, with the cart items that became its legs.
-export function accaSlip({ user, onPlaced }) {
+// settled() resolves once the cart's changes on their way are on screen.
+export function accaSlip({ user, onPlaced, settled }) {
   const headingId = 'acca-heading';
   const count = h('p', { class: 'acca-count muted' });
   const problems = h('div', { class: 'acca-problems' });
@@ -141,11 +142,21 @@ export function accaSlip({ user, onPlaced }) {
       return;
     }
     const legs = items.map((i) => ({ match_id: i.match_id, selection: i.selection, odds: i.odds }));
+    const legItems = items.slice();
     placing = true;
     button.textContent = 'Placing accumulator…';
     refresh();
     try {
-      await place(legs, stake, items.slice(), REPRICE_ROUNDS);
+      // A Remove just before the click may not be drawn yet: the legs on
+      // screen would still name the selection removed. Placed only if the
+      // legs, once the cart is drawn, are still those, at those prices.
+      await settled();
+      const same = items.length === legItems.length && items.every((i, n) => i.item_id === legItems[n].item_id && i.odds === legItems[n].odds);
+      if (!same) {
+        error.show('Nothing was placed: your selections changed meanwhile. Check the accumulator, then place again.');
+        return;
+      }
+      await place(legs, stake, legItems, REPRICE_ROUNDS);
     } finally {
       placing = false;
       button.textContent = 'Place accumulator';

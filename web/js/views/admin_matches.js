@@ -230,6 +230,7 @@ async function confirmSettlement(match, result, exposure) {
 function matchRow(initial, token) {
   let match = initial;
   let exposureOpen = false;
+  let switching = false; // a suspend or resume on its way
   let kickoffTimer = null;
   const li = h('li', { class: 'card admin-match', 'data-match-id': match.id });
   const draw = (note, { focus = false } = {}) => {
@@ -343,13 +344,20 @@ function matchRow(initial, token) {
 
     // Suspend / resume, and the exposure panel.
     const tradeError = errorBox();
-    const suspendOrResume = async (act, done) => {
+    // Once per click: the answer redraws the card with the counterpart
+    // (Suspend <-> Resume) where the button was, so the second click of a
+    // double click, or one while the first is on its way, would undo it.
+    const suspendOrResume = async (event, act, done) => {
+      if (switching || event.detail > 1) return;
+      switching = true;
       tradeError.clear();
       try {
         match = await act(token, match.id);
         draw(done, { focus: 'pause' });
       } catch (err) {
         tradeError.show(err);
+      } finally {
+        switching = false;
       }
     };
     const pauseButton =
@@ -359,7 +367,7 @@ function matchRow(initial, token) {
             class: 'secondary',
             text: 'Suspend',
             'aria-label': `Suspend ${title}`,
-            onclick: () => suspendOrResume(api.suspendMatch, 'Suspended: no bets are taken on this match until you resume it.'),
+            onclick: (event) => suspendOrResume(event, api.suspendMatch, 'Suspended: no bets are taken on this match until you resume it.'),
           })
         : match.status === 'suspended'
           ? h('button', {
@@ -367,7 +375,7 @@ function matchRow(initial, token) {
               class: 'primary',
               text: 'Resume',
               'aria-label': `Resume ${title}`,
-              onclick: () => suspendOrResume(api.resumeMatch, 'Resumed: bets are taken again.'),
+              onclick: (event) => suspendOrResume(event, api.resumeMatch, 'Resumed: bets are taken again.'),
             })
           : null;
     const panelId = `exposure-${match.id}`;

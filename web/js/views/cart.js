@@ -23,7 +23,9 @@ import { formatCash, formatMoney, formatOdds, oddsHundredths, parseMoney, potent
 import { closePriceDialog, confirmNewPrices, priceSetting, priceSettingField } from '../prices.js';
 import { currentUser } from '../session.js';
 import { pauseControl } from '../limits.js';
-import { bettingPause, freshMatch, matchById, onChange, refreshCart, refreshHeld, refreshUser, setBalance, setCart, state } from '../state.js';
+import {
+  bettingPause, cartChangesSettled, changeCart, freshMatch, matchById, onChange, refreshCart, refreshHeld, refreshUser, setBalance, setCart, state,
+} from '../state.js';
 import { accaReceiptItem, accaSlip, modeChooser, slipMode } from './acca_slip.js';
 
 // Kept across clicks only after a network failure, when we cannot know whether
@@ -80,7 +82,7 @@ export function cartPanel({ user, compact = false, onCleanup }) {
   const moreLink = compact
     ? h('p', { class: 'slip-more small' }, h('a', { href: '#cart', text: 'Open the cart' }), ' for an accumulator, “Bet now” and your price-change setting.')
     : null;
-  const acca = compact ? null : accaSlip({ user, onPlaced: accaPlaced });
+  const acca = compact ? null : accaSlip({ user, onPlaced: accaPlaced, settled: () => settled() });
   const el = h(
     'div',
     { class: compact ? 'cart-panel compact' : 'cart-panel' },
@@ -120,9 +122,11 @@ export function cartPanel({ user, compact = false, onCleanup }) {
     if (placing) return;
     clearErrors();
     try {
-      await api.emptyCart(user.id, user.token);
-      await refreshCart();
-      await draw();
+      await changeCart(async () => {
+        await api.emptyCart(user.id, user.token);
+        await refreshCart();
+        await draw();
+      });
       status.show('Your cart is now empty.');
       focusEmpty();
     } catch (error) {
@@ -323,10 +327,12 @@ export function cartPanel({ user, compact = false, onCleanup }) {
       const at = order.indexOf(row);
       const neighbour = order[at + 1] ?? order[at - 1] ?? null;
       try {
-        await api.removeCartItem(user.id, user.token, row.item.item_id);
-        clearTimeout(row.timer);
-        await refreshCart();
-        await draw();
+        await changeCart(async () => {
+          await api.removeCartItem(user.id, user.token, row.item.item_id);
+          clearTimeout(row.timer);
+          await refreshCart();
+          await draw();
+        });
         status.show(`Removed ${row.title} from your ${compact ? 'slip' : 'cart'}.`);
         if (neighbour && rows.get(neighbour.item.item_id) === neighbour) neighbour.remove.focus();
         else focusEmpty();
@@ -463,6 +469,11 @@ export function cartPanel({ user, compact = false, onCleanup }) {
     drawing = done;
     return done;
   }
+  // Once every cart change on its way has been drawn.
+  async function settled() {
+    await cartChangesSettled();
+    await drawing;
+  }
   async function drawNow(mine, { fresh = !compact } = {}) {
     const cart = state.cart;
     if (!cart) return true;
@@ -536,10 +547,10 @@ export function cartPanel({ user, compact = false, onCleanup }) {
   // same selections at the same stakes as the screen. false (saying why,
   // focus on the stake to fix) when not.
   async function screenIsCart() {
-    // A draw still on its way (after a Remove, say: the cart's count is
-    // already new, its rows not yet) shows the cart the bettor just made:
-    // compare with that, not with the rows it is about to replace.
-    await drawing;
+    // The bettor's last changes (a Remove on its way, or its redraw: the
+    // cart's count is already new, its rows not yet) make the cart they
+    // place: compare with that, not with the rows about to be replaced.
+    await settled();
     const invalid = [...rows.values()].filter((row) => row.stake() === null);
     if (invalid.length) {
       for (const row of invalid) fieldError(row.el.querySelector('form'), row.input, 'Enter a stake such as 10.00.');
@@ -581,21 +592,27 @@ export function cartPanel({ user, compact = false, onCleanup }) {
     let placed = null;
     let cart = null;
     try {
-      if (!(await screenIsCart())) return;
-      cart = state.cart;
-      const key = pendingCheckoutKey?.setting === priceSetting() ? pendingCheckoutKey.key : api.newIdempotencyKey();
-      try {
-        placed = await api.checkout(user.id, user.token, key, priceSetting());
-        pendingCheckoutKey = null;
-      } catch (error) {
-        pendingCheckoutKey = error.status === 0 ? { key, setting: priceSetting() } : null;
-        if (error.code === 'odds_changed') {
-          placing = false;
-          await pricesChanged(error);
-          return;
+      // Once more after the bettor accepted new prices; placing all along,
+      // so nothing else changes the cart while they are asked and it is
+      // filled again at those prices.
+      for (;;) {
+        if (!(await screenIsCart())) return;
+        cart = state.cart;
+        const key = pendingCheckoutKey?.setting === priceSetting() ? pendingCheckoutKey.key : api.newIdempotencyKey();
+        try {
+          placed = await api.checkout(user.id, user.token, key, priceSetting());
+          pendingCheckoutKey = null;
+          break;
+        } catch (error) {
+          pendingCheckoutKey = error.status === 0 ? { key, setting: priceSetting() } : null;
+          if (error.code !== 'odds_changed') {
+            await showCheckoutError(error, cart);
+            return;
+          }
+          if (!(await pricesChanged(error))) return;
+          clearErrors();
+          status.clear();
         }
-        await showCheckoutError(error, cart);
-        return;
       }
     } catch (error) {
       checkoutError.show(error);
@@ -652,7 +669,7 @@ export function cartPanel({ user, compact = false, onCleanup }) {
     }
     if (!pending.length) {
       checkoutError.show(error);
-      return;
+      return false;
     }
     checkoutError.show('Nothing was placed: prices changed since these selections were added.');
     for (let round = 0; round < REPRICE_ROUNDS && pending.length; round += 1) {
@@ -662,7 +679,15 @@ export function cartPanel({ user, compact = false, onCleanup }) {
         lines: pending.map((p) => `${p.label}: ${p.was === null ? 'price when added unknown' : formatOdds(p.was)} → ${formatOdds(p.now)}`),
         acceptText: several ? 'Accept new prices' : 'Accept new price',
       });
-      if (!yes) return;
+      if (!yes) {
+        // From the second question on, the cart holds items put back at
+        // the prices accepted before: show it as it is now.
+        if (round > 0) {
+          await refreshCart().catch(() => {});
+          await draw();
+        }
+        return false;
+      }
       const again = [];
       try {
         for (const p of pending) {
@@ -681,7 +706,7 @@ export function cartPanel({ user, compact = false, onCleanup }) {
         await refreshCart().catch(() => {});
         await draw();
         checkoutError.show(err);
-        return;
+        return false;
       }
       pending = again;
     }
@@ -689,10 +714,10 @@ export function cartPanel({ user, compact = false, onCleanup }) {
     if (pending.length) {
       await draw();
       checkoutError.show('The prices keep changing. Nothing was placed; your cart shows the latest prices.');
-      return;
+      return false;
     }
     await draw();
-    await checkout();
+    return true;
   }
 
   // What was placed, just below the button that placed it; focus goes to

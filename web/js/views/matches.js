@@ -18,7 +18,7 @@ import { formatCash, formatOdds, oddsHundredths, parseMoney } from '../money.js'
 import { pager } from '../pager.js';
 import { currentUser } from '../session.js';
 import { pauseControl } from '../limits.js';
-import { bettingPause, heldOn, onChange, refreshCart, refreshHeld, rememberMatch, state } from '../state.js';
+import { bettingPause, changeCart, heldOn, onChange, refreshCart, refreshHeld, rememberMatch, state } from '../state.js';
 
 const PAGE_SIZE = 20;
 const TEAM_LIST_SIZE = 100; // the API's largest page: enough names for the suggestions
@@ -164,7 +164,22 @@ export function render(main, ctx) {
     }
   }));
 
+  // Selections whose add or removal is on its way: a second tap meanwhile
+  // (a double tap) would act on the cart as it was before the first.
+  const toggling = new Set();
+
   async function toggle(match, selection, card) {
+    const key = `${match.id}:${selection}`;
+    if (toggling.has(key)) return;
+    toggling.add(key);
+    try {
+      await changeCart(() => toggleNow(match, selection, card));
+    } finally {
+      toggling.delete(key);
+    }
+  }
+
+  async function toggleNow(match, selection, card) {
     card.error.clear();
     status.clear();
     const user = currentUser();
@@ -185,13 +200,18 @@ export function render(main, ctx) {
           stakeInput.focus();
           return;
         }
-        const item = await api.addCartItem(user.id, user.token, { match_id: match.id, selection, stake });
+        // The price on the button when tapped (the live stream may change it
+        // while the add is on its way).
         const shown = match.odds[selection];
+        const item = await api.addCartItem(user.id, user.token, { match_id: match.id, selection, stake });
         const added = item?.odds_at_add ?? item?.odds ?? null;
         if (added !== null && shown !== undefined && oddsHundredths(added) !== oddsHundredths(shown)) {
-          // The price moved since this page was loaded: show the one in the cart.
-          match.odds[selection] = added;
-          card.showOdds(selection);
+          // The price moved since this page was loaded: show the one in the
+          // cart, unless the live stream has brought a newer one meanwhile.
+          if (oddsHundredths(match.odds[selection]) === oddsHundredths(shown)) {
+            match.odds[selection] = added;
+            card.showOdds(selection);
+          }
           status.show(`Added ${selectionLabel(selection, match)} (${match.team_1} v ${match.team_2}) to your bet slip at ${formatOdds(added)}: the price has moved from ${formatOdds(shown)}.`);
         } else {
           status.show(`Added ${selectionLabel(selection, match)} (${match.team_1} v ${match.team_2}) to your bet slip.`);
