@@ -1,5 +1,6 @@
 #include "store/pg/bet_store.hpp"
 
+#include "store/pg/errors.hpp"
 #include "store/pg/placement_rows.hpp"
 #include "store/pg/row_mapping.hpp"
 #include "store/pg/transaction.hpp"
@@ -469,12 +470,11 @@ constexpr pg::Statement kAuditSettlement{"audit_settlement", R"sql(
 INSERT INTO audit (actor, action, target, request_id, details)
 VALUES ($1, 'match.settle', 'match:' || $2::bigint, $3, jsonb_build_object('result', $4::text)))sql"};
 
-}  // namespace
-
-Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
-                                          domain::MatchResult result,
-                                          const domain::SettlementPlan& plan,
-                                          const std::optional<domain::Actor>& actor) {
+// One try of settle_match, in one transaction.
+Async<domain::SettleOutcome> settle_match_once(pg::Pool& db, std::int64_t match_id,
+                                               domain::MatchResult result,
+                                               const domain::SettlementPlan& plan,
+                                               const std::optional<domain::Actor>& actor) {
   const std::string result_text(domain::to_string(result));
   auto connection = co_await db.acquire();
   if (!connection.ok()) co_return std::move(connection).error();
@@ -547,6 +547,28 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
   if (auto committed = co_await tx->commit(); !committed.ok())
     co_return std::move(committed).error();
   co_return out;
+}
+
+// A settlement locks the bettors it credits as its statements reach them:
+// the singles' winners, then the accumulators' (a separate statement). A
+// placement batch on another match, which locks its bettors in id order,
+// can hold one of them while waiting for another the settlement holds, and
+// PostgreSQL then aborts one of the two (deadlock_detected). A batch places
+// its asks again alone; the settlement, rolled back whole, runs again.
+constexpr int kSettlementTries = 3;
+constexpr std::string_view kDeadlockDetected = "40P01";
+
+}  // namespace
+
+Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
+                                          domain::MatchResult result,
+                                          const domain::SettlementPlan& plan,
+                                          const std::optional<domain::Actor>& actor) {
+  for (int tried = 1;; ++tried) {
+    auto out = co_await settle_match_once(db, match_id, result, plan, actor);
+    if (out.ok() || tried == kSettlementTries || pg::sqlstate_of(out.error()) != kDeadlockDetected)
+      co_return out;
+  }
 }
 
 }  // namespace betsdb::store

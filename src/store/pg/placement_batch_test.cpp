@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "store/pg/accumulator_batch.hpp"
 #include "store/pg/accumulator_store.hpp"
 #include "store/pg/bet_store.hpp"
+#include "store/pg/limits_store.hpp"
 #include "store/pg/lock_test_support.hpp"
 #include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
@@ -766,6 +768,105 @@ TEST_F(PlacementBatchTest, ALoneBetAndACartAreFundsShortByTheBalanceTheyWaitedFo
     EXPECT_EQ(count("SELECT balance FROM users WHERE id = 7"), 50);
     EXPECT_EQ(count("SELECT count(*) FROM bets WHERE user_id = 7"), 0);
   }
+}
+
+// A limit lowered while a bet waited for its match's exposure row is the one
+// the bet meets: the limit in force is chosen by the clock when the debit is
+// decided, not by when the bet's transaction began (before the change).
+TEST_F(PlacementBatchTest, ALimitLoweredWhileABetWaitedIsTheOneItMeets) {
+  const std::vector<domain::BetItem> bet{item(1, Selection::draw, 500)};
+  asio::io_context io;
+  auto pool = pool_on(io, 1);
+  auto other = pool_on(io, 1);
+  auto locker = pool_on(io, 1);
+  auto watcher = pool_on(io, 1);
+  std::optional<Result<domain::Placement>> result;
+  pg::testing::run(io, [&]() -> asio::awaitable<void> {
+    const std::string pid = std::to_string(co_await backend_pid(*pool));
+    auto held = co_await pg::testing::hold_rows(
+        *locker, "SELECT 1 FROM match_exposure WHERE match_id = 1 FOR UPDATE");
+    PG_CO_ASSERT(held.has_value());
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { result = co_await place_bets(*pool, 7, bet); },
+        asio::detached);
+    co_await until_waiting_for_locks(*watcher, pid, 1);
+    const domain::UserLimitChange lower{domain::LimitKind::stake, domain::LimitPeriod::day,
+                                        domain::Money(100)};
+    auto lowered = co_await change_limits(*other, 7, std::span(&lower, 1));
+    PG_CO_ASSERT_OK(lowered);
+    auto committed = co_await (*held)->execute_sql("COMMIT");
+    PG_CO_ASSERT_OK(committed);
+    co_await until_answered([&] { return result.has_value(); });
+    for (const auto& p : {pool, other, locker, watcher}) p->close();
+  });
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(result->ok()) << result->error().detail;
+  EXPECT_FALSE((*result)->placed()) << "5.00 staked past a day limit of 1.00 set before the debit";
+  EXPECT_TRUE((*result)->stake_limit_short);
+  EXPECT_EQ(count("SELECT balance FROM users WHERE id = 7"), 100000);
+  EXPECT_EQ(count("SELECT count(*) FROM bets WHERE user_id = 7"), 0);
+}
+
+// A settlement locks the bettors it credits statement by statement (the
+// singles' winners, then the accumulators'), so a transaction that locks
+// them the other way round deadlocks with it. When PostgreSQL aborts the
+// settlement, it runs again and settles, rather than failing the operator.
+TEST_F(PlacementBatchTest, ASettlementThatMeetsADeadlockRunsAgain) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  const auto acca = accumulator(L{{1, Selection::home}, {2, Selection::home}}, 100);
+  const std::vector<domain::BetItem> single{item(1, Selection::home, 100)};
+  on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
+    // User 5's accumulator waits for match 1 only; user 9's single wins on it.
+    auto placed = co_await place_accumulator(*db, 5, acca);
+    PG_CO_ASSERT(placed.ok() && (*placed).bet.has_value());
+    auto first_leg =
+        co_await settle_match(*db, 2, domain::MatchResult::home,
+                              domain::plan_settlement(domain::MatchResult::home), std::nullopt);
+    PG_CO_ASSERT_OK(first_leg);
+    auto bet = co_await place_bets(*db, 9, single);
+    PG_CO_ASSERT(bet.ok() && bet->placed());
+  });
+  asio::io_context io;
+  auto pool = pool_on(io, 1);
+  auto locker = pool_on(io, 1);
+  auto watcher = pool_on(io, 1);
+  std::optional<Result<domain::SettleOutcome>> result;
+  bool locker_got_both = false;
+  pg::testing::run(io, [&]() -> asio::awaitable<void> {
+    const std::string pid = std::to_string(co_await backend_pid(*pool));
+    // User 5 held: the settlement credits user 9 (and 4) and waits for 5.
+    auto held = co_await hold_user_row(*locker, 5);
+    PG_CO_ASSERT(held.has_value());
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          result = co_await settle_match(*pool, 1, domain::MatchResult::home,
+                                         domain::plan_settlement(domain::MatchResult::home),
+                                         std::nullopt);
+        },
+        asio::detached);
+    co_await until_waiting_for_locks(*watcher, pid, 1);
+    // Now user 9, which the settlement holds: a cycle. The settlement waited
+    // first, so its deadlock check finds it and aborts it; this lock is then
+    // granted, and the settlement's second try waits for this commit.
+    auto second = co_await (*held)->execute_sql("SELECT 1 FROM users WHERE id = 9 FOR UPDATE");
+    PG_CO_ASSERT_OK(second);
+    locker_got_both = true;
+    auto committed = co_await (*held)->execute_sql("COMMIT");
+    PG_CO_ASSERT_OK(committed);
+    co_await until_answered([&] { return result.has_value(); });
+    for (const auto& p : {pool, locker, watcher}) p->close();
+  });
+  ASSERT_TRUE(locker_got_both);
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(result->ok()) << result->error().detail;
+  EXPECT_TRUE((*result)->settled.changed);
+  EXPECT_EQ(count("SELECT count(*) FROM bets WHERE user_id IN (5, 9) AND status = 'won'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM matches WHERE id = 1 AND status = 'settled'"), 1);
+  // Each credited once: the first try's credits were rolled back with it.
+  EXPECT_EQ(count("SELECT count(*) FROM users u WHERE u.id IN (5, 9) AND u.balance = 100000 - 100 "
+                  "+ (SELECT potential_payout FROM bets WHERE user_id = u.id)"),
+            2);
 }
 
 // A repriced accumulator is priced again and placed again: its refusal does
