@@ -66,13 +66,16 @@ http::Response replay(service::RecordedAnswer answer) {
 // Stripe's rule: an answer is kept only once the route began acting. A 5xx
 // (an outage), a clash with a request still running, or a request refused
 // before it could act (unreadable, malformed, invalid) leaves no record, so
-// the client may fix it and retry with the same key.
+// the client may fix it and retry with the same key. So does a running
+// pause, whether the route or the placing statement met it (one that began
+// while the request was on its way): the bettor retries once it has ended.
 bool is_final(const Result<http::Response>& outcome, const IdempotentRoute& route) {
   if (outcome.ok()) return outcome->status < 500;
   const Errc code = outcome.error().code;
   if (http_status(code) >= 500) return false;
-  for (Errc before_acting : {route.in_progress, Errc::invalid_json, Errc::unsupported_media_type,
-                             Errc::validation_failed, Errc::invalid_parameter}) {
+  for (Errc before_acting :
+       {route.in_progress, Errc::invalid_json, Errc::unsupported_media_type,
+        Errc::validation_failed, Errc::invalid_parameter, Errc::self_excluded}) {
     if (code == before_acting) return false;
   }
   return true;

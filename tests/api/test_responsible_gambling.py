@@ -23,6 +23,7 @@ and the limits untouched; `Snapshot` and `LimitsDb.limit_rows` prove it.
 """
 
 import datetime as dt
+import uuid
 
 import pytest
 
@@ -1048,3 +1049,24 @@ def test_one_users_limits_and_exclusion_do_not_touch_another(api, admin_token, b
             expect_self_excluded(resp)
         else:
             expect_json(resp, 201)
+
+
+def test_a_pause_the_placing_statement_meets_is_not_kept_under_the_idempotency_key(api, new_user, new_match,
+                                                                                    limits_db, bets_db):
+    """api.md, Idempotency: a `403 self_excluded` is not stored, so a retry
+    with the same key once the pause has ended acts. Here the time-out is in
+    the database only (as when it starts while the bet is on its way), so it
+    is the placing statement, not the route, that refuses the bet."""
+    user = new_user(balance=100_000)
+    match = new_match()
+    key = f"key-{uuid.uuid4()}"
+    limits_db.db.query(f"UPDATE {limits_db.users} SET timeout_until = now() + interval '1 hour' "
+                       f"WHERE id = %s RETURNING id", (user.id,))
+    body = {"user_id": user.id, "match_id": match["id"], "selection": "1", "stake": 1000}
+    expect_self_excluded(api.post("/v1/bets", json=body, token=user.token, headers={"Idempotency-Key": key}))
+    assert bets_db.bet_count(user_id=user.id) == 0
+    limits_db.end_timeout(user.id)
+    again = api.post("/v1/bets", json=body, token=user.token, headers={"Idempotency-Key": key})
+    expect_json(again, 201)
+    assert "Idempotent-Replayed" not in again.headers
+    assert bets_db.bet_count(user_id=user.id) == 1

@@ -348,6 +348,7 @@ describe('accumulators and cash-out in the web UI', () => {
     await alert.waitFor();
     assert.equal(await alert.getAttribute('data-code'), 'stake_above_max');
     assert.equal(await alert.textContent(), `${team}, ${team} v Voles ${RUN}: ${problem.detail} This match's maximum stake is €5.00.`);
+    await bettor.page.waitForFunction(() => document.activeElement?.textContent === 'Place accumulator');
     assert.equal((await betsOf(me.id)).length, 0);
     assert.equal(await headerBalance(bettor.page), '€50.00');
     await screenshot(bettor.page, '44-accumulator-stake-above-max');
@@ -381,6 +382,8 @@ describe('accumulators and cash-out in the web UI', () => {
     await alert.waitFor();
     assert.equal(await alert.getAttribute('data-code'), 'duplicate_bet');
     assert.equal(await alert.textContent(), 'You already have a pending accumulator on exactly these selections.');
+    // The button was disabled while placing: the focus is back on it.
+    await bettor.page.waitForFunction(() => document.activeElement?.textContent === 'Place accumulator');
     assert.equal((await betsOf(me.id)).length, 1);
     assert.equal(await bettor.page.locator('li.cart-item').count(), 2, 'a refused accumulator leaves the cart as it was');
     assert.deepEqual(bettor.problems, []);

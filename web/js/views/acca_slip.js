@@ -161,6 +161,10 @@ export function accaSlip({ user, onPlaced, settled }) {
       placing = false;
       button.textContent = 'Place accumulator';
       refresh();
+      // Disabled while placing, the button lost the focus to the page: it
+      // gets it back, beside the refusal, unless the focus went on (to the
+      // receipt's heading, a field named by an error).
+      if ((!document.activeElement || document.activeElement === document.body) && !button.disabled) button.focus();
     }
   }
 
