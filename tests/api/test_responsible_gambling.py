@@ -1070,3 +1070,22 @@ def test_a_pause_the_placing_statement_meets_is_not_kept_under_the_idempotency_k
     expect_json(again, 201)
     assert "Idempotent-Replayed" not in again.headers
     assert bets_db.bet_count(user_id=user.id) == 1
+
+
+def test_a_time_out_taken_during_a_self_exclusion_keeps_the_cart_closed_for_the_longer(api, new_user, new_match,
+                                                                                       limits_db, redis):
+    """The cart stays closed until the later pause ends: a 24-hour time-out
+    taken during a six-month self-exclusion must not reopen it after a day
+    (and a self-exclusion after a time-out extends the close)."""
+    first = new_user(balance=10_000)
+    expect_json(self_exclude(api, first, "6m"), 201)
+    expect_json(time_out(api, first, 24), 201)
+    assert redis.pttl(limits_db.cart_pause_key(first.id)) > 150 * 86_400_000
+    second = new_user(balance=10_000)
+    expect_json(time_out(api, second, 24), 201)
+    assert redis.pttl(limits_db.cart_pause_key(second.id)) <= 86_400_000
+    expect_json(self_exclude(api, second, "6m"), 201)
+    assert redis.pttl(limits_db.cart_pause_key(second.id)) > 150 * 86_400_000
+    # What the expired close would have allowed: a cart write, refused.
+    expect_self_excluded(api.post(cart_url(first) + "/items", json={"match_id": new_match()["id"], "selection": "1",
+                                                         "stake": 100}, token=first.token))

@@ -482,15 +482,29 @@ asio::awaitable<Status> clear_cart(Commands& client, std::int64_t user_id) {
   co_return Status{};
 }
 
+namespace {
+
+// Closes the cart until ARGV[2] (Unix ms; ARGV[1] the same as RFC 3339),
+// unless it is closed until later already: a time-out taken during a
+// self-exclusion ends first, and must not reopen the cart when it does.
+const Script& pause_close_script() {
+  static const Script script(R"lua(
+if redis.call('PEXPIRETIME', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+return 1)lua");
+  return script;
+}
+
+}  // namespace
+
 asio::awaitable<Status> close_cart_for_pause(Commands& client, std::int64_t user_id,
                                              domain::Timestamp until) {
   // Closed first, then emptied: a write that finds it open is emptied after.
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(until.time_since_epoch()).count();
-  std::string key = cart_pause_key(user_id);
-  std::string end = domain::format_rfc3339(until);
-  std::string at = std::to_string(millis);
-  auto closed = co_await client.command("SET", key, end, "PXAT", at);
+  std::vector<std::string> keys{cart_pause_key(user_id)};
+  std::vector<std::string> close_args{domain::format_rfc3339(until), std::to_string(millis)};
+  auto closed = co_await client.eval(pause_close_script(), std::move(keys), std::move(close_args));
   if (!closed.ok()) co_return std::move(closed).error();
   if (closed->is_error()) co_return Error::unavailable("Redis refused to close the cart.");
   std::vector<std::string> args{ttl_arg()};
