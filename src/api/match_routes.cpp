@@ -194,7 +194,9 @@ asio::awaitable<Response> patch_match(ApiShard& shard, Request& req) {
   }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
   change.actor = domain::Actor{req.principal.actor(), req.request_id};
-  change.details = req.body;  // valid JSON, checked field by field above
+  // As parsed, not as sent: a number may be written with more digits than
+  // PostgreSQL's numeric keeps (2.1 and 16,400 zeros is the price 2.10).
+  change.details = json::serialize(*body);
   auto updated = co_await service::change_match(shard.ctx, req.path_ids[0], change);
   if (!updated.ok()) co_return error_response(updated.error());
   co_return json_response(200, render_match(*updated));

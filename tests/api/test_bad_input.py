@@ -31,6 +31,7 @@ from api_support import (
     unique_email,
     unique_team,
 )
+from account_support import find_table
 from fault_support import nothing_changes, read_http_response
 
 MISSING_ID = 2_000_000_000
@@ -748,6 +749,21 @@ def test_near_miss_paths_are_404(client, world, pattern):
         resp = client.raw_request(method, variant, headers={"Authorization": f"Bearer {world.admin}"})
         check(failures, resp, 404, "not_found")
     report(failures, f"near-miss paths of {pattern}")
+
+
+def test_a_price_with_thousands_of_trailing_zeros_is_taken_at_its_value(api, admin_token, new_match, db):
+    """2.2 followed by 16,400 zeros is the price 2.20. Kept in the audit as
+    sent, its digits passed PostgreSQL's numeric display scale (16,383) and
+    the change failed with a 500; the audit keeps the change as parsed."""
+    match = new_match()
+    assert match["odds"]["1"] != 2.2
+    body = '{"odds":{"1":2.2' + "0" * 16_400 + '}}'
+    changed = expect_json(api.patch(f"/v1/matches/{match['id']}", body=body, token=admin_token), 200)
+    assert changed["odds"]["1"] == 2.2
+    audit_table = find_table(db, {"actor", "action", "target", "request_id", "details"}, "audit")
+    (details,) = db.query(f"SELECT details FROM {audit_table} WHERE action = 'match.update' "
+                          f"AND target = %s", (f"match:{match['id']}",))[0]
+    assert float(details["odds"]["1"]) == 2.2
 
 
 def test_server_healthy_and_ledger_intact_after_bad_input(client, bets_db):
