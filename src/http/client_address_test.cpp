@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/request.hpp"
+
 namespace betsdb::http {
 namespace {
 
@@ -29,6 +31,19 @@ TEST(ClientAddress, AMalformedEntryStopsAtTheNearestKnownAddress) {
   EXPECT_EQ(client_address("127.0.0.1", "203.0.113.9, junk", kProxy), "127.0.0.1");
   EXPECT_EQ(client_address("127.0.0.1", "junk, 127.0.0.1", kProxy), "127.0.0.1");
   EXPECT_EQ(client_address("127.0.0.1", "127.0.0.1", kProxy), "127.0.0.1");
+}
+
+// HAProxy's `option forwardfor` adds a line of its own after any line the
+// client wrote: the lines are one list, the proxy's entry last.
+TEST(ClientAddress, ForwardedForLinesAreOneListInTheOrderReceived) {
+  Request request;
+  request.headers = {{"x-forwarded-for", "198.51.100.7"},
+                     {"content-type", "application/json"},
+                     {"x-forwarded-for", "203.0.113.9, 192.0.2.1"}};
+  EXPECT_EQ(request.joined_header("x-forwarded-for"), "198.51.100.7,203.0.113.9, 192.0.2.1");
+  EXPECT_EQ(request.joined_header("x-real-ip"), std::nullopt);
+  const auto joined = request.joined_header("x-forwarded-for");
+  EXPECT_EQ(client_address("10.0.0.1", *joined, {"10.0.0.1"}), "192.0.2.1");
 }
 
 }  // namespace

@@ -31,6 +31,19 @@ std::optional<std::string_view> Request::header(std::string_view lower_name) con
   return std::nullopt;
 }
 
+std::optional<std::string> Request::joined_header(std::string_view lower_name) const {
+  std::optional<std::string> joined;
+  for (const auto& h : headers) {
+    if (h.name != lower_name) continue;
+    if (joined) {
+      joined->append(",").append(h.value);
+    } else {
+      joined = h.value;
+    }
+  }
+  return joined;
+}
+
 std::string_view role_name(Principal::Role role) {
   switch (role) {
     case Principal::Role::admin:

@@ -71,6 +71,10 @@ struct Request {
 
   // First header with this (lower-case) name.
   std::optional<std::string_view> header(std::string_view lower_name) const;
+  // Every header with this (lower-case) name, joined by commas in the order
+  // received: a list sent on several lines is the same list on one (RFC 9110
+  // 5.3), and a proxy may add its own line after the client's.
+  std::optional<std::string> joined_header(std::string_view lower_name) const;
 };
 
 struct Response {

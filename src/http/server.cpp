@@ -276,12 +276,17 @@ asio::awaitable<Server::Session::Next> Server::Session::serve_request() {
   Exchange ex;
   if (!co_await read_header(ex.parser)) co_return Next::close;
   ex.request = to_request(ex.parser.get());
-  // No header look-up per request unless some proxy is trusted.
-  ex.request.client_address =
-      limits().trusted_proxies.empty()
-          ? client_address_
-          : client_address(client_address_, ex.request.header("x-forwarded-for"),
-                           limits().trusted_proxies);
+  // No header look-up per request unless some proxy is trusted. Every
+  // X-Forwarded-For line counts: HAProxy adds its own after any the client
+  // wrote, so the first line alone would be the client's choice.
+  if (limits().trusted_proxies.empty()) {
+    ex.request.client_address = client_address_;
+  } else {
+    const std::optional<std::string> forwarded = ex.request.joined_header("x-forwarded-for");
+    ex.request.client_address = client_address(
+        client_address_, forwarded ? std::optional<std::string_view>(*forwarded) : std::nullopt,
+        limits().trusted_proxies);
+  }
   if (!ex.parser.get().keep_alive()) ex.next = Next::close;
 
   if (auto refusal = co_await check_before_body(ex)) {

@@ -13,7 +13,10 @@ whole of 127/8 is loopback on Linux, and the server sees that address as the
 peer), so the tests never share a count and need no Redis key names.
 """
 
+import http.client
+import json
 import random
+import urllib.parse
 
 import pytest
 from requests.adapters import HTTPAdapter
@@ -209,6 +212,36 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(behind_p
         expect_limited(proxy.post("/v1/users", json=sign_up_body(), headers={"X-Forwarded-For": second}))
     finally:
         proxy.close()
+
+
+def post_with_forwarded_lines(server, source, lines):
+    """POST /v1/users from `source` with one X-Forwarded-For header line per
+    entry of `lines`, as a client's line and then HAProxy's arrive."""
+    url = urllib.parse.urlsplit(server.base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10, source_address=(source, 0))
+    try:
+        body = json.dumps(sign_up_body()).encode()
+        conn.putrequest("POST", "/v1/users")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(len(body)))
+        for line in lines:
+            conn.putheader("X-Forwarded-For", line)
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def test_behind_a_trusted_proxy_the_proxys_own_line_counts_not_the_clients(behind_proxy):
+    """HAProxy adds its X-Forwarded-For line after any the client wrote: a
+    client changing its own line on every request is still one client."""
+    client = new_address()
+    for _ in range(LIMIT):
+        status, body = post_with_forwarded_lines(behind_proxy, PROXY_ADDRESS, [new_address(), client])
+        assert status == 201, body
+    status, body = post_with_forwarded_lines(behind_proxy, PROXY_ADDRESS, [new_address(), client])
+    assert (status, body.get("code")) == (429, "too_many_requests"), body
 
 
 def test_an_untrusted_peer_cannot_choose_its_address_by_header(behind_proxy, admin_token):
