@@ -104,6 +104,12 @@ Async<domain::Match> move_status(Context& ctx, std::int64_t match_id, domain::Ma
     co_await after_match_changed(ctx);
     co_return std::move(**moved);
   }
+  // Not moved: already there, moved by a concurrent call, or settled. The
+  // call that moved it may not have bumped the generation yet (or its
+  // answer was lost, and this is its retry): bumped here too, before the
+  // read and the answer, so the status answered is the one every list and
+  // cart add sees from then on.
+  co_await after_match_changed(ctx);
   auto current = co_await get_match(ctx, match_id);
   if (!current.ok()) co_return std::move(current).error();
   if (current->status == domain::MatchStatus::settled) {

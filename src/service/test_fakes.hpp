@@ -426,10 +426,16 @@ class FakeMatchStore final : public MatchStore {
                                                             const domain::MatchChange&) override {
     co_return Error::internal("fake: change_unless_settled is not faked");
   }
-  Async<std::optional<domain::Match>> move_status(std::int64_t, domain::MatchStatus,
-                                                  domain::MatchStatus,
+  // Moves a match in `from` to `to`; nullopt (no write) when it is in
+  // another status, as the store's conditional update.
+  Async<std::optional<domain::Match>> move_status(std::int64_t match_id, domain::MatchStatus from,
+                                                  domain::MatchStatus to,
                                                   const std::optional<domain::Actor>&) override {
-    co_return Error::internal("fake: move_status is not faked");
+    if (unavailable) co_return database_down();
+    auto it = matches.find(match_id);
+    if (it == matches.end() || it->second.status != from) co_return std::optional<domain::Match>{};
+    it->second.status = to;
+    co_return std::optional<domain::Match>{it->second};
   }
   Async<std::optional<std::pair<domain::Exposure, domain::MatchLimits>>> exposure(
       std::int64_t) override {
