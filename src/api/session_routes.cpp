@@ -1,4 +1,8 @@
 // Signing in and out (docs/api.md, "Sessions").
+#include <cctype>
+#include <string>
+#include <string_view>
+
 #include "api/api_shard.hpp"
 #include "api/json_input.hpp"
 #include "api/query_params.hpp"
@@ -14,6 +18,14 @@ using http::Response;
 
 namespace {
 
+std::string lowered_and_trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 std::string_view role_of(const domain::Account& account) {
   return account.is_operator() ? domain::to_string(account.role) : "user";
 }
@@ -25,10 +37,15 @@ asio::awaitable<Response> sign_in(ApiShard& shard, Request& req) {
   FieldReader fields(*body);
   auto email = fields.required_string("email");
   auto password = fields.required_string("password");
-  // Any email is looked up (an unknown one fails like a wrong password), but
-  // only in the normalised form sign-up stores.
+  // Any email is looked up (an unknown one fails like a wrong password), in
+  // the normalised form sign-up stores. A string sign-up would not take as
+  // an address names no account: it fails as an unknown email does (401,
+  // counted toward the lock-out), not as a malformed body (docs/api.md).
   std::string normalised;
-  if (email) normalised = fields.check(domain::normalize_email(*email)).value_or("");
+  if (email) {
+    auto normal = domain::normalize_email(*email);
+    normalised = normal.ok() ? std::move(*normal) : lowered_and_trimmed(*email);
+  }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
 
   auto signed_in = co_await service::sign_in(shard.ctx, normalised, std::move(*password));

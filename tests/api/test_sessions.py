@@ -16,6 +16,7 @@ design for what the contract leaves open).
 import hashlib
 import statistics
 import time
+import uuid
 
 import psycopg2
 import pytest
@@ -521,3 +522,16 @@ def test_an_expired_session_is_refused(api, db, admin_token, second_instance):
     warm(second_instance.base_url, admin_token, account, kept)
     warm(second_instance.base_url, admin_token, account, account.token)
 
+
+
+@pytest.mark.parametrize("shape", ["no at sign", "no domain", "too long"])
+def test_a_string_that_is_not_an_address_fails_as_an_unknown_email_and_counts(api, shape):
+    """api.md: 422 only for a missing or non-string field; an email no
+    account has, an unusable one included, is 401 invalid_credentials and
+    counts toward the lock-out."""
+    tag = uuid.uuid4().hex
+    email = {"no at sign": f"nobody-{tag}", "no domain": f"nobody-{tag}@",
+             "too long": "x" * 300 + f"{tag}@example.com"}[shape]
+    for i in range(SIGN_IN_FAILURES):
+        expect_invalid_credentials(sign_in(api, email, f"wrong password {i}"))
+    expect_locked(sign_in(api, email, "wrong password again"))
