@@ -375,6 +375,9 @@ class Reader {
     for (auto i = data.find("id: "); i != std::string_view::npos; i = data.find("id: ", i + 4)) {
       if (i > 0 && data[i - 1] != '\n') continue;  // not at a line start
       const auto line_end = data.find('\n', i);
+      // A block of its id alone is no event: the position a new client is
+      // given before any event (docs/api.md, "Live stream").
+      if (line_end + 1 < data.size() && data[line_end + 1] == '\n') continue;
       receive(data.substr(i + 4, line_end - i - 4), data, line_end, t);
     }
   }

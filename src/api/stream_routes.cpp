@@ -127,6 +127,21 @@ asio::awaitable<bool> replay(ApiShard& shard, http::BodyStream& body, StreamClie
 asio::awaitable<void> serve_stream(ApiShard& shard, http::BodyStream& body, StreamRequest request,
                                    std::shared_ptr<void> seat) {
   (void)seat;  // held until the stream ends
+  // A client with no position yet is given one at once: the newest event's
+  // id, read before subscribing (what comes after it is then queued or
+  // replayed from it, never lost), in a block with no data, which sets
+  // EventSource's last event id and dispatches nothing. A filtered client
+  // may hear no event for hours; without a position its reconnect would
+  // start from nowhere and miss what changed meanwhile. When Redis cannot
+  // say (or holds nothing yet), the client starts from now, as before.
+  bool give_position = false;
+  if (!request.resume_after) {
+    auto newest = co_await service::newest_event(shard.ctx);
+    if (newest.ok() && *newest) {
+      request.resume_after = **newest;
+      give_position = true;
+    }
+  }
   auto executor = co_await asio::this_coro::executor;
   StreamClient client(executor, std::move(request.matches), shard.stream_client_buffer);
   client.on_overflow = [&body] { body.abort(); };
@@ -137,6 +152,11 @@ asio::awaitable<void> serve_stream(ApiShard& shard, http::BodyStream& body, Stre
   Subscription subscription(*shard.stream_hub, client);
   const bool started = co_await write_text(body, kPreamble);
   if (!started) co_return;
+  if (give_position) {
+    const std::string position = "id: " + request.resume_after->text() + "\n\n";
+    const bool positioned = co_await write_text(body, position);
+    if (!positioned) co_return;
+  }
   client.position = request.resume_after;
   if (client.position) {
     const bool replayed = co_await replay(shard, body, client);

@@ -939,3 +939,23 @@ def test_sigterm_ends_open_streams_cleanly(tmp_path, admin_token, streams, _serv
     finally:
         api.close()
         server.kill()
+
+
+def test_a_client_with_no_id_yet_is_given_one_so_its_reconnect_misses_nothing(api, admin_token, streams, probe,
+                                                                              new_match):
+    """A filtered client may hear no event for a long time: the stream gives
+    it a position at once (an `id:` block without data, which sets
+    EventSource's last event id and dispatches nothing), so a reconnect from
+    there gets what changed while it was away."""
+    watched, other = new_match(), new_match()
+    probe.event_of(other)
+    s = open_stream(streams, match_ids=[watched["id"]])
+    given = s.wait_for(lambda blocks: next((b for b in blocks if b.id and not b.is_event), None), 5,
+                       "an id block without data")
+    assert given.raw == f"id: {given.id}\n\n".encode(), given
+    as_tuple = lambda text: tuple(int(part) for part in text.split("-"))  # noqa: E731
+    assert as_tuple(given.id) >= as_tuple(probe.event_of(other).id), "at least the newest when it opened"
+    s.close()
+    missed = set_price(api, admin_token, watched["id"], 1)
+    again = open_stream(streams, match_ids=[watched["id"]], last_event_id=given.id)
+    expect_match_event(again.next_event(), missed, "the change made while away")
