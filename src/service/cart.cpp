@@ -3,7 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -221,6 +227,32 @@ Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
   }
 }
 
+// Placed items that Redis did not take out of the cart when the checkout
+// answered: out later, retried until Redis takes it or the cart would have
+// expired anyway. Left in, each would make every later checkout of the
+// cart a duplicate_bet (or place it again once its bet is cashed out). Late
+// is safe: only items unchanged since the checkout read them go.
+constexpr std::chrono::milliseconds kFirstRemovalRetry{50};
+constexpr std::chrono::milliseconds kMaxRemovalRetry{5000};
+
+boost::asio::awaitable<void> remove_checked_out_later(std::shared_ptr<CartStore> carts,
+                                                      std::int64_t user_id,
+                                                      std::vector<domain::CartItem> items) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  const auto give_up = std::chrono::steady_clock::now() + domain::kCartTtl;
+  auto delay = kFirstRemovalRetry;
+  while (std::chrono::steady_clock::now() < give_up) {
+    timer.expires_after(delay);
+    co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto removed = co_await carts->remove_checked_out(user_id, items);
+    if (removed.ok()) {
+      spdlog::info("checkout of user {}: its placed items left the cart after a retry", user_id);
+      co_return;
+    }
+    delay = std::min(delay * 2, kMaxRemovalRetry);
+  }
+}
+
 // Steps 2 to 4 of a checkout, run while holding the guard.
 Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id,
                                        domain::PriceChangePolicy policy) {
@@ -258,9 +290,11 @@ Async<CheckoutResult> checkout_guarded(Context& ctx, std::int64_t user_id,
   auto removed = co_await (std::move(remove) && std::move(invalidate));
   if (!removed.ok()) {
     spdlog::warn(
-        "checkout of user {} placed its bets but left the cart ({}); a retry meets "
-        "duplicate_bet",
+        "checkout of user {} placed its bets but left them in the cart ({}); removed later",
         user_id, removed.error().detail);
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::co_spawn(executor, remove_checked_out_later(ctx.carts, user_id, items),
+                          boost::asio::detached);
   }
 
   out.bets = std::move(placement->bets);

@@ -320,6 +320,20 @@ TEST_F(CartTest, ASuccessfulCheckoutInvalidatesTheUsersLists) {
   EXPECT_TRUE(f.cache_store->bumped("gen:{summary}"));
 }
 
+// Redis did not take the placed items out of the cart when the checkout
+// answered: they leave it later, once Redis takes the removal; left in,
+// every later checkout of the cart would be a duplicate_bet.
+TEST_F(CartTest, PlacedItemsThatRedisDidNotRemoveLeaveTheCartLater) {
+  put(1);
+  put(2);
+  f.carts->failing_removals = 2;
+  ASSERT_TRUE(check_out().ok());
+  ASSERT_FALSE(f.carts->carts[kUser].empty()) << "the first removal was to fail";
+  ASSERT_TRUE(f.run_until([&] { return f.carts->carts[kUser].empty(); }))
+      << "the placed items stayed in the cart";
+  EXPECT_EQ(f.carts->count("remove_checked_out"), 3u);
+}
+
 // A retry of a checkout that committed with its answer lost meets its own
 // bets: the lists must show them now, as after the first try.
 TEST_F(CartTest, ADuplicateBetStillInvalidatesTheUsersLists) {

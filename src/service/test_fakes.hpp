@@ -311,9 +311,15 @@ class FakeCartStore final : public CartStore {
     co_return Status{};
   }
 
+  int failing_removals = 0;  // remove_checked_out fails this many more times
+
   Async<std::size_t> remove_checked_out(std::int64_t user_id,
                                         std::span<const domain::CartItem> items) override {
     if (auto e = enter("remove_checked_out", user_id)) co_return *e;
+    if (failing_removals > 0) {
+      --failing_removals;
+      co_return redis_down();
+    }
     removed_checked_out.emplace_back(items.begin(), items.end());
     auto& cart = carts[user_id];
     std::size_t removed = 0;
