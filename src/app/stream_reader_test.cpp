@@ -161,6 +161,49 @@ TEST(StreamReader, EndsTheStreamsWhenTheStreamWasTrimmedPastItWhileItCouldNotRea
   });
 }
 
+// A reader that began on an empty stream reads from its very start: a first
+// batch that is full (an import's events, appended by one script) is not a
+// gap while the stream never lost an event, and every event is delivered.
+TEST(StreamReader, AFullFirstBatchOnAStreamThatStartedEmptyIsDeliveredNotAGap) {
+  const std::uint16_t port = redis::testing::free_port();
+  redis::testing::RedisProcess server(port);
+  ASSERT_TRUE(server.start()) << "cannot spawn /usr/bin/redis-server";
+  const std::string key = redis::kMatchStreamKey;
+  const std::string count = std::to_string(kStreamReadBatch + 100);
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    redis::Config admin_config;
+    admin_config.port = port;
+    auto admin = redis::Client::create(io.get_executor(), admin_config);
+    admin->start();
+    const Status up = co_await admin->wait_connected(10s);
+    CO_ASSERT(up.ok(), up.error().detail);
+
+    Config config;
+    config.redis_url = "redis://127.0.0.1:" + std::to_string(port) + "/0";
+    Seen seen;
+    StreamReader reader(
+        config, [&seen](std::shared_ptr<const api::FrameBatch> batch) { seen.deliver(batch); },
+        [&seen] { seen.ready(); }, [&seen] { seen.gap(); });
+    reader.start();
+    CO_ASSERT(seen.wait_until([](bool ready, auto&, int) { return ready; }), "never ready");
+    // All at once, as the outbox's relay appends a batch: the reader's
+    // first read is a full batch.
+    const std::string script =
+        "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'm', '1', 'd', '{}') end";
+    auto added = co_await run(*admin, "EVAL", script, "1", key, count);
+    CO_ASSERT(added.ok(), added.error().detail);
+    CO_ASSERT(seen.wait_until([&](bool, auto& ids, int gaps) {
+      return gaps > 0 || ids.size() == kStreamReadBatch + 100;
+    }),
+              "the events were not delivered");
+    const auto [delivered, gaps] = seen.ids_and_gaps();
+    EXPECT_EQ(gaps, 0) << "a stream that never lost an event reported a gap";
+    EXPECT_EQ(delivered.size(), kStreamReadBatch + 100);
+    reader.stop();
+    admin->stop();
+  });
+}
+
 TEST(StreamReader, EndsTheStreamsWhenTheStreamWasTrimmedPastItWhileItWasStalled) {
   const std::uint16_t port = redis::testing::free_port();
   redis::testing::RedisProcess server(port);

@@ -1,6 +1,7 @@
 #include "store/redis/match_stream.hpp"
 
 #include <charconv>
+#include <optional>
 
 namespace betsdb::redis {
 
@@ -114,6 +115,28 @@ boost::asio::awaitable<Result<std::vector<domain::MatchEvent>>> read_match_event
 
 boost::asio::awaitable<Result<bool>> match_events_held_after(Commands& redis,
                                                              domain::EventId after) {
+  if (after == domain::EventId{}) {
+    // From the very start (a reader that began on an empty stream): no
+    // event to find, so the stream says whether it ever lost one: it holds
+    // every entry ever added (Redis 7.0's XINFO STREAM: entries-added, which
+    // trimming does not lower, equals length).
+    auto info = co_await redis.command("XINFO", "STREAM", kMatchStreamKey);
+    if (!info.ok()) co_return std::move(info).error();
+    if (info->is_error()) co_return refused(*info);
+    std::optional<std::int64_t> length;
+    std::optional<std::int64_t> added;
+    const auto& fields = info->elements();
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (!fields[i].is_string() || !fields[i + 1].is_integer()) continue;
+      if (fields[i].as_string() == "length") length = fields[i + 1].as_integer();
+      if (fields[i].as_string() == "entries-added") added = fields[i + 1].as_integer();
+    }
+    if (!length || !added) {
+      co_return Error::internal("XINFO STREAM named no length or entries-added: " +
+                                info->describe());
+    }
+    co_return *length == *added;
+  }
   // From `after` itself, as a replay reads (service::events_since): finding
   // it is what proves nothing after it was trimmed.
   auto from = co_await match_events_from(redis, after, 1);

@@ -88,6 +88,16 @@ TEST(MatchStream, AppendsEachOutboxEntryOnceInOrderAndReadsItBack) {
     held = co_await match_events_held_after(*redis, never);
     CO_ASSERT(held.ok(), "held after an id never held");
     EXPECT_FALSE(*held);
+    // From the very start (a reader that began on an empty stream): held
+    // while the stream never deleted an event, not once it trimmed one.
+    held = co_await match_events_held_after(*redis, domain::EventId{});
+    CO_ASSERT(held.ok(), "held from the start");
+    EXPECT_TRUE(*held);
+    auto trimmed = co_await redis->command("XTRIM", kMatchStreamKey, "MAXLEN", "1");
+    CO_ASSERT(trimmed.ok() && trimmed->is_integer() && trimmed->as_integer() == 3, "three trimmed");
+    held = co_await match_events_held_after(*redis, domain::EventId{});
+    CO_ASSERT(held.ok(), "held from the start, after a trim");
+    EXPECT_FALSE(*held);
     co_await redis->command("DEL", kMatchStreamKey);
     redis->stop();
   });
