@@ -87,6 +87,11 @@ std::optional<std::string_view> first_key(std::span<const std::string_view> argv
     }
     return std::nullopt;
   }
+  if (equals_ignoring_case(name, "XINFO")) {
+    // XINFO STREAM|GROUPS|CONSUMERS key ...
+    if (argv.size() < 3) return std::nullopt;
+    return argv[2];
+  }
   for (std::string_view keyless : kKeyless) {
     if (equals_ignoring_case(name, keyless)) return std::nullopt;
   }

@@ -63,6 +63,8 @@ TEST(ClusterSlots, FirstKeyOfTheCommandsBetsdbSends) {
   EXPECT_EQ(key_of({"xread", "streams", "s", "$"}), "s");
   EXPECT_EQ(key_of({"XREAD", "BLOCK", "5"}), std::nullopt);
   EXPECT_EQ(key_of({"XRANGE", "stream:{matches}", "-", "+"}), "stream:{matches}");
+  EXPECT_EQ(key_of({"XINFO", "STREAM", "stream:{matches}"}), "stream:{matches}");
+  EXPECT_EQ(key_of({"XINFO", "HELP"}), std::nullopt);
 }
 
 }  // namespace
