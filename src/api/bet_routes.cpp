@@ -172,6 +172,11 @@ asio::awaitable<Response> place_bet(ApiShard& shard, Request& req) {
 
 asio::awaitable<Response> get_bet(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
+  // An operator whose role reads no accounts (a trader): 403 before the
+  // look-up, so that a 404 tells them nothing of which bets exist.
+  if (req.principal.is_operator() && !req.principal.may_read_accounts()) {
+    co_return error_response(Error::make(Errc::forbidden, "This role may not read bets."));
+  }
   auto bet = co_await service::get_bet(shard.ctx, req.path_ids[0]);
   if (!bet.ok()) co_return error_response(bet.error());
   if (!req.principal.may_read_accounts() && bet->user_id != req.principal.user_id) {

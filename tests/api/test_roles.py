@@ -353,6 +353,14 @@ def test_a_user_reads_only_their_own(cast):
         expect_forbidden(c.api.get(path, token=token))
 
 
+def test_a_trader_may_not_read_bets_whether_or_not_they_exist(cast):
+    """The role table: a trader reading a bet is 403, a missing one too (a
+    404 would tell a trader which ids exist)."""
+    token = cast.tokens["trader"]
+    expect_forbidden(cast.api.get(f"/v1/bets/{cast.bet['id']}", token=token))
+    expect_forbidden(cast.api.get("/v1/bets/999999999999", token=token))
+
+
 def test_operators_cannot_bet_even_for_themselves(cast):
     """An operator id is no user id: a bet naming it is still 403."""
     c = cast
