@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "api/query_params.hpp"
 #include "service/idempotency.hpp"
@@ -15,6 +16,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kMaxKeyLength = 255;
+
+constexpr double kExactDoubleIntegers = 9007199254740992.0;  // 2^53
 
 void write_canonical(const json::value& v, std::string& out) {
   if (v.is_object()) {
@@ -41,8 +44,15 @@ void write_canonical(const json::value& v, std::string& out) {
     }
     out += ']';
   } else if (v.is_double()) {
-    // 2.1 and 2.10 are the same number: compare values, not spellings.
-    out += json::serialize(json::value(v.get_double()));
+    // 2.1 and 2.10 are the same number, and so are 2 and 2.0 (an integer
+    // when parsed): compare values, not spellings. Up to 2^53 a whole double
+    // is exactly that integer.
+    const double d = v.get_double();
+    if (std::trunc(d) == d && std::fabs(d) <= kExactDoubleIntegers) {
+      out += std::to_string(static_cast<std::int64_t>(d));
+    } else {
+      out += json::serialize(json::value(d));
+    }
   } else {
     out += json::serialize(v);
   }

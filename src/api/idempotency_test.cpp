@@ -33,6 +33,9 @@ TEST(BodyFingerprint, ComparesNumbersByValueNotSpelling) {
   EXPECT_EQ(body_fingerprint(R"({"odds":2.1})"), body_fingerprint(R"({"odds":2.10})"));
   EXPECT_EQ(body_fingerprint(R"({"odds":2.1})"), body_fingerprint(R"({"odds":2.100})"));
   EXPECT_EQ(body_fingerprint(R"({"odds":2.1})"), body_fingerprint(R"({"odds":21e-1})"));
+  EXPECT_EQ(body_fingerprint(R"({"odds":2})"), body_fingerprint(R"({"odds":2.0})"));
+  EXPECT_EQ(body_fingerprint(R"({"stake":1000})"), body_fingerprint(R"({"stake":1e3})"));
+  EXPECT_NE(body_fingerprint(R"({"odds":2})"), body_fingerprint(R"({"odds":2.01})"));
 }
 
 TEST(BodyFingerprint, ComparesStringsByValueNotEscaping) {
