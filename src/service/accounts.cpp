@@ -1,5 +1,14 @@
 #include "service/accounts.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "service/password_pool.hpp"
 #include "util/password.hpp"
 
@@ -13,6 +22,29 @@ std::string sign_in_key(const std::string& email) {
 
 std::int64_t seconds_left(std::chrono::milliseconds remaining) {
   return std::chrono::ceil<std::chrono::seconds>(remaining).count();
+}
+
+// A revocation committed whose mark Redis did not take: marked later, until
+// Redis takes it or no process could still trust the token by memory
+// (kTokenTrust), so that they hear of it without the client's retry.
+constexpr std::chrono::milliseconds kFirstMarkRetry{50};
+constexpr std::chrono::milliseconds kMaxMarkRetry{1000};
+
+boost::asio::awaitable<void> mark_revoked_later(std::shared_ptr<AccessLimits> access,
+                                                std::string account, Digest digest) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  const auto give_up = std::chrono::steady_clock::now() + kTokenTrust;
+  auto delay = kFirstMarkRetry;
+  while (std::chrono::steady_clock::now() < give_up) {
+    timer.expires_after(delay);
+    co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto marked = co_await access->mark_revoked(account, digest, kRevocationMarkLife);
+    if (marked.ok()) {
+      spdlog::info("a revoked token of {} was marked after a retry", account);
+      co_return;
+    }
+    delay = std::min(delay * 2, kMaxMarkRetry);
+  }
 }
 
 Error invalid_credentials() {
@@ -55,12 +87,20 @@ Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string pass
 Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& digest) {
   auto revoked = co_await ctx.accounts->revoke(digest);
   if (!revoked.ok()) co_return std::move(revoked).error();
-  if (!*revoked) co_return false;
   // After the commit, before the answer: a process that still remembers the
-  // token sees the mark on its next use of it.
+  // token sees the mark on its next use of it. Marked also when this call
+  // found it revoked already: it may be the retry of a sign-out whose mark
+  // failed.
   auto marked = co_await ctx.access->mark_revoked(account, digest, kRevocationMarkLife);
-  if (!marked.ok()) co_return std::move(marked).error();
-  co_return true;
+  if (!marked.ok()) {
+    spdlog::warn("a revoked token of {} is not marked yet ({}); retried", account,
+                 marked.error().detail);
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::co_spawn(executor, mark_revoked_later(ctx.access, account, digest),
+                          boost::asio::detached);
+    co_return std::move(marked).error();
+  }
+  co_return *revoked;
 }
 
 Async<std::optional<domain::Session>> session_for_token(Context& ctx, const Digest& digest) {
