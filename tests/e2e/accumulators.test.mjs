@@ -517,11 +517,15 @@ describe('accumulators and cash-out in the web UI', () => {
     assert.equal(await alertOf('paused').getAttribute('data-code'), 'cash_out_unavailable');
     assert.equal(await alertOf('paused').textContent(), problem.detail);
     assert.equal(await rowOf('paused').locator('.cash-out-offer').isHidden(), true);
+    // Disabled while asking, the button gets the focus back.
+    await bettor.page.waitForFunction((id) => document.activeElement?.closest('.cash-out')?.dataset.betId === String(id), bets.paused.id);
     await screenshot(bettor.page, '49-cash-out-unavailable');
 
     // The match is settled while the offer is on screen: already settled.
     await rowOf('settling').getByRole('button', { name: /^Cash out/ }).click();
     await rowOf('settling').locator('.cash-out-amount').waitFor();
+    // The offer's Accept has the focus (the button that asked for it was disabled).
+    await bettor.page.waitForFunction(() => document.activeElement?.textContent?.startsWith('Accept '));
     await admin('POST', `/v1/matches/${settling.id}/result`, { result: '2' });
     answer = nextAnswer(bettor.page, `/v1/bets/${bets.settling.id}/cash-out`);
     await rowOf('settling').getByRole('button', { name: /^Accept / }).click();

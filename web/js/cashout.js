@@ -37,6 +37,12 @@ export function cashOutControl(bet, { token, onCashedOut }) {
   }
   labelQuoteButton('Cash out');
 
+  // A button disabled while its request runs loses the focus to the page:
+  // it goes to what the bettor acts on next, unless it went elsewhere.
+  function focusIfLost(target) {
+    if ((!document.activeElement || document.activeElement === document.body) && !target.hidden && !target.disabled) target.focus();
+  }
+
   function stopTimer() {
     clearInterval(timer);
     timer = null;
@@ -63,9 +69,11 @@ export function cashOutControl(bet, { token, onCashedOut }) {
     try {
       const quote = await api.cashOutQuote(token, bet.id);
       showOffer(quote);
+      focusIfLost(offer.querySelector('button'));
     } catch (err) {
       idle(err.code === 'cash_out_unavailable' ? 'Cash out' : 'Try again');
       error.show(err, { text: cashOutMessage(err) });
+      focusIfLost(quoteButton);
     }
   });
 
@@ -97,10 +105,12 @@ export function cashOutControl(bet, { token, onCashedOut }) {
       }
       stopTimer();
       countdown.textContent = '(offer expired)';
+      const hadFocus = document.activeElement === accept;
       accept.disabled = true;
       quoteButton.hidden = false;
       quoteButton.disabled = false;
       labelQuoteButton('Get a new offer');
+      if (hadFocus) quoteButton.focus();
     };
     tick();
     if (!Number.isNaN(current.expiresAt)) timer = setInterval(tick, TICK_MS);
@@ -128,6 +138,8 @@ export function cashOutControl(bet, { token, onCashedOut }) {
         idle('Get a new offer');
       }
       error.show(err, { text: cashOutMessage(err) });
+      if (!quoteButton.hidden) focusIfLost(quoteButton);
+      else if (accept.isConnected) focusIfLost(accept);
     }
   }
 
