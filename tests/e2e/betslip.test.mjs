@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createUser, headerBalance, launch, openPage, screenshot, showTeam,
+  waitLive,
 } from './support.mjs';
 
 const DAY_MS = 86_400_000;
@@ -189,6 +190,45 @@ describe('the bettor\'s web UI: bet slip, search, what I bet on, numbers', () =>
     });
     assert.equal(after, 1, 'the older answer did not replace the newer cart');
     assert.equal(await page.locator('#cart-count').textContent(), '1');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('a price that moves away and back while an add is on its way is shown as it is now, not as it was added', async () => {
+    const team = `Avocets ${RUN}`;
+    const match = await matchAt(team, `Dunlins ${RUN}`, dayAt(3), { odds: { 1: 2.0, X: 3.25, 2: 3.6 } });
+    const user = await newBettor(`Ike ${RUN}`, 1_000);
+    const { page, context, problems } = await bettorPage(browser, PHONE, user);
+    await showTeam(page, team);
+    await waitLive(page);
+    const home = page.locator(`li[data-match-id="${match.id}"]`).getByRole('button', { name: new RegExp(`^${team} \\d`) });
+    // The add reaches the server once the price is 2.50; its answer is held
+    // while the price moves back to 2.00.
+    let moved;
+    const movedAway = new Promise((resolve) => { moved = resolve; });
+    let answered;
+    const recorded = new Promise((resolve) => { answered = resolve; });
+    let letGo;
+    const held = new Promise((resolve) => { letGo = resolve; });
+    await page.route(`**/v1/users/${user.id}/cart/items`, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      await movedAway;
+      const response = await route.fetch();
+      answered();
+      await held;
+      return route.fulfill({ response });
+    });
+    await home.click();
+    await admin('PATCH', `/v1/matches/${match.id}`, { odds: { 1: 2.5 } });
+    moved();
+    await recorded;
+    await home.locator('.odds-value', { hasText: '2.50' }).waitFor();
+    await admin('PATCH', `/v1/matches/${match.id}`, { odds: { 1: 2.0 } });
+    await home.locator('.odds-value', { hasText: '2.00' }).waitFor();
+    letGo();
+    await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
+    assert.match(await page.getByRole('status').filter({ hasText: 'Added' }).textContent(), /at 2\.50: the price has moved from 2\.00/);
+    assert.equal(await home.locator('.odds-value').textContent(), '2.00', 'the button shows the price offered now');
     assert.deepEqual(problems, []);
     await context.close();
   });

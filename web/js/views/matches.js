@@ -200,15 +200,18 @@ export function render(main, ctx) {
           stakeInput.focus();
           return;
         }
-        // The price on the button when tapped (the live stream may change it
-        // while the add is on its way).
+        // The price on the button when tapped, and the version of the prices
+        // it belongs to (the live stream may change them while the add is on
+        // its way).
         const shown = match.odds[selection];
+        const version = match.odds_version;
         const item = await api.addCartItem(user.id, user.token, { match_id: match.id, selection, stake });
         const added = item?.odds_at_add ?? item?.odds ?? null;
         if (added !== null && shown !== undefined && oddsHundredths(added) !== oddsHundredths(shown)) {
           // The price moved since this page was loaded: show the one in the
-          // cart, unless the live stream has brought a newer one meanwhile.
-          if (oddsHundredths(match.odds[selection]) === oddsHundredths(shown)) {
+          // cart, unless the live stream has brought newer prices meanwhile
+          // (even the same price again: a move away and back).
+          if (match.odds_version === version) {
             match.odds[selection] = added;
             card.showOdds(selection);
           }
