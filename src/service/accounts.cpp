@@ -2,14 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "service/password_pool.hpp"
+#include "service/retry_later.hpp"
 #include "util/password.hpp"
 
 namespace betsdb::service {
@@ -27,24 +24,15 @@ std::int64_t seconds_left(std::chrono::milliseconds remaining) {
 // A revocation committed whose mark Redis did not take: marked later, until
 // Redis takes it or no process could still trust the token by memory
 // (kTokenTrust), so that they hear of it without the client's retry.
-constexpr std::chrono::milliseconds kFirstMarkRetry{50};
-constexpr std::chrono::milliseconds kMaxMarkRetry{1000};
-
 boost::asio::awaitable<void> mark_revoked_later(std::shared_ptr<AccessLimits> access,
                                                 std::string account, Digest digest) {
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-  const auto give_up = std::chrono::steady_clock::now() + kTokenTrust;
-  auto delay = kFirstMarkRetry;
-  while (std::chrono::steady_clock::now() < give_up) {
-    timer.expires_after(delay);
-    co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    auto marked = co_await access->mark_revoked(account, digest, kRevocationMarkLife);
-    if (marked.ok()) {
-      spdlog::info("a revoked token of {} was marked after a retry", account);
-      co_return;
-    }
-    delay = std::min(delay * 2, kMaxMarkRetry);
-  }
+  const bool marked = co_await retry_later(
+      [&]() -> boost::asio::awaitable<bool> {
+        auto done = co_await access->mark_revoked(account, digest, kRevocationMarkLife);
+        co_return done.ok();
+      },
+      RetryPlan{.give_up_after = kTokenTrust});
+  if (marked) spdlog::info("a revoked token of {} was marked after a retry", account);
 }
 
 Error invalid_credentials() {

@@ -3,12 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <set>
 #include <unordered_map>
@@ -19,6 +16,7 @@
 #include "service/placing.hpp"
 #include "service/read_cache.hpp"
 #include "service/responsible_gambling.hpp"
+#include "service/retry_later.hpp"
 
 namespace betsdb::service {
 
@@ -232,24 +230,17 @@ Async<domain::Placement> place_cart(Context& ctx, std::int64_t user_id,
 // expired anyway. Left in, each would make every later checkout of the
 // cart a duplicate_bet (or place it again once its bet is cashed out). Late
 // is safe: only items unchanged since the checkout read them go.
-constexpr std::chrono::milliseconds kFirstRemovalRetry{50};
-constexpr std::chrono::milliseconds kMaxRemovalRetry{5000};
-
 boost::asio::awaitable<void> remove_checked_out_later(std::shared_ptr<CartStore> carts,
                                                       std::int64_t user_id,
                                                       std::vector<domain::CartItem> items) {
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-  const auto give_up = std::chrono::steady_clock::now() + domain::kCartTtl;
-  auto delay = kFirstRemovalRetry;
-  while (std::chrono::steady_clock::now() < give_up) {
-    timer.expires_after(delay);
-    co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    auto removed = co_await carts->remove_checked_out(user_id, items);
-    if (removed.ok()) {
-      spdlog::info("checkout of user {}: its placed items left the cart after a retry", user_id);
-      co_return;
-    }
-    delay = std::min(delay * 2, kMaxRemovalRetry);
+  const bool removed = co_await retry_later(
+      [&]() -> boost::asio::awaitable<bool> {
+        auto done = co_await carts->remove_checked_out(user_id, items);
+        co_return done.ok();
+      },
+      RetryPlan{.max_delay = std::chrono::seconds(5), .give_up_after = domain::kCartTtl});
+  if (removed) {
+    spdlog::info("checkout of user {}: its placed items left the cart after a retry", user_id);
   }
 }
 

@@ -3,13 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
+#include "service/retry_later.hpp"
 #include "util/token.hpp"
 
 namespace betsdb::service {
@@ -17,11 +15,6 @@ namespace betsdb::service {
 namespace asio = boost::asio;
 
 namespace {
-
-// Retries of an answer Redis did not take: quick at first (a reset
-// connection is back within ~50 ms), then once a second.
-constexpr std::chrono::milliseconds kFirstRetryDelay{50};
-constexpr std::chrono::milliseconds kMaxRetryDelay{1000};
 
 // Record values:
 //   "R <fingerprint> <token>"            the first request is running
@@ -60,19 +53,13 @@ std::string answer_record(std::string_view fingerprint, const RecordedAnswer& an
 // would be over anyway.
 asio::awaitable<void> store_answer_later(std::shared_ptr<IdempotencyStore> store, std::string key,
                                          std::string claim, std::string record) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  const auto give_up = std::chrono::steady_clock::now() + kIdempotencyRetention;
-  auto delay = kFirstRetryDelay;
-  while (std::chrono::steady_clock::now() < give_up) {
-    timer.expires_after(delay);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    auto stored = co_await store->answer(key, claim, record, kIdempotencyRetention);
-    if (stored.ok()) {
-      spdlog::info("idempotency answer for {} stored after a retry", key);
-      co_return;
-    }
-    delay = std::min(delay * 2, kMaxRetryDelay);
-  }
+  const bool stored = co_await retry_later(
+      [&]() -> asio::awaitable<bool> {
+        auto answered = co_await store->answer(key, claim, record, kIdempotencyRetention);
+        co_return answered.ok();
+      },
+      RetryPlan{.give_up_after = kIdempotencyRetention});
+  if (stored) spdlog::info("idempotency answer for {} stored after a retry", key);
 }
 
 }  // namespace
