@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <limits>
 
 namespace betsdb::api {
 
@@ -48,25 +49,46 @@ bool StreamClient::gets(const StreamFrame& frame) const {
   return wants(frame.match_id) && (!position || frame.id > *position);
 }
 
-void StreamClient::push(const FrameBatch& frames, std::string_view all_text) {
-  if (closed_ || cut_off_) return;
+void StreamClient::attach(const StreamBacklog& backlog) {
+  backlog_ = &backlog;
+  next_ = backlog.end();
+}
+
+std::uint64_t StreamClient::last() const {
+  if (!backlog_) return next_;
+  return closed_ ? closed_at_ : backlog_->end();
+}
+
+bool StreamClient::has_next() const {
+  return rest_ != nullptr || next_ < last();
+}
+
+std::size_t StreamClient::behind_bytes() const {
+  if (cut_off_) return 0;
+  const std::size_t rest = rest_ ? rest_->text.size() : 0;
+  if (!backlog_ || next_ >= last()) return rest;
+  return rest + backlog_->bytes_between(next_, last());
+}
+
+std::uint64_t StreamClient::needs_from() const {
+  if (cut_off_ || next_ >= last()) return std::numeric_limits<std::uint64_t>::max();
+  return next_;
+}
+
+void StreamClient::push(const FrameBatch& frames, std::uint64_t first, std::string_view all_text) {
+  if (closed_ || cut_off_ || !backlog_) return;
   // Judged on what earlier passes left, never on this one: a client reading
   // at any speed has had no chance yet to take a large pass.
-  if (waiting_bytes_ > buffer_limit_) {
+  if (backlog_->bytes_between(next_, first) > kBehindBudgets * buffer_limit_) {
     overflow();
     return;
   }
-  if (parked_ && queued_.empty() && waiting_.empty() && write_now) {
-    write_directly(frames, all_text);
-    return;
-  }
-  // The writer's fresh() drops what a replay in progress sends meanwhile.
-  for (const auto& frame : frames) {
-    if (!frame->has_id() || wants(frame->match_id)) add(frame);
-  }
+  if (parked_ && !rest_ && next_ == first && write_now) write_directly(frames, first, all_text);
+  if (has_next()) wake_.cancel();
 }
 
-void StreamClient::write_directly(const FrameBatch& frames, std::string_view all_text) {
+void StreamClient::write_directly(const FrameBatch& frames, std::uint64_t first,
+                                  std::string_view all_text) {
   bool every_frame = true;
   bool any_frame = false;
   for (const auto& frame : frames) {
@@ -76,7 +98,10 @@ void StreamClient::write_directly(const FrameBatch& frames, std::string_view all
       every_frame = false;
     }
   }
-  if (!any_frame) return;
+  if (!any_frame) {
+    next_ = first + frames.size();
+    return;
+  }
   // Most clients get every frame: the text the hub joined once serves them.
   std::string own;
   if (!every_frame) {
@@ -86,59 +111,33 @@ void StreamClient::write_directly(const FrameBatch& frames, std::string_view all
     all_text = own;
   }
   const std::size_t sent = write_now(all_text);
-  // What the socket did not take goes to the writer frame by frame (shared
-  // with the other clients, not copied), so the budget can take it in
-  // pieces; only the tail of the frame the write cut through is the
-  // client's own copy. No id on that tail, so fresh() never drops it; the
-  // frames after it have newer ids than `position`, which is the newest
-  // event the client has had a byte of.
+  // What the socket did not take stays in the backlog for the writer, which
+  // can take it in pieces; only the rest of the frame the write cut through
+  // is the client's own copy. No id on that rest, so fresh() never drops
+  // it; the frames after it have newer ids than `position`, which is the
+  // newest event the client has had a byte of.
   std::optional<domain::EventId> newest;
   std::size_t offset = 0;
-  for (const auto& frame : frames) {
-    if (!gets(*frame)) continue;
-    const std::size_t size = frame->text.size();
-    if (offset + size <= sent) {
-      if (frame->has_id()) newest = frame->id;
-    } else if (offset < sent) {
-      if (frame->has_id()) newest = frame->id;
-      add(std::make_shared<const StreamFrame>(
-          StreamFrame{{}, 0, frame->text.substr(sent - offset)}));
-    } else {
-      add(frame);
+  next_ = first + frames.size();
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const StreamFrame& frame = *frames[i];
+    if (!gets(frame)) continue;
+    const std::size_t size = frame.text.size();
+    if (offset + size > sent) {
+      if (offset < sent) {
+        if (frame.has_id()) newest = frame.id;
+        rest_ = std::make_shared<const StreamFrame>(
+            StreamFrame{{}, 0, frame.text.substr(sent - offset)});
+        next_ = first + i + 1;
+      } else {
+        next_ = first + i;
+      }
+      break;
     }
+    if (frame.has_id()) newest = frame.id;
     offset += size;
   }
   if (newest) position = newest;
-}
-
-bool StreamClient::has_room_for(std::size_t bytes) const {
-  const std::size_t held = queued_bytes_ + in_flight_bytes_;
-  // A frame larger than the whole budget still goes, alone.
-  return held == 0 || held + bytes <= buffer_limit_;
-}
-
-void StreamClient::add(const FramePtr& frame) {
-  const std::size_t size = frame->text.size();
-  // Nothing overtakes a frame that waits.
-  if (waiting_.empty() && has_room_for(size)) {
-    queued_bytes_ += size;
-    queued_.push_back(frame);
-    wake_.cancel();
-    return;
-  }
-  waiting_bytes_ += size;
-  waiting_.push_back(frame);
-}
-
-void StreamClient::move_up() {
-  auto next = waiting_.begin();
-  for (; next != waiting_.end() && has_room_for((*next)->text.size()); ++next) {
-    const std::size_t size = (*next)->text.size();
-    waiting_bytes_ -= size;
-    queued_bytes_ += size;
-    queued_.push_back(std::move(*next));
-  }
-  waiting_.erase(waiting_.begin(), next);
 }
 
 void StreamClient::overflow() {
@@ -148,15 +147,13 @@ void StreamClient::overflow() {
 
 void StreamClient::drop() {
   cut_off_ = true;
-  queued_.clear();
-  queued_bytes_ = 0;
-  waiting_.clear();
-  waiting_bytes_ = 0;
+  rest_.reset();
   wake_.cancel();
 }
 
 void StreamClient::close() {
   closed_ = true;
+  closed_at_ = backlog_ ? backlog_->end() : next_;
   wake_.cancel();
 }
 
@@ -175,13 +172,27 @@ std::vector<asio::const_buffer> StreamClient::fresh(const std::vector<FramePtr>&
 
 std::vector<FramePtr> StreamClient::take() {
   in_flight_bytes_ = 0;  // the previous take's frames are written
-  move_up();
-  in_flight_bytes_ = std::exchange(queued_bytes_, 0);
-  return std::exchange(queued_, {});
+  std::vector<FramePtr> out;
+  if (cut_off_) return out;
+  if (rest_) {
+    in_flight_bytes_ = rest_->text.size();
+    out.push_back(std::exchange(rest_, nullptr));
+  }
+  // fresh() drops what a replay in progress sent meanwhile.
+  for (const std::uint64_t end = last(); next_ < end; ++next_) {
+    const FramePtr& frame = backlog_->at(next_);
+    if (frame->has_id() && !wants(frame->match_id)) continue;
+    const std::size_t size = frame->text.size();
+    // A frame larger than the whole budget still goes, alone.
+    if (in_flight_bytes_ != 0 && in_flight_bytes_ + size > buffer_limit_) break;
+    in_flight_bytes_ += size;
+    out.push_back(frame);
+  }
+  return out;
 }
 
 asio::awaitable<void> StreamClient::wait() {
-  if (!queued_.empty() || !waiting_.empty() || closed_ || cut_off_) co_return;
+  if (has_next() || closed_ || cut_off_) co_return;
   wake_.expires_at(asio::steady_timer::time_point::max());
   co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
 }
@@ -260,14 +271,22 @@ void StreamHub::fan_out() {
     for (const auto& frame : frames) joined.append(frame->text);
     all_text = joined;
   }
+  const std::uint64_t first = backlog_.end();
+  for (const auto& frame : frames) backlog_.append(frame, frame->text.size());
   // A client cut off by a push leaves the list only when its writer ends,
   // so iterating is safe: push never removes.
-  for (StreamClient* client : clients_) client->push(frames, all_text);
+  std::uint64_t needed = backlog_.end();
+  for (StreamClient* client : clients_) {
+    client->push(frames, first, all_text);
+    needed = std::min(needed, client->needs_from());
+  }
+  backlog_.drop_before(needed);
   pacer_.pass_ran(started, sample_());
   ++passes_;
 }
 
 void StreamHub::add(StreamClient& client) {
+  client.attach(backlog_);
   clients_.push_back(&client);
   if (closing_) client.close();
 }

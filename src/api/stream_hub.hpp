@@ -1,17 +1,23 @@
 // The live stream's clients on one shard (API.md, "Live stream"): the
 // process's one reader hands each batch of events to every shard's hub, which
-// in a fan-out pass writes each parked client the events it wants, or queues
+// in a fan-out pass writes each parked client the events it wants, or leaves
 // them for its coroutine (api/stream_routes.cpp) to write. While the shard is
 // busy, a FanOutPacer spaces the passes and the events in between go out
 // together (api/fan_out_pacer.hpp).
 //
-// A client holds at most its byte budget: what is queued for it and what its
-// writer has taken but not yet written. What does not fit waits, as the
-// pass's own frames that every client shares, and moves up as the client's
-// writes complete: a pass larger than the budget reaches a client that reads
-// a piece at a time. A client that still has more than its budget waiting
-// from earlier passes when a new one comes is not reading: it is cut off, so
-// it costs neither memory nor the others' latency.
+// The hub holds each pass's frames once, in its backlog
+// (api/stream_backlog.hpp); a client is a cursor into it. What a client holds
+// of its own is its byte budget at most: what its writer has taken and not
+// yet written, and the rest of a frame its socket took only part of. A pass
+// larger than the budget reaches a client that reads a piece at a time.
+//
+// A client that was already more than kBehindBudgets budgets behind the
+// backlog before a pass came is not keeping up: it is cut off (it resumes
+// from its last id when it comes back), so the backlog, and with it the
+// shard's memory, stays bounded. Judged before the pass, and in budgets
+// rather than one: a pass of any size, or clients the shard has not yet had
+// the time to write to since a large one, cut no one off. A client that
+// stopped reading altogether is also cut off by its write's deadline.
 //
 // Thread-safety: the shard's thread only (the reader posts to it).
 #pragma once
@@ -33,6 +39,7 @@
 #include <vector>
 
 #include "api/fan_out_pacer.hpp"
+#include "api/stream_backlog.hpp"
 #include "domain/match_event.hpp"
 
 namespace betsdb::api {
@@ -55,6 +62,10 @@ FramePtr heartbeat_frame();
 // Tells a client its position is gone; `newest` becomes its position.
 std::string reset_frame(const std::optional<domain::EventId>& newest);
 
+// How far, in budgets, a client may be behind the hub's backlog before a
+// pass (see above).
+inline constexpr std::size_t kBehindBudgets = 8;
+
 // One connection's subscription.
 class StreamClient final {
  public:
@@ -64,55 +75,56 @@ class StreamClient final {
 
   bool wants(std::int64_t match_id) const;
 
-  // The hub's side: one pass's frames, in order, and `all_text`, their texts
-  // joined. A frame the client does not want, or at or before `position` (a
-  // replay sent it), is left out. While the writer is parked (nothing
-  // queued, no write going) the rest goes straight to `write_now` in one
-  // write, which sends what the socket takes at once; what it does not take
-  // is queued for the writer, as far as the budget has room, and waits
-  // beyond. With more than the budget still waiting from earlier passes the
-  // client is cut off: `on_overflow` runs (it ends the connection, failing a
-  // write that hangs).
-  void push(const FrameBatch& frames, std::string_view all_text);
+  // The hub's side. attach(): from now on the client reads `backlog`, from
+  // its end. push(): a pass has appended its frames to the backlog, from
+  // number `first` on; `all_text` is their texts joined. A frame the client
+  // does not want, or at or before `position` (a replay sent it), is left
+  // out. While the writer is parked (nothing left for it, no write going)
+  // the pass goes straight to `write_now` in one write, which sends what the
+  // socket takes at once; the rest is left for the writer. A client already
+  // too far behind is cut off instead: `on_overflow` runs (it ends the
+  // connection, failing a write that hangs).
+  void attach(const StreamBacklog& backlog);
+  void push(const FrameBatch& frames, std::uint64_t first, std::string_view all_text);
   std::function<std::size_t(std::string_view)> write_now;
-  void close();  // graceful: what is queued is still written, then the stream ends
+  void close();  // graceful: what the backlog has for it is still written, then the stream ends
   void drop();   // the client left: the stream ends at once
   std::function<void()> on_overflow;
+  // The first backlog frame the client still needs (the hub keeps it).
+  std::uint64_t needs_from() const;
 
   // The writer's side. `position`: the newest event the client has been
   // sent (or, resuming, had); fresh() keeps only what comes after it.
-  // take() hands over what is queued; the writer calls it again only once it
-  // has written what the previous call gave it, so those bytes count against
-  // the budget until then, and only then may waiting frames move up.
+  // take() hands over what is next, at most the budget; the writer calls it
+  // again only once it has written what the previous call gave it, so those
+  // bytes count against the budget until then.
   std::vector<FramePtr> take();
   std::vector<boost::asio::const_buffer> fresh(const std::vector<FramePtr>& frames);
   std::optional<domain::EventId> position;
   // Parked: waiting in wait() with nothing in hand, so push may write directly.
   void set_parked(bool parked) { parked_ = parked; }
-  boost::asio::awaitable<void> wait();  // until something is queued, or closed, or cut off
+  boost::asio::awaitable<void> wait();  // until there is something to take, or closed, or cut off
   bool closed() const { return closed_; }
   bool cut_off() const { return cut_off_; }
-  // Queued and not yet taken; taken and not yet written (the budget bounds
-  // the two together); waiting for room.
-  std::size_t queued_bytes() const { return queued_bytes_; }
+  // Taken and not yet written (at most the budget); what the backlog holds
+  // past the client's cursor, and the part-written frame's rest: its lag.
   std::size_t in_flight_bytes() const { return in_flight_bytes_; }
-  std::size_t waiting_bytes() const { return waiting_bytes_; }
+  std::size_t behind_bytes() const;
 
  private:
   bool gets(const StreamFrame& frame) const;
-  void write_directly(const FrameBatch& frames, std::string_view all_text);
-  void add(const FramePtr& frame);
-  bool has_room_for(std::size_t bytes) const;
-  void move_up();
+  bool has_next() const;
+  std::uint64_t last() const;  // the backlog frame after the last one it gets
+  void write_directly(const FrameBatch& frames, std::uint64_t first, std::string_view all_text);
   void overflow();
 
   std::vector<std::int64_t> matches_;
   std::size_t buffer_limit_;
-  std::vector<FramePtr> queued_;
-  std::size_t queued_bytes_ = 0;
+  const StreamBacklog* backlog_ = nullptr;
+  std::uint64_t next_ = 0;       // the first backlog frame not yet taken
+  std::uint64_t closed_at_ = 0;  // the backlog's end when the stream was closed
+  FramePtr rest_;                // of a frame the socket took only part of: the client's own copy
   std::size_t in_flight_bytes_ = 0;
-  std::vector<FramePtr> waiting_;  // not a deque: an empty one allocates, and most are empty
-  std::size_t waiting_bytes_ = 0;
   bool closed_ = false;
   bool cut_off_ = false;
   bool parked_ = false;
@@ -139,6 +151,7 @@ class StreamHub final : public std::enable_shared_from_this<StreamHub> {
   // missed, or `reset`). Streams opened after it are served as usual.
   void end_streams();
   std::size_t clients() const { return clients_.size(); }
+  std::size_t backlog_bytes() const { return backlog_.held_bytes(); }
   // Fan-out passes so far, and those a busy shard held back.
   std::uint64_t passes() const { return passes_; }
   std::uint64_t held_passes() const { return held_passes_; }
@@ -157,6 +170,7 @@ class StreamHub final : public std::enable_shared_from_this<StreamHub> {
   void fan_out();  // the pass
 
   std::list<StreamClient*> clients_;
+  StreamBacklog backlog_;
   std::chrono::milliseconds heartbeat_every_;
   boost::asio::steady_timer timer_;
   FanOutPacer pacer_;

@@ -128,7 +128,7 @@ asio::awaitable<void> serve_stream(ApiShard& shard, http::BodyStream& body, Stre
                                    std::shared_ptr<void> seat) {
   (void)seat;  // held until the stream ends
   // A client with no position yet is given one at once: the newest event's
-  // id, read before subscribing (what comes after it is then queued or
+  // id, read before subscribing (what comes after it is then in the backlog or
   // replayed from it, never lost), in a block with no data, which sets
   // EventSource's last event id and dispatches nothing. A filtered client
   // may hear no event for hours; without a position its reconnect would
@@ -147,7 +147,7 @@ asio::awaitable<void> serve_stream(ApiShard& shard, http::BodyStream& body, Stre
   client.on_overflow = [&body] { body.abort(); };
   client.write_now = [&body](std::string_view bytes) { return body.write_now(bytes); };
   body.on_client_gone([&client] { client.drop(); });
-  // Subscribed before the replay: what arrives meanwhile waits in the queue,
+  // Subscribed before the replay: what arrives meanwhile waits in the backlog,
   // and fresh() drops what the replay already sent.
   Subscription subscription(*shard.stream_hub, client);
   const bool started = co_await write_text(body, kPreamble);

@@ -145,7 +145,7 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) { return parse_ms(v, c.shutdown_grace, "shutdown_grace_ms"); }},
       {"--stream-max-clients", "BETSDB_STREAM_MAX_CLIENTS", "live stream clients this instance serves before answering 503 (default 10000)",
        [](Config& c, std::string_view v) { return parse_number<std::size_t>(v, c.stream_max_clients, 1, 1'000'000, "stream_max_clients"); }},
-      {"--stream-client-buffer", "BETSDB_STREAM_CLIENT_BUFFER", "bytes of events queued for one stream client before it is cut off (default 262144)",
+      {"--stream-client-buffer", "BETSDB_STREAM_CLIENT_BUFFER", "bytes of events a stream client is handed at a time; one 8 times that far behind is cut off (default 262144)",
        [](Config& c, std::string_view v) { return parse_number<std::size_t>(v, c.stream_client_buffer, 4096, 64 << 20, "stream_client_buffer"); }},
       {"--stream-heartbeat-ms", "BETSDB_STREAM_HEARTBEAT_MS", "how often an idle stream gets a keep-alive comment (default 15000)",
        [](Config& c, std::string_view v) { return parse_ms(v, c.stream_heartbeat, "stream_heartbeat_ms"); }},

@@ -69,11 +69,13 @@ RETRY_MS = "1000"
 # A reset's id for "too old": no event id is that old.
 TOO_OLD_ID = "1-0"
 
-# A stalled consumer: a tiny receive window, never read until the end. The
-# server holds at most BETSDB_STREAM_CLIENT_BUFFER bytes per client
-# (default 256 KiB) and lets at most as much more wait for it, on top of
-# what both kernels buffer (its SO_SNDBUF of 64 KiB, doubled by Linux, and
-# the client's window): sending it well over that must get it cut off.
+# A stalled consumer: a tiny receive window, never read until the end, on
+# an instance of its own whose BETSDB_STREAM_CLIENT_BUFFER is STALL_BUFFER.
+# The instance holds at most that many bytes for the client, and lets it fall
+# at most 8 times as many behind its backlog, on top of what both kernels
+# buffer (its SO_SNDBUF of 64 KiB, doubled by Linux, and the client's
+# window): about 430 KiB. Sending it well over that must get it cut off.
+STALL_BUFFER = 32768
 SLOW_RCVBUF = 4096
 SLOW_TARGET_BYTES = 1 << 20
 SLOW_WORKERS = 16
@@ -663,15 +665,25 @@ def test_a_change_committed_while_redis_is_down_is_delivered_once_it_is_back(
 # backpressure, not threads, and its lag bound is for a full-speed server.
 @pytest.mark.direct  # socket backpressure: a proxy would read for the stalled client
 def test_a_stalled_client_is_cut_off_while_another_keeps_receiving(
-        api, base_url, admin_token, streams, probe, new_match):
+        tmp_path, api, base_url, admin_token, streams, probe, new_match, _server_is_up):
+    server = _server(tmp_path, admin_token, "betsdb-stream-stall", stream_client_buffer=STALL_BUFFER)
+    try:
+        _stalled_client_is_cut_off(server.base_url, api, base_url, admin_token, streams, probe, new_match)
+        server.stop()
+    finally:
+        server.kill()
+
+
+def _stalled_client_is_cut_off(stream_base, api, base_url, admin_token, streams, probe, new_match):
+    """Both clients on `stream_base`; the changes go through `base_url`."""
     matches = [new_match(team_1=long_team("Stall"), team_2=long_team("Away"),
                          odds={"1": 2.10, "X": 3.25, "2": 3.60}) for _ in range(SLOW_WORKERS)]
     ids = {m["id"] for m in matches}
     since = probe.event_of(matches[-1]).id
     probe.close()  # not read during the burst
-    fast = open_stream(streams, match_ids=sorted(ids), last_event_id=since)
+    fast = open_stream(streams, stream_base, match_ids=sorted(ids), last_event_id=since)
     # Never read until the end.
-    slow = streams(rcvbuf=SLOW_RCVBUF, read=False, last_event_id=since)
+    slow = streams(stream_base, rcvbuf=SLOW_RCVBUF, read=False, last_event_id=since)
     expect_status(slow.response, 200)
 
     sizing = patched(api, admin_token, matches[0]["id"], {"odds": {"1": 2.20}})
