@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "util/json_escape.hpp"
+
 namespace betsdb::logging {
 
 namespace {
@@ -24,8 +26,6 @@ std::size_t async_queue_lines(spdlog::level::level_enum level) {
 }
 
 constexpr char kEventTag[] = "betsdb-structured-event";
-constexpr std::string_view kReplacementCharacter = "\\ufffd";
-
 std::string_view level_name(spdlog::level::level_enum level) noexcept {
   switch (level) {
     case spdlog::level::trace:
@@ -43,33 +43,6 @@ std::string_view level_name(spdlog::level::level_enum level) noexcept {
     default:
       return "off";
   }
-}
-
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence(std::string_view s) noexcept {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    n = 2;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    n = 3;
-    if (b0 == 0xe0) lo = 0xa0;
-    if (b0 == 0xed) hi = 0x9f;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    n = 4;
-    if (b0 == 0xf0) lo = 0x90;
-    if (b0 == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (s.size() < n) return 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xbf)) return 0;
-  }
-  return n;
 }
 
 void append_timestamp(std::string& out, std::chrono::system_clock::time_point time) {
@@ -97,51 +70,6 @@ std::optional<spdlog::level::level_enum> parse_level(std::string_view name) noex
   if (name == "error") return spdlog::level::err;
   if (name == "off") return spdlog::level::off;
   return std::nullopt;
-}
-
-void append_json_escaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      const std::size_t n = utf8_sequence(text.substr(i));
-      if (n == 0) {
-        out += kReplacementCharacter;
-        ++i;
-      } else {
-        out.append(text.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-    ++i;
-  }
 }
 
 spdlog::source_loc event_location() noexcept {

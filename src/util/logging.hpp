@@ -67,10 +67,6 @@ class Fields final {
 // Logs {"ts","level","msg":msg, ...fields} on the default logger.
 void log_event(spdlog::level::level_enum level, std::string_view msg, const Fields& fields);
 
-// Appends `text` as the inside of a JSON string: escapes quotes, backslashes
-// and control characters, replaces each byte of invalid UTF-8 with U+FFFD.
-void append_json_escaped(std::string& out, std::string_view text);
-
 // The formatter setup_logging() installs; public for tests.
 class JsonLineFormatter final : public spdlog::formatter {
  public:

@@ -6,8 +6,9 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Length of the well-formed sequence starting at s[i], or 0 if there is none.
-std::size_t sequence_length(std::string_view s, std::size_t i) noexcept {
+}  // namespace
+
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const auto continuation = [&](std::size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
   const unsigned char b0 = byte(i);
@@ -30,11 +31,9 @@ std::size_t sequence_length(std::string_view s, std::size_t i) noexcept {
   return 0;
 }
 
-}  // namespace
-
 bool is_valid_utf8(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = sequence_length(text, i);
+    const std::size_t n = utf8_sequence_length(text, i);
     if (n == 0) return false;
     i += n;
   }
@@ -46,7 +45,7 @@ std::string to_valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = sequence_length(text, i);
+    const std::size_t n = utf8_sequence_length(text, i);
     if (n == 0) {
       out += kReplacement;
       ++i;

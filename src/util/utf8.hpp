@@ -2,10 +2,15 @@
 // when it echoes a client's malformed bytes (a query parameter's name, say).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace betsdb {
+
+// The length of the well-formed UTF-8 sequence that starts at text[at], or 0
+// when none does (`at` must be inside `text`).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at) noexcept;
 
 // True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF).
