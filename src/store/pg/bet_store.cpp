@@ -210,23 +210,12 @@ constexpr pg::Statement kBettors{"settled_bettors", R"sql(
 SELECT DISTINCT u.email FROM bets b JOIN users u ON u.id = b.user_id
 WHERE b.match_id = $1 OR b.id IN (SELECT bet_id FROM bet_legs WHERE match_id = $1))sql"};
 
-// Settles every pending bet of the match as the plan says: per selection
-// ($2/$3 for "1", $4/$5 for "X", $6/$7 for "2") the status the bet takes and
-// its credit, a ledger kind ('payout': the bet's potential payout, 'refund':
-// its stake) or NULL for none. One set-based statement for any number of
-// bets; balance_after is the running balance per user in bet id order, so
-// each ledger row is exact.
-constexpr pg::Statement kSettleBets{"settle_bets", R"sql(
-WITH plan (selection, status, kind) AS (
-  VALUES ('1', $2::text, $3::text), ('X', $4::text, $5::text), ('2', $6::text, $7::text)
-), w AS (
-  UPDATE bets SET status = plan.status, settled_at = now()
-  FROM plan
-  WHERE bets.match_id = $1 AND bets.status = 'pending' AND bets.selection = plan.selection
-  RETURNING bets.id, bets.user_id, bets.stake, bets.potential_payout, plan.status, plan.kind,
-            CASE plan.kind WHEN 'payout' THEN bets.potential_payout
-                           WHEN 'refund' THEN bets.stake ELSE 0 END AS amount
-), per_user AS (
+// The end of both settlement statements, word for word: given `w`, the
+// settled bets with their credit (`kind` 'payout' or 'refund' and `amount`;
+// NULL kind for none), it credits each bettor once with the sum of theirs and
+// writes a ledger row per credited bet, balance_after being the running
+// balance per user in bet id order.
+constexpr std::string_view kCreditsAndLedgerRows = R"sql(), per_user AS (
   SELECT user_id, sum(amount)::bigint AS total FROM w WHERE kind IS NOT NULL GROUP BY user_id
 ), u AS (
   UPDATE users SET balance = users.balance + per_user.total FROM per_user
@@ -240,8 +229,30 @@ WITH plan (selection, status, kind) AS (
   WHERE w.kind IS NOT NULL
   ORDER BY w.user_id, w.id
 )
-SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
-FROM w GROUP BY status)sql"};
+)sql";
+
+// Settles every pending bet of the match as the plan says: per selection
+// ($2/$3 for "1", $4/$5 for "X", $6/$7 for "2") the status the bet takes and
+// its credit, a ledger kind ('payout': the bet's potential payout, 'refund':
+// its stake) or NULL for none. One set-based statement for any number of
+// bets; balance_after is the running balance per user in bet id order, so
+// each ledger row is exact.
+constexpr std::string_view kSettleBetsHead = R"sql(
+WITH plan (selection, status, kind) AS (
+  VALUES ('1', $2::text, $3::text), ('X', $4::text, $5::text), ('2', $6::text, $7::text)
+), w AS (
+  UPDATE bets SET status = plan.status, settled_at = now()
+  FROM plan
+  WHERE bets.match_id = $1 AND bets.status = 'pending' AND bets.selection = plan.selection
+  RETURNING bets.id, bets.user_id, bets.stake, bets.potential_payout, plan.status, plan.kind,
+            CASE plan.kind WHEN 'payout' THEN bets.potential_payout
+                           WHEN 'refund' THEN bets.stake ELSE 0 END AS amount
+)sql";
+constexpr std::string_view kSettleBetsTail =
+    R"sql(SELECT status, count(*), sum(stake)::bigint, sum(potential_payout)::bigint
+FROM w GROUP BY status)sql";
+constexpr pg::Statement kSettleBets{
+    "settle_bets", pg::joined_sql<kSettleBetsHead, kCreditsAndLedgerRows, kSettleBetsTail>};
 
 // The match's pending accumulator legs take the status a single on their
 // selection takes ($2, $3, $4 for "1", "X", "2").
@@ -260,7 +271,7 @@ WHERE l.match_id = $1 AND l.status = 'pending' AND l.selection = plan.selection)
 // skip the aggregate (and its walk of every leg) at once when all the legs
 // lost. Credits and ledger rows as in settle_bets; a finished accumulator
 // leaves pending_accumulators, so the same legs may be backed again.
-constexpr pg::Statement kFinishAccumulators{"settle_accumulators", R"sql(
+constexpr std::string_view kFinishAccumulatorsHead = R"sql(
 WITH lost AS (
   UPDATE bets b SET status = 'lost', settled_at = now()
   FROM bet_legs l
@@ -289,21 +300,12 @@ WITH lost AS (
   SELECT id, user_id, stake, status, kind, amount FROM finished
 ), unguard AS (
   DELETE FROM pending_accumulators g USING w WHERE g.bet_id = w.id
-), per_user AS (
-  SELECT user_id, sum(amount)::bigint AS total FROM w WHERE kind IS NOT NULL GROUP BY user_id
-), u AS (
-  UPDATE users SET balance = users.balance + per_user.total FROM per_user
-  WHERE users.id = per_user.user_id
-  RETURNING users.id, users.balance, per_user.total
-), led AS (
-  INSERT INTO ledger (user_id, kind, amount, bet_id, balance_after)
-  SELECT w.user_id, w.kind, w.amount, w.id,
-         u.balance - u.total + (sum(w.amount) OVER (PARTITION BY w.user_id ORDER BY w.id))::bigint
-  FROM w JOIN u ON u.id = w.user_id
-  WHERE w.kind IS NOT NULL
-  ORDER BY w.user_id, w.id
-)
-SELECT status, count(*), sum(stake)::bigint, sum(amount)::bigint FROM w GROUP BY status)sql"};
+)sql";
+constexpr std::string_view kFinishAccumulatorsTail =
+    R"sql(SELECT status, count(*), sum(stake)::bigint, sum(amount)::bigint FROM w GROUP BY status)sql";
+constexpr pg::Statement kFinishAccumulators{
+    "settle_accumulators",
+    pg::joined_sql<kFinishAccumulatorsHead, kCreditsAndLedgerRows, kFinishAccumulatorsTail>};
 
 // For a repeated settlement: the accumulators that this match's settlement
 // finished (settled in its transaction: the same now() as the match), with

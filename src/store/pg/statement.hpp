@@ -7,6 +7,9 @@
 // every execution (string literals do).
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <string_view>
 
 namespace betsdb::pg {
@@ -15,5 +18,21 @@ struct Statement {
   std::string_view name;
   std::string_view sql;
 };
+
+namespace detail {
+template <const std::string_view&... Parts>
+inline constexpr auto joined_text = [] {
+  std::array<char, (Parts.size() + ...)> text{};
+  auto at = text.begin();
+  ((at = std::copy(Parts.begin(), Parts.end(), at)), ...);
+  return text;
+}();
+}  // namespace detail
+
+// SQL text made at compile time from fragments (constexpr string_views of
+// static storage), for statements that must share a part word for word.
+template <const std::string_view&... Parts>
+inline constexpr std::string_view joined_sql{detail::joined_text<Parts...>.data(),
+                                             detail::joined_text<Parts...>.size()};
 
 }  // namespace betsdb::pg
