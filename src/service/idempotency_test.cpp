@@ -148,6 +148,44 @@ TEST_F(IdempotencyTest, WithoutRedisAClaimIsServiceUnavailable) {
   EXPECT_TRUE(first.error().is(Errc::service_unavailable));
 }
 
+// Redis applied the claim but its reply was lost: the request was refused
+// (503), and its retry must be able to act, not be told "in progress" by a
+// claim nobody holds until it expires.
+TEST_F(IdempotencyTest, AClaimWhoseReplyWasLostIsWithdrawnSoTheRetryActs) {
+  f.idempotency->claim_replies_lost = true;
+  auto first = claim("fp-A");
+  ASSERT_FALSE(first.ok());
+  EXPECT_TRUE(first.error().is(Errc::service_unavailable));
+  f.idempotency->claim_replies_lost = false;
+  ASSERT_TRUE(f.run_until([&] { return !f.redis->holds(record_key()); }, 2s))
+      << "the claim is still there: " << record();
+  ASSERT_EQ(f.locks->unlocks_of(record_key()), 1U);
+  EXPECT_TRUE(Is(claim("fp-A"), Kind::claimed));
+}
+
+TEST_F(IdempotencyTest, AClaimWithdrawnWhileRedisIsDownIsWithdrawnOnceItIsBack) {
+  f.idempotency->claim_replies_lost = true;
+  f.locks->unavailable = true;
+  ASSERT_FALSE(claim("fp-A").ok());
+  ASSERT_TRUE(f.run_until([&] { return f.locks->unlocks_of(record_key()) >= 2; }, 2s));
+  EXPECT_TRUE(f.redis->holds(record_key()));
+  f.locks->unavailable = false;
+  ASSERT_TRUE(f.run_until([&] { return !f.redis->holds(record_key()); }, 3s))
+      << "the claim is still there after " << f.locks->unlocks_of(record_key()) << " tries";
+}
+
+// Someone else's claim (ours expired, theirs came after) is never taken.
+TEST_F(IdempotencyTest, AWithdrawalLeavesSomeoneElsesClaim) {
+  f.idempotency->claim_replies_lost = true;
+  f.locks->unlock_delay = std::chrono::milliseconds(20);
+  ASSERT_FALSE(claim("fp-A").ok());
+  f.redis->values[record_key()] = "R fp-A someone-elses-token";
+  f.run_until([&] { return f.locks->unlocks_of(record_key()) >= 1; }, 2s);
+  f.io.restart();
+  f.io.run();
+  EXPECT_EQ(record(), "R fp-A someone-elses-token");
+}
+
 // The defect of issue 15: "If the idempotent answer cannot be stored after
 // the action ran, the claim expires and the same key can act again."
 TEST_F(IdempotencyTest, AnAnswerRedisDoesNotTakeKeepsTheClaimAndIsStoredLater) {

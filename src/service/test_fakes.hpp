@@ -128,7 +128,10 @@ class FakeIdempotencyStore final : public IdempotencyStore {
   explicit FakeIdempotencyStore(std::shared_ptr<Keyspace> keys) : keys_(std::move(keys)) {}
 
   bool claims_unavailable = false;  // claim() answers service_unavailable
-  int answer_failures = 0;          // so many answer() calls fail before one lands
+  // claim() writes (if the key is free) but answers service_unavailable: its
+  // reply was lost.
+  bool claim_replies_lost = false;
+  int answer_failures = 0;  // so many answer() calls fail before one lands
   int claim_calls = 0;
   int answer_calls = 0;
 
@@ -138,6 +141,7 @@ class FakeIdempotencyStore final : public IdempotencyStore {
     if (claims_unavailable) co_return redis_down();
     if (keys_->holds(key)) co_return std::optional<std::string>{keys_->value(key)};
     keys_->values[key] = claim;
+    if (claim_replies_lost) co_return redis_down();
     co_return std::optional<std::string>{};
   }
 
