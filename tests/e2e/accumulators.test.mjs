@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, headerBalance, launch, openPage, screenshot, showTeam,
-  signUp,
+  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, headerBalance, holdRequests, launch, openPage, screenshot,
+  showTeam, signUp,
 } from './support.mjs';
 
 // The margin in ten-thousandths (at most 4 decimals), so amounts stay integers.
@@ -287,21 +287,13 @@ describe('accumulators and cash-out in the web UI', () => {
 
     // The redraw after the Remove reads the matches left afresh: held here,
     // the slip still shows three legs after the cart's count says 2.
-    let letGo;
-    const held = new Promise((resolve) => { letGo = resolve; });
-    let asked;
-    const reading = new Promise((resolve) => { asked = resolve; });
-    await bettor.page.route(`**/v1/matches/${m1.id}`, async (route) => {
-      asked();
-      await held;
-      await route.continue();
-    });
+    const reading = await holdRequests(bettor.page, `**/v1/matches/${m1.id}`);
     await bettor.page.locator('li.cart-item', { hasText: `Shrews ${RUN}` }).getByRole('button', { name: /^Remove/ }).click();
     await bettor.page.locator('#cart-count', { hasText: '2' }).waitFor();
-    await reading;
+    await reading.reached;
     assert.equal(await slip.locator('.acca-count').textContent(), '3 legs', 'the slip is not redrawn yet');
     await slip.getByRole('button', { name: 'Place accumulator' }).click();
-    letGo();
+    reading.release();
     await slip.getByRole('alert').filter({ hasText: 'changed meanwhile' }).waitFor();
     assert.equal(
       await slip.getByRole('alert').filter({ hasText: 'changed meanwhile' }).textContent(),

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createUser, headerBalance, launch, openPage, screenshot, showTeam,
-  waitLive,
+  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createUser, headerBalance, holdRequests, launch, openPage, screenshot,
+  showTeam, waitLive,
 } from './support.mjs';
 
 const DAY_MS = 86_400_000;
@@ -124,20 +124,11 @@ describe('the bettor\'s web UI: bet slip, search, what I bet on, numbers', () =>
     });
     // The cart read after the add is held: the second tap comes while the
     // first one's change is on its way, before the page knows the result.
-    let letGo;
-    const held = new Promise((resolve) => { letGo = resolve; });
-    let asked;
-    const reading = new Promise((resolve) => { asked = resolve; });
-    await page.route(`**/v1/users/${user.id}/cart`, async (route) => {
-      if (route.request().method() !== 'GET') return route.continue();
-      asked();
-      await held;
-      return route.continue();
-    });
+    const reading = await holdRequests(page, `**/v1/users/${user.id}/cart`, { method: 'GET' });
     const card = page.locator(`li[data-match-id="${match.id}"]`);
     await card.getByRole('button', { name: new RegExp(`^${team} \\d`) }).dblclick();
-    await reading;
-    letGo();
+    await reading.reached;
+    reading.release();
     await page.locator('#cart-count', { hasText: '1' }).waitFor();
     await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
     assert.equal(adds.length, 1, 'one add for two taps');

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, headerBalance, holdLiveUpdates, launch, openPage,
-  operatorSignIn, screenshot, showTeam, showTeamToOperator, signUp,
+  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, headerBalance, holdLiveUpdates, holdRequests, launch,
+  openPage, operatorSignIn, screenshot, showTeam, showTeamToOperator, signUp,
 } from './support.mjs';
 
 // Adds a selection from the matches page with the given stake; returns when
@@ -207,23 +207,15 @@ describe('betting through the web UI', () => {
     });
     // The cart page reads its match afresh before it draws: held here, the
     // cart stays undrawn until it is let go.
-    let letGo;
-    const held = new Promise((resolve) => { letGo = resolve; });
-    let asked;
-    const reading = new Promise((resolve) => { asked = resolve; });
-    await bettor.page.route(`**/v1/matches/${match.id}`, async (route) => {
-      asked();
-      await held;
-      await route.continue();
-    });
+    const reading = await holdRequests(bettor.page, `**/v1/matches/${match.id}`);
     await bettor.page.getByRole('link', { name: /Cart/ }).click();
-    await reading;
+    await reading.reached;
     const place = bettor.page.getByRole('button', { name: 'Place bets' });
     assert.equal(await place.getAttribute('aria-disabled'), 'true');
     assert.equal(await bettor.page.locator('li.cart-item').count(), 0);
     await place.click({ force: true }); // a person taps what Playwright would wait for
 
-    letGo();
+    reading.release();
     await bettor.page.locator('li.cart-item').waitFor();
     await bettor.page.locator('.place-bets[aria-disabled="false"]').waitFor();
     // The early tap started nothing: this one places (a checkout still
@@ -256,23 +248,15 @@ describe('betting through the web UI', () => {
     });
     // The redraw after the Remove reads the kept match afresh: held here, the
     // removed row stays on screen after the cart's count says 1.
-    let letGo;
-    const held = new Promise((resolve) => { letGo = resolve; });
-    let asked;
-    const reading = new Promise((resolve) => { asked = resolve; });
-    await bettor.page.route(`**/v1/matches/${kept.id}`, async (route) => {
-      asked();
-      await held;
-      await route.continue();
-    });
+    const reading = await holdRequests(bettor.page, `**/v1/matches/${kept.id}`);
     const droppedItem = bettor.page.locator('li.cart-item', { hasText: `Hornets ${RUN} v Wolves ${RUN}` });
     await droppedItem.getByRole('button', { name: /^Remove/ }).click();
     await bettor.page.locator('#cart-count', { hasText: '1' }).waitFor();
-    await reading;
+    await reading.reached;
     assert.equal(await bettor.page.locator('li.cart-item').count(), 2, 'the removed row is still drawn');
     await bettor.page.getByRole('button', { name: 'Place bets', exact: true }).click();
 
-    letGo();
+    reading.release();
     await bettor.page.getByRole('heading', { name: 'Bets placed' }).waitFor();
     await bettor.page.locator('#balance', { hasText: '€7.00' }).waitFor();
     const bets = (await api('GET', `/v1/users/${me.id}/bets`, { token: config().adminToken })).json;
@@ -294,27 +278,18 @@ describe('betting through the web UI', () => {
     const droppedId = await droppedItem.getAttribute('data-item-id');
     // The removal is held in the browser, before it reaches the server: the
     // server's cart still holds both when "Place bets" is clicked.
-    let letGo;
-    const held = new Promise((resolve) => { letGo = resolve; });
-    let asked;
-    const removing = new Promise((resolve) => { asked = resolve; });
-    await bettor.page.route(`**/v1/users/${me.id}/cart/items/${droppedId}`, async (route) => {
-      if (route.request().method() !== 'DELETE') return route.continue();
-      asked();
-      await held;
-      await route.continue();
-    });
+    const removing = await holdRequests(bettor.page, `**/v1/users/${me.id}/cart/items/${droppedId}`, { method: 'DELETE' });
     const checkouts = [];
     bettor.page.on('request', (r) => {
       if (r.method() === 'POST' && r.url().endsWith('/cart/checkout')) checkouts.push(r.url());
     });
     await droppedItem.getByRole('button', { name: /^Remove/ }).click();
-    await removing;
+    await removing.reached;
     await bettor.page.getByRole('button', { name: 'Place bets', exact: true }).click();
     await bettor.page.getByRole('button', { name: 'Placing bets…', exact: true }).waitFor();
     assert.equal(checkouts.length, 0, 'no checkout before the removal is done');
 
-    letGo();
+    removing.release();
     await bettor.page.getByRole('heading', { name: 'Bets placed' }).waitFor();
     const bets = (await api('GET', `/v1/users/${me.id}/bets`, { token: config().adminToken })).json;
     assert.deepEqual(bets.items.map((b) => [b.match_id, b.stake]), [[kept.id, 300]]);

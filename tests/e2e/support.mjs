@@ -194,6 +194,24 @@ export async function holdLiveUpdates(page) {
   );
 }
 
+// Holds requests in flight, for tests of what the page does while it waits
+// for an answer (a second click, a tap before the redraw). Those to `url` (a
+// page.route pattern) and of `method` (any when omitted) wait for release();
+// `reached` resolves when the first arrives: the page has asked.
+export async function holdRequests(page, url, { method } = {}) {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let arrived;
+  const reached = new Promise((resolve) => { arrived = resolve; });
+  await page.route(url, async (route) => {
+    if (method && route.request().method() !== method) return route.continue();
+    arrived();
+    await held;
+    return route.continue();
+  });
+  return { reached, release };
+}
+
 // Waits until the matches page says its live stream is open.
 export async function waitLive(page, timeout = ACTION_TIMEOUT_MS) {
   await page.locator('.live-state[data-state="live"]').waitFor({ timeout });

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, createUser, headerBalance, holdLiveUpdates, launch,
-  openPage, operatorSignIn, screenshot, showTeam, showTeamToOperator, signUp,
+  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, createUser, headerBalance, holdLiveUpdates, holdRequests,
+  launch, openPage, operatorSignIn, screenshot, showTeam, showTeamToOperator, signUp,
 } from './support.mjs';
 
 const enc = encodeURIComponent;
@@ -134,23 +134,15 @@ describe('trading safety in the web UI', () => {
     });
 
     // The suspension is held on its way: a second click meanwhile is ignored.
-    let letGo;
-    const held = new Promise((resolve) => { letGo = resolve; });
-    let asked;
-    const suspending = new Promise((resolve) => { asked = resolve; });
-    await op.page.route(`**/v1/matches/${match.id}/suspend`, async (route) => {
-      asked();
-      await held;
-      await route.continue();
-    });
+    const suspending = await holdRequests(op.page, `**/v1/matches/${match.id}/suspend`);
     const suspend = card.getByRole('button', { name: 'Suspend' });
     const box = await suspend.boundingBox();
     const x = box.x + box.width / 2;
     const y = box.y + box.height / 2;
     await op.page.mouse.click(x, y);
-    await suspending;
+    await suspending.reached;
     await op.page.mouse.click(x, y);
-    letGo();
+    suspending.release();
     await card.getByText('Suspended: no bets are taken on this match until you resume it.').waitFor();
     const resume = card.getByRole('button', { name: 'Resume' });
     const at = await resume.boundingBox();
