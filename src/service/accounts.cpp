@@ -43,29 +43,46 @@ Error email_taken() {
   return Error::make(Errc::email_taken, "An account with this email already exists.");
 }
 
+// The attempt was counted before its password was checked; one that turns
+// out not to be a failure is uncounted. Redis failing here leaves it counted
+// (a failure too many, until the window ends), never the other way round.
+Async<void> not_a_failure(Context& ctx, const std::string& key) {
+  auto given_back = co_await ctx.access->give_back(key);
+  if (!given_back.ok()) {
+    spdlog::warn("a sign-in attempt stays counted as a failure ({})", given_back.error().detail);
+  }
+  co_return Status{};
+}
+
 }  // namespace
 
 Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password) {
   const std::string key = sign_in_key(email);
-  auto failures = co_await ctx.access->peek(key);
-  if (!failures.ok()) co_return std::move(failures).error();
-  if (failures->count >= kSignInFailureLimit) {
-    co_return Error::rate_limited(seconds_left(failures->remaining),
+  // Counted as a failure before the password is checked, and uncounted if it
+  // is not one: attempts made side by side (a password check takes tens of
+  // milliseconds) cannot all pass a count read before any was counted.
+  auto attempt = co_await ctx.access->take(key, kSignInFailureLimit, kSignInWindow);
+  if (!attempt.ok()) co_return std::move(attempt).error();
+  if (!attempt->taken) {
+    co_return Error::rate_limited(seconds_left(attempt->window.remaining),
                                   "Too many failed sign-ins for this email; try again later.");
   }
   auto found = co_await ctx.accounts->credentials(email);
-  if (!found.ok()) co_return std::move(found).error();
+  if (!found.ok()) {
+    co_await not_a_failure(ctx, key);
+    co_return std::move(found).error();
+  }
   // An unknown email (or an account without a password) is checked against
   // the decoy, so the answer takes as long as a wrong password's.
   const bool known = *found && !(*found)->password_hash.empty();
   std::string hash = known ? (*found)->password_hash : decoy_password_hash();
   auto matches = co_await ctx.passwords->verify(std::move(hash), std::move(password));
-  if (!matches.ok()) co_return std::move(matches).error();
-  if (!known || !*matches) {
-    auto counted = co_await ctx.access->count(key, kSignInWindow);
-    if (!counted.ok()) co_return std::move(counted).error();
-    co_return invalid_credentials();
+  if (!matches.ok()) {
+    co_await not_a_failure(ctx, key);
+    co_return std::move(matches).error();
   }
+  if (!known || !*matches) co_return invalid_credentials();  // the attempt stays counted
+  co_await not_a_failure(ctx, key);
   SignedIn out{generate_token(), (*found)->account, ctx.now() + domain::kSessionLifetime};
   auto added = co_await ctx.accounts->add_session(sha256(out.token), out.account, out.expires_at);
   if (!added.ok()) co_return std::move(added).error();

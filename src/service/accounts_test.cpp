@@ -51,7 +51,10 @@ class FakeMarks final : public AccessLimits {
   Async<WindowCount> count(std::string, std::chrono::milliseconds) override {
     co_return WindowCount{};
   }
-  Async<WindowCount> peek(std::string) override { co_return WindowCount{}; }
+  Async<TakenAttempt> take(std::string, std::int64_t, std::chrono::milliseconds) override {
+    co_return TakenAttempt{true, {}};
+  }
+  Async<void> give_back(std::string) override { co_return Status{}; }
   Async<void> mark_revoked(const std::string& account, const Digest& token,
                            std::chrono::seconds) override {
     ++tries;

@@ -42,7 +42,7 @@ from api_support import (
     expect_validation_failed,
     unique_email,
 )
-from bet_support import required_env
+from bet_support import parallel_map, required_env
 from fault_support import ServerProcess
 from shard_support import FRESH_CONNECTIONS, on_fresh_connections
 
@@ -322,6 +322,37 @@ def test_an_unknown_email_is_locked_too(api):
     for i in range(SIGN_IN_FAILURES):
         expect_invalid_credentials(sign_in(api, email, f"wrong-{i}"))
     expect_locked(sign_in(api, email, "wrong again"))
+
+
+@pytest.mark.concurrency
+def test_wrong_passwords_sent_side_by_side_get_no_more_checks_than_the_limit(api, base_url, admin_token):
+    """A password check takes tens of milliseconds: attempts sent together
+    must not all pass a count read before any of them was counted."""
+    account = sign_up(api)
+    attempts = 3 * SIGN_IN_FAILURES
+    answers = parallel_map(base_url, admin_token,
+                           lambda client, i: sign_in(client, account.email, f"wrong-{i}-{account.password}"),
+                           range(attempts), workers=attempts)
+    statuses = [r.status_code for r in answers]
+    assert statuses.count(401) == SIGN_IN_FAILURES, statuses
+    assert statuses.count(429) == attempts - SIGN_IN_FAILURES, statuses
+    for resp in answers:
+        if resp.status_code == 429:
+            expect_locked(resp)
+        else:
+            expect_invalid_credentials(resp)
+    expect_locked(sign_in(api, account.email, account.password))
+
+
+def test_successes_are_not_counted_as_failures(api):
+    """Each attempt is counted before its check and uncounted when it
+    succeeds: any number of sign-ins in a row succeed."""
+    account = sign_up(api)
+    for _ in range(SIGN_IN_FAILURES + 2):
+        session_of(api, account)
+    for i in range(SIGN_IN_FAILURES):
+        expect_invalid_credentials(sign_in(api, account.email, f"wrong-{i}"))
+    expect_locked(sign_in(api, account.email, account.password))
 
 
 def test_a_success_does_not_reset_the_count(api):

@@ -65,8 +65,14 @@ class RedisAccess final : public AccessLimits {
   Async<WindowCount> count(std::string key, std::chrono::milliseconds window) override {
     co_return to_window(co_await redis::count_event(*redis_, std::move(key), window));
   }
-  Async<WindowCount> peek(std::string key) override {
-    co_return to_window(co_await redis::peek_events(*redis_, std::move(key)));
+  Async<TakenAttempt> take(std::string key, std::int64_t limit,
+                           std::chrono::milliseconds window) override {
+    auto taken = co_await redis::take_event(*redis_, std::move(key), limit, window);
+    if (!taken.ok()) co_return std::move(taken).error();
+    co_return TakenAttempt{taken->taken, {taken->window.count, taken->window.remaining}};
+  }
+  Async<void> give_back(std::string key) override {
+    return redis::give_back_event(*redis_, std::move(key));
   }
   Async<void> mark_revoked(const std::string& account, const Digest& token,
                            std::chrono::seconds ttl) override {

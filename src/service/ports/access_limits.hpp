@@ -20,13 +20,25 @@ struct WindowCount {
   std::chrono::milliseconds remaining{0};  // until it closes; 0 when none is open
 };
 
+// take(): whether the event was counted (the window held fewer than the
+// limit), and the window as it is now.
+struct TakenAttempt {
+  bool taken = false;
+  WindowCount window;
+};
+
 class AccessLimits {
  public:
   virtual ~AccessLimits() = default;
 
   // Adds one event to the window of `key`, opening one of `window` if none is.
   virtual Async<WindowCount> count(std::string key, std::chrono::milliseconds window) = 0;
-  virtual Async<WindowCount> peek(std::string key) = 0;
+  // Counts one event only while the window holds fewer than `limit`: an
+  // attempt reserved before it is judged. give_back() uncounts one that did
+  // not count after all; a window left empty closes.
+  virtual Async<TakenAttempt> take(std::string key, std::int64_t limit,
+                                   std::chrono::milliseconds window) = 0;
+  virtual Async<void> give_back(std::string key) = 0;
   // Marks a token revoked for `ttl`; processes that still remember it check.
   // `account` names the token's owner ("7", "operator:3"): the mark lives beside its data.
   virtual Async<void> mark_revoked(const std::string& account, const Digest& token,

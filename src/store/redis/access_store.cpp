@@ -20,11 +20,30 @@ return {n, ttl})lua");
   return script;
 }
 
-const Script& peek_script() {
+// An attempt taken while the window holds fewer than ARGV[2] events: counted
+// at once, so that attempts made side by side cannot all pass a check that
+// read the count before any was counted. -> {taken 0|1, count, ttl}
+const Script& take_script() {
   static const Script script(R"lua(
-local n = redis.call('GET', KEYS[1])
-if not n then return {0, 0} end
-return {tonumber(n), redis.call('PTTL', KEYS[1])})lua");
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[2]) then return {0, n, redis.call('PTTL', KEYS[1])} end
+n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {1, n, ttl})lua");
+  return script;
+}
+
+// A window left with no event is closed, so the next one opens a new window.
+const Script& give_back_script() {
+  static const Script script(R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = redis.call('DECR', KEYS[1])
+if n <= 0 then redis.call('DEL', KEYS[1]) end
+return n)lua");
   return script;
 }
 
@@ -73,11 +92,32 @@ boost::asio::awaitable<Result<WindowCount>> count_event(Commands& redis, std::st
   co_return window_from(reply);
 }
 
-boost::asio::awaitable<Result<WindowCount>> peek_events(Commands& redis, std::string key) {
+boost::asio::awaitable<Result<TakenEvent>> take_event(Commands& redis, std::string key,
+                                                      std::int64_t limit,
+                                                      std::chrono::milliseconds window) {
   std::vector<std::string> keys{std::move(key)};
-  auto reply =
-      co_await redis.eval(peek_script(), std::move(keys), {}, Commands::ScriptMode::read_only);
-  co_return window_from(reply);
+  std::vector<std::string> args{std::to_string(window.count()), std::to_string(limit)};
+  auto reply = co_await redis.eval(take_script(), std::move(keys), std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (reply->is_error()) {
+    co_return Error::unavailable("Redis refused a rate count: " + reply->as_string());
+  }
+  const auto& parts = reply->elements();
+  if (parts.size() != 3) co_return Error::internal("unexpected reply to a rate count");
+  TakenEvent out;
+  out.taken = parts[0].as_integer() == 1;
+  out.window.count = parts[1].as_integer();
+  out.window.remaining =
+      std::chrono::milliseconds{std::max<std::int64_t>(0, parts[2].as_integer())};
+  co_return out;
+}
+
+boost::asio::awaitable<Status> give_back_event(Commands& redis, std::string key) {
+  std::vector<std::string> keys{std::move(key)};
+  auto reply = co_await redis.eval(give_back_script(), std::move(keys), {});
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (reply->is_error()) co_return Error::unavailable("Redis refused to give a rate count back");
+  co_return Status{};
 }
 
 boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& account,

@@ -38,8 +38,19 @@ struct WindowCount {
 // Counts one event in the window of `key`, opening one when none is.
 boost::asio::awaitable<Result<WindowCount>> count_event(Commands& redis, std::string key,
                                                         std::chrono::milliseconds window);
-// The window's count without adding to it.
-boost::asio::awaitable<Result<WindowCount>> peek_events(Commands& redis, std::string key);
+// Counts one event in the window of `key` only if it holds fewer than
+// `limit`: an attempt reserved before it is judged (a sign-in's password
+// check), so that attempts made side by side cannot pass the limit together.
+struct TakenEvent {
+  bool taken = false;
+  WindowCount window;
+};
+boost::asio::awaitable<Result<TakenEvent>> take_event(Commands& redis, std::string key,
+                                                      std::int64_t limit,
+                                                      std::chrono::milliseconds window);
+// Takes back an event that turned out not to count (a sign-in that
+// succeeded); a window left empty is closed.
+boost::asio::awaitable<Status> give_back_event(Commands& redis, std::string key);
 
 // `account`: the hash tag's text, a user's id or "operator:<id>".
 boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& account,
