@@ -5,6 +5,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "service/held_lock.hpp"
+#include "service/key_text.hpp"
 #include "service/outcome.hpp"
 #include "service/placing.hpp"
 #include "service/read_cache.hpp"
@@ -13,19 +14,6 @@
 namespace betsdb::service {
 
 namespace {
-
-void append_encoded_team(std::string& key, std::string_view team) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : team) {
-    if (c == '%' || c == ':' || c == '{' || c == '}') {
-      key += '%';
-      key += kHex[static_cast<unsigned char>(c) >> 4];
-      key += kHex[static_cast<unsigned char>(c) & 0xf];
-    } else {
-      key += c;
-    }
-  }
-}
 
 // The placement under the lock: priced from `match`, and priced again from a
 // fresh read (left in `match`) each time the statement finds the match
@@ -146,9 +134,9 @@ std::string bet_lock_key(std::int64_t user_id, const domain::Match& match) {
   std::string key = "bet:";
   key += std::to_string(user_id);
   key += ':';
-  append_encoded_team(key, match.team_1);
+  append_key_text(key, match.team_1);
   key += ':';
-  append_encoded_team(key, match.team_2);
+  append_key_text(key, match.team_2);
   key += ':';
   key += domain::format_rfc3339(match.date);
   return key;

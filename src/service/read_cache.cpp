@@ -15,6 +15,7 @@
 
 #include "service/context.hpp"
 #include "service/errors.hpp"
+#include "service/key_text.hpp"
 #include "util/single_flight.hpp"
 
 namespace betsdb::service {
@@ -40,7 +41,10 @@ const std::string kSummaryGeneration = "gen:{summary}";
 const std::string kUserBetsGenerationPrefix = "gen:bets_by_email:";
 
 std::string user_bets_tag(const std::string& email) {
-  return "{" + email + "}";
+  std::string tag = "{";
+  append_key_text(tag, email);
+  tag += '}';
+  return tag;
 }
 std::string user_bets_generation(const std::string& email) {
   return kUserBetsGenerationPrefix + user_bets_tag(email);

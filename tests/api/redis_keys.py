@@ -162,14 +162,20 @@ SUMMARY = "bets_summary:{summary}:"            # + <generation>:all
 USER_BETS_ANY = "bets_by_email:"               # every user's entries
 
 
+def key_text(text):
+    """A user's text inside a key: '%', ':', '{' and '}' percent-encoded, so
+    that it cannot break the key's hash tag (service/key_text.hpp)."""
+    return "".join(f"%{ord(c):02X}" if c in "%:{}" else c for c in text)
+
+
 def user_bets_gen(email):
     """A user's bet-list generation, bumped by their bets and by settlements."""
-    return f"gen:bets_by_email:{{{email}}}"
+    return f"gen:bets_by_email:{{{key_text(email)}}}"
 
 
 def user_bets(email):
     """Prefix of a user's bet-list entries (+ <generation>:<query>)."""
-    return f"bets_by_email:{{{email}}}:"
+    return f"bets_by_email:{{{key_text(email)}}}:"
 
 
 def namespace_prefix(namespace, email=None):

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 import urllib.parse
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
@@ -389,6 +390,28 @@ def test_entries_share_their_generations_slot_name_it_and_carry_their_servers_or
     expect_json(api.post(f"/v1/matches/{match['id']}/result", json={"result": "1"}, token=admin_token), 200)
     assert int(redis.get(user_bets_gen(bettor.email))) > int(own_before)
     assert redis.get("gen:bets_by_email") == global_before, "a global counter of every user's bet lists"
+
+
+@pytest.mark.parametrize("local", ["}brace", "{brace}", "per%7Dcent", "a}b{c"])
+def test_a_users_keys_share_one_slot_whatever_their_email_holds(api, new_user, new_match, redis, local):
+    """A user's keys carry the email as their hash tag. An email may begin
+    with '}', and "{}" is no tag at all: the keys would scatter over slots
+    that one script cannot touch together (on a cluster every bet of that
+    user failed its invalidation). The email's braces are percent-encoded."""
+    user = new_user(balance=10_000, email=f"{local}-{uuid.uuid4().hex[:8]}@example.com")
+    match = new_match()
+    first = placed(api, user, match, "1")
+    path = f"/v1/users/{user.id}/bets"
+    gen_key, prefix = user_bets_gen(user.email), user_bets(user.email)
+    assert "{}" not in gen_key, gen_key
+    before = keys_under(redis, prefix)
+    assert ids(get_json(api, path, token=user.token)) == [first["id"]]
+    for key in wait_for_new_keys(redis, prefix, before, f"GET {path}"):
+        assert key_slot(key) == key_slot(gen_key), f"{key} and {gen_key} are in different slots"
+    generation = redis.get(gen_key)
+    second = placed(api, user, match, "X")
+    assert int(redis.get(gen_key)) > int(generation)
+    assert ids(get_json(api, path, token=user.token)) == [second["id"], first["id"]]
 
 
 @pytest.mark.parametrize("namespace", ["matches:list", "bets_by_email"])
