@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -164,20 +165,39 @@ asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
   const auto deadline = std::chrono::steady_clock::now() + kInvalidationBound;
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
-  // Only a connected-but-stalled Redis is worth waiting for; an unreachable
-  // one goes straight to the dirty path below.
-  while (store.connected()) {
+  // Only a connected-but-stalled Redis is worth waiting for; the counters of
+  // an unreachable one (on a cluster, a master that is down) go straight to
+  // the dirty path below, and the others are still bumped before the write
+  // answers.
+  std::vector<std::string> overdue;
+  std::erase_if(keys, [&](const std::string& key) {
+    if (store.reachable(key)) return false;
+    overdue.push_back(key);
+    return true;
+  });
+  const auto all_reachable = [&] {
+    return std::all_of(keys.begin(), keys.end(),
+                       [&](const std::string& key) { return store.reachable(key); });
+  };
+  bool bumped_now = keys.empty();
+  while (!bumped_now && all_reachable()) {
     auto bumped = co_await store.bump(keys, position);
-    if (bumped.ok()) co_return;
+    if (bumped.ok()) {
+      bumped_now = true;
+      break;
+    }
     if (std::chrono::steady_clock::now() + kBumpRetryDelay >= deadline) break;
     timer.expires_after(kBumpRetryDelay);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     // A reset connection takes a moment to come back; keep trying until the bound.
-    while (!store.connected() && std::chrono::steady_clock::now() + kBumpRetryDelay < deadline) {
+    while (!all_reachable() && std::chrono::steady_clock::now() + kBumpRetryDelay < deadline) {
       timer.expires_after(kBumpRetryDelay);
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
   }
+  if (!bumped_now) overdue.insert(overdue.end(), keys.begin(), keys.end());
+  if (overdue.empty()) co_return;
+  keys = std::move(overdue);
   spdlog::warn(
       "cache invalidation overdue (Redis unreachable or stalled); "
       "reading the affected lists from PostgreSQL until it lands");

@@ -1,5 +1,6 @@
 // The read cache's misses, against a faked cache store: which concurrent
-// readers may share one load.
+// readers may share one load; and which invalidations a master that is down
+// holds back.
 #include "service/read_cache.hpp"
 
 #include <gtest/gtest.h>
@@ -89,6 +90,25 @@ TEST(ReadCacheMiss, ReadersOfTheSameGenerationsFromTheSameProcessShareOneLoad) {
   ASSERT_TRUE(f.run_until([&] { return first.has_value() && second.has_value(); }));
   ASSERT_TRUE(second->ok());
   EXPECT_EQ(**second, "shared");
+}
+
+// On a cluster one master down must not hold back the invalidation of the
+// counters the other masters hold: those are bumped before the write answers
+// (other instances read them), and only its own wait for the background.
+TEST(ReadCacheInvalidation, AMasterDownHoldsBackOnlyTheCountersItHolds) {
+  Fakes f(true);
+  const std::string kEmail = "ann@example.com";
+  const std::string bets = ReadCache::bets().generations.front();
+  const std::string summary = ReadCache::summary().generations.front();
+  const std::string own = ReadCache::user_bets(kEmail).generations.front();
+  f.cache_store->unreachable.insert(bets);
+  f.run(after_bets_placed(f.ctx, 7, kEmail));
+  EXPECT_TRUE(f.cache_store->bumped(summary));
+  EXPECT_TRUE(f.cache_store->bumped(own));
+  EXPECT_FALSE(f.cache_store->bumped(bets));
+  // Its master is back (a replica promoted): the overdue bump lands.
+  f.cache_store->unreachable.clear();
+  ASSERT_TRUE(f.run_until([&] { return f.cache_store->bumped(bets); }, 3s));
 }
 
 }  // namespace

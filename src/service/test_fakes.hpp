@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -187,6 +188,9 @@ class FakeCacheStore final : public CacheStore {
 
   Async<void> bump(std::vector<std::string> keys,
                    std::optional<std::uint64_t> written_position) override {
+    for (const auto& k : keys) {
+      if (unreachable.contains(k)) co_return redis_down();
+    }
     bumps.push_back(keys);
     positions.push_back(written_position);
     for (const auto& k : keys) ++generations[k];
@@ -198,7 +202,10 @@ class FakeCacheStore final : public CacheStore {
     if (value == 0) value = 1;
     co_return std::to_string(value);
   }
-  bool connected() const override { return true; }
+  bool connected() const override { return unreachable.empty(); }
+  // Counters whose Redis (a cluster's master) is down: bumps that touch one fail.
+  std::set<std::string> unreachable;
+  bool reachable(const std::string& key) const override { return !unreachable.contains(key); }
 
   // Whether some bump INCRed `key`.
   bool bumped(const std::string& key) const {

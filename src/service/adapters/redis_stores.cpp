@@ -188,6 +188,7 @@ class RedisCache final : public CacheStore {
     return cache_.generation(std::move(key));
   }
   bool connected() const override { return cache_.client()->connected(); }
+  bool reachable(const std::string& key) const override { return cache_.client()->reachable(key); }
 
  private:
   Async<CacheRead> read_as(redis::CacheNamespace ns, std::string query) {

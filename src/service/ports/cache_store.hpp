@@ -61,6 +61,10 @@ class CacheStore {
   // Whether Redis is connected now: a write waits for a stalled Redis to
   // take its invalidation, but not for one that is unreachable.
   virtual bool connected() const = 0;
+  // Whether the Redis that holds `key` is connected now (on a cluster, its
+  // slot's master): one master down must not hold back the invalidations
+  // of the counters on the others.
+  virtual bool reachable(const std::string& key) const = 0;
 };
 
 }  // namespace betsdb::service
