@@ -291,6 +291,17 @@ asio::awaitable<Result<std::string>> cached(Context& ctx, CacheArea area, CacheN
     co_return std::move(*kept);
   }
 
+  // A counter whose Redis is down (a cluster's master until its replica
+  // takes over) is not asked: the read would wait its time-out and leave
+  // behind a command that the cluster client retries for its whole budget,
+  // one per request, while the answer comes from PostgreSQL anyway.
+  const bool reachable =
+      std::all_of(ns.generations.begin(), ns.generations.end(),
+                  [&](const std::string& key) { return ctx.cache->store().reachable(key); });
+  if (!reachable) {
+    count(counters.errors);
+    co_return co_await load_counted(std::nullopt);
+  }
   auto read = co_await read_within(ctx.cache, ns, query, kCacheReadTimeout);
   if (!read.ok()) {
     count(counters.errors);

@@ -111,5 +111,24 @@ TEST(ReadCacheInvalidation, AMasterDownHoldsBackOnlyTheCountersItHolds) {
   ASSERT_TRUE(f.run_until([&] { return f.cache_store->bumped(bets); }, 3s));
 }
 
+// Nor does it hold back reads: a counter on the down master is not asked
+// for (each read would wait its time-out, then leave a command retrying
+// behind it); the answer comes from PostgreSQL at once.
+TEST(ReadCacheInvalidation, AReadOfANamespaceOnADownMasterGoesStraightToTheDatabase) {
+  Fakes f(true);
+  f.cache_store->unreachable.insert(ReadCache::matches().generations.front());
+  int loads = 0;
+  Loader load = [&loads](ReadSource) -> asio::awaitable<Result<std::string>> {
+    ++loads;
+    co_return std::string("[]");
+  };
+  std::optional<Result<std::string>> out;
+  f.run(read_into(f.ctx, "q", load, out));
+  ASSERT_TRUE(out && out->ok());
+  EXPECT_EQ(**out, "[]");
+  EXPECT_EQ(loads, 1);
+  EXPECT_EQ(f.cache_store->reads, 0);
+}
+
 }  // namespace
 }  // namespace betsdb::service

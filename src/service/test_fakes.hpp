@@ -173,7 +173,9 @@ class FakeCacheStore final : public CacheStore {
   // The Redis process read() says answered.
   std::string origin = "fake-origin";
 
+  int reads = 0;
   Async<CacheRead> read(const CacheNamespace& ns, std::string) override {
+    ++reads;
     std::string joined;
     for (const auto& g : ns.generations) {
       if (!joined.empty()) joined += '.';
