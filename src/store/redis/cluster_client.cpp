@@ -32,6 +32,12 @@ constexpr int kMaxRedirects = 5;
 constexpr std::chrono::milliseconds kFirstLoadRetry{50};
 constexpr std::chrono::milliseconds kMaxLoadRetry{1000};
 constexpr std::chrono::milliseconds kMinLoadInterval{5};
+// While loads keep finding the map they already had (a master is down and no
+// replica has taken over yet: every command for its slots asks for a load),
+// the least time between two grows to this, so that a cluster at its weakest
+// is not sent CLUSTER SLOTS a few hundred times a second per shard; a
+// failover then shows within a quarter of a second.
+constexpr std::chrono::milliseconds kMaxUnchangedLoadInterval{250};
 // wait_connected() polling step; only start-up and tests use it.
 constexpr std::chrono::milliseconds kConnectedPollInterval{10};
 
@@ -301,6 +307,7 @@ void ClusterClient::request_refresh() {
 asio::awaitable<void> ClusterClient::refresh_loop(
     [[maybe_unused]] std::shared_ptr<ClusterClient> self) {
   auto retry = kFirstLoadRetry;
+  auto interval = kMinLoadInterval;
   asio::steady_timer pause(executor_);
   while (!stopped_) {
     if (!refresh_requested_) {
@@ -309,12 +316,16 @@ asio::awaitable<void> ClusterClient::refresh_loop(
       continue;
     }
     refresh_requested_ = false;
+    const auto owners_before = owner_;
+    const auto masters_before = masters_;
     Status loaded = co_await load_slots();
     if (stopped_) break;
     if (loaded.ok()) {
       retry = kFirstLoadRetry;
       last_error_.clear();
-      pause.expires_after(kMinLoadInterval);
+      const bool unchanged = owner_ == owners_before && masters_ == masters_before;
+      interval = unchanged ? std::min(interval * 2, kMaxUnchangedLoadInterval) : kMinLoadInterval;
+      pause.expires_after(interval);
     } else if (!map_loaded_ && !any_node_tried()) {
       // Start-up: the seeds' connections are still being made. Not a
       // failure yet; look again soon.

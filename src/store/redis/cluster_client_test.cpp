@@ -472,6 +472,36 @@ TEST(ClusterClient, DownMasterFailsWithinTheBudgetAndRecoversAfterAFailover) {
   });
 }
 
+// Every command for a down master's slots asks for the map again, and each
+// load finds the map it had until a replica takes over: loads back off then,
+// instead of following one another every few milliseconds.
+TEST(ClusterClient, ADownMasterDoesNotHaveTheMapReloadedIncessantly) {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    Node a(io);
+    Node b(io);
+    publish(split(a, b), a, b);
+    auto client = co_await connected_cluster(io, config_for(100ms, a, b));
+    CO_ASSERT(client->connected(), client->last_error());
+    a.shut_down();
+    const bool noticed = co_await eventually([&] { return !client->connected(); });
+    CO_ASSERT(noticed, "the client did not notice that A is down");
+    const std::uint64_t before = client->stats().slot_refreshes;
+    const std::string key = key_in(0, kHalf - 1, "storm");
+    const auto until = Clock::now() + 1s;
+    int commands = 0;
+    while (Clock::now() < until) {
+      auto down = co_await client->command("SET", key, "v");
+      EXPECT_FALSE(down.ok());
+      ++commands;
+    }
+    const std::uint64_t loads = client->stats().slot_refreshes - before;
+    // 5, 10, 20, ... 250 ms apart: about ten in the second.
+    EXPECT_LE(loads, 15U) << "in 1 s of " << commands << " commands";
+    EXPECT_GE(loads, 3U);
+    client->stop();
+  });
+}
+
 // --- 6. A connection lost under a command -------------------------------------
 
 TEST(ClusterClient, ConnectionLostAfterSendFailsAtOnceAndReloadsTheMap) {
