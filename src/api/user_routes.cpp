@@ -5,6 +5,7 @@
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "domain/text.hpp"
+#include "http/client_address.hpp"
 #include "service/accounts.hpp"
 #include "service/users.hpp"
 
@@ -27,7 +28,8 @@ asio::awaitable<Response> create_user(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
   // Counted before the body: a flood of bad bodies is a flood all the same.
   if (!req.principal.is_admin()) {
-    auto allowed = co_await service::count_sign_up(shard.ctx, req.client_address);
+    auto allowed =
+        co_await service::count_sign_up(shard.ctx, http::client_block(req.client_address));
     if (!allowed.ok()) co_return error_response(allowed.error());
   }
   auto body = json_object_body(req);

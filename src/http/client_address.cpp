@@ -44,4 +44,13 @@ std::string client_address(const std::string& peer, std::optional<std::string_vi
   return nearest;
 }
 
+std::string client_block(const std::string& address) {
+  boost::system::error_code ec;
+  const auto parsed = boost::asio::ip::make_address(address, ec);
+  if (ec || !parsed.is_v6()) return address;
+  auto bytes = parsed.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::make_address_v6(bytes).to_string() + "/64";
+}
+
 }  // namespace betsdb::http

@@ -19,4 +19,10 @@ namespace betsdb::http {
 std::string client_address(const std::string& peer, std::optional<std::string_view> forwarded_for,
                            const std::vector<std::string>& trusted);
 
+// What a limit per client counts, given client_address()'s answer: an IPv4
+// address itself, an IPv6 address's /64 network ("2001:db8:0:1::/64"). A
+// subscriber is usually given a whole /64, and a host may take any of its
+// 2^64 addresses, so counting addresses would be no limit at all.
+std::string client_block(const std::string& address);
+
 }  // namespace betsdb::http

@@ -46,5 +46,14 @@ TEST(ClientAddress, ForwardedForLinesAreOneListInTheOrderReceived) {
   EXPECT_EQ(client_address("10.0.0.1", *joined, {"10.0.0.1"}), "192.0.2.1");
 }
 
+TEST(ClientBlock, IsAnIpv4AddressItselfAndAnIpv6AddresssSlash64) {
+  EXPECT_EQ(client_block("203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(client_block("2001:db8:0:1::1"), "2001:db8:0:1::/64");
+  EXPECT_EQ(client_block("2001:db8:0:1:ffff:ffff:ffff:ffff"), "2001:db8:0:1::/64");
+  EXPECT_NE(client_block("2001:db8:0:2::1"), client_block("2001:db8:0:1::1"));
+  EXPECT_EQ(client_block("::1"), "::/64");
+  EXPECT_EQ(client_block("not-an-ip"), "not-an-ip");
+}
+
 }  // namespace
 }  // namespace betsdb::http

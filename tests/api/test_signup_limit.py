@@ -214,6 +214,27 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(behind_p
         proxy.close()
 
 
+def new_ipv6_network():
+    """A /64 (documentation prefix) no other test or recent run uses."""
+    return "2001:db8:{:x}:{:x}".format(random.randint(1, 0xffff), random.randint(1, 0xffff))
+
+
+def test_behind_a_trusted_proxy_an_ipv6_clients_whole_slash_64_counts_as_one(behind_proxy, admin_token):
+    """A host may take any of its /64's 2^64 addresses: one new address per
+    sign-up must not escape the limit. Another /64 has its own count."""
+    proxy = client_of(behind_proxy, admin_token, PROXY_ADDRESS)
+    try:
+        network, other = new_ipv6_network(), new_ipv6_network()
+        for host in range(1, LIMIT + 1):
+            resp = proxy.post("/v1/users", json=sign_up_body(), headers={"X-Forwarded-For": f"{network}::{host:x}"})
+            expect_json(resp, 201)
+        expect_limited(proxy.post("/v1/users", json=sign_up_body(),
+                                  headers={"X-Forwarded-For": f"{network}:ffff:ffff:ffff:ffff"}))
+        expect_json(proxy.post("/v1/users", json=sign_up_body(), headers={"X-Forwarded-For": f"{other}::1"}), 201)
+    finally:
+        proxy.close()
+
+
 def post_with_forwarded_lines(server, source, lines):
     """POST /v1/users from `source` with one X-Forwarded-For header line per
     entry of `lines`, as a client's line and then HAProxy's arrive."""
