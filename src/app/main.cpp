@@ -111,7 +111,7 @@ int serve(const app::Config& config) {
     }
     s->share_verified_tokens_with(std::move(peers));
   }
-  shards.front()->fold_bet_totals();
+  shards.front()->keep_house();
   for (auto& s : shards) s->start();
   // Joined in stop(), before the shards it posts to are destroyed.
   app::StreamReader stream_reader(

@@ -15,8 +15,10 @@
 #include "app/redis_connect.hpp"
 #include "service/readiness.hpp"
 #include "service/wiring.hpp"
+#include "store/pg/bet_totals.hpp"
 #include "store/pg/placement_batcher.hpp"
 #include "store/pg/replica_monitor.hpp"
+#include "store/pg/session_pruning.hpp"
 #include "store/redis/redis_client.hpp"
 
 namespace betsdb::app {
@@ -35,6 +37,9 @@ constexpr std::chrono::milliseconds kPublishSweep{1000};
 // How often the bets' total changes are folded: the summary reads what is not
 // folded yet, up to about this much time's placements.
 constexpr std::chrono::milliseconds kFoldBetTotalsEvery{1000};
+// Sessions are deleted a batch at a time; a table that grew faster than
+// a batch an hour only shrinks more slowly.
+constexpr std::chrono::milliseconds kPruneSessionsEvery{std::chrono::hours(1)};
 }  // namespace
 
 Shard::Shard(const Config& config, unsigned pool_size, MetricsRegistry& metrics,
@@ -146,8 +151,26 @@ void Shard::adopt_verified_token(const Digest& digest, const api::KnownToken& kn
   asio::post(ioc_, [this, digest, known] { api_->auth.adopt(digest, known); });
 }
 
-void Shard::fold_bet_totals() {
-  folder_ = BetTotalsFolder::create(ioc_.get_executor(), db_, kFoldBetTotalsEvery);
+void Shard::keep_house() {
+  // Folds of several instances take turns (the others skip theirs).
+  folder_ = PeriodicTask::create(ioc_.get_executor(), kFoldBetTotalsEvery,
+                                 [db = db_]() -> asio::awaitable<void> {
+                                   auto folded = co_await store::fold_bet_totals(*db);
+                                   // Debug only: during an outage every fold fails the same way,
+                                   // /readyz says which dependency is down, and the changes wait
+                                   // for the next fold.
+                                   if (!folded.ok())
+                                     spdlog::debug("bet totals fold: {}", folded.error().detail);
+                                 });
+  session_pruner_ = PeriodicTask::create(
+      ioc_.get_executor(), kPruneSessionsEvery, [db = db_]() -> asio::awaitable<void> {
+        auto pruned = co_await store::prune_sessions(*db);
+        if (!pruned.ok()) {
+          spdlog::warn("spent sessions not deleted: {}", pruned.error().detail);
+        } else if (*pruned > 0) {
+          spdlog::info("deleted {} spent sessions", *pruned);
+        }
+      });
 }
 
 void Shard::start() {
@@ -156,6 +179,7 @@ void Shard::start() {
   api_->stream_hub->start();
   publisher_->start();
   if (folder_) folder_->start();
+  if (session_pruner_) session_pruner_->start();
   thread_ = std::thread([this] { ioc_.run(); });
 }
 
@@ -181,6 +205,7 @@ asio::awaitable<void> Shard::drain_and_close() {
   api_->stream_hub->close_all();
   publisher_->stop();
   if (folder_) folder_->stop();
+  if (session_pruner_) session_pruner_->stop();
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
   asio::steady_timer timer(ioc_);
   while (server_->connections() > 0 && std::chrono::steady_clock::now() < deadline) {

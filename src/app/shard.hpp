@@ -12,9 +12,9 @@
 
 #include "api/api_shard.hpp"
 #include "api/stream_hub.hpp"
-#include "app/bet_totals_folder.hpp"
 #include "app/config.hpp"
 #include "app/metrics_registry.hpp"
+#include "app/periodic_task.hpp"
 #include "http/request_metrics.hpp"
 #include "http/server.hpp"
 #include "service/match_event_publisher.hpp"
@@ -41,9 +41,10 @@ class Shard final {
   // Passes every token this shard verifies on to `peers`. Call before
   // start(); the peers must outlive this shard's loop.
   void share_verified_tokens_with(std::vector<Shard*> peers);
-  // Makes this shard the one of its process that folds the summary's totals
-  // (app/bet_totals_folder.hpp). Call before start().
-  void fold_bet_totals();
+  // Makes this shard the one of its process that does the periodic work:
+  // folding the summary's totals, deleting spent sessions
+  // (app/periodic_task.hpp). Call before start().
+  void keep_house();
   void start();  // runs the loop on a new thread
   // Hands live stream events to this shard's clients; safe from any thread.
   void deliver_stream_events(std::shared_ptr<const api::FrameBatch> batch);
@@ -71,7 +72,9 @@ class Shard final {
   std::shared_ptr<redis::Commands> redis_;
   std::unique_ptr<api::ApiShard> api_;
   std::shared_ptr<service::MatchEventPublisher> publisher_;
-  std::shared_ptr<BetTotalsFolder> folder_;  // null on all shards but one
+  // Null on all shards but one.
+  std::shared_ptr<PeriodicTask> folder_;
+  std::shared_ptr<PeriodicTask> session_pruner_;
   http::Router router_;
   std::unique_ptr<http::RequestMetrics> request_metrics_;
   std::uint64_t requests_answered_ = 0;  // read by the stream hub's pacer
