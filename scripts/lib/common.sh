@@ -14,14 +14,16 @@ BETSDB_PACKAGES=(
   python3 python3-pytest python3-requests python3-psycopg2 python3-redis
 )
 # scripts/package needs these to make the .deb: dpkg-shlibdeps computes its
-# dependencies, help2man writes its man page.
-BETSDB_PACKAGE_TOOLS=(dpkg-dev help2man)
+# dependencies (CPack runs `file` first), help2man writes its man page.
+BETSDB_PACKAGE_TOOLS=(dpkg-dev file help2man)
 # Only the test command needs these: the OpenAPI checks, the browser tests,
-# the fuzzer, the topology stage (HAProxy), the package's checks (lintian,
-# systemd-analyze) and promtool (prometheus).
+# the fuzzer (clang, and libFuzzer's runtime, which clang only recommends),
+# the topology stage (HAProxy), the package's checks (lintian,
+# systemd-analyze), promtool (prometheus) and the benchmark harness's smoke
+# run (wrk, nginx, gnuplot, installed here rather than in the middle of the run).
 BETSDB_TEST_PACKAGES=(
-  python3-yaml python3-jsonschema chromium clang clang-format haproxy
-  "${BETSDB_PACKAGE_TOOLS[@]}" lintian systemd prometheus wrk
+  python3-yaml python3-jsonschema chromium clang libclang-rt-14-dev clang-format haproxy
+  "${BETSDB_PACKAGE_TOOLS[@]}" lintian systemd prometheus wrk nginx-light gnuplot-nox redis-tools
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -38,9 +40,12 @@ ensure_packages() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-    # Debian starts the packaged services on install; ours run privately.
-    for svc in redis-server postgresql haproxy prometheus; do
-      if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    # Debian starts and enables the packaged services on install (nginx on
+    # *:80, prometheus on *:9090); ours run privately, on loopback.
+    for svc in redis-server postgresql haproxy prometheus nginx; do
+      if command -v systemctl >/dev/null && systemctl is-enabled --quiet "$svc" 2>/dev/null; then
+        systemctl disable --now "$svc" >/dev/null 2>&1 || true
+      elif command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
         systemctl stop "$svc" >/dev/null 2>&1 || true
       fi
     done
@@ -135,7 +140,7 @@ stop_redis() {
 wait_http() {
   local url=$1
   for _ in $(seq 200); do
-    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    curl -fsS -m 2 -o /dev/null "$url" 2>/dev/null && return 0
     sleep 0.05
   done
   return 1
