@@ -46,12 +46,11 @@ Error email_taken() {
 // The attempt was counted before its password was checked; one that turns
 // out not to be a failure is uncounted. Redis failing here leaves it counted
 // (a failure too many, until the window ends), never the other way round.
-Async<void> not_a_failure(Context& ctx, const std::string& key) {
+boost::asio::awaitable<void> not_a_failure(Context& ctx, const std::string& key) {
   auto given_back = co_await ctx.access->give_back(key);
   if (!given_back.ok()) {
     spdlog::warn("a sign-in attempt stays counted as a failure ({})", given_back.error().detail);
   }
-  co_return Status{};
 }
 
 }  // namespace
