@@ -228,7 +228,14 @@ export async function showTeam(page, team) {
 
 // The operator's match list filtered by a team.
 export async function showTeamToOperator(page, team) {
+  // After sign-in the page shows this list already, under "#operator": the
+  // click moves the hash, and the page redraws on the hashchange event, a
+  // task after the click. Typing before that would type into the list being
+  // replaced, and "Show" would then list every match: wait for the redraw.
+  const redrawDue = await page.evaluate(() => location.hash !== '#operator/matches');
+  const before = await page.locator('section.operator-section').elementHandle();
   await page.getByRole('link', { name: 'Matches & results' }).click();
+  if (redrawDue && before) await page.waitForFunction((section) => !section.isConnected, before);
   await page.getByLabel('Team', { exact: true }).fill(team);
   await page.getByRole('button', { name: 'Show' }).click();
   await waitForTeamList(page, 'li.admin-match', team);
