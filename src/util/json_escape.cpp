@@ -6,18 +6,10 @@ namespace betsdb {
 
 void append_json_escaped(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t n = utf8_sequence_length(text, i);
-      if (n == 0) {
-        out += kReplacement;
-        ++i;
-      } else {
-        out.append(text.substr(i, n));
-        i += n;
-      }
+      i += append_utf8_or_replacement(out, text, i);
       continue;
     }
     ++i;

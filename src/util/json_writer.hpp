@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/json_escape.hpp"
+
 namespace betsdb {
 
 class JsonWriter final {
@@ -73,8 +75,6 @@ class JsonWriter final {
     return value(v);
   }
 
-  static void append_escaped(std::string& out, std::string_view s);
-
  private:
   JsonWriter& open(char c) {
     separate();
@@ -100,7 +100,7 @@ class JsonWriter final {
   }
   void append_string(std::string_view s) {
     out_ += '"';
-    append_escaped(out_, s);
+    append_json_escaped(out_, s);
     out_ += '"';
   }
 

@@ -31,6 +31,16 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
   return 0;
 }
 
+std::size_t append_utf8_or_replacement(std::string& out, std::string_view text, std::size_t at) {
+  const std::size_t n = utf8_sequence_length(text, at);
+  if (n == 0) {
+    out += kReplacement;
+    return 1;
+  }
+  out.append(text.substr(at, n));
+  return n;
+}
+
 bool is_valid_utf8(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t n = utf8_sequence_length(text, i);
@@ -44,16 +54,7 @@ std::string to_valid_utf8(std::string_view text) {
   if (is_valid_utf8(text)) return std::string(text);
   std::string out;
   out.reserve(text.size() + 8);
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = utf8_sequence_length(text, i);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
-    }
-  }
+  for (std::size_t i = 0; i < text.size();) i += append_utf8_or_replacement(out, text, i);
   return out;
 }
 

@@ -12,6 +12,11 @@ namespace betsdb {
 // when none does (`at` must be inside `text`).
 std::size_t utf8_sequence_length(std::string_view text, std::size_t at) noexcept;
 
+// Appends the well-formed sequence that starts at text[at], or U+FFFD when
+// none does; returns how many bytes of `text` that took (the sequence's, or
+// the one byte replaced).
+std::size_t append_utf8_or_replacement(std::string& out, std::string_view text, std::size_t at);
+
 // True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view text) noexcept;
