@@ -22,18 +22,18 @@ return {n, ttl})lua");
 
 // An attempt taken while the window holds fewer than ARGV[2] events: counted
 // at once, so that attempts made side by side cannot all pass a check that
-// read the count before any was counted. -> {taken 0|1, count, ttl}
+// read the count before any was counted. -> {count, ttl, taken 0|1}
 const Script& take_script() {
   static const Script script(R"lua(
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n >= tonumber(ARGV[2]) then return {0, n, redis.call('PTTL', KEYS[1])} end
+if n >= tonumber(ARGV[2]) then return {n, redis.call('PTTL', KEYS[1]), 0} end
 n = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
-return {1, n, ttl})lua");
+return {n, ttl, 1})lua");
   return script;
 }
 
@@ -47,12 +47,13 @@ return n)lua");
   return script;
 }
 
-Result<WindowCount> window_from(const Result<Reply>& reply) {
+// {count, ttl} and then `more` fields.
+Result<WindowCount> window_from(const Result<Reply>& reply, std::size_t more = 0) {
   if (!reply.ok()) return reply.error();
   if (reply->is_error())
     return Error::unavailable("Redis refused a rate count: " + reply->as_string());
   const auto& parts = reply->elements();
-  if (parts.size() != 2) return Error::internal("unexpected reply to a rate count");
+  if (parts.size() != 2 + more) return Error::internal("unexpected reply to a rate count");
   WindowCount out;
   out.count = parts[0].as_integer();
   out.remaining = std::chrono::milliseconds{std::max<std::int64_t>(0, parts[1].as_integer())};
@@ -98,18 +99,9 @@ boost::asio::awaitable<Result<TakenEvent>> take_event(Commands& redis, std::stri
   std::vector<std::string> keys{std::move(key)};
   std::vector<std::string> args{std::to_string(window.count()), std::to_string(limit)};
   auto reply = co_await redis.eval(take_script(), std::move(keys), std::move(args));
-  if (!reply.ok()) co_return std::move(reply).error();
-  if (reply->is_error()) {
-    co_return Error::unavailable("Redis refused a rate count: " + reply->as_string());
-  }
-  const auto& parts = reply->elements();
-  if (parts.size() != 3) co_return Error::internal("unexpected reply to a rate count");
-  TakenEvent out;
-  out.taken = parts[0].as_integer() == 1;
-  out.window.count = parts[1].as_integer();
-  out.window.remaining =
-      std::chrono::milliseconds{std::max<std::int64_t>(0, parts[2].as_integer())};
-  co_return out;
+  auto counted = window_from(reply, 1);
+  if (!counted.ok()) co_return std::move(counted).error();
+  co_return TakenEvent{reply->elements()[2].as_integer() == 1, *counted};
 }
 
 boost::asio::awaitable<Status> give_back_event(Commands& redis, std::string key) {
