@@ -143,7 +143,7 @@ start_server() {
   BETSDB_LISTEN="127.0.0.1:$API_PORT" \
   BETSDB_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/settle_run" \
   BETSDB_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-  BETSDB_ADMIN_TOKEN="$ADMIN_TOKEN" BETSDB_LOG_LEVEL=warn BETSDB_SIGNUP_RATE_LIMIT=0 \
+  BETSDB_ADMIN_TOKEN="$ADMIN_TOKEN" BETSDB_LOG_LEVEL=warn BETSDB_SIGNUP_RATE_LIMIT=0 BETSDB_SIGN_INS_PER_CLIENT=0 \
     "$BINARY" serve "${SERVER_FLAGS[@]}" >>"$LOGS/betsdb.log" 2>&1 &
   BETSDB_PID=$!
   wait_http "http://127.0.0.1:$API_PORT/healthz" || { cat "$LOGS/betsdb.log" >&2; die "betsdb did not start"; }

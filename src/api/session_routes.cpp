@@ -8,6 +8,7 @@
 #include "api/query_params.hpp"
 #include "api/views.hpp"
 #include "domain/text.hpp"
+#include "http/client_address.hpp"
 #include "service/accounts.hpp"
 
 namespace betsdb::api {
@@ -48,7 +49,8 @@ asio::awaitable<Response> sign_in(ApiShard& shard, Request& req) {
   }
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
 
-  auto signed_in = co_await service::sign_in(shard.ctx, normalised, std::move(*password));
+  auto signed_in = co_await service::sign_in(shard.ctx, normalised, std::move(*password),
+                                             http::client_block(req.client_address));
   if (!signed_in.ok()) co_return error_response(signed_in.error());
   std::string out;
   JsonWriter w(out);

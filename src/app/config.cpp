@@ -122,6 +122,8 @@ const std::vector<Option>& options() {
        parse_trusted_proxies},
       {"--password-threads", "BETSDB_PASSWORD_THREADS", "threads hashing passwords, 64 MiB each while at work (default 2)",
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.password_threads, 1, 64, "password_threads"); }},
+      {"--sign-ins-per-client", "BETSDB_SIGN_INS_PER_CLIENT", "sign-ins a client address may have under way at once on an instance, 0 = no limit (default 4)",
+       [](Config& c, std::string_view v) { return parse_number<std::size_t>(v, c.sign_ins_per_client, 0, 1'000'000, "sign_ins_per_client"); }},
       {"--pg-pool-size", "BETSDB_PG_POOL_SIZE", "PostgreSQL connections in total, split over threads (default 16)",
        [](Config& c, std::string_view v) { return parse_number<unsigned>(v, c.pg_pool_size, 1, 1000, "pg_pool_size"); }},
       {"--log-level", "BETSDB_LOG_LEVEL", "trace|debug|info|warn|error|off (default info)",

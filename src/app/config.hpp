@@ -40,6 +40,7 @@ struct Config {
   std::int64_t signup_rate_limit = 20;       // sign-ups per client address a minute; 0: none
   std::vector<std::string> trusted_proxies;  // believed for X-Forwarded-For
   unsigned password_threads = 2;             // threads hashing passwords (64 MiB each at work)
+  std::size_t sign_ins_per_client = 4;       // under way at once per client address; 0: no limit
   unsigned pg_pool_size = 16;                // connections in total, split across threads
   std::string log_level = "info";
   std::size_t max_connections = 10'000;

@@ -87,8 +87,8 @@ int serve(const app::Config& config) {
   const unsigned per_shard_pool = std::max(1u, config.pg_pool_size / config.threads);
   // Declared before the shards: they register with it and must die first.
   app::MetricsRegistry metrics;
-  auto passwords =
-      std::make_shared<service::PasswordPool>(config.password_threads, kPasswordsWaitingAtMost);
+  auto passwords = std::make_shared<service::PasswordPool>(
+      config.password_threads, kPasswordsWaitingAtMost, config.sign_ins_per_client);
   auto streams = std::make_shared<api::StreamAdmission>(config.stream_max_clients);
   std::vector<std::unique_ptr<app::Shard>> shards;
   asio::ip::tcp::endpoint endpoint(address, config.listen_port);

@@ -55,7 +55,15 @@ boost::asio::awaitable<void> not_a_failure(Context& ctx, const std::string& key)
 
 }  // namespace
 
-Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password) {
+Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password,
+                        const std::string& client) {
+  // Held until the answer, so that one client's flood is refused before it
+  // costs Redis, the database or a place in the password queue.
+  const auto turn = ctx.passwords->enter(client);
+  if (!turn) {
+    co_return Error::rate_limited(
+        1, "Too many sign-ins from this address at once; try again in a moment.");
+  }
   const std::string key = sign_in_key(email);
   // Counted as a failure before the password is checked, and uncounted if it
   // is not one: attempts made side by side (a password check takes tens of

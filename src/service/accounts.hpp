@@ -33,8 +33,11 @@ struct SignedIn {
 
 // invalid_credentials for an unknown email, a wrong password or an account
 // without one, alike in answer and time; too_many_requests once the email
-// has kSignInFailureLimit failures in the window.
-Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password);
+// has kSignInFailureLimit failures in the window, or while `client` (its
+// address block, http::client_block) has as many sign-ins under way as the
+// password pool allows one client (password_pool.hpp).
+Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password,
+                        const std::string& client);
 // Revokes the token with this digest, of `account` ("7", "operator:3");
 // false when it was not valid.
 Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& digest);

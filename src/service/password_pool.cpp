@@ -23,8 +23,10 @@ asio::awaitable<std::optional<std::invoke_result_t<Work>>> call(Work work) {
 }
 }  // namespace
 
-PasswordPool::PasswordPool(std::size_t threads, std::size_t max_waiting)
-    : keep_running_(io_.get_executor()), max_in_flight_(threads + max_waiting) {
+PasswordPool::PasswordPool(std::size_t threads, std::size_t max_waiting, std::size_t per_client)
+    : keep_running_(io_.get_executor()),
+      max_in_flight_(threads + max_waiting),
+      per_client_(per_client) {
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {
       // Nice applies per thread on Linux; failing to lower it is harmless.
@@ -46,6 +48,22 @@ void PasswordPool::stop() {
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
+}
+
+std::optional<PasswordPool::Turn> PasswordPool::enter(const std::string& client) {
+  if (per_client_ == 0) return Turn(nullptr, {});
+  const std::lock_guard lock(turns_mutex_);
+  std::size_t& held = turns_[client];
+  if (held >= per_client_) return std::nullopt;
+  ++held;
+  return Turn(this, client);
+}
+
+PasswordPool::Turn::~Turn() {
+  if (pool_ == nullptr) return;
+  const std::lock_guard lock(pool_->turns_mutex_);
+  const auto it = pool_->turns_.find(client_);
+  if (it != pool_->turns_.end() && --it->second == 0) pool_->turns_.erase(it);
 }
 
 template <class Work>

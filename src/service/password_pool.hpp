@@ -10,6 +10,15 @@
 // as loops, a burst of sign-ins must not make every other request wait for
 // a core.
 //
+// One client must not take the whole queue: a flood of sign-ins from one
+// address would otherwise fill it, and every other sign-in of the instance
+// would be refused until the flood stopped. A sign-in first takes one of
+// its client's `per_client` turns (enter(); the client is an address, or an
+// IPv6 /64, as http::client_block gives it), held until it is answered, so
+// one client has at most that many sign-ins under way at once; past it,
+// too_many_requests. Many clients can still fill the queue together; that
+// is the waiting room's bound, above.
+//
 // Thread-safety: shared by every shard; every member is safe from any thread.
 #pragma once
 
@@ -17,8 +26,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "service/ports/async.hpp"
@@ -27,7 +40,25 @@ namespace betsdb::service {
 
 class PasswordPool final {
  public:
-  PasswordPool(std::size_t threads, std::size_t max_waiting);
+  // One of a client's turns, given back when destroyed.
+  class Turn {
+   public:
+    Turn(Turn&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), client_(std::move(other.client_)) {}
+    Turn& operator=(Turn&&) = delete;
+    Turn(const Turn&) = delete;
+    Turn& operator=(const Turn&) = delete;
+    ~Turn();
+
+   private:
+    friend class PasswordPool;
+    Turn(PasswordPool* pool, std::string client) : pool_(pool), client_(std::move(client)) {}
+    PasswordPool* pool_;
+    std::string client_;
+  };
+
+  // `per_client` 0: no limit per client.
+  PasswordPool(std::size_t threads, std::size_t max_waiting, std::size_t per_client = 0);
   ~PasswordPool();
   PasswordPool(const PasswordPool&) = delete;
   PasswordPool& operator=(const PasswordPool&) = delete;
@@ -35,6 +66,9 @@ class PasswordPool final {
   // Lets the hashes under way finish and ends the threads; later calls
   // never complete. Idempotent; the destructor calls it.
   void stop();
+
+  // A turn for `client`, or nullopt while it holds `per_client` already.
+  std::optional<Turn> enter(const std::string& client);
 
   Async<std::string> hash(std::string password);
   Async<bool> verify(std::string encoded_hash, std::string password);
@@ -48,6 +82,9 @@ class PasswordPool final {
   std::vector<std::thread> threads_;
   const std::size_t max_in_flight_;
   std::atomic<std::size_t> in_flight_{0};
+  const std::size_t per_client_;
+  std::mutex turns_mutex_;
+  std::unordered_map<std::string, std::size_t> turns_;  // only clients holding one
 };
 
 }  // namespace betsdb::service

@@ -1,5 +1,6 @@
 // PasswordPool: the slow work runs on the pool's threads, the caller resumes
-// on its own, and a full pool refuses at once instead of queueing.
+// on its own, a full pool refuses at once instead of queueing, and one client
+// gets at most its turns at once.
 #include "service/password_pool.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -61,6 +63,39 @@ TEST(PasswordPool, RefusesBeyondItsThreadsAndWaitingRoom) {
   io.run();
   EXPECT_EQ(answered, 3);
   EXPECT_EQ(refused, 3);
+}
+
+TEST(PasswordPool, GivesEachClientAtMostItsTurnsAtOnce) {
+  PasswordPool pool(1, 8, 2);
+  std::optional<PasswordPool::Turn> first = pool.enter("192.0.2.1");
+  const auto second = pool.enter("192.0.2.1");
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(pool.enter("192.0.2.1"));
+  EXPECT_TRUE(pool.enter("2001:db8:1:2::/64")) << "another client has turns of its own";
+  first.reset();
+  EXPECT_TRUE(pool.enter("192.0.2.1")) << "a turn given back can be taken again";
+}
+
+TEST(PasswordPool, AMovedTurnIsGivenBackOnce) {
+  PasswordPool pool(1, 8, 1);
+  {
+    auto turn = pool.enter("192.0.2.1");
+    ASSERT_TRUE(turn);
+    const PasswordPool::Turn moved = std::move(*turn);
+    turn.reset();  // the moved-from turn gives back nothing
+    EXPECT_FALSE(pool.enter("192.0.2.1"));
+  }
+  EXPECT_TRUE(pool.enter("192.0.2.1"));
+}
+
+TEST(PasswordPool, WithoutAPerClientLimitEveryoneEnters) {
+  PasswordPool pool(1, 8);
+  std::vector<PasswordPool::Turn> turns;
+  for (int i = 0; i < 100; ++i) {
+    auto turn = pool.enter("192.0.2.1");
+    ASSERT_TRUE(turn);
+    turns.push_back(std::move(*turn));
+  }
 }
 
 }  // namespace

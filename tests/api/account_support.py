@@ -8,8 +8,11 @@ own accounts (uuid e-mails), so nothing depends on what the database holds.
 """
 
 import datetime as dt
+import random
 import re
 import uuid
+
+from requests.adapters import HTTPAdapter
 
 from api_support import describe, expect_json, expect_problem, expect_timestamp, is_positive_int, unique_email
 
@@ -159,3 +162,20 @@ def retry_after(resp, low, high):
 def find_table(db, columns, what):
     """The table holding these columns (the schema is the server's business)."""
     return db._find_table(set(columns), what)
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connects from a given local address."""
+
+    def __init__(self, address):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        pool_kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+
+def new_address():
+    """A loopback address no other test (or recent run) uses."""
+    return "127.{}.{}.{}".format(random.randint(1, 254), random.randint(0, 255), random.randint(1, 254))

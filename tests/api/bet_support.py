@@ -329,6 +329,7 @@ class BetsdbProcess:
             BETSDB_THREADS="2",
             BETSDB_LOG_LEVEL="warn",
             BETSDB_SIGNUP_RATE_LIMIT="0",
+            BETSDB_SIGN_INS_PER_CLIENT="0",
         )
         env.update(redis_env(redis_url))
         self._log = open(self.log_path, "wb")

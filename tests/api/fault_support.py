@@ -72,8 +72,10 @@ class ServerProcess:
             BETSDB_ADMIN_TOKEN=admin_token,
             BETSDB_THREADS="2",
             BETSDB_LOG_LEVEL=log_level,
-            # The suites create many users: no sign-up limit unless a test sets one.
+            # The suites create many users and sign them in side by side: no
+            # sign-up limit and no cap on sign-ins per address unless a test sets one.
             BETSDB_SIGNUP_RATE_LIMIT="0",
+            BETSDB_SIGN_INS_PER_CLIENT="0",
         )
         env.update(redis_env(redis_url))
         env.update(extra_env or {})

@@ -190,7 +190,7 @@ def betsdb_with(tmp_path, admin_token, _server_is_up):
         env = {k: v for k, v in os.environ.items() if not k.startswith("BETSDB_")}
         env.update(BETSDB_LISTEN=f"127.0.0.1:{port}", BETSDB_DATABASE_URL=required_env("BETSDB_TEST_DATABASE_URL"),
                    BETSDB_ADMIN_TOKEN=admin_token, BETSDB_THREADS="2", BETSDB_LOG_LEVEL="warn",
-                   BETSDB_SIGNUP_RATE_LIMIT="0")
+                   BETSDB_SIGNUP_RATE_LIMIT="0", BETSDB_SIGN_INS_PER_CLIENT="0")
         env.update(redis_env())
         env.update(extra)
         log = open(tmp_path / f"betsdb-{port}.log", "wb")

@@ -19,9 +19,9 @@ import random
 import urllib.parse
 
 import pytest
-from requests.adapters import HTTPAdapter
 
-from account_support import create_operator, expect_forbidden, retry_after, sign_up
+from account_support import (SourceAddressAdapter, create_operator, expect_forbidden, new_address, retry_after,
+                             sign_up)
 from api_support import Api, describe, expect_json, expect_problem, expect_validation_failed, unique_email
 from bet_support import required_env
 from fault_support import ServerProcess
@@ -29,23 +29,6 @@ from fault_support import ServerProcess
 LIMIT = 3
 # The suite's server runs without a limit; the default would be 20.
 UNLIMITED_SIGN_UPS = 25
-
-
-class SourceAddressAdapter(HTTPAdapter):
-    """Connects from a given local address."""
-
-    def __init__(self, address):
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
-        pool_kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
-
-
-def new_address():
-    """A loopback address no other test (or recent run) uses."""
-    return "127.{}.{}.{}".format(random.randint(1, 254), random.randint(0, 255), random.randint(1, 254))
 
 
 @pytest.fixture(scope="module")

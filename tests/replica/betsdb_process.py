@@ -52,7 +52,7 @@ class Betsdb:
         env = dict(os.environ, BETSDB_LISTEN=f"127.0.0.1:{self.port}",
                    BETSDB_DATABASE_URL=database_url, BETSDB_REDIS_URL=redis_url,
                    BETSDB_ADMIN_TOKEN=self.admin, BETSDB_THREADS=str(threads),
-                   BETSDB_LOG_LEVEL="info", BETSDB_SIGNUP_RATE_LIMIT="0")
+                   BETSDB_LOG_LEVEL="info", BETSDB_SIGNUP_RATE_LIMIT="0", BETSDB_SIGN_INS_PER_CLIENT="0")
         if replica_url:
             env["BETSDB_DATABASE_REPLICA_URL"] = replica_url
         self.log = open(self.log_path, "w")
