@@ -127,19 +127,71 @@ CacheArea area_of(const std::string& generation_key) {
   return CacheArea::user_bets;
 }
 
-asio::awaitable<void> bump_in_background(std::shared_ptr<ReadCache> owner,
-                                         std::vector<std::string> keys,
-                                         std::optional<std::uint64_t> position) {
+// Overdue bumps. A write whose bump could not land adds its counters to its
+// shard's Owed (owe()); one background task per shard (drain_owed()) bumps
+// what is owed every kBackgroundBumpDelay until all of it has landed, each
+// time only the counters whose Redis is reachable (on a cluster, those on
+// the masters that are up). A counter is paid only by a bump sent after the
+// last write that owed it: one sent earlier may have run before that
+// write's commit, and a reader could have cached the write's absence under
+// the generation it made.
+asio::awaitable<void> drain_owed(std::shared_ptr<ReadCache> owner) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
-  while (true) {
-    auto bumped = co_await owner->store().bump(keys, position);
-    if (bumped.ok()) break;
+  ReadCache::Owed& owed = owner->owed();
+  while (!owed.keys.empty()) {
+    const std::uint64_t round = owed.round;
+    const std::optional<std::uint64_t> position =
+        owed.position_unknown ? std::nullopt : owed.position;
+    std::vector<std::string> batch;
+    for (const auto& [key, owed_in] : owed.keys) {
+      if (owner->store().reachable(key)) batch.push_back(key);
+    }
+    if (!batch.empty()) {
+      auto bumped = co_await owner->store().bump(batch, position);
+      if (bumped.ok()) {
+        std::vector<std::string> paid;
+        for (const auto& key : batch) {
+          auto it = owed.keys.find(key);
+          if (it != owed.keys.end() && it->second <= round) {
+            paid.push_back(key);
+            owed.keys.erase(it);
+          }
+        }
+        dirty().clear(paid);
+        if (owed.keys.empty()) {
+          owed.position.reset();
+          owed.position_unknown = false;
+        }
+        if (!paid.empty())
+          spdlog::info("overdue cache invalidation landed ({} counters)", paid.size());
+        continue;
+      }
+    }
     timer.expires_after(kBackgroundBumpDelay);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  dirty().clear(keys);
-  spdlog::info("overdue cache invalidation landed");
+  owed.draining = false;
+}
+
+void owe(std::shared_ptr<ReadCache> owner, const std::vector<std::string>& keys,
+         std::optional<std::uint64_t> position, const asio::any_io_executor& executor) {
+  ReadCache::Owed& owed = owner->owed();
+  const std::uint64_t round = ++owed.round;
+  std::vector<std::string> newly;
+  for (const auto& key : keys) {
+    if (owed.keys.insert_or_assign(key, round).second) newly.push_back(key);
+  }
+  // Marked once while owed, cleared once when paid.
+  dirty().mark(newly);
+  if (!position) {
+    owed.position_unknown = true;
+  } else if (!owed.position || *owed.position < *position) {
+    owed.position = position;
+  }
+  if (owed.draining) return;
+  owed.draining = true;
+  asio::co_spawn(executor, drain_owed(std::move(owner)), asio::detached);
 }
 
 // Where the write just committed ends in the WAL, for the standby's readers;
@@ -204,9 +256,7 @@ asio::awaitable<void> invalidate(Context& ctx, std::vector<std::string> keys) {
   ctx.cache->count_overdue();
   // A tool that is about to exit reports the overdue count instead.
   if (!ctx.cache->retries_in_background()) co_return;
-  dirty().mark(keys);
-  asio::co_spawn(executor, bump_in_background(ctx.cache, std::move(keys), position),
-                 asio::detached);
+  owe(ctx.cache, keys, position, executor);
 }
 
 }  // namespace

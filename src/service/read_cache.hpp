@@ -15,7 +15,9 @@
 // once if Redis is unreachable, the write still answers success (it is
 // committed), the namespaces are marked dirty in this process, which then
 // reads them from PostgreSQL, and a background task keeps retrying the bump
-// until it lands. Other instances may serve an entry older than the write
+// until it lands: one per shard for all its overdue counters (Owed), so a
+// long outage under many writes costs one bump every kBackgroundBumpDelay,
+// not one per write. Other instances may serve an entry older than the write
 // until then, or until its TTL ends (docs/api.md, "Caching").
 //
 // Standby: with ctx.replica set, a write reads the primary's WAL position
@@ -34,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -79,11 +82,27 @@ class ReadCache final {
   const std::string* email_of(std::int64_t user_id) const;
   void remember_email(std::int64_t user_id, std::string email);
 
+  // The counters whose bump is overdue on this shard, and what their bump
+  // records: the greatest written position of the writes that owe them, or
+  // none once one of them had none (read_cache.cpp, "Overdue bumps").
+  struct Owed {
+    // Each counter, with the `round` of the last write that owed it: a bump
+    // sent before that write may have run before its commit, so it does not
+    // pay that write's debt.
+    std::unordered_map<std::string, std::uint64_t> keys;
+    std::uint64_t round = 0;
+    std::optional<std::uint64_t> position;
+    bool position_unknown = false;
+    bool draining = false;  // the background task runs
+  };
+  Owed& owed() noexcept { return owed_; }
+
  private:
   std::shared_ptr<CacheStore> store_;
   bool retry_in_background_;
   std::uint64_t overdue_ = 0;
   std::unordered_map<std::int64_t, std::string> emails_;
+  Owed owed_;
 };
 
 // Loads an answer from the primary or the standby, as cached() decides.

@@ -1,10 +1,11 @@
 // The read cache's misses, against a faked cache store: which concurrent
-// readers may share one load; and which invalidations a master that is down
-// holds back.
+// readers may share one load; which invalidations a master that is down
+// holds back; and how overdue invalidations are retried.
 #include "service/read_cache.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -30,6 +31,15 @@ asio::awaitable<void> read_into(Context& ctx, std::string query, Loader load,
                                 std::optional<Result<std::string>>& out) {
   out.emplace(co_await cached(ctx, CacheArea::matches, ReadCache::matches(), std::move(query),
                               std::move(load)));
+}
+
+// A read of namespace `ns` whose load answers "[]".
+asio::awaitable<void> read_namespace_into(Context& ctx, CacheNamespace ns,
+                                          std::optional<Result<std::string>>& out) {
+  Loader load = [](ReadSource) -> asio::awaitable<Result<std::string>> {
+    co_return std::string("[]");
+  };
+  out.emplace(co_await cached(ctx, CacheArea::bets, std::move(ns), "q", std::move(load)));
 }
 
 // A Redis process that lost a write's bump (restarted from an older AOF, or a
@@ -109,6 +119,66 @@ TEST(ReadCacheInvalidation, AMasterDownHoldsBackOnlyTheCountersItHolds) {
   // Its master is back (a replica promoted): the overdue bump lands.
   f.cache_store->unreachable.clear();
   ASSERT_TRUE(f.run_until([&] { return f.cache_store->bumped(bets); }, 3s));
+}
+
+// A long outage under many writes: each write that could not bump adds its
+// counters to what its shard owes, and one background task bumps all of it,
+// every kBackgroundBumpDelay, until it lands. A task per write, as before,
+// sent one bump per write per round (thousands under load, all landing at
+// once when Redis came back) and never gave up on error replies.
+TEST(ReadCacheInvalidation, TheOverdueBumpsOfManyWritesShareOneBackgroundTask) {
+  Fakes f(true);
+  const std::string bets = ReadCache::bets().generations.front();
+  f.cache_store->unreachable.insert(bets);
+  constexpr int kWrites = 50;
+  for (int i = 0; i < kWrites; ++i) f.run(after_bets_placed(f.ctx, 7, "ann@example.com"));
+  // Reachable again, but refusing bumps (error replies) for a second.
+  f.cache_store->unreachable.clear();
+  f.cache_store->bumps_fail = true;
+  const int before = f.cache_store->bump_attempts;
+  EXPECT_FALSE(f.run_until([] { return false; }, 1s));
+  EXPECT_LE(f.cache_store->bump_attempts - before, 8) << "one bump per 200 ms, not one per write";
+  EXPECT_GE(f.cache_store->bump_attempts - before, 2) << "the owed bump is retried";
+  EXPECT_FALSE(f.cache_store->bumped(bets));
+
+  f.cache_store->bumps_fail = false;
+  ASSERT_TRUE(f.run_until([&] { return f.cache_store->bumped(bets); }, 3s));
+  const auto landed = std::count_if(
+      f.cache_store->bumps.begin(), f.cache_store->bumps.end(),
+      [&](const auto& keys) { return std::find(keys.begin(), keys.end(), bets) != keys.end(); });
+  EXPECT_EQ(landed, 1) << "one bump pays every write's debt";
+  // Paid: the namespace is read through the cache again.
+  const int reads = f.cache_store->reads;
+  std::optional<Result<std::string>> out;
+  f.run(read_namespace_into(f.ctx, ReadCache::bets(), out));
+  EXPECT_EQ(f.cache_store->reads, reads + 1);
+}
+
+// A bump sent before a write owed its counter may have run before that
+// write's commit: it pays only the writes that owed the counter before it
+// was sent, and the later one's debt is bumped again.
+TEST(ReadCacheInvalidation, AnOverdueBumpSentBeforeAWriteDoesNotPayThatWrite) {
+  Fakes f(true);
+  const std::string matches = ReadCache::matches().generations.front();
+  f.cache_store->unreachable.insert(matches);
+  f.run(after_match_changed(f.ctx));
+  // The background bump is sent, and held on its way.
+  f.cache_store->bump_gate =
+      std::make_shared<asio::steady_timer>(f.io, asio::steady_timer::time_point::max());
+  f.cache_store->unreachable.clear();
+  ASSERT_TRUE(f.run_until([&] { return f.cache_store->bump_attempts == 1; }, 2s));
+  // A second write owes the counter meanwhile (its own bump fails).
+  f.cache_store->unreachable.insert(matches);
+  f.run(after_match_changed(f.ctx));
+  f.cache_store->unreachable.clear();
+  auto gate = std::exchange(f.cache_store->bump_gate, nullptr);
+  gate->cancel();
+  ASSERT_TRUE(f.run_until([&] { return f.cache_store->bumps.size() == 2; }, 3s))
+      << "the second write's debt was taken as paid by a bump sent before it";
+  std::optional<Result<std::string>> out;
+  const int reads = f.cache_store->reads;
+  f.run(read_namespace_into(f.ctx, ReadCache::matches(), out));
+  EXPECT_EQ(f.cache_store->reads, reads + 1) << "paid: read through the cache again";
 }
 
 // Nor does it hold back reads: a counter on the down master is not asked

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -188,11 +189,23 @@ class FakeCacheStore final : public CacheStore {
   }
   std::vector<std::optional<std::uint64_t>> positions;  // each bump's written position
 
+  // Every call of bump(), failed ones included.
+  int bump_attempts = 0;
+  // Redis reachable but refusing every bump (error replies, a stall).
+  bool bumps_fail = false;
+  // While set, a bump waits for it (cancel() lets it go on).
+  std::shared_ptr<asio::steady_timer> bump_gate;
   Async<void> bump(std::vector<std::string> keys,
                    std::optional<std::uint64_t> written_position) override {
+    ++bump_attempts;
+    if (bump_gate) {
+      auto gate = bump_gate;
+      co_await gate->async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     for (const auto& k : keys) {
       if (unreachable.contains(k)) co_return redis_down();
     }
+    if (bumps_fail) co_return redis_down();
     bumps.push_back(keys);
     positions.push_back(written_position);
     for (const auto& k : keys) ++generations[k];
