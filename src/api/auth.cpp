@@ -71,22 +71,27 @@ asio::awaitable<Result<http::Principal>> Authenticator::authenticate(const http:
     const bool unexpired = !known->expires_at || *known->expires_at > ctx_.now();
     if (fresh && unexpired) {
       const std::string account = revocation_account(known->principal);
-      auto revoked = co_await service::token_revoked(ctx_, account, digest);
-      if (revoked.ok() && !*revoked) co_return known->principal;
-      if (revoked.ok()) {
+      auto check = co_await service::token_revoked(ctx_, account, digest);
+      if (check.ok() && check->revoked) {
         verified_.forget(digest);
         co_return invalid_token();
       }
+      // "Not revoked" counts only from a Redis process that has answered for
+      // the mark since before the token was verified: one that began to
+      // answer later (a restart, a failover) may have lost the mark.
+      if (check.ok() && known->verified_at >= check->answerer_since) co_return known->principal;
       // Redis cannot say: the database, the truth, decides below.
     }
     verified_.forget(digest);
   }
 
+  // Verified as of when it was asked, not answered: a revocation committed
+  // meanwhile may be missing from the answer.
+  const auto asked_at = std::chrono::steady_clock::now();
   auto session = co_await service::session_for_token(ctx_, digest);
   if (!session.ok()) co_return std::move(session).error();
   if (!*session) co_return invalid_token();
-  const KnownToken known{principal_of((*session)->account), (*session)->expires_at,
-                         std::chrono::steady_clock::now()};
+  const KnownToken known{principal_of((*session)->account), (*session)->expires_at, asked_at};
   verified_.remember(digest, known);
   if (on_verified_) on_verified_(digest, known);
   co_return known.principal;

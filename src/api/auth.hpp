@@ -9,7 +9,10 @@
 // of a remembered token checks its revocation mark in Redis (one EXISTS), and
 // an entry is trusted for service::kTokenTrust at most before the database is
 // asked again. A mark cannot arrive late the way a message could: it is set
-// before the revoking request is answered, and read by the next use.
+// before the revoking request is answered, and read by the next use. Nor
+// can a lost one let a token back in: "no mark" counts only from a Redis
+// process that was answering for the mark before the token was verified
+// (service::RevocationCheck).
 //
 // Thread-safety: one Authenticator per shard, used on its thread only.
 #pragma once

@@ -120,7 +120,8 @@ Async<std::optional<domain::Session>> session_for_token(Context& ctx, const Dige
   co_return co_await ctx.accounts->session(digest, ctx.now());
 }
 
-Async<bool> token_revoked(Context& ctx, const std::string& account, const Digest& digest) {
+Async<RevocationCheck> token_revoked(Context& ctx, const std::string& account,
+                                     const Digest& digest) {
   co_return co_await ctx.access->revoked(account, digest);
 }
 

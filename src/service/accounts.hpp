@@ -45,7 +45,8 @@ Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& dig
 // One database look-up: callers remember the answers (api/auth.hpp).
 Async<std::optional<domain::Session>> session_for_token(Context& ctx, const Digest& digest);
 // Whether a token was revoked since a process verified it (a Redis read).
-Async<bool> token_revoked(Context& ctx, const std::string& account, const Digest& digest);
+Async<RevocationCheck> token_revoked(Context& ctx, const std::string& account,
+                                     const Digest& digest);
 
 // too_many_requests when `client_address` signed up ctx.signup_rate_limit
 // times in the current window; nothing when the limit is off (0).

@@ -65,8 +65,8 @@ class FakeMarks final : public AccessLimits {
     marks.insert({account, token});
     co_return Status{};
   }
-  Async<bool> revoked(const std::string& account, const Digest& token) override {
-    co_return marks.contains({account, token});
+  Async<RevocationCheck> revoked(const std::string& account, const Digest& token) override {
+    co_return RevocationCheck{marks.contains({account, token}), {}};
   }
 };
 

@@ -78,8 +78,10 @@ class RedisAccess final : public AccessLimits {
                            std::chrono::seconds ttl) override {
     return redis::mark_revoked(*redis_, account, token, ttl);
   }
-  Async<bool> revoked(const std::string& account, const Digest& token) override {
-    return redis::is_marked_revoked(*redis_, account, token);
+  Async<RevocationCheck> revoked(const std::string& account, const Digest& token) override {
+    auto check = co_await redis::is_marked_revoked(*redis_, answerers_, account, token);
+    if (!check.ok()) co_return std::move(check).error();
+    co_return RevocationCheck{check->revoked, check->answerer_since};
   }
 
  private:
@@ -89,6 +91,7 @@ class RedisAccess final : public AccessLimits {
   }
 
   std::shared_ptr<redis::Commands> redis_;
+  redis::AnswererWatch answerers_;
 };
 
 class RedisLocks final : public Locks {

@@ -27,6 +27,16 @@ struct TakenAttempt {
   WindowCount window;
 };
 
+// A revocation check. A store can lose a mark it took (a Redis master that
+// died before its replica had it, a restart that lost the AOF's last second)
+// and then say "absent" of a revoked token: `answerer_since` is when the
+// store's process that answered began to answer for the mark, and only a
+// token verified in the database after it may be trusted on this answer.
+struct RevocationCheck {
+  bool revoked = false;
+  std::chrono::steady_clock::time_point answerer_since;
+};
+
 class AccessLimits {
  public:
   virtual ~AccessLimits() = default;
@@ -43,7 +53,9 @@ class AccessLimits {
   // `account` names the token's owner ("7", "operator:3"): the mark lives beside its data.
   virtual Async<void> mark_revoked(const std::string& account, const Digest& token,
                                    std::chrono::seconds ttl) = 0;
-  virtual Async<bool> revoked(const std::string& account, const Digest& token) = 0;
+  // Whether the token's mark is set, and since when the store that said so
+  // could have said it (RevocationCheck).
+  virtual Async<RevocationCheck> revoked(const std::string& account, const Digest& token) = 0;
 };
 
 }  // namespace betsdb::service

@@ -1,6 +1,7 @@
 #include "store/redis/access_store.hpp"
 
 #include "store/redis/invalidation_tracker.hpp"
+#include "store/redis/slots.hpp"
 
 namespace betsdb::redis {
 
@@ -124,15 +125,31 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& 
   co_return Status{};
 }
 
-boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const std::string& account,
-                                                       const Digest& token) {
+AnswererWatch::Clock::time_point AnswererWatch::answered(std::uint16_t slot,
+                                                         std::string_view origin,
+                                                         Clock::time_point now) {
+  if (origin.empty()) return now;
+  auto [it, added] = slots_.try_emplace(slot, Answerer{std::string(origin), now});
+  if (!added && it->second.origin != origin) it->second = Answerer{std::string(origin), now};
+  return it->second.since;
+}
+
+boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked(Commands& redis,
+                                                                  AnswererWatch& answerers,
+                                                                  const std::string& account,
+                                                                  const Digest& token) {
   const std::string key = revoked_key(account, token);
   // A node that is down would hold the request for the cluster's retry
   // budget, and then the route's own command for another: the caller asks
   // PostgreSQL instead, at once.
   if (!redis.reachable(key)) co_return Error::unavailable("the revocation mark's Redis is down");
+  const std::uint16_t slot = redis.cluster() ? key_slot(key) : 0;
   InvalidationTracker* tracker = redis.tracker();
-  if (tracker != nullptr && known_absent(*tracker, key)) co_return false;
+  if (tracker != nullptr && known_absent(*tracker, key)) {
+    // Kept from the tracked process only, and dropped when it changes.
+    co_return RevocationCheck{
+        false, answerers.answered(slot, tracker->origin(), AnswererWatch::Clock::now())};
+  }
   const auto mark = tracker ? tracker->mark() : std::nullopt;
   std::vector<std::string> exists{"EXISTS", key};
   auto served = co_await redis.command_served(exists);
@@ -144,7 +161,8 @@ boost::asio::awaitable<Result<bool>> is_marked_revoked(Commands& redis, const st
     tracker->keep(key, std::string(kAbsent), *mark, served->origin,
                   InvalidationTracker::kNoLeaseNeeded);
   }
-  co_return revoked;
+  co_return RevocationCheck{revoked,
+                            answerers.answered(slot, served->origin, AnswererWatch::Clock::now())};
 }
 
 }  // namespace betsdb::redis
