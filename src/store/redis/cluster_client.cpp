@@ -242,7 +242,10 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
         co_return std::move(reply).error();
       }
       auto redirect = redirect_of(*reply);
-      if (redirect && redirects < kMaxRedirects) {
+      // A redirect is followed only within the budget: each hop may wait for
+      // a slow node, and a chain of them must not outlast the request.
+      const bool in_budget = std::chrono::steady_clock::now() < deadline;
+      if (redirect && redirects < kMaxRedirects && in_budget) {
         ++redirects;
         // An empty host means the node that answered (the specification).
         const std::string host =
@@ -261,11 +264,13 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
         continue;
       }
       if (redirect) {
-        // Redirected more than kMaxRedirects times in a row: the cluster
-        // changes faster than its map can be read. Wait, then start over.
+        // Redirected more than kMaxRedirects times in a row (the cluster
+        // changes faster than its map can be read: wait, then start over),
+        // or out of budget.
         request_refresh();
         redirects = 0;
-        problem = "too many redirects, the last " + reply->as_string();
+        problem = (in_budget ? "too many redirects, the last " : "out of time at a redirect, ") +
+                  reply->as_string();
       } else if (!retry_later(*reply)) {
         co_return Served{std::move(reply).value(), std::move(origin)};
       } else {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/redis/fake_redis_node.hpp"
@@ -802,6 +803,47 @@ TEST(ClusterClient, EndlessRedirectsFailAsUnavailableWithinTheBudget) {
     CO_ASSERT(!reply.ok(), "a redirect came back as the reply: " << reply->describe());
     EXPECT_EQ(reply.error().code, Errc::service_unavailable);
     EXPECT_LT(took, kBudget + kBudgetMargin);
+    client->stop();
+  });
+}
+
+// A chain of redirects through slow nodes stops at the budget: each hop is
+// a round trip, and before, up to kMaxRedirects of them were followed before
+// the budget was looked at.
+TEST(ClusterClient, SlowRedirectsStopAtTheBudget) {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    Node a(io);
+    Node b(io);
+    publish(split(a, b), a, b);
+    constexpr auto kBudget = 300ms;
+    constexpr auto kHop = 150ms;
+    auto client = co_await connected_cluster(io, config_for(kBudget, a, b));
+    CO_ASSERT(client->connected(), client->last_error());
+
+    const std::string key = key_in(0, kHalf - 1, "slow-pingpong");
+    const std::string slot = std::to_string(key_slot(key));
+    const std::string to_a = "MOVED " + slot + " " + a.name();
+    const std::string to_b = "MOVED " + slot + " " + b.name();
+    // Each node takes kHop to redirect (the handler blocks the test's one
+    // thread, as a slow node's answer would keep the client waiting).
+    a.on_command([&](const Argv& command) -> std::optional<Answer> {
+      if (!names_key(command, key)) return std::nullopt;
+      std::this_thread::sleep_for(kHop);
+      return wire::error(to_b);
+    });
+    b.on_command([&](const Argv& command) -> std::optional<Answer> {
+      if (!names_key(command, key)) return std::nullopt;
+      std::this_thread::sleep_for(kHop);
+      return wire::error(to_a);
+    });
+
+    const auto started = Clock::now();
+    auto reply = co_await client->command("GET", key);
+    const auto took = Clock::now() - started;
+    CO_ASSERT(!reply.ok(), "a redirect came back as the reply: " << reply->describe());
+    EXPECT_EQ(reply.error().code, Errc::service_unavailable);
+    // The hop under way when the budget ran out, and no more.
+    EXPECT_LT(took, kBudget + kHop + kBudgetMargin);
     client->stop();
   });
 }
