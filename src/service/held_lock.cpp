@@ -4,6 +4,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "service/retry_later.hpp"
+#include "util/token.hpp"
 
 namespace betsdb::service {
 
@@ -47,12 +51,37 @@ Async<bool> HeldLock::release() {
   co_return released;
 }
 
+namespace {
+
+// A lock whose SET Redis may have applied though its reply never came (a
+// time-out, a connection lost after sending): if the key is there, it is
+// ours, and the caller's next try (a bettor's retry of the same bet) would
+// find it held until it expires. Released, compared by its token, until
+// Redis answers or it would have expired anyway.
+asio::awaitable<void> release_later(std::shared_ptr<Locks> locks, LockToken lock,
+                                    std::chrono::milliseconds ttl) {
+  const bool answered = co_await retry_later(
+      [&]() -> asio::awaitable<bool> {
+        auto released = co_await locks->unlock(lock);
+        co_return released.ok();
+      },
+      RetryPlan{.give_up_after = ttl});
+  if (!answered) spdlog::warn("{} not released; it expires by itself", lock.key);
+}
+
+}  // namespace
+
 Async<std::optional<HeldLock>> try_hold(const std::shared_ptr<Locks>& locks, std::string key,
                                         std::chrono::milliseconds ttl) {
-  auto taken = co_await locks->try_lock(std::move(key), ttl);
-  if (!taken.ok()) co_return std::move(taken).error();
+  LockToken lock{std::move(key), generate_token()};
+  auto taken = co_await locks->try_lock(lock, ttl);
+  if (!taken.ok()) {
+    auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, release_later(locks, lock, ttl), asio::detached);
+    co_return std::move(taken).error();
+  }
   if (!*taken) co_return std::optional<HeldLock>{};
-  co_return std::optional<HeldLock>{HeldLock(locks, std::move(**taken))};
+  co_return std::optional<HeldLock>{HeldLock(locks, std::move(lock))};
 }
 
 boost::asio::awaitable<void> release_if_held(std::optional<HeldLock>& lock) {

@@ -1,6 +1,7 @@
 // HeldLock and try_hold against a fake Locks (service/test_fakes.hpp): the
 // destructor releases in the background, release() waits for the release,
-// keep() gives the lock up without releasing it.
+// keep() gives the lock up without releasing it, and a lock whose reply was
+// lost is released in the background.
 #include "service/held_lock.hpp"
 
 #include <gtest/gtest.h>
@@ -157,6 +158,37 @@ TEST(TryHold, SomeoneElsesKeyIsNulloptAndRedisDownIsAnError) {
   auto down = f.run(take(f.locks));
   ASSERT_FALSE(down.ok());
   EXPECT_TRUE(down.error().is(Errc::service_unavailable));
+}
+
+// A lock Redis took though its reply was lost is ours until it expires: the
+// bettor's retry of the same bet would find it held for its whole TTL. It is
+// released in the background, by its token, as soon as Redis answers.
+TEST(TryHold, ALockWhoseReplyWasLostIsReleasedInTheBackground) {
+  Fakes f;
+  f.locks->lose_lock_replies = true;
+  auto lost = f.run(take(f.locks));
+  ASSERT_FALSE(lost.ok());
+  EXPECT_TRUE(lost.error().is(Errc::service_unavailable));
+  ASSERT_TRUE(f.redis->holds(kKey)) << "the fake took the key";
+  f.locks->lose_lock_replies = false;
+  EXPECT_TRUE(f.run_until([&] { return !f.redis->holds(kKey); }, 2s))
+      << "the lost lock stays until its TTL";
+  auto again = f.run(take(f.locks));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->has_value()) << "the retry finds the key free";
+}
+
+// The background release compares by token: a key someone else took since
+// (ours never landed, or expired) is left alone.
+TEST(TryHold, TheBackgroundReleaseLeavesSomeoneElsesKeyAlone) {
+  Fakes f;
+  f.locks->unavailable = true;  // nothing taken
+  auto down = f.run(take(f.locks));
+  ASSERT_FALSE(down.ok());
+  f.redis->values[kKey] = "someone else";
+  f.locks->unavailable = false;
+  EXPECT_TRUE(f.run_until([&] { return f.locks->unlocks_of(kKey) > 0; }, 2s));
+  EXPECT_EQ(f.redis->value(kKey), "someone else");
 }
 
 }  // namespace

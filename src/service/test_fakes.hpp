@@ -86,14 +86,17 @@ class FakeLocks final : public Locks {
   // How long an unlock takes to answer (a Redis round trip); zero: at once.
   std::chrono::milliseconds unlock_delay{0};
 
-  Async<std::optional<LockToken>> try_lock(std::string key,
-                                           std::chrono::milliseconds ttl) override {
-    try_locks.push_back({key, ttl});
+  // try_lock takes the key, then answers service_unavailable, as when its
+  // reply is lost.
+  bool lose_lock_replies = false;
+
+  Async<bool> try_lock(const LockToken& lock, std::chrono::milliseconds ttl) override {
+    try_locks.push_back({lock.key, ttl});
     if (unavailable) co_return redis_down();
-    if (keys_->holds(key)) co_return std::optional<LockToken>{};
-    LockToken token{key, "fake-token-" + std::to_string(++tokens_)};
-    keys_->values[key] = token.token;
-    co_return std::optional<LockToken>{std::move(token)};
+    if (keys_->holds(lock.key)) co_return false;
+    keys_->values[lock.key] = lock.token;
+    if (lose_lock_replies) co_return redis_down();
+    co_return true;
   }
 
   Async<bool> unlock(const LockToken& lock) override {
@@ -122,7 +125,6 @@ class FakeLocks final : public Locks {
  private:
   std::shared_ptr<Keyspace> keys_;
   asio::any_io_executor executor_;
-  int tokens_ = 0;
 };
 
 class FakeIdempotencyStore final : public IdempotencyStore {

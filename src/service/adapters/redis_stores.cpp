@@ -98,13 +98,10 @@ class RedisLocks final : public Locks {
  public:
   explicit RedisLocks(std::shared_ptr<redis::Commands> redis) : redis_(std::move(redis)) {}
 
-  Async<std::optional<LockToken>> try_lock(std::string key,
-                                           std::chrono::milliseconds ttl) override {
-    auto taken = co_await redis::try_lock(*redis_, std::move(key), ttl);
-    if (!taken.ok()) co_return std::move(taken).error();
-    if (!*taken) co_return std::optional<LockToken>{};
-    co_return std::optional<LockToken>{
-        LockToken{std::move((*taken)->key), std::move((*taken)->token)}};
+  Async<bool> try_lock(const LockToken& lock, std::chrono::milliseconds ttl) override {
+    // Copied: as for unlock.
+    const redis::LockToken token{lock.key, lock.token};
+    co_return co_await redis::try_lock(*redis_, token, ttl);
   }
   Async<bool> unlock(const LockToken& lock) override {
     // Copied: the caller's token may be gone before the release runs. Named,

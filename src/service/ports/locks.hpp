@@ -25,9 +25,10 @@ class Locks {
  public:
   virtual ~Locks() = default;
 
-  // The token when taken; nullopt when someone else holds the key.
-  virtual Async<std::optional<LockToken>> try_lock(std::string key,
-                                                   std::chrono::milliseconds ttl) = 0;
+  // Takes `lock.key` with `lock.token`: true when taken, false when someone
+  // else holds the key. An error may come after Redis took it (a reply
+  // lost): the caller, who knows the token, can release it all the same.
+  virtual Async<bool> try_lock(const LockToken& lock, std::chrono::milliseconds ttl) = 0;
   // True when the key still held our token and was deleted; false when it had
   // expired or was taken over, and was left alone.
   virtual Async<bool> unlock(const LockToken& lock) = 0;

@@ -15,16 +15,14 @@ return 0)lua");
 }
 }  // namespace
 
-boost::asio::awaitable<Result<std::optional<LockToken>>> try_lock(Commands& client, std::string key,
-                                                                  std::chrono::milliseconds ttl) {
-  LockToken lock{std::move(key), generate_token()};
+boost::asio::awaitable<Result<bool>> try_lock(Commands& client, const LockToken& lock,
+                                              std::chrono::milliseconds ttl) {
   const std::string ms = std::to_string(ttl.count());
   auto reply = co_await client.command("SET", lock.key, lock.token, "NX", "PX", ms);
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_error())
     co_return Error::unavailable("Redis refused the lock: " + reply->as_string());
-  if (!reply->is_ok()) co_return std::optional<LockToken>{};  // nil: held by someone else
-  co_return std::optional<LockToken>{std::move(lock)};
+  co_return reply->is_ok();  // nil: held by someone else
 }
 
 boost::asio::awaitable<Result<bool>> unlock(Commands& client, const LockToken& lock) {

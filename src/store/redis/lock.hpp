@@ -19,10 +19,11 @@ struct LockToken {
   std::string token;
 };
 
-// The token when taken; nullopt when someone else holds the key;
-// service_unavailable when Redis cannot answer.
-boost::asio::awaitable<Result<std::optional<LockToken>>> try_lock(Commands& client, std::string key,
-                                                                  std::chrono::milliseconds ttl);
+// Takes `lock.key` with `lock.token` (the caller's, so that it can release
+// a lock whose reply was lost): true when taken, false when someone else
+// holds the key; service_unavailable when Redis cannot answer.
+boost::asio::awaitable<Result<bool>> try_lock(Commands& client, const LockToken& lock,
+                                              std::chrono::milliseconds ttl);
 
 // True when our token still held the key and it was deleted; false when the
 // lock had expired (or was taken over) and was left alone.
