@@ -63,6 +63,17 @@ build() {
   cmake --build "$BETSDB_ROOT/build/$preset" -j "$jobs" ${*:+--target "$@"}
 }
 
+# kill_descendants PID [SIGNAL]: sends SIGNAL (TERM) to every process below
+# PID, deepest first, PID itself left alone. A killed shell script leaves its
+# children running, and cmake --build outlives a TERM while its compilers run.
+kill_descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    kill_descendants "$child" "${2:-TERM}"
+    kill -"${2:-TERM}" "$child" 2>/dev/null || true
+  done
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
