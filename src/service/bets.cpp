@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <chrono>
 
 #include "service/held_lock.hpp"
 #include "service/key_text.hpp"
@@ -10,8 +14,11 @@
 #include "service/placing.hpp"
 #include "service/read_cache.hpp"
 #include "service/responsible_gambling.hpp"
+#include "service/retry_later.hpp"
 
 namespace betsdb::service {
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -157,15 +164,49 @@ Async<domain::Bet> get_bet(Context& ctx, std::int64_t bet_id) {
   co_return std::move(**bet);
 }
 
+namespace {
+
+// How long the lists of a settlement whose outcome is unknown are waited
+// for: well past the cache's TTL, after which they are fresh anyway.
+constexpr std::chrono::minutes kUnknownSettlementWatch{10};
+
+// A settlement whose commit was not confirmed may have happened: its
+// bettors' own lists would then show their bets pending until the entries
+// expire, unless the operator retries (the same result again invalidates as
+// the first did). So the database is asked, until it answers, whether the
+// match is settled with that result, and if so its bettors' lists are
+// invalidated. `ctx` is a copy: it holds the shard's stores alive.
+asio::awaitable<void> refresh_bettors_later(Context ctx, std::int64_t match_id,
+                                            domain::MatchResult result) {
+  std::vector<std::string> bettors;
+  const bool answered = co_await retry_later(
+      [&]() -> asio::awaitable<bool> {
+        auto found = co_await ctx.bets->bettors_if_settled(match_id, result);
+        if (!found.ok()) co_return false;
+        bettors = std::move(*found);
+        co_return true;
+      },
+      RetryPlan{.give_up_after = kUnknownSettlementWatch});
+  if (!answered) {
+    spdlog::warn("match {}: whether its settlement committed is still unknown", match_id);
+    co_return;
+  }
+  co_await after_bettors_changed(ctx, bettors);
+}
+
+}  // namespace
+
 Async<domain::Settled> settle_match(Context& ctx, std::int64_t match_id, domain::MatchResult result,
                                     const std::optional<domain::Actor>& actor) {
   auto outcome =
       co_await ctx.bets->settle(match_id, result, domain::plan_settlement(result), actor);
   if (!outcome.ok() && outcome.error().outcome_unknown) {
-    // The bettors are unknown here: their own lists are refreshed by the
-    // retry (the same result again invalidates as the first did).
+    // The bettors are unknown here: their own lists are refreshed once the
+    // database can say whether it committed.
     const std::vector<std::string> bettors_unknown;
     co_await after_settlement(ctx, bettors_unknown);
+    auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, refresh_bettors_later(ctx, match_id, result), asio::detached);
     co_return unknown_outcome(std::move(outcome).error());
   }
   if (!outcome.ok()) co_return std::move(outcome).error();

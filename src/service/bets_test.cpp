@@ -453,6 +453,41 @@ TEST_F(SettleMatchTest, HandsTheStoreTheDomainsPlanForTheResult) {
   EXPECT_EQ(plan.credit[domain::index_of(Selection::home)], domain::Credit::none);
 }
 
+// A settlement whose commit was not confirmed may have happened: the
+// operator gets 503, and its bettors' own lists, which nobody named, are
+// invalidated once the database says the match is settled with that result.
+TEST_F(SettleMatchTest, AnUnknownOutcomeRefreshesTheBettorsListsOnceTheDatabaseTells) {
+  f.bets->on_settle = [](const FakeBetStore::SettleCall&) -> Result<domain::SettleOutcome> {
+    Error lost = Error::unavailable("the commit was not confirmed");
+    lost.outcome_unknown = true;
+    return lost;
+  };
+  f.bets->settled_bettors_unavailable = true;  // the database still away
+  f.bets->settled_bettors = {kEmail, "bob@example.com"};
+  EXPECT_TRUE(FailsWith(settle(domain::MatchResult::home), Errc::service_unavailable));
+  EXPECT_TRUE(f.cache_store->bumped("gen:{matches}"));
+  EXPECT_FALSE(f.cache_store->bumped("gen:bets_by_email:{ann@example.com}"));
+  ASSERT_TRUE(f.run_until([&] { return f.bets->settled_bettors_asked >= 2; }, 3s))
+      << "asked again while the database does not answer";
+  f.bets->settled_bettors_unavailable = false;
+  ASSERT_TRUE(f.run_until(
+      [&] { return f.cache_store->bumped("gen:bets_by_email:{bob@example.com}"); }, 5s));
+  expect_everything_settlement_affects_invalidated();
+}
+
+// Not settled after all (or with another result): nobody's lists change.
+TEST_F(SettleMatchTest, AnUnknownOutcomeThatDidNotCommitRefreshesNoBettor) {
+  f.bets->on_settle = [](const FakeBetStore::SettleCall&) -> Result<domain::SettleOutcome> {
+    Error lost = Error::unavailable("the commit was not confirmed");
+    lost.outcome_unknown = true;
+    return lost;
+  };
+  EXPECT_TRUE(FailsWith(settle(domain::MatchResult::home), Errc::service_unavailable));
+  ASSERT_TRUE(f.run_until([&] { return f.bets->settled_bettors_asked == 1; }, 3s));
+  EXPECT_FALSE(f.run_until(
+      [&] { return f.cache_store->bumped("gen:bets_by_email:{ann@example.com}"); }, 300ms));
+}
+
 TEST_F(SettleMatchTest, AMissingMatchIsMatchNotFound) {
   f.bets->on_settle = [](const FakeBetStore::SettleCall&) -> Result<domain::SettleOutcome> {
     return domain::SettleOutcome{domain::SettleProblem::match_not_found, {}, {}};

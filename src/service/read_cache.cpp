@@ -429,6 +429,13 @@ bool matches_invalidation_overdue() {
   return dirty().any_of(keys);
 }
 
+asio::awaitable<void> after_bettors_changed(Context& ctx, const std::vector<std::string>& emails) {
+  std::vector<std::string> keys;
+  keys.reserve(emails.size());
+  for (const auto& email : emails) keys.push_back(user_bets_generation(email));
+  if (!keys.empty()) co_await invalidate(ctx, std::move(keys));
+}
+
 asio::awaitable<void> after_settlement(Context& ctx, const std::vector<std::string>& bettors) {
   std::vector<std::string> keys{kMatchesGeneration, kBetsGeneration, kSummaryGeneration};
   keys.reserve(keys.size() + bettors.size());

@@ -129,6 +129,9 @@ boost::asio::awaitable<void> after_match_changed(Context& ctx);
 // `bettors`: the emails of the users with bets on the match.
 boost::asio::awaitable<void> after_settlement(Context& ctx,
                                               const std::vector<std::string>& bettors);
+// The lists of these users only (bettors learnt of after their change).
+boost::asio::awaitable<void> after_bettors_changed(Context& ctx,
+                                                   const std::vector<std::string>& emails);
 
 // For data derived from matches outside the cache (service/match_memory.hpp):
 // the key of the matches' generation counter, its value in Redis now

@@ -558,6 +558,16 @@ class FakeBetStore final : public BetStore {
     out.bettor_emails = bettor_emails;
     co_return out;
   }
+  // What bettors_if_settled() answers (unavailable while the flag is set),
+  // and how many times it was asked.
+  std::vector<std::string> settled_bettors;
+  bool settled_bettors_unavailable = false;
+  int settled_bettors_asked = 0;
+  Async<std::vector<std::string>> bettors_if_settled(std::int64_t, domain::MatchResult) override {
+    ++settled_bettors_asked;
+    if (settled_bettors_unavailable) co_return Error::unavailable("the fake database is down");
+    co_return settled_bettors;
+  }
   Async<domain::ListPage<domain::Bet>> list(const domain::BetFilter&, domain::Page) override {
     co_return domain::ListPage<domain::Bet>{};
   }

@@ -186,6 +186,10 @@ class PgBets final : public BetStore {
                                       const std::optional<domain::Actor>& actor) override {
     return store::settle_match(*db_, match_id, result, plan, actor);
   }
+  Async<std::vector<std::string>> bettors_if_settled(std::int64_t match_id,
+                                                     domain::MatchResult result) override {
+    return store::bettors_if_settled(*db_, match_id, result);
+  }
   Async<domain::ListPage<domain::Bet>> list(const domain::BetFilter& filter,
                                             domain::Page page) override {
     return store::list_bets(*db_, filter, page);

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "domain/cash_out.hpp"
 #include "domain/entities.hpp"
@@ -56,6 +58,10 @@ class BetStore {
   virtual Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
                                               const domain::SettlementPlan& plan,
                                               const std::optional<domain::Actor>& actor) = 0;
+  // The emails of the match's bettors if it is settled with `result`; none
+  // otherwise (after a settlement whose outcome is unknown).
+  virtual Async<std::vector<std::string>> bettors_if_settled(std::int64_t match_id,
+                                                             domain::MatchResult result) = 0;
   virtual Async<domain::ListPage<domain::Bet>> list(const domain::BetFilter& filter,
                                                     domain::Page page) = 0;
   virtual Async<domain::BetSummary> summary() = 0;

@@ -210,6 +210,11 @@ constexpr pg::Statement kBettors{"settled_bettors", R"sql(
 SELECT DISTINCT u.email FROM bets b JOIN users u ON u.id = b.user_id
 WHERE b.match_id = $1 OR b.id IN (SELECT bet_id FROM bet_legs WHERE match_id = $1))sql"};
 
+constexpr pg::Statement kBettorsIfSettled{"bettors_if_settled", R"sql(
+SELECT DISTINCT u.email FROM bets b JOIN users u ON u.id = b.user_id
+WHERE (b.match_id = $1 OR b.id IN (SELECT bet_id FROM bet_legs WHERE match_id = $1))
+  AND EXISTS (SELECT 1 FROM matches WHERE id = $1 AND status = 'settled' AND result = $2))sql"};
+
 // The end of both settlement statements, word for word: given `w`, the
 // settled bets with their credit (`kind` 'payout' or 'refund' and `amount`;
 // NULL kind for none), it credits each bettor once with the sum of theirs and
@@ -571,6 +576,17 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
     if (out.ok() || tried == kSettlementTries || pg::sqlstate_of(out.error()) != kDeadlockDetected)
       co_return out;
   }
+}
+
+Async<std::vector<std::string>> bettors_if_settled(pg::Pool& db, std::int64_t match_id,
+                                                   domain::MatchResult result) {
+  const std::string result_text(domain::to_string(result));
+  auto rows = co_await db.execute(kBettorsIfSettled, pg::params(match_id, result_text));
+  if (!rows.ok()) co_return std::move(rows).error();
+  std::vector<std::string> emails;
+  emails.reserve(rows->size());
+  for (std::size_t i = 0; i < rows->size(); ++i) emails.push_back((*rows)[i].get<std::string>(0));
+  co_return emails;
 }
 
 }  // namespace betsdb::store

@@ -14,6 +14,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "domain/entities.hpp"
 #include "domain/paging.hpp"
@@ -46,5 +48,10 @@ Async<domain::SettleOutcome> settle_match(pg::Pool& db, std::int64_t match_id,
                                           domain::MatchResult result,
                                           const domain::SettlementPlan& plan,
                                           const std::optional<domain::Actor>& actor);
+
+// The emails of the match's bettors (singles and accumulator legs) if it is
+// settled with `result`; none otherwise.
+Async<std::vector<std::string>> bettors_if_settled(pg::Pool& db, std::int64_t match_id,
+                                                   domain::MatchResult result);
 
 }  // namespace betsdb::store

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -805,6 +806,37 @@ TEST_F(PlacementBatchTest, ALimitLoweredWhileABetWaitedIsTheOneItMeets) {
   EXPECT_TRUE((*result)->stake_limit_short);
   EXPECT_EQ(count("SELECT balance FROM users WHERE id = 7"), 100000);
   EXPECT_EQ(count("SELECT count(*) FROM bets WHERE user_id = 7"), 0);
+}
+
+// After a settlement whose commit was not confirmed, the service asks who
+// bet on the match, but only if it is settled with that result: the bettors
+// of singles and of accumulators with a leg on it, once each.
+TEST_F(PlacementBatchTest, TheBettorsOfAMatchAreNamedOnlyOnceItIsSettledWithThatResult) {
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  const auto acca = accumulator(L{{1, Selection::home}, {2, Selection::home}}, 100);
+  const std::vector<domain::BetItem> single{item(1, Selection::draw, 100)};
+  on_pool([&](const std::shared_ptr<pg::Pool>& db) -> asio::awaitable<void> {
+    auto placed = co_await place_accumulator(*db, 5, acca);
+    PG_CO_ASSERT(placed.ok() && (*placed).bet.has_value());
+    auto bet = co_await place_bets(*db, 9, single);
+    PG_CO_ASSERT(bet.ok() && bet->placed());
+    auto open = co_await bettors_if_settled(*db, 1, domain::MatchResult::home);
+    PG_CO_ASSERT_OK(open);
+    EXPECT_TRUE(open->empty()) << "named before the match was settled";
+    auto settled =
+        co_await settle_match(*db, 1, domain::MatchResult::home,
+                              domain::plan_settlement(domain::MatchResult::home), std::nullopt);
+    PG_CO_ASSERT_OK(settled);
+    auto other = co_await bettors_if_settled(*db, 1, domain::MatchResult::away);
+    PG_CO_ASSERT_OK(other);
+    EXPECT_TRUE(other->empty()) << "named for another result";
+    auto named = co_await bettors_if_settled(*db, 1, domain::MatchResult::home);
+    PG_CO_ASSERT_OK(named);
+    std::vector<std::string> emails = *named;
+    std::sort(emails.begin(), emails.end());
+    EXPECT_EQ(emails, (std::vector<std::string>{"user4@example.com", "user5@example.com",
+                                                "user9@example.com"}));
+  });
 }
 
 // A settlement locks the bettors it credits statement by statement (the
