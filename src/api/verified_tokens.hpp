@@ -50,23 +50,29 @@ class VerifiedTokens final {
   struct Packed {
     std::int64_t account_id;  // the user's or the operator's
     std::int64_t expires_at_us;
-    // Whole seconds of the steady clock, rounded down: the entry may look up
-    // to a second older than it is, so it is trusted a little less, never more.
+    // The steady clock in seconds and 1/65536ths of one, rounded down: the
+    // entry may look up to 16 us older than it is, so it is trusted a little
+    // less, never more. Fine enough to tell it from when its revocation mark's
+    // Redis process was reached (api/auth.cpp), often the same second.
     std::uint32_t verified_at_s;
+    std::uint16_t verified_at_fraction;
     std::uint8_t kind;
     std::uint8_t role;
   };
   static_assert(sizeof(Packed) == 24);
   static constexpr std::int64_t kNoExpiry = std::numeric_limits<std::int64_t>::min();
+  using Fraction = std::chrono::duration<std::int64_t, std::ratio<1, 65536>>;
 
   static Packed pack(const KnownToken& known) {
     const http::Principal& p = known.principal;
-    const auto verified =
-        std::chrono::duration_cast<std::chrono::seconds>(known.verified_at.time_since_epoch());
+    const auto since_epoch = known.verified_at.time_since_epoch();
+    const auto verified = std::chrono::floor<std::chrono::seconds>(since_epoch);
+    const auto fraction = std::chrono::floor<Fraction>(since_epoch - verified);
     return Packed{
         p.kind == http::Principal::Kind::operator_account ? p.operator_id : p.user_id,
         known.expires_at ? known.expires_at->time_since_epoch().count() : kNoExpiry,
         static_cast<std::uint32_t>(verified.count()),
+        static_cast<std::uint16_t>(fraction.count()),
         static_cast<std::uint8_t>(p.kind),
         static_cast<std::uint8_t>(p.role),
     };
@@ -81,9 +87,11 @@ class VerifiedTokens final {
     } else {
       p.user_id = packed.account_id;
     }
-    KnownToken known{
-        p, std::nullopt,
-        std::chrono::steady_clock::time_point(std::chrono::seconds(packed.verified_at_s))};
+    const auto verified =
+        std::chrono::seconds(packed.verified_at_s) + Fraction(packed.verified_at_fraction);
+    KnownToken known{p, std::nullopt,
+                     std::chrono::steady_clock::time_point(
+                         std::chrono::ceil<std::chrono::steady_clock::duration>(verified))};
     if (packed.expires_at_us != kNoExpiry) {
       known.expires_at = domain::Timestamp(std::chrono::microseconds(packed.expires_at_us));
     }

@@ -84,8 +84,15 @@ TEST(VerifiedTokens, KeepsASessionsExpiryExactlyAndItsAgeToTheSecondRoundedUp) {
   EXPECT_EQ(known->principal.user_id, 42);
   EXPECT_EQ(known->principal.operator_id, 0);
   EXPECT_EQ(known->expires_at, expires);
-  // Verified at 7.5 s reads as 7 s: half a second older, trusted no longer.
-  EXPECT_EQ(known->verified_at, std::chrono::steady_clock::time_point(std::chrono::seconds(7)));
+  // Verified at 7.5 s reads as 7.5 s (a half is exact in 1/65536ths).
+  EXPECT_EQ(known->verified_at, verified);
+  // Any other time reads as at most 16 us earlier, never later: trusted a
+  // little less, never more.
+  const auto odd = verified + std::chrono::nanoseconds(123'456'789);
+  tokens.remember(session, KnownToken{http::Principal::user(42), expires, odd});
+  const auto read = tokens.find(session)->verified_at;
+  EXPECT_LE(read, odd);
+  EXPECT_GT(read, odd - std::chrono::microseconds(16));
 }
 
 TEST(VerifiedTokens, ASignUpTokenHasNoExpiry) {

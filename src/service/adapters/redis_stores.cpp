@@ -79,7 +79,7 @@ class RedisAccess final : public AccessLimits {
     return redis::mark_revoked(*redis_, account, token, ttl);
   }
   Async<RevocationCheck> revoked(const std::string& account, const Digest& token) override {
-    auto check = co_await redis::is_marked_revoked(*redis_, answerers_, account, token);
+    auto check = co_await redis::is_marked_revoked(*redis_, account, token);
     if (!check.ok()) co_return std::move(check).error();
     co_return RevocationCheck{check->revoked, check->answerer_since};
   }
@@ -91,7 +91,6 @@ class RedisAccess final : public AccessLimits {
   }
 
   std::shared_ptr<redis::Commands> redis_;
-  redis::AnswererWatch answerers_;
 };
 
 class RedisLocks final : public Locks {

@@ -1,7 +1,6 @@
 #include "store/redis/access_store.hpp"
 
 #include "store/redis/invalidation_tracker.hpp"
-#include "store/redis/slots.hpp"
 
 namespace betsdb::redis {
 
@@ -125,17 +124,7 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& 
   co_return Status{};
 }
 
-AnswererWatch::Clock::time_point AnswererWatch::answered(std::uint16_t slot,
-                                                         std::string_view origin,
-                                                         Clock::time_point now) {
-  if (origin.empty()) return now;
-  auto [it, added] = slots_.try_emplace(slot, Answerer{std::string(origin), now});
-  if (!added && it->second.origin != origin) it->second = Answerer{std::string(origin), now};
-  return it->second.since;
-}
-
 boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked(Commands& redis,
-                                                                  AnswererWatch& answerers,
                                                                   const std::string& account,
                                                                   const Digest& token) {
   const std::string key = revoked_key(account, token);
@@ -143,12 +132,11 @@ boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked(Commands& redi
   // budget, and then the route's own command for another: the caller asks
   // PostgreSQL instead, at once.
   if (!redis.reachable(key)) co_return Error::unavailable("the revocation mark's Redis is down");
-  const std::uint16_t slot = redis.cluster() ? key_slot(key) : 0;
   InvalidationTracker* tracker = redis.tracker();
   if (tracker != nullptr && known_absent(*tracker, key)) {
-    // Kept from the tracked process only, and dropped when it changes.
-    co_return RevocationCheck{
-        false, answerers.answered(slot, tracker->origin(), AnswererWatch::Clock::now())};
+    // Kept from the tracked process only, and forgotten when its connection
+    // drops: that process has been reached since the tracker went live.
+    co_return RevocationCheck{false, tracker->live_since()};
   }
   const auto mark = tracker ? tracker->mark() : std::nullopt;
   std::vector<std::string> exists{"EXISTS", key};
@@ -161,8 +149,9 @@ boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked(Commands& redi
     tracker->keep(key, std::string(kAbsent), *mark, served->origin,
                   InvalidationTracker::kNoLeaseNeeded);
   }
-  co_return RevocationCheck{revoked,
-                            answerers.answered(slot, served->origin, AnswererWatch::Clock::now())};
+  const auto since =
+      served->origin.empty() ? std::chrono::steady_clock::now() : served->origin_since;
+  co_return RevocationCheck{revoked, since};
 }
 
 }  // namespace betsdb::redis

@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "store/redis/commands.hpp"
 #include "util/token.hpp"
@@ -53,45 +52,25 @@ boost::asio::awaitable<Result<TakenEvent>> take_event(Commands& redis, std::stri
 // succeeded); a window left empty is closed.
 boost::asio::awaitable<Status> give_back_event(Commands& redis, std::string key);
 
-// Since when each slot's revocation checks have been answered by the Redis
-// process answering them now, as one shard saw it. A mark is lost when the
-// process that took it dies before its replica (or its AOF) had it: the
-// next process to answer for the slot says "absent" of a revoked token. So
-// a remembered token vouched for by Redis must have been verified in the
-// database after that process began to answer (api/auth.cpp). A change is
-// seen as a new origin (the run_id's prefix, commands.hpp): a restart or a
-// failover. What it misses is the same process answering again after a
-// failover away and back that lost the mark (docs/architecture.md).
-//
-// Thread-safety: none; one per shard.
-class AnswererWatch final {
- public:
-  using Clock = std::chrono::steady_clock;
-  // Records that `origin` answered for `slot` at `now`; returns since when
-  // it has, as far as this watch knows. An unknown origin (empty) is never
-  // trusted: it answers "now".
-  Clock::time_point answered(std::uint16_t slot, std::string_view origin, Clock::time_point now);
-
- private:
-  struct Answerer {
-    std::string origin;
-    Clock::time_point since;
-  };
-  std::unordered_map<std::uint16_t, Answerer> slots_;
-};
-
 // A revocation check: whether the mark is set, and since when the Redis
-// process that said so has answered for the mark's slot (AnswererWatch).
+// process that said so has been reached by this shard's connection to it
+// (Served::origin_since; "now" when the process is unknown). A mark is lost
+// when the process that took it dies before its replica (or its AOF) had it:
+// the process that answers next, a restarted or promoted one, says "absent"
+// of a revoked token. So a remembered token may be trusted on "absent" only
+// if it was verified in the database after that process was reached
+// (api/auth.cpp). What this misses is the same process, reached all along,
+// losing the mark without a restart (a failover away and back; see
+// docs/architecture.md).
 struct RevocationCheck {
   bool revoked = false;
-  AnswererWatch::Clock::time_point answerer_since;
+  std::chrono::steady_clock::time_point answerer_since;
 };
 
 // `account`: the hash tag's text, a user's id or "operator:<id>".
 boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& account,
                                             const Digest& token, std::chrono::seconds ttl);
 boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked(Commands& redis,
-                                                                  AnswererWatch& answerers,
                                                                   const std::string& account,
                                                                   const Digest& token);
 

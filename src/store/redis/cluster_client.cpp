@@ -228,6 +228,11 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
     if (node != nullptr && node->client->connected()) {
       // Read before the send, which picks the connection without suspending.
       std::string origin = node->client->server_id();
+      // Since when that process has both been reached and, by this map,
+      // owned the slot; an ASK target only now (it takes the slot over).
+      const auto origin_since = asking ? std::chrono::steady_clock::now()
+                                : slot ? std::max(node->client->connected_at(), owner_since_[*slot])
+                                       : node->client->connected_at();
       Result<Reply> reply = Error::internal("not sent");
       if (asking) {
         reply = co_await ask(*node, command);
@@ -258,7 +263,10 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
         } else {
           ++node->moved;
           ++counters_.moved;
-          owner_[redirect->slot] = target;
+          if (owner_[redirect->slot] != target) {
+            owner_[redirect->slot] = target;
+            owner_since_[redirect->slot] = std::chrono::steady_clock::now();
+          }
           request_refresh();
         }
         continue;
@@ -272,7 +280,7 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
         problem = (in_budget ? "too many redirects, the last " : "out of time at a redirect, ") +
                   reply->as_string();
       } else if (!retry_later(*reply)) {
-        co_return Served{std::move(reply).value(), std::move(origin)};
+        co_return Served{std::move(reply).value(), std::move(origin), origin_since};
       } else {
         // Also from an ASK target (a multi-key command while its slot
         // migrates): the next attempt goes to the slot's master, which asks again.
@@ -408,6 +416,10 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
     }
   }
   const bool changed = !map_loaded_ || owners != owner_;
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t slot = 0; slot < owners.size(); ++slot) {
+    if (!map_loaded_ || owners[slot] != owner_[slot]) owner_since_[slot] = now;
+  }
   owner_ = owners;
   masters_ = std::move(masters);
   map_loaded_ = true;

@@ -27,6 +27,7 @@
 
 #include <array>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -92,6 +93,8 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
   ClusterConfig config_;
   std::vector<std::unique_ptr<Node>> nodes_;  // stable addresses; never removed
   std::array<std::int16_t, kClusterSlots> owner_{};
+  // When each slot's owner in this map last changed (Served::origin_since).
+  std::array<std::chrono::steady_clock::time_point, kClusterSlots> owner_since_{};
   std::vector<std::int16_t> masters_;  // nodes owning at least one slot
   boost::asio::steady_timer refresh_wakeup_;
   Stats counters_;  // the cluster's own: moved, ask, retries, slot_refreshes

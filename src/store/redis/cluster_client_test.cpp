@@ -590,11 +590,17 @@ TEST(ClusterClient, OriginIsTheRunIdOfTheNodeThatAnswered) {
       if (names_key(command, on_a)) return wire::error(moved);
       return std::nullopt;
     });
+    const auto before_moved = Clock::now();
+    EXPECT_LT(from_a->origin_since, before_moved);
     auto redirected = co_await client->command_served(argv("GET", on_a));
     CO_ASSERT(redirected.ok(), redirected.error().detail);
     EXPECT_EQ(redirected->reply, Reply::string("moved-to-b"));
     EXPECT_EQ(redirected->origin, b.origin());
     EXPECT_EQ(client->stats().moved, 1u);
+    // B was reached long before, but owns the slot only since the MOVED:
+    // what it holds for the slot counts from then (Served::origin_since).
+    EXPECT_GE(redirected->origin_since, before_moved);
+    EXPECT_LT(from_b->origin_since, before_moved);
 
     // Scripts report it too.
     b.on_command([](const Argv& command) -> std::optional<Answer> {

@@ -44,6 +44,12 @@ class InvalidationTracker;
 struct Served {
   Reply reply;
   std::string origin;  // 12 hex digits of the server's run_id; empty if unknown
+  // Since when this client has reached that process for the command's key:
+  // its connection's start, and on a cluster also when the slot's owner in
+  // the client's map last changed. Whatever that process took since then it
+  // still holds, unless it was demoted and promoted again meanwhile (a
+  // restart or a promoted replica is a new process, or a new owner).
+  std::chrono::steady_clock::time_point origin_since{};
 };
 
 class Commands {

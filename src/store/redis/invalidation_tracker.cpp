@@ -360,6 +360,7 @@ asio::awaitable<void> InvalidationTracker::run(std::shared_ptr<InvalidationTrack
       ever_live_ = true;
       ++epoch_;
       live_ = true;
+      live_since_ = Clock::now();
       retry_delay = kTrackerFirstRetryDelay;
       co_await connection->wait_closed();
       spdlog::debug("Redis tracking connection lost: {}", connection->close_reason());

@@ -135,6 +135,9 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   void count_kept_read() noexcept { ++stats_.kept_reads; }
   // The Redis process tracked (commands.hpp, "Origin"); empty unless live.
   const std::string& origin() const noexcept { return origin_; }
+  // When the tracking connection went live: kept values are from the
+  // process it has reached since.
+  Clock::time_point live_since() const noexcept { return live_since_; }
 
   // To be taken just before a read is sent; nullopt unless live.
   std::optional<Mark> mark() const noexcept;
@@ -206,6 +209,7 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   bool started_ = false;
   bool stopped_ = false;
   bool ever_live_ = false;
+  Clock::time_point live_since_{};
 
   std::uint64_t epoch_ = 0;  // one per connection made live
   std::uint64_t seen_ = 0;   // invalidations read on this connection

@@ -122,9 +122,10 @@ asio::awaitable<Result<Served>> Client::send_served(Result<EncodedCommand> comma
   // The connection is chosen when send_on is awaited, right after this read,
   // with no suspension in between: the id is that of the server it reaches.
   std::string origin = server_id_;
+  const auto since = connected_at_;
   auto reply = co_await send_on(std::move(command), nullptr);
   if (!reply.ok()) co_return std::move(reply).error();
-  co_return Served{std::move(reply).value(), std::move(origin)};
+  co_return Served{std::move(reply).value(), std::move(origin), since};
 }
 
 asio::awaitable<Result<Reply>> Client::send_on(Result<EncodedCommand> command,
@@ -222,6 +223,7 @@ asio::awaitable<void> Client::run(std::shared_ptr<Client> self) {
       retry_delay = kFirstRetryDelay;
       last_error_.clear();
       connection_ = connection;
+      connected_at_ = std::chrono::steady_clock::now();
       asio::co_spawn(executor_, learn_server_id(self, connection), asio::detached);
       co_await connection->wait_closed();
       connection_.reset();

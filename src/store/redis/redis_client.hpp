@@ -80,6 +80,8 @@ class Client final : public Commands, public std::enable_shared_from_this<Client
   // The process the current connection reaches (12 hex digits of its
   // run_id); empty while not connected.
   const std::string& server_id() const noexcept { return server_id_; }
+  // When the current connection was made (Served::origin_since).
+  std::chrono::steady_clock::time_point connected_at() const noexcept { return connected_at_; }
   const Config& config() const noexcept { return config_; }
 
   // For a cluster's routing: the command as encoded already (no route: this
@@ -123,7 +125,8 @@ class Client final : public Commands, public std::enable_shared_from_this<Client
   std::shared_ptr<detail::Connection> connecting_;  // the one being set up, so stop() can abort it
   Stats stats_;
   std::string last_error_;
-  std::string server_id_;  // of connection_, once known
+  std::string server_id_;                                 // of connection_, once known
+  std::chrono::steady_clock::time_point connected_at_{};  // of connection_
   std::function<void()> on_connection_lost_;
   std::shared_ptr<InvalidationTracker> tracker_;  // with config_.tracked_prefixes only
   bool started_ = false;

@@ -238,6 +238,8 @@ TEST(RedisClientOutage, RecoversByItselfAfterRedisRestarts) {
         CO_ASSERT(up.ok(), up.error().detail);
         auto set = co_await client->command("SET", "restart:key", "before");
         CO_ASSERT(set.ok() && set->is_ok(), "SET failed before the restart");
+        const auto reached_before = client->connected_at();
+        EXPECT_LE(reached_before, Clock::now());
 
         redis.kill();
         // The first command after the crash fails (whether the client noticed the
@@ -268,6 +270,10 @@ TEST(RedisClientOutage, RecoversByItselfAfterRedisRestarts) {
         }
         CO_ASSERT(recovered, "client did not reconnect; last error: " << client->last_error());
         EXPECT_EQ(client->stats().reconnects, reconnects_before + 1);
+        // What the restarted process says it holds counts only from now
+        // (Served::origin_since): it may have lost what the old one took.
+        EXPECT_GT(client->connected_at(), crash);
+        EXPECT_GT(client->connected_at(), reached_before);
         auto fresh = co_await client->command("GET", "restart:key");  // no persistence: gone
         CO_ASSERT(fresh.ok(), fresh.error().detail);
         EXPECT_TRUE(fresh->is_nil());
