@@ -161,6 +161,21 @@ class ServerProcess:
             self._log.close()
 
 
+def own_server(tmp_path_factory, admin_token, name, extra_env):
+    """For a module fixture: a server of the module's own on the suite's
+    database and Redis, with `extra_env`, up and connected to Redis; stopped
+    (and killed if need be) after the module. Use with `yield from`."""
+    server = ServerProcess(tmp_path_factory.mktemp(name), name=f"betsdb-{name}",
+                           database_url=os.environ["BETSDB_TEST_DATABASE_URL"], admin_token=admin_token,
+                           extra_env=extra_env)
+    server.wait_redis_connected()
+    yield server
+    try:
+        server.stop()
+    finally:
+        server.kill()
+
+
 @contextlib.contextmanager
 def started_servers():
     """Yields a list to append ServerProcess objects to; kills leftovers on exit."""

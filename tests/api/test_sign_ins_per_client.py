@@ -20,8 +20,7 @@ import pytest
 from account_support import (SourceAddressAdapter, expect_session, new_address, retry_after, session_of,
                              sign_in, sign_up)
 from api_support import Api, describe, expect_problem, unique_email
-from bet_support import required_env
-from fault_support import ServerProcess
+from fault_support import own_server
 
 PER_CLIENT = 2
 FLOOD = 24
@@ -29,16 +28,9 @@ FLOOD = 24
 
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory, admin_token, _server_is_up):
-    server = ServerProcess(tmp_path_factory.mktemp("sign-ins-per-client"), name="betsdb-sign-ins-per-client",
-                           database_url=required_env("BETSDB_TEST_DATABASE_URL"), admin_token=admin_token,
-                           extra_env={"BETSDB_SIGN_INS_PER_CLIENT": str(PER_CLIENT),
-                                      "BETSDB_PASSWORD_THREADS": "1"})
-    server.wait_redis_connected()  # sign-in counts failures in Redis
-    yield server
-    try:
-        server.stop()
-    finally:
-        server.kill()
+    # Sign-in counts failures in Redis: the server is up and connected first.
+    yield from own_server(tmp_path_factory, admin_token, "sign-ins-per-client",
+                          {"BETSDB_SIGN_INS_PER_CLIENT": str(PER_CLIENT), "BETSDB_PASSWORD_THREADS": "1"})
 
 
 def client_from(server, admin_token, address):

@@ -23,8 +23,7 @@ import pytest
 from account_support import (SourceAddressAdapter, create_operator, expect_forbidden, new_address, retry_after,
                              sign_up)
 from api_support import Api, describe, expect_json, expect_problem, expect_validation_failed, unique_email
-from bet_support import required_env
-from fault_support import ServerProcess
+from fault_support import own_server
 
 LIMIT = 3
 # The suite's server runs without a limit; the default would be 20.
@@ -33,15 +32,9 @@ UNLIMITED_SIGN_UPS = 25
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory, admin_token, _server_is_up):
-    server = ServerProcess(tmp_path_factory.mktemp("signup-limit"), name="betsdb-signup-limit",
-                           database_url=required_env("BETSDB_TEST_DATABASE_URL"), admin_token=admin_token,
-                           extra_env={"BETSDB_SIGNUP_RATE_LIMIT": str(LIMIT)})
-    server.wait_redis_connected()  # the limit counts in Redis
-    yield server
-    try:
-        server.stop()
-    finally:
-        server.kill()
+    # The limit counts in Redis: the server is up and connected first.
+    yield from own_server(tmp_path_factory, admin_token, "signup-limit",
+                          {"BETSDB_SIGNUP_RATE_LIMIT": str(LIMIT)})
 
 
 @pytest.fixture
@@ -163,16 +156,8 @@ PROXY_ADDRESS = new_address()
 def behind_proxy(tmp_path_factory, admin_token, _server_is_up):
     """A limited server that believes X-Forwarded-For from PROXY_ADDRESS only
     (BETSDB_TRUSTED_PROXIES), as instances behind HAProxy do."""
-    server = ServerProcess(tmp_path_factory.mktemp("signup-proxy"), name="betsdb-signup-proxy",
-                           database_url=required_env("BETSDB_TEST_DATABASE_URL"), admin_token=admin_token,
-                           extra_env={"BETSDB_SIGNUP_RATE_LIMIT": str(LIMIT),
-                                      "BETSDB_TRUSTED_PROXIES": PROXY_ADDRESS})
-    server.wait_redis_connected()  # the limit counts in Redis
-    yield server
-    try:
-        server.stop()
-    finally:
-        server.kill()
+    yield from own_server(tmp_path_factory, admin_token, "signup-proxy",
+                          {"BETSDB_SIGNUP_RATE_LIMIT": str(LIMIT), "BETSDB_TRUSTED_PROXIES": PROXY_ADDRESS})
 
 
 def client_of(server, admin_token, address):
