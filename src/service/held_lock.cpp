@@ -4,7 +4,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
 
 #include "service/retry_later.hpp"
 #include "util/token.hpp"
@@ -51,33 +50,32 @@ Async<bool> HeldLock::release() {
   co_return released;
 }
 
-namespace {
-
-// A lock whose SET Redis may have applied though its reply never came (a
-// time-out, a connection lost after sending): if the key is there, it is
-// ours, and the caller's next try (a bettor's retry of the same bet) would
-// find it held until it expires. Released, compared by its token, until
-// Redis answers or it would have expired anyway.
-asio::awaitable<void> release_later(std::shared_ptr<Locks> locks, LockToken lock,
-                                    std::chrono::milliseconds ttl) {
-  const bool answered = co_await retry_later(
-      [&]() -> asio::awaitable<bool> {
-        auto released = co_await locks->unlock(lock);
-        co_return released.ok();
+void release_in_background(std::shared_ptr<Locks> locks, LockToken lock,
+                           std::chrono::milliseconds give_up_after) {
+  auto executor = locks->executor();
+  asio::co_spawn(
+      executor,
+      [locks = std::move(locks), lock = std::move(lock), give_up_after]() -> asio::awaitable<void> {
+        const bool answered = co_await retry_later(
+            [&]() -> asio::awaitable<bool> {
+              auto released = co_await locks->unlock(lock);
+              co_return released.ok();
+            },
+            RetryPlan{.give_up_after = give_up_after});
+        if (!answered) spdlog::warn("{} not released; it expires by itself", lock.key);
       },
-      RetryPlan{.give_up_after = ttl});
-  if (!answered) spdlog::warn("{} not released; it expires by itself", lock.key);
+      asio::detached);
 }
-
-}  // namespace
 
 Async<std::optional<HeldLock>> try_hold(const std::shared_ptr<Locks>& locks, std::string key,
                                         std::chrono::milliseconds ttl) {
   LockToken lock{std::move(key), generate_token()};
   auto taken = co_await locks->try_lock(lock, ttl);
   if (!taken.ok()) {
-    auto executor = co_await asio::this_coro::executor;
-    asio::co_spawn(executor, release_later(locks, lock, ttl), asio::detached);
+    // Redis may have taken it though its reply never came (a time-out, a
+    // connection lost after sending): the caller's next try (a bettor's
+    // retry of the same bet) would then find it held until it expires.
+    release_in_background(locks, lock, ttl);
     co_return std::move(taken).error();
   }
   if (!*taken) co_return std::optional<HeldLock>{};

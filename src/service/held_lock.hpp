@@ -44,6 +44,13 @@ class HeldLock final {
 Async<std::optional<HeldLock>> try_hold(const std::shared_ptr<Locks>& locks, std::string key,
                                         std::chrono::milliseconds ttl);
 
+// For a lock or claim whose taking Redis may have applied though its reply
+// never came: if the key is there, it is ours and nothing else will release
+// it. Released in the background (on locks->executor()), compared by its
+// token, until Redis answers or `give_up_after`, when it has expired anyway.
+void release_in_background(std::shared_ptr<Locks> locks, LockToken lock,
+                           std::chrono::milliseconds give_up_after);
+
 // Releases `lock` if it is still held, and waits for the answer. A failed
 // release is logged and leaves the key to its expiry.
 boost::asio::awaitable<void> release_if_held(std::optional<HeldLock>& lock);

@@ -62,22 +62,6 @@ asio::awaitable<void> store_answer_later(std::shared_ptr<IdempotencyStore> store
   if (stored) spdlog::info("idempotency answer for {} stored after a retry", key);
 }
 
-// A claim whose SET Redis may have applied though its answer never came (a
-// timeout, a connection lost after sending): if it is there, it is ours, and
-// nothing will ever answer it, so the client's retry of the same request
-// would be told "in progress" until it expires. Taken back, compared by its
-// token, until Redis answers or the claim would have expired anyway.
-asio::awaitable<void> withdraw_claim_later(std::shared_ptr<Locks> locks, LockToken claim) {
-  const bool answered = co_await retry_later(
-      [&]() -> asio::awaitable<bool> {
-        auto unlocked = co_await locks->unlock(claim);
-        co_return unlocked.ok();
-      },
-      RetryPlan{.give_up_after = kIdempotencyClaimTtl});
-  if (!answered)
-    spdlog::warn("idempotency claim {} not withdrawn; it expires by itself", claim.key);
-}
-
 }  // namespace
 
 std::string idempotency_record_key(std::int64_t user_id, std::string_view route,
@@ -101,11 +85,11 @@ Async<IdempotencyClaim> claim_idempotency_key(Context& ctx, const IdempotentRequ
       record_key, claim,
       std::chrono::duration_cast<std::chrono::milliseconds>(kIdempotencyClaimTtl));
   if (!existing.ok()) {
-    auto executor = co_await asio::this_coro::executor;
-    asio::co_spawn(
-        executor,
-        withdraw_claim_later(ctx.locks, LockToken{std::move(record_key), std::move(claim)}),
-        asio::detached);
+    // A claim Redis may have written without its answer reaching us would
+    // tell the client's retry "in progress" until it expired.
+    release_in_background(
+        ctx.locks, LockToken{std::move(record_key), std::move(claim)},
+        std::chrono::duration_cast<std::chrono::milliseconds>(kIdempotencyClaimTtl));
     co_return Error::unavailable(
         "Idempotency keys need Redis, which is not answering; retry later or send no key.");
   }
