@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, createUser, launch, openPage, operatorSignIn, screenshot,
+  DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, createUser, launch, openPage, operatorSignIn, screenshot, openOperatorTab
 } from './support.mjs';
 
 const PASSWORD = 'correct horse 1';
@@ -227,7 +227,7 @@ describe('accounts and access in the web UI', () => {
       }
       if (role === 'support') {
         // Look-up only: no crediting. The user, their bets and their ledger.
-        await op.page.getByRole('link', { name: 'Accounts' }).click();
+        await openOperatorTab(op.page, 'Accounts');
         assert.equal(await op.page.getByRole('button', { name: 'Credit' }).count(), 0);
         await op.page.getByLabel('Account number').fill(String(bettor.id));
         await op.page.getByRole('button', { name: 'Look up' }).click();
@@ -235,7 +235,7 @@ describe('accounts and access in the web UI', () => {
         await op.page.getByRole('heading', { name: 'Latest ledger entries (2 in all)' }).waitFor();
         assert.deepEqual(await op.page.locator('table.ledger tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.kind)), ['stake', 'deposit']);
         assert.equal(await op.page.locator(`tr[data-bet-id="${bet.json.id}"]`).count(), 1);
-        await op.page.getByRole('link', { name: 'All bets' }).click();
+        await openOperatorTab(op.page, 'All bets');
         await op.page.locator('tr[data-bet-id]').first().waitFor();
         await screenshot(op.page, '64-operator-support');
       }
@@ -286,7 +286,7 @@ describe('accounts and access in the web UI', () => {
     const admin = await createOperator(`Head Op ${RUN}`, 'admin');
     const op = await openPage(browser, DESKTOP, '/#operator');
     await signIn(op.page, admin.email, PASSWORD);
-    await op.page.getByRole('link', { name: 'Operators' }).click();
+    await openOperatorTab(op.page, 'Operators');
     const form = op.page.locator('form:has(#new-operator-heading)');
     const email = emailFor(`New Trader ${RUN}`);
 
@@ -350,7 +350,7 @@ describe('accounts and access in the web UI', () => {
 
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'Audit log' }).click();
+    await openOperatorTab(op.page, 'Audit log');
     await op.page.locator('table.audit tbody tr').first().waitFor();
 
     // An actor that is neither "owner" nor an operator: refused in the browser.

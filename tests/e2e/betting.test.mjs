@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, headerBalance, holdLiveUpdates, holdRequests, launch,
-  openPage, operatorSignIn, screenshot, showTeam, showTeamToOperator, signUp,
+  openPage, operatorSignIn, screenshot, showTeam, showTeamToOperator, signUp, openOperatorTab
 } from './support.mjs';
 
 // Adds a selection from the matches page with the given stake; returns when
@@ -48,7 +48,7 @@ describe('betting through the web UI', () => {
     // The operator credits 100.00 from the Accounts page.
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'Accounts' }).click();
+    await openOperatorTab(op.page, 'Accounts');
     const credit = op.page.locator('form:has(#credit-heading)');
     await credit.getByLabel('Account number').fill(String(me.id));
     await credit.getByLabel('Amount').fill('100');
@@ -147,13 +147,13 @@ describe('betting through the web UI', () => {
     await screenshot(bettor.page, '17-duplicate-bet-phone');
 
     // The summary shows the figures and the charts; the bet list has the bets.
-    await op.page.getByRole('link', { name: 'Summary' }).click();
+    await openOperatorTab(op.page, 'Summary');
     await op.page.locator('figure.by-status [role="img"]').waitFor();
     const totalBets = Number(await op.page.locator('.total-bets').textContent());
     assert.ok(totalBets >= 2, `summary counts ${totalBets} bets`);
     assert.match(await op.page.locator('figure.by-status [role="img"]').getAttribute('aria-label'), /won: \d+ bets?/);
     await screenshot(op.page, '18-operator-summary');
-    await op.page.getByRole('link', { name: 'All bets' }).click();
+    await openOperatorTab(op.page, 'All bets');
     await op.page.getByLabel('Match number').fill(String(a.id));
     await op.page.getByRole('button', { name: 'Show' }).click();
     const allRows = op.page.locator('table.data tbody tr');
@@ -341,7 +341,7 @@ describe('betting through the web UI', () => {
   test('the results in the imported file are entered as settlements, with progress; not before kick-off unless forced', async () => {
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'Import fixtures' }).click();
+    await openOperatorTab(op.page, 'Import fixtures');
     await op.page.getByLabel('Bundled demo file').selectOption({ label: 'English Premier League 2025/26 (matchdays 1-3)' });
     await op.page.getByRole('button', { name: 'Load', exact: true }).click();
     await op.page.getByLabel(/Then enter the file’s results/).check();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, createUser, headerBalance, launch, openPage,
-  operatorSignIn, screenshot, showTeam,
+  operatorSignIn, screenshot, showTeam, openOperatorTab
 } from './support.mjs';
 
 const HOUR_MS = 3_600_000;
@@ -253,7 +253,7 @@ describe('responsible gambling in the web UI', () => {
     // The operator's deposit: 100.00 already today, the limit 150.00.
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'Accounts' }).click();
+    await openOperatorTab(op.page, 'Accounts');
     const credit = op.page.locator('form:has(#credit-heading)');
     await credit.getByLabel('Account number').fill(String(me.id));
     await credit.getByLabel('Amount').fill('50.01');
@@ -406,7 +406,7 @@ describe('responsible gambling in the web UI', () => {
     // The operator's deposit for this bettor is refused, and says why.
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'Accounts' }).click();
+    await openOperatorTab(op.page, 'Accounts');
     const credit = op.page.locator('form:has(#credit-heading)');
     await credit.getByLabel('Account number').fill(String(me.id));
     await credit.getByLabel('Amount').fill('50');
@@ -465,7 +465,7 @@ describe('responsible gambling in the web UI', () => {
         await form.getByRole('button', { name: 'Sign in', exact: true }).click();
         await op.page.getByRole('navigation', { name: 'Operator' }).waitFor();
       }
-      await op.page.getByRole('link', { name: 'Accounts' }).click();
+      await openOperatorTab(op.page, 'Accounts');
       const lookup = op.page.locator('form:has(#lookup-heading)');
       await lookup.getByLabel('Account number').fill(String(me.id));
       await lookup.getByRole('button', { name: 'Look up' }).click();

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
   DESKTOP, FIXTURE_FILE, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, createUser, launch, openPage, operatorSignIn,
-  screenshot, showTeamToOperator,
+  screenshot, showTeamToOperator, openOperatorTab
 } from './support.mjs';
 
 async function admin(method, path, body) {
@@ -254,7 +254,7 @@ describe('operator safety', () => {
     const home = `Wrens ${RUN}`;
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'New match' }).click();
+    await openOperatorTab(op.page, 'New match');
     await op.page.getByLabel('Team 1 (home)').fill(home);
     await op.page.getByLabel('Team 2 (away)').fill(`Robins ${RUN}`);
     await op.page.getByLabel('Competition (optional)').fill(`  Garden League ${RUN}  `);
@@ -305,7 +305,7 @@ describe('operator safety', () => {
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
     const deposits = recordRequests(op.page, 'POST', /\/deposits$/);
-    await op.page.getByRole('link', { name: 'Accounts' }).click();
+    await openOperatorTab(op.page, 'Accounts');
     const credit = op.page.locator('form:has(#credit-heading)');
     const button = credit.getByRole('button', { name: 'Credit' });
     assert.equal(await button.isDisabled(), true);
@@ -347,7 +347,7 @@ describe('operator safety', () => {
     await createUser(`Ivo Other ${RUN}`);
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'Accounts' }).click();
+    await openOperatorTab(op.page, 'Accounts');
     const find = op.page.locator('form.find-account');
     const searches = [];
     op.page.on('request', (r) => {
@@ -409,7 +409,7 @@ describe('operator safety', () => {
     await signIn.getByLabel('Password', { exact: true }).fill('correct horse battery');
     await signIn.getByRole('button', { name: 'Sign in', exact: true }).click();
     await sup.page.getByRole('navigation', { name: 'Operator' }).waitFor();
-    await sup.page.getByRole('link', { name: 'Accounts' }).click();
+    await openOperatorTab(sup.page, 'Accounts');
     await sup.page.getByLabel('Email or name').fill(`Hugo Findme ${RUN}`);
     await sup.page.getByRole('button', { name: 'Find', exact: true }).click();
     const hugoRow = sup.page.locator(`tr[data-user-id="${hugo.id}"]`);
@@ -429,7 +429,7 @@ describe('operator safety', () => {
       // future" relative to now would pick other dates.
       await op.page.clock.setFixedTime(new Date(Date.now() + daysLater * 86_400_000));
       await operatorSignIn(op.page);
-      await op.page.getByRole('link', { name: 'Import fixtures' }).click();
+      await openOperatorTab(op.page, 'Import fixtures');
       await op.page.getByLabel('Bundled demo file').selectOption({ label: 'English Premier League 2025/26 (matchdays 1-3)' });
       await op.page.getByRole('button', { name: 'Load', exact: true }).click();
       const preview = await op.page.locator('.preview-line').textContent();
@@ -464,7 +464,7 @@ describe('operator safety', () => {
     const leeBet = await bet(lee, match, '2', 200);
     const op = await openPage(browser, PHONE, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'All bets' }).click();
+    await openOperatorTab(op.page, 'All bets');
     await op.page.getByLabel('Match number').fill(String(match.id));
     await op.page.getByRole('button', { name: 'Show' }).click();
     await op.page.waitForFunction(() => document.querySelectorAll('table.data tbody tr').length === 2);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   DESKTOP, PHONE, RUN, api, assertFitsWidth, assertLabelled, config, createMatch, launch, openPage, operatorSignIn, screenshot, showTeam,
-  showTeamToOperator, signUp,
+  showTeamToOperator, signUp, openOperatorTab
 } from './support.mjs';
 
 describe('web UI', () => {
@@ -123,7 +123,7 @@ describe('web UI', () => {
     const away = `Tigers ${RUN}`;
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'New match' }).click();
+    await openOperatorTab(op.page, 'New match');
 
     // A validation error from the API appears next to its field.
     await op.page.getByLabel('Team 1 (home)').fill(home);
@@ -185,7 +185,7 @@ describe('web UI', () => {
   test('the operator imports the bundled season file with dates moved into the future', async () => {
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'Import fixtures' }).click();
+    await openOperatorTab(op.page, 'Import fixtures');
     await op.page.getByLabel('Bundled demo file').selectOption({ label: 'English Premier League 2025/26 (matchdays 1-3)' });
     await op.page.getByRole('button', { name: 'Load', exact: true }).click();
     await op.page.locator('.preview-line').waitFor();
@@ -213,7 +213,7 @@ describe('web UI', () => {
   test('a file from the device is read too, and a file of the wrong shape is refused with a message', async () => {
     const op = await openPage(browser, DESKTOP, '/#operator');
     await operatorSignIn(op.page);
-    await op.page.getByRole('link', { name: 'Import fixtures' }).click();
+    await openOperatorTab(op.page, 'Import fixtures');
     await op.page.getByLabel('Or a file from this device').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"rounds": []}') });
     assert.match(await op.page.getByRole('alert').filter({ hasText: 'openfootball' }).textContent(), /no "matches" list/);
     const { FIXTURE_FILE } = await import('./support.mjs');
