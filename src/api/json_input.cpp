@@ -256,6 +256,19 @@ std::optional<std::int64_t> FieldReader::optional_integer(std::string_view name)
   return required_integer(name);
 }
 
+std::optional<bool> FieldReader::optional_boolean(std::string_view name) {
+  if (!object_.contains(name)) {
+    seen_.emplace_back(name);
+    return std::nullopt;
+  }
+  const auto* v = take(name);
+  if (!v || !v->is_bool()) {
+    add_error(std::string(name), "must be true or false");
+    return std::nullopt;
+  }
+  return v->as_bool();
+}
+
 const json::object* FieldReader::required_object(std::string_view name) {
   const auto* v = take(name);
   if (!v) {

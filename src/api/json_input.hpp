@@ -43,6 +43,8 @@ class FieldReader final {
   // Integers only: 1000.0, "1000", true and null are rejected.
   std::optional<std::int64_t> required_integer(std::string_view name);
   std::optional<std::int64_t> optional_integer(std::string_view name);
+  // true or false only: 1, "true" and null are rejected.
+  std::optional<bool> optional_boolean(std::string_view name);
   // An object field, returned for further reading by the caller.
   const boost::json::object* required_object(std::string_view name);
   const boost::json::object* optional_object(std::string_view name);

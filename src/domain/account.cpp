@@ -14,7 +14,7 @@ constexpr std::array<std::pair<OperatorRole, std::string_view>, 3> kRoles{{
     {OperatorRole::trader, "trader"},
     {OperatorRole::support, "support"},
 }};
-constexpr std::array<std::pair<AuditAction, std::string_view>, 8> kActions{{
+constexpr std::array<std::pair<AuditAction, std::string_view>, 9> kActions{{
     {AuditAction::match_create, "match.create"},
     {AuditAction::match_update, "match.update"},
     {AuditAction::match_suspend, "match.suspend"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<AuditAction, std::string_view>, 8> kActions{{
     {AuditAction::user_create, "user.create"},
     {AuditAction::user_deposit, "user.deposit"},
     {AuditAction::operator_create, "operator.create"},
+    {AuditAction::operator_update, "operator.update"},
 }};
 constexpr std::size_t kMinPassword = 8;
 constexpr std::size_t kMaxPassword = 128;
@@ -54,6 +55,10 @@ std::string_view to_string(AuditAction action) noexcept {
 }
 std::optional<AuditAction> parse_audit_action(std::string_view text) noexcept {
   return parse(kActions, text);
+}
+
+std::string operator_name(std::int64_t operator_id) {
+  return "operator:" + std::to_string(operator_id);
 }
 
 bool is_actor_name(std::string_view text) noexcept {

@@ -46,7 +46,27 @@ struct Operator {
   std::string email;
   OperatorRole role = OperatorRole::support;
   Timestamp created_at;
+  std::optional<Timestamp> disabled_at;  // a disabled operator cannot sign in
 };
+
+// What an admin changes of an operator: each part only when set.
+struct OperatorChange {
+  std::optional<OperatorRole> role;
+  std::optional<bool> disabled;
+};
+
+// An operator after a change, and what it was before.
+struct OperatorChanged {
+  Operator now;
+  OperatorRole role_before = OperatorRole::support;
+  bool disabled_before = false;
+
+  bool role_changed() const { return now.role != role_before; }
+  bool changed() const { return role_changed() || now.disabled_at.has_value() != disabled_before; }
+};
+
+// The name an operator's revocation marks and audit entries go by.
+std::string operator_name(std::int64_t operator_id);
 
 // One operator write on record. details is a JSON object's text.
 struct AuditEntry {
@@ -76,6 +96,7 @@ enum class AuditAction {
   user_create,
   user_deposit,
   operator_create,
+  operator_update,
 };
 std::string_view to_string(AuditAction action) noexcept;
 std::optional<AuditAction> parse_audit_action(std::string_view text) noexcept;

@@ -93,16 +93,17 @@ Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string pass
   SignedIn out{generate_token(), (*found)->account, ctx.now() + domain::kSessionLifetime};
   auto added = co_await ctx.accounts->add_session(sha256(out.token), out.account, out.expires_at);
   if (!added.ok()) co_return std::move(added).error();
+  // An operator disabled while its password was checked.
+  if (!*added) co_return invalid_credentials();
   co_return out;
 }
 
-Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& digest) {
-  auto revoked = co_await ctx.accounts->revoke(digest);
-  if (!revoked.ok()) co_return std::move(revoked).error();
-  // After the commit, before the answer: a process that still remembers the
-  // token sees the mark on its next use of it. Marked also when this call
-  // found it revoked already: it may be the retry of a sign-out whose mark
-  // failed.
+namespace {
+
+// After the revocation's commit, before the answer: a process that still
+// remembers the token sees the mark on its next use of it. A mark Redis did
+// not take is retried in the background, and the caller answers the error.
+Async<void> mark_revoked_or_retry(Context& ctx, const std::string& account, const Digest& digest) {
   auto marked = co_await ctx.access->mark_revoked(account, digest, kRevocationMarkLife);
   if (!marked.ok()) {
     spdlog::warn("a revoked token of {} is not marked yet ({}); retried", account,
@@ -112,6 +113,18 @@ Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& dig
                           boost::asio::detached);
     co_return std::move(marked).error();
   }
+  co_return Status{};
+}
+
+}  // namespace
+
+Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& digest) {
+  auto revoked = co_await ctx.accounts->revoke(digest);
+  if (!revoked.ok()) co_return std::move(revoked).error();
+  // Marked also when this call found it revoked already: it may be the retry
+  // of a sign-out whose mark failed.
+  auto marked = co_await mark_revoked_or_retry(ctx, account, digest);
+  if (!marked.ok()) co_return std::move(marked).error();
   co_return *revoked;
 }
 
@@ -147,6 +160,39 @@ Async<domain::Operator> create_operator(Context& ctx, const std::string& email,
     co_return std::move(created).error();
   }
   co_return std::move(*created);
+}
+
+Async<domain::ListPage<domain::Operator>> list_operators(Context& ctx, domain::Page page) {
+  co_return co_await ctx.accounts->operators(page);
+}
+
+Async<domain::Operator> update_operator(Context& ctx, std::int64_t operator_id,
+                                        const domain::OperatorChange& change,
+                                        const domain::Actor& actor) {
+  auto updated = co_await ctx.accounts->update_operator(operator_id, change, actor);
+  if (!updated.ok()) co_return std::move(updated).error();
+  if (!*updated) {
+    co_return Error::make(Errc::operator_not_found,
+                          "No operator with id " + std::to_string(operator_id) + ".");
+  }
+  // A disable ends them even when the operator was disabled already: this
+  // may be the retry of one whose marks failed.
+  const bool end_sessions = (*updated)->role_changed() || change.disabled.value_or(false);
+  if (!end_sessions) co_return std::move((*updated)->now);
+  // A session's role is read with it, so a new sign-in gets the new role;
+  // the tokens of before end everywhere at once, as a sign-out's do. Those
+  // ended within a mark's life are marked again: this may be the retry of
+  // a change whose marks failed.
+  auto ended = co_await ctx.accounts->end_operator_sessions(operator_id, kRevocationMarkLife);
+  if (!ended.ok()) co_return std::move(ended).error();
+  const std::string account = domain::operator_name(operator_id);
+  Status all_marked;
+  for (const Digest& digest : *ended) {
+    auto marked = co_await mark_revoked_or_retry(ctx, account, digest);
+    if (!marked.ok() && all_marked.ok()) all_marked = std::move(marked).error();
+  }
+  if (!all_marked.ok()) co_return std::move(all_marked).error();
+  co_return std::move((*updated)->now);
 }
 
 Async<domain::ListPage<domain::AuditEntry>> list_audit(Context& ctx, const AuditQuery& query,

@@ -56,6 +56,15 @@ Async<void> count_sign_up(Context& ctx, const std::string& client_address);
 Async<domain::Operator> create_operator(Context& ctx, const std::string& email,
                                         domain::OperatorRole role, std::string password,
                                         const domain::Actor& actor);
+Async<domain::ListPage<domain::Operator>> list_operators(Context& ctx, domain::Page page);
+// Applies and audits `change`; operator_not_found for an unknown id. A new
+// role or a disable revokes every session of the operator, in the database
+// and by a mark in Redis for each (as a sign-out's), before the answer;
+// service_unavailable if a mark failed (retried in the background; the
+// change and the revocations stand, and a retried disable marks them again).
+Async<domain::Operator> update_operator(Context& ctx, std::int64_t operator_id,
+                                        const domain::OperatorChange& change,
+                                        const domain::Actor& actor);
 Async<domain::ListPage<domain::AuditEntry>> list_audit(Context& ctx, const AuditQuery& query,
                                                        domain::Page page);
 

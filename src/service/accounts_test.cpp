@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "service/test_fakes.hpp"
 
@@ -26,10 +28,10 @@ class FakeSessions final : public AccountStore {
   Async<std::optional<domain::Session>> session(const Digest&, domain::Timestamp) override {
     co_return std::optional<domain::Session>{};
   }
-  Async<void> add_session(const Digest& digest, const domain::Account&,
+  Async<bool> add_session(const Digest& digest, const domain::Account&,
                           domain::Timestamp) override {
     valid.insert(digest);
-    co_return Status{};
+    co_return true;
   }
   Async<bool> revoke(const Digest& digest) override { co_return valid.erase(digest) == 1; }
   Async<domain::Operator> add_operator(const std::string&, domain::OperatorRole, const std::string&,
@@ -38,6 +40,33 @@ class FakeSessions final : public AccountStore {
   }
   Async<domain::ListPage<domain::AuditEntry>> audit(const AuditQuery&, domain::Page) override {
     co_return domain::ListPage<domain::AuditEntry>{};
+  }
+
+  // Operators: their sessions, and the changes made to them.
+  std::map<std::int64_t, std::set<Digest>> operator_sessions;
+  std::vector<domain::OperatorChange> changes;
+  Async<domain::ListPage<domain::Operator>> operators(domain::Page) override {
+    co_return domain::ListPage<domain::Operator>{};
+  }
+  Async<std::optional<domain::OperatorChanged>> update_operator(
+      std::int64_t operator_id, const domain::OperatorChange& change,
+      const domain::Actor&) override {
+    if (!operator_sessions.contains(operator_id)) {
+      co_return std::optional<domain::OperatorChanged>{};
+    }
+    changes.push_back(change);
+    domain::OperatorChanged out;
+    out.now.id = operator_id;
+    out.role_before = domain::OperatorRole::trader;
+    out.now.role = change.role.value_or(out.role_before);
+    if (change.disabled.value_or(false)) out.now.disabled_at = domain::Timestamp{};
+    co_return std::optional<domain::OperatorChanged>{out};
+  }
+  Async<std::vector<Digest>> end_operator_sessions(std::int64_t operator_id,
+                                                   std::chrono::seconds) override {
+    const auto& sessions = operator_sessions[operator_id];
+    for (const Digest& d : sessions) valid.erase(d);
+    co_return std::vector<Digest>(sessions.begin(), sessions.end());
   }
 };
 
@@ -112,6 +141,81 @@ TEST_F(SignOutTest, ARetryOfASignOutMarksTheTokenAgain) {
   ASSERT_TRUE(out.ok()) << out.error().detail;
   EXPECT_FALSE(*out);
   EXPECT_TRUE(marks->marks.contains({"7", kToken}));
+}
+
+// Changing an operator: a new role or a disable ends every session of it,
+// each marked in Redis as a sign-out's token is.
+class UpdateOperatorTest : public SignOutTest {
+ protected:
+  UpdateOperatorTest() {
+    sessions->operator_sessions[kOperator] = {kFirst, kSecond};
+    sessions->valid.insert(kFirst);
+    sessions->valid.insert(kSecond);
+  }
+  static constexpr std::int64_t kOperator = 3;
+  const Digest kFirst = sha256("the operator's phone");
+  const Digest kSecond = sha256("the operator's laptop");
+  const domain::Actor kAdmin{"owner", "req-1"};
+  const std::string kAccount = "operator:3";
+};
+
+TEST_F(UpdateOperatorTest, ADisableEndsAndMarksEverySessionOfTheOperator) {
+  domain::OperatorChange change;
+  change.disabled = true;
+  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_TRUE(marks->marks.contains({kAccount, kFirst}));
+  EXPECT_TRUE(marks->marks.contains({kAccount, kSecond}));
+  EXPECT_FALSE(sessions->valid.contains(kFirst));
+  EXPECT_TRUE(sessions->valid.contains(kToken)) << "another account's session ended";
+}
+
+TEST_F(UpdateOperatorTest, ANewRoleEndsTheSessionsToo) {
+  domain::OperatorChange change;
+  change.role = domain::OperatorRole::support;
+  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_EQ(marks->marks.size(), 2u);
+}
+
+// The same role again changes nothing, and ends nothing.
+TEST_F(UpdateOperatorTest, TheSameRoleEndsNothing) {
+  domain::OperatorChange change;
+  change.role = domain::OperatorRole::trader;
+  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_TRUE(marks->marks.empty());
+}
+
+TEST_F(UpdateOperatorTest, AnEnableEndsNothing) {
+  domain::OperatorChange change;
+  change.disabled = false;
+  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_TRUE(marks->marks.empty());
+  EXPECT_TRUE(sessions->valid.contains(kFirst));
+}
+
+TEST_F(UpdateOperatorTest, AnUnknownOperatorIsNotFoundAndChangesNothing) {
+  domain::OperatorChange change;
+  change.disabled = true;
+  auto out = f.run(update_operator(f.ctx, 99, change, kAdmin));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, Errc::operator_not_found);
+  EXPECT_TRUE(marks->marks.empty());
+}
+
+// The change is committed, a mark is not: 503, and the mark lands by itself.
+TEST_F(UpdateOperatorTest, AMarkRedisDidNotTakeIsRetriedAndTheAnswerSaysSo) {
+  marks->failing_marks = 1;
+  domain::OperatorChange change;
+  change.disabled = true;
+  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  EXPECT_FALSE(out.ok());
+  EXPECT_EQ(sessions->changes.size(), 1u);
+  ASSERT_TRUE(f.run_until([&] {
+    return marks->marks.contains({kAccount, kFirst}) && marks->marks.contains({kAccount, kSecond});
+  })) << "a mark never landed";
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ CodeInfo info(Errc code) {
     case Errc::match_not_found: return {"match_not_found", 404, "Match not found"};
     case Errc::bet_not_found: return {"bet_not_found", 404, "Bet not found"};
     case Errc::item_not_found: return {"item_not_found", 404, "Cart item not found"};
+    case Errc::operator_not_found: return {"operator_not_found", 404, "Operator not found"};
     case Errc::method_not_allowed: return {"method_not_allowed", 405, "Method not allowed"};
     case Errc::email_taken: return {"email_taken", 409, "Email already registered"};
     case Errc::duplicate_match: return {"duplicate_match", 409, "Duplicate match"};

@@ -28,6 +28,7 @@ enum class Errc {
   match_not_found,
   bet_not_found,
   item_not_found,
+  operator_not_found,
   // 405
   method_not_allowed,
   // 409

@@ -22,12 +22,12 @@ SIGN_IN_FAILURES = 10
 SIGN_IN_WINDOW_S = 15 * 60
 
 ROLES = ("admin", "trader", "support")
-OPERATOR_KEYS = {"id", "email", "role", "created_at"}
+OPERATOR_KEYS = {"id", "email", "role", "created_at", "disabled_at"}
 USER_SESSION_KEYS = {"token", "user_id", "role", "expires_at"}
 OPERATOR_SESSION_KEYS = {"token", "operator_id", "role", "expires_at"}
 AUDIT_ITEM_KEYS = {"id", "at", "actor", "action", "target", "request_id", "details"}
 AUDIT_ACTIONS = ("match.create", "match.update", "match.suspend", "match.resume", "match.settle",
-                 "user.create", "user.deposit", "operator.create")
+                 "user.create", "user.deposit", "operator.create", "operator.update")
 
 # docs/operations.md: a token is 256 random bits in base64url, no padding.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -127,6 +127,7 @@ def expect_operator(resp, *, email, role):
     assert body["email"] == email, describe(resp)
     assert body["role"] == role, describe(resp)
     expect_timestamp(body["created_at"])
+    assert body["disabled_at"] is None, describe(resp)
     return body
 
 

@@ -182,6 +182,16 @@ def _create_operator(c, who):
                                              "role": "support"}, token=c.token(who))
 
 
+def _disable_operator(c, who):
+    # A fresh operator each call: the cast's own must keep their sessions.
+    c.target = create_operator(c.api, c.owner, "support")
+    return c.api.patch(f"/v1/operators/{c.target.id}", json={"disabled": True}, token=c.token(who))
+
+
+def _target_enabled(c, _state):
+    return c.db.scalar("SELECT disabled_at IS NULL FROM operators WHERE id = %s", (c.target.id,))
+
+
 def _place_bet(c, who):
     c.target = _fresh_match(c)
     return c.api.post("/v1/bets", json=bet_body(c.bettor, c.target), token=c.token(who))
@@ -305,6 +315,9 @@ ROUTES = [
           unchanged=lambda c, _: c.db.users_with_email(c.last_email) == 0),
     Route("POST /v1/operators", OWNER_AND_ADMIN, 201, _create_operator,
           unchanged=lambda c, _: operators_with_email(c.db, c.last_email) == 0),
+    Route("GET /v1/operators", OWNER_AND_ADMIN, 200,
+          lambda c, who: c.api.get("/v1/operators", token=c.token(who))),
+    Route("PATCH /v1/operators/{id}", OWNER_AND_ADMIN, 200, _disable_operator, unchanged=_target_enabled),
     Route("GET /v1/audit", OWNER_AND_ADMIN, 200, lambda c, who: c.api.get("/v1/audit", token=c.token(who))),
     Route("POST /v1/bets", BETTOR, 201, _place_bet, unchanged=lambda c, _: _bets_on_target(c) == 0),
     Route("GET /v1/users/{id}/cart", BETTOR, 200,

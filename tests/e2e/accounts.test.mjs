@@ -302,10 +302,12 @@ describe('accounts and access in the web UI', () => {
     const created = form.getByRole('status').filter({ hasText: 'Created operator' });
     await created.waitFor();
     const [, id] = (await created.textContent()).match(/^Created operator #(\d+): (.+) \(trader\)\.$/);
-    // Listed with its role, from the audit log.
-    const row = op.page.locator(`tr[data-target="operator:${id}"]`);
+    // Listed with its role, newest first.
+    const row = op.page.locator(`tr[data-operator="${id}"]`);
     await row.waitFor();
-    assert.deepEqual(await row.locator('td').allTextContents().then((t) => t.slice(0, 3)), [`#${id}`, email, 'trader']);
+    assert.deepEqual(await row.locator('td').allTextContents().then((t) => t.slice(0, 2)), [`#${id}`, email]);
+    assert.equal(await row.getByLabel(`Role of ${email}`).inputValue(), 'trader');
+    assert.equal(await row.locator('.operator-state').textContent(), 'Active');
     await assertLabelled(op.page);
     await screenshot(op.page, '65-operator-created');
 
@@ -329,6 +331,69 @@ describe('accounts and access in the web UI', () => {
     assert.deepEqual(trader.problems, []);
     await op.context.close();
     await trader.context.close();
+  });
+
+  test('an admin disables an operator (its token stops working at once, it cannot sign in), enables it, and changes its role', async () => {
+    const admin = await createOperator(`Keeper ${RUN}`, 'admin');
+    const leaving = await createOperator(`Leaving Trader ${RUN}`, 'trader');
+    const theirs = await openPage(browser, DESKTOP, '/#operator');
+    await signIn(theirs.page, leaving.email, PASSWORD);
+    await theirs.page.getByRole('navigation', { name: 'Operator' }).waitFor();
+    const theirToken = await theirs.page.evaluate(() => JSON.parse(localStorage.getItem('betsdb.operator')).token);
+
+    const op = await openPage(browser, DESKTOP, '/#operator');
+    await signIn(op.page, admin.email, PASSWORD);
+    await openOperatorTab(op.page, 'Operators');
+    const row = op.page.locator(`tr[data-operator="${leaving.id}"]`);
+    await row.waitFor();
+    const list = op.page.locator('section[aria-labelledby="operators-heading"]');
+
+    // Disable: asked first, with what it does; Cancel changes nothing.
+    await row.getByRole('button', { name: 'Disable' }).click();
+    const dialog = op.page.getByRole('alertdialog', { name: `Disable ${leaving.email} (#${leaving.id})?` });
+    await dialog.waitFor();
+    assert.match(await dialog.textContent(), /Their sessions end at once/);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal((await api('GET', `/v1/matches/999999999/exposure`, { token: theirToken })).status, 404);
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await dialog.getByRole('button', { name: 'Disable' }).click();
+    await list.getByRole('status').filter({ hasText: `${leaving.email} is disabled. Their sessions have ended.` }).waitFor();
+    const disabledRow = op.page.locator(`tr[data-operator="${leaving.id}"]`);
+    await disabledRow.getByRole('button', { name: 'Enable' }).waitFor();
+    assert.match(await disabledRow.locator('.operator-state').textContent(), /^Disabled /);
+    await screenshot(op.page, '66-operator-disabled');
+
+    // Their session is over at once, and their password no longer signs in.
+    assert.equal((await api('GET', `/v1/matches/999999999/exposure`, { token: theirToken })).status, 401);
+    const again = await openPage(browser, DESKTOP, '/#operator');
+    await signIn(again.page, leaving.email, PASSWORD);
+    await again.page.getByRole('alert').filter({ hasText: 'That email and password do not match an account.' }).waitFor();
+
+    // Enabled again: they sign in afresh.
+    await disabledRow.getByRole('button', { name: 'Enable' }).click();
+    await op.page.getByRole('alertdialog', { name: `Enable ${leaving.email} (#${leaving.id})?` }).getByRole('button', { name: 'Enable' }).click();
+    await list.getByRole('status').filter({ hasText: `${leaving.email} is now trader.` }).waitFor();
+    await signIn(again.page, leaving.email, PASSWORD);
+    await again.page.getByRole('navigation', { name: 'Operator' }).waitFor();
+    assert.deepEqual(await tabNames(again.page), TABS.trader);
+
+    // A new role: "Change role" only once another is chosen; it ends their sessions too.
+    const enabledRow = op.page.locator(`tr[data-operator="${leaving.id}"]`);
+    const changeRole = enabledRow.getByRole('button', { name: 'Change role' });
+    assert.equal(await changeRole.isDisabled(), true);
+    await enabledRow.getByLabel(`Role of ${leaving.email}`).selectOption('support');
+    await changeRole.click();
+    await op.page.getByRole('alertdialog', { name: `Make ${leaving.email} (#${leaving.id}) support?` }).getByRole('button', { name: 'Change role' }).click();
+    await list.getByRole('status').filter({ hasText: `${leaving.email} is now support. Their sessions have ended.` }).waitFor();
+    const session = await sessionFor(leaving.email);
+    assert.equal(session.role, 'support');
+    const audit = await api('GET', `/v1/audit?action=operator.update&actor=operator:${admin.id}`, { token: config().adminToken });
+    assert.equal(audit.status, 200, audit.text);
+    assert.deepEqual(audit.json.items.map((e) => [e.details.role, e.details.disabled]).reverse(), [['trader', true], ['trader', false], ['support', false]]);
+    await assertLabelled(op.page);
+
+    assert.deepEqual(op.problems, []);
+    for (const page of [theirs, again, op]) await page.context.close();
   });
 
   test('the audit log lists entries newest first, filters by actor and action, and pages', async () => {

@@ -120,6 +120,8 @@ export const signOut = (token) => call('DELETE', '/v1/sessions/current', { token
 
 // Operators and the audit log (the owner and admin operators).
 export const createOperator = (token, operator) => call('POST', '/v1/operators', { token, body: operator });
+export const listOperators = (token, params) => call('GET', '/v1/operators', { token, params });
+export const changeOperator = (token, id, change) => call('PATCH', `/v1/operators/${enc(id)}`, { token, body: change });
 export const auditLog = (token, params) => call('GET', '/v1/audit', { token, params });
 
 // Matches

@@ -77,9 +77,21 @@ class PgAccounts final : public AccountStore {
                                                 domain::Timestamp now) override {
     return store::find_session(*db_, digest, now);
   }
-  Async<void> add_session(const Digest& digest, const domain::Account& account,
+  Async<bool> add_session(const Digest& digest, const domain::Account& account,
                           domain::Timestamp expires_at) override {
     return store::insert_session(*db_, digest, account, expires_at);
+  }
+  Async<domain::ListPage<domain::Operator>> operators(domain::Page page) override {
+    return store::list_operators(*db_, page);
+  }
+  Async<std::optional<domain::OperatorChanged>> update_operator(
+      std::int64_t operator_id, const domain::OperatorChange& change,
+      const domain::Actor& actor) override {
+    return update_operator_row(operator_id, change, actor);
+  }
+  Async<std::vector<Digest>> end_operator_sessions(
+      std::int64_t operator_id, std::chrono::seconds also_ended_within) override {
+    return store::end_operator_sessions(*db_, operator_id, also_ended_within);
   }
   Async<bool> revoke(const Digest& digest) override { return store::revoke_session(*db_, digest); }
   Async<domain::Operator> add_operator(const std::string& email, domain::OperatorRole role,
@@ -100,6 +112,11 @@ class PgAccounts final : public AccountStore {
   }
   Async<domain::Operator> add_operator_row(store::NewOperator row, domain::Actor actor) {
     co_return co_await store::insert_operator(*db_, row, actor);
+  }
+  Async<std::optional<domain::OperatorChanged>> update_operator_row(std::int64_t operator_id,
+                                                                    domain::OperatorChange change,
+                                                                    domain::Actor actor) {
+    co_return co_await store::update_operator(*db_, operator_id, change, actor);
   }
 
   std::shared_ptr<pg::Pool> db_;

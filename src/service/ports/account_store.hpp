@@ -6,8 +6,10 @@
 // shard's thread, like the Context that holds it.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "domain/account.hpp"
 #include "domain/entities.hpp"
@@ -33,7 +35,9 @@ class AccountStore {
   // The valid session or sign-up token with this digest at `now`.
   virtual Async<std::optional<domain::Session>> session(const Digest& digest,
                                                         domain::Timestamp now) = 0;
-  virtual Async<void> add_session(const Digest& digest, const domain::Account& account,
+  // False (nothing added) for an operator that is disabled, even one
+  // disabled while its sign-in was under way.
+  virtual Async<bool> add_session(const Digest& digest, const domain::Account& account,
                                   domain::Timestamp expires_at) = 0;
   // False when no valid token had this digest.
   virtual Async<bool> revoke(const Digest& digest) = 0;
@@ -41,6 +45,16 @@ class AccountStore {
   virtual Async<domain::Operator> add_operator(const std::string& email, domain::OperatorRole role,
                                                const std::string& password_hash,
                                                const domain::Actor& actor) = 0;
+  virtual Async<domain::ListPage<domain::Operator>> operators(domain::Page page) = 0;
+  // Applies the change and audits it; nullopt for an unknown operator.
+  virtual Async<std::optional<domain::OperatorChanged>> update_operator(
+      std::int64_t operator_id, const domain::OperatorChange& change,
+      const domain::Actor& actor) = 0;
+  // Revokes the operator's live sessions once its change committed; the
+  // digests of those, and of its sessions revoked within
+  // `also_ended_within` that have not expired.
+  virtual Async<std::vector<Digest>> end_operator_sessions(
+      std::int64_t operator_id, std::chrono::seconds also_ended_within) = 0;
   virtual Async<domain::ListPage<domain::AuditEntry>> audit(const AuditQuery& query,
                                                             domain::Page page) = 0;
 };

@@ -1,5 +1,7 @@
 #include "store/pg/account_store.hpp"
 
+#include <charconv>
+
 #include "store/pg/row_mapping.hpp"
 
 namespace betsdb::store {
@@ -10,25 +12,100 @@ std::string bytea_param(const Digest& d) {
   return "\\x" + to_hex(d);
 }
 
+// 64 hex digits (encode(token_hash, 'hex')); nullopt for anything else.
+std::optional<Digest> digest_from_hex(std::string_view hex) {
+  Digest out{};
+  if (hex.size() != 2 * out.size()) return std::nullopt;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, out[i], 16);
+    if (ec != std::errc() || end != hex.data() + 2 * i + 2) return std::nullopt;
+  }
+  return out;
+}
+
 // A user's and an operator's email never coincide (account_emails), so at
-// most one row comes back. Role is NULL for a user.
+// most one row comes back. Role is NULL for a user. A disabled operator has
+// no password to match, like a user who signed up without one.
 constexpr pg::Statement kFindCredentials{"find_credentials", R"sql(
 SELECT 'user', id, NULL::text, coalesce(password_hash, '') FROM users WHERE email = $1
 UNION ALL
-SELECT 'operator', id, role, password_hash FROM operators WHERE email = $1)sql"};
+SELECT 'operator', id, role, CASE WHEN disabled_at IS NULL THEN password_hash ELSE '' END
+FROM operators WHERE email = $1)sql"};
 
 // Sessions first: they are what most requests carry once passwords are in use.
+// A disabled operator's sessions are revoked with the change; one that a
+// failure left unrevoked is refused here all the same.
 constexpr pg::Statement kFindSession{"find_session", R"sql(
 SELECT s.user_id, s.operator_id, o.role, )sql" BETSDB_SQL_MICROS("s.expires_at") R"sql(
 FROM sessions s LEFT JOIN operators o ON o.id = s.operator_id
 WHERE s.token_hash = $1::bytea AND s.revoked_at IS NULL AND s.expires_at > $2::timestamptz
+  AND o.disabled_at IS NULL
 UNION ALL
 SELECT id, NULL, NULL, NULL FROM users
 WHERE token_hash = $1::bytea AND token_revoked_at IS NULL)sql"};
 
+// An operator's session goes in only while the operator is enabled, under a
+// share lock on its row: a disable (kUpdateOperator, which takes the row)
+// either waits for this insert to commit, and then ends the session with
+// the others (kEndOperatorSessions, a later statement), or ran first, and
+// this inserts nothing.
 constexpr pg::Statement kInsertSession{"insert_session", R"sql(
 INSERT INTO sessions (token_hash, user_id, operator_id, expires_at)
-VALUES ($1::bytea, $2, $3, $4::timestamptz))sql"};
+SELECT $1::bytea, $2, $3, $4::timestamptz
+WHERE $3::bigint IS NULL
+   OR EXISTS (SELECT 1 FROM operators WHERE id = $3 AND disabled_at IS NULL FOR SHARE))sql"};
+
+constexpr pg::Statement kListOperators{"list_operators", R"sql(
+SELECT id, email, role, )sql" BETSDB_SQL_MICROS("created_at") R"sql(,
+       )sql" BETSDB_SQL_MICROS("disabled_at") R"sql(, count(*) OVER ()
+FROM operators ORDER BY id DESC LIMIT $1 OFFSET $2)sql"};
+
+constexpr pg::Statement kCountOperators{"count_operators", "SELECT count(*) FROM operators"};
+
+// $2: the new role or NULL; $3: disabled (true/false) or NULL. A disable
+// keeps the moment of the first one. Audited with what was before, unless
+// it changed nothing.
+constexpr pg::Statement kUpdateOperator{"update_operator", R"sql(
+WITH before AS (
+  SELECT id, role, disabled_at FROM operators WHERE id = $1 FOR UPDATE
+), o AS (
+  UPDATE operators SET
+    role = coalesce($2::text, operators.role),
+    disabled_at = CASE WHEN $3::boolean IS NULL THEN operators.disabled_at
+                       WHEN $3::boolean THEN coalesce(operators.disabled_at, now())
+                       ELSE NULL END
+  FROM before WHERE operators.id = before.id
+  RETURNING operators.id, operators.email, operators.role, operators.created_at,
+            operators.disabled_at, before.role AS role_before,
+            before.disabled_at IS NOT NULL AS disabled_before
+), a AS (
+  INSERT INTO audit (actor, action, target, request_id, details)
+  SELECT $4, 'operator.update', 'operator:' || id, $5,
+         jsonb_build_object('role', role, 'role_before', role_before,
+                            'disabled', disabled_at IS NOT NULL,
+                            'disabled_before', disabled_before)
+  FROM o
+  WHERE role <> role_before OR (disabled_at IS NOT NULL) <> disabled_before
+)
+SELECT id, email, role, )sql" BETSDB_SQL_MICROS("created_at") R"sql(,
+       )sql" BETSDB_SQL_MICROS("disabled_at") R"sql(, role_before, disabled_before
+FROM o)sql"};
+
+// Ends every live session of an operator, and names them with those ended in
+// the last $2 seconds (a retry marks those again: its first try may have
+// failed to). A statement of its own, after kUpdateOperator committed, so
+// its snapshot holds every session inserted before that change.
+constexpr pg::Statement kEndOperatorSessions{"end_operator_sessions", R"sql(
+WITH ended AS (
+  UPDATE sessions SET revoked_at = now()
+  WHERE operator_id = $1 AND revoked_at IS NULL AND expires_at > now()
+  RETURNING token_hash
+)
+SELECT encode(token_hash, 'hex') FROM ended
+UNION
+SELECT encode(token_hash, 'hex') FROM sessions
+WHERE operator_id = $1 AND expires_at > now()
+  AND revoked_at > now() - make_interval(secs => $2::bigint))sql"};
 
 constexpr pg::Statement kRevokeSession{"revoke_session", R"sql(
 WITH s AS (
@@ -109,7 +186,7 @@ Async<std::optional<domain::Session>> find_session(pg::Pool& db, const Digest& d
   co_return std::optional<domain::Session>{session};
 }
 
-Async<void> insert_session(pg::Pool& db, const Digest& digest, const domain::Account& account,
+Async<bool> insert_session(pg::Pool& db, const Digest& digest, const domain::Account& account,
                            domain::Timestamp expires_at) {
   std::optional<std::int64_t> user_id, operator_id;
   if (account.is_operator()) {
@@ -121,7 +198,7 @@ Async<void> insert_session(pg::Pool& db, const Digest& digest, const domain::Acc
       kInsertSession,
       pg::params(bytea_param(digest), user_id, operator_id, timestamp_param(expires_at)));
   if (!rows.ok()) co_return std::move(rows).error();
-  co_return Result<void>{};
+  co_return rows->affected() == 1;
 }
 
 Async<bool> revoke_session(pg::Pool& db, const Digest& digest) {
@@ -143,6 +220,75 @@ Async<domain::Operator> insert_operator(pg::Pool& db, const NewOperator& op,
   BETSDB_CO_TRY(created.role, role_from(row.get<std::string>(2)));
   created.created_at = timestamp_from_micros(row.get<std::int64_t>(3));
   co_return created;
+}
+
+namespace {
+
+// id, email, role, created_at, disabled_at (micros, NULL when enabled).
+Result<domain::Operator> operator_from(const pg::Row& row) {
+  domain::Operator op;
+  op.id = row.get<std::int64_t>(0);
+  op.email = row.get<std::string>(1);
+  BETSDB_TRY(op.role, role_from(row.get<std::string>(2)));
+  op.created_at = timestamp_from_micros(row.get<std::int64_t>(3));
+  if (auto disabled = row.get<std::optional<std::int64_t>>(4)) {
+    op.disabled_at = timestamp_from_micros(*disabled);
+  }
+  return op;
+}
+
+}  // namespace
+
+Async<domain::ListPage<domain::Operator>> list_operators(pg::Pool& db, domain::Page page) {
+  auto rows =
+      co_await db.execute(kListOperators, pg::params(std::int64_t{page.limit}, page.offset));
+  if (!rows.ok()) co_return std::move(rows).error();
+  domain::ListPage<domain::Operator> out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    const pg::Row row = (*rows)[i];
+    BETSDB_CO_TRY(auto op, operator_from(row));
+    out.total = row.get<std::int64_t>(5);
+    out.items.push_back(std::move(op));
+  }
+  if (rows->empty() && page.offset > 0) {
+    auto count = co_await db.execute(kCountOperators, pg::Params{});
+    if (!count.ok()) co_return std::move(count).error();
+    out.total = (*count)[0].get<std::int64_t>(0);
+  }
+  co_return out;
+}
+
+Async<std::optional<domain::OperatorChanged>> update_operator(pg::Pool& db,
+                                                              std::int64_t operator_id,
+                                                              const domain::OperatorChange& change,
+                                                              const domain::Actor& actor) {
+  std::optional<std::string> role;
+  if (change.role) role = std::string(domain::to_string(*change.role));
+  auto rows = co_await db.execute(kUpdateOperator, pg::params(operator_id, role, change.disabled,
+                                                              actor.name, actor.request_id));
+  if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->empty()) co_return std::optional<domain::OperatorChanged>{};
+  const pg::Row row = (*rows)[0];
+  domain::OperatorChanged out;
+  BETSDB_CO_TRY(out.now, operator_from(row));
+  BETSDB_CO_TRY(out.role_before, role_from(row.get<std::string>(5)));
+  out.disabled_before = row.get<bool>(6);
+  co_return std::optional<domain::OperatorChanged>{std::move(out)};
+}
+
+Async<std::vector<Digest>> end_operator_sessions(pg::Pool& db, std::int64_t operator_id,
+                                                 std::chrono::seconds also_ended_within) {
+  auto rows = co_await db.execute(
+      kEndOperatorSessions,
+      pg::params(operator_id, static_cast<std::int64_t>(also_ended_within.count())));
+  if (!rows.ok()) co_return std::move(rows).error();
+  std::vector<Digest> out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    auto digest = digest_from_hex((*rows)[i].get<std::string>(0));
+    if (!digest) co_return Error::internal("sessions.token_hash is not a SHA-256 digest");
+    out.push_back(*digest);
+  }
+  co_return out;
 }
 
 Async<domain::ListPage<domain::AuditEntry>> list_audit(pg::Pool& db, const AuditFilter& filter,

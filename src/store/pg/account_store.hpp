@@ -7,7 +7,9 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <optional>
+#include <vector>
 
 #include "domain/account.hpp"
 #include "domain/entities.hpp"
@@ -24,7 +26,8 @@ Async<std::optional<domain::Credentials>> find_credentials(pg::Pool& db, const s
 // The valid (unexpired, unrevoked) session or sign-up token with this digest.
 Async<std::optional<domain::Session>> find_session(pg::Pool& db, const Digest& digest,
                                                    domain::Timestamp now);
-Async<void> insert_session(pg::Pool& db, const Digest& digest, const domain::Account& account,
+// False (nothing inserted) when the account is an operator that is disabled.
+Async<bool> insert_session(pg::Pool& db, const Digest& digest, const domain::Account& account,
                            domain::Timestamp expires_at);
 // True when a valid session or sign-up token with this digest was revoked now.
 Async<bool> revoke_session(pg::Pool& db, const Digest& digest);
@@ -37,6 +40,19 @@ struct NewOperator {
 // conflict "account_emails_email_key" when the email belongs to any account.
 Async<domain::Operator> insert_operator(pg::Pool& db, const NewOperator& op,
                                         const domain::Actor& actor);
+
+// Every operator, newest (largest id) first.
+Async<domain::ListPage<domain::Operator>> list_operators(pg::Pool& db, domain::Page page);
+// Applies `change` and audits it (unless it changed nothing) in one
+// statement; nullopt for an unknown id.
+Async<std::optional<domain::OperatorChanged>> update_operator(pg::Pool& db,
+                                                              std::int64_t operator_id,
+                                                              const domain::OperatorChange& change,
+                                                              const domain::Actor& actor);
+// Revokes the operator's live sessions; returns their digests, and those of
+// its sessions revoked within `also_ended_within` (still unexpired).
+Async<std::vector<Digest>> end_operator_sessions(pg::Pool& db, std::int64_t operator_id,
+                                                 std::chrono::seconds also_ended_within);
 
 struct AuditFilter {
   std::optional<std::string> actor;

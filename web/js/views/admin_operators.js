@@ -1,15 +1,19 @@
 // Owner and admin operators: create an operator account (email, password,
-// role), and see the operators created so far (from the audit log: the API
-// has no list of operators).
+// role), list the operators, change one's role, and disable or enable one.
+// A new role or a disable ends the operator's sessions at once (the server
+// does it); the page says so before and after.
 import * as api from '../api.js';
+import { confirmAction } from '../confirm.js';
 import { append, field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
 import { formatDateTime } from '../format.js';
+import { pager } from '../pager.js';
 import { OPERATOR_ROLES } from '../roles.js';
+import { currentOperator, forgetOperator } from '../session.js';
 
 const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 128;
-const LISTED = 100; // the audit log's largest page
+const PAGE_SIZE = 20;
 const ROLE_HINT = 'admin: everything the owner may do · trader: matches, odds, limits, suspension, results, exposure · support: users, their bets and ledgers';
 
 function createForm(token, onCreated) {
@@ -52,36 +56,114 @@ function createForm(token, onCreated) {
   return form;
 }
 
+// One operator's row: its role as a select with "Change role", and
+// "Disable" or "Enable". Each asks first, and names what it does.
+function operatorRow(token, op, { onChanged, status, error }) {
+  const me = currentOperator();
+  const itself = me?.id === op.id;
+  const label = `${op.email} (#${op.id})`;
+  const role = h('select', { 'aria-label': `Role of ${op.email}` }, OPERATOR_ROLES.map((r) => h('option', { value: r, text: r })));
+  role.value = op.role;
+  const changeRole = h('button', { type: 'button', class: 'secondary', text: 'Change role', disabled: true });
+  role.addEventListener('change', () => {
+    changeRole.disabled = role.value === op.role;
+  });
+  const toggle = h('button', { type: 'button', class: op.disabled_at ? 'secondary' : 'secondary danger', text: op.disabled_at ? 'Enable' : 'Disable' });
+
+  async function change(body, question) {
+    error.clear();
+    status.clear();
+    if (!(await confirmAction(question))) return;
+    changeRole.disabled = true;
+    toggle.disabled = true;
+    try {
+      const updated = await api.changeOperator(token, op.id, body);
+      const what = updated.disabled_at ? 'disabled' : `now ${updated.role}`;
+      const ended = body.role !== undefined || body.disabled === true ? ' Their sessions have ended.' : '';
+      status.show(`${updated.email} is ${what}.${ended}`);
+      // An admin who changed itself has just ended its own session.
+      if (itself && ended) {
+        forgetOperator();
+        location.hash = '#operator';
+        return;
+      }
+      onChanged();
+    } catch (err) {
+      toggle.disabled = false;
+      changeRole.disabled = role.value === op.role;
+      error.show(err);
+    }
+  }
+
+  changeRole.addEventListener('click', () =>
+    change(
+      { role: role.value },
+      {
+        title: `Make ${label} ${role.value}?`,
+        lines: [`Their sessions end at once: they sign in again to act as ${role.value}.`, itself ? 'This is you: you will be signed out.' : ''].filter(Boolean),
+        acceptText: 'Change role',
+        className: 'operator-confirm',
+      },
+    ),
+  );
+  toggle.addEventListener('click', () =>
+    op.disabled_at
+      ? change({ disabled: false }, { title: `Enable ${label}?`, lines: ['They can sign in again; their old sessions stay ended.'], acceptText: 'Enable', className: 'operator-confirm' })
+      : change(
+          { disabled: true },
+          {
+            title: `Disable ${label}?`,
+            lines: ['Their sessions end at once, on every server, and they cannot sign in until enabled again.', itself ? 'This is you: you will be signed out.' : ''].filter(Boolean),
+            acceptText: 'Disable',
+            className: 'operator-confirm',
+          },
+        ),
+  );
+
+  return h(
+    'tr',
+    { 'data-operator': String(op.id), class: op.disabled_at ? 'disabled' : '' },
+    h('td', { 'data-label': 'Operator', text: `#${op.id}` }),
+    h('td', { 'data-label': 'Email', text: op.email }),
+    h('td', { 'data-label': 'Role' }, h('div', { class: 'inline-controls' }, role, changeRole)),
+    h('td', { 'data-label': 'Created' }, h('time', { datetime: op.created_at, text: formatDateTime(op.created_at) })),
+    h(
+      'td',
+      { 'data-label': 'Status' },
+      h('span', { class: 'operator-state', text: op.disabled_at ? `Disabled ${formatDateTime(op.disabled_at)}` : 'Active' }),
+      ' ',
+      toggle,
+    ),
+  );
+}
+
 function operatorList(token) {
   const error = errorBox();
+  const status = statusBox();
   const holder = h('div', { class: 'table-holder' });
-  const el = h('section', { class: 'card', 'aria-labelledby': 'operators-heading' }, h('h3', { id: 'operators-heading', text: 'Operators' }), error.el, holder);
+  let offset = 0;
+  const pages = pager('Operators pages', (next) => {
+    offset = next;
+    load();
+  });
+  const el = h('section', { class: 'card', 'aria-labelledby': 'operators-heading' }, h('h3', { id: 'operators-heading', text: 'Operators' }), error.el, status.el, holder, pages.el);
   async function load() {
     error.clear();
     try {
-      const page = await api.auditLog(token, { action: 'operator.create', limit: LISTED });
-      const rows = page.items.map((entry) =>
-        h(
-          'tr',
-          { 'data-target': entry.target },
-          h('td', { 'data-label': 'Operator', text: `#${entry.target.replace(/^operator:/, '')}` }),
-          h('td', { 'data-label': 'Email', text: entry.details?.email ?? '–' }),
-          h('td', { 'data-label': 'Role', text: entry.details?.role ?? '–' }),
-          h('td', { 'data-label': 'Created' }, h('time', { datetime: entry.at, text: formatDateTime(entry.at) })),
-        ),
-      );
+      const page = await api.listOperators(token, { limit: PAGE_SIZE, offset });
+      const rows = page.items.map((op) => operatorRow(token, op, { onChanged: load, status, error }));
       holder.replaceChildren();
       append(holder, [
         rows.length
           ? h(
               'table',
               { class: 'data stack operators' },
-              h('thead', {}, h('tr', {}, ['Operator', 'Email', 'Role', 'Created'].map((t) => h('th', { scope: 'col', text: t })))),
+              h('thead', {}, h('tr', {}, ['Operator', 'Email', 'Role', 'Created', 'Status'].map((t) => h('th', { scope: 'col', text: t })))),
               h('tbody', {}, rows),
             )
           : h('p', { class: 'empty', text: 'No operators yet.' }),
-        page.total > page.items.length ? h('p', { class: 'muted small', text: `The latest ${page.items.length} of ${page.total}; the audit log has them all.` }) : null,
       ]);
+      pages.update(page);
     } catch (err) {
       error.show(err);
     }
@@ -92,5 +174,6 @@ function operatorList(token) {
 
 export function render(section, { token }) {
   const list = operatorList(token);
-  section.append(h('div', { class: 'two-col' }, createForm(token, () => list.load()), list.el));
+  // One above the other: the list's five columns need the page's width.
+  section.append(createForm(token, () => list.load()), list.el);
 }
