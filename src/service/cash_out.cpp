@@ -153,8 +153,14 @@ Async<domain::Bet> accept_cash_out(Context& ctx, std::int64_t user_id, std::int6
   switch (done->problem) {
     case domain::CashOutProblem::bet_not_found:
       co_return Error::make(Errc::bet_not_found, "No bet with id " + std::to_string(bet_id) + ".");
-    case domain::CashOutProblem::already_settled:
+    case domain::CashOutProblem::already_settled: {
+      // Perhaps this request's own retry, after a try whose commit was not
+      // confirmed: that try's invalidation may have run before its commit
+      // showed, and lists read in between would keep showing the bet
+      // pending. Invalidated again, as a duplicate bet's are.
+      co_await after_bets_placed(ctx, user_id, done->user_email);
       co_return Error::make(Errc::already_settled, "The bet is no longer pending.");
+    }
     case domain::CashOutProblem::odds_changed:
       co_return Error::make(Errc::odds_changed,
                             "A selection of the bet moved or settled since the quote; ask for a "

@@ -536,12 +536,15 @@ class FakeBetStore final : public BetStore {
   Async<std::optional<domain::Bet>> find(std::int64_t) override {
     co_return std::optional<domain::Bet>{};
   }
-  // Accumulators and cash-out are proven against PostgreSQL (tests/api).
+  // Accumulators and cash-out are proven against PostgreSQL (tests/api);
+  // a cash-out's answer may be scripted, for what the service does with it.
   Async<domain::AccumulatorPlacement> place_accumulator(std::int64_t,
                                                         const domain::AccumulatorItem&) override {
     co_return Error::unavailable("the fake places no accumulator");
   }
-  Async<domain::CashedOut> cash_out(const domain::CashOutOrder&) override {
+  std::function<Result<domain::CashedOut>(const domain::CashOutOrder&)> on_cash_out;
+  Async<domain::CashedOut> cash_out(const domain::CashOutOrder& order) override {
+    if (on_cash_out) co_return on_cash_out(order);
     co_return Error::unavailable("the fake cashes nothing out");
   }
   Async<domain::SettleOutcome> settle(std::int64_t match_id, domain::MatchResult result,
