@@ -3,10 +3,12 @@
 // the api layer's (api/auth.hpp); what an account is, is here.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/timestamp.hpp"
 #include "util/result.hpp"
@@ -55,11 +57,15 @@ struct OperatorChange {
   std::optional<bool> disabled;
 };
 
-// An operator after a change, and what it was before.
+// An operator after a change, what it was before, and the digests of the
+// sessions whose tokens must be marked revoked: those the change ended (a
+// new role or a disable ends them all), and those ended recently, which a
+// retried change marks again.
 struct OperatorChanged {
   Operator now;
   OperatorRole role_before = OperatorRole::support;
   bool disabled_before = false;
+  std::vector<std::array<std::uint8_t, 32>> sessions_to_mark;  // SHA-256 digests
 
   bool role_changed() const { return now.role != role_before; }
   bool changed() const { return role_changed() || now.disabled_at.has_value() != disabled_before; }

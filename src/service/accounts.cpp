@@ -89,12 +89,16 @@ Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string pass
     co_return std::move(matches).error();
   }
   if (!known || !*matches) co_return invalid_credentials();  // the attempt stays counted
-  co_await not_a_failure(ctx, key);
   SignedIn out{generate_token(), (*found)->account, ctx.now() + domain::kSessionLifetime};
   auto added = co_await ctx.accounts->add_session(sha256(out.token), out.account, out.expires_at);
-  if (!added.ok()) co_return std::move(added).error();
-  // An operator disabled while its password was checked.
+  if (!added.ok()) {
+    co_await not_a_failure(ctx, key);
+    co_return std::move(added).error();
+  }
+  // An operator disabled while its password was checked: refused, and
+  // counted, as a disabled operator's sign-in always is.
   if (!*added) co_return invalid_credentials();
+  co_await not_a_failure(ctx, key);
   co_return out;
 }
 
@@ -169,25 +173,20 @@ Async<domain::ListPage<domain::Operator>> list_operators(Context& ctx, domain::P
 Async<domain::Operator> update_operator(Context& ctx, std::int64_t operator_id,
                                         const domain::OperatorChange& change,
                                         const domain::Actor& actor) {
-  auto updated = co_await ctx.accounts->update_operator(operator_id, change, actor);
+  // Sessions ended within a mark's life are named again: this may be the
+  // retry of a change whose marks failed.
+  auto updated =
+      co_await ctx.accounts->update_operator(operator_id, change, actor, kRevocationMarkLife);
   if (!updated.ok()) co_return std::move(updated).error();
   if (!*updated) {
     co_return Error::make(Errc::operator_not_found,
                           "No operator with id " + std::to_string(operator_id) + ".");
   }
-  // A disable ends them even when the operator was disabled already: this
-  // may be the retry of one whose marks failed.
-  const bool end_sessions = (*updated)->role_changed() || change.disabled.value_or(false);
-  if (!end_sessions) co_return std::move((*updated)->now);
   // A session's role is read with it, so a new sign-in gets the new role;
-  // the tokens of before end everywhere at once, as a sign-out's do. Those
-  // ended within a mark's life are marked again: this may be the retry of
-  // a change whose marks failed.
-  auto ended = co_await ctx.accounts->end_operator_sessions(operator_id, kRevocationMarkLife);
-  if (!ended.ok()) co_return std::move(ended).error();
+  // the tokens of before end everywhere at once, as a sign-out's do.
   const std::string account = domain::operator_name(operator_id);
   Status all_marked;
-  for (const Digest& digest : *ended) {
+  for (const Digest& digest : (*updated)->sessions_to_mark) {
     auto marked = co_await mark_revoked_or_retry(ctx, account, digest);
     if (!marked.ok() && all_marked.ok()) all_marked = std::move(marked).error();
   }

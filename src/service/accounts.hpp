@@ -61,7 +61,8 @@ Async<domain::ListPage<domain::Operator>> list_operators(Context& ctx, domain::P
 // role or a disable revokes every session of the operator, in the database
 // and by a mark in Redis for each (as a sign-out's), before the answer;
 // service_unavailable if a mark failed (retried in the background; the
-// change and the revocations stand, and a retried disable marks them again).
+// change and the revocations stand, and the same change again marks them
+// again).
 Async<domain::Operator> update_operator(Context& ctx, std::int64_t operator_id,
                                         const domain::OperatorChange& change,
                                         const domain::Actor& actor);

@@ -42,31 +42,42 @@ class FakeSessions final : public AccountStore {
     co_return domain::ListPage<domain::AuditEntry>{};
   }
 
-  // Operators: their sessions, and the changes made to them.
-  std::map<std::int64_t, std::set<Digest>> operator_sessions;
+  // Operators, as the store keeps them: a role, whether disabled, live
+  // sessions and ended ones (all "recent"), and the changes asked for.
+  struct FakeOperator {
+    domain::OperatorRole role = domain::OperatorRole::trader;
+    bool disabled = false;
+    std::set<Digest> live;
+    std::set<Digest> ended;
+  };
+  std::map<std::int64_t, FakeOperator> operator_rows;
   std::vector<domain::OperatorChange> changes;
   Async<domain::ListPage<domain::Operator>> operators(domain::Page) override {
     co_return domain::ListPage<domain::Operator>{};
   }
   Async<std::optional<domain::OperatorChanged>> update_operator(
-      std::int64_t operator_id, const domain::OperatorChange& change,
-      const domain::Actor&) override {
-    if (!operator_sessions.contains(operator_id)) {
-      co_return std::optional<domain::OperatorChanged>{};
-    }
+      std::int64_t operator_id, const domain::OperatorChange& change, const domain::Actor&,
+      std::chrono::seconds) override {
+    auto it = operator_rows.find(operator_id);
+    if (it == operator_rows.end()) co_return std::optional<domain::OperatorChanged>{};
+    FakeOperator& op = it->second;
     changes.push_back(change);
     domain::OperatorChanged out;
     out.now.id = operator_id;
-    out.role_before = domain::OperatorRole::trader;
-    out.now.role = change.role.value_or(out.role_before);
-    if (change.disabled.value_or(false)) out.now.disabled_at = domain::Timestamp{};
+    out.role_before = op.role;
+    out.disabled_before = op.disabled;
+    op.role = change.role.value_or(op.role);
+    op.disabled = change.disabled.value_or(op.disabled);
+    out.now.role = op.role;
+    if (op.disabled) out.now.disabled_at = domain::Timestamp{};
+    const bool end_live = out.role_changed() || change.disabled.value_or(false);
+    if (end_live) {
+      for (const Digest& d : op.live) valid.erase(d);
+      op.ended.insert(op.live.begin(), op.live.end());
+      op.live.clear();
+    }
+    if (end_live || change.role) out.sessions_to_mark.assign(op.ended.begin(), op.ended.end());
     co_return std::optional<domain::OperatorChanged>{out};
-  }
-  Async<std::vector<Digest>> end_operator_sessions(std::int64_t operator_id,
-                                                   std::chrono::seconds) override {
-    const auto& sessions = operator_sessions[operator_id];
-    for (const Digest& d : sessions) valid.erase(d);
-    co_return std::vector<Digest>(sessions.begin(), sessions.end());
   }
 };
 
@@ -148,7 +159,7 @@ TEST_F(SignOutTest, ARetryOfASignOutMarksTheTokenAgain) {
 class UpdateOperatorTest : public SignOutTest {
  protected:
   UpdateOperatorTest() {
-    sessions->operator_sessions[kOperator] = {kFirst, kSecond};
+    sessions->operator_rows[kOperator].live = {kFirst, kSecond};
     sessions->valid.insert(kFirst);
     sessions->valid.insert(kSecond);
   }
@@ -178,13 +189,37 @@ TEST_F(UpdateOperatorTest, ANewRoleEndsTheSessionsToo) {
   EXPECT_EQ(marks->marks.size(), 2u);
 }
 
-// The same role again changes nothing, and ends nothing.
+// The same role again ends no live session (it changes nothing).
 TEST_F(UpdateOperatorTest, TheSameRoleEndsNothing) {
   domain::OperatorChange change;
   change.role = domain::OperatorRole::trader;
   auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
   ASSERT_TRUE(out.ok()) << out.error().detail;
   EXPECT_TRUE(marks->marks.empty());
+  EXPECT_TRUE(sessions->valid.contains(kFirst));
+}
+
+// The client's retry of a role change whose marks never landed (the first
+// answer was a 503, and this process may have died before its own retries):
+// the role is the same by now, yet the sessions it ended are marked again.
+TEST_F(UpdateOperatorTest, ARetriedRoleChangeMarksTheSessionsItEndedAgain) {
+  domain::OperatorChange change;
+  change.role = domain::OperatorRole::support;
+  ASSERT_TRUE(f.run(update_operator(f.ctx, kOperator, change, kAdmin)).ok());
+  marks->marks.clear();  // as if they were lost
+  auto again = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  EXPECT_TRUE(marks->marks.contains({kAccount, kFirst}));
+  EXPECT_TRUE(marks->marks.contains({kAccount, kSecond}));
+}
+
+TEST_F(UpdateOperatorTest, ARetriedDisableMarksTheSessionsAgain) {
+  domain::OperatorChange change;
+  change.disabled = true;
+  ASSERT_TRUE(f.run(update_operator(f.ctx, kOperator, change, kAdmin)).ok());
+  marks->marks.clear();
+  ASSERT_TRUE(f.run(update_operator(f.ctx, kOperator, change, kAdmin)).ok());
+  EXPECT_EQ(marks->marks.size(), 2u);
 }
 
 TEST_F(UpdateOperatorTest, AnEnableEndsNothing) {
@@ -211,7 +246,8 @@ TEST_F(UpdateOperatorTest, AMarkRedisDidNotTakeIsRetriedAndTheAnswerSaysSo) {
   domain::OperatorChange change;
   change.disabled = true;
   auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
-  EXPECT_FALSE(out.ok());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, Errc::service_unavailable);
   EXPECT_EQ(sessions->changes.size(), 1u);
   ASSERT_TRUE(f.run_until([&] {
     return marks->marks.contains({kAccount, kFirst}) && marks->marks.contains({kAccount, kSecond});

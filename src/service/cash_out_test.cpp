@@ -81,6 +81,7 @@ TEST_F(AcceptCashOutTest, AMovedPriceInvalidatesNothing) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, Errc::odds_changed);
   EXPECT_FALSE(f.cache_store->bumped(kUserBetsGeneration));
+  EXPECT_FALSE(f.cache_store->bumped("gen:{bets}"));
 }
 
 }  // namespace

@@ -243,6 +243,11 @@ def test_a_disable_racing_sign_ins_leaves_no_session_behind(base_url, admin_toke
         still_in = [t for t in tokens if can_read_the_audit(clients[0], t).status_code != 401]
         assert still_in == [], f"{len(still_in)} of {len(tokens)} sessions outlived the disable"
         expect_problem(sign_in(clients[0], op.email, op.password), 401, "invalid_credentials")
+        # Ended, not only refused while the operator is disabled: enabled
+        # again, none of them comes back.
+        expect_json(patch(clients[0], op.id, {"disabled": False}, admin_token), 200)
+        back = [t for t in tokens if can_read_the_audit(clients[0], t).status_code != 401]
+        assert back == [], f"{len(back)} of {len(tokens)} sessions came back with the enable"
     finally:
         for c in clients:
             c.close()
@@ -260,7 +265,7 @@ def test_a_disable_racing_sign_ins_leaves_no_session_behind(base_url, admin_toke
     ({"disabled": "yes"}, "disabled"),
     ({"disabled": 1}, "disabled"),
     ({"disabled": None}, "disabled"),
-    ({"role": "trader", "email": "new@example.com"}, "email"),
+    ({"role": "admin", "email": "new@example.com"}, "email"),
     ({"password": "a-new-password"}, "password"),
 ])
 def test_a_bad_change_is_422_and_changes_nothing(api, db, admin_token, new_operator, body, field):

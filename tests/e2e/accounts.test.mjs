@@ -385,6 +385,9 @@ describe('accounts and access in the web UI', () => {
     await changeRole.click();
     await op.page.getByRole('alertdialog', { name: `Make ${leaving.email} (#${leaving.id}) support?` }).getByRole('button', { name: 'Change role' }).click();
     await list.getByRole('status').filter({ hasText: `${leaving.email} is now support. Their sessions have ended.` }).waitFor();
+    // The session the trader signed in with after the enable is over too.
+    const traderToken = await again.page.evaluate(() => JSON.parse(localStorage.getItem('betsdb.operator')).token);
+    assert.equal((await api('GET', `/v1/matches/999999999/exposure`, { token: traderToken })).status, 401);
     const session = await sessionFor(leaving.email);
     assert.equal(session.role, 'support');
     const audit = await api('GET', `/v1/audit?action=operator.update&actor=operator:${admin.id}`, { token: config().adminToken });

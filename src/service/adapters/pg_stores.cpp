@@ -85,13 +85,9 @@ class PgAccounts final : public AccountStore {
     return store::list_operators(*db_, page);
   }
   Async<std::optional<domain::OperatorChanged>> update_operator(
-      std::int64_t operator_id, const domain::OperatorChange& change,
-      const domain::Actor& actor) override {
-    return update_operator_row(operator_id, change, actor);
-  }
-  Async<std::vector<Digest>> end_operator_sessions(
-      std::int64_t operator_id, std::chrono::seconds also_ended_within) override {
-    return store::end_operator_sessions(*db_, operator_id, also_ended_within);
+      std::int64_t operator_id, const domain::OperatorChange& change, const domain::Actor& actor,
+      std::chrono::seconds also_ended_within) override {
+    return update_operator_row(operator_id, change, actor, also_ended_within);
   }
   Async<bool> revoke(const Digest& digest) override { return store::revoke_session(*db_, digest); }
   Async<domain::Operator> add_operator(const std::string& email, domain::OperatorRole role,
@@ -113,10 +109,10 @@ class PgAccounts final : public AccountStore {
   Async<domain::Operator> add_operator_row(store::NewOperator row, domain::Actor actor) {
     co_return co_await store::insert_operator(*db_, row, actor);
   }
-  Async<std::optional<domain::OperatorChanged>> update_operator_row(std::int64_t operator_id,
-                                                                    domain::OperatorChange change,
-                                                                    domain::Actor actor) {
-    co_return co_await store::update_operator(*db_, operator_id, change, actor);
+  Async<std::optional<domain::OperatorChanged>> update_operator_row(
+      std::int64_t operator_id, domain::OperatorChange change, domain::Actor actor,
+      std::chrono::seconds also_ended_within) {
+    co_return co_await store::update_operator(*db_, operator_id, change, actor, also_ended_within);
   }
 
   std::shared_ptr<pg::Pool> db_;

@@ -46,15 +46,14 @@ class AccountStore {
                                                const std::string& password_hash,
                                                const domain::Actor& actor) = 0;
   virtual Async<domain::ListPage<domain::Operator>> operators(domain::Page page) = 0;
-  // Applies the change and audits it; nullopt for an unknown operator.
+  // In one transaction: applies the change and audits it; a new role or a
+  // disable revokes the operator's live sessions. Names the sessions whose
+  // tokens to mark revoked: those, and (when the change names a role or a
+  // disable: perhaps a retry) those revoked within `also_ended_within`.
+  // nullopt for an unknown operator.
   virtual Async<std::optional<domain::OperatorChanged>> update_operator(
-      std::int64_t operator_id, const domain::OperatorChange& change,
-      const domain::Actor& actor) = 0;
-  // Revokes the operator's live sessions once its change committed; the
-  // digests of those, and of its sessions revoked within
-  // `also_ended_within` that have not expired.
-  virtual Async<std::vector<Digest>> end_operator_sessions(
-      std::int64_t operator_id, std::chrono::seconds also_ended_within) = 0;
+      std::int64_t operator_id, const domain::OperatorChange& change, const domain::Actor& actor,
+      std::chrono::seconds also_ended_within) = 0;
   virtual Async<domain::ListPage<domain::AuditEntry>> audit(const AuditQuery& query,
                                                             domain::Page page) = 0;
 };

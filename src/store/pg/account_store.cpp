@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "store/pg/row_mapping.hpp"
+#include "store/pg/transaction.hpp"
 
 namespace betsdb::store {
 
@@ -91,14 +92,15 @@ SELECT id, email, role, )sql" BETSDB_SQL_MICROS("created_at") R"sql(,
        )sql" BETSDB_SQL_MICROS("disabled_at") R"sql(, role_before, disabled_before
 FROM o)sql"};
 
-// Ends every live session of an operator, and names them with those ended in
-// the last $2 seconds (a retry marks those again: its first try may have
-// failed to). A statement of its own, after kUpdateOperator committed, so
-// its snapshot holds every session inserted before that change.
+// Ends every live session of an operator when $3, and names them with those
+// ended in the last $2 seconds (a retry marks those again: its first try may
+// have failed to). After kUpdateOperator, in the same transaction: a
+// statement of its own, so (READ COMMITTED) its snapshot holds every session
+// inserted before that change took the operator's row.
 constexpr pg::Statement kEndOperatorSessions{"end_operator_sessions", R"sql(
 WITH ended AS (
   UPDATE sessions SET revoked_at = now()
-  WHERE operator_id = $1 AND revoked_at IS NULL AND expires_at > now()
+  WHERE $3::boolean AND operator_id = $1 AND revoked_at IS NULL AND expires_at > now()
   RETURNING token_hash
 )
 SELECT encode(token_hash, 'hex') FROM ended
@@ -258,14 +260,17 @@ Async<domain::ListPage<domain::Operator>> list_operators(pg::Pool& db, domain::P
   co_return out;
 }
 
-Async<std::optional<domain::OperatorChanged>> update_operator(pg::Pool& db,
-                                                              std::int64_t operator_id,
-                                                              const domain::OperatorChange& change,
-                                                              const domain::Actor& actor) {
+Async<std::optional<domain::OperatorChanged>> update_operator(
+    pg::Pool& db, std::int64_t operator_id, const domain::OperatorChange& change,
+    const domain::Actor& actor, std::chrono::seconds also_ended_within) {
   std::optional<std::string> role;
   if (change.role) role = std::string(domain::to_string(*change.role));
-  auto rows = co_await db.execute(kUpdateOperator, pg::params(operator_id, role, change.disabled,
-                                                              actor.name, actor.request_id));
+  auto connection = co_await db.acquire();
+  if (!connection.ok()) co_return std::move(connection).error();
+  auto tx = co_await pg::Transaction::begin(*connection);
+  if (!tx.ok()) co_return std::move(tx).error();
+  auto rows = co_await tx->execute(kUpdateOperator, pg::params(operator_id, role, change.disabled,
+                                                               actor.name, actor.request_id));
   if (!rows.ok()) co_return std::move(rows).error();
   if (rows->empty()) co_return std::optional<domain::OperatorChanged>{};
   const pg::Row row = (*rows)[0];
@@ -273,22 +278,24 @@ Async<std::optional<domain::OperatorChanged>> update_operator(pg::Pool& db,
   BETSDB_CO_TRY(out.now, operator_from(row));
   BETSDB_CO_TRY(out.role_before, role_from(row.get<std::string>(5)));
   out.disabled_before = row.get<bool>(6);
-  co_return std::optional<domain::OperatorChanged>{std::move(out)};
-}
 
-Async<std::vector<Digest>> end_operator_sessions(pg::Pool& db, std::int64_t operator_id,
-                                                 std::chrono::seconds also_ended_within) {
-  auto rows = co_await db.execute(
-      kEndOperatorSessions,
-      pg::params(operator_id, static_cast<std::int64_t>(also_ended_within.count())));
-  if (!rows.ok()) co_return std::move(rows).error();
-  std::vector<Digest> out;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    auto digest = digest_from_hex((*rows)[i].get<std::string>(0));
-    if (!digest) co_return Error::internal("sessions.token_hash is not a SHA-256 digest");
-    out.push_back(*digest);
+  // A new role or a disable ends the sessions; the same role again (perhaps
+  // a retry) only names those ended recently, to be marked again.
+  const bool end_live = out.role_changed() || change.disabled.value_or(false);
+  if (end_live || change.role) {
+    auto ended = co_await tx->execute(
+        kEndOperatorSessions,
+        pg::params(operator_id, static_cast<std::int64_t>(also_ended_within.count()), end_live));
+    if (!ended.ok()) co_return std::move(ended).error();
+    for (std::size_t i = 0; i < ended->size(); ++i) {
+      auto digest = digest_from_hex((*ended)[i].get<std::string>(0));
+      if (!digest) co_return Error::internal("sessions.token_hash is not a SHA-256 digest");
+      out.sessions_to_mark.push_back(*digest);
+    }
   }
-  co_return out;
+  if (auto committed = co_await tx->commit(); !committed.ok())
+    co_return std::move(committed).error();
+  co_return std::optional<domain::OperatorChanged>{std::move(out)};
 }
 
 Async<domain::ListPage<domain::AuditEntry>> list_audit(pg::Pool& db, const AuditFilter& filter,

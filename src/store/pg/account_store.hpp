@@ -43,16 +43,14 @@ Async<domain::Operator> insert_operator(pg::Pool& db, const NewOperator& op,
 
 // Every operator, newest (largest id) first.
 Async<domain::ListPage<domain::Operator>> list_operators(pg::Pool& db, domain::Page page);
-// Applies `change` and audits it (unless it changed nothing) in one
-// statement; nullopt for an unknown id.
-Async<std::optional<domain::OperatorChanged>> update_operator(pg::Pool& db,
-                                                              std::int64_t operator_id,
-                                                              const domain::OperatorChange& change,
-                                                              const domain::Actor& actor);
-// Revokes the operator's live sessions; returns their digests, and those of
-// its sessions revoked within `also_ended_within` (still unexpired).
-Async<std::vector<Digest>> end_operator_sessions(pg::Pool& db, std::int64_t operator_id,
-                                                 std::chrono::seconds also_ended_within);
+// In one transaction: applies `change` and audits it (unless it changed
+// nothing); then, for a new role or a disable, revokes the operator's live
+// sessions. Names the sessions to mark revoked (domain::OperatorChanged),
+// with those revoked within `also_ended_within` when `change` names a role or
+// a disable (a retry's). nullopt for an unknown id.
+Async<std::optional<domain::OperatorChanged>> update_operator(
+    pg::Pool& db, std::int64_t operator_id, const domain::OperatorChange& change,
+    const domain::Actor& actor, std::chrono::seconds also_ended_within);
 
 struct AuditFilter {
   std::optional<std::string> actor;

@@ -105,6 +105,8 @@ Result<domain::CashedOut> cashed_out_from_row(const pg::Row& row) {
   }
   if (row.get<std::string_view>(kBetStatus) != "pending") {
     out.problem = domain::CashOutProblem::already_settled;
+    // For the invalidation of the bettor's lists (a retry's; service/cash_out).
+    if (auto email = row.get<std::optional<std::string>>(kEmail)) out.user_email = *email;
     return out;
   }
   if (!row.get<bool>(kUnmoved)) {

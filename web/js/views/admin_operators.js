@@ -56,6 +56,14 @@ function createForm(token, onCreated) {
   return form;
 }
 
+// Forgets this browser's operator session, ending it on the server too if
+// it is still valid there (one the change just ended is refused: fine).
+async function signOutHere(token) {
+  await api.signOut(token).catch(() => {});
+  forgetOperator();
+  location.hash = '#operator';
+}
+
 // One operator's row: its role as a select with "Change role", and
 // "Disable" or "Enable". Each asks first, and names what it does.
 function operatorRow(token, op, { onChanged, status, error }) {
@@ -79,19 +87,20 @@ function operatorRow(token, op, { onChanged, status, error }) {
     try {
       const updated = await api.changeOperator(token, op.id, body);
       const what = updated.disabled_at ? 'disabled' : `now ${updated.role}`;
-      const ended = body.role !== undefined || body.disabled === true ? ' Their sessions have ended.' : '';
-      status.show(`${updated.email} is ${what}.${ended}`);
+      // What the server did, not what was asked: the row may be stale (another
+      // admin changed the operator meanwhile).
+      const endedSessions = updated.role !== op.role || (!op.disabled_at && updated.disabled_at !== null);
+      status.show(`${updated.email} is ${what}.${endedSessions ? ' Their sessions have ended.' : ''}`);
       // An admin who changed itself has just ended its own session.
-      if (itself && ended) {
-        forgetOperator();
-        location.hash = '#operator';
+      if (itself && endedSessions) {
+        await signOutHere(token);
         return;
       }
       onChanged();
     } catch (err) {
-      toggle.disabled = false;
-      changeRole.disabled = role.value === op.role;
       error.show(err);
+      // A 503 may come after the change was made: show the operator as it is.
+      onChanged();
     }
   }
 
