@@ -15,14 +15,14 @@ Error unexpected_stored_value(std::string_view column, std::optional<std::string
                               std::optional<std::int64_t> row_id) {
   // A wrong column (a mistyped SELECT list) could be long; its start identifies it.
   constexpr std::size_t kShown = 64;
-  std::string shown = "NULL";
-  if (value) {
-    shown = "'" + std::string(value->substr(0, kShown)) + "'";
-    if (value->size() > kShown) shown += "...";
-  }
-  std::string detail = "unexpected value in " + std::string(column);
-  if (row_id) detail += " of id " + std::to_string(*row_id);
-  detail += ": " + shown;
+  // Formatted, not concatenated: g++ 12 at -O2 warns (-Wstringop-overflow, a
+  // false positive) on the inlined `"'" + std::string(...)`.
+  const std::string shown =
+      value ? fmt::format("'{}'{}", value->substr(0, kShown), value->size() > kShown ? "..." : "")
+            : std::string("NULL");
+  std::string detail = fmt::format("unexpected value in {}", column);
+  if (row_id) detail += fmt::format(" of id {}", *row_id);
+  detail += fmt::format(": {}", shown);
   spdlog::error("database row refused: {}", detail);
   return Error::internal(std::move(detail));
 }
