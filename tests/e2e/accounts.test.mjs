@@ -361,6 +361,8 @@ describe('accounts and access in the web UI', () => {
     const disabledRow = op.page.locator(`tr[data-operator="${leaving.id}"]`);
     await disabledRow.getByRole('button', { name: 'Enable' }).waitFor();
     assert.match(await disabledRow.locator('.operator-state').textContent(), /^Disabled /);
+    // The list was redrawn: the focus is back on the row, not lost.
+    assert.equal(await op.page.evaluate(() => document.activeElement?.closest('tr')?.dataset.operator), String(leaving.id));
     await screenshot(op.page, '66-operator-disabled');
 
     // Their session is over at once, and their password no longer signs in.

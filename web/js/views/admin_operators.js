@@ -96,11 +96,11 @@ function operatorRow(token, op, { onChanged, status, error }) {
         await signOutHere(token);
         return;
       }
-      onChanged();
+      onChanged(op.id);
     } catch (err) {
       error.show(err);
       // A 503 may come after the change was made: show the operator as it is.
-      onChanged();
+      onChanged(op.id);
     }
   }
 
@@ -156,7 +156,9 @@ function operatorList(token) {
     load();
   });
   const el = h('section', { class: 'card', 'aria-labelledby': 'operators-heading' }, h('h3', { id: 'operators-heading', text: 'Operators' }), error.el, status.el, holder, pages.el);
-  async function load() {
+  // `focusOn`: the operator whose row had the focus (its dialog closed, its
+  // row redrawn): the focus goes back to that row, not to the page's top.
+  async function load(focusOn) {
     error.clear();
     try {
       const page = await api.listOperators(token, { limit: PAGE_SIZE, offset });
@@ -173,6 +175,7 @@ function operatorList(token) {
           : h('p', { class: 'empty', text: 'No operators yet.' }),
       ]);
       pages.update(page);
+      if (focusOn !== undefined) holder.querySelector(`tr[data-operator="${focusOn}"] td:last-child button`)?.focus();
     } catch (err) {
       error.show(err);
     }
