@@ -68,7 +68,6 @@ struct OperatorChanged {
   std::vector<std::array<std::uint8_t, 32>> sessions_to_mark;  // SHA-256 digests
 
   bool role_changed() const { return now.role != role_before; }
-  bool changed() const { return role_changed() || now.disabled_at.has_value() != disabled_before; }
 };
 
 // The name an operator's revocation marks and audit entries go by.

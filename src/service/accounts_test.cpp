@@ -168,12 +168,25 @@ class UpdateOperatorTest : public SignOutTest {
   const Digest kSecond = sha256("the operator's laptop");
   const domain::Actor kAdmin{"owner", "req-1"};
   const std::string kAccount = "operator:3";
+
+  Result<domain::Operator> change(std::int64_t operator_id,
+                                  std::optional<domain::OperatorRole> role,
+                                  std::optional<bool> disabled) {
+    domain::OperatorChange change;
+    change.role = role;
+    change.disabled = disabled;
+    return f.run(update_operator(f.ctx, operator_id, change, kAdmin));
+  }
+  Result<domain::Operator> new_role(domain::OperatorRole role) {
+    return change(kOperator, role, std::nullopt);
+  }
+  Result<domain::Operator> disabled(bool disabled) {
+    return change(kOperator, std::nullopt, disabled);
+  }
 };
 
 TEST_F(UpdateOperatorTest, ADisableEndsAndMarksEverySessionOfTheOperator) {
-  domain::OperatorChange change;
-  change.disabled = true;
-  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  auto out = disabled(true);
   ASSERT_TRUE(out.ok()) << out.error().detail;
   EXPECT_TRUE(marks->marks.contains({kAccount, kFirst}));
   EXPECT_TRUE(marks->marks.contains({kAccount, kSecond}));
@@ -182,18 +195,14 @@ TEST_F(UpdateOperatorTest, ADisableEndsAndMarksEverySessionOfTheOperator) {
 }
 
 TEST_F(UpdateOperatorTest, ANewRoleEndsTheSessionsToo) {
-  domain::OperatorChange change;
-  change.role = domain::OperatorRole::support;
-  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  auto out = new_role(domain::OperatorRole::support);
   ASSERT_TRUE(out.ok()) << out.error().detail;
   EXPECT_EQ(marks->marks.size(), 2u);
 }
 
 // The same role again ends no live session (it changes nothing).
 TEST_F(UpdateOperatorTest, TheSameRoleEndsNothing) {
-  domain::OperatorChange change;
-  change.role = domain::OperatorRole::trader;
-  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  auto out = new_role(domain::OperatorRole::trader);
   ASSERT_TRUE(out.ok()) << out.error().detail;
   EXPECT_TRUE(marks->marks.empty());
   EXPECT_TRUE(sessions->valid.contains(kFirst));
@@ -203,38 +212,30 @@ TEST_F(UpdateOperatorTest, TheSameRoleEndsNothing) {
 // answer was a 503, and this process may have died before its own retries):
 // the role is the same by now, yet the sessions it ended are marked again.
 TEST_F(UpdateOperatorTest, ARetriedRoleChangeMarksTheSessionsItEndedAgain) {
-  domain::OperatorChange change;
-  change.role = domain::OperatorRole::support;
-  ASSERT_TRUE(f.run(update_operator(f.ctx, kOperator, change, kAdmin)).ok());
+  ASSERT_TRUE(new_role(domain::OperatorRole::support).ok());
   marks->marks.clear();  // as if they were lost
-  auto again = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  auto again = new_role(domain::OperatorRole::support);
   ASSERT_TRUE(again.ok()) << again.error().detail;
   EXPECT_TRUE(marks->marks.contains({kAccount, kFirst}));
   EXPECT_TRUE(marks->marks.contains({kAccount, kSecond}));
 }
 
 TEST_F(UpdateOperatorTest, ARetriedDisableMarksTheSessionsAgain) {
-  domain::OperatorChange change;
-  change.disabled = true;
-  ASSERT_TRUE(f.run(update_operator(f.ctx, kOperator, change, kAdmin)).ok());
+  ASSERT_TRUE(disabled(true).ok());
   marks->marks.clear();
-  ASSERT_TRUE(f.run(update_operator(f.ctx, kOperator, change, kAdmin)).ok());
+  ASSERT_TRUE(disabled(true).ok());
   EXPECT_EQ(marks->marks.size(), 2u);
 }
 
 TEST_F(UpdateOperatorTest, AnEnableEndsNothing) {
-  domain::OperatorChange change;
-  change.disabled = false;
-  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  auto out = disabled(false);
   ASSERT_TRUE(out.ok()) << out.error().detail;
   EXPECT_TRUE(marks->marks.empty());
   EXPECT_TRUE(sessions->valid.contains(kFirst));
 }
 
 TEST_F(UpdateOperatorTest, AnUnknownOperatorIsNotFoundAndChangesNothing) {
-  domain::OperatorChange change;
-  change.disabled = true;
-  auto out = f.run(update_operator(f.ctx, 99, change, kAdmin));
+  auto out = change(99, std::nullopt, true);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, Errc::operator_not_found);
   EXPECT_TRUE(marks->marks.empty());
@@ -243,9 +244,7 @@ TEST_F(UpdateOperatorTest, AnUnknownOperatorIsNotFoundAndChangesNothing) {
 // The change is committed, a mark is not: 503, and the mark lands by itself.
 TEST_F(UpdateOperatorTest, AMarkRedisDidNotTakeIsRetriedAndTheAnswerSaysSo) {
   marks->failing_marks = 1;
-  domain::OperatorChange change;
-  change.disabled = true;
-  auto out = f.run(update_operator(f.ctx, kOperator, change, kAdmin));
+  auto out = disabled(true);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, Errc::service_unavailable);
   EXPECT_EQ(sessions->changes.size(), 1u);

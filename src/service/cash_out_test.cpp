@@ -48,6 +48,14 @@ class AcceptCashOutTest : public ::testing::Test {
                              std::to_string(expires) + "|42:1";
   }
   Result<domain::Bet> accept() { return f.run(accept_cash_out(f.ctx, kUser, kBet, kQuote)); }
+  // The store refuses the cash-out with `problem`.
+  void refuse_with(domain::CashOutProblem problem) {
+    f.bets->on_cash_out = [problem](const domain::CashOutOrder&) -> Result<domain::CashedOut> {
+      domain::CashedOut out;
+      out.problem = problem;
+      return out;
+    };
+  }
 
   std::shared_ptr<FakeQuotes> quotes = std::make_shared<FakeQuotes>();
   Fakes f;
@@ -56,11 +64,7 @@ class AcceptCashOutTest : public ::testing::Test {
 // The retry of a cash-out whose commit was not confirmed meets its own
 // cash-out: the bettor's lists must show it now, as a duplicate bet's do.
 TEST_F(AcceptCashOutTest, AnAlreadySettledBetStillInvalidatesTheUsersLists) {
-  f.bets->on_cash_out = [](const domain::CashOutOrder&) -> Result<domain::CashedOut> {
-    domain::CashedOut out;
-    out.problem = domain::CashOutProblem::already_settled;
-    return out;
-  };
+  refuse_with(domain::CashOutProblem::already_settled);
   auto out = accept();
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, Errc::already_settled);
@@ -72,11 +76,7 @@ TEST_F(AcceptCashOutTest, AnAlreadySettledBetStillInvalidatesTheUsersLists) {
 
 // A moved price changed nothing: nothing to invalidate.
 TEST_F(AcceptCashOutTest, AMovedPriceInvalidatesNothing) {
-  f.bets->on_cash_out = [](const domain::CashOutOrder&) -> Result<domain::CashedOut> {
-    domain::CashedOut out;
-    out.problem = domain::CashOutProblem::odds_changed;
-    return out;
-  };
+  refuse_with(domain::CashOutProblem::odds_changed);
   auto out = accept();
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, Errc::odds_changed);

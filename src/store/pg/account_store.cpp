@@ -129,7 +129,7 @@ WITH o AS (
          jsonb_build_object('email', email, 'role', role)
   FROM o
 )
-SELECT id, email, role, )sql" BETSDB_SQL_MICROS("created_at") R"sql( FROM o)sql"};
+SELECT id, email, role, )sql" BETSDB_SQL_MICROS("created_at") R"sql(, NULL::bigint FROM o)sql"};
 
 // NULL filters match everything; count(*) OVER () gives the total of the
 // filtered entries with the page.
@@ -148,6 +148,19 @@ Result<domain::OperatorRole> role_from(std::string_view text) {
   auto role = domain::parse_operator_role(text);
   if (!role) return Error::internal("operators.role holds an unknown role: " + std::string(text));
   return *role;
+}
+
+// id, email, role, created_at, disabled_at (micros, NULL when enabled).
+Result<domain::Operator> operator_from(const pg::Row& row) {
+  domain::Operator op;
+  op.id = row.get<std::int64_t>(0);
+  op.email = row.get<std::string>(1);
+  BETSDB_TRY(op.role, role_from(row.get<std::string>(2)));
+  op.created_at = timestamp_from_micros(row.get<std::int64_t>(3));
+  if (auto disabled = row.get<std::optional<std::int64_t>>(4)) {
+    op.disabled_at = timestamp_from_micros(*disabled);
+  }
+  return op;
 }
 
 }  // namespace
@@ -215,31 +228,8 @@ Async<domain::Operator> insert_operator(pg::Pool& db, const NewOperator& op,
                                   pg::params(op.email, std::string(domain::to_string(op.role)),
                                              op.password_hash, actor.name, actor.request_id));
   if (!rows.ok()) co_return std::move(rows).error();
-  const pg::Row row = (*rows)[0];
-  domain::Operator created;
-  created.id = row.get<std::int64_t>(0);
-  created.email = row.get<std::string>(1);
-  BETSDB_CO_TRY(created.role, role_from(row.get<std::string>(2)));
-  created.created_at = timestamp_from_micros(row.get<std::int64_t>(3));
-  co_return created;
+  co_return operator_from((*rows)[0]);
 }
-
-namespace {
-
-// id, email, role, created_at, disabled_at (micros, NULL when enabled).
-Result<domain::Operator> operator_from(const pg::Row& row) {
-  domain::Operator op;
-  op.id = row.get<std::int64_t>(0);
-  op.email = row.get<std::string>(1);
-  BETSDB_TRY(op.role, role_from(row.get<std::string>(2)));
-  op.created_at = timestamp_from_micros(row.get<std::int64_t>(3));
-  if (auto disabled = row.get<std::optional<std::int64_t>>(4)) {
-    op.disabled_at = timestamp_from_micros(*disabled);
-  }
-  return op;
-}
-
-}  // namespace
 
 Async<domain::ListPage<domain::Operator>> list_operators(pg::Pool& db, domain::Page page) {
   auto rows =
