@@ -36,6 +36,7 @@ void add_ops_routes(http::Router& router, ApiShard& shard);
 void add_user_routes(http::Router& router, ApiShard& shard);
 void add_limits_routes(http::Router& router, ApiShard& shard);    // responsible gambling
 void add_session_routes(http::Router& router, ApiShard& shard);   // sign in and out
+void add_password_routes(http::Router& router, ApiShard& shard);  // changing a password
 void add_operator_routes(http::Router& router, ApiShard& shard);  // operators, the audit
 void add_match_routes(http::Router& router, ApiShard& shard);
 void add_web_routes(http::Router& router, ApiShard& shard);  // the static web UI at /

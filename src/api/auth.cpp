@@ -173,6 +173,16 @@ http::Guard account_holder(Authenticator& auth) {
   });
 }
 
+http::Guard operator_self_or_admin(Authenticator& auth) {
+  return make_guard(auth, [](const http::Request& r) -> Status {
+    if (auto s = require_authenticated(r); !s.ok()) return s;
+    if (r.principal.is_admin()) return {};
+    if (!r.principal.is_operator() || r.principal.operator_id != r.path_ids.at(0))
+      return forbidden("Only the operator themself or an admin may do this.");
+    return {};
+  });
+}
+
 http::Guard signed_in(Authenticator& auth) {
   return make_guard(auth, require_authenticated);
 }

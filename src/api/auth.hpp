@@ -81,7 +81,9 @@ http::Guard self_or_account_reader(Authenticator& auth);
 // The user of path id 0 themself, never staff (their limits and pauses).
 http::Guard account_holder(Authenticator& auth);
 http::Guard owner_only(Authenticator& auth);  // the user of path id 0 themself (carts)
-http::Guard signed_in(Authenticator& auth);   // anyone with a valid token
-http::Guard bettor(Authenticator& auth);      // any user; staff 403 (placing bets)
+// The operator of path id 0 themself, or the owner or an admin operator.
+http::Guard operator_self_or_admin(Authenticator& auth);
+http::Guard signed_in(Authenticator& auth);  // anyone with a valid token
+http::Guard bettor(Authenticator& auth);     // any user; staff 403 (placing bets)
 
 }  // namespace betsdb::api

@@ -8,6 +8,7 @@ http::Router build_router(ApiShard& shard) {
   add_user_routes(router, shard);
   add_limits_routes(router, shard);
   add_session_routes(router, shard);
+  add_password_routes(router, shard);
   add_operator_routes(router, shard);
   add_match_routes(router, shard);
   add_bet_routes(router, shard);

@@ -14,7 +14,7 @@ constexpr std::array<std::pair<OperatorRole, std::string_view>, 3> kRoles{{
     {OperatorRole::trader, "trader"},
     {OperatorRole::support, "support"},
 }};
-constexpr std::array<std::pair<AuditAction, std::string_view>, 9> kActions{{
+constexpr std::array<std::pair<AuditAction, std::string_view>, 10> kActions{{
     {AuditAction::match_create, "match.create"},
     {AuditAction::match_update, "match.update"},
     {AuditAction::match_suspend, "match.suspend"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<AuditAction, std::string_view>, 9> kActions{{
     {AuditAction::user_deposit, "user.deposit"},
     {AuditAction::operator_create, "operator.create"},
     {AuditAction::operator_update, "operator.update"},
+    {AuditAction::operator_password, "operator.password"},
 }};
 constexpr std::size_t kMinPassword = 8;
 constexpr std::size_t kMaxPassword = 128;

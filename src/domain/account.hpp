@@ -34,6 +34,7 @@ struct Account {
 struct Credentials {
   Account account;
   std::string password_hash;
+  std::string email;  // as stored (normalised)
 };
 
 // A bearer token's account, as long as it is valid. Sign-up tokens never
@@ -70,6 +71,19 @@ struct OperatorChanged {
   bool role_changed() const { return now.role != role_before; }
 };
 
+// A new password for an account, set by its holder (who proved the one on
+// file: `expected_hash`, the hash that proof was checked against, empty for
+// an account that had none) or by an admin for an operator (nullopt: set
+// whatever was on file). The sessions of the account end, a user's sign-up
+// token with them, but the one it was asked with (`kept_session`, a SHA-256
+// digest).
+struct PasswordChange {
+  Account account;
+  std::string new_hash;
+  std::optional<std::string> expected_hash;
+  std::optional<std::array<std::uint8_t, 32>> kept_session;
+};
+
 // The name an operator's revocation marks and audit entries go by.
 std::string operator_name(std::int64_t operator_id);
 
@@ -102,6 +116,7 @@ enum class AuditAction {
   user_deposit,
   operator_create,
   operator_update,
+  operator_password,
 };
 std::string_view to_string(AuditAction action) noexcept;
 std::optional<AuditAction> parse_audit_action(std::string_view text) noexcept;

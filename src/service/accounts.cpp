@@ -90,13 +90,14 @@ Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string pass
   }
   if (!known || !*matches) co_return invalid_credentials();  // the attempt stays counted
   SignedIn out{generate_token(), (*found)->account, ctx.now() + domain::kSessionLifetime};
-  auto added = co_await ctx.accounts->add_session(sha256(out.token), out.account, out.expires_at);
+  auto added = co_await ctx.accounts->add_session(sha256(out.token), out.account,
+                                                  (*found)->password_hash, out.expires_at);
   if (!added.ok()) {
     co_await not_a_failure(ctx, key);
     co_return std::move(added).error();
   }
-  // An operator disabled while its password was checked: refused, and
-  // counted, as a disabled operator's sign-in always is.
+  // An operator disabled, or a password changed, while the password was
+  // checked: refused, and counted, as a sign-in with that password would be.
   if (!*added) co_return invalid_credentials();
   co_await not_a_failure(ctx, key);
   co_return out;
@@ -121,6 +122,107 @@ Async<void> mark_revoked_or_retry(Context& ctx, const std::string& account, cons
 }
 
 }  // namespace
+
+namespace {
+
+Error account_not_found(const domain::Account& account) {
+  const std::string id = std::to_string(account.id);
+  if (account.is_operator()) {
+    return Error::make(Errc::operator_not_found, "No operator with id " + id + ".");
+  }
+  return Error::make(Errc::user_not_found, "No user with id " + id + ".");
+}
+
+Error wrong_password() {
+  return Error::make(Errc::wrong_password, "The current password is wrong.");
+}
+
+// Wrong current passwords one token may send in a window before its next
+// password change is refused: a stolen token guesses no faster than the
+// sign-in form. Counted per token, not per email, so that nobody else (the
+// thief of another token, anyone who fills the email's sign-in lock-out)
+// can stop the holder from changing the password.
+constexpr std::int64_t kPasswordCheckLimit = kSignInFailureLimit;
+
+std::string password_check_key(const Digest& token) {
+  return "pwcheck:{" + to_hex(token) + "}";
+}
+
+// The holder's proof of the password on file.
+Async<void> check_current_password(Context& ctx, const domain::Credentials& on_file,
+                                   const std::optional<std::string>& current,
+                                   const Digest& asked_with) {
+  if (on_file.password_hash.empty()) co_return Status{};  // nothing to prove
+  if (!current) {
+    co_return Error::validation("current_password", "is required: the account has a password");
+  }
+  const std::string key = password_check_key(asked_with);
+  auto attempt = co_await ctx.access->take(key, kPasswordCheckLimit, kSignInWindow);
+  if (!attempt.ok()) co_return std::move(attempt).error();
+  if (!attempt->taken) {
+    co_return Error::rate_limited(seconds_left(attempt->window.remaining),
+                                  "Too many wrong passwords from this sign-in; try again later.");
+  }
+  auto matches = co_await ctx.passwords->verify(on_file.password_hash, *current);
+  if (!matches.ok()) {
+    co_await not_a_failure(ctx, key);
+    co_return std::move(matches).error();
+  }
+  if (!*matches) co_return wrong_password();  // the attempt stays counted
+  co_await not_a_failure(ctx, key);
+  co_return Status{};
+}
+
+}  // namespace
+
+Async<void> change_password(Context& ctx, PasswordChangeRequest request, const domain::Actor& actor,
+                            const std::string& client) {
+  // Only an operator's password is ever reset; a bettor's is theirs alone.
+  if (!request.by_holder && !request.account.is_operator()) {
+    co_return Error::make(Errc::forbidden, "Only the account's holder may change this password.");
+  }
+  if (request.by_holder && !request.asked_with) {
+    co_return Error::internal("a holder's password change without the token it was asked with");
+  }
+  const auto turn = ctx.passwords->enter(client);
+  if (!turn) {
+    co_return Error::rate_limited(
+        1, "Too many password checks from this address at once; try again in a moment.");
+  }
+  auto on_file = co_await ctx.accounts->password(request.account);
+  if (!on_file.ok()) co_return std::move(on_file).error();
+  if (!*on_file) co_return account_not_found(request.account);
+  domain::PasswordChange change;
+  change.account = request.account;
+  if (request.by_holder) {
+    auto proven =
+        co_await check_current_password(ctx, **on_file, request.current, *request.asked_with);
+    if (!proven.ok()) co_return std::move(proven).error();
+    change.expected_hash = (*on_file)->password_hash;
+    change.kept_session = request.asked_with;
+  }
+  auto hashed = co_await ctx.passwords->hash(std::move(request.new_password));
+  if (!hashed.ok()) co_return std::move(hashed).error();
+  change.new_hash = std::move(*hashed);
+  auto ended = co_await ctx.accounts->change_password(change, actor, kRevocationMarkLife);
+  if (!ended.ok()) co_return std::move(ended).error();
+  // The holder proved a password that another change replaced meanwhile (or
+  // the operator was disabled meanwhile).
+  if (!*ended) {
+    if (request.by_holder) co_return wrong_password();
+    co_return account_not_found(request.account);
+  }
+  // Committed: the answer says so whatever Redis does. A mark Redis did not
+  // take is retried in the background (mark_revoked_or_retry); until it
+  // lands, a process that verified one of these tokens within kTokenTrust
+  // may still accept it (docs/api.md says so). A 503 here would leave the
+  // client unable to tell a change made from one not made.
+  const std::string account = request.account.is_operator()
+                                  ? domain::operator_name(request.account.id)
+                                  : std::to_string(request.account.id);
+  for (const Digest& digest : **ended) (void)co_await mark_revoked_or_retry(ctx, account, digest);
+  co_return Status{};
+}
 
 Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& digest) {
   auto revoked = co_await ctx.accounts->revoke(digest);

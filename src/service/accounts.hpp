@@ -38,6 +38,26 @@ struct SignedIn {
 // password pool allows one client (password_pool.hpp).
 Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string password,
                         const std::string& client);
+// A password change: by the account's holder, who proves the password on
+// file (if it has one) and keeps the session it asks with, or by an admin
+// for an operator (a reset: nothing to prove, every session ends).
+struct PasswordChangeRequest {
+  domain::Account account;             // whose password
+  bool by_holder = true;               // false: an admin's reset of an operator's
+  std::optional<std::string> current;  // the holder's proof
+  std::string new_password;            // already checked (domain::password_from)
+  std::optional<Digest> asked_with;    // the holder's token, whose session stays
+};
+// Sets the new password and ends the account's other sessions, in the
+// database and by a mark in Redis for each, before the answer (as
+// update_operator does, with its service_unavailable if a mark failed).
+// For a holder: validation_failed (current_password) when the account has a
+// password and none was given; wrong_password when it does not match (counted
+// as a failed sign-in of the account's email), or was changed meanwhile;
+// too_many_requests as sign_in's. user_not_found / operator_not_found for an
+// unknown account.
+Async<void> change_password(Context& ctx, PasswordChangeRequest request, const domain::Actor& actor,
+                            const std::string& client);
 // Revokes the token with this digest, of `account` ("7", "operator:3");
 // false when it was not valid.
 Async<bool> sign_out(Context& ctx, const std::string& account, const Digest& digest);

@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "service/password_pool.hpp"
 #include "service/test_fakes.hpp"
 
 namespace betsdb::service {
@@ -28,10 +31,55 @@ class FakeSessions final : public AccountStore {
   Async<std::optional<domain::Session>> session(const Digest&, domain::Timestamp) override {
     co_return std::optional<domain::Session>{};
   }
-  Async<bool> add_session(const Digest& digest, const domain::Account&,
+  Async<bool> add_session(const Digest& digest, const domain::Account&, const std::string&,
                           domain::Timestamp) override {
     valid.insert(digest);
     co_return true;
+  }
+
+  // A password on file per account ("7", "operator:3"), the sessions of
+  // each, live and ended (all "recent"), and the changes asked for.
+  struct FakeAccount {
+    std::string email;
+    std::string hash;
+    std::set<Digest> live;
+    std::set<Digest> ended;
+  };
+  std::map<std::string, FakeAccount> accounts;
+  std::vector<domain::PasswordChange> password_changes;
+  std::optional<std::string> replaced_meanwhile;  // by a change that commits first
+  static std::string name_of(const domain::Account& account) {
+    return account.is_operator() ? domain::operator_name(account.id) : std::to_string(account.id);
+  }
+  Async<std::optional<domain::Credentials>> password(const domain::Account& account) override {
+    auto it = accounts.find(name_of(account));
+    if (it == accounts.end()) co_return std::optional<domain::Credentials>{};
+    co_return std::optional<domain::Credentials>{
+        domain::Credentials{account, it->second.hash, it->second.email}};
+  }
+  Async<std::optional<std::vector<Digest>>> change_password(const domain::PasswordChange& change,
+                                                            const domain::Actor&,
+                                                            std::chrono::seconds) override {
+    password_changes.push_back(change);
+    auto it = accounts.find(name_of(change.account));
+    if (it == accounts.end()) co_return std::optional<std::vector<Digest>>{};
+    FakeAccount& account = it->second;
+    if (replaced_meanwhile) account.hash = *std::exchange(replaced_meanwhile, std::nullopt);
+    if (change.expected_hash && *change.expected_hash != account.hash) {
+      co_return std::optional<std::vector<Digest>>{};
+    }
+    account.hash = change.new_hash;
+    for (auto d = account.live.begin(); d != account.live.end();) {
+      if (change.kept_session && *d == *change.kept_session) {
+        ++d;
+        continue;
+      }
+      valid.erase(*d);
+      account.ended.insert(*d);
+      d = account.live.erase(d);
+    }
+    co_return std::optional<std::vector<Digest>>{
+        std::vector<Digest>(account.ended.begin(), account.ended.end())};
   }
   Async<bool> revoke(const Digest& digest) override { co_return valid.erase(digest) == 1; }
   Async<domain::Operator> add_operator(const std::string&, domain::OperatorRole, const std::string&,
@@ -91,10 +139,23 @@ class FakeMarks final : public AccessLimits {
   Async<WindowCount> count(std::string, std::chrono::milliseconds) override {
     co_return WindowCount{};
   }
-  Async<TakenAttempt> take(std::string, std::int64_t, std::chrono::milliseconds) override {
+  // Attempts counted per key (sign-in failures), and given back.
+  std::map<std::string, int> attempts;
+  Async<TakenAttempt> take(std::string key, std::int64_t limit,
+                           std::chrono::milliseconds window) override {
+    if (attempts[key] >= limit) co_return TakenAttempt{false, WindowCount{limit, window}};
+    ++attempts[key];
     co_return TakenAttempt{true, {}};
   }
-  Async<void> give_back(std::string) override { co_return Status{}; }
+  Async<void> give_back(std::string key) override {
+    --attempts[key];
+    co_return Status{};
+  }
+  int attempts_counted() const {
+    int total = 0;
+    for (const auto& [key, n] : attempts) total += n;
+    return total;
+  }
   Async<void> mark_revoked(const std::string& account, const Digest& token,
                            std::chrono::seconds) override {
     ++tries;
@@ -250,6 +311,172 @@ TEST_F(UpdateOperatorTest, AMarkRedisDidNotTakeIsRetriedAndTheAnswerSaysSo) {
   EXPECT_EQ(sessions->changes.size(), 1u);
   ASSERT_TRUE(f.run_until([&] {
     return marks->marks.contains({kAccount, kFirst}) && marks->marks.contains({kAccount, kSecond});
+  })) << "a mark never landed";
+}
+
+// A password change against the fakes, with real Argon2id hashes.
+class ChangePasswordTest : public SignOutTest {
+ protected:
+  ChangePasswordTest() {
+    f.ctx.passwords = passwords;
+    auto hashed = f.run(passwords->hash(kPassword));
+    EXPECT_TRUE(hashed.ok());
+    for (const auto& name : {kAccount, kOperatorAccount}) {
+      auto& account = sessions->accounts[name];
+      account.email = name + "@example.com";
+      account.hash = *hashed;
+    }
+    sessions->accounts[kAccount].live = {kHere, kElsewhere};
+    sessions->accounts[kOperatorAccount].live = {kPhone};
+    sessions->valid = {kHere, kElsewhere, kPhone};
+  }
+  PasswordChangeRequest holders(std::optional<std::string> current, const Digest& asked_with) {
+    PasswordChangeRequest request;
+    request.account.id = 7;
+    request.current = std::move(current);
+    request.new_password = "a new password";
+    request.asked_with = asked_with;
+    return request;
+  }
+  Result<void> run(PasswordChangeRequest request) {
+    return f.run(change_password(f.ctx, std::move(request), kActor, "client"));
+  }
+  Result<void> change(std::optional<std::string> current) {
+    return run(holders(std::move(current), kHere));
+  }
+  // An admin's reset of operator 3's password.
+  Result<void> reset() {
+    PasswordChangeRequest request;
+    request.account.kind = domain::Account::Kind::operator_account;
+    request.account.id = 3;
+    request.by_holder = false;
+    request.new_password = "a new password";
+    return run(std::move(request));
+  }
+  std::string stored_hash(const std::string& account = "7") {
+    return sessions->accounts[account].hash;
+  }
+  int attempts_of(const Digest& token) {
+    return marks->attempts["pwcheck:{" + to_hex(token) + "}"];
+  }
+
+  const std::string kAccount = "7";
+  const std::string kOperatorAccount = "operator:3";
+  const std::string kPassword = "the password on file";
+  const Digest kHere = sha256("the session the change is asked with");
+  const Digest kElsewhere = sha256("another session");
+  const Digest kPhone = sha256("the operator's phone");
+  const domain::Actor kActor{"owner", "req-1"};
+  std::shared_ptr<PasswordPool> passwords = std::make_shared<PasswordPool>(1, 8);
+};
+
+TEST_F(ChangePasswordTest, TheHolderProvesThePasswordAndTheOtherSessionsEndAndAreMarked) {
+  const std::string before = stored_hash();
+  auto out = change(kPassword);
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_NE(stored_hash(), before);
+  ASSERT_EQ(sessions->password_changes.size(), 1u);
+  EXPECT_EQ(sessions->password_changes[0].expected_hash, before);
+  EXPECT_EQ(sessions->password_changes[0].kept_session, kHere);
+  EXPECT_TRUE(marks->marks.contains({kAccount, kElsewhere}));
+  EXPECT_FALSE(marks->marks.contains({kAccount, kHere}));
+  EXPECT_TRUE(sessions->valid.contains(kHere));
+  EXPECT_EQ(marks->attempts_counted(), 0) << "a right password counted as a wrong one";
+  auto verified = f.run(passwords->verify(stored_hash(), "a new password"));
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(*verified);
+}
+
+TEST_F(ChangePasswordTest, AWrongPasswordChangesNothingAndCountsAgainstTheToken) {
+  const std::string before = stored_hash();
+  auto out = change("not the password");
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, Errc::wrong_password);
+  EXPECT_EQ(stored_hash(), before);
+  EXPECT_TRUE(sessions->password_changes.empty());
+  EXPECT_TRUE(marks->marks.empty());
+  EXPECT_EQ(attempts_of(kHere), 1);
+  EXPECT_EQ(marks->attempts_counted(), 1);
+}
+
+// A stolen token guesses no faster than the sign-in form; the holder's own
+// token still changes the password.
+TEST_F(ChangePasswordTest, ATokenThatSentTooManyWrongPasswordsIsRefusedAnotherIsNot) {
+  for (std::int64_t i = 0; i < kSignInFailureLimit; ++i) {
+    auto out = run(holders("a guess", kElsewhere));
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.error().code, Errc::wrong_password);
+  }
+  auto refused = run(holders(kPassword, kElsewhere));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::too_many_requests);
+  EXPECT_TRUE(sessions->password_changes.empty()) << "refused before the password was checked";
+  auto out = change(kPassword);
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_TRUE(marks->marks.contains({kAccount, kElsewhere}));
+}
+
+TEST_F(ChangePasswordTest, TheHolderMustGiveThePasswordWhenTheAccountHasOne) {
+  auto out = change(std::nullopt);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, Errc::validation_failed);
+  EXPECT_TRUE(sessions->password_changes.empty());
+}
+
+TEST_F(ChangePasswordTest, AnAccountWithoutAPasswordGetsOneWithNothingToProve) {
+  sessions->accounts[kAccount].hash.clear();
+  auto out = change(std::nullopt);
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_FALSE(stored_hash().empty());
+  EXPECT_EQ(sessions->password_changes.at(0).expected_hash, std::string());
+}
+
+// The password the holder proved was replaced before the change committed.
+TEST_F(ChangePasswordTest, APasswordChangedMeanwhileIsAWrongPassword) {
+  sessions->replaced_meanwhile = "another change's hash";
+  auto out = change(kPassword);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, Errc::wrong_password);
+  EXPECT_EQ(stored_hash(), "another change's hash");
+  EXPECT_TRUE(marks->marks.empty());
+}
+
+TEST_F(ChangePasswordTest, AnAdminsResetOfAnOperatorChecksNothingAndKeepsNoSession) {
+  auto out = reset();
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  ASSERT_EQ(sessions->password_changes.size(), 1u);
+  EXPECT_FALSE(sessions->password_changes[0].expected_hash);
+  EXPECT_FALSE(sessions->password_changes[0].kept_session);
+  EXPECT_TRUE(marks->marks.contains({kOperatorAccount, kPhone}));
+  EXPECT_EQ(marks->attempts_counted(), 0);
+}
+
+TEST_F(ChangePasswordTest, ABettorsPasswordIsNeverReset) {
+  PasswordChangeRequest request = holders(std::nullopt, kHere);
+  request.by_holder = false;
+  auto out = run(std::move(request));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, Errc::forbidden);
+  EXPECT_TRUE(sessions->password_changes.empty());
+}
+
+TEST_F(ChangePasswordTest, AnUnknownAccountIsNotFound) {
+  sessions->accounts.clear();
+  auto out = change(kPassword);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, Errc::user_not_found);
+}
+
+// The change is committed, a mark is not: the answer says it is changed (a
+// 503 would not tell the client whether it was), and the mark lands by
+// itself.
+TEST_F(ChangePasswordTest, AMarkRedisDidNotTakeIsRetriedInTheBackground) {
+  marks->failing_marks = 1;
+  auto out = change(kPassword);
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_EQ(sessions->password_changes.size(), 1u);
+  ASSERT_TRUE(f.run_until([&] {
+    return marks->marks.contains({kAccount, kElsewhere});
   })) << "a mark never landed";
 }
 

@@ -19,6 +19,7 @@ CodeInfo info(Errc code) {
     case Errc::unauthorized: return {"unauthorized", 401, "Unauthorized"};
     case Errc::invalid_credentials: return {"invalid_credentials", 401, "Invalid credentials"};
     case Errc::forbidden: return {"forbidden", 403, "Forbidden"};
+    case Errc::wrong_password: return {"wrong_password", 403, "Wrong password"};
     case Errc::self_excluded: return {"self_excluded", 403, "Betting paused"};
     case Errc::not_found: return {"not_found", 404, "Not found"};
     case Errc::user_not_found: return {"user_not_found", 404, "User not found"};

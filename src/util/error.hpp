@@ -20,6 +20,7 @@ enum class Errc {
   // 401 / 403
   unauthorized,
   invalid_credentials,
+  wrong_password,
   forbidden,
   self_excluded,  // a self-exclusion or time-out runs
   // 404

@@ -27,7 +27,8 @@ USER_SESSION_KEYS = {"token", "user_id", "role", "expires_at"}
 OPERATOR_SESSION_KEYS = {"token", "operator_id", "role", "expires_at"}
 AUDIT_ITEM_KEYS = {"id", "at", "actor", "action", "target", "request_id", "details"}
 AUDIT_ACTIONS = ("match.create", "match.update", "match.suspend", "match.resume", "match.settle",
-                 "user.create", "user.deposit", "operator.create", "operator.update")
+                 "user.create", "user.deposit", "operator.create", "operator.update",
+                 "operator.password")
 
 # docs/operations.md: a token is 256 random bits in base64url, no padding.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -93,6 +94,21 @@ def sign_up(api, *, password=None, admin_token=None, balance=None, name="Pat Wor
         body["balance"] = balance
     resp = api.post("/v1/users", json=body, token=admin_token if balance is not None else None)
     return Account(expect_json(resp, 201), password)
+
+
+def sign_ins_until_refused(client, email, password, attempts=6):
+    """Up to `attempts` sign-ins one after another, for a race against a change
+    that stops them (a disable, a new password); the tokens they got. Each
+    refusal counts as a failed sign-in, and ten lock the email out: one a
+    connection is enough."""
+    tokens = []
+    for _ in range(attempts):
+        resp = sign_in(client, email, password)
+        if resp.status_code != 201:
+            expect_problem(resp, 401, "invalid_credentials")
+            break
+        tokens.append(resp.json()["token"])
+    return tokens
 
 
 def session_of(api, account):

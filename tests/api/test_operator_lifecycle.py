@@ -26,6 +26,7 @@ from account_support import (
     new_password,
     request_id,
     sign_in,
+    sign_ins_until_refused,
     sign_up,
     OPERATOR_KEYS,
 )
@@ -222,20 +223,8 @@ def test_a_disable_racing_sign_ins_leaves_no_session_behind(base_url, admin_toke
     op = new_operator("support")
     clients = [Api(base_url, admin_token) for _ in range(8)]
     try:
-        def sign_ins(client):
-            tokens = []
-            for _ in range(6):
-                resp = sign_in(client, op.email, op.password)
-                if resp.status_code != 201:
-                    # Disabled: each refusal counts as a failed sign-in, and
-                    # ten lock the email out; one a connection is enough.
-                    expect_problem(resp, 401, "invalid_credentials")
-                    break
-                tokens.append(resp.json()["token"])
-            return tokens
-
         with concurrent.futures.ThreadPoolExecutor(max_workers=9) as pool:
-            racing = [pool.submit(sign_ins, c) for c in clients]
+            racing = [pool.submit(sign_ins_until_refused, c, op.email, op.password) for c in clients]
             disabled = pool.submit(patch, Api(base_url, admin_token), op.id, {"disabled": True}, admin_token)
             tokens = [t for f in racing for t in f.result(timeout=120)]
             expect_json(disabled.result(timeout=60), 200)

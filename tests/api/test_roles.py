@@ -188,6 +188,18 @@ def _disable_operator(c, who):
     return c.api.patch(f"/v1/operators/{c.target.id}", json={"disabled": True}, token=c.token(who))
 
 
+def _reset_operator_password(c, who):
+    # Another operator's (a fresh one each call): only the owner and admins.
+    c.target = create_operator(c.api, c.owner, "support")
+    c.target_hash = c.db.scalar("SELECT password_hash FROM operators WHERE id = %s", (c.target.id,))
+    return c.api.put(f"/v1/operators/{c.target.id}/password", json={"new_password": new_password()},
+                     token=c.token(who))
+
+
+def _target_password_unchanged(c, _state):
+    return c.db.scalar("SELECT password_hash FROM operators WHERE id = %s", (c.target.id,)) == c.target_hash
+
+
 def _target_enabled(c, _state):
     return c.db.scalar("SELECT disabled_at IS NULL FROM operators WHERE id = %s", (c.target.id,))
 
@@ -318,6 +330,8 @@ ROUTES = [
     Route("GET /v1/operators", OWNER_AND_ADMIN, 200,
           lambda c, who: c.api.get("/v1/operators", token=c.token(who))),
     Route("PATCH /v1/operators/{id}", OWNER_AND_ADMIN, 200, _disable_operator, unchanged=_target_enabled),
+    Route("PUT /v1/operators/{id}/password", OWNER_AND_ADMIN, 204, _reset_operator_password,
+          unchanged=_target_password_unchanged),
     Route("GET /v1/audit", OWNER_AND_ADMIN, 200, lambda c, who: c.api.get("/v1/audit", token=c.token(who))),
     Route("POST /v1/bets", BETTOR, 201, _place_bet, unchanged=lambda c, _: _bets_on_target(c) == 0),
     Route("GET /v1/users/{id}/cart", BETTOR, 200,

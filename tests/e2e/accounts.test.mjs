@@ -1,7 +1,8 @@
 // Accounts and access through the web UI (API.md Part 2, "Accounts and
 // access"): a bettor's password sign-in and sign-out, the messages for a
 // wrong password and for too many attempts, operators signing in and seeing
-// only what their role may do, creating an operator, and the audit log.
+// only what their role may do, creating an operator, changing and resetting
+// passwords, and the audit log.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -399,6 +400,104 @@ describe('accounts and access in the web UI', () => {
 
     assert.deepEqual(op.problems, []);
     for (const page of [theirs, again, op]) await page.context.close();
+  });
+
+  test('a bettor changes their password: a wrong current one is shown at its field, the other sign-ins end', async () => {
+    const name = `Petra ${RUN}`;
+    const email = emailFor(name);
+    const made = await api('POST', '/v1/users', { body: { email, name, password: PASSWORD } });
+    assert.equal(made.status, 201, made.text);
+    const elsewhere = await sessionFor(email);
+    const { context, page, problems } = await openPage(browser, PHONE, '/#account/signin');
+    await signIn(page, email, PASSWORD);
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    const here = (await storedUser(page)).token;
+    const form = page.locator('form.password-form');
+    const NEW = 'a brand new passphrase';
+
+    // Checked in the browser first: the two new passwords must agree.
+    await form.getByLabel('Current password').fill(PASSWORD);
+    await form.getByLabel('New password', { exact: true }).fill(NEW);
+    await form.getByLabel('New password again').fill(`${NEW}!`);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    assert.match(await form.locator('[data-field="new_password_again"] ~ .field-error').textContent(), /differ/);
+
+    // A wrong current password: said at its field, nothing changed.
+    await form.getByLabel('Current password').fill('not the password');
+    await form.getByLabel('New password again').fill(NEW);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await form.locator('[data-field="current_password"] ~ .field-error').waitFor();
+    assert.equal(await form.locator('[data-field="current_password"] ~ .field-error').textContent(), 'This is not your current password.');
+    assert.equal((await api('GET', `/v1/users/${made.json.id}`, { token: elsewhere.token })).status, 200);
+
+    await form.getByLabel('Current password').fill(PASSWORD);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await form.getByRole('status').filter({ hasText: 'Password changed. Your other sign-ins have ended.' }).waitFor();
+    assert.equal(await form.getByLabel('New password', { exact: true }).inputValue(), '');
+    await assertLabelled(page);
+    await assertFitsWidth(page);
+    await screenshot(page, '67-password-changed-phone');
+
+    // This page's session stays; the other ended; only the new password signs in.
+    assert.equal((await api('GET', `/v1/users/${made.json.id}`, { token: here })).status, 200);
+    assert.equal((await api('GET', `/v1/users/${made.json.id}`, { token: elsewhere.token })).status, 401);
+    assert.equal((await api('POST', '/v1/sessions', { body: { email, password: PASSWORD } })).status, 401);
+    await sessionFor(email, NEW);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('an operator changes their own password, and an admin resets another operator\'s', async () => {
+    const admin = await createOperator(`Reset Admin ${RUN}`, 'admin');
+    const trader = await createOperator(`Forgetful Trader ${RUN}`, 'trader');
+    const theirs = await openPage(browser, DESKTOP, '/#operator');
+    await signIn(theirs.page, trader.email, PASSWORD);
+    await theirs.page.getByRole('navigation', { name: 'Operator' }).waitFor();
+    const otherSession = await sessionFor(trader.email);
+
+    // Their own change, with the current password.
+    await theirs.page.getByText('Change your password').click();
+    const form = theirs.page.locator('form.password-form');
+    const OWN = 'the trader own new password';
+    await form.getByLabel('Current password').fill(PASSWORD);
+    await form.getByLabel('New password', { exact: true }).fill(OWN);
+    await form.getByLabel('New password again').fill(OWN);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await form.getByRole('status').filter({ hasText: 'Password changed.' }).waitFor();
+    const theirToken = await theirs.page.evaluate(() => JSON.parse(localStorage.getItem('betsdb.operator')).token);
+    assert.equal((await api('GET', '/v1/matches/999999999/exposure', { token: theirToken })).status, 404);
+    assert.equal((await api('GET', '/v1/matches/999999999/exposure', { token: otherSession.token })).status, 401);
+    await sessionFor(trader.email, OWN);
+
+    // The admin resets it: asked first, with the new password in the dialog.
+    const op = await openPage(browser, DESKTOP, '/#operator');
+    await signIn(op.page, admin.email, PASSWORD);
+    await openOperatorTab(op.page, 'Operators');
+    const row = op.page.locator(`tr[data-operator="${trader.id}"]`);
+    await row.getByRole('button', { name: 'Reset password' }).click();
+    const dialog = op.page.getByRole('alertdialog', { name: `Reset the password of ${trader.email} (#${trader.id})?` });
+    await dialog.waitFor();
+    assert.match(await dialog.textContent(), /Every session of theirs ends at once/);
+    const RESET = 'handed over out of band';
+    await dialog.getByLabel('New password').fill(RESET);
+    await assertLabelled(op.page);
+    await screenshot(op.page, '68-operator-password-reset');
+    await dialog.getByRole('button', { name: 'Reset password' }).click();
+    const list = op.page.locator('section[aria-labelledby="operators-heading"]');
+    await list.getByRole('status').filter({ hasText: `The password of ${trader.email} was reset. Their sessions have ended.` }).waitFor();
+    // An admin has no "Reset password" on its own row: its own goes by "Change your password".
+    assert.equal(await op.page.locator(`tr[data-operator="${admin.id}"]`).getByRole('button', { name: 'Reset password' }).count(), 0);
+
+    assert.equal((await api('GET', '/v1/matches/999999999/exposure', { token: theirToken })).status, 401);
+    assert.equal((await api('POST', '/v1/sessions', { body: { email: trader.email, password: OWN } })).status, 401);
+    await sessionFor(trader.email, RESET);
+    const audit = await api('GET', `/v1/audit?action=operator.password&limit=100`, { token: config().adminToken });
+    assert.equal(audit.status, 200, audit.text);
+    const actors = audit.json.items.filter((e) => e.target === `operator:${trader.id}`).map((e) => e.actor);
+    assert.deepEqual(actors, [`operator:${admin.id}`, `operator:${trader.id}`]);
+    assert.deepEqual(theirs.problems, []);
+    assert.deepEqual(op.problems, []);
+    for (const page of [theirs, op]) await page.context.close();
   });
 
   test('the audit log lists entries newest first, filters by actor and action, and pages', async () => {

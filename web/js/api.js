@@ -117,6 +117,12 @@ export const startTimeout = (id, token, hours) => call('POST', `/v1/users/${enc(
 // or an operator's email and password; ending one revokes its token.
 export const signIn = (email, password) => call('POST', '/v1/sessions', { body: { email, password } });
 export const signOut = (token) => call('DELETE', '/v1/sessions/current', { token });
+// current: the password on file (undefined for an admin's reset, or a user
+// who has none yet).
+export const changeUserPassword = (id, token, current, next) =>
+  call('PUT', `/v1/users/${enc(id)}/password`, { token, body: { current_password: current, new_password: next } });
+export const changeOperatorPassword = (id, token, current, next) =>
+  call('PUT', `/v1/operators/${enc(id)}/password`, { token, body: { current_password: current, new_password: next } });
 
 // Operators and the audit log (the owner and admin operators).
 export const createOperator = (token, operator) => call('POST', '/v1/operators', { token, body: operator });

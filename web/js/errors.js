@@ -8,6 +8,7 @@ const MESSAGES = {
   network_error: 'Could not reach the server. Check your connection and try again.',
   unauthorized: 'Your token was not accepted. Sign in again on the Account page.',
   forbidden: 'You are not allowed to do that with this token.',
+  wrong_password: 'The current password is wrong. Nothing was changed.',
   not_found: 'Not found.',
   user_not_found: 'There is no user with that id.',
   match_not_found: 'That match does not exist.',

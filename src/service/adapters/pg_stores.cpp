@@ -77,9 +77,17 @@ class PgAccounts final : public AccountStore {
                                                 domain::Timestamp now) override {
     return store::find_session(*db_, digest, now);
   }
+  Async<std::optional<domain::Credentials>> password(const domain::Account& account) override {
+    return store::find_password(*db_, account);
+  }
   Async<bool> add_session(const Digest& digest, const domain::Account& account,
-                          domain::Timestamp expires_at) override {
-    return store::insert_session(*db_, digest, account, expires_at);
+                          const std::string& password_hash, domain::Timestamp expires_at) override {
+    return store::insert_session(*db_, digest, account, password_hash, expires_at);
+  }
+  Async<std::optional<std::vector<Digest>>> change_password(
+      const domain::PasswordChange& change, const domain::Actor& actor,
+      std::chrono::seconds also_ended_within) override {
+    return change_password_rows(change, actor, also_ended_within);
   }
   Async<domain::ListPage<domain::Operator>> operators(domain::Page page) override {
     return store::list_operators(*db_, page);
@@ -108,6 +116,10 @@ class PgAccounts final : public AccountStore {
   }
   Async<domain::Operator> add_operator_row(store::NewOperator row, domain::Actor actor) {
     co_return co_await store::insert_operator(*db_, row, actor);
+  }
+  Async<std::optional<std::vector<Digest>>> change_password_rows(
+      domain::PasswordChange change, domain::Actor actor, std::chrono::seconds also_ended_within) {
+    co_return co_await store::change_password(*db_, change, actor, also_ended_within);
   }
   Async<std::optional<domain::OperatorChanged>> update_operator_row(
       std::int64_t operator_id, domain::OperatorChange change, domain::Actor actor,

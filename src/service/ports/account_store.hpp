@@ -35,10 +35,24 @@ class AccountStore {
   // The valid session or sign-up token with this digest at `now`.
   virtual Async<std::optional<domain::Session>> session(const Digest& digest,
                                                         domain::Timestamp now) = 0;
-  // False (nothing added) for an operator that is disabled, even one
-  // disabled while its sign-in was under way.
+  // The account's password hash ('' for none) and email; nullopt for an
+  // unknown account.
+  virtual Async<std::optional<domain::Credentials>> password(const domain::Account& account) = 0;
+  // False (nothing added) when `password_hash`, the one the sign-in checked,
+  // is no longer the account's, or for an operator that is disabled, even
+  // when that changed while the sign-in was under way.
   virtual Async<bool> add_session(const Digest& digest, const domain::Account& account,
+                                  const std::string& password_hash,
                                   domain::Timestamp expires_at) = 0;
+  // In one transaction: sets the password (audited for an operator) unless
+  // change.expected_hash is set and no longer on file, or the operator
+  // changing its own was disabled (nullopt; also for an unknown account),
+  // and ends the account's live sessions and a user's sign-up token but the
+  // kept one. Names them, with those ended within `also_ended_within` (a
+  // retry's), to be marked revoked.
+  virtual Async<std::optional<std::vector<Digest>>> change_password(
+      const domain::PasswordChange& change, const domain::Actor& actor,
+      std::chrono::seconds also_ended_within) = 0;
   // False when no valid token had this digest.
   virtual Async<bool> revoke(const Digest& digest) = 0;
   // conflict kAccountEmailTaken when the email is taken. Audited.

@@ -28,10 +28,17 @@ std::optional<Digest> digest_from_hex(std::string_view hex) {
 // most one row comes back. Role is NULL for a user. A disabled operator has
 // no password to match, like a user who signed up without one.
 constexpr pg::Statement kFindCredentials{"find_credentials", R"sql(
-SELECT 'user', id, NULL::text, coalesce(password_hash, '') FROM users WHERE email = $1
+SELECT 'user', id, NULL::text, coalesce(password_hash, ''), email FROM users WHERE email = $1
 UNION ALL
-SELECT 'operator', id, role, CASE WHEN disabled_at IS NULL THEN password_hash ELSE '' END
+SELECT 'operator', id, role, CASE WHEN disabled_at IS NULL THEN password_hash ELSE '' END, email
 FROM operators WHERE email = $1)sql"};
+
+// The password on file, for its holder's change (a disabled operator's too:
+// an admin may set one before enabling it again).
+constexpr pg::Statement kUserPassword{"user_password", R"sql(
+SELECT coalesce(password_hash, ''), email FROM users WHERE id = $1)sql"};
+constexpr pg::Statement kOperatorPassword{"operator_password", R"sql(
+SELECT password_hash, email, role FROM operators WHERE id = $1)sql"};
 
 // Sessions first: they are what most requests carry once passwords are in use.
 // A disabled operator's sessions are revoked with the change; one that a
@@ -45,16 +52,86 @@ UNION ALL
 SELECT id, NULL, NULL, NULL FROM users
 WHERE token_hash = $1::bytea AND token_revoked_at IS NULL)sql"};
 
-// An operator's session goes in only while the operator is enabled, under a
-// share lock on its row: a disable (kUpdateOperator, which takes the row)
-// either waits for this insert to commit, and then ends the session with
-// the others (kEndOperatorSessions, a later statement), or ran first, and
-// this inserts nothing.
+// A session goes in only while the password its sign-in checked ($5) is
+// still the account's, and (an operator's) while the operator is enabled,
+// under a key-share lock on the account's row: a password change or a
+// disable takes the row FOR UPDATE first (kSetUserPassword,
+// kSetOperatorPassword, kUpdateOperator), so it either waits for this insert
+// to commit, and then ends the session with the others (kEnd*Sessions, a
+// later statement), or ran first, and this inserts nothing. Key share, not
+// share: the money writes on a bettor's row (a settlement's credit, a
+// cash-out's) take no lock that it waits for; the foreign key's check
+// takes the same lock anyway.
 constexpr pg::Statement kInsertSession{"insert_session", R"sql(
 INSERT INTO sessions (token_hash, user_id, operator_id, expires_at)
 SELECT $1::bytea, $2, $3, $4::timestamptz
-WHERE $3::bigint IS NULL
-   OR EXISTS (SELECT 1 FROM operators WHERE id = $3 AND disabled_at IS NULL FOR SHARE))sql"};
+WHERE ($3::bigint IS NULL
+       AND EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash = $5 FOR KEY SHARE))
+   OR EXISTS (SELECT 1 FROM operators
+              WHERE id = $3 AND disabled_at IS NULL AND password_hash = $5 FOR KEY SHARE))sql"};
+
+// $3: the hash the holder's proof was checked against ('' for none), or
+// NULL for an admin's reset. No row when that is no longer the one on file
+// (nor, for an operator's own change, once it is disabled). The row is taken
+// FOR UPDATE first: an UPDATE alone would not wait for a sign-in's
+// key-share lock (kInsertSession).
+constexpr pg::Statement kSetUserPassword{"set_user_password", R"sql(
+WITH taken AS (SELECT id FROM users WHERE id = $1 FOR UPDATE)
+UPDATE users SET password_hash = $2
+FROM taken
+WHERE users.id = taken.id AND ($3::text IS NULL OR coalesce(users.password_hash, '') = $3)
+RETURNING users.id)sql"};
+
+constexpr pg::Statement kSetOperatorPassword{"set_operator_password", R"sql(
+WITH taken AS (
+  SELECT id FROM operators WHERE id = $1 FOR UPDATE
+), o AS (
+  UPDATE operators SET password_hash = $2
+  FROM taken
+  WHERE operators.id = taken.id
+    AND ($3::text IS NULL OR (operators.password_hash = $3 AND operators.disabled_at IS NULL))
+  RETURNING operators.id
+), a AS (
+  INSERT INTO audit (actor, action, target, request_id)
+  SELECT $4, 'operator.password', 'operator:' || id, $5 FROM o
+)
+SELECT id FROM o)sql"};
+
+// Ends every live session of an account but the one with digest $3 (NULL:
+// none kept), and names them with those ended in the last $2 seconds: a
+// retried change marks those again. After the change of password, in the
+// same transaction, for the reason kEndOperatorSessions gives.
+// clang-format off
+#define BETSDB_END_SESSIONS_SQL(owner)                                                   \
+  "WITH ended AS ("                                                                      \
+  "  UPDATE sessions SET revoked_at = now()"                                             \
+  "  WHERE " owner " = $1 AND revoked_at IS NULL AND expires_at > now()"                 \
+  "    AND token_hash IS DISTINCT FROM $3::bytea"                                        \
+  "  RETURNING token_hash) "                                                             \
+  "SELECT encode(token_hash, 'hex') FROM ended "                                         \
+  "UNION "                                                                               \
+  "SELECT encode(token_hash, 'hex') FROM sessions"                                       \
+  " WHERE " owner " = $1 AND expires_at > now() AND token_hash IS DISTINCT FROM $3::bytea" \
+  "   AND revoked_at > now() - make_interval(secs => $2::bigint)"
+// clang-format on
+constexpr pg::Statement kEndUserSessions{"end_user_sessions", BETSDB_END_SESSIONS_SQL("user_id")};
+constexpr pg::Statement kEndOtherOperatorSessions{"end_other_operator_sessions",
+                                                  BETSDB_END_SESSIONS_SQL("operator_id")};
+#undef BETSDB_END_SESSIONS_SQL
+
+// A user's sign-up token ends with the other sessions, unless it is the one
+// the change was asked with ($3); named as kEndUserSessions names them.
+constexpr pg::Statement kEndSignUpToken{"end_sign_up_token", R"sql(
+WITH ended AS (
+  UPDATE users SET token_revoked_at = now()
+  WHERE id = $1 AND token_revoked_at IS NULL AND token_hash IS DISTINCT FROM $3::bytea
+  RETURNING token_hash
+)
+SELECT encode(token_hash, 'hex') FROM ended
+UNION
+SELECT encode(token_hash, 'hex') FROM users
+WHERE id = $1 AND token_hash IS DISTINCT FROM $3::bytea
+  AND token_revoked_at > now() - make_interval(secs => $2::bigint))sql"};
 
 constexpr pg::Statement kListOperators{"list_operators", R"sql(
 SELECT id, email, role, )sql" BETSDB_SQL_MICROS("created_at") R"sql(,
@@ -177,6 +254,24 @@ Async<std::optional<domain::Credentials>> find_credentials(pg::Pool& db, const s
     BETSDB_CO_TRY(found.account.role, role_from(row.get<std::string>(2)));
   }
   found.password_hash = row.get<std::string>(3);
+  found.email = row.get<std::string>(4);
+  co_return std::optional<domain::Credentials>{std::move(found)};
+}
+
+Async<std::optional<domain::Credentials>> find_password(pg::Pool& db,
+                                                        const domain::Account& account) {
+  auto rows = co_await db.execute(account.is_operator() ? kOperatorPassword : kUserPassword,
+                                  pg::params(account.id));
+  if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->empty()) co_return std::optional<domain::Credentials>{};
+  const pg::Row row = (*rows)[0];
+  domain::Credentials found;
+  found.account = account;
+  if (account.is_operator()) {
+    BETSDB_CO_TRY(found.account.role, role_from(row.get<std::string>(2)));
+  }
+  found.password_hash = row.get<std::string>(0);
+  found.email = row.get<std::string>(1);
   co_return std::optional<domain::Credentials>{std::move(found)};
 }
 
@@ -202,16 +297,16 @@ Async<std::optional<domain::Session>> find_session(pg::Pool& db, const Digest& d
 }
 
 Async<bool> insert_session(pg::Pool& db, const Digest& digest, const domain::Account& account,
-                           domain::Timestamp expires_at) {
+                           const std::string& password_hash, domain::Timestamp expires_at) {
   std::optional<std::int64_t> user_id, operator_id;
   if (account.is_operator()) {
     operator_id = account.id;
   } else {
     user_id = account.id;
   }
-  auto rows = co_await db.execute(
-      kInsertSession,
-      pg::params(bytea_param(digest), user_id, operator_id, timestamp_param(expires_at)));
+  auto rows =
+      co_await db.execute(kInsertSession, pg::params(bytea_param(digest), user_id, operator_id,
+                                                     timestamp_param(expires_at), password_hash));
   if (!rows.ok()) co_return std::move(rows).error();
   co_return rows->affected() == 1;
 }
@@ -250,6 +345,62 @@ Async<domain::ListPage<domain::Operator>> list_operators(pg::Pool& db, domain::P
   co_return out;
 }
 
+namespace {
+
+// The digests of a kEnd*Sessions statement's rows.
+Result<std::vector<Digest>> digests_from(const pg::Rows& rows) {
+  std::vector<Digest> out;
+  out.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto digest = digest_from_hex(rows[i].get<std::string>(0));
+    if (!digest) return Error::internal("sessions.token_hash is not a SHA-256 digest");
+    out.push_back(*digest);
+  }
+  return out;
+}
+
+}  // namespace
+
+Async<std::optional<std::vector<Digest>>> change_password(pg::Pool& db,
+                                                          const domain::PasswordChange& change,
+                                                          const domain::Actor& actor,
+                                                          std::chrono::seconds also_ended_within) {
+  const std::int64_t id = change.account.id;
+  std::optional<std::string> kept;
+  if (change.kept_session) kept = bytea_param(*change.kept_session);
+  auto connection = co_await db.acquire();
+  if (!connection.ok()) co_return std::move(connection).error();
+  auto tx = co_await pg::Transaction::begin(*connection);
+  if (!tx.ok()) co_return std::move(tx).error();
+  Result<pg::Rows> set = Error::internal("not run");
+  if (change.account.is_operator()) {
+    set = co_await tx->execute(
+        kSetOperatorPassword,
+        pg::params(id, change.new_hash, change.expected_hash, actor.name, actor.request_id));
+  } else {
+    set = co_await tx->execute(kSetUserPassword,
+                               pg::params(id, change.new_hash, change.expected_hash));
+  }
+  if (!set.ok()) co_return std::move(set).error();
+  if (set->empty()) co_return std::optional<std::vector<Digest>>{};
+  const pg::Statement& end_sessions =
+      change.account.is_operator() ? kEndOtherOperatorSessions : kEndUserSessions;
+  const pg::Params end_params =
+      pg::params(id, static_cast<std::int64_t>(also_ended_within.count()), kept);
+  auto ended = co_await tx->execute(end_sessions, end_params);
+  if (!ended.ok()) co_return std::move(ended).error();
+  BETSDB_CO_TRY(auto digests, digests_from(*ended));
+  if (!change.account.is_operator()) {
+    auto sign_up = co_await tx->execute(kEndSignUpToken, end_params);
+    if (!sign_up.ok()) co_return std::move(sign_up).error();
+    BETSDB_CO_TRY(auto token, digests_from(*sign_up));
+    digests.insert(digests.end(), token.begin(), token.end());
+  }
+  if (auto committed = co_await tx->commit(); !committed.ok())
+    co_return std::move(committed).error();
+  co_return std::optional<std::vector<Digest>>{std::move(digests)};
+}
+
 Async<std::optional<domain::OperatorChanged>> update_operator(
     pg::Pool& db, std::int64_t operator_id, const domain::OperatorChange& change,
     const domain::Actor& actor, std::chrono::seconds also_ended_within) {
@@ -277,11 +428,8 @@ Async<std::optional<domain::OperatorChanged>> update_operator(
         kEndOperatorSessions,
         pg::params(operator_id, static_cast<std::int64_t>(also_ended_within.count()), end_live));
     if (!ended.ok()) co_return std::move(ended).error();
-    for (std::size_t i = 0; i < ended->size(); ++i) {
-      auto digest = digest_from_hex((*ended)[i].get<std::string>(0));
-      if (!digest) co_return Error::internal("sessions.token_hash is not a SHA-256 digest");
-      out.sessions_to_mark.push_back(*digest);
-    }
+    BETSDB_CO_TRY(auto digests, digests_from(*ended));
+    out.sessions_to_mark.assign(digests.begin(), digests.end());
   }
   if (auto committed = co_await tx->commit(); !committed.ok())
     co_return std::move(committed).error();

@@ -26,9 +26,14 @@ Async<std::optional<domain::Credentials>> find_credentials(pg::Pool& db, const s
 // The valid (unexpired, unrevoked) session or sign-up token with this digest.
 Async<std::optional<domain::Session>> find_session(pg::Pool& db, const Digest& digest,
                                                    domain::Timestamp now);
-// False (nothing inserted) when the account is an operator that is disabled.
+// The account's password hash ('' for none) and email; nullopt for an
+// unknown account.
+Async<std::optional<domain::Credentials>> find_password(pg::Pool& db,
+                                                        const domain::Account& account);
+// False (nothing inserted) when `password_hash`, which the sign-in checked,
+// is no longer the account's, or the account is an operator that is disabled.
 Async<bool> insert_session(pg::Pool& db, const Digest& digest, const domain::Account& account,
-                           domain::Timestamp expires_at);
+                           const std::string& password_hash, domain::Timestamp expires_at);
 // True when a valid session or sign-up token with this digest was revoked now.
 Async<bool> revoke_session(pg::Pool& db, const Digest& digest);
 
@@ -51,6 +56,17 @@ Async<domain::ListPage<domain::Operator>> list_operators(pg::Pool& db, domain::P
 Async<std::optional<domain::OperatorChanged>> update_operator(
     pg::Pool& db, std::int64_t operator_id, const domain::OperatorChange& change,
     const domain::Actor& actor, std::chrono::seconds also_ended_within);
+
+// In one transaction: sets the password (an operator's audited as
+// operator.password), unless change.expected_hash is set and no longer on
+// file, or the operator changing its own is disabled (nullopt; also for an
+// unknown account); then ends the account's live sessions, and a user's
+// sign-up token, but change.kept_session. Names them, with those ended
+// within `also_ended_within` (a retry's), to be marked revoked.
+Async<std::optional<std::vector<Digest>>> change_password(pg::Pool& db,
+                                                          const domain::PasswordChange& change,
+                                                          const domain::Actor& actor,
+                                                          std::chrono::seconds also_ended_within);
 
 struct AuditFilter {
   std::optional<std::string> actor;

@@ -1,7 +1,7 @@
 // The bettor's account: sign up (optionally with a password; the sign-up
 // token is shown once and kept in this browser), sign in (#account/signin),
-// the account's details, the bettor's limits and breaks (limits.js), and
-// signing out.
+// the account's details, the bettor's limits and breaks (limits.js), the
+// password (password.js), and signing out.
 import * as api from '../api.js';
 import { field, h } from '../dom.js';
 import { clearFieldErrors, errorBox, fieldError, showFieldErrors, statusBox } from '../errors.js';
@@ -10,11 +10,10 @@ import { formatCash } from '../money.js';
 import { currentUser, saveUser } from '../session.js';
 import { refreshCart, refreshUser, state } from '../state.js';
 import { breakSection, limitsSection } from './limits.js';
+import { PASSWORD_MAX, PASSWORD_MIN, passwordChangeForm } from './password.js';
 import { signInForms } from './signin.js';
 import { signOutControls } from './signout.js';
 
-const PASSWORD_MIN = 8;
-const PASSWORD_MAX = 128; // characters (code points), as the API counts them
 function tokenNotice(user, token) {
   const tokenField = h('input', { type: 'text', readonly: true, value: token, class: 'token', 'aria-label': 'Your token', spellcheck: 'false' });
   const copied = h('span', { class: 'status', role: 'status' });
@@ -138,6 +137,12 @@ export function render(main, ctx) {
       h('p', {}, h('a', { class: 'button-link', href: '#matches', text: 'Browse matches' })),
       limitsSection(session, { onCleanup: ctx.onCleanup }),
       breakSection(session, { onCleanup: ctx.onCleanup }),
+      passwordChangeForm({
+        headingId: 'password-heading',
+        heading: 'Your password',
+        currentHint: 'Leave it empty if you signed up without a password: this sets your first one.',
+        change: (current, next) => api.changeUserPassword(session.id, session.token, current, next),
+      }),
       signOutControls(session, showSignedOut),
     );
     try {

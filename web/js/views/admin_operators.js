@@ -1,7 +1,8 @@
 // Owner and admin operators: create an operator account (email, password,
-// role), list the operators, change one's role, and disable or enable one.
-// A new role or a disable ends the operator's sessions at once (the server
-// does it); the page says so before and after.
+// role), list the operators, change one's role, disable or enable one, and
+// reset another's password. A new role, a disable or a reset ends the
+// operator's sessions at once (the server does it); the page says so before
+// and after.
 import * as api from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { append, field, h } from '../dom.js';
@@ -129,6 +130,37 @@ function operatorRow(token, op, { onChanged, status, error }) {
         ),
   );
 
+  // Another operator's password (after a leak): asked for in the dialog.
+  // One's own is changed with the current one, on the page's "Your password".
+  const reset = itself ? null : h('button', { type: 'button', class: 'secondary', text: 'Reset password' });
+  reset?.addEventListener('click', async () => {
+    error.clear();
+    status.clear();
+    const password = h('input', { type: 'password', name: 'new_password', autocomplete: 'new-password' });
+    const asked = {
+      title: `Reset the password of ${label}?`,
+      lines: ['Every session of theirs ends at once; only the new password signs in. Give it to them out of band.'],
+      body: field('New password', password, `${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`),
+      acceptText: 'Reset password',
+      className: 'operator-confirm',
+    };
+    if (!(await confirmAction(asked))) return;
+    const length = [...password.value].length;
+    if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
+      error.show(`A password of ${PASSWORD_MIN} to ${PASSWORD_MAX} characters is needed; nothing was changed.`);
+      onChanged(op.id);
+      return;
+    }
+    reset.disabled = true;
+    try {
+      await api.changeOperatorPassword(op.id, token, undefined, password.value);
+      status.show(`The password of ${op.email} was reset. Their sessions have ended.`);
+    } catch (err) {
+      error.show(err);
+    }
+    onChanged(op.id);
+  });
+
   return h(
     'tr',
     { 'data-operator': String(op.id), class: op.disabled_at ? 'disabled' : '' },
@@ -142,6 +174,8 @@ function operatorRow(token, op, { onChanged, status, error }) {
       h('span', { class: 'operator-state', text: op.disabled_at ? `Disabled ${formatDateTime(op.disabled_at)}` : 'Active' }),
       ' ',
       toggle,
+      reset ? ' ' : null,
+      reset,
     ),
   );
 }

@@ -14,6 +14,7 @@ import * as adminMatches from './admin_matches.js';
 import * as adminOperators from './admin_operators.js';
 import * as adminUsers from './admin_users.js';
 import { operatorSignIn } from './operator_signin.js';
+import { passwordChangeForm } from './password.js';
 
 // [sub-page, label, render, the capability it needs]
 const SECTIONS = [
@@ -46,6 +47,20 @@ function whoAmI(operator, done) {
     done();
   };
   const owner = operator.role === 'owner';
+  // The owner's admin token has no password: it is rotated in the server's
+  // configuration instead.
+  const password = owner
+    ? null
+    : h(
+        'details',
+        { class: 'own-password' },
+        h('summary', { text: 'Change your password' }),
+        passwordChangeForm({
+          headingId: 'operator-password-heading',
+          heading: 'Your password',
+          change: (current, next) => api.changeOperatorPassword(operator.id, operator.token, current, next),
+        }),
+      );
   return h(
     'div',
     { class: 'operator-who' },
@@ -56,6 +71,7 @@ function whoAmI(operator, done) {
       h('button', { type: 'button', class: 'link', text: owner ? 'Forget admin token' : 'Sign out', onclick: signOut }),
     ),
     error.el,
+    password,
   );
 }
 
