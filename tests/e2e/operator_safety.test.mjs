@@ -243,6 +243,8 @@ describe('operator safety', () => {
     await card.getByRole('button', { name: 'Save odds' }).click();
     await op.page.locator(`li[data-match-id="${match.id}"][data-status="settled"]`).waitFor();
     await card.getByText('This match is closed for betting.').waitFor();
+    // The form that was used is gone: the focus is on the match, not lost.
+    assert.equal(await op.page.evaluate(() => document.activeElement?.closest('li.admin-match')?.dataset.matchId), String(match.id));
     assert.equal(await card.getByRole('button', { name: 'Save odds' }).count(), 0);
     assert.equal(await card.getByRole('button', { name: 'Enter result' }).count(), 0);
     assert.equal((await matchNow(match.id)).odds.X, 3.25);

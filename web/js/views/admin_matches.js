@@ -252,9 +252,11 @@ function matchRow(initial, token) {
       }, untilKickoff + 250);
     }
     // A form refused because the match closed meanwhile: show it closed.
+    // The form that was used is gone with the redraw: the keyboard goes to
+    // the match's heading, not back to the top of the page.
     const closedMeanwhile = (err) => {
       if (err.code !== 'match_closed') return false;
-      api.getMatch(match.id).then((m) => { match = m; }).catch(() => {}).finally(() => draw(messageFor(err)));
+      api.getMatch(match.id).then((m) => { match = m; }).catch(() => {}).finally(() => draw(messageFor(err), { focus: true }));
       return true;
     };
     const oddsError = errorBox();
