@@ -62,6 +62,10 @@ std::string operator_name(std::int64_t operator_id) {
   return "operator:" + std::to_string(operator_id);
 }
 
+std::string account_name(const Account& account) {
+  return account.is_operator() ? operator_name(account.id) : std::to_string(account.id);
+}
+
 bool is_actor_name(std::string_view text) noexcept {
   if (text == "owner") return true;
   constexpr std::string_view kPrefix = "operator:";

@@ -34,7 +34,6 @@ struct Account {
 struct Credentials {
   Account account;
   std::string password_hash;
-  std::string email;  // as stored (normalised)
 };
 
 // A bearer token's account, as long as it is valid. Sign-up tokens never
@@ -86,6 +85,9 @@ struct PasswordChange {
 
 // The name an operator's revocation marks and audit entries go by.
 std::string operator_name(std::int64_t operator_id);
+// The name an account's revocation marks go by: operator_name for an
+// operator, the id for a user.
+std::string account_name(const Account& account);
 
 // One operator write on record. details is a JSON object's text.
 struct AuditEntry {

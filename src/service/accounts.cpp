@@ -121,10 +121,6 @@ Async<void> mark_revoked_or_retry(Context& ctx, const std::string& account, cons
   co_return Status{};
 }
 
-}  // namespace
-
-namespace {
-
 Error account_not_found(const domain::Account& account) {
   const std::string id = std::to_string(account.id);
   if (account.is_operator()) {
@@ -217,9 +213,7 @@ Async<void> change_password(Context& ctx, PasswordChangeRequest request, const d
   // lands, a process that verified one of these tokens within kTokenTrust
   // may still accept it (docs/api.md says so). A 503 here would leave the
   // client unable to tell a change made from one not made.
-  const std::string account = request.account.is_operator()
-                                  ? domain::operator_name(request.account.id)
-                                  : std::to_string(request.account.id);
+  const std::string account = domain::account_name(request.account);
   for (const Digest& digest : **ended) (void)co_await mark_revoked_or_retry(ctx, account, digest);
   co_return Status{};
 }

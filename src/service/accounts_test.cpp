@@ -40,7 +40,6 @@ class FakeSessions final : public AccountStore {
   // A password on file per account ("7", "operator:3"), the sessions of
   // each, live and ended (all "recent"), and the changes asked for.
   struct FakeAccount {
-    std::string email;
     std::string hash;
     std::set<Digest> live;
     std::set<Digest> ended;
@@ -48,20 +47,16 @@ class FakeSessions final : public AccountStore {
   std::map<std::string, FakeAccount> accounts;
   std::vector<domain::PasswordChange> password_changes;
   std::optional<std::string> replaced_meanwhile;  // by a change that commits first
-  static std::string name_of(const domain::Account& account) {
-    return account.is_operator() ? domain::operator_name(account.id) : std::to_string(account.id);
-  }
   Async<std::optional<domain::Credentials>> password(const domain::Account& account) override {
-    auto it = accounts.find(name_of(account));
+    auto it = accounts.find(domain::account_name(account));
     if (it == accounts.end()) co_return std::optional<domain::Credentials>{};
-    co_return std::optional<domain::Credentials>{
-        domain::Credentials{account, it->second.hash, it->second.email}};
+    co_return std::optional<domain::Credentials>{domain::Credentials{account, it->second.hash}};
   }
   Async<std::optional<std::vector<Digest>>> change_password(const domain::PasswordChange& change,
                                                             const domain::Actor&,
                                                             std::chrono::seconds) override {
     password_changes.push_back(change);
-    auto it = accounts.find(name_of(change.account));
+    auto it = accounts.find(domain::account_name(change.account));
     if (it == accounts.end()) co_return std::optional<std::vector<Digest>>{};
     FakeAccount& account = it->second;
     if (replaced_meanwhile) account.hash = *std::exchange(replaced_meanwhile, std::nullopt);
@@ -321,11 +316,7 @@ class ChangePasswordTest : public SignOutTest {
     f.ctx.passwords = passwords;
     auto hashed = f.run(passwords->hash(kPassword));
     EXPECT_TRUE(hashed.ok());
-    for (const auto& name : {kAccount, kOperatorAccount}) {
-      auto& account = sessions->accounts[name];
-      account.email = name + "@example.com";
-      account.hash = *hashed;
-    }
+    for (const auto& name : {kAccount, kOperatorAccount}) sessions->accounts[name].hash = *hashed;
     sessions->accounts[kAccount].live = {kHere, kElsewhere};
     sessions->accounts[kOperatorAccount].live = {kPhone};
     sessions->valid = {kHere, kElsewhere, kPhone};

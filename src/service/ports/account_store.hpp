@@ -35,7 +35,7 @@ class AccountStore {
   // The valid session or sign-up token with this digest at `now`.
   virtual Async<std::optional<domain::Session>> session(const Digest& digest,
                                                         domain::Timestamp now) = 0;
-  // The account's password hash ('' for none) and email; nullopt for an
+  // The account's password hash ('' for none); nullopt for an
   // unknown account.
   virtual Async<std::optional<domain::Credentials>> password(const domain::Account& account) = 0;
   // False (nothing added) when `password_hash`, the one the sign-in checked,

@@ -28,17 +28,17 @@ std::optional<Digest> digest_from_hex(std::string_view hex) {
 // most one row comes back. Role is NULL for a user. A disabled operator has
 // no password to match, like a user who signed up without one.
 constexpr pg::Statement kFindCredentials{"find_credentials", R"sql(
-SELECT 'user', id, NULL::text, coalesce(password_hash, ''), email FROM users WHERE email = $1
+SELECT 'user', id, NULL::text, coalesce(password_hash, '') FROM users WHERE email = $1
 UNION ALL
-SELECT 'operator', id, role, CASE WHEN disabled_at IS NULL THEN password_hash ELSE '' END, email
+SELECT 'operator', id, role, CASE WHEN disabled_at IS NULL THEN password_hash ELSE '' END
 FROM operators WHERE email = $1)sql"};
 
 // The password on file, for its holder's change (a disabled operator's too:
 // an admin may set one before enabling it again).
 constexpr pg::Statement kUserPassword{"user_password", R"sql(
-SELECT coalesce(password_hash, ''), email FROM users WHERE id = $1)sql"};
+SELECT coalesce(password_hash, '') FROM users WHERE id = $1)sql"};
 constexpr pg::Statement kOperatorPassword{"operator_password", R"sql(
-SELECT password_hash, email, role FROM operators WHERE id = $1)sql"};
+SELECT password_hash, role FROM operators WHERE id = $1)sql"};
 
 // Sessions first: they are what most requests carry once passwords are in use.
 // A disabled operator's sessions are revoked with the change; one that a
@@ -97,15 +97,18 @@ WITH taken AS (
 )
 SELECT id FROM o)sql"};
 
-// Ends every live session of an account but the one with digest $3 (NULL:
-// none kept), and names them with those ended in the last $2 seconds: a
-// retried change marks those again. After the change of password, in the
-// same transaction, for the reason kEndOperatorSessions gives.
+// Ends every live session of an account ($1) when $4, but the one with
+// digest $3 (NULL: none kept), and names them with those ended in the last
+// $2 seconds (a retry marks those again: its first try may have failed to).
+// After the change that calls for it (a password, kUpdateOperator), in the
+// same transaction: a statement of its own, so (READ COMMITTED) its
+// snapshot holds every session inserted before that change took the
+// account's row.
 // clang-format off
 #define BETSDB_END_SESSIONS_SQL(owner)                                                   \
   "WITH ended AS ("                                                                      \
   "  UPDATE sessions SET revoked_at = now()"                                             \
-  "  WHERE " owner " = $1 AND revoked_at IS NULL AND expires_at > now()"                 \
+  "  WHERE $4::boolean AND " owner " = $1 AND revoked_at IS NULL AND expires_at > now()" \
   "    AND token_hash IS DISTINCT FROM $3::bytea"                                        \
   "  RETURNING token_hash) "                                                             \
   "SELECT encode(token_hash, 'hex') FROM ended "                                         \
@@ -115,16 +118,17 @@ SELECT id FROM o)sql"};
   "   AND revoked_at > now() - make_interval(secs => $2::bigint)"
 // clang-format on
 constexpr pg::Statement kEndUserSessions{"end_user_sessions", BETSDB_END_SESSIONS_SQL("user_id")};
-constexpr pg::Statement kEndOtherOperatorSessions{"end_other_operator_sessions",
-                                                  BETSDB_END_SESSIONS_SQL("operator_id")};
+constexpr pg::Statement kEndOperatorSessions{"end_operator_sessions",
+                                             BETSDB_END_SESSIONS_SQL("operator_id")};
 #undef BETSDB_END_SESSIONS_SQL
 
 // A user's sign-up token ends with the other sessions, unless it is the one
-// the change was asked with ($3); named as kEndUserSessions names them.
+// the change was asked with ($3); the parameters and the rows are
+// kEndUserSessions's.
 constexpr pg::Statement kEndSignUpToken{"end_sign_up_token", R"sql(
 WITH ended AS (
   UPDATE users SET token_revoked_at = now()
-  WHERE id = $1 AND token_revoked_at IS NULL AND token_hash IS DISTINCT FROM $3::bytea
+  WHERE $4::boolean AND id = $1 AND token_revoked_at IS NULL AND token_hash IS DISTINCT FROM $3::bytea
   RETURNING token_hash
 )
 SELECT encode(token_hash, 'hex') FROM ended
@@ -168,23 +172,6 @@ WITH before AS (
 SELECT id, email, role, )sql" BETSDB_SQL_MICROS("created_at") R"sql(,
        )sql" BETSDB_SQL_MICROS("disabled_at") R"sql(, role_before, disabled_before
 FROM o)sql"};
-
-// Ends every live session of an operator when $3, and names them with those
-// ended in the last $2 seconds (a retry marks those again: its first try may
-// have failed to). After kUpdateOperator, in the same transaction: a
-// statement of its own, so (READ COMMITTED) its snapshot holds every session
-// inserted before that change took the operator's row.
-constexpr pg::Statement kEndOperatorSessions{"end_operator_sessions", R"sql(
-WITH ended AS (
-  UPDATE sessions SET revoked_at = now()
-  WHERE $3::boolean AND operator_id = $1 AND revoked_at IS NULL AND expires_at > now()
-  RETURNING token_hash
-)
-SELECT encode(token_hash, 'hex') FROM ended
-UNION
-SELECT encode(token_hash, 'hex') FROM sessions
-WHERE operator_id = $1 AND expires_at > now()
-  AND revoked_at > now() - make_interval(secs => $2::bigint))sql"};
 
 constexpr pg::Statement kRevokeSession{"revoke_session", R"sql(
 WITH s AS (
@@ -254,7 +241,6 @@ Async<std::optional<domain::Credentials>> find_credentials(pg::Pool& db, const s
     BETSDB_CO_TRY(found.account.role, role_from(row.get<std::string>(2)));
   }
   found.password_hash = row.get<std::string>(3);
-  found.email = row.get<std::string>(4);
   co_return std::optional<domain::Credentials>{std::move(found)};
 }
 
@@ -268,10 +254,9 @@ Async<std::optional<domain::Credentials>> find_password(pg::Pool& db,
   domain::Credentials found;
   found.account = account;
   if (account.is_operator()) {
-    BETSDB_CO_TRY(found.account.role, role_from(row.get<std::string>(2)));
+    BETSDB_CO_TRY(found.account.role, role_from(row.get<std::string>(1)));
   }
   found.password_hash = row.get<std::string>(0);
-  found.email = row.get<std::string>(1);
   co_return std::optional<domain::Credentials>{std::move(found)};
 }
 
@@ -384,9 +369,9 @@ Async<std::optional<std::vector<Digest>>> change_password(pg::Pool& db,
   if (!set.ok()) co_return std::move(set).error();
   if (set->empty()) co_return std::optional<std::vector<Digest>>{};
   const pg::Statement& end_sessions =
-      change.account.is_operator() ? kEndOtherOperatorSessions : kEndUserSessions;
+      change.account.is_operator() ? kEndOperatorSessions : kEndUserSessions;
   const pg::Params end_params =
-      pg::params(id, static_cast<std::int64_t>(also_ended_within.count()), kept);
+      pg::params(id, static_cast<std::int64_t>(also_ended_within.count()), kept, true);
   auto ended = co_await tx->execute(end_sessions, end_params);
   if (!ended.ok()) co_return std::move(ended).error();
   BETSDB_CO_TRY(auto digests, digests_from(*ended));
@@ -424,9 +409,11 @@ Async<std::optional<domain::OperatorChanged>> update_operator(
   // a retry) only names those ended recently, to be marked again.
   const bool end_live = out.role_changed() || change.disabled.value_or(false);
   if (end_live || change.role) {
+    const std::optional<std::string> none_kept;
     auto ended = co_await tx->execute(
         kEndOperatorSessions,
-        pg::params(operator_id, static_cast<std::int64_t>(also_ended_within.count()), end_live));
+        pg::params(operator_id, static_cast<std::int64_t>(also_ended_within.count()), none_kept,
+                   end_live));
     if (!ended.ok()) co_return std::move(ended).error();
     BETSDB_CO_TRY(auto digests, digests_from(*ended));
     out.sessions_to_mark.assign(digests.begin(), digests.end());

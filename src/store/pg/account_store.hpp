@@ -26,7 +26,7 @@ Async<std::optional<domain::Credentials>> find_credentials(pg::Pool& db, const s
 // The valid (unexpired, unrevoked) session or sign-up token with this digest.
 Async<std::optional<domain::Session>> find_session(pg::Pool& db, const Digest& digest,
                                                    domain::Timestamp now);
-// The account's password hash ('' for none) and email; nullopt for an
+// The account's password hash ('' for none); nullopt for an
 // unknown account.
 Async<std::optional<domain::Credentials>> find_password(pg::Pool& db,
                                                         const domain::Account& account);

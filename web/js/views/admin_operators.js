@@ -11,9 +11,8 @@ import { formatDateTime } from '../format.js';
 import { pager } from '../pager.js';
 import { OPERATOR_ROLES } from '../roles.js';
 import { currentOperator, forgetOperator } from '../session.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 
-const PASSWORD_MIN = 8;
-const PASSWORD_MAX = 128;
 const PAGE_SIZE = 20;
 const ROLE_HINT = 'admin: everything the owner may do · trader: matches, odds, limits, suspension, results, exposure · support: users, their bets and ledgers';
 
