@@ -19,8 +19,8 @@ namespace {
 // ($10).
 //
 // The rows are locked in the order every placement locks them: the matches
-// FOR SHARE, then the bettors' rows FOR UPDATE (`who`, after `m` by its
-// uncorrelated condition), each in id order. The bettors' rows are locked
+// FOR SHARE, then the bettors' rows FOR NO KEY UPDATE (`who`, after `m` by
+// its uncorrelated condition), each in id order. The bettors' rows are locked
 // before the checks, so the balance, pause and limits compared are the
 // newest and every ask found able is debited. One row per leg, in order.
 constexpr pg::Statement kPlaceAccumulatorBatch{"place_accumulator_batch", R"sql(
@@ -42,7 +42,7 @@ WITH leg AS (
            AND coalesce(timeout_until, '-infinity') <= now() AS unpaused
   FROM users
   WHERE id = ANY($6::bigint[]) AND (SELECT count(*) FROM m) >= 0
-  ORDER BY id FOR UPDATE
+  ORDER BY id FOR NO KEY UPDATE
 ), chk AS (
   SELECT leg.req, leg.ord, leg.pos, leg.match_id, leg.selection, leg.odds, m.odds_version,
          m.id IS NOT NULL AS found,

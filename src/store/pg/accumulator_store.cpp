@@ -17,7 +17,7 @@ namespace {
 // for one ask PostgreSQL finds its generic plan dearer than planning each
 // execution (0.5 ms a time); this one keeps its generic plan. As there, the
 // rows are locked in the order every placement locks them (the matches FOR
-// SHARE, then the bettor's row FOR UPDATE, by `who`'s uncorrelated
+// SHARE, then the bettor's row FOR NO KEY UPDATE, by `who`'s uncorrelated
 // condition), the bettor's row before the checks, so an accumulator found
 // able is debited; and the guard row comes first, so that its unique index,
 // not a look-up (which a generic plan made while the table was small would
@@ -38,7 +38,7 @@ WITH req AS (
            AND coalesce(timeout_until, '-infinity') <= now() AS unpaused
   FROM users
   WHERE id = $1 AND (SELECT count(*) FROM m) >= 0
-  FOR UPDATE
+  FOR NO KEY UPDATE
 ), chk AS (
   SELECT req.ord, req.match_id, req.selection, req.odds, m.odds_version,
          m.id IS NOT NULL AS found,

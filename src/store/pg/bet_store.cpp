@@ -41,8 +41,12 @@ constexpr std::string_view kPlaceEnd = R"sql( ORDER BY id FOR SHARE
   -- every placement locks them. READ COMMITTED returns its newest version
   -- after the wait: the balance a refusal reports is the one the debit
   -- compared, not the snapshot's (a bet that waited for a concurrent spend
-  -- is funds short, not sent on to the limits).
-  SELECT id, balance FROM users WHERE id = $1 AND (SELECT count(*) FROM e) >= 0 FOR UPDATE
+  -- is funds short, not sent on to the limits). FOR NO KEY UPDATE, the
+  -- lock of the debit's own UPDATE: every money write of the user's waits
+  -- for it, but a row that only refers to the user (the session a sign-in
+  -- adds) does not.
+  SELECT id, balance FROM users WHERE id = $1 AND (SELECT count(*) FROM e) >= 0
+  FOR NO KEY UPDATE
 ), chk AS (
   SELECT req.ord, req.match_id, req.selection, req.stake, req.odds, req.payout, m.odds_version,
          m.id IS NOT NULL AS found,

@@ -13,8 +13,8 @@ namespace {
 // The rows are locked in the order every placement locks them, so that a
 // batch and a single placement never wait for each other in a cycle: the
 // matches FOR SHARE, then their exposure rows FOR UPDATE, then the bettors'
-// rows FOR UPDATE (`who`, after `e` by its uncorrelated condition), each in
-// id order. The bettors' rows are locked before the checks, so the balance,
+// rows FOR NO KEY UPDATE (`who`, after `e` by its uncorrelated condition),
+// each in id order. The bettors' rows are locked before the checks, so the balance,
 // pause and limits compared are the newest, every ask found able is debited,
 // and the liability is checked on exactly the asks that will be placed.
 constexpr std::string_view kPlaceBatch = R"sql(
@@ -35,7 +35,7 @@ WITH req AS (
            AND coalesce(timeout_until, '-infinity') <= now() AS unpaused
   FROM users
   WHERE id = ANY($2::bigint[]) AND (SELECT count(*) FROM e) >= 0
-  ORDER BY id FOR UPDATE
+  ORDER BY id FOR NO KEY UPDATE
 ), chk AS (
   SELECT req.req, req.ord, req.user_id, req.match_id, req.selection, req.stake, req.odds,
          req.payout, m.odds_version, m.id IS NOT NULL AS found,

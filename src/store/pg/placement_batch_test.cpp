@@ -12,7 +12,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "domain/accumulator.hpp"
+#include "store/pg/account_store.hpp"
 #include "store/pg/accumulator_batch.hpp"
 #include "store/pg/accumulator_store.hpp"
 #include "store/pg/bet_store.hpp"
@@ -28,6 +31,7 @@
 #include "store/pg/placement_batcher.hpp"
 #include "store/pg/pool.hpp"
 #include "store/pg/schema_test_support.hpp"
+#include "util/token.hpp"
 
 namespace betsdb::store {
 namespace {
@@ -924,6 +928,101 @@ TEST_F(PlacementBatchTest, ARepricedAccumulatorDoesNotLookForADuplicate) {
     EXPECT_FALSE(same->bet.has_value());
     EXPECT_TRUE(same->duplicate) << "priced, it meets its guard";
   });
+  expect_books_balance();
+}
+
+// A placement takes its bettor's row FOR NO KEY UPDATE, not FOR UPDATE:
+// placements, credits and cash-outs of the bettor still take turns on it, but
+// a sign-in adding the bettor's session (KEY SHARE on the row, as any row
+// that refers to the bettor takes) does not wait for a placement in flight.
+// Each kind of placement is held, after its row locks, by a trigger on its
+// ledger insert that waits for an advisory lock the test holds.
+TEST_F(PlacementBatchTest, ASignInDoesNotWaitForAPlacementInFlight) {
+  ASSERT_EQ(count(R"sql(
+CREATE FUNCTION held_by_the_test() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_advisory_xact_lock(7); RETURN NEW; END $$;
+CREATE TRIGGER held_by_the_test BEFORE INSERT ON ledger
+  FOR EACH ROW EXECUTE FUNCTION held_by_the_test();
+UPDATE users SET password_hash = 'pw' WHERE id = 7 RETURNING 1)sql"),
+            1);
+  using L = std::vector<std::pair<std::int64_t, Selection>>;
+  const std::vector<domain::BetItem> single{item(1, Selection::draw, 100)};
+  const std::vector<domain::BetItem> batched{item(1, Selection::away, 100)};
+  const std::vector<PlacementAsk> batch{{7, batched}};
+  const auto acca = accumulator(L{{1, Selection::home}, {2, Selection::home}}, 100);
+  const auto batched_acca = accumulator(L{{1, Selection::home}, {2, Selection::draw}}, 100);
+  const std::vector<AccumulatorAsk> acca_batch{{7, &batched_acca}};
+  struct Kind {
+    const char* name;
+    std::function<asio::awaitable<bool>(pg::Pool&)> place;  // true when placed
+  };
+  const std::vector<Kind> kinds{
+      {"a lone bet or a cart",
+       [&](pg::Pool& db) -> asio::awaitable<bool> {
+         auto placed = co_await place_bets(db, 7, single);
+         co_return placed.ok() && placed->placed();
+       }},
+      {"a batch of singles",
+       [&](pg::Pool& db) -> asio::awaitable<bool> {
+         auto placed = co_await place_batch(db, batch);
+         co_return placed.ok() && placed->has_value() && (**placed)[0].placed();
+       }},
+      {"a lone accumulator",
+       [&](pg::Pool& db) -> asio::awaitable<bool> {
+         auto placed = co_await place_accumulator(db, 7, acca);
+         co_return placed.ok() && placed->bet.has_value();
+       }},
+      {"a batch of accumulators",
+       [&](pg::Pool& db) -> asio::awaitable<bool> {
+         auto placed = co_await place_accumulator_batch(db, acca_batch);
+         co_return placed.ok() && (*placed)[0].bet.has_value();
+       }},
+  };
+  for (const Kind& kind : kinds) {
+    SCOPED_TRACE(kind.name);
+    asio::io_context io;
+    auto placer = pool_on(io, 1);
+    auto signer = pool_on(io, 1);
+    auto locker = pool_on(io, 1);
+    auto watcher = pool_on(io, 1);
+    std::optional<bool> placed;
+    std::optional<Result<bool>> signed_in;
+    bool answered_while_held = false;
+    pg::testing::run(io, [&]() -> asio::awaitable<void> {
+      const std::string pid = std::to_string(co_await backend_pid(*placer));
+      auto held = co_await pg::testing::hold_rows(*locker, "SELECT pg_advisory_xact_lock(7)");
+      PG_CO_ASSERT(held.has_value());
+      asio::co_spawn(
+          io, [&]() -> asio::awaitable<void> { placed = co_await kind.place(*placer); },
+          asio::detached);
+      co_await until_waiting_for_locks(*watcher, pid, 1);
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            domain::Account bettor;
+            bettor.id = 7;
+            const Digest digest = sha256(kind.name);
+            const domain::Timestamp expires_at =
+                std::chrono::time_point_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now() + std::chrono::hours{24});
+            const std::string hash = "pw";
+            signed_in = co_await insert_session(*signer, digest, bettor, hash, expires_at);
+          },
+          asio::detached);
+      co_await until_answered([&] { return signed_in.has_value(); });
+      answered_while_held = signed_in.has_value() && !placed.has_value();
+      auto committed = co_await (*held)->execute_sql("COMMIT");
+      PG_CO_ASSERT_OK(committed);
+      co_await until_answered([&] { return placed.has_value() && signed_in.has_value(); });
+      for (const auto& p : {placer, signer, locker, watcher}) p->close();
+    });
+    EXPECT_TRUE(answered_while_held) << "the sign-in waited for the placement";
+    EXPECT_EQ(placed, std::optional<bool>{true});
+    ASSERT_TRUE(signed_in.has_value());
+    ASSERT_TRUE(signed_in->ok()) << signed_in->error().detail;
+    EXPECT_TRUE(**signed_in);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM sessions WHERE user_id = 7"), 4);
   expect_books_balance();
 }
 
