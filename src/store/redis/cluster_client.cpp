@@ -79,6 +79,25 @@ bool retry_later(const Reply& reply) {
   return reply.has_error_code("TRYAGAIN") || reply.has_error_code("CLUSTERDOWN");
 }
 
+// A client's counters with those carried from a node's earlier clients.
+Commands::Stats with_carried(Commands::Stats s, const Commands::Stats& carried) {
+  s.commands_sent += carried.commands_sent;
+  s.commands_rejected += carried.commands_rejected;
+  s.writes += carried.writes;
+  s.transport_errors += carried.transport_errors;
+  s.timeouts += carried.timeouts;
+  s.reconnects += carried.reconnects;
+  return s;
+}
+
+// host:port of a CLUSTER SLOTS node entry [ip, port, ...]; empty if malformed.
+std::string node_name(const Reply& node, const std::string& asked_host) {
+  if (!node.is_array() || node.elements().size() < 2) return {};
+  std::string host = node.elements()[0].as_string();
+  if (host.empty() || host == "?") host = asked_host;
+  return host + ":" + std::to_string(node.elements()[1].as_integer());
+}
+
 }  // namespace
 
 std::shared_ptr<ClusterClient> ClusterClient::create(asio::any_io_executor executor,
@@ -134,13 +153,15 @@ asio::awaitable<Status> ClusterClient::wait_connected(std::chrono::milliseconds 
 Commands::Stats ClusterClient::stats() const {
   Stats out = counters_;
   for (const auto& node : nodes_) {
-    const Stats s = node->client->stats();
+    // A retired node's counters stay in the totals, which only grow.
+    const Stats s = with_carried(node->client->stats(), node->carried);
     out.commands_sent += s.commands_sent;
     out.commands_rejected += s.commands_rejected;
     out.writes += s.writes;
     out.transport_errors += s.transport_errors;
     out.timeouts += s.timeouts;
     out.reconnects += s.reconnects;
+    if (node->retired) continue;
     out.nodes.push_back(NodeStats{node->name, node->client->connected(), s.commands_sent,
                                   s.transport_errors, node->moved, node->ask});
   }
@@ -155,19 +176,55 @@ std::string ClusterClient::master_of(std::uint16_t slot) const {
 std::int16_t ClusterClient::node_index(const std::string& host, std::uint16_t port) {
   const std::string name = host + ":" + std::to_string(port);
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i]->name == name) return static_cast<std::int16_t>(i);
+    Node& node = *nodes_[i];
+    if (node.name != name) continue;
+    if (node.retired) {
+      // Named again (failed back, or re-added): a stopped client does not
+      // start again, so it gets a new one.
+      node.carried = with_carried(node.client->stats(), node.carried);
+      node.client = node_client(host, port);
+      node.retired = false;
+      spdlog::info("Redis Cluster node {} is named again; connecting to it", name);
+    }
+    return static_cast<std::int16_t>(i);
   }
   auto node = std::make_unique<Node>();
   node->name = name;
-  node->client = Client::create(executor_, config_.node(host, port));
-  // A lost node may have been failed over: read the map again. Weak, since
-  // the node clients live as long as this client and must not keep it alive.
-  node->client->on_connection_lost([weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->request_refresh();
-  });
-  if (started_ && !stopped_) node->client->start();
+  node->host = host;
+  node->port = port;
+  node->client = node_client(host, port);
   nodes_.push_back(std::move(node));
   return static_cast<std::int16_t>(nodes_.size() - 1);
+}
+
+std::shared_ptr<Client> ClusterClient::node_client(const std::string& host, std::uint16_t port) {
+  auto client = Client::create(executor_, config_.node(host, port));
+  // A lost node may have been failed over: read the map again. Weak, since
+  // the node clients live as long as this client and must not keep it alive.
+  client->on_connection_lost([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->request_refresh();
+  });
+  if (started_ && !stopped_) client->start();
+  return client;
+}
+
+bool ClusterClient::seed(const Node& node) const {
+  return std::any_of(config_.seeds.begin(), config_.seeds.end(),
+                     [&](const auto& s) { return s.host == node.host && s.port == node.port; });
+}
+
+// Only a node that is not connected: one that is (an empty master a slot is
+// being migrated to, which CLUSTER SLOTS does not list) may have commands in
+// flight. Its connection's loss asks for a new map, which retires it then.
+void ClusterClient::retire_departed(const std::vector<std::string>& named) {
+  for (auto& node : nodes_) {
+    if (node->retired || seed(*node) || node->client->connected()) continue;
+    if (std::find(named.begin(), named.end(), node->name) != named.end()) continue;
+    node->client->stop();
+    node->retired = true;
+    spdlog::info("Redis Cluster node {} is no longer in the slot map; not connecting to it",
+                 node->name);
+  }
 }
 
 ClusterClient::Node* ClusterClient::master_for(Route route) {
@@ -395,6 +452,7 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
   std::array<std::int16_t, kClusterSlots> owners{};
   owners.fill(kNoNode);
   std::vector<std::int16_t> masters;
+  std::vector<std::string> named;  // masters and replicas
   for (const Reply& range : slots.elements()) {
     const auto& parts = range.elements();
     if (parts.size() < 3 || !parts[2].is_array() || parts[2].elements().size() < 2) {
@@ -414,6 +472,10 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
     if (std::find(masters.begin(), masters.end(), index) == masters.end()) {
       masters.push_back(index);
     }
+    named.push_back(nodes_[static_cast<std::size_t>(index)]->name);
+    for (std::size_t replica = 3; replica < parts.size(); ++replica) {
+      named.push_back(node_name(parts[replica], asked_host));
+    }
   }
   const bool changed = !map_loaded_ || owners != owner_;
   const auto now = std::chrono::steady_clock::now();
@@ -424,6 +486,7 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
   masters_ = std::move(masters);
   map_loaded_ = true;
   ++counters_.slot_refreshes;
+  retire_departed(named);
   if (changed) {
     spdlog::info("Redis Cluster slot map loaded: {} masters", masters_.size());
   }

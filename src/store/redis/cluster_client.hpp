@@ -18,6 +18,12 @@
 //   is not sent again (it may have run): it fails at once.
 // - Scripts go by EVALSHA and are loaded on each node by the NOSCRIPT
 //   fallback (Commands::eval).
+// - A node that a loaded map no longer names, as master or replica, and that
+//   is not connected (a crashed master after its failover, a node removed
+//   from the cluster) is retired: its client stops, so the shard stops
+//   trying to connect to it, and it leaves the per-node statistics. Seeds
+//   are never retired. A later map, MOVED or ASK that names it gives it a new
+//   client.
 //
 // Only masters are used: replicas serve no reads, so every read sees every
 // write its master acknowledged.
@@ -71,16 +77,24 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
  private:
   struct Node {
     std::string name;  // host:port
+    std::string host;
+    std::uint16_t port = 0;
     std::shared_ptr<Client> client;
+    Stats carried;  // the counters of the clients it had before this one
     std::uint64_t moved = 0;
     std::uint64_t ask = 0;
+    bool retired = false;  // client stopped: no longer in the map
   };
   static constexpr std::int16_t kNoNode = -1;
 
   ClusterClient(boost::asio::any_io_executor executor, ClusterConfig config);
 
   std::int16_t node_index(const std::string& host, std::uint16_t port);  // found or added
-  Node* master_for(Route route);                                         // null when unknown
+  std::shared_ptr<Client> node_client(const std::string& host, std::uint16_t port);
+  // Stops the clients of nodes that are neither named in the map, nor seeds, nor connected.
+  void retire_departed(const std::vector<std::string>& named);
+  bool seed(const Node& node) const;
+  Node* master_for(Route route);  // null when unknown
   boost::asio::awaitable<Result<Served>> route(EncodedCommand command, Route route);
   boost::asio::awaitable<Result<Reply>> ask(Node& node, const EncodedCommand& command);
   boost::asio::awaitable<void> refresh_loop(std::shared_ptr<ClusterClient> self);
@@ -91,7 +105,7 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
 
   boost::asio::any_io_executor executor_;
   ClusterConfig config_;
-  std::vector<std::unique_ptr<Node>> nodes_;  // stable addresses; never removed
+  std::vector<std::unique_ptr<Node>> nodes_;  // stable addresses; retired, never removed
   std::array<std::int16_t, kClusterSlots> owner_{};
   // When each slot's owner in this map last changed (Served::origin_since).
   std::array<std::chrono::steady_clock::time_point, kClusterSlots> owner_since_{};

@@ -503,6 +503,71 @@ TEST(ClusterClient, ADownMasterDoesNotHaveTheMapReloadedIncessantly) {
   });
 }
 
+// A master that crashed and was failed over is not named by the new map:
+// the shard stops connecting to it (once a second, for ever, before) and it
+// leaves the per-node figures, while the totals keep what it counted. When
+// a map names it again (failed back), it is connected and used again.
+TEST(ClusterClient, ANodeThatLeftTheMapIsDroppedUntilAMapNamesItAgain) {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    Node a(io);
+    Node b(io);  // D's replica, and a seed
+    Node d(io);  // not a seed: learnt from the map
+    std::vector<SlotRange> map = split(a, d);
+    map[1].replicas.push_back(b.address());
+    publish(map, a, b, d);
+    auto client = co_await connected_cluster(io, config_for(300ms, a, b));
+    CO_ASSERT(client->connected(), client->last_error());
+    const std::string key = key_in(kHalf, kLastSlot, "departed");
+    for (int i = 0; i < 50; ++i) {
+      auto first = co_await client->command("SET", key, "v");
+      EXPECT_EQ(describe(first), Reply::status("OK").describe());
+    }
+    EXPECT_EQ(d.count("SET", key), 50u);
+    const std::uint64_t sent_to_d = node_stats(client->stats(), d.name()).commands_sent;
+
+    // D crashes; B takes its slots. D is in no map any more.
+    d.shut_down();
+    publish(split(a, b), a, b);
+    const auto listed = [&](const Node& node) {
+      const auto nodes = client->stats().nodes;
+      return std::any_of(nodes.begin(), nodes.end(),
+                         [&](const auto& n) { return n.node == node.name(); });
+    };
+    const bool dropped = co_await eventually([&] {
+      client->request_refresh();
+      return client->master_of(key_slot(key)) == b.name() && !listed(d);
+    });
+    CO_ASSERT(dropped,
+              "D is still listed, or B is not the master: " << client->master_of(key_slot(key)));
+    EXPECT_TRUE(listed(a));
+    EXPECT_TRUE(listed(b));
+    // No more attempts to reach D: its client's pauses between attempts are at
+    // most 1 s, so 1.5 s without a new transport error shows it stopped.
+    const std::uint64_t errors = client->stats().transport_errors;
+    const std::uint64_t sent = client->stats().commands_sent;
+    const bool tried_again =
+        co_await eventually([&] { return client->stats().transport_errors > errors; }, 1500ms);
+    EXPECT_FALSE(tried_again) << "the shard still connects to the departed node";
+    EXPECT_GE(client->stats().commands_sent, sent) << "the totals lost D's commands";
+
+    // D restarts and the map gives it its slots back.
+    d.restart();
+    publish(split(a, d), a, b, d);
+    Result<Reply> back = Error::internal("not sent");
+    const auto deadline = Clock::now() + kEventually;
+    while (Clock::now() < deadline && d.count("SET", key) < 51) {
+      client->request_refresh();
+      back = co_await client->command("SET", key, "v");
+    }
+    EXPECT_EQ(d.count("SET", key), 51u) << describe(back);
+    EXPECT_TRUE(listed(d));
+    EXPECT_TRUE(node_stats(client->stats(), d.name()).connected);
+    EXPECT_GT(node_stats(client->stats(), d.name()).commands_sent, sent_to_d)
+        << "its counters go on from those of its first client";
+    client->stop();
+  });
+}
+
 // --- 6. A connection lost under a command -------------------------------------
 
 TEST(ClusterClient, ConnectionLostAfterSendFailsAtOnceAndReloadsTheMap) {

@@ -190,6 +190,19 @@ class FakeRedisNode final {
     state_->placeholder.set_option(tcp::socket::reuse_address(true), ignored);
     state_->placeholder.bind({asio::ip::address_v4::loopback(), state_->port}, ignored);
   }
+  // Accepts again on the same port after shut_down(): the node restarted.
+  void restart() {
+    namespace asio = boost::asio;
+    using asio::ip::tcp;
+    if (state_->acceptor.is_open()) return;
+    boost::system::error_code ignored;
+    state_->placeholder.close(ignored);
+    auto& acceptor = state_->acceptor;
+    acceptor.open(tcp::v4());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind({asio::ip::address_v4::loopback(), state_->port});
+    listen();
+  }
   // Closes the open connections only; new ones are accepted.
   void drop_connections() {
     boost::system::error_code ignored;
