@@ -20,7 +20,8 @@ Async<std::size_t> publish_match_changes(Context& ctx, const MatchRenderer& rend
     entries.reserve(pending->size());
     ids.reserve(pending->size());
     for (const auto& change : *pending) {
-      entries.push_back(StreamEntry{change.outbox_id, change.match.id, render(change.match)});
+      entries.push_back(
+          StreamEntry{change.outbox_id, change.publish_key, change.match.id, render(change.match)});
       ids.push_back(change.outbox_id);
     }
     const std::span<const StreamEntry> batch(entries);

@@ -8,6 +8,8 @@
 #include <boost/asio/io_context.hpp>
 #include <optional>
 #include <set>
+#include <string>
+#include <utility>
 
 namespace betsdb::service {
 namespace {
@@ -36,14 +38,14 @@ class FakeOutbox final : public MatchOutbox {
 class FakeStream final : public MatchEventStream {
  public:
   std::vector<domain::MatchEvent> events;
-  std::set<std::int64_t> appended_outbox_ids;
+  std::set<std::pair<std::int64_t, std::string>> appended;  // outbox id, publish key
   bool down = false;
 
   Async<std::size_t> append(std::span<const StreamEntry> entries) override {
     if (down) co_return Error::unavailable("Redis is down");
     std::size_t added = 0;
     for (const auto& e : entries) {
-      if (!appended_outbox_ids.insert(e.outbox_id).second) continue;
+      if (!appended.emplace(e.outbox_id, e.publish_key).second) continue;
       events.push_back({domain::EventId{1000, events.size()}, e.match_id, e.data});
       ++added;
     }
@@ -80,6 +82,7 @@ T run(asio::io_context& io, asio::awaitable<T> work) {
 PendingMatchChange change(std::int64_t outbox_id, std::int64_t match_id, int version) {
   PendingMatchChange c;
   c.outbox_id = outbox_id;
+  c.publish_key = "key-" + std::to_string(outbox_id);
   c.match.id = match_id;
   c.match.odds_version = version;
   return c;
@@ -132,12 +135,24 @@ TEST(PublishMatchChanges, AChangeAppendedBeforeIsNotAppendedAgain) {
   // A publisher that appended and then lost PostgreSQL before forgetting.
   Fixture f;
   f.outbox->rows = {change(1, 7, 2)};
-  f.stream->appended_outbox_ids.insert(1);
+  f.stream->appended.emplace(1, "key-1");
   auto published = f.publish();
   ASSERT_TRUE(published.ok());
   EXPECT_EQ(*published, 0U);
   EXPECT_TRUE(f.outbox->rows.empty());
   EXPECT_TRUE(f.stream->events.empty());
+}
+
+TEST(PublishMatchChanges, AChangeUnderAnOutboxIdHandedOutAgainIsAppended) {
+  // The id was published before a failover or a restore gave it out again.
+  Fixture f;
+  f.stream->appended.emplace(1, "key-of-the-lost-change");
+  f.outbox->rows = {change(1, 7, 2)};
+  auto published = f.publish();
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(*published, 1U);
+  ASSERT_EQ(f.stream->events.size(), 1U);
+  EXPECT_EQ(f.stream->events[0].data, "7@2");
 }
 
 TEST(EventsSince, GivesWhatCameAfterAHeldPositionAndSaysWhenItIsGone) {

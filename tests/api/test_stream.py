@@ -597,6 +597,29 @@ def test_a_write_that_changes_nothing_emits_nothing(api, admin_token, streams, p
         expect_match_event(block, answer, f"event {i}")
 
 
+def test_an_outbox_id_handed_out_again_still_reaches_the_stream(
+        api, admin_token, streams, probe, new_match, db):
+    """A promoted standby that had not received the old primary's last
+    commits (asynchronous replication), or a database restored from a
+    backup, hands out again the outbox ids of changes that the old one had
+    committed and published. A new change under such an id is a new event,
+    not a repeat of the one published under it before."""
+    match = new_match(odds={"1": 2.10, "X": 3.25, "2": 3.60})
+    mid = match["id"]
+    first = set_price(api, admin_token, mid, 1)
+    since = probe.event_of(first).id
+    used = db.scalar("SELECT last_value FROM match_outbox_id_seq")
+    # Published and dropped from the outbox: the id is free again.
+    poll_until(lambda: db.scalar("SELECT count(*) = 0 FROM match_outbox WHERE id >= %s", (used,)),
+               EVENT_S, "the change's outbox row to be published")
+    s = open_stream(streams, match_ids=[mid], last_event_id=since)
+    db.scalar("SELECT setval('match_outbox_id_seq', %s, false)", (used,))
+    again = set_price(api, admin_token, mid, 2)
+    assert db.scalar("SELECT last_value FROM match_outbox_id_seq") == used, \
+        "the change did not get the id again (another change took it?)"
+    expect_match_event(s.next_event(), again, "the change under an outbox id used before")
+
+
 # --------------------------------------------------------------------------
 # Redis down while a change commits
 # --------------------------------------------------------------------------

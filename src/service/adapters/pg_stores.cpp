@@ -139,7 +139,9 @@ class PgOutbox final : public MatchOutbox {
     if (!rows.ok()) co_return std::move(rows).error();
     std::vector<PendingMatchChange> out;
     out.reserve(rows->size());
-    for (auto& row : *rows) out.push_back(PendingMatchChange{row.id, std::move(row.match)});
+    for (auto& row : *rows) {
+      out.push_back(PendingMatchChange{row.id, std::move(row.publish_key), std::move(row.match)});
+    }
     co_return out;
   }
   Async<void> forget(const std::vector<std::int64_t>& outbox_ids) override {

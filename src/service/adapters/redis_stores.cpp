@@ -246,7 +246,9 @@ class RedisMatchStream final : public MatchEventStream {
   Async<std::size_t> append(std::span<const StreamEntry> entries) override {
     std::vector<redis::StreamAppend> appends;
     appends.reserve(entries.size());
-    for (const auto& e : entries) appends.push_back({e.outbox_id, e.match_id, e.data});
+    for (const auto& e : entries) {
+      appends.push_back({e.outbox_id, e.publish_key, e.match_id, e.data});
+    }
     const std::span<const redis::StreamAppend> view(appends);
     auto appended = co_await redis::append_match_events(*redis_, view, keep_);
     co_return appended;

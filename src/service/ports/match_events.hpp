@@ -21,7 +21,8 @@ namespace betsdb::service {
 
 struct PendingMatchChange {
   std::int64_t outbox_id = 0;
-  domain::Match match;  // as the change left it
+  std::string publish_key;  // unique per change, where an outbox id may come again
+  domain::Match match;      // as the change left it
 };
 
 class MatchOutbox {
@@ -34,6 +35,7 @@ class MatchOutbox {
 
 struct StreamEntry {
   std::int64_t outbox_id = 0;
+  std::string publish_key;
   std::int64_t match_id = 0;
   std::string data;
 };
@@ -41,8 +43,9 @@ struct StreamEntry {
 class MatchEventStream {
  public:
   virtual ~MatchEventStream() = default;
-  // Appends, in order, each entry not appended before (by outbox id), so
-  // publishers racing over the same outbox rows add each event once.
+  // Appends, in order, each entry not appended before (by outbox id and
+  // publish key), so publishers racing over the same outbox rows add each
+  // event once, and a change under an outbox id handed out again is added.
   virtual Async<std::size_t> append(std::span<const StreamEntry> entries) = 0;
   // Up to `count` events from `from` on, `from` included when still held.
   virtual Async<std::vector<domain::MatchEvent>> from(domain::EventId from, std::size_t count) = 0;

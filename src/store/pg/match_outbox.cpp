@@ -8,10 +8,10 @@ namespace {
 
 // The snapshot becomes a row of `matches` again, so the one column list and
 // row mapping of every match read apply to it.
-constexpr pg::Statement kPendingChanges{"pending_match_changes",
-                                        "SELECT outbox_id, " BETSDB_MATCH_COLUMNS R"sql(
+constexpr pg::Statement kPendingChanges{
+    "pending_match_changes", "SELECT outbox_id, publish_key, " BETSDB_MATCH_COLUMNS R"sql(
 FROM (
-  SELECT o.id AS outbox_id, s.*
+  SELECT o.id AS outbox_id, o.publish_key::text AS publish_key, s.*
   FROM match_outbox o CROSS JOIN LATERAL jsonb_populate_record(NULL::matches, o.snapshot) s
   ORDER BY o.id
   LIMIT $1
@@ -31,8 +31,8 @@ boost::asio::awaitable<Result<std::vector<OutboxEntry>>> pending_match_changes(p
   out.reserve(rows->size());
   for (std::size_t i = 0; i < rows->size(); ++i) {
     const auto& row = (*rows)[i];
-    BETSDB_CO_TRY(auto match, match_from_row(row, 1));
-    out.push_back(OutboxEntry{row.get<std::int64_t>(0), std::move(match)});
+    BETSDB_CO_TRY(auto match, match_from_row(row, 2));
+    out.push_back(OutboxEntry{row.get<std::int64_t>(0), row.get<std::string>(1), std::move(match)});
   }
   co_return out;
 }

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "domain/entities.hpp"
@@ -14,6 +15,9 @@ namespace betsdb::store {
 
 struct OutboxEntry {
   std::int64_t id = 0;  // orders the changes of one match as they committed
+  // Random, per row: names this change's event in the stream's once-only
+  // mark, where an id handed out again (after a failover or a restore) would not.
+  std::string publish_key;
   domain::Match match;  // the row as that change left it
 };
 

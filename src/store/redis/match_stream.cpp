@@ -26,8 +26,8 @@ return appended)lua");
   return script;
 }
 
-std::string sent_key(std::int64_t outbox_id) {
-  return kMatchStreamKey + ":sent:" + std::to_string(outbox_id);
+std::string sent_key(const StreamAppend& entry) {
+  return kMatchStreamKey + ":sent:" + std::to_string(entry.outbox_id) + ":" + entry.publish_key;
 }
 
 Error refused(const Reply& reply) {
@@ -77,7 +77,7 @@ boost::asio::awaitable<Result<std::size_t>> append_match_events(
   keys.push_back(kMatchStreamKey);
   args.push_back(std::to_string(keep));
   for (const auto& entry : entries) {
-    keys.push_back(sent_key(entry.outbox_id));
+    keys.push_back(sent_key(entry));
     args.push_back(std::to_string(entry.match_id));
     args.push_back(entry.data);
   }

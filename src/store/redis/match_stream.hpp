@@ -3,7 +3,7 @@
 // blocking reader per process and by replays.
 //
 // Keys (docs/operations.md): `stream:{matches}`, and per published outbox
-// entry `stream:{matches}:sent:<outbox id>` for an hour. One hash tag, so the
+// entry `stream:{matches}:sent:<outbox id>:<publish key>` for an hour. One hash tag, so the
 // append script's keys share a slot on a Redis Cluster.
 //
 // Errors: service_unavailable when Redis cannot answer or refuses.
@@ -27,12 +27,13 @@ extern const std::string kMatchStreamKey;
 
 struct StreamAppend {
   std::int64_t outbox_id = 0;
+  std::string publish_key;  // with the id, names the entry's once-only mark
   std::int64_t match_id = 0;
   std::string data;
 };
 
-// Appends, in order, each entry whose outbox id was not appended before (by
-// anyone, within the hour its mark lives), trimming the stream to about
+// Appends, in order, each entry whose outbox id and publish key were not
+// appended before (by anyone, within the hour its mark lives), trimming the stream to about
 // `keep` entries (never fewer). Returns how many were appended.
 boost::asio::awaitable<Result<std::size_t>> append_match_events(
     Commands& redis, std::span<const StreamAppend> entries, std::size_t keep);

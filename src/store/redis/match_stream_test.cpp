@@ -34,16 +34,16 @@ TEST(MatchStream, AppendsEachOutboxEntryOnceInOrderAndReadsItBack) {
     // Outbox ids no earlier run has marked as sent.
     std::random_device random;
     const std::int64_t base = (static_cast<std::int64_t>(random()) << 20) + 1;
-    const std::vector<StreamAppend> first{{base, 7, R"({"id":7,"v":1})"},
-                                          {base + 1, 8, R"({"id":8,"v":1})"},
-                                          {base + 2, 7, R"({"id":7,"v":2})"}};
+    const std::vector<StreamAppend> first{{base, "a", 7, R"({"id":7,"v":1})"},
+                                          {base + 1, "b", 8, R"({"id":8,"v":1})"},
+                                          {base + 2, "c", 7, R"({"id":7,"v":2})"}};
     auto appended = co_await append_match_events(*redis, first, 10'000);
     CO_ASSERT(appended.ok() && *appended == 3, "three new entries are appended");
 
     // A second publisher with an overlapping batch appends only the new one.
-    const std::vector<StreamAppend> second{{base + 1, 8, R"({"id":8,"v":1})"},
-                                           {base + 2, 7, R"({"id":7,"v":2})"},
-                                           {base + 3, 9, R"({"id":9,"v":1})"}};
+    const std::vector<StreamAppend> second{{base + 1, "b", 8, R"({"id":8,"v":1})"},
+                                           {base + 2, "c", 7, R"({"id":7,"v":2})"},
+                                           {base + 3, "d", 9, R"({"id":9,"v":1})"}};
     appended = co_await append_match_events(*redis, second, 10'000);
     CO_ASSERT(appended.ok() && *appended == 1, "entries appended before are not appended again");
 
@@ -98,6 +98,17 @@ TEST(MatchStream, AppendsEachOutboxEntryOnceInOrderAndReadsItBack) {
     held = co_await match_events_held_after(*redis, domain::EventId{});
     CO_ASSERT(held.ok(), "held from the start, after a trim");
     EXPECT_FALSE(*held);
+
+    // An outbox id handed out again (a failover, a restore) names another
+    // change, under a key of its own: appended, where the same id and key
+    // again are not.
+    const std::vector<StreamAppend> reused{{base, "e", 7, R"({"id":7,"v":3})"},
+                                           {base, "a", 7, R"({"id":7,"v":1})"}};
+    appended = co_await append_match_events(*redis, reused, 10'000);
+    CO_ASSERT(appended.ok() && *appended == 1, "a new change under an old outbox id is appended");
+    auto now_held = co_await match_events_from(*redis, domain::EventId{0, 0}, 100);
+    CO_ASSERT(now_held.ok() && now_held->size() == 2, "the one left by the trim, and the new one");
+    EXPECT_EQ(now_held->back().data, R"({"id":7,"v":3})");
     co_await redis->command("DEL", kMatchStreamKey);
     redis->stop();
   });

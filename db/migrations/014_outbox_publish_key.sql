@@ -1,0 +1,11 @@
+-- Each outbox row gets a key of its own for the live stream's once-only mark
+-- (stream:{matches}:sent:<id>:<publish_key>). The id alone is not enough: a
+-- standby promoted before it received the old primary's last commits
+-- (asynchronous replication), or a database restored from a backup, hands
+-- out again the ids of changes the old one had already published, and a
+-- mark by id would then skip the new change: a committed change silently
+-- missing from the stream.
+--
+-- The table holds only the changes not yet published (a few rows), so the
+-- rewrite this default causes is short.
+ALTER TABLE match_outbox ADD COLUMN publish_key uuid NOT NULL DEFAULT gen_random_uuid();
