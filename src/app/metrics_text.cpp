@@ -77,6 +77,7 @@ void write_redis_cluster(PrometheusWriter& w, const ScrapeInput& in) {
   struct PerNode {
     std::int64_t connections = 0;
     std::uint64_t commands = 0, errors = 0, moved = 0, ask = 0;
+    bool live = false;  // some shard has not retired it
   };
   std::map<std::string, PerNode> nodes;  // by host:port, sorted for a stable document
   for (const auto& s : in.shards) {
@@ -92,9 +93,15 @@ void write_redis_cluster(PrometheusWriter& w, const ScrapeInput& in) {
       per.errors += n.transport_errors;
       per.moved += n.moved;
       per.ask += n.ask;
+      per.live = per.live || !n.retired;
     }
   }
   if (!cluster) return;
+  // A node that every shard retired (it left the cluster) has no series: its
+  // connections gauge would read 0, "down", for ever. While any shard still
+  // knows it, its counters add every shard's, retired or not, so they never
+  // go down as the shards retire it one by one.
+  std::erase_if(nodes, [](const auto& entry) { return !entry.second.live; });
   w.family("betsdb_redis_cluster_redirects_total", "counter",
            "Redis Cluster redirects followed: moved (the slot has a new master) or ask (the slot "
            "is migrating).");

@@ -137,5 +137,32 @@ TEST(RenderMetrics, SumsThePoolsAndRedisClientsOfTheShards) {
   EXPECT_TRUE(has_line(text, "betsdb_stream_held_passes_total 2"));
 }
 
+// Each shard retires a node that left the cluster at its own next map load:
+// until all have, the node's counters add every shard's (so they never go
+// down), and once all have, it has no series (its gauge would read 0 for
+// ever).
+TEST(RenderMetrics, ANodeEveryShardRetiredHasNoSeriesAndUntilThenCountsEveryShard) {
+  using NodeStats = redis::Commands::NodeStats;
+  ShardSnapshot s1, s2;
+  s1.redis.nodes.push_back(NodeStats{"127.0.0.1:7001", true, 10, 0, 0, 0, false});
+  s2.redis.nodes.push_back(NodeStats{"127.0.0.1:7001", true, 20, 0, 0, 0, false});
+  s1.redis.nodes.push_back(NodeStats{"127.0.0.1:7002", false, 3, 4, 0, 0, true});
+  s2.redis.nodes.push_back(NodeStats{"127.0.0.1:7002", false, 5, 2, 0, 0, false});
+  ScrapeInput in;
+  in.shards = {s1, s2};
+  in.shard_count = 2;
+  auto text = render_metrics(in);
+  EXPECT_TRUE(has_line(text, R"(betsdb_redis_node_commands_total{node="127.0.0.1:7002"} 8)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(betsdb_redis_node_errors_total{node="127.0.0.1:7002"} 6)"));
+  EXPECT_TRUE(has_line(text, R"(betsdb_redis_node_connections{node="127.0.0.1:7002"} 0)"));
+
+  in.shards[1].redis.nodes[1].retired = true;
+  text = render_metrics(in);
+  EXPECT_EQ(text.find("127.0.0.1:7002"), std::string::npos) << text;
+  EXPECT_TRUE(has_line(text, R"(betsdb_redis_node_commands_total{node="127.0.0.1:7001"} 30)"));
+  EXPECT_TRUE(has_line(text, R"(betsdb_redis_node_connections{node="127.0.0.1:7001"} 2)"));
+}
+
 }  // namespace
 }  // namespace betsdb::app

@@ -613,11 +613,18 @@ def test_an_outbox_id_handed_out_again_still_reaches_the_stream(
     poll_until(lambda: db.scalar("SELECT count(*) = 0 FROM match_outbox WHERE id >= %s", (used,)),
                EVENT_S, "the change's outbox row to be published")
     s = open_stream(streams, match_ids=[mid], last_event_id=since)
-    db.scalar("SELECT setval('match_outbox_id_seq', %s, false)", (used,))
-    again = set_price(api, admin_token, mid, 2)
-    assert db.scalar("SELECT last_value FROM match_outbox_id_seq") == used, \
-        "the change did not get the id again (another change took it?)"
-    expect_match_event(s.next_event(), again, "the change under an outbox id used before")
+    # Only while no other change took an id meanwhile (it would clash).
+    assert db.query("SELECT setval('match_outbox_id_seq', %s, false) FROM match_outbox_id_seq "
+                    "WHERE last_value = %s", (used, used)), "another change took an id"
+    try:
+        again = set_price(api, admin_token, mid, 2)
+        assert db.scalar("SELECT last_value FROM match_outbox_id_seq") == used, \
+            "the change did not get the id again (another change took it?)"
+        expect_match_event(s.next_event(), again, "the change under an outbox id used before")
+    finally:
+        # If the change failed, the next one must not take the id again.
+        db.scalar("SELECT setval('match_outbox_id_seq', greatest(%s, last_value)) "
+                  "FROM match_outbox_id_seq", (used,))
 
 
 # --------------------------------------------------------------------------

@@ -43,9 +43,10 @@ struct StreamEntry {
 class MatchEventStream {
  public:
   virtual ~MatchEventStream() = default;
-  // Appends, in order, each entry not appended before (by outbox id and
-  // publish key), so publishers racing over the same outbox rows add each
-  // event once, and a change under an outbox id handed out again is added.
+  // Appends, in order, each entry not appended before (its outbox id marked
+  // with its publish key), so publishers racing over the same outbox rows
+  // add each event once, and a change under an outbox id handed out again
+  // (another publish key) is added.
   virtual Async<std::size_t> append(std::span<const StreamEntry> entries) = 0;
   // Up to `count` events from `from` on, `from` included when still held.
   virtual Async<std::vector<domain::MatchEvent>> from(domain::EventId from, std::size_t count) = 0;

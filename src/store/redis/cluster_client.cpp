@@ -161,9 +161,8 @@ Commands::Stats ClusterClient::stats() const {
     out.transport_errors += s.transport_errors;
     out.timeouts += s.timeouts;
     out.reconnects += s.reconnects;
-    if (node->retired) continue;
     out.nodes.push_back(NodeStats{node->name, node->client->connected(), s.commands_sent,
-                                  s.transport_errors, node->moved, node->ask});
+                                  s.transport_errors, node->moved, node->ask, node->retired});
   }
   return out;
 }
@@ -213,12 +212,15 @@ bool ClusterClient::seed(const Node& node) const {
                      [&](const auto& s) { return s.host == node.host && s.port == node.port; });
 }
 
-// Only a node that is not connected: one that is (an empty master a slot is
-// being migrated to, which CLUSTER SLOTS does not list) may have commands in
-// flight. Its connection's loss asks for a new map, which retires it then.
+// Only a node whose client has failed to reach it: one that is connected
+// (an empty master a slot is being migrated to, which CLUSTER SLOTS does not
+// list) may have commands in flight, and one still connecting may be the
+// target a MOVED or ASK has just named. A connection's loss asks for a new
+// map, which retires the node then.
 void ClusterClient::retire_departed(const std::vector<std::string>& named) {
   for (auto& node : nodes_) {
     if (node->retired || seed(*node) || node->client->connected()) continue;
+    if (node->client->stats().transport_errors == 0) continue;
     if (std::find(named.begin(), named.end(), node->name) != named.end()) continue;
     node->client->stop();
     node->retired = true;
@@ -349,6 +351,9 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
       request_refresh();
       problem = node == nullptr ? "no master known for the slot"
                                 : "master " + node->name + " not connected";
+      // An ASK target that a map load retired meanwhile: the slot's master
+      // names the target again, if it still is one.
+      if (asking != nullptr && asking->retired) asking = nullptr;
     }
     if (std::chrono::steady_clock::now() + delay >= deadline) break;
     ++counters_.retries;

@@ -19,11 +19,11 @@
 // - Scripts go by EVALSHA and are loaded on each node by the NOSCRIPT
 //   fallback (Commands::eval).
 // - A node that a loaded map no longer names, as master or replica, and that
-//   is not connected (a crashed master after its failover, a node removed
-//   from the cluster) is retired: its client stops, so the shard stops
-//   trying to connect to it, and it leaves the per-node statistics. Seeds
-//   are never retired. A later map, MOVED or ASK that names it gives it a new
-//   client.
+//   its client has failed to reach (a crashed master after its failover, a
+//   node removed from the cluster) is retired: its client stops, so the
+//   shard stops trying to connect to it, and its statistics say so. Seeds
+//   are never retired. A later map that makes it a master, or a MOVED or ASK
+//   naming it, gives it a new client.
 //
 // Only masters are used: replicas serve no reads, so every read sees every
 // write its master acknowledged.
@@ -91,7 +91,8 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
 
   std::int16_t node_index(const std::string& host, std::uint16_t port);  // found or added
   std::shared_ptr<Client> node_client(const std::string& host, std::uint16_t port);
-  // Stops the clients of nodes that are neither named in the map, nor seeds, nor connected.
+  // Stops the clients of nodes that are neither named in the map, nor seeds,
+  // nor connected, and have failed to connect.
   void retire_departed(const std::vector<std::string>& named);
   bool seed(const Node& node) const;
   Node* master_for(Route route);  // null when unknown

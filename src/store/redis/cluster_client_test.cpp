@@ -528,10 +528,10 @@ TEST(ClusterClient, ANodeThatLeftTheMapIsDroppedUntilAMapNamesItAgain) {
     // D crashes; B takes its slots. D is in no map any more.
     d.shut_down();
     publish(split(a, b), a, b);
-    const auto listed = [&](const Node& node) {
+    const auto listed = [&](const Node& node) {  // and not retired
       const auto nodes = client->stats().nodes;
       return std::any_of(nodes.begin(), nodes.end(),
-                         [&](const auto& n) { return n.node == node.name(); });
+                         [&](const auto& n) { return n.node == node.name() && !n.retired; });
     };
     const bool dropped = co_await eventually([&] {
       client->request_refresh();

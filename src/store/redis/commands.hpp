@@ -62,6 +62,9 @@ class Commands {
     std::uint64_t transport_errors = 0;
     std::uint64_t moved = 0;  // MOVED replies that sent a command on from this node
     std::uint64_t ask = 0;    // ASK replies that sent a command on from this node
+    // No longer in this shard's map, and no longer connected to (a cluster
+    // only); its counters stay, so that every shard's sum only grows.
+    bool retired = false;
   };
   struct Stats {
     std::uint64_t commands_sent = 0;      // handed to a live connection (each of a batch counts)

@@ -9,16 +9,24 @@ const std::string kMatchStreamKey = "stream:{matches}";
 
 namespace {
 
-// The mark comes first: an entry whose mark exists is in the stream already
-// (a publisher that appended and then failed to drop the outbox row, or a
-// concurrent one). Marks outlive any sane outbox backlog: an hour.
+// The mark comes first: an entry whose outbox id is marked with its own
+// publish key is in the stream already (a publisher that appended and then
+// failed to drop the outbox row, or a concurrent one). A mark holding another
+// key was left by an earlier change under the same id (handed out again
+// after a failover or a restore): this is a new change, appended, and the
+// mark now names it. "1" is the mark of a betsdb from before publish keys
+// (migration 014), which published the row: skipped, so that old and new
+// publishers side by side append each row once. Marks outlive any sane
+// outbox backlog: an hour.
 const Script& append_script() {
   static const Script script(R"lua(
 local appended = 0
 for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', 3600) then
-    local at = 2 + (i - 2) * 2
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[at], 'd', ARGV[at + 1])
+  local at = 2 + (i - 2) * 3
+  local mark = redis.call('GET', KEYS[i])
+  if not mark or (mark ~= '1' and mark ~= ARGV[at]) then
+    redis.call('SET', KEYS[i], ARGV[at], 'EX', 3600)
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[at + 1], 'd', ARGV[at + 2])
     appended = appended + 1
   end
 end
@@ -26,8 +34,8 @@ return appended)lua");
   return script;
 }
 
-std::string sent_key(const StreamAppend& entry) {
-  return kMatchStreamKey + ":sent:" + std::to_string(entry.outbox_id) + ":" + entry.publish_key;
+std::string sent_key(std::int64_t outbox_id) {
+  return kMatchStreamKey + ":sent:" + std::to_string(outbox_id);
 }
 
 Error refused(const Reply& reply) {
@@ -73,11 +81,12 @@ boost::asio::awaitable<Result<std::size_t>> append_match_events(
   std::vector<std::string> keys;
   std::vector<std::string> args;
   keys.reserve(entries.size() + 1);
-  args.reserve(entries.size() * 2 + 1);
+  args.reserve(entries.size() * 3 + 1);
   keys.push_back(kMatchStreamKey);
   args.push_back(std::to_string(keep));
   for (const auto& entry : entries) {
-    keys.push_back(sent_key(entry));
+    keys.push_back(sent_key(entry.outbox_id));
+    args.push_back(entry.publish_key);
     args.push_back(std::to_string(entry.match_id));
     args.push_back(entry.data);
   }

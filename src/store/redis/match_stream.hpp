@@ -3,7 +3,8 @@
 // blocking reader per process and by replays.
 //
 // Keys (docs/operations.md): `stream:{matches}`, and per published outbox
-// entry `stream:{matches}:sent:<outbox id>:<publish key>` for an hour. One hash tag, so the
+// entry `stream:{matches}:sent:<outbox id>`, holding its publish key, for an
+// hour. One hash tag, so the
 // append script's keys share a slot on a Redis Cluster.
 //
 // Errors: service_unavailable when Redis cannot answer or refuses.
@@ -27,7 +28,7 @@ extern const std::string kMatchStreamKey;
 
 struct StreamAppend {
   std::int64_t outbox_id = 0;
-  std::string publish_key;  // with the id, names the entry's once-only mark
+  std::string publish_key;  // held by the id's mark: tells a repeat from a reused id
   std::int64_t match_id = 0;
   std::string data;
 };
