@@ -79,15 +79,14 @@ bool retry_later(const Reply& reply) {
   return reply.has_error_code("TRYAGAIN") || reply.has_error_code("CLUSTERDOWN");
 }
 
-// A client's counters with those carried from a node's earlier clients.
-Commands::Stats with_carried(Commands::Stats s, const Commands::Stats& carried) {
-  s.commands_sent += carried.commands_sent;
-  s.commands_rejected += carried.commands_rejected;
-  s.writes += carried.writes;
-  s.transport_errors += carried.transport_errors;
-  s.timeouts += carried.timeouts;
-  s.reconnects += carried.reconnects;
-  return s;
+// Adds a connection's counters (those a node's Client keeps) to `into`.
+void add_client_counters(Commands::Stats& into, const Commands::Stats& from) {
+  into.commands_sent += from.commands_sent;
+  into.commands_rejected += from.commands_rejected;
+  into.writes += from.writes;
+  into.transport_errors += from.transport_errors;
+  into.timeouts += from.timeouts;
+  into.reconnects += from.reconnects;
 }
 
 // host:port of a CLUSTER SLOTS node entry [ip, port, ...]; empty if malformed.
@@ -154,13 +153,9 @@ Commands::Stats ClusterClient::stats() const {
   Stats out = counters_;
   for (const auto& node : nodes_) {
     // A retired node's counters stay in the totals, which only grow.
-    const Stats s = with_carried(node->client->stats(), node->carried);
-    out.commands_sent += s.commands_sent;
-    out.commands_rejected += s.commands_rejected;
-    out.writes += s.writes;
-    out.transport_errors += s.transport_errors;
-    out.timeouts += s.timeouts;
-    out.reconnects += s.reconnects;
+    Stats s = node->client->stats();
+    add_client_counters(s, node->carried);
+    add_client_counters(out, s);
     out.nodes.push_back(NodeStats{node->name, node->client->connected(), s.commands_sent,
                                   s.transport_errors, node->moved, node->ask, node->retired});
   }
@@ -180,7 +175,7 @@ std::int16_t ClusterClient::node_index(const std::string& host, std::uint16_t po
     if (node.retired) {
       // Named again (failed back, or re-added): a stopped client does not
       // start again, so it gets a new one.
-      node.carried = with_carried(node.client->stats(), node.carried);
+      add_client_counters(node.carried, node.client->stats());
       node.client = node_client(host, port);
       node.retired = false;
       spdlog::info("Redis Cluster node {} is named again; connecting to it", name);
