@@ -114,18 +114,25 @@ std::string body_fingerprint(std::string_view body) {
   return to_hex(sha256(canonical));
 }
 
+Result<std::optional<std::string_view>> idempotency_key(const http::Request& request) {
+  auto key = request.header("idempotency-key");
+  if (!key) return std::optional<std::string_view>{};
+  if (!valid_key(*key)) {
+    return invalid_parameter("Idempotency-Key", "must be 1 to 255 printable ASCII characters");
+  }
+  return std::optional<std::string_view>{*key};
+}
+
 asio::awaitable<http::Response> idempotent(ApiShard& shard, const http::Request& request,
                                            std::int64_t user_id, IdempotentRoute route,
                                            Action action) {
-  auto key = request.header("idempotency-key");
-  if (!key) co_return response_of(co_await action());
-  if (!valid_key(*key)) {
-    co_return error_response(
-        invalid_parameter("Idempotency-Key", "must be 1 to 255 printable ASCII characters"));
-  }
+  auto header = idempotency_key(request);
+  if (!header.ok()) co_return error_response(header.error());
+  if (!*header) co_return response_of(co_await action());
+  const std::string_view key = **header;
 
   const std::string fingerprint = body_fingerprint(request.body);
-  const service::IdempotentRequest idempotent_request{user_id, route.name, *key, fingerprint};
+  const service::IdempotentRequest idempotent_request{user_id, route.name, key, fingerprint};
   auto claim = co_await service::claim_idempotency_key(shard.ctx, idempotent_request);
   if (!claim.ok()) co_return error_response(claim.error());
   switch (claim->kind) {

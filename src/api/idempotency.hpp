@@ -22,6 +22,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,10 @@ struct IdempotentRoute {
 
 // The route's work: its success response, or the error it refused with.
 using Action = std::function<boost::asio::awaitable<Result<http::Response>>()>;
+
+// The request's Idempotency-Key: none, or a valid one (1..255 printable
+// ASCII), else 400 invalid_parameter.
+Result<std::optional<std::string_view>> idempotency_key(const http::Request& request);
 
 // Runs `action` under the request's Idempotency-Key (if any) for `user_id`.
 boost::asio::awaitable<http::Response> idempotent(ApiShard& shard, const http::Request& request,

@@ -1,6 +1,7 @@
 // Users, deposits and the ledger (docs/api.md, "Users").
 #include "api/api_shard.hpp"
 #include "api/betting_pause.hpp"
+#include "api/idempotency.hpp"
 #include "api/json_input.hpp"
 #include "api/query_params.hpp"
 #include "api/views.hpp"
@@ -83,6 +84,8 @@ asio::awaitable<Response> get_user(ApiShard& shard, Request& req) {
 
 asio::awaitable<Response> deposit_checked(ApiShard& shard, Request& req) {
   if (auto q = QueryParams::parse(req.query, {}); !q.ok()) co_return error_response(q.error());
+  auto key = idempotency_key(req);
+  if (!key.ok()) co_return error_response(key.error());
   auto body = json_object_body(req);
   if (!body.ok()) co_return error_response(body.error());
   FieldReader fields(*body);
@@ -92,14 +95,16 @@ asio::awaitable<Response> deposit_checked(ApiShard& shard, Request& req) {
     money = fields.check(domain::deposit_from(*amount, "amount")).value_or(domain::Money{});
   if (auto s = fields.finish(); !s.ok()) co_return error_response(s.error());
   const domain::Actor actor{req.principal.actor(), req.request_id};
-  auto result = co_await service::deposit(shard.ctx, req.path_ids[0], money, actor);
+  auto result = co_await service::deposit(shard.ctx, req.path_ids[0], money, *key, actor);
   if (!result.ok()) co_return error_response(result.error());
   std::string out;
   JsonWriter w(out);
-  w.begin_object().field("balance", result->balance.cents()).key("transaction");
-  write_ledger_entry(w, result->entry);
+  w.begin_object().field("balance", result->deposit.balance.cents()).key("transaction");
+  write_ledger_entry(w, result->deposit.entry);
   w.end_object();
-  co_return json_response(201, std::move(out));
+  Response response = json_response(201, std::move(out));
+  if (result->replayed) response.headers.push_back({"idempotent-replayed", "true"});
+  co_return response;
 }
 
 // The deposit statement refuses a paused user itself; a refusal for another

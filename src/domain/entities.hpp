@@ -65,6 +65,8 @@ struct DepositOutcome {
   bool user_found = false;
   bool limit_short = false;               // a deposit limit would have been passed
   std::optional<Timestamp> paused_until;  // the user's betting is paused until then
+  // The deposit its Idempotency-Key already made (nothing was deposited now).
+  std::optional<Deposit> earlier;
 };
 
 struct Match {

@@ -409,7 +409,7 @@ class FakeUserStore final : public UserStore {
     if (it == users.end()) co_return std::optional<domain::User>{};
     co_return std::optional<domain::User>{it->second};
   }
-  Async<domain::DepositOutcome> deposit(std::int64_t, domain::Money,
+  Async<domain::DepositOutcome> deposit(std::int64_t, domain::Money, const std::optional<Digest>&,
                                         const domain::Actor&) override {
     co_return Error::internal("fake: deposit is not faked");
   }

@@ -33,12 +33,21 @@ Async<domain::User> get_user(Context& ctx, std::int64_t user_id) {
   co_return std::move(**user);
 }
 
-Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money amount,
-                               const domain::Actor& actor) {
-  auto result = co_await ctx.users->deposit(user_id, amount, actor);
+Async<DepositAnswer> deposit(Context& ctx, std::int64_t user_id, domain::Money amount,
+                             std::optional<std::string_view> key, const domain::Actor& actor) {
+  std::optional<Digest> digest;
+  if (key) digest = sha256(*key);
+  auto result = co_await ctx.users->deposit(user_id, amount, digest, actor);
   if (!result.ok()) co_return std::move(result).error();
+  if (result->earlier) {
+    if (result->earlier->entry.amount != amount.cents()) {
+      co_return Error::make(Errc::idempotency_key_reused,
+                            "This Idempotency-Key was used for a deposit of another amount.");
+    }
+    co_return DepositAnswer{std::move(*result->earlier), true};
+  }
   if (!result->user_found) co_return user_not_found(user_id);
-  if (result->deposit) co_return std::move(*result->deposit);
+  if (result->deposit) co_return DepositAnswer{std::move(*result->deposit), false};
   if (result->paused_until) co_return betting_paused(*result->paused_until);
   if (result->limit_short) co_return deposit_limit_exceeded();
   co_return Error::unavailable("The deposit did not happen; retry.");

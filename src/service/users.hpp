@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "domain/entities.hpp"
 #include "domain/paging.hpp"
@@ -31,9 +32,19 @@ struct SignedUp {
 Async<SignedUp> sign_up(Context& ctx, SignUp request);
 // user_not_found.
 Async<domain::User> get_user(Context& ctx, std::int64_t user_id);
-// user_not_found. Audited as `actor`'s.
-Async<domain::Deposit> deposit(Context& ctx, std::int64_t user_id, domain::Money amount,
-                               const domain::Actor& actor);
+struct DepositAnswer {
+  domain::Deposit deposit;
+  bool replayed = false;  // made earlier under the same Idempotency-Key
+};
+
+// user_not_found, betting_paused, deposit_limit_exceeded. Audited as
+// `actor`'s. With an Idempotency-Key (`key`: 1..255 printable ASCII,
+// checked by the caller), at most one deposit is ever made under it for the
+// user: a retry answers that deposit again (replayed), or
+// idempotency_key_reused if it asks for another amount. Only a made deposit
+// is recorded: a refused one may be retried under the same key.
+Async<DepositAnswer> deposit(Context& ctx, std::int64_t user_id, domain::Money amount,
+                             std::optional<std::string_view> key, const domain::Actor& actor);
 // user_not_found.
 Async<domain::ListPage<domain::LedgerEntry>> list_transactions(Context& ctx, std::int64_t user_id,
                                                                domain::Page page);

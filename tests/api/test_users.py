@@ -1,5 +1,7 @@
 """Users, deposits and the ledger (API.md: Users)."""
 
+import uuid
+
 import pytest
 
 from api_support import (
@@ -13,6 +15,7 @@ from api_support import (
     is_positive_int,
     unique_email,
 )
+from bet_support import run_concurrently
 
 MAX_DEPOSIT = 10**12  # "deposits and initial balances 1 .. 10^12"
 MISSING_USER_ID = 2_000_000_000  # fits any id column; never reached by a test run
@@ -350,6 +353,85 @@ def test_invalid_deposit_is_422_and_changes_nothing(api, new_user, admin_token, 
         api.post(f"/v1/users/{user.id}/deposits", body=raw, token=admin_token), field)
     assert db.balance(user.id) == 500
     assert db.ledger_rows(user.id) == 1
+
+
+# ------------------------------------------- deposits with an Idempotency-Key
+
+def _keyed_deposit(api, admin_token, user_id, amount, key):
+    return api.post(f"/v1/users/{user_id}/deposits", json={"amount": amount}, token=admin_token,
+                    headers={"Idempotency-Key": key})
+
+
+def _deposit_rows(db, user_id):
+    return db.scalar("SELECT count(*) FROM ledger WHERE kind = 'deposit' AND user_id = %s", (user_id,))
+
+
+def test_a_retried_deposit_with_its_key_is_answered_again_and_credited_once(api, new_user, admin_token, db):
+    user = new_user()
+    key = str(uuid.uuid4())
+    first = _keyed_deposit(api, admin_token, user.id, 2500, key)
+    body = expect_json(first, 201)
+    assert "Idempotent-Replayed" not in first.headers
+    # The retry of a deposit whose answer was lost: the same answer, nothing more.
+    again = _keyed_deposit(api, admin_token, user.id, 2500, key)
+    assert expect_json(again, 201) == body
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    # Also after another deposit changed the balance: the answer is the first one's.
+    _deposit(api, admin_token, user.id, 100)
+    assert expect_json(_keyed_deposit(api, admin_token, user.id, 2500, key), 201) == body
+    assert expect_json(api.get(f"/v1/users/{user.id}", token=user.token), 200)["balance"] == 2600
+    assert _deposit_rows(db, user.id) == 2
+
+
+def test_a_deposit_key_used_for_another_amount_is_422_and_changes_nothing(api, new_user, admin_token, db):
+    user = new_user()
+    key = str(uuid.uuid4())
+    expect_json(_keyed_deposit(api, admin_token, user.id, 2500, key), 201)
+    expect_problem(_keyed_deposit(api, admin_token, user.id, 9900, key), 422, "idempotency_key_reused")
+    assert expect_json(api.get(f"/v1/users/{user.id}", token=user.token), 200)["balance"] == 2500
+    assert _deposit_rows(db, user.id) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there"])
+def test_a_bad_deposit_key_is_400_and_changes_nothing(api, new_user, admin_token, db, key):
+    user = new_user()
+    resp = api.post(f"/v1/users/{user.id}/deposits", json={"amount": 100}, token=admin_token,
+                    headers={"Idempotency-Key": key.encode("utf-8")})
+    expect_problem(resp, 400, "invalid_parameter")
+    assert _deposit_rows(db, user.id) == 0
+
+
+def test_a_retried_deposit_is_answered_even_once_the_users_betting_is_paused(api, new_user, admin_token):
+    user = new_user()
+    key = str(uuid.uuid4())
+    body = expect_json(_keyed_deposit(api, admin_token, user.id, 2500, key), 201)
+    expect_json(api.post(f"/v1/users/{user.id}/timeout", json={"hours": 24}, token=user.token), 201)
+    again = _keyed_deposit(api, admin_token, user.id, 2500, key)
+    assert expect_json(again, 201) == body
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    # A new deposit, or the key with another amount, meets the pause.
+    expect_problem(_keyed_deposit(api, admin_token, user.id, 2500, str(uuid.uuid4())), 403, "self_excluded")
+    expect_problem(_keyed_deposit(api, admin_token, user.id, 100, key), 403, "self_excluded")
+    assert expect_json(api.get(f"/v1/users/{user.id}", token=user.token), 200)["balance"] == 2500
+
+
+def test_deposit_keys_are_per_user(api, new_user, admin_token):
+    key = str(uuid.uuid4())
+    for user, amount in ((new_user(), 100), (new_user(), 200)):
+        assert expect_json(_keyed_deposit(api, admin_token, user.id, amount, key), 201)["balance"] == amount
+
+
+@pytest.mark.concurrency
+def test_concurrent_deposits_under_one_key_credit_once_and_answer_alike(base_url, api, new_user, admin_token, db):
+    user = new_user()
+    key = str(uuid.uuid4())
+    answers = run_concurrently([base_url], admin_token, 12,
+                               lambda client, i: _keyed_deposit(client, admin_token, user.id, 700, key))
+    bodies = [expect_json(resp, 201) for resp in answers]
+    assert all(b == bodies[0] for b in bodies), bodies
+    assert sum(1 for resp in answers if resp.headers.get("Idempotent-Replayed") != "true") == 1
+    assert expect_json(api.get(f"/v1/users/{user.id}", token=user.token), 200)["balance"] == 700
+    assert _deposit_rows(db, user.id) == 1
 
 
 # ------------------------------------------------------------ transactions

@@ -343,6 +343,51 @@ describe('operator safety', () => {
     await op.context.close();
   });
 
+  test('a deposit whose answer was lost is credited once when Credit is pressed again', async () => {
+    const lena = await createUser(`Lena Lost ${RUN}`);
+    const op = await openPage(browser, DESKTOP, '/#operator');
+    await operatorSignIn(op.page);
+    await openOperatorTab(op.page, 'Accounts');
+    const credit = op.page.locator('form:has(#credit-heading)');
+    const keys = [];
+    let loseNext = true;
+    // The first deposit reaches the server and is made, but its answer never
+    // reaches the page (as when a connection drops after the request went).
+    await op.page.route(`**/v1/users/${lena.id}/deposits`, async (route) => {
+      keys.push(route.request().headers()['idempotency-key']);
+      if (!loseNext) return route.continue();
+      loseNext = false;
+      await route.fetch();
+      return route.abort('connectionreset');
+    });
+    await credit.getByLabel('Account number').fill(String(lena.id));
+    await credit.locator(`.recipient[data-user-id="${lena.id}"]`).waitFor();
+    await credit.getByLabel('Amount').fill('40.00');
+    await credit.getByRole('button', { name: 'Credit' }).click();
+    await credit.locator('.error', { hasText: 'Could not reach the server.' }).waitFor();
+    assert.equal((await api('GET', `/v1/users/${lena.id}`, { token: lena.token })).json.balance, 4000, 'the first press was credited');
+
+    // Pressed again: the same deposit, under the same key, said to have been
+    // made already, and not made twice.
+    await credit.getByRole('button', { name: 'Credit' }).click();
+    await credit.getByText(`Already credited: ${await money(op.page, 4000)} to account #${lena.id} was made by an earlier press`, { exact: false }).waitFor();
+    await credit.locator('.recipient-balance', { hasText: await money(op.page, 4000) }).waitFor();
+    assert.equal(keys.length, 2);
+    assert.match(keys[0], /^[0-9a-f]{32}$/);
+    assert.equal(keys[1], keys[0]);
+    assert.equal((await api('GET', `/v1/users/${lena.id}`, { token: lena.token })).json.balance, 4000);
+    await screenshot(op.page, '94-deposit-already-credited');
+
+    // Pressed once more: a new deposit, under a new key.
+    await credit.getByRole('button', { name: 'Credit' }).click();
+    await credit.getByText(`Credited ${await money(op.page, 4000)} to account #${lena.id}. Balance is now ${await money(op.page, 8000)}.`).waitFor();
+    assert.equal(keys.length, 3);
+    assert.notEqual(keys[2], keys[0]);
+    assert.equal((await api('GET', `/v1/users/${lena.id}`, { token: lena.token })).json.balance, 8000);
+    await assertLabelled(op.page);
+    await op.context.close();
+  });
+
   test('an operator finds an account by the start of its email or part of its name, then credits or looks it up', async () => {
     const greta = await createUser(`Greta Findme ${RUN}`);
     const hugo = await createUser(`Hugo Findme ${RUN}`);

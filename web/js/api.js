@@ -46,7 +46,9 @@ function query(params) {
   return text ? `?${text}` : '';
 }
 
-async function call(method, path, { token, body, params, headers: extra } = {}) {
+// `meta`, when given, is told whether the answer was a replay of an earlier
+// one (Idempotent-Replayed).
+async function call(method, path, { token, body, params, headers: extra, meta } = {}) {
   const headers = { Accept: 'application/json', ...extra };
   if (token) headers.Authorization = `Bearer ${token}`;
   const init = { method, headers, cache: 'no-store' };
@@ -60,6 +62,7 @@ async function call(method, path, { token, body, params, headers: extra } = {}) 
   } catch {
     throw new ApiError(0, { title: 'Network error', detail: 'Could not reach the server.' });
   }
+  if (meta) meta.replayed = response.headers.get('Idempotent-Replayed') === 'true';
   if (response.status === 204) return null;
   const text = await response.text();
   let data = null;
@@ -98,8 +101,19 @@ export const getUser = (id, token) => call('GET', `/v1/users/${enc(id)}`, { toke
 // Operators (owner, admin, support): accounts newest first, paged; q finds
 // an email by its start or a name by any part, ignoring case.
 export const listUsers = (token, params) => call('GET', '/v1/users', { token, params });
-export const deposit = (adminToken, id, amount) =>
-  call('POST', `/v1/users/${enc(id)}/deposits`, { token: adminToken, body: { amount } });
+// The key makes a retry of a deposit whose answer was lost safe: the server
+// credits at most once under it. The answer says `replayed` when the key's
+// deposit had been made before (nothing more was credited).
+export async function deposit(adminToken, id, amount, idempotencyKey) {
+  const meta = {};
+  const answer = await call('POST', `/v1/users/${enc(id)}/deposits`, {
+    token: adminToken,
+    body: { amount },
+    headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
+    meta,
+  });
+  return { ...answer, replayed: meta.replayed };
+}
 export const transactions = (id, token, params) =>
   call('GET', `/v1/users/${enc(id)}/transactions`, { token, params });
 

@@ -50,8 +50,9 @@ class PgUsers final : public UserStore {
     return store::find_user(*db_, user_id);
   }
   Async<domain::DepositOutcome> deposit(std::int64_t user_id, domain::Money amount,
+                                        const std::optional<Digest>& key,
                                         const domain::Actor& actor) override {
-    return store::deposit(*db_, user_id, amount, actor);
+    return store::deposit(*db_, user_id, amount, key, actor);
   }
   Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
                                                       domain::Page page) override {

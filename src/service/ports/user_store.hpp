@@ -27,8 +27,11 @@ class UserStore {
   // conflict kEmailTaken when the email is registered already.
   virtual Async<domain::User> insert(const domain::NewUser& user) = 0;
   virtual Async<std::optional<domain::User>> find(std::int64_t user_id) = 0;
-  // Audited as `actor`'s.
+  // Audited as `actor`'s. `key`: the digest of the request's Idempotency-Key;
+  // a key that made a deposit for the user already makes none, and the
+  // outcome names that deposit (DepositOutcome::earlier).
   virtual Async<domain::DepositOutcome> deposit(std::int64_t user_id, domain::Money amount,
+                                                const std::optional<Digest>& key,
                                                 const domain::Actor& actor) = 0;
   virtual Async<domain::ListPage<domain::LedgerEntry>> ledger(std::int64_t user_id,
                                                               domain::Page page) = 0;

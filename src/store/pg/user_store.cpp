@@ -32,7 +32,8 @@ constexpr pg::Statement kFindUser{"find_user",
                                   "SELECT " BETSDB_USER_COLUMNS " FROM users WHERE id = $1"};
 
 // A deposit, unless the user has paused their betting or it would pass one
-// of their deposit limits: the user's row is the turn (as for stakes,
+// of their deposit limits, or its Idempotency-Key ($5, a digest or NULL) made
+// one already: the user's row is the turn (as for stakes,
 // store/pg/bet_store.cpp), so concurrent deposits never pass a limit
 // together. The last three columns: whether the user exists, and, when
 // nothing was deposited, whether a limit or a pause (until when) refused it.
@@ -43,6 +44,7 @@ WITH u AS (
   WHERE id = $1 AND coalesce(self_excluded_until, '-infinity') <= now()
     AND coalesce(timeout_until, '-infinity') <= now()
     AND (NOT limits_set OR within_limits(id, 'deposit', deposits_total, $2::bigint))
+    AND NOT EXISTS (SELECT 1 FROM deposit_keys WHERE user_id = $1 AND key_digest = $5::bytea)
   RETURNING id, balance, deposits_total, deposited_at
 ), a AS (
   INSERT INTO audit (actor, action, target, request_id, details)
@@ -52,12 +54,26 @@ WITH u AS (
   INSERT INTO ledger (user_id, kind, amount, balance_after, running_total, created_at)
   SELECT id, 'deposit', $2::bigint, balance, deposits_total, deposited_at FROM u
   RETURNING )sql" BETSDB_LEDGER_COLUMNS R"sql(
+), k AS (
+  -- A concurrent deposit under the same key that committed while this one
+  -- waited for the user's row (its NOT EXISTS read the snapshot from before)
+  -- makes this insert fail, and the whole statement with it: never two.
+  INSERT INTO deposit_keys (user_id, key_digest, ledger_id)
+  SELECT $1, $5::bytea, id FROM l WHERE $5::bytea IS NOT NULL
 )
 SELECT l.*, EXISTS (SELECT 1 FROM users WHERE id = $1),
        CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN exceeds_limits($1, 'deposit', $2::bigint) END,
        CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN
-         )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END
+         )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END,
+       EXISTS (SELECT 1 FROM deposit_keys WHERE user_id = $1 AND key_digest = $5::bytea)
 FROM (VALUES (1)) AS one (n) LEFT JOIN l ON true)sql"};
+
+constexpr std::string_view kDepositKeyTaken = "deposit_keys_pkey";
+
+// The deposit an Idempotency-Key made for the user.
+constexpr pg::Statement kKeyedDeposit{"keyed_deposit", R"sql(
+SELECT )sql" BETSDB_LEDGER_COLUMNS R"sql(
+FROM ledger WHERE id = (SELECT ledger_id FROM deposit_keys WHERE user_id = $1 AND key_digest = $2))sql"};
 
 constexpr pg::Statement kListLedger{"list_ledger", R"sql(
 SELECT )sql" BETSDB_LEDGER_COLUMNS R"sql(, count(*) OVER ()
@@ -105,19 +121,65 @@ Async<std::optional<domain::User>> find_user(pg::Pool& db, std::int64_t id) {
   co_return std::optional<domain::User>{user_from_row((*rows)[0])};
 }
 
-Async<domain::DepositOutcome> deposit(pg::Pool& db, std::int64_t user_id, domain::Money amount,
-                                      const domain::Actor& actor) {
-  auto rows = co_await db.execute(
-      kDeposit, pg::params(user_id, amount.cents(), actor.name, actor.request_id));
+namespace {
+
+// The deposit the key made for the user, if any.
+Async<std::optional<domain::Deposit>> keyed_deposit(pg::Pool& db, std::int64_t user_id,
+                                                    const std::string& key) {
+  auto rows = co_await db.execute(kKeyedDeposit, pg::params(user_id, key));
   if (!rows.ok()) co_return std::move(rows).error();
+  if (rows->empty()) co_return std::optional<domain::Deposit>{};
+  BETSDB_CO_TRY(auto entry, ledger_entry_from_row((*rows)[0]));
+  co_return std::optional<domain::Deposit>{domain::Deposit{entry.balance_after, entry}};
+}
+
+Async<domain::DepositOutcome> made_earlier(pg::Pool& db, std::int64_t user_id,
+                                           const std::string& key) {
+  auto earlier = co_await keyed_deposit(db, user_id, key);
+  if (!earlier.ok()) co_return std::move(earlier).error();
+  if (!*earlier) co_return Error::internal("deposit: its key's deposit is gone");
+  domain::DepositOutcome out;
+  out.user_found = true;
+  out.earlier = std::move(*earlier);
+  co_return out;
+}
+
+}  // namespace
+
+Async<domain::DepositOutcome> deposit(pg::Pool& db, std::int64_t user_id, domain::Money amount,
+                                      const std::optional<Digest>& key,
+                                      const domain::Actor& actor) {
+  std::optional<std::string> key_param;
+  if (key) key_param = bytea_param(*key);
+  auto rows = co_await db.execute(
+      kDeposit, pg::params(user_id, amount.cents(), actor.name, actor.request_id, key_param));
+  if (!rows.ok()) {
+    if (key_param && rows.error().is(Errc::conflict) &&
+        rows.error().constraint == kDepositKeyTaken) {
+      co_return co_await made_earlier(db, user_id, *key_param);
+    }
+    co_return std::move(rows).error();
+  }
   if (rows->size() != 1) co_return Error::internal("deposit: one row expected");
   const pg::Row row = (*rows)[0];
+  if (key_param && row.get<bool>(9)) co_return co_await made_earlier(db, user_id, *key_param);
   domain::DepositOutcome out;
   out.user_found = row.get<bool>(6);
   if (!row.is_null(0)) {
     BETSDB_CO_TRY(auto entry, ledger_entry_from_row(row));
     out.deposit = domain::Deposit{entry.balance_after, entry};
     co_return out;
+  }
+  if (key_param && out.user_found) {
+    // Refused, perhaps only because a deposit under the same key committed
+    // while this one waited for the user's row (its total now meets the
+    // limit): the statement's own look-up read the snapshot from before.
+    auto earlier = co_await keyed_deposit(db, user_id, *key_param);
+    if (!earlier.ok()) co_return std::move(earlier).error();
+    if (*earlier) {
+      out.earlier = std::move(*earlier);
+      co_return out;
+    }
   }
   out.limit_short = row.get<std::optional<bool>>(7).value_or(false);
   if (auto paused = row.get<std::optional<std::int64_t>>(8))

@@ -135,6 +135,11 @@ function creditForm(token) {
   let recipient = null; // the account the number in the field belongs to
   let asking = 0;
   let timer = null;
+  // The keys of deposits whose answer never came (no answer, a 5xx, a lost
+  // session: each may have been made), by "account:cents". Asking for the
+  // same deposit again reuses its key, so the server credits it at most once;
+  // a key goes once a deposit under it is answered.
+  const unanswered = new Map();
 
   const showRecipient = (user, balance = user.balance) => {
     recipient = user;
@@ -203,12 +208,24 @@ function creditForm(token) {
     if (cents === null || cents <= 0) return fieldError(form, amount, 'Enter an amount such as 100.00.');
     const to = recipient;
     button.disabled = true;
+    const pending = `${to.id}:${cents}`;
+    const key = unanswered.get(pending) ?? api.newIdempotencyKey();
     try {
-      const answer = await api.deposit(token, to.id, cents);
+      const answer = await api.deposit(token, to.id, cents, key);
+      unanswered.delete(pending);
+      if (answer.replayed) {
+        status.show(`Already credited: ${formatMoney(cents)} to account #${to.id} was made by an earlier press whose answer was lost. Nothing more was credited; press Credit again for a new deposit.`);
+        const now = await api.getUser(to.id, token).catch(() => null);
+        if (now && recipient?.id === to.id) showRecipient(now);
+        return;
+      }
       status.show(`Credited ${formatMoney(cents)} to account #${to.id}. Balance is now ${formatMoney(answer.balance)}.`);
       if (recipient?.id === to.id) showRecipient(to, answer.balance);
       amount.value = '';
     } catch (err) {
+      // A refusal (4xx but a lost session) means nothing was made under the key.
+      if (err.status === 0 || err.status === 401 || err.status >= 500) unanswered.set(pending, key);
+      else unanswered.delete(pending);
       if (err.code === 'user_not_found') fieldError(form, id, 'There is no account with this number.');
       else showFieldErrors(form, err, error);
     } finally {
