@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -564,6 +567,74 @@ TEST(ClusterClient, ANodeThatLeftTheMapIsDroppedUntilAMapNamesItAgain) {
     EXPECT_TRUE(node_stats(client->stats(), d.name()).connected);
     EXPECT_GT(node_stats(client->stats(), d.name()).commands_sent, sent_to_d)
         << "its counters go on from those of its first client";
+    client->stop();
+  });
+}
+
+// A node that a MOVED or ASK has just named is not in the map (an empty
+// master a slot moves to is in no CLUSTER SLOTS range) and is not connected
+// yet: a map load then must not retire it, or the command would retry a
+// stopped client until its budget ends. Here the target's handshake never
+// finishes (it listens but never accepts, so AUTH gets no answer until the
+// connect timeout): loads that come meanwhile leave it live; once its
+// connection has failed, a load retires it.
+TEST(ClusterClient, AnAskTargetStillConnectingIsNotRetired) {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    Node a(io);
+    asio::ip::tcp::acceptor silent(io, {asio::ip::address_v4::loopback(), 0});  // never accepts
+    const std::string target = "127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+    std::vector<SlotRange> map;
+    map.push_back(range(0, kLastSlot, a));
+    publish(map, a);
+    const std::string key = key_in(0, kLastSlot, "connecting");
+    bool ask = false;
+    a.on_command([&](const Argv& command) -> std::optional<Answer> {
+      if (testing::same_word(command[0], "AUTH")) return wire::status("OK");
+      if (ask && names_key(command, key)) {
+        return wire::error("ASK " + std::to_string(key_slot(key)) + " " + target);
+      }
+      return std::nullopt;
+    });
+    auto cfg = config_for(3000ms, a);
+    cfg.password = "secret";
+    cfg.connect_timeout = 1000ms;
+    auto client = co_await connected_cluster(io, cfg);
+    CO_ASSERT(client->connected(), client->last_error());
+
+    ask = true;
+    std::optional<Result<Reply>> answer;
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { answer = co_await client->command("GET", key); },
+        asio::detached);
+    const auto listed_live = [&] {
+      for (const auto& n : client->stats().nodes) {
+        if (n.node == target) return !n.retired;
+      }
+      return false;
+    };
+    const bool named = co_await eventually(listed_live);
+    CO_ASSERT(named, "the ASK target was never added");
+    const std::uint64_t loads = client->stats().slot_refreshes;
+    // The not-connected target asks for loads; two of them come well within
+    // its 1 s connect timeout (at most 250 ms apart).
+    const bool loaded =
+        co_await eventually([&] { return client->stats().slot_refreshes >= loads + 2; }, 900ms);
+    CO_ASSERT(loaded, "no map load while the target was connecting");
+    EXPECT_TRUE(listed_live()) << "a node still connecting was retired";
+    EXPECT_EQ(node_stats(client->stats(), target).transport_errors, 0u);
+
+    // The migration ends (A answers for the key again), and the target's
+    // handshake times out: retired, the command leaves it for the slot's
+    // master, which answers, well within the command's 3 s budget.
+    ask = false;
+    const bool done = co_await eventually([&] { return answer.has_value(); });
+    CO_ASSERT(done, "the command never ended");
+    EXPECT_EQ(describe(*answer), Reply::nil().describe());
+    const bool retired = co_await eventually([&] {
+      client->request_refresh();
+      return !listed_live();
+    });
+    EXPECT_TRUE(retired) << "the failed target was never retired";
     client->stop();
   });
 }
