@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <string_view>
 
 #include "service/password_pool.hpp"
 #include "service/retry_later.hpp"
@@ -43,6 +44,21 @@ Error email_taken() {
   return Error::make(Errc::email_taken, "An account with this email already exists.");
 }
 
+// Counts an attempt as a failure before its password is checked (uncounted
+// by not_a_failure if it is not one), so that attempts made side by side (a
+// password check takes tens of milliseconds) cannot all pass a count read
+// before any was counted. Refused with `refusal` once `limit` are counted in
+// the window.
+Async<void> count_attempt(Context& ctx, const std::string& key, std::int64_t limit,
+                          std::string_view refusal) {
+  auto attempt = co_await ctx.access->take(key, limit, kSignInWindow);
+  if (!attempt.ok()) co_return std::move(attempt).error();
+  if (!attempt->taken) {
+    co_return Error::rate_limited(seconds_left(attempt->window.remaining), std::string(refusal));
+  }
+  co_return Status{};
+}
+
 // The attempt was counted before its password was checked; one that turns
 // out not to be a failure is uncounted. Redis failing here leaves it counted
 // (a failure too many, until the window ends), never the other way round.
@@ -65,15 +81,9 @@ Async<SignedIn> sign_in(Context& ctx, const std::string& email, std::string pass
         1, "Too many sign-ins from this address at once; try again in a moment.");
   }
   const std::string key = sign_in_key(email);
-  // Counted as a failure before the password is checked, and uncounted if it
-  // is not one: attempts made side by side (a password check takes tens of
-  // milliseconds) cannot all pass a count read before any was counted.
-  auto attempt = co_await ctx.access->take(key, kSignInFailureLimit, kSignInWindow);
-  if (!attempt.ok()) co_return std::move(attempt).error();
-  if (!attempt->taken) {
-    co_return Error::rate_limited(seconds_left(attempt->window.remaining),
-                                  "Too many failed sign-ins for this email; try again later.");
-  }
+  auto counted = co_await count_attempt(
+      ctx, key, kSignInFailureLimit, "Too many failed sign-ins for this email; try again later.");
+  if (!counted.ok()) co_return std::move(counted).error();
   auto found = co_await ctx.accounts->credentials(email);
   if (!found.ok()) {
     co_await not_a_failure(ctx, key);
@@ -153,12 +163,10 @@ Async<void> check_current_password(Context& ctx, const domain::Credentials& on_f
     co_return Error::validation("current_password", "is required: the account has a password");
   }
   const std::string key = password_check_key(asked_with);
-  auto attempt = co_await ctx.access->take(key, kPasswordCheckLimit, kSignInWindow);
-  if (!attempt.ok()) co_return std::move(attempt).error();
-  if (!attempt->taken) {
-    co_return Error::rate_limited(seconds_left(attempt->window.remaining),
-                                  "Too many wrong passwords from this sign-in; try again later.");
-  }
+  auto counted =
+      co_await count_attempt(ctx, key, kPasswordCheckLimit,
+                             "Too many wrong passwords from this sign-in; try again later.");
+  if (!counted.ok()) co_return std::move(counted).error();
   auto matches = co_await ctx.passwords->verify(on_file.password_hash, *current);
   if (!matches.ok()) {
     co_await not_a_failure(ctx, key);

@@ -206,6 +206,28 @@ class PasswordChangeRaceTest : public PasswordChangeTest {
     const domain::Timestamp expires_at = tomorrow();
     result = co_await insert_session(pool, digest, ann, hash, expires_at);
   }
+
+  // Runs `held_sql` in a transaction of its own, starts `contender(pool)`,
+  // waits until it waits for a lock, commits, and returns once `answered()`
+  // (or after until_answered's bound).
+  template <class Contender, class Answered>
+  void behind_held_rows(const std::string& held_sql, Contender contender, Answered answered) {
+    asio::io_context io;
+    auto pool = pool_on(io, 1);
+    auto locker = pool_on(io, 1);
+    auto watcher = pool_on(io, 1);
+    pg::testing::run(io, [&]() -> asio::awaitable<void> {
+      const std::string pid = std::to_string(co_await pg::testing::backend_pid(*pool));
+      auto held = co_await pg::testing::hold_rows(*locker, held_sql);
+      PG_CO_ASSERT(held.has_value());
+      asio::co_spawn(io, contender(*pool), asio::detached);
+      co_await pg::testing::until_waiting_for_locks(*watcher, pid, 1);
+      auto committed = co_await (*held)->execute_sql("COMMIT");
+      PG_CO_ASSERT_OK(committed);
+      co_await pg::testing::until_answered(answered);
+      for (const auto& p : {pool, locker, watcher}) p->close();
+    });
+  }
 };
 
 // A settlement's credit (a plain UPDATE of the balance) holds the bettor's
@@ -237,25 +259,12 @@ TEST_F(PasswordChangeRaceTest, ASignInDoesNotWaitForAMoneyWriteOnTheBettorsRow) 
 // The change holds the row: the sign-in waits, then finds the new password
 // and adds nothing.
 TEST_F(PasswordChangeRaceTest, ASignInThatMeetsAChangeWaitsAndAddsNothing) {
-  asio::io_context io;
-  auto pool = pool_on(io, 1);
-  auto locker = pool_on(io, 1);
-  auto watcher = pool_on(io, 1);
   std::optional<Result<bool>> result;
-  pg::testing::run(io, [&]() -> asio::awaitable<void> {
-    const std::string pid = std::to_string(co_await pg::testing::backend_pid(*pool));
-    auto held =
-        co_await pg::testing::hold_rows(*locker,
-                                        "SELECT 1 FROM users WHERE id = 1 FOR UPDATE; "
-                                        "UPDATE users SET password_hash = 'new' WHERE id = 1");
-    PG_CO_ASSERT(held.has_value());
-    asio::co_spawn(io, sign_in(*pool, "with_the_old_password", "old", result), asio::detached);
-    co_await pg::testing::until_waiting_for_locks(*watcher, pid, 1);
-    auto committed = co_await (*held)->execute_sql("COMMIT");
-    PG_CO_ASSERT_OK(committed);
-    co_await pg::testing::until_answered([&] { return result.has_value(); });
-    for (const auto& p : {pool, locker, watcher}) p->close();
-  });
+  behind_held_rows(
+      "SELECT 1 FROM users WHERE id = 1 FOR UPDATE; "
+      "UPDATE users SET password_hash = 'new' WHERE id = 1",
+      [&](pg::Pool& pool) { return sign_in(pool, "with_the_old_password", "old", result); },
+      [&] { return result.has_value(); });
   ASSERT_TRUE(result.has_value());
   ASSERT_TRUE(result->ok()) << result->error().detail;
   EXPECT_FALSE(**result);
@@ -264,34 +273,18 @@ TEST_F(PasswordChangeRaceTest, ASignInThatMeetsAChangeWaitsAndAddsNothing) {
 // A sign-in's insert holds its key-share lock, uncommitted: the change waits
 // for it, then ends that session with the others.
 TEST_F(PasswordChangeRaceTest, AChangeThatMeetsASignInWaitsAndEndsItsSession) {
-  asio::io_context io;
-  auto pool = pool_on(io, 1);
-  auto locker = pool_on(io, 1);
-  auto watcher = pool_on(io, 1);
   std::optional<Result<std::optional<std::vector<Digest>>>> result;
-  pg::testing::run(io, [&]() -> asio::awaitable<void> {
-    const std::string pid = std::to_string(co_await pg::testing::backend_pid(*pool));
-    auto held = co_await pg::testing::hold_rows(
-        *locker,
-        "INSERT INTO sessions (token_hash, user_id, expires_at) "
-        "SELECT sha256('signing_in'), 1, now() + interval '30 days' "
-        "WHERE EXISTS (SELECT 1 FROM users WHERE id = 1 AND password_hash = 'old' FOR KEY SHARE)");
-    PG_CO_ASSERT(held.has_value());
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          const auto change = anns("old");
-          const domain::Actor actor{"owner", "req-8"};
-          const std::chrono::seconds recent{0};
-          result = co_await change_password(*pool, change, actor, recent);
-        },
-        asio::detached);
-    co_await pg::testing::until_waiting_for_locks(*watcher, pid, 1);
-    auto committed = co_await (*held)->execute_sql("COMMIT");
-    PG_CO_ASSERT_OK(committed);
-    co_await pg::testing::until_answered([&] { return result.has_value(); });
-    for (const auto& p : {pool, locker, watcher}) p->close();
-  });
+  behind_held_rows(
+      "INSERT INTO sessions (token_hash, user_id, expires_at) "
+      "SELECT sha256('signing_in'), 1, now() + interval '30 days' "
+      "WHERE EXISTS (SELECT 1 FROM users WHERE id = 1 AND password_hash = 'old' FOR KEY SHARE)",
+      [&](pg::Pool& pool) -> asio::awaitable<void> {
+        const auto change = anns("old");
+        const domain::Actor actor{"owner", "req-8"};
+        const std::chrono::seconds recent{0};
+        result = co_await change_password(pool, change, actor, recent);
+      },
+      [&] { return result.has_value(); });
   ASSERT_TRUE(result.has_value());
   const auto& answer = *result;
   ASSERT_TRUE(answer.ok()) << answer.error().detail;

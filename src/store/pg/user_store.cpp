@@ -64,8 +64,7 @@ WITH u AS (
 SELECT l.*, EXISTS (SELECT 1 FROM users WHERE id = $1),
        CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN exceeds_limits($1, 'deposit', $2::bigint) END,
        CASE WHEN NOT EXISTS (SELECT 1 FROM u) THEN
-         )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END,
-       EXISTS (SELECT 1 FROM deposit_keys WHERE user_id = $1 AND key_digest = $5::bytea)
+         )sql" BETSDB_SQL_MICROS("betting_paused_until($1)") R"sql( END
 FROM (VALUES (1)) AS one (n) LEFT JOIN l ON true)sql"};
 
 constexpr std::string_view kDepositKeyTaken = "deposit_keys_pkey";
@@ -162,7 +161,6 @@ Async<domain::DepositOutcome> deposit(pg::Pool& db, std::int64_t user_id, domain
   }
   if (rows->size() != 1) co_return Error::internal("deposit: one row expected");
   const pg::Row row = (*rows)[0];
-  if (key_param && row.get<bool>(9)) co_return co_await made_earlier(db, user_id, *key_param);
   domain::DepositOutcome out;
   out.user_found = row.get<bool>(6);
   if (!row.is_null(0)) {
@@ -171,9 +169,10 @@ Async<domain::DepositOutcome> deposit(pg::Pool& db, std::int64_t user_id, domain
     co_return out;
   }
   if (key_param && out.user_found) {
-    // Refused, perhaps only because a deposit under the same key committed
-    // while this one waited for the user's row (its total now meets the
-    // limit): the statement's own look-up read the snapshot from before.
+    // Refused: by the key, which made a deposit already (also one that
+    // committed while this one waited for the user's row, whose total may
+    // now meet a limit: the statement read the key from the snapshot before),
+    // or for a reason of its own, and then the key has made none.
     auto earlier = co_await keyed_deposit(db, user_id, *key_param);
     if (!earlier.ok()) co_return std::move(earlier).error();
     if (*earlier) {
