@@ -91,7 +91,7 @@ const std::vector<Option>& options() {
        [](Config& c, std::string_view v) -> Status { c.redis_url = std::string(v); return {}; }},
       {"--redis-cluster", "BETSDB_REDIS_CLUSTER", "Redis Cluster seeds [[user]:password@]host:port[,host:port...]; replaces --redis-url",
        [](Config& c, std::string_view v) -> Status { c.redis_cluster = std::string(v); return {}; }},
-      {"--redis-tracking", "BETSDB_REDIS_TRACKING", "on|off: keep cache counters while Redis reports no change to them, one Redis only (default on)",
+      {"--redis-tracking", "BETSDB_REDIS_TRACKING", "on|off: keep cache counters while Redis reports no change to them, on one Redis or a cluster (default on)",
        [](Config& c, std::string_view v) -> Status {
          if (v != "on" && v != "off") return Error::validation("redis_tracking", "must be on or off, not '" + std::string(v) + "'");
          c.redis_tracking = v == "on";

@@ -217,7 +217,7 @@ void write_shard_gauges(PrometheusWriter& w, const ScrapeInput& in) {
   w.sample("betsdb_redis_connected", redis_connected);
   w.family("betsdb_redis_tracking_connected", "gauge",
            "Shards whose tracking connection is up: cache hits and revocation checks then "
-           "skip their Redis command (BETSDB_REDIS_TRACKING, one Redis only).");
+           "skip their Redis command (BETSDB_REDIS_TRACKING).");
   w.sample("betsdb_redis_tracking_connected", tracking);
   w.family("betsdb_redis_tracking_kept_reads_total", "counter",
            "Cache hits and revocation checks answered from kept values, with no Redis command.");

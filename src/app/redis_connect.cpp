@@ -9,20 +9,22 @@ namespace betsdb::app {
 
 Result<redis::CommandsPtr> make_redis(boost::asio::any_io_executor executor, const Config& config,
                                       RedisUse use) {
+  // Tools and the stream reader keep nothing, but their writes must wait
+  // for the shards that do.
+  const bool keeps = use == RedisUse::requests && config.redis_tracking;
+  const std::vector<std::string> tracked{std::string(redis::kGenerationKeyPrefix),
+                                         std::string(redis::kRevocationKeyPrefix)};
   if (!config.redis_cluster.empty()) {
     auto seeds = redis::parse_cluster_seeds(config.redis_cluster);
     if (!seeds.ok()) return std::move(seeds).error();
+    seeds->writers_wait = config.redis_tracking;
+    if (keeps) seeds->tracked_prefixes = tracked;
     return redis::CommandsPtr(redis::ClusterClient::create(std::move(executor), std::move(*seeds)));
   }
   auto url = redis::parse_url(config.redis_url);
   if (!url.ok()) return std::move(url).error();
-  // Tools and the stream reader keep nothing, but their writes must wait
-  // for the shards that do.
   url->writers_wait = config.redis_tracking;
-  if (use == RedisUse::requests && config.redis_tracking) {
-    url->tracked_prefixes = {std::string(redis::kGenerationKeyPrefix),
-                             std::string(redis::kRevocationKeyPrefix)};
-  }
+  if (keeps) url->tracked_prefixes = tracked;
   return redis::CommandsPtr(redis::Client::create(std::move(executor), std::move(*url)));
 }
 

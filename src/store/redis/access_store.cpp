@@ -119,8 +119,9 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& 
   auto reply = co_await redis.command("SET", key, "1", "EX", seconds);
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_error()) co_return Error::unavailable("Redis refused a revocation mark");
-  // Until then, another process may still trust the mark's kept absence.
-  if (redis.writers_wait()) co_await InvalidationTracker::wait_for_readers();
+  // Until then, another process may still trust the mark's kept absence
+  // (one Redis only: a cluster keeps no absence).
+  if (redis.writers_wait() && !redis.cluster()) co_await InvalidationTracker::wait_for_readers();
   co_return Status{};
 }
 

@@ -76,9 +76,10 @@ return out)lua");
 const Script& bump_script() {
   // KEYS: the generation counters. ARGV: the writer's origin, its written
   // position as 16 hex digits, or two empty strings to forget the positions;
-  // then "1" to report leases (a single Redis with tracking), a lease's
-  // length in ms, and kLostLeasesKey. A position is compared as two 32-bit
-  // halves: Lua's numbers are doubles. Returns 1 when a reader's lease is in
+  // then "1" to report leases (readers may keep counters), a lease's
+  // length in ms, and kLostLeasesKey (lost_leases_key() of the slot on a
+  // cluster). A position is compared as two 32-bit halves: Lua's numbers
+  // are doubles. Returns 1 when a reader's lease is in
   // force on some counter, or on all of them (kLostLeasesKey), 0 otherwise.
   static const Script script(BETSDB_NEW_GENERATION BETSDB_REDIS_MS R"lua(
 local prefix = ARGV[1] .. '|'
@@ -219,17 +220,25 @@ bool counters_exist(std::string_view generations) {
 }
 
 // The counters' values as kept by the tracker, joined like a read's
-// generations; nullopt unless every one is kept.
-std::optional<std::string> kept_generations(const InvalidationTracker& tracker,
-                                            const std::vector<std::string>& counters) {
+// generations, and the Redis process they were read from; nullopt unless
+// every one is kept, from the same process.
+struct KeptGenerations {
   std::string generations;
+  std::string_view origin;
+};
+std::optional<KeptGenerations> kept_generations(const InvalidationTracker& tracker,
+                                                const std::vector<std::string>& counters) {
+  KeptGenerations kept;
   for (std::size_t i = 0; i < counters.size(); ++i) {
     const std::string* value = tracker.kept(counters[i]);
     if (value == nullptr) return std::nullopt;
-    if (i > 0) generations += '.';
-    generations += *value;
+    const std::string_view origin = tracker.kept_origin(counters[i]);
+    if (i == 0) kept.origin = origin;
+    if (origin.empty() || origin != kept.origin) return std::nullopt;
+    if (i > 0) kept.generations += '.';
+    kept.generations += *value;
   }
-  return generations;
+  return kept;
 }
 
 // When a read was sent: the tracker's mark, and the lease term of each
@@ -311,6 +320,14 @@ std::optional<std::uint64_t> namespace_position(std::span<const Reply> records,
 }
 
 }  // namespace
+
+std::string lost_leases_key(std::uint16_t slot) {
+  std::string key(kLostLeasesKey);
+  key += ":{";
+  key += slot_tag(slot);
+  key += '}';
+  return key;
+}
 
 std::string written_position_key(const std::string& generation_key) {
   return "lsn:" + generation_key;
@@ -450,10 +467,13 @@ std::optional<std::string> Cache::read_kept(std::string_view prefix,
                                             std::string_view query) {
   InvalidationTracker* tracker = client_->tracker();
   if (tracker == nullptr || counters.empty() || !tracker->fresh()) return std::nullopt;
-  const auto generations = kept_generations(*tracker, counters);
-  if (!generations) return std::nullopt;
+  const auto kept = kept_generations(*tracker, counters);
+  if (!kept) return std::nullopt;
+  // The copy must be from the process the counters were read from: the
+  // tracker keeps values only from processes it tracks, and forgets them
+  // all when it loses one (a restart or a failover may roll counters back).
   const std::string* copy =
-      local_.find(entry_key_of(prefix, *generations, query), tracker->origin(), Clock::now());
+      local_.find(entry_key_of(prefix, kept->generations, query), kept->origin, Clock::now());
   if (copy == nullptr) return std::nullopt;
   tracker->count_kept_read();
   lease_if_wanted(counters);
@@ -570,7 +590,8 @@ asio::awaitable<Result<bool>> Cache::bump_slot(std::vector<std::string> keys,
   if (written_position && !origin.empty()) args = {origin, position_hex(*written_position)};
   args.emplace_back(client_->writers_wait() ? "1" : "0");
   args.push_back(lease_length_ms());
-  args.emplace_back(kLostLeasesKey);
+  args.push_back(client_->cluster() ? lost_leases_key(key_slot(keys.front()))
+                                    : std::string(kLostLeasesKey));
   auto served = co_await client_->eval_served(bump_script(), std::move(keys), std::move(args));
   if (!served.ok()) co_return std::move(served).error();
   if (!served->origin.empty()) origin = served->origin;

@@ -26,8 +26,9 @@
 // the tracker is fresh and the shard holds a lease on them (taken in the
 // background for counters read more than once); bump() of a leased counter
 // waits before it returns for as long as that freshness lasts, which is what
-// makes such a hit see every write that answered before it began. A single
-// Redis only.
+// makes such a hit see every write that answered before it began. On a
+// Redis Cluster too: every node is tracked, and each counter is kept with the
+// process it was read from, which the copy must come from as well.
 // The script names entry keys it builds itself: on a Redis Cluster that is
 // allowed because a namespace's prefix carries the same hash tag as its
 // counters, so entries and counters share a slot (service/read_cache.cpp
@@ -107,9 +108,12 @@ std::string short_query_key(std::string_view canonical_query);
 // FLUSHALL, a restart without its files), a writer cannot tell which
 // counters were leased: it sets this a lease's length ahead, and writers
 // wait until then, by when every reader has heard of the flush
-// (invalidation_tracker.hpp, "Leases"). Used on a single Redis only, so it
-// needs no hash tag.
+// (invalidation_tracker.hpp, "Leases"). On a single Redis.
 inline constexpr std::string_view kLostLeasesKey = "lease:lost-until";
+// The same on a Redis Cluster, where a script may only touch its keys' slot
+// and a node loses its slots' keys together: one per slot,
+// "lease:lost-until:{<slot_tag(slot)>}".
+std::string lost_leases_key(std::uint16_t slot);
 
 class Cache final {
  public:

@@ -8,6 +8,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
+#include <optional>
+#include <utility>
 
 namespace betsdb::redis {
 
@@ -89,19 +91,32 @@ void add_client_counters(Commands::Stats& into, const Commands::Stats& from) {
   into.reconnects += from.reconnects;
 }
 
-// host:port of a CLUSTER SLOTS node entry [ip, port, ...]; empty if malformed.
-std::string node_name(const Reply& node, const std::string& asked_host) {
-  if (!node.is_array() || node.elements().size() < 2) return {};
+using Address = std::pair<std::string, std::uint16_t>;
+
+// The host and port of a CLUSTER SLOTS node entry [ip, port, ...].
+std::optional<Address> node_address(const Reply& node, const std::string& asked_host) {
+  if (!node.is_array() || node.elements().size() < 2) return std::nullopt;
   std::string host = node.elements()[0].as_string();
   if (host.empty() || host == "?") host = asked_host;
-  return host + ":" + std::to_string(node.elements()[1].as_integer());
+  const std::int64_t port = node.elements()[1].as_integer();
+  if (port <= 0 || port > 65535) return std::nullopt;
+  return Address{std::move(host), static_cast<std::uint16_t>(port)};
 }
 
 }  // namespace
 
 std::shared_ptr<ClusterClient> ClusterClient::create(asio::any_io_executor executor,
                                                      ClusterConfig config) {
-  return std::shared_ptr<ClusterClient>(new ClusterClient(std::move(executor), std::move(config)));
+  auto client =
+      std::shared_ptr<ClusterClient>(new ClusterClient(std::move(executor), std::move(config)));
+  if (!client->config_.tracked_prefixes.empty()) {
+    // Weak: the tracker lives as long as this client and must not keep it alive.
+    client->tracker_ = InvalidationTracker::create_for_cluster(
+        client->executor_, client->config_.tracked_prefixes, [weak = client->weak_from_this()] {
+          if (auto self = weak.lock()) self->request_refresh();
+        });
+  }
+  return client;
 }
 
 ClusterClient::ClusterClient(asio::any_io_executor executor, ClusterConfig config)
@@ -115,12 +130,14 @@ void ClusterClient::start() {
   for (const auto& seed : config_.seeds) node_index(seed.host, seed.port);
   refresh_requested_ = true;
   asio::co_spawn(executor_, refresh_loop(shared_from_this()), asio::detached);
+  if (tracker_) tracker_->start();
 }
 
 void ClusterClient::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& node : nodes_) node->client->stop();
+  if (tracker_) tracker_->stop();
   refresh_wakeup_.cancel();
 }
 
@@ -159,6 +176,7 @@ Commands::Stats ClusterClient::stats() const {
     out.nodes.push_back(NodeStats{node->name, node->client->connected(), s.commands_sent,
                                   s.transport_errors, node->moved, node->ask, node->retired});
   }
+  if (tracker_) tracker_->report(out);
   return out;
 }
 
@@ -453,6 +471,7 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
   owners.fill(kNoNode);
   std::vector<std::int16_t> masters;
   std::vector<std::string> named;  // masters and replicas
+  std::vector<Address> addresses;  // the same
   for (const Reply& range : slots.elements()) {
     const auto& parts = range.elements();
     if (parts.size() < 3 || !parts[2].is_array() || parts[2].elements().size() < 2) {
@@ -473,8 +492,12 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
       masters.push_back(index);
     }
     named.push_back(nodes_[static_cast<std::size_t>(index)]->name);
+    addresses.emplace_back(host, static_cast<std::uint16_t>(port));
     for (std::size_t replica = 3; replica < parts.size(); ++replica) {
-      named.push_back(node_name(parts[replica], asked_host));
+      auto address = node_address(parts[replica], asked_host);
+      if (!address) continue;
+      named.push_back(address->first + ":" + std::to_string(address->second));
+      addresses.push_back(std::move(*address));
     }
   }
   const bool changed = !map_loaded_ || owners != owner_;
@@ -487,10 +510,19 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
   map_loaded_ = true;
   ++counters_.slot_refreshes;
   retire_departed(named);
+  track(addresses);
   if (changed) {
     spdlog::info("Redis Cluster slot map loaded: {} masters", masters_.size());
   }
   return {};
+}
+
+void ClusterClient::track(const std::vector<std::pair<std::string, std::uint16_t>>& named) {
+  if (!tracker_) return;
+  std::vector<Config> nodes;
+  nodes.reserve(named.size());
+  for (const auto& [host, port] : named) nodes.push_back(config_.node(host, port));
+  tracker_->set_nodes(std::move(nodes));
 }
 
 }  // namespace betsdb::redis

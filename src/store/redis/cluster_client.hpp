@@ -28,6 +28,11 @@
 // Only masters are used: replicas serve no reads, so every read sees every
 // write its master acknowledged.
 //
+// With ClusterConfig::tracked_prefixes, the client also tracks every node
+// that each loaded map names, masters and replicas
+// (InvalidationTracker::create_for_cluster()), and loads the map at least
+// every InvalidationTracker::kMapRecheck while readers use kept values.
+//
 // Thread-safety: as Client (one shard's thread). Lifetime: create() only.
 #pragma once
 
@@ -37,9 +42,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/redis/commands.hpp"
+#include "store/redis/invalidation_tracker.hpp"
 #include "store/redis/redis_client.hpp"
 #include "store/redis/redis_config.hpp"
 
@@ -63,6 +70,8 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
   const boost::asio::any_io_executor& executor() const noexcept override { return executor_; }
   bool cluster() const noexcept override { return true; }
   bool reachable(std::string_view key) const noexcept override;
+  InvalidationTracker* tracker() noexcept override { return tracker_.get(); }
+  bool writers_wait() const noexcept override { return config_.writers_wait; }
 
   // Asks for the slot map to be loaded again (it also is by itself).
   void request_refresh();
@@ -103,6 +112,8 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
   // Whether some node's connection has been made or has failed (start-up is over).
   bool any_node_tried() const;
   Status apply_slots(const Reply& slots, const std::string& asked_host);
+  // Every node a map names, masters and replicas, without repeats.
+  void track(const std::vector<std::pair<std::string, std::uint16_t>>& named);
 
   boost::asio::any_io_executor executor_;
   ClusterConfig config_;
@@ -114,6 +125,7 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
   boost::asio::steady_timer refresh_wakeup_;
   Stats counters_;  // the cluster's own: moved, ask, retries, slot_refreshes
   std::string last_error_;
+  std::shared_ptr<InvalidationTracker> tracker_;  // with config_.tracked_prefixes only
   bool map_loaded_ = false;
   bool refresh_requested_ = false;
   bool started_ = false;

@@ -119,10 +119,10 @@ class Commands {
   // revocation check has PostgreSQL) asks first.
   virtual bool reachable(std::string_view key) const noexcept = 0;
   // The shard's kept values (invalidation_tracker.hpp); null when this
-  // client keeps none (not configured, or a cluster).
+  // client keeps none (not configured).
   virtual InvalidationTracker* tracker() noexcept { return nullptr; }
   // Whether changes to tracked keys wait for readers elsewhere
-  // (Config::writers_wait); never on a cluster, where nobody keeps values.
+  // (Config::writers_wait, ClusterConfig::writers_wait).
   virtual bool writers_wait() const noexcept { return false; }
 
   // Sends one command: co_await redis.command("SET", key, value, "EX", "60").

@@ -74,24 +74,58 @@ struct InvalidationTracker::Round {
   bool ok = false;
 };
 
+struct InvalidationTracker::Node {
+  Node(asio::any_io_executor executor, Config settings)
+      : config(std::move(settings)),
+        name(config.host + ":" + std::to_string(config.port)),
+        retry_timer(std::move(executor)) {}
+  Config config;
+  std::string name;  // host:port
+  std::shared_ptr<detail::Connection> connection;
+  std::string origin;  // the process reached; empty unless live
+  bool live = false;
+  bool stopped = false;
+  bool ever_live = false;
+  Clock::time_point live_since{};
+  std::uint64_t generation = 0;  // one per connection made live
+  asio::steady_timer retry_timer;
+  std::shared_ptr<Round> in_flight;  // the last PING sent, until its PONG
+  std::shared_ptr<Round> next;       // its waiters came after that PING went
+  Clock::time_point fenced_at{};     // when the last answered PING was sent
+};
+
 std::shared_ptr<InvalidationTracker> InvalidationTracker::create(
     asio::any_io_executor executor, Config config, std::vector<std::string> prefixes) {
-  return std::shared_ptr<InvalidationTracker>(
-      new InvalidationTracker(std::move(executor), std::move(config), std::move(prefixes)));
+  auto tracker = std::shared_ptr<InvalidationTracker>(
+      new InvalidationTracker(executor, std::move(prefixes), false, nullptr));
+  tracker->nodes_.push_back(std::make_shared<Node>(std::move(executor), std::move(config)));
+  return tracker;
 }
 
-InvalidationTracker::InvalidationTracker(asio::any_io_executor executor, Config config,
-                                         std::vector<std::string> prefixes)
+std::shared_ptr<InvalidationTracker> InvalidationTracker::create_for_cluster(
+    asio::any_io_executor executor, std::vector<std::string> prefixes,
+    std::function<void()> want_map) {
+  return std::shared_ptr<InvalidationTracker>(
+      new InvalidationTracker(std::move(executor), std::move(prefixes), true, std::move(want_map)));
+}
+
+InvalidationTracker::InvalidationTracker(asio::any_io_executor executor,
+                                         std::vector<std::string> prefixes, bool cluster,
+                                         std::function<void()> want_map)
     : executor_(std::move(executor)),
-      config_(std::move(config)),
       prefixes_(std::move(prefixes)),
-      retry_timer_(executor_),
+      cluster_(cluster),
+      want_map_(std::move(want_map)),
       ping_timer_(executor_) {}
 
 void InvalidationTracker::start() {
   if (started_ || stopped_) return;
   started_ = true;
-  asio::co_spawn(executor_, run(shared_from_this()),
+  for (const auto& node : nodes_) start_node(node);
+}
+
+void InvalidationTracker::start_node(const std::shared_ptr<Node>& node) {
+  asio::co_spawn(executor_, run(shared_from_this(), node),
                  [self = shared_from_this()](std::exception_ptr e) {
                    if (e) self->stop();  // only an allocation failure throws in there
                  });
@@ -100,38 +134,96 @@ void InvalidationTracker::start() {
 void InvalidationTracker::stop() {
   if (stopped_) return;
   stopped_ = true;
+  for (const auto& node : nodes_) stop_node(*node);
   forget_all();
-  if (connection_) connection_->close("the tracking connection is stopped");
-  retry_timer_.cancel();
   ping_timer_.cancel();
 }
 
+void InvalidationTracker::stop_node(Node& node) {
+  node.stopped = true;
+  node.live = false;
+  if (node.connection) node.connection->close("the tracking connection is stopped");
+  node.retry_timer.cancel();
+  node_lost(node);
+}
+
+void InvalidationTracker::set_nodes(std::vector<Config> nodes) {
+  if (!cluster_ || stopped_) return;
+  map_loaded_at_ = Clock::now();
+  std::vector<std::shared_ptr<Node>> kept_nodes;
+  bool changed = false;
+  for (auto& config : nodes) {
+    const std::string name = config.host + ":" + std::to_string(config.port);
+    auto same = [&name](const auto& node) { return node->name == name; };
+    if (std::any_of(kept_nodes.begin(), kept_nodes.end(), same)) continue;  // named twice
+    auto it = std::find_if(nodes_.begin(), nodes_.end(), same);
+    if (it != nodes_.end()) {
+      kept_nodes.push_back(*it);
+      continue;
+    }
+    auto node = std::make_shared<Node>(executor_, std::move(config));
+    kept_nodes.push_back(node);
+    changed = true;
+    if (started_) start_node(node);
+  }
+  for (const auto& node : nodes_) {
+    if (std::find(kept_nodes.begin(), kept_nodes.end(), node) != kept_nodes.end()) continue;
+    stop_node(*node);
+    changed = true;
+  }
+  nodes_ = std::move(kept_nodes);
+  if (changed) forget_all();
+}
+
+bool InvalidationTracker::live() const noexcept {
+  return !nodes_.empty() &&
+         std::all_of(nodes_.begin(), nodes_.end(), [](const auto& node) { return node->live; });
+}
+
+InvalidationTracker::Clock::time_point InvalidationTracker::live_since() const noexcept {
+  Clock::time_point since{};
+  for (const auto& node : nodes_) since = std::max(since, node->live_since);
+  return since;
+}
+
+bool InvalidationTracker::fenced(Clock::time_point now) const noexcept {
+  if (cluster_ && now - map_loaded_at_ >= kMapTrustedFor) return false;
+  return std::all_of(nodes_.begin(), nodes_.end(),
+                     [now](const auto& node) { return now - node->fenced_at < kWritersWait; });
+}
+
 bool InvalidationTracker::fresh() {
-  if (!live_) return false;
+  if (!live()) return false;
   const auto now = Clock::now();
   asked_at_ = now;
   if (!pinging_) {
     pinging_ = true;
     asio::co_spawn(executor_, keep_fresh(shared_from_this()), asio::detached);
   }
-  return now - fenced_at_ < kWritersWait;
+  return fenced(now);
 }
 
 bool InvalidationTracker::fresh_without_asking() const noexcept {
-  return live_ && Clock::now() - fenced_at_ < kWritersWait;
+  return live() && fenced(Clock::now());
 }
 
-// A PING every kPingEvery while readers ask, whether or not the last one
-// is back: a loop that is slow to read one PONG must not delay the next
-// PING too, or freshness would lapse twice as often under load.
+// A PING every kPingEvery on each connection while readers ask, whether or
+// not the last one is back: a loop that is slow to read one PONG must not
+// delay the next PING too, or freshness would lapse twice as often under load.
 asio::awaitable<void> InvalidationTracker::keep_fresh(
     [[maybe_unused]] std::shared_ptr<InvalidationTracker> self) {
-  const std::uint64_t epoch = epoch_;
-  while (live_ && epoch_ == epoch && !stopped_ && Clock::now() - asked_at_ < kIdleAfter) {
-    // Fence waiters ride on it: it goes after they came. Left for the PONG
-    // of the PING in flight, they would starve while each next PING
-    // replaces it before its PONG is back.
-    send_ping(next_ ? std::exchange(next_, nullptr) : std::make_shared<Round>(executor_));
+  while (live() && !stopped_ && Clock::now() - asked_at_ < kIdleAfter) {
+    for (const auto& node : nodes_) {
+      // Fence waiters ride on it: it goes after they came. Left for the
+      // PONG of the PING in flight, they would starve while each next PING
+      // replaces it before its PONG is back.
+      send_ping(node, node->next ? std::exchange(node->next, nullptr)
+                                 : std::make_shared<Round>(executor_));
+    }
+    if (cluster_ && want_map_ && Clock::now() - map_requested_at_ >= kMapRecheck) {
+      map_requested_at_ = Clock::now();
+      want_map_();
+    }
     ping_timer_.expires_after(kPingEvery);
     co_await ping_timer_.async_wait(kTrackerAwait);
   }
@@ -144,13 +236,31 @@ asio::awaitable<void> InvalidationTracker::wait_for_readers() {
 }
 
 std::optional<InvalidationTracker::Mark> InvalidationTracker::mark() const noexcept {
-  if (!live_) return std::nullopt;
+  if (!live()) return std::nullopt;
   return Mark{epoch_, seen_};
+}
+
+void InvalidationTracker::report(Commands::Stats& into) const {
+  into.tracking = live();
+  into.tracking_kept_reads = stats_.kept_reads;
+  into.tracking_pings = stats_.pings;
+  into.tracking_invalidations = stats_.invalidations;
+  into.tracking_reconnects = stats_.reconnects;
+  into.tracking_leases = stats_.leases;
+  into.tracking_writer_waits = stats_.writer_waits;
+}
+
+bool InvalidationTracker::tracked_origin(std::string_view origin) const noexcept {
+  if (origin.empty()) return false;
+  return std::any_of(nodes_.begin(), nodes_.end(),
+                     [origin](const auto& node) { return node->live && node->origin == origin; });
 }
 
 void InvalidationTracker::keep(const std::string& key, std::string value, Mark mark,
                                std::string_view origin, std::uint64_t lease_term) {
-  if (!live_ || mark.epoch != epoch_ || origin.empty() || origin != origin_) return;
+  if (!live() || mark.epoch != epoch_ || !tracked_origin(origin)) return;
+  // An absence on a cluster may end on a node nobody tracks yet.
+  if (cluster_ && lease_term == kNoLeaseNeeded) return;
   if (mark.seen < floor_) return;
   const std::size_t hash = key_hash(key);
   for (const auto* invalidated : {&invalidated_at_, &invalidated_before_}) {
@@ -162,11 +272,11 @@ void InvalidationTracker::keep(const std::string& key, std::string value, Mark m
   auto& kept = lease_term == kNoLeaseNeeded ? kept_marks_ : kept_;
   if (lease_term != kNoLeaseNeeded && lease_term != this->lease_term(key)) lease_term = 0;
   if (kept.size() >= kMaxKept && !kept.contains(key)) kept.clear();
-  kept.insert_or_assign(key, KeptValue{std::move(value), lease_term});
+  kept.insert_or_assign(key, KeptValue{std::move(value), lease_term, std::string(origin)});
 }
 
 const std::string* InvalidationTracker::kept(const std::string& key) const {
-  if (!live_) return nullptr;
+  if (!live()) return nullptr;
   auto it = kept_.find(key);
   if (it == kept_.end()) {
     it = kept_marks_.find(key);
@@ -177,6 +287,12 @@ const std::string* InvalidationTracker::kept(const std::string& key) const {
   return &it->second.value;
 }
 
+std::string_view InvalidationTracker::kept_origin(const std::string& key) const {
+  if (auto it = kept_.find(key); it != kept_.end()) return it->second.origin;
+  if (auto it = kept_marks_.find(key); it != kept_marks_.end()) return it->second.origin;
+  return {};
+}
+
 std::uint64_t InvalidationTracker::lease_term(const std::string& key) const {
   auto it = leases_.find(key);
   if (it == leases_.end() || Clock::now() >= it->second.until) return 0;
@@ -185,7 +301,7 @@ std::uint64_t InvalidationTracker::lease_term(const std::string& key) const {
 
 std::vector<std::string> InvalidationTracker::leases_wanted(const std::vector<std::string>& keys) {
   std::vector<std::string> wanted;
-  if (!live_) return wanted;
+  if (!live()) return wanted;
   const auto now = Clock::now();
   for (const auto& key : keys) {
     // Only counters read before: one read once costs no lease.
@@ -202,9 +318,9 @@ void InvalidationTracker::leased(const std::vector<std::string>& keys, Clock::ti
                                  Clock::time_point answered, std::string_view origin,
                                  bool granted) {
   for (const auto& key : keys) leases_asked_.erase(key);
-  // A lease from another Redis process than the one tracked (a restart in
-  // between) binds no writer of this one.
-  if (!granted || !live_ || origin.empty() || origin != origin_) return;
+  // A lease from a Redis process not tracked (a restart in between) binds
+  // no writer of one that is.
+  if (!granted || !live() || !tracked_origin(origin)) return;
   const auto until = sent + kLeaseLength - kLeaseMargin;
   for (const auto& key : keys) {
     ++stats_.leases;
@@ -223,47 +339,60 @@ void InvalidationTracker::leased(const std::vector<std::string>& keys, Clock::ti
 }
 
 asio::awaitable<bool> InvalidationTracker::fence() {
-  if (!live_) co_return false;
+  if (!live()) co_return false;
   // Keeps this tracker alive while its readers wait.
   auto self = shared_from_this();
+  const auto nodes = nodes_;
+  bool ok = true;
+  for (const auto& node : nodes) {
+    const bool node_ok = co_await fence_node(node);
+    ok = ok && node_ok;
+  }
+  co_return ok;
+}
+
+asio::awaitable<bool> InvalidationTracker::fence_node(std::shared_ptr<Node> node) {
+  if (!node->live) co_return false;
   std::shared_ptr<Round> round;
-  if (!in_flight_) {
+  if (!node->in_flight) {
     round = std::make_shared<Round>(executor_);
-    send_ping(round);
+    send_ping(node, round);
   } else {
     // The PING in flight may have gone before this reader's request came.
-    if (!next_) next_ = std::make_shared<Round>(executor_);
-    round = next_;
+    if (!node->next) node->next = std::make_shared<Round>(executor_);
+    round = node->next;
   }
   if (!round->finished) co_await round->done.async_wait(kTrackerAwait);
   co_return round->ok;
 }
 
-void InvalidationTracker::send_ping(std::shared_ptr<Round> round) {
-  if (!live_ || !connection_) {
+void InvalidationTracker::send_ping(const std::shared_ptr<Node>& node,
+                                    std::shared_ptr<Round> round) {
+  if (!node->live || !node->connection) {
     finish(round, false);
     return;
   }
-  in_flight_ = round;
+  node->in_flight = round;
   ++stats_.pings;
   static const EncodedCommand kPing = [] {
     const std::array<std::string_view, 1> ping{"PING"};
     return std::move(encode_command(ping)).value();
   }();
-  connection_->send(
-      kPing.view(), detail::ReplyHandler([self = shared_from_this(), round, epoch = epoch_,
-                                          sent_at = Clock::now()](Result<Reply> reply) {
+  node->connection->send(
+      kPing.view(),
+      detail::ReplyHandler([self = shared_from_this(), node, round, generation = node->generation,
+                            sent_at = Clock::now()](Result<Reply> reply) {
         // The handler is posted after the read loop handed the
         // PONG over, so every message before it is applied.
         const bool ok =
-            reply.ok() && is_tracking_pong(*reply) && self->live_ && self->epoch_ == epoch;
-        if (ok) self->fenced_at_ = std::max(self->fenced_at_, sent_at);
-        if (self->in_flight_ == round) self->in_flight_.reset();
+            reply.ok() && is_tracking_pong(*reply) && node->live && node->generation == generation;
+        if (ok) node->fenced_at = std::max(node->fenced_at, sent_at);
+        if (node->in_flight == round) node->in_flight.reset();
         self->finish(round, ok);
-        if (self->next_ && !self->in_flight_) {
-          auto next = std::move(self->next_);
-          self->next_.reset();
-          self->send_ping(std::move(next));
+        if (node->next && !node->in_flight) {
+          auto next = std::move(node->next);
+          node->next.reset();
+          self->send_ping(node, std::move(next));
         }
       }));
 }
@@ -282,17 +411,12 @@ bool InvalidationTracker::on_push(const Reply& reply) {
   if (parts.size() != 3 || parts[0].as_string() != "message") return false;
   if (parts[1].as_string() != kInvalidationChannel) return true;
   if (!parts[2].is_array()) {
-    // A FLUSHALL / FLUSHDB, or a payload not understood: forget everything,
-    // and count every key as invalidated now.
+    // A FLUSHALL / FLUSHDB, a replica's full resynchronisation, or a payload
+    // not understood: forget everything, and count every key as
+    // invalidated now.
     ++stats_.invalidations;
     ++seen_;
-    kept_.clear();
-    kept_marks_.clear();
-    leases_.clear();  // flushed with the rest
-    invalidated_at_.clear();
-    invalidated_before_.clear();
-    floor_ = seen_;
-    generation_since_ = seen_;
+    forget_all();
     return true;
   }
   for (const Reply& key : parts[2].elements()) invalidate(key.as_string());
@@ -317,82 +441,93 @@ void InvalidationTracker::invalidate(const std::string& key) {
 }
 
 void InvalidationTracker::forget_all() {
-  live_ = false;
-  fenced_at_ = {};
-  origin_.clear();
+  ++epoch_;
   kept_.clear();
   kept_marks_.clear();
-  // The leases were granted by the process this connection reached: the
-  // next one may be another, which never saw them.
+  // The leases were granted by processes reached until now: the next may
+  // be another, which never saw them.
   leases_.clear();
   invalidated_at_.clear();
   invalidated_before_.clear();
-  floor_ = 0;
-  generation_since_ = 0;
-  seen_ = 0;
+  floor_ = seen_;
+  generation_since_ = seen_;
+}
+
+void InvalidationTracker::node_lost(Node& node) {
+  node.live = false;
+  node.fenced_at = {};
+  node.origin.clear();
   // Readers waiting on a PING of the lost connection are told it failed by
   // its close (every waiter of a closed Connection completes with an error);
   // those queued behind it never had a PING sent.
-  if (next_) {
-    auto next = std::move(next_);
-    next_.reset();
+  if (node.next) {
+    auto next = std::move(node.next);
+    node.next.reset();
     finish(next, false);
   }
 }
 
-asio::awaitable<void> InvalidationTracker::run(std::shared_ptr<InvalidationTracker> self) {
+asio::awaitable<void> InvalidationTracker::run(std::shared_ptr<InvalidationTracker> self,
+                                               std::shared_ptr<Node> node) {
   auto retry_delay = kTrackerFirstRetryDelay;
-  while (!stopped_) {
-    auto connection = std::make_shared<detail::Connection>(executor_, config_.command_timeout);
+  while (!stopped_ && !node->stopped) {
+    auto connection = std::make_shared<detail::Connection>(executor_, node->config.command_timeout);
     std::weak_ptr<InvalidationTracker> weak = self;
     connection->set_push_sink([weak](const Reply& reply) {
       auto tracker = weak.lock();
       return tracker && tracker->on_push(reply);
     });
-    connection_ = connection;
-    Status setup = co_await set_up(connection);
-    if (stopped_) {
+    node->connection = connection;
+    Status setup = co_await set_up(*node, connection);
+    if (stopped_ || node->stopped) {
       connection->close("the tracking connection is stopped");
       break;
     }
     if (setup.ok()) {
-      if (ever_live_) ++stats_.reconnects;
-      ever_live_ = true;
-      ++epoch_;
-      live_ = true;
-      live_since_ = Clock::now();
+      if (node->ever_live) ++stats_.reconnects;
+      node->ever_live = true;
+      ++node->generation;
+      // What was read before this connection could report nothing to it.
+      forget_all();
+      node->live = true;
+      node->live_since = Clock::now();
       retry_delay = kTrackerFirstRetryDelay;
       co_await connection->wait_closed();
-      spdlog::debug("Redis tracking connection lost: {}", connection->close_reason());
+      // Stopped on purpose: stop() and set_nodes() forgot what was kept.
+      if (stopped_ || node->stopped) break;
+      spdlog::debug("Redis tracking connection to {} lost: {}", node->name,
+                    connection->close_reason());
+      node_lost(*node);
       forget_all();
-      if (stopped_) break;
     } else {
-      forget_all();
+      node_lost(*node);
       connection->close(setup.error().detail);
     }
-    connection_.reset();
-    retry_timer_.expires_after(retry_delay);
-    co_await retry_timer_.async_wait(kTrackerAwait);
+    node->connection.reset();
+    node->retry_timer.expires_after(retry_delay);
+    co_await node->retry_timer.async_wait(kTrackerAwait);
     retry_delay = std::min(retry_delay * 2, kTrackerMaxRetryDelay);
   }
+  node->connection.reset();
 }
 
 // g++ 12 at -O2 with ASan: the same false positive as Client::handshake.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<Status> InvalidationTracker::set_up(
-    std::shared_ptr<detail::Connection> connection) {
-  asio::steady_timer deadline(executor_, config_.connect_timeout);
+    Node& node, std::shared_ptr<detail::Connection> connection) {
+  const Config& config = node.config;
+  asio::steady_timer deadline(executor_, config.connect_timeout);
   deadline.async_wait(
       [weak = std::weak_ptr<detail::Connection>(connection)](const boost::system::error_code& ec) {
         if (ec) return;
         if (auto c = weak.lock()) c->close("setting up the Redis tracking connection timed out");
       });
-  Status status = co_await connection->open(config_.host, config_.port);
-  if (status.ok() && !config_.password.empty()) {
+  Status status = co_await connection->open(config.host, config.port);
+  if (status.ok() && !config.password.empty()) {
     std::vector<std::string_view> auth{"AUTH"};
-    if (!config_.username.empty()) auth.push_back(config_.username);
-    auth.push_back(config_.password);
+    if (!config.username.empty()) auth.push_back(config.username);
+    auth.push_back(config.password);
     auto reply = co_await ask_tracking(*connection, auth);
     if (!reply.ok() || !reply->is_ok()) status = tracking_refused(*connection, "AUTH", reply);
   }
@@ -429,7 +564,7 @@ asio::awaitable<Status> InvalidationTracker::set_up(
   deadline.cancel();
   if (status.ok() && !connection->is_open())
     status = Error::unavailable(connection->close_reason());
-  if (status.ok()) origin_ = std::move(origin);
+  if (status.ok()) node.origin = std::move(origin);
   co_return status;
 }
 #pragma GCC diagnostic pop

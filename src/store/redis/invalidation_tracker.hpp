@@ -5,10 +5,11 @@
 // (store/redis/cache.hpp) and a request its revocation check
 // (access_store.hpp).
 //
-// One connection per shard, RESP2, subscribed to __redis__:invalidate, with
-// tracking redirected to itself for the prefixes given. Redis then writes to
-// it the name of every key under those prefixes that any client changes
-// (or that expires or is evicted), and a nil for a FLUSHALL.
+// One connection per shard and Redis node, RESP2, subscribed to
+// __redis__:invalidate, with tracking redirected to itself for the prefixes
+// given. Redis then writes to it the name of every key under those prefixes
+// that any client changes (or that expires or is evicted), and a nil for a
+// FLUSHALL or a replica's full resynchronisation.
 //
 // Read-your-writes (docs/architecture.md, "Kept counters"). A value is kept
 // only when no invalidation of its key was read between the moment its read
@@ -16,18 +17,20 @@
 // alone leaves a window: a write's invalidation may still be on its way when
 // a reader starts right after the write answered. Two rules close it:
 // - while readers use kept values, the tracker sends a PING every
-//   kPingEvery and notes when the last one whose PONG came back was sent.
-//   Redis answers one connection in order and wrote the invalidation of
-//   every write it ran before that PING ahead of the PONG, so every write
-//   answered before that moment has been applied here;
+//   kPingEvery on each node's connection and notes when the last one whose
+//   PONG came back was sent. Redis answers one connection in order and
+//   wrote the invalidation of every write it ran before that PING ahead of
+//   the PONG, so every write that node answered before that moment has been
+//   applied here;
 // - a writer waits kWritersWait after Redis answered its change before it
 //   answers its own client (wait_for_readers()).
-// A kept value is used only while fresh(): the last answered PING was sent
-// less than kWritersWait ago. A read that begins after a write answered
-// begins at least kWritersWait after Redis ran the write, so that PING was
-// sent after the write ran, and the write's invalidation was applied before
-// the read. When not fresh (the loop was too busy to read a PONG in time),
-// readers ask Redis as they would without tracking.
+// A kept value is used only while fresh(): on every node tracked, the last
+// answered PING was sent less than kWritersWait ago. A read that begins after
+// a write answered begins at least kWritersWait after a node ran the write,
+// so that node's PING was sent after the write ran, and the write's
+// invalidation was applied before the read. When not fresh (the loop was too
+// busy to read a PONG in time), readers ask Redis as they would without
+// tracking.
 //
 // Leases: a writer waits only when some process may be using a kept value
 // of what it changed. A counter's kept value is usable only under a lease:
@@ -43,8 +46,23 @@
 // kept under the old one are not used (a writer in the gap did not wait).
 // Revocation marks need none: their writers always wait (kNoLeaseNeeded).
 //
-// Losing the connection drops every kept value; so does a reconnect to
-// another Redis process (origin), as a restart can roll counters back.
+// Losing a node's connection drops every kept value; so does a reconnect to
+// another Redis process (origin), as a restart can roll counters back. A
+// value is kept only from a process a live connection tracks.
+//
+// A Redis Cluster (create_for_cluster(); docs/architecture.md, "Kept
+// counters on a Redis Cluster"): the cluster client names every node of each
+// slot map it loads, masters and replicas (set_nodes()). Every one is
+// tracked and pinged, so whichever node runs a write (a master, a replica
+// promoted meanwhile, a slot's new owner) reports it ahead of its PONG, and
+// a replica reports the writes it applies from its master too. A map that
+// names a node not tracked before, or no longer names one, drops every kept
+// value: that node may have run writes nobody reported. What no tracked node
+// can report is a key that appears on a node not known yet (a slot given to
+// a new master), so on a cluster only present values are kept (counters, not
+// a revocation mark's absence), and kept values are used only while the
+// last map is less than kMapTrustedFor old (the tracker asks for one every
+// kMapRecheck while readers use them).
 //
 // Thread-safety: none; one per shard, on its thread. Lifetime: create()
 // only; background work holds shared_from_this() until stop().
@@ -55,6 +73,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +82,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis/redis_config.hpp"
 
@@ -112,18 +132,34 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   // bettors would otherwise clear the hot counters (the matches', the
   // summary's) every 20,000 requests. Also bounds the leases held.
   static constexpr std::size_t kMaxKept = 20'000;
+  // A cluster: how old the last slot map may be for kept values to be used,
+  // and how often the tracker asks for one while they are.
+  static constexpr std::chrono::milliseconds kMapTrustedFor{1000};
+  static constexpr std::chrono::milliseconds kMapRecheck{400};
 
+  // One Redis, named by `config`.
   static std::shared_ptr<InvalidationTracker> create(boost::asio::any_io_executor executor,
                                                      Config config,
                                                      std::vector<std::string> prefixes);
+  // A Redis Cluster: no node until set_nodes(). `want_map` asks the cluster
+  // client to load the slot map again (it must not call back into this).
+  static std::shared_ptr<InvalidationTracker> create_for_cluster(
+      boost::asio::any_io_executor executor, std::vector<std::string> prefixes,
+      std::function<void()> want_map);
   InvalidationTracker(const InvalidationTracker&) = delete;
   InvalidationTracker& operator=(const InvalidationTracker&) = delete;
 
   void start();
   void stop();
 
-  // Subscribed and tracking.
-  bool live() const noexcept { return live_; }
+  // A cluster: the nodes of the slot map just loaded, masters and replicas
+  // (each with the credentials and timeouts to reach it). Starts tracking
+  // those not tracked yet, stops those no longer named, and forgets every
+  // kept value if the set changed. Called after every load, changed or not.
+  void set_nodes(std::vector<Config> nodes);
+
+  // Subscribed and tracking, on every node.
+  bool live() const noexcept;
   // Kept values may be used now (see above). Asking also keeps the PINGs
   // going (they stop when nobody asked for kIdleAfter), so the first reads
   // after a quiet spell ask Redis.
@@ -133,11 +169,9 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   bool fresh_without_asking() const noexcept;
   // For the callers of fresh() that then answer from kept values.
   void count_kept_read() noexcept { ++stats_.kept_reads; }
-  // The Redis process tracked (commands.hpp, "Origin"); empty unless live.
-  const std::string& origin() const noexcept { return origin_; }
-  // When the tracking connection went live: kept values are from the
-  // process it has reached since.
-  Clock::time_point live_since() const noexcept { return live_since_; }
+  // When the last of the tracking connections went live: kept values are
+  // from processes reached since.
+  Clock::time_point live_since() const noexcept;
 
   // To be taken just before a read is sent; nullopt unless live.
   std::optional<Mark> mark() const noexcept;
@@ -151,6 +185,8 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   // The value kept for `key`, if its lease is in force; null otherwise.
   // Valid until the next suspension. Only trustworthy while fresh().
   const std::string* kept(const std::string& key) const;
+  // The Redis process that `key`'s kept value was read from; empty if none.
+  std::string_view kept_origin(const std::string& key) const;
 
   // The term of the lease on `key` in force now; 0 when none.
   std::uint64_t lease_term(const std::string& key) const;
@@ -167,8 +203,8 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   // For the writers of this process: a bump found a lease and waited.
   void count_writer_wait() noexcept { ++stats_.writer_waits; }
 
-  // True once every invalidation Redis wrote before it ran a PING sent after
-  // this call has been read (and applied); false if the connection failed
+  // True once every invalidation each node wrote before it ran a PING sent
+  // after this call has been read (and applied); false if a connection failed
   // first, or the tracker is not live. For tests, and for tools that must
   // see a change this instant.
   boost::asio::awaitable<bool> fence();
@@ -180,42 +216,56 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   static boost::asio::awaitable<void> wait_for_readers();
 
   const Stats& stats() const noexcept { return stats_; }
+  // Fills the tracking fields of a client's statistics (commands.hpp).
+  void report(Commands::Stats& into) const;
   std::size_t kept_count() const noexcept { return kept_.size() + kept_marks_.size(); }
   std::size_t lease_count() const noexcept { return leases_.size(); }
 
  private:
   struct Round;
+  struct Node;
 
-  InvalidationTracker(boost::asio::any_io_executor executor, Config config,
-                      std::vector<std::string> prefixes);
+  InvalidationTracker(boost::asio::any_io_executor executor, std::vector<std::string> prefixes,
+                      bool cluster, std::function<void()> want_map);
 
-  boost::asio::awaitable<void> run(std::shared_ptr<InvalidationTracker> self);
-  boost::asio::awaitable<Status> set_up(std::shared_ptr<detail::Connection> connection);
-  // Takes pub/sub messages off the connection (connection.hpp, "Pushes").
+  void start_node(const std::shared_ptr<Node>& node);
+  void stop_node(Node& node);
+  boost::asio::awaitable<void> run(std::shared_ptr<InvalidationTracker> self,
+                                   std::shared_ptr<Node> node);
+  boost::asio::awaitable<Status> set_up(Node& node, std::shared_ptr<detail::Connection> connection);
+  // Takes pub/sub messages off a connection (connection.hpp, "Pushes").
   bool on_push(const Reply& reply);
   void invalidate(const std::string& key);
+  // Drops every kept value and lease, and refuses what reads sent before
+  // would keep (a new epoch).
   void forget_all();
-  void send_ping(std::shared_ptr<Round> round);
+  // A node's connection is gone: its PINGs' waiters are told.
+  void node_lost(Node& node);
+  bool tracked_origin(std::string_view origin) const noexcept;
+  bool fenced(Clock::time_point now) const noexcept;
+  void send_ping(const std::shared_ptr<Node>& node, std::shared_ptr<Round> round);
   void finish(const std::shared_ptr<Round>& round, bool ok);
+  boost::asio::awaitable<bool> fence_node(std::shared_ptr<Node> node);
   boost::asio::awaitable<void> keep_fresh(std::shared_ptr<InvalidationTracker> self);
 
   boost::asio::any_io_executor executor_;
-  Config config_;
   std::vector<std::string> prefixes_;
-  boost::asio::steady_timer retry_timer_;
-  std::shared_ptr<detail::Connection> connection_;
-  std::string origin_;
-  bool live_ = false;
+  const bool cluster_;
+  std::function<void()> want_map_;
+  std::vector<std::shared_ptr<Node>> nodes_;
   bool started_ = false;
   bool stopped_ = false;
-  bool ever_live_ = false;
-  Clock::time_point live_since_{};
+  Clock::time_point map_loaded_at_{};     // a cluster: the last set_nodes()
+  Clock::time_point map_requested_at_{};  // a cluster: the last want_map_()
 
-  std::uint64_t epoch_ = 0;  // one per connection made live
-  std::uint64_t seen_ = 0;   // invalidations read on this connection
+  // One per change that makes earlier reads' values unsafe to keep: a node
+  // went live or was lost, the set of nodes changed, a flush.
+  std::uint64_t epoch_ = 0;
+  std::uint64_t seen_ = 0;  // invalidations read, on every connection
   struct KeptValue {
     std::string value;
     std::uint64_t lease_term = 0;
+    std::string origin;
   };
   struct Lease {
     Clock::time_point until;
@@ -239,10 +289,7 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   std::uint64_t floor_ = 0;
   std::uint64_t generation_since_ = 0;
 
-  std::shared_ptr<Round> in_flight_;  // the last PING sent, until its PONG
-  std::shared_ptr<Round> next_;       // its waiters came after that PING went
-  Clock::time_point fenced_at_;       // when the last answered PING was sent
-  Clock::time_point asked_at_;        // when a reader last asked fresh()
+  Clock::time_point asked_at_;  // when a reader last asked fresh()
   boost::asio::steady_timer ping_timer_;
   bool pinging_ = false;
   Stats stats_;

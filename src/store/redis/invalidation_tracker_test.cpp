@@ -23,6 +23,7 @@ using namespace std::chrono_literals;
 using testing::connected_client;
 using testing::run_async;
 using testing::sleep_for;
+using testing::wait_fresh;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kTrackedTtl{60};
@@ -207,17 +208,6 @@ TEST_F(InvalidationTrackerTest, ReadersWaitingTogetherShareOnePing) {
     EXPECT_LE(tracker.stats().pings - pings_before, 2u);
     reader->stop();
   });
-}
-
-// Polls until the tracker may be trusted (its PINGs are answered); false
-// after `bound`. Asking is what keeps the PINGs going.
-asio::awaitable<bool> wait_fresh(InvalidationTracker& tracker, Clock::duration bound = 5s) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (tracker.fresh()) co_return true;
-    co_await sleep_for(100us);
-  }
-  co_return false;
 }
 
 std::string generation_json(const std::string& generations) {

@@ -83,16 +83,7 @@ std::string Client::unavailable_detail() const {
 Client::Stats Client::stats() const {
   Stats stats = stats_;
   if (connection_) stats.writes += connection_->writes();
-  if (tracker_) {
-    const auto& tracked = tracker_->stats();
-    stats.tracking = tracker_->live();
-    stats.tracking_kept_reads = tracked.kept_reads;
-    stats.tracking_pings = tracked.pings;
-    stats.tracking_invalidations = tracked.invalidations;
-    stats.tracking_reconnects = tracked.reconnects;
-    stats.tracking_leases = tracked.leases;
-    stats.tracking_writer_waits = tracked.writer_waits;
-  }
+  if (tracker_) tracker_->report(stats);
   return stats;
 }
 

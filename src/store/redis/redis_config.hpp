@@ -54,8 +54,13 @@ struct ClusterConfig {
   // with service_unavailable. Well under the request timeout (10 s), and
   // longer than a manual failover takes.
   std::chrono::milliseconds retry_budget{2000};
+  // As Config's, for the whole cluster: the client tracks every node
+  // (invalidation_tracker.hpp, create_for_cluster()).
+  std::vector<std::string> tracked_prefixes;
+  bool writers_wait = false;
 
-  // The per-node settings (db 0: a cluster has only that).
+  // The per-node settings (db 0: a cluster has only that), without
+  // tracking: the cluster client tracks for all of them.
   Config node(std::string host, std::uint16_t port) const;
 };
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "store/redis/invalidation_tracker.hpp"
 #include "store/redis/redis_client.hpp"
 #include "store/redis/redis_config.hpp"
 
@@ -166,5 +167,17 @@ class RedisProcess final {
   std::uint16_t port_;
   pid_t pid_ = -1;
 };
+
+// Polls until the tracker may be trusted (its PINGs are answered); false
+// after `bound`. Asking is what keeps the PINGs going.
+inline asio::awaitable<bool> wait_fresh(InvalidationTracker& tracker,
+                                        std::chrono::steady_clock::duration bound = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (tracker.fresh()) co_return true;
+    co_await sleep_for(100us);
+  }
+  co_return false;
+}
 
 }  // namespace betsdb::redis::testing

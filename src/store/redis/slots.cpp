@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <string>
+#include <vector>
 
 namespace betsdb::redis {
 
@@ -96,6 +98,23 @@ std::optional<std::string_view> first_key(std::span<const std::string_view> argv
     if (equals_ignoring_case(name, keyless)) return std::nullopt;
   }
   return argv[1];
+}
+
+std::string_view slot_tag(std::uint16_t slot) {
+  static const std::vector<std::string> tags = [] {
+    std::vector<std::string> table(kClusterSlots);
+    std::size_t filled = 0;
+    // About 170,000 numbers fill every slot (the coupon collector's bound).
+    for (std::uint64_t n = 0; filled < kClusterSlots; ++n) {
+      std::string tag = std::to_string(n);
+      std::string& at = table[key_slot(tag)];
+      if (!at.empty()) continue;
+      at = std::move(tag);
+      ++filled;
+    }
+    return table;
+  }();
+  return tags[slot % kClusterSlots];
 }
 
 }  // namespace betsdb::redis

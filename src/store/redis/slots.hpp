@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace betsdb::redis {
@@ -24,6 +25,11 @@ std::uint16_t crc16(std::string_view data) noexcept;
 std::string_view hash_tag(std::string_view key) noexcept;
 
 std::uint16_t key_slot(std::string_view key) noexcept;
+
+// A short hash tag whose slot is `slot` (the decimal number with the lowest
+// value that hashes there), for a key that must live in a given slot rather
+// than beside a given key. The table is built on first use (a few ms).
+std::string_view slot_tag(std::uint16_t slot);
 
 // The first key a command names, by the rules of the commands betsdb sends:
 // the argument after the name for key commands, the first of KEYS for the
