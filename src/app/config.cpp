@@ -97,6 +97,12 @@ const std::vector<Option>& options() {
          c.redis_tracking = v == "on";
          return {};
        }},
+      {"--redis-cluster-tracking", "BETSDB_REDIS_CLUSTER_TRACKING", "on|off: with --redis-tracking on, keep cache counters on a Redis Cluster too, tracking every node (default off)",
+       [](Config& c, std::string_view v) -> Status {
+         if (v != "on" && v != "off") return Error::validation("redis_cluster_tracking", "must be on or off, not '" + std::string(v) + "'");
+         c.redis_cluster_tracking = v == "on";
+         return {};
+       }},
       {"--database-url", "BETSDB_DATABASE_URL", "libpq URI, e.g. postgresql://user@host:5432/betsdb",
        [](Config& c, std::string_view v) -> Status { c.database_url = std::string(v); return {}; }},
       {"--database-replica-url", "BETSDB_DATABASE_REPLICA_URL", "libpq URI of ONE hot standby for cached reads (default: none)",

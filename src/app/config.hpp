@@ -26,6 +26,9 @@ struct Config {
   // A tracking connection per shard (store/redis/invalidation_tracker.hpp),
   // so cache hits and revocation checks skip their round trip. One Redis only.
   bool redis_tracking = true;
+  // Also keep counters on a Redis Cluster (off by default: every instance and
+  // tool must first run a version whose cluster writes wait for leases).
+  bool redis_cluster_tracking = false;
   std::string database_url = "postgresql://postgres@127.0.0.1:5432/betsdb";
   // Optional: one hot standby that cache misses may read when it has caught up.
   std::string database_replica_url;

@@ -79,6 +79,18 @@ TEST(LoadConfig, RedisTrackingIsOnUnlessTurnedOffAndTakesOnlyOnOrOff) {
   EXPECT_NE(first_error(bad).find("redis_tracking"), std::string::npos);
 }
 
+TEST(LoadConfig, ClusterTrackingIsOffUnlessTurnedOn) {
+  auto defaults = load({"serve"});
+  ASSERT_TRUE(defaults.ok()) << first_error(defaults);
+  EXPECT_FALSE(defaults->redis_cluster_tracking);
+  auto on = load({"serve"}, {"BETSDB_REDIS_CLUSTER_TRACKING=on"});
+  ASSERT_TRUE(on.ok()) << first_error(on);
+  EXPECT_TRUE(on->redis_cluster_tracking);
+  auto bad = load({"serve", "--redis-cluster-tracking=1"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(first_error(bad).find("redis_cluster_tracking"), std::string::npos);
+}
+
 TEST(LoadConfig, OtherCommandsRefuseArgumentsTheyDoNotKnow) {
   EXPECT_FALSE(load({"check", "--apply-results"}).ok());
   EXPECT_FALSE(load({"serve", "extra"}).ok());

@@ -17,8 +17,9 @@ Result<redis::CommandsPtr> make_redis(boost::asio::any_io_executor executor, con
   if (!config.redis_cluster.empty()) {
     auto seeds = redis::parse_cluster_seeds(config.redis_cluster);
     if (!seeds.ok()) return std::move(seeds).error();
+    // Writers wait for leases whether or not this instance keeps anything.
     seeds->writers_wait = config.redis_tracking;
-    if (keeps) seeds->tracked_prefixes = tracked;
+    if (keeps && config.redis_cluster_tracking) seeds->tracked_prefixes = tracked;
     return redis::CommandsPtr(redis::ClusterClient::create(std::move(executor), std::move(*seeds)));
   }
   auto url = redis::parse_url(config.redis_url);
