@@ -466,9 +466,12 @@ std::optional<std::string> Cache::read_kept(std::string_view prefix,
                                             const std::vector<std::string>& counters,
                                             std::string_view query) {
   InvalidationTracker* tracker = client_->tracker();
-  if (tracker == nullptr || counters.empty() || !tracker->fresh()) return std::nullopt;
+  if (tracker == nullptr || counters.empty()) return std::nullopt;
   const auto kept = kept_generations(*tracker, counters);
-  if (!kept) return std::nullopt;
+  // Asked even when nothing is kept: on one Redis, the asking keeps the
+  // PINGs going that the revocation checks' kept absences ride on.
+  const bool fresh = tracker->fresh_for(kept ? kept->origin : std::string_view());
+  if (!kept || !fresh) return std::nullopt;
   // The copy must be from the process the counters were read from: the
   // tracker keeps values only from processes it tracks, and forgets them
   // all when it loses one (a restart or a failover may roll counters back).

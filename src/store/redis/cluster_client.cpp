@@ -444,6 +444,7 @@ asio::awaitable<Status> ClusterClient::load_slots() {
     Node& node = *nodes_[static_cast<std::size_t>(i)];
     if (!node.client->connected()) continue;
     const std::string host = node.client->config().host;
+    const auto asked_at = std::chrono::steady_clock::now();
     auto reply = co_await node.client->command("CLUSTER", "SLOTS");
     if (stopped_) co_return Error::unavailable("Redis Cluster client is stopped");
     if (!reply.ok()) {
@@ -454,7 +455,7 @@ asio::awaitable<Status> ClusterClient::load_slots() {
       why = node.name + " answered CLUSTER SLOTS with " + reply->as_string();
       continue;
     }
-    if (auto applied = apply_slots(*reply, host); !applied.ok()) {
+    if (auto applied = apply_slots(*reply, host, asked_at); !applied.ok()) {
       why = applied.error().detail;
       continue;
     }
@@ -465,13 +466,15 @@ asio::awaitable<Status> ClusterClient::load_slots() {
 
 // CLUSTER SLOTS: one entry per range, [start, end, master, replicas...],
 // each node [ip, port, id, ...]. An empty ip means "the address you asked".
-Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_host) {
+Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_host,
+                                  std::chrono::steady_clock::time_point asked_at) {
   if (!slots.is_array()) return Error::unavailable("unexpected CLUSTER SLOTS reply");
   std::array<std::int16_t, kClusterSlots> owners{};
   owners.fill(kNoNode);
   std::vector<std::int16_t> masters;
   std::vector<std::string> named;  // masters and replicas
-  std::vector<Address> addresses;  // the same
+  // The same, by master: the master first, then its replicas.
+  std::vector<std::vector<Address>> groups;
   for (const Reply& range : slots.elements()) {
     const auto& parts = range.elements();
     if (parts.size() < 3 || !parts[2].is_array() || parts[2].elements().size() < 2) {
@@ -492,12 +495,17 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
       masters.push_back(index);
     }
     named.push_back(nodes_[static_cast<std::size_t>(index)]->name);
-    addresses.emplace_back(host, static_cast<std::uint16_t>(port));
+    const Address master_address{host, static_cast<std::uint16_t>(port)};
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& g) { return g.front() == master_address; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {master_address});
     for (std::size_t replica = 3; replica < parts.size(); ++replica) {
       auto address = node_address(parts[replica], asked_host);
       if (!address) continue;
       named.push_back(address->first + ":" + std::to_string(address->second));
-      addresses.push_back(std::move(*address));
+      if (std::find(group->begin(), group->end(), *address) == group->end()) {
+        group->push_back(std::move(*address));
+      }
     }
   }
   const bool changed = !map_loaded_ || owners != owner_;
@@ -510,19 +518,24 @@ Status ClusterClient::apply_slots(const Reply& slots, const std::string& asked_h
   map_loaded_ = true;
   ++counters_.slot_refreshes;
   retire_departed(named);
-  track(addresses);
+  track(groups, asked_at);
   if (changed) {
     spdlog::info("Redis Cluster slot map loaded: {} masters", masters_.size());
   }
   return {};
 }
 
-void ClusterClient::track(const std::vector<std::pair<std::string, std::uint16_t>>& named) {
+void ClusterClient::track(
+    const std::vector<std::vector<std::pair<std::string, std::uint16_t>>>& groups,
+    std::chrono::steady_clock::time_point asked_at) {
   if (!tracker_) return;
-  std::vector<Config> nodes;
-  nodes.reserve(named.size());
-  for (const auto& [host, port] : named) nodes.push_back(config_.node(host, port));
-  tracker_->set_nodes(std::move(nodes));
+  std::vector<std::vector<Config>> nodes;
+  nodes.reserve(groups.size());
+  for (const auto& group : groups) {
+    auto& configs = nodes.emplace_back();
+    for (const auto& [host, port] : group) configs.push_back(config_.node(host, port));
+  }
+  tracker_->set_nodes(std::move(nodes), asked_at);
 }
 
 }  // namespace betsdb::redis

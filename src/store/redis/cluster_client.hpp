@@ -111,9 +111,13 @@ class ClusterClient final : public Commands, public std::enable_shared_from_this
   boost::asio::awaitable<Status> load_slots();
   // Whether some node's connection has been made or has failed (start-up is over).
   bool any_node_tried() const;
-  Status apply_slots(const Reply& slots, const std::string& asked_host);
-  // Every node a map names, masters and replicas, without repeats.
-  void track(const std::vector<std::pair<std::string, std::uint16_t>>& named);
+  // `asked_at`: when CLUSTER SLOTS was sent, from which the map's age counts.
+  Status apply_slots(const Reply& slots, const std::string& asked_host,
+                     std::chrono::steady_clock::time_point asked_at);
+  // Hands the tracker every node a map names: per master, the master first,
+  // then its replicas.
+  void track(const std::vector<std::vector<std::pair<std::string, std::uint16_t>>>& groups,
+             std::chrono::steady_clock::time_point asked_at);
 
   boost::asio::any_io_executor executor_;
   ClusterConfig config_;

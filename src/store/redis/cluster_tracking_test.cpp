@@ -49,11 +49,13 @@ class ClusterTrackingTest : public ::testing::Test {
     }
   }
 
-  // A tracker of keys under "k:", on a cluster whose map names `nodes`.
-  std::shared_ptr<InvalidationTracker> tracker(asio::io_context& io, std::vector<Config> nodes) {
+  // A tracker of keys under "k:", on a cluster whose map names `groups`
+  // (each a master, then its replicas).
+  std::shared_ptr<InvalidationTracker> tracker(asio::io_context& io,
+                                               std::vector<std::vector<Config>> groups) {
     auto t = InvalidationTracker::create_for_cluster(io.get_executor(), {"k:"},
                                                      [this] { ++maps_wanted_; });
-    t->set_nodes(std::move(nodes));
+    t->set_nodes(std::move(groups));
     t->start();
     return t;
   }
@@ -83,7 +85,7 @@ TEST_F(ClusterTrackingTest, AChangeOnAnyNodeDropsAValueKeptFromAnother) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto a = co_await connected_client(io, nodes_[0]);
     auto b = co_await connected_client(io, nodes_[1]);
-    auto t = tracker(io, nodes_);
+    auto t = tracker(io, {nodes_});
     CO_ASSERT(co_await wait_live(*t), "the tracker never went live on both nodes");
     auto set = co_await a->command("SET", "k:gen", "7");
     CO_ASSERT(set.ok() && set->is_ok(), "SET failed");
@@ -109,7 +111,7 @@ TEST_F(ClusterTrackingTest, ACounterThatMigrateMovesAwayIsDropped) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto a = co_await connected_client(io, nodes_[0]);
     // Resharding moves keys with MIGRATE; the target is not in the map yet.
-    auto t = tracker(io, {nodes_[0]});
+    auto t = tracker(io, {{nodes_[0]}});
     CO_ASSERT(co_await wait_live(*t), "the tracker never went live");
     auto set = co_await a->command("SET", "k:gen", "5");
     CO_ASSERT(set.ok() && set->is_ok(), "SET failed");
@@ -130,7 +132,7 @@ TEST_F(ClusterTrackingTest, OnlyPresentValuesFromTrackedNodesAreKept) {
     auto b = co_await connected_client(io, nodes_[1]);
     // The map names only the first node: a reply from the second is from a
     // process nobody tracks.
-    auto t = tracker(io, {nodes_[0]});
+    auto t = tracker(io, {{nodes_[0]}});
     CO_ASSERT(co_await wait_live(*t), "the tracker never went live");
     auto set = co_await b->command("SET", "k:gen", "1");
     CO_ASSERT(set.ok() && set->is_ok(), "SET failed");
@@ -150,19 +152,19 @@ TEST_F(ClusterTrackingTest, OnlyPresentValuesFromTrackedNodesAreKept) {
 TEST_F(ClusterTrackingTest, AMapThatNamesOtherNodesForgetsEverything) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto a = co_await connected_client(io, nodes_[0]);
-    auto t = tracker(io, {nodes_[0]});
+    auto t = tracker(io, {{nodes_[0]}});
     CO_ASSERT(co_await wait_live(*t), "the tracker never went live");
     auto set = co_await a->command("SET", "k:gen", "1");
     CO_ASSERT(set.ok() && set->is_ok(), "SET failed");
     CO_ASSERT(co_await read_and_keep(*t, *a, "k:gen"), "not kept");
     // The same map again changes nothing.
-    t->set_nodes({nodes_[0]});
+    t->set_nodes({{nodes_[0]}});
     EXPECT_NE(t->kept("k:gen"), nullptr) << "an unchanged map dropped what was kept";
     EXPECT_TRUE(t->live());
 
     // A node nobody tracked may have run writes nobody reported.
     const auto before = t->mark();
-    t->set_nodes(nodes_);
+    t->set_nodes({nodes_});
     EXPECT_EQ(t->kept("k:gen"), nullptr) << "kept across a map that named a new node";
     EXPECT_FALSE(t->live()) << "live before the new node's connection was";
     CO_ASSERT(co_await wait_live(*t), "the new node's tracking never went live");
@@ -172,7 +174,7 @@ TEST_F(ClusterTrackingTest, AMapThatNamesOtherNodesForgetsEverything) {
     EXPECT_EQ(t->kept("k:gen"), nullptr);
 
     CO_ASSERT(co_await read_and_keep(*t, *a, "k:gen"), "not kept on both nodes");
-    t->set_nodes({nodes_[0]});
+    t->set_nodes({{nodes_[0]}});
     EXPECT_EQ(t->kept("k:gen"), nullptr) << "kept across a map that dropped a node";
     EXPECT_TRUE(t->live());
     t->stop();
@@ -182,27 +184,77 @@ TEST_F(ClusterTrackingTest, AMapThatNamesOtherNodesForgetsEverything) {
 
 TEST_F(ClusterTrackingTest, NotFreshWhileAnyNodeLeavesItsPingsUnanswered) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto a = co_await connected_client(io, nodes_[0]);
     auto b = co_await connected_client(io, nodes_[1]);
-    auto t = tracker(io, nodes_);
+    const std::string a_origin = a->server_id();
+    auto t = tracker(io, {nodes_});
     CO_ASSERT(co_await wait_live(*t), "the tracker never went live");
     CO_ASSERT(co_await wait_fresh(*t), "never fresh");
     auto paused = co_await b->command("CLIENT", "PAUSE", "300", "ALL");
     CO_ASSERT(paused.ok() && paused->is_ok(), "CLIENT PAUSE failed");
     co_await sleep_for(InvalidationTracker::kWritersWait + 20ms);
     EXPECT_FALSE(t->fresh()) << "fresh although one node answered no PING for 22 ms";
+    // The paused node is the other's replica: values from either wait for it.
+    EXPECT_FALSE(t->fresh_for(a_origin));
     EXPECT_TRUE(t->live());
     EXPECT_TRUE(co_await wait_fresh(*t)) << "not fresh again once the node answered";
     t->stop();
+    a->stop();
     b->stop();
+  });
+}
+
+TEST_F(ClusterTrackingTest, AHitNeedsOnlyThePingsOfTheMasterItWasReadFromAndItsReplicas) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto a = co_await connected_client(io, nodes_[0]);
+    auto b = co_await connected_client(io, nodes_[1]);
+    // Two masters without replicas.
+    auto t = tracker(io, {{nodes_[0]}, {nodes_[1]}});
+    CO_ASSERT(co_await wait_live(*t), "the tracker never went live");
+    const std::string a_origin = a->server_id();
+    const std::string b_origin = b->server_id();
+    auto paused = co_await b->command("CLIENT", "PAUSE", "400", "ALL");
+    CO_ASSERT(paused.ok() && paused->is_ok(), "CLIENT PAUSE failed");
+    co_await sleep_for(InvalidationTracker::kWritersWait + 20ms);
+    bool a_fresh = false;
+    const auto deadline = Clock::now() + 200ms;
+    while (!a_fresh && Clock::now() < deadline) {
+      a_fresh = t->fresh_for(a_origin);
+      co_await sleep_for(100us);
+    }
+    EXPECT_TRUE(a_fresh) << "a value from the first master waited for the other's PINGs";
+    EXPECT_FALSE(t->fresh_for(b_origin)) << "fresh for the master that answers no PING";
+    EXPECT_FALSE(t->fresh()) << "every node fresh while one answers no PING";
+    EXPECT_FALSE(t->fresh_for("000000000000")) << "fresh for a process nobody tracks";
+    t->stop();
+    a->stop();
+    b->stop();
+  });
+}
+
+TEST_F(ClusterTrackingTest, AReplicaThatMovesToAnotherMasterForgetsEverything) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto a = co_await connected_client(io, nodes_[0]);
+    auto t = tracker(io, {{nodes_[0]}, {nodes_[1]}});
+    CO_ASSERT(co_await wait_live(*t), "the tracker never went live");
+    auto set = co_await a->command("SET", "k:gen", "3");
+    CO_ASSERT(set.ok() && set->is_ok(), "SET failed");
+    CO_ASSERT(co_await read_and_keep(*t, *a, "k:gen"), "not kept");
+    // The second node becomes the first's replica: values read from the
+    // first were used without its PINGs, and it may now be promoted.
+    t->set_nodes({nodes_});
+    EXPECT_EQ(t->kept("k:gen"), nullptr) << "kept across a change of a node's master";
+    t->stop();
+    a->stop();
   });
 }
 
 TEST_F(ClusterTrackingTest, KeptValuesNeedARecentMapAndAskForOne) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto t = tracker(io, nodes_);
+    auto t = tracker(io, {nodes_});
     CO_ASSERT(co_await wait_live(*t), "the tracker never went live");
     CO_ASSERT(co_await wait_fresh(*t), "never fresh");
-    t->set_nodes(nodes_);  // the same map, loaded now
+    t->set_nodes({nodes_});  // the same map, loaded now
     const auto loaded = Clock::now();
     // No map comes (the cluster client would load one when asked): after
     // kMapTrustedFor a node may have joined that nobody tracks. Asked all
@@ -217,7 +269,7 @@ TEST_F(ClusterTrackingTest, KeptValuesNeedARecentMapAndAskForOne) {
         << "fresh under a map older than kMapTrustedFor";
     // Asked for every kMapRecheck meanwhile.
     EXPECT_GE(maps_wanted_, 2);
-    t->set_nodes(nodes_);
+    t->set_nodes({nodes_});
     EXPECT_TRUE(co_await wait_fresh(*t)) << "a new map did not make it fresh again";
     t->stop();
   });

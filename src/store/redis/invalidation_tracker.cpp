@@ -89,6 +89,8 @@ struct InvalidationTracker::Node {
   Clock::time_point live_since{};
   std::uint64_t generation = 0;  // one per connection made live
   asio::steady_timer retry_timer;
+  std::string group;                 // its master's host:port (itself for a master)
+  Clock::time_point asked_at{};      // when a reader last wanted it fresh
   std::shared_ptr<Round> in_flight;  // the last PING sent, until its PONG
   std::shared_ptr<Round> next;       // its waiters came after that PING went
   Clock::time_point fenced_at{};     // when the last answered PING was sent
@@ -147,24 +149,34 @@ void InvalidationTracker::stop_node(Node& node) {
   node_lost(node);
 }
 
-void InvalidationTracker::set_nodes(std::vector<Config> nodes) {
+void InvalidationTracker::set_nodes(std::vector<std::vector<Config>> groups,
+                                    Clock::time_point asked_at) {
   if (!cluster_ || stopped_) return;
-  map_loaded_at_ = Clock::now();
+  map_loaded_at_ = std::max(map_loaded_at_, asked_at);
   std::vector<std::shared_ptr<Node>> kept_nodes;
   bool changed = false;
-  for (auto& config : nodes) {
-    const std::string name = config.host + ":" + std::to_string(config.port);
-    auto same = [&name](const auto& node) { return node->name == name; };
-    if (std::any_of(kept_nodes.begin(), kept_nodes.end(), same)) continue;  // named twice
-    auto it = std::find_if(nodes_.begin(), nodes_.end(), same);
-    if (it != nodes_.end()) {
-      kept_nodes.push_back(*it);
-      continue;
+  for (auto& group : groups) {
+    if (group.empty()) continue;
+    const std::string master = group.front().host + ":" + std::to_string(group.front().port);
+    for (auto& config : group) {
+      const std::string name = config.host + ":" + std::to_string(config.port);
+      auto same = [&name](const auto& node) { return node->name == name; };
+      if (std::any_of(kept_nodes.begin(), kept_nodes.end(), same)) continue;  // named twice
+      auto it = std::find_if(nodes_.begin(), nodes_.end(), same);
+      if (it != nodes_.end()) {
+        // A replica moved to another master: the one it may now replace
+        // had its PINGs checked without it.
+        if ((*it)->group != master) changed = true;
+        (*it)->group = master;
+        kept_nodes.push_back(*it);
+        continue;
+      }
+      auto node = std::make_shared<Node>(executor_, std::move(config));
+      node->group = master;
+      kept_nodes.push_back(node);
+      changed = true;
+      if (started_) start_node(node);
     }
-    auto node = std::make_shared<Node>(executor_, std::move(config));
-    kept_nodes.push_back(node);
-    changed = true;
-    if (started_) start_node(node);
   }
   for (const auto& node : nodes_) {
     if (std::find(kept_nodes.begin(), kept_nodes.end(), node) != kept_nodes.end()) continue;
@@ -186,21 +198,46 @@ InvalidationTracker::Clock::time_point InvalidationTracker::live_since() const n
   return since;
 }
 
+bool InvalidationTracker::map_recent(Clock::time_point now) const noexcept {
+  return !cluster_ || now - map_loaded_at_ < kMapTrustedFor;
+}
+
 bool InvalidationTracker::fenced(Clock::time_point now) const noexcept {
-  if (cluster_ && now - map_loaded_at_ >= kMapTrustedFor) return false;
-  return std::all_of(nodes_.begin(), nodes_.end(),
-                     [now](const auto& node) { return now - node->fenced_at < kWritersWait; });
+  return map_recent(now) && std::all_of(nodes_.begin(), nodes_.end(), [now](const auto& node) {
+           return now - node->fenced_at < kWritersWait;
+         });
+}
+
+void InvalidationTracker::ask(Node& node, Clock::time_point now) {
+  node.asked_at = now;
+  if (!pinging_) {
+    pinging_ = true;
+    asio::co_spawn(executor_, keep_fresh(shared_from_this()), asio::detached);
+  }
 }
 
 bool InvalidationTracker::fresh() {
   if (!live()) return false;
   const auto now = Clock::now();
-  asked_at_ = now;
-  if (!pinging_) {
-    pinging_ = true;
-    asio::co_spawn(executor_, keep_fresh(shared_from_this()), asio::detached);
-  }
+  for (const auto& node : nodes_) ask(*node, now);
   return fenced(now);
+}
+
+bool InvalidationTracker::fresh_for(std::string_view origin) {
+  if (!cluster_) return fresh();
+  if (!live() || origin.empty()) return false;
+  auto from = std::find_if(nodes_.begin(), nodes_.end(),
+                           [origin](const auto& node) { return node->origin == origin; });
+  if (from == nodes_.end()) return false;
+  const std::string& group = (*from)->group;
+  const auto now = Clock::now();
+  bool fenced = map_recent(now);
+  for (const auto& node : nodes_) {
+    if (node->group != group) continue;
+    ask(*node, now);
+    fenced = fenced && now - node->fenced_at < kWritersWait;
+  }
+  return fenced;
 }
 
 bool InvalidationTracker::fresh_without_asking() const noexcept {
@@ -212,8 +249,12 @@ bool InvalidationTracker::fresh_without_asking() const noexcept {
 // delay the next PING too, or freshness would lapse twice as often under load.
 asio::awaitable<void> InvalidationTracker::keep_fresh(
     [[maybe_unused]] std::shared_ptr<InvalidationTracker> self) {
-  while (live() && !stopped_ && Clock::now() - asked_at_ < kIdleAfter) {
+  for (;;) {
+    const auto now = Clock::now();
+    const auto wanted = [now](const auto& node) { return now - node->asked_at < kIdleAfter; };
+    if (stopped_ || !live() || std::none_of(nodes_.begin(), nodes_.end(), wanted)) break;
     for (const auto& node : nodes_) {
+      if (!wanted(node)) continue;
       // Fence waiters ride on it: it goes after they came. Left for the
       // PONG of the PING in flight, they would starve while each next PING
       // replaces it before its PONG is back.

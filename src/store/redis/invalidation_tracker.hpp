@@ -52,12 +52,16 @@
 //
 // A Redis Cluster (create_for_cluster(); docs/architecture.md, "Kept
 // counters on a Redis Cluster"): the cluster client names every node of each
-// slot map it loads, masters and replicas (set_nodes()). Every one is
-// tracked and pinged, so whichever node runs a write (a master, a replica
-// promoted meanwhile, a slot's new owner) reports it ahead of its PONG, and
-// a replica reports the writes it applies from its master too. A map that
-// names a node not tracked before, or no longer names one, drops every kept
-// value: that node may have run writes nobody reported. What no tracked node
+// slot map it loads, masters and replicas, by master (set_nodes()). Every
+// one is tracked, so whichever node runs a write (a master, a replica
+// promoted meanwhile, a slot's new owner) reports it, and a replica reports
+// the writes it applies from its master too. A value read from a master is
+// used while that master and its replicas answered recent PINGs
+// (fresh_for()): only they can run its slot's writes, short of a MIGRATE,
+// which deletes the key on the master and so is reported. A map that names
+// a node not tracked before, no longer names one, or puts a replica under
+// another master, drops every kept value: that node may have run writes
+// nobody reported, or been promoted without its PINGs checked. What no tracked node
 // can report is a key that appears on a node not known yet (a slot given to
 // a new master), so on a cluster only present values are kept (counters, not
 // a revocation mark's absence), and kept values are used only while the
@@ -152,18 +156,27 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   void start();
   void stop();
 
-  // A cluster: the nodes of the slot map just loaded, masters and replicas
-  // (each with the credentials and timeouts to reach it). Starts tracking
-  // those not tracked yet, stops those no longer named, and forgets every
-  // kept value if the set changed. Called after every load, changed or not.
-  void set_nodes(std::vector<Config> nodes);
+  // A cluster: the nodes of the slot map just loaded, one group per master,
+  // the master first and then its replicas (each with the credentials and
+  // timeouts to reach it). Starts tracking those not tracked yet, stops
+  // those no longer named, and forgets every kept value if a node came, went
+  // or changed groups. Called after every load, changed or not; the map's
+  // age counts from `asked_at`, when it was asked for.
+  void set_nodes(std::vector<std::vector<Config>> groups,
+                 Clock::time_point asked_at = Clock::now());
 
   // Subscribed and tracking, on every node.
   bool live() const noexcept;
-  // Kept values may be used now (see above). Asking also keeps the PINGs
-  // going (they stop when nobody asked for kIdleAfter), so the first reads
-  // after a quiet spell ask Redis.
+  // Kept values may be used now (see above): every node is fresh. Asking
+  // also keeps the PINGs going (they stop when nobody asked for kIdleAfter),
+  // so the first reads after a quiet spell ask Redis.
   bool fresh();
+  // The same for values read from `origin` (kept_origin()): the node that
+  // answered them and the rest of its group (its replicas, one of which a
+  // failover may promote to run the slot's writes) are fresh. Only that
+  // group's PINGs are kept going: a shard that reads one slot pings its
+  // master and replicas, not the whole cluster. On one Redis, fresh().
+  bool fresh_for(std::string_view origin);
   // The same, without asking for PINGs: for uses too cheap to pay for them
   // alone (a revocation check rides on the PINGs cache hits keep going).
   bool fresh_without_asking() const noexcept;
@@ -243,6 +256,9 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   void node_lost(Node& node);
   bool tracked_origin(std::string_view origin) const noexcept;
   bool fenced(Clock::time_point now) const noexcept;
+  bool map_recent(Clock::time_point now) const noexcept;
+  // Marks `node` as wanted by readers, and starts the PINGs if they stopped.
+  void ask(Node& node, Clock::time_point now);
   void send_ping(const std::shared_ptr<Node>& node, std::shared_ptr<Round> round);
   void finish(const std::shared_ptr<Round>& round, bool ok);
   boost::asio::awaitable<bool> fence_node(std::shared_ptr<Node> node);
@@ -255,7 +271,7 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   std::vector<std::shared_ptr<Node>> nodes_;
   bool started_ = false;
   bool stopped_ = false;
-  Clock::time_point map_loaded_at_{};     // a cluster: the last set_nodes()
+  Clock::time_point map_loaded_at_{};     // a cluster: when the newest map was asked for
   Clock::time_point map_requested_at_{};  // a cluster: the last want_map_()
 
   // One per change that makes earlier reads' values unsafe to keep: a node
@@ -289,7 +305,6 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   std::uint64_t floor_ = 0;
   std::uint64_t generation_since_ = 0;
 
-  Clock::time_point asked_at_;  // when a reader last asked fresh()
   boost::asio::steady_timer ping_timer_;
   bool pinging_ = false;
   Stats stats_;
