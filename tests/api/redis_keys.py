@@ -63,7 +63,9 @@ def suite_redis_env():
     """The BETSDB_* setting that points another betsdb process (a second
     instance, a CLI command) at the suite's Redis."""
     if cluster_mode():
-        return {"BETSDB_REDIS_CLUSTER": os.environ[REDIS_CLUSTER_ENV]}
+        # As scripts/test runs the suite's own server.
+        return {"BETSDB_REDIS_CLUSTER": os.environ[REDIS_CLUSTER_ENV],
+                "BETSDB_REDIS_CLUSTER_TRACKING": "on"}
     return {"BETSDB_REDIS_URL": os.environ[REDIS_URL_ENV]}
 
 

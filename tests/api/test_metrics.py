@@ -16,7 +16,6 @@ import uuid
 
 import pytest
 
-import redis_keys
 from api_support import Api, describe, expect_json, expect_problem
 from bet_support import RECONNECT_S, poll_until
 
@@ -222,13 +221,13 @@ def test_pools_and_redis_are_reported(api):
 
 
 def test_repeated_hits_are_answered_from_kept_values(api, new_user):
-    """Each shard keeps the cache's counters while its tracking connections
-    report no change (docs/architecture.md, "Kept counters"), and on one
-    Redis the token's revocation status too: hits then send Redis no
-    command for them. On a Redis Cluster every node is tracked, and only
-    the counters are kept. A hit asks Redis when the shard's last answered
-    PING is too old, which a loaded machine may cause now and then: most,
-    not all."""
+    """Each shard keeps the cache's counters and the token's revocation
+    status while its tracking connections report no change
+    (docs/architecture.md, "Kept counters"): hits then send Redis no
+    command. On a Redis Cluster every node is tracked, and the revocation
+    status is kept beside the account's sign-out count. A hit asks Redis
+    when the shard's last answered PING is too old, which a loaded machine
+    may cause now and then: most, not all."""
     user = new_user()
     path = f"/v1/users/{user.id}/bets?limit=5"
     reads = 40
@@ -248,10 +247,8 @@ def test_repeated_hits_are_answered_from_kept_values(api, new_user):
     def grew(name):
         return value(after, name) - value(before, name)
 
-    # Two kept values per read on one Redis: the revocation check's and the
-    # counters'. One on a cluster: the counters'.
-    least = reads // 2 if redis_keys.cluster_mode() else reads
-    assert grew("betsdb_redis_tracking_kept_reads_total") >= least, grew(
+    # Two kept values per read: the revocation check's and the counters'.
+    assert grew("betsdb_redis_tracking_kept_reads_total") >= reads, grew(
         "betsdb_redis_tracking_kept_reads_total")
     assert grew("betsdb_redis_tracking_pings_total") >= 1
     # The user's counter, read more than once, was leased (the writers of a

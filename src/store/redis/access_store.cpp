@@ -60,6 +60,18 @@ Result<WindowCount> window_from(const Result<Reply>& reply, std::size_t more = 0
   return out;
 }
 
+// The account's sign-out count: "auth:revoked:{<account>}", in its marks'
+// slot, under the tracked prefix. Present (created by the first check that
+// finds it missing, raised by every sign-out on a cluster), so a shard on a
+// cluster may keep it: see is_marked_revoked().
+std::string sign_out_count_key(const std::string& account) {
+  std::string key(kRevocationKeyPrefix);
+  key += '{';
+  key += account;
+  key += '}';
+  return key;
+}
+
 std::string revoked_key(const std::string& account, const Digest& token) {
   std::string key(kRevocationKeyPrefix);
   key += '{';
@@ -79,6 +91,23 @@ bool known_absent(InvalidationTracker& tracker, const std::string& key) {
   if (!tracker.fresh_without_asking()) return false;
   const std::string* kept = tracker.kept(key);
   if (kept == nullptr || *kept != kAbsent) return false;
+  tracker.count_kept_read();
+  return true;
+}
+
+// The same on a cluster, where an absence alone proves nothing (the mark may
+// be set on a node nobody tracks yet: a slot's new owner): the mark was
+// absent when the account's sign-out count, read with it from the same
+// node, held the value still kept. A sign-out raises the count on the node
+// that holds it before it sets the mark, and a slot's move deletes the
+// count there: either is reported. Asks for its group's PINGs itself: the
+// cache hits may read other slots.
+bool known_absent_on_cluster(InvalidationTracker& tracker, const std::string& key,
+                             const std::string& count_key) {
+  const std::string* kept = tracker.kept(key);
+  if (kept == nullptr || *kept != kAbsent || tracker.kept(count_key) == nullptr) return false;
+  const std::string_view origin = tracker.kept_origin(key);
+  if (origin != tracker.kept_origin(count_key) || !tracker.fresh_for(origin)) return false;
   tracker.count_kept_read();
   return true;
 }
@@ -116,14 +145,58 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& 
                                             const Digest& token, std::chrono::seconds ttl) {
   const std::string key = revoked_key(account, token);
   const std::string seconds = std::to_string(ttl.count());
+  if (redis.cluster()) {
+    // First, so that a shard that kept the mark's absence under the count
+    // hears of it even if the mark goes to a node it does not track (a slot
+    // being moved). Two commands, not a script: a script's keys must all
+    // sit on one node while their slot moves.
+    const std::string count_key = sign_out_count_key(account);
+    auto counted = co_await redis.command("INCR", count_key);
+    if (!counted.ok()) co_return std::move(counted).error();
+    if (counted->is_error()) co_return Error::unavailable("Redis refused a sign-out count");
+  }
   auto reply = co_await redis.command("SET", key, "1", "EX", seconds);
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_error()) co_return Error::unavailable("Redis refused a revocation mark");
-  // Until then, another process may still trust the mark's kept absence
-  // (one Redis only: a cluster keeps no absence).
-  if (redis.writers_wait() && !redis.cluster()) co_await InvalidationTracker::wait_for_readers();
+  // Until then, another process may still trust the mark's kept absence.
+  if (redis.writers_wait()) co_await InvalidationTracker::wait_for_readers();
   co_return Status{};
 }
+
+namespace {
+
+// A cluster with kept values: the mark and the account's sign-out count in
+// one MGET (one slot), the mark's absence kept only beside a present count.
+boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked_on_cluster(
+    Commands& redis, InvalidationTracker& tracker, std::string key, std::string count_key) {
+  if (known_absent_on_cluster(tracker, key, count_key)) {
+    co_return RevocationCheck{false, tracker.live_since()};
+  }
+  const auto mark = tracker.mark();
+  std::vector<std::string> read{"MGET", key, count_key};
+  auto served = co_await redis.command_served(read);
+  if (!served.ok()) co_return std::move(served).error();
+  if (!served->reply.is_array() || served->reply.elements().size() != 2) {
+    co_return Error::unavailable("Redis refused a revocation check");
+  }
+  const auto& parts = served->reply.elements();
+  const bool revoked = parts[0].is_string();
+  if (!revoked && mark && parts[1].is_string()) {
+    // Sign-outs always wait (mark_revoked): no lease needed.
+    tracker.keep(count_key, parts[1].as_string(), *mark, served->origin,
+                 InvalidationTracker::kNoLeaseNeeded);
+    tracker.keep(key, std::string(kAbsent), *mark, served->origin,
+                 InvalidationTracker::kNoLeaseNeeded);
+  } else if (!parts[1].is_string()) {
+    // Once per account: later checks find it, and may keep it.
+    (void)co_await redis.command("SET", count_key, "0", "NX");
+  }
+  const auto since =
+      served->origin.empty() ? std::chrono::steady_clock::now() : served->origin_since;
+  co_return RevocationCheck{revoked, since};
+}
+
+}  // namespace
 
 boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked(Commands& redis,
                                                                   const std::string& account,
@@ -134,6 +207,11 @@ boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked(Commands& redi
   // PostgreSQL instead, at once.
   if (!redis.reachable(key)) co_return Error::unavailable("the revocation mark's Redis is down");
   InvalidationTracker* tracker = redis.tracker();
+  if (tracker != nullptr && redis.cluster()) {
+    // Named: g++ 12 destroys a temporary inside a co_await expression twice.
+    std::string count_key = sign_out_count_key(account);
+    co_return co_await is_marked_revoked_on_cluster(redis, *tracker, key, std::move(count_key));
+  }
   if (tracker != nullptr && known_absent(*tracker, key)) {
     // Kept from the tracked process only, and forgotten when its connection
     // drops: that process has been reached since the tracker went live.

@@ -300,8 +300,6 @@ bool InvalidationTracker::tracked_origin(std::string_view origin) const noexcept
 void InvalidationTracker::keep(const std::string& key, std::string value, Mark mark,
                                std::string_view origin, std::uint64_t lease_term) {
   if (!live() || mark.epoch != epoch_ || !tracked_origin(origin)) return;
-  // An absence on a cluster may end on a node nobody tracks yet.
-  if (cluster_ && lease_term == kNoLeaseNeeded) return;
   if (mark.seen < floor_) return;
   const std::size_t hash = key_hash(key);
   for (const auto* invalidated : {&invalidated_at_, &invalidated_before_}) {

@@ -63,10 +63,11 @@
 // another master, drops every kept value: that node may have run writes
 // nobody reported, or been promoted without its PINGs checked. What no tracked node
 // can report is a key that appears on a node not known yet (a slot given to
-// a new master), so on a cluster only present values are kept (counters, not
-// a revocation mark's absence), and kept values are used only while the
-// last map is less than kMapTrustedFor old (the tracker asks for one every
-// kMapRecheck while readers use them).
+// a new master), so on a cluster a kept absence is trusted only beside a
+// present value of its slot that every such change goes through first (a
+// revocation mark's sign-out count, access_store.cpp), and kept values are
+// used only while the last map is less than kMapTrustedFor old (the tracker
+// asks for one every kMapRecheck while readers use them).
 //
 // Thread-safety: none; one per shard, on its thread. Lifetime: create()
 // only; background work holds shared_from_this() until stop().
