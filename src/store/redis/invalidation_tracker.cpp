@@ -265,7 +265,7 @@ asio::awaitable<void> InvalidationTracker::keep_fresh(
       map_requested_at_ = Clock::now();
       want_map_();
     }
-    ping_timer_.expires_after(kPingEvery);
+    ping_timer_.expires_after(cluster_ ? kClusterPingEvery : kPingEvery);
     co_await ping_timer_.async_wait(kTrackerAwait);
   }
   pinging_ = false;
