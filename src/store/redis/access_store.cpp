@@ -95,17 +95,28 @@ bool known_absent(InvalidationTracker& tracker, const std::string& key) {
   return true;
 }
 
+// What a shard on a cluster keeps for a mark found absent: kAbsent, '@', and
+// the account's sign-out count read just before it.
+std::string absent_under(std::string_view count) {
+  std::string value(kAbsent);
+  value += '@';
+  value += count;
+  return value;
+}
+
 // The same on a cluster, where an absence alone proves nothing (the mark may
-// be set on a node nobody tracks yet: a slot's new owner): the mark was
-// absent when the account's sign-out count, read with it from the same
-// node, held the value still kept. A sign-out raises the count on the node
-// that holds it before it sets the mark, and a slot's move deletes the
-// count there: either is reported. Asks for its group's PINGs itself: the
-// cache hits may read other slots.
+// be set on a node nobody tracks yet: a slot's new owner, or the target of a
+// slot being moved): the mark was absent after the account's sign-out count,
+// from the same node, held the value still kept. A sign-out raises the count
+// on the node that holds it before it sets the mark, and a slot's move
+// deletes the count there: either is reported, and drops the kept count.
+// Unlike known_absent(), it asks for its group's PINGs: a user's marks and
+// lists sit in different slots, whose groups the hits alone may not ping.
 bool known_absent_on_cluster(InvalidationTracker& tracker, const std::string& key,
                              const std::string& count_key) {
   const std::string* kept = tracker.kept(key);
-  if (kept == nullptr || *kept != kAbsent || tracker.kept(count_key) == nullptr) return false;
+  const std::string* count = tracker.kept(count_key);
+  if (kept == nullptr || count == nullptr || *kept != absent_under(*count)) return false;
   const std::string_view origin = tracker.kept_origin(key);
   if (origin != tracker.kept_origin(count_key) || !tracker.fresh_for(origin)) return false;
   tracker.count_kept_read();
@@ -165,31 +176,35 @@ boost::asio::awaitable<Status> mark_revoked(Commands& redis, const std::string& 
 
 namespace {
 
-// A cluster with kept values: the mark and the account's sign-out count in
-// one MGET (one slot), the mark's absence kept only beside a present count.
+// A cluster with kept values: the account's sign-out count, then the mark,
+// each alone (a command of two keys is refused with TRYAGAIN for as long as
+// their slot moves, when they may sit on two nodes). The mark's absence is
+// kept only under the count read before it, from the same node; a sign-out
+// in between raised the count first, and its report drops the count.
 boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked_on_cluster(
     Commands& redis, InvalidationTracker& tracker, std::string key, std::string count_key) {
   if (known_absent_on_cluster(tracker, key, count_key)) {
     co_return RevocationCheck{false, tracker.live_since()};
   }
   const auto mark = tracker.mark();
-  std::vector<std::string> read{"MGET", key, count_key};
-  auto served = co_await redis.command_served(read);
+  std::vector<std::string> get_count{"GET", count_key};
+  auto count = co_await redis.command_served(get_count);
+  if (!count.ok()) co_return std::move(count).error();
+  if (count->reply.is_error()) co_return Error::unavailable("Redis refused a sign-out count");
+  std::vector<std::string> exists{"EXISTS", key};
+  auto served = co_await redis.command_served(exists);
   if (!served.ok()) co_return std::move(served).error();
-  if (!served->reply.is_array() || served->reply.elements().size() != 2) {
-    co_return Error::unavailable("Redis refused a revocation check");
-  }
-  const auto& parts = served->reply.elements();
-  const bool revoked = parts[0].is_string();
-  if (!revoked && mark && parts[1].is_string()) {
-    // Sign-outs always wait (mark_revoked): no lease needed.
-    tracker.keep(count_key, parts[1].as_string(), *mark, served->origin,
-                 InvalidationTracker::kNoLeaseNeeded);
-    tracker.keep(key, std::string(kAbsent), *mark, served->origin,
-                 InvalidationTracker::kNoLeaseNeeded);
-  } else if (!parts[1].is_string()) {
+  if (served->reply.is_error()) co_return Error::unavailable("Redis refused a revocation check");
+  const bool revoked = served->reply.as_integer() == 1;
+  if (!count->reply.is_string()) {
     // Once per account: later checks find it, and may keep it.
     (void)co_await redis.command("SET", count_key, "0", "NX");
+  } else if (!revoked && mark && count->origin == served->origin) {
+    // Sign-outs always wait (mark_revoked): no lease needed.
+    const std::string value = count->reply.as_string();
+    tracker.keep(count_key, value, *mark, count->origin, InvalidationTracker::kNoLeaseNeeded);
+    tracker.keep(key, absent_under(value), *mark, served->origin,
+                 InvalidationTracker::kNoLeaseNeeded);
   }
   const auto since =
       served->origin.empty() ? std::chrono::steady_clock::now() : served->origin_since;
