@@ -12,25 +12,27 @@ namespace betsdb::service {
 
 namespace asio = boost::asio;
 
-HeldLock::HeldLock(std::shared_ptr<Locks> locks, LockToken token) noexcept
-    : locks_(std::move(locks)), token_(std::move(token)) {}
+HeldLock::HeldLock(std::shared_ptr<Locks> locks, LockToken token,
+                   std::chrono::milliseconds ttl) noexcept
+    : locks_(std::move(locks)), token_(std::move(token)), ttl_(ttl) {}
 
 HeldLock::HeldLock(HeldLock&& other) noexcept
-    : locks_(std::move(other.locks_)), token_(std::move(other.token_)) {
+    : locks_(std::move(other.locks_)), token_(std::move(other.token_)), ttl_(other.ttl_) {
   other.token_.reset();
 }
 
 HeldLock::~HeldLock() {
   if (!token_ || !locks_) return;
   try {
+    // At once; only a release that fails waits for release_in_background()'s retries.
     asio::co_spawn(
         locks_->executor(),
-        [locks = locks_, token = *token_]() -> asio::awaitable<void> {
+        [locks = locks_, token = *token_, ttl = ttl_]() -> asio::awaitable<void> {
           auto released = co_await locks->unlock(token);
-          if (!released.ok()) {
-            spdlog::warn("{} not released ({}); it expires by itself", token.key,
-                         released.error().detail);
-          }
+          if (released.ok()) co_return;
+          spdlog::warn("{} not released ({}); retried in the background", token.key,
+                       released.error().detail);
+          release_in_background(locks, token, ttl);
         },
         asio::detached);
   } catch (const std::exception& e) {
@@ -45,7 +47,9 @@ Async<bool> HeldLock::release() {
   token_.reset();
   auto released = co_await locks_->unlock(token);
   if (!released.ok()) {
-    spdlog::warn("{} not released ({}); it expires by itself", token.key, released.error().detail);
+    spdlog::warn("{} not released ({}); retried in the background", token.key,
+                 released.error().detail);
+    release_in_background(locks_, token, ttl_);
   }
   co_return released;
 }
@@ -79,7 +83,7 @@ Async<std::optional<HeldLock>> try_hold(const std::shared_ptr<Locks>& locks, std
     co_return std::move(taken).error();
   }
   if (!*taken) co_return std::optional<HeldLock>{};
-  co_return std::optional<HeldLock>{HeldLock(locks, std::move(lock))};
+  co_return std::optional<HeldLock>{HeldLock(locks, std::move(lock), ttl)};
 }
 
 boost::asio::awaitable<void> release_if_held(std::optional<HeldLock>& lock) {

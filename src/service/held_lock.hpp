@@ -4,7 +4,10 @@
 // release() releases it and waits for the answer, for callers whose next
 // step depends on it (a checkout's guard, so the user's next checkout finds
 // it free). Otherwise the destructor releases it in the background: nothing
-// waits, and a release that fails only leaves the key to its expiry.
+// waits. A release that fails (Redis, or the key's master, is down) is
+// retried in the background until Redis answers or the key's TTL is over:
+// a claim left behind would answer the client's retry "in progress" for
+// its whole TTL, though the request that took it has long answered.
 // keep() gives it up without releasing (an idempotency claim replaced by its
 // answer).
 //
@@ -12,6 +15,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -21,7 +25,8 @@ namespace betsdb::service {
 
 class HeldLock final {
  public:
-  HeldLock(std::shared_ptr<Locks> locks, LockToken token) noexcept;
+  // `ttl`: how long the key lives, after which a failed release stops trying.
+  HeldLock(std::shared_ptr<Locks> locks, LockToken token, std::chrono::milliseconds ttl) noexcept;
   HeldLock(HeldLock&& other) noexcept;
   HeldLock& operator=(HeldLock&&) = delete;
   HeldLock(const HeldLock&) = delete;
@@ -37,6 +42,7 @@ class HeldLock final {
  private:
   std::shared_ptr<Locks> locks_;
   std::optional<LockToken> token_;
+  std::chrono::milliseconds ttl_;
 };
 
 // The lock when taken; nullopt when someone else holds `key`;
@@ -52,7 +58,7 @@ void release_in_background(std::shared_ptr<Locks> locks, LockToken lock,
                            std::chrono::milliseconds give_up_after);
 
 // Releases `lock` if it is still held, and waits for the answer. A failed
-// release is logged and leaves the key to its expiry.
+// release is logged and retried in the background (HeldLock::release()).
 boost::asio::awaitable<void> release_if_held(std::optional<HeldLock>& lock);
 
 }  // namespace betsdb::service

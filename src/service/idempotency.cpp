@@ -96,7 +96,8 @@ Async<IdempotencyClaim> claim_idempotency_key(Context& ctx, const IdempotentRequ
   IdempotencyClaim out;
   if (!*existing) {
     out.kind = IdempotencyClaim::Kind::claimed;
-    out.claim.emplace(ctx.locks, LockToken{std::move(record_key), std::move(claim)});
+    out.claim.emplace(ctx.locks, LockToken{std::move(record_key), std::move(claim)},
+                      std::chrono::duration_cast<std::chrono::milliseconds>(kIdempotencyClaimTtl));
     co_return out;
   }
   const std::string& record = **existing;
