@@ -123,7 +123,27 @@ redis_cluster_create() {
   for p in "${ports[@]}"; do addrs+=("127.0.0.1:$p"); done
   timeout 120 redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes \
     >"$dir/create.log" 2>&1 || { cat "$dir/create.log" >&2; _rc_log "cluster create failed"; return 1; }
+  # A replicated command on each (empty) master, so that every replica's
+  # replication offset leaves zero and CLUSTER SLOTS lists it
+  # (_rc_replicas_listed); FLUSHALL is replicated even when it deletes nothing.
+  for p in "${ports[@]}"; do
+    [[ $(_rc_info_field "$p" replication role) == master ]] && rcli "$p" flushall >/dev/null
+  done
   redis_cluster_wait_ready "$dir" 60
+}
+
+# _rc_replicas_listed PORT: exit 0 when every slot range in PORT's CLUSTER
+# SLOTS names a replica besides its master. Redis 7.0 leaves a replica out
+# until its replication offset is not zero, which a new, empty master gives
+# it only at its first write or replication PING (every 10 s): a client
+# that loaded its map before then meets the replicas later, as a change of
+# membership (betsdb's shards then forget their kept values, and tokens are
+# verified again in PostgreSQL).
+_rc_replicas_listed() {
+  timeout "$REDIS_CLUSTER_CLI_TIMEOUT_S" redis-cli -h 127.0.0.1 -p "$1" --json cluster slots 2>/dev/null |
+    python3 -c 'import json, sys
+ranges = json.load(sys.stdin)
+sys.exit(0 if ranges and all(len(r) >= 4 for r in ranges) else 1)' 2>/dev/null
 }
 
 # redis_cluster_nodes PORT: CLUSTER NODES as PORT sees it, one line per node:
@@ -142,7 +162,8 @@ redis_cluster_nodes() {
 # redis_cluster_check_ready DIR: exit 0 when, seen from every node: the
 # cluster is ok, every slot is served, every node is known; there are half
 # as many masters holding slots as nodes, each with one replica whose link
-# is up; and the nodes agree about which master serves which slot.
+# is up and which its CLUSTER SLOTS lists; and the nodes agree about which
+# master serves which slot.
 redis_cluster_check_ready() {
   local dir=$1 ports p n
   read -r -a ports <<<"$(redis_cluster_ports "$dir")"
@@ -155,7 +176,9 @@ redis_cluster_check_ready() {
     [[ $(_rc_cluster_info_field "$p" cluster_known_nodes) == "$n" ]] || return 1
     [[ $(_rc_cluster_info_field "$p" cluster_size) == $((n / 2)) ]] || return 1
     case $(_rc_info_field "$p" replication role) in
-      master) [[ $(_rc_info_field "$p" replication connected_slaves) == 1 ]] || return 1 ;;
+      master)
+        [[ $(_rc_info_field "$p" replication connected_slaves) == 1 ]] || return 1
+        _rc_replicas_listed "$p" || return 1 ;;
       slave) [[ $(_rc_info_field "$p" replication master_link_status) == up ]] || return 1 ;;
       *) return 1 ;;
     esac

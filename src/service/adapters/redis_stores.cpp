@@ -28,7 +28,7 @@ class RedisCarts final : public CartStore {
   }
   Async<std::optional<domain::CartItem>> add(std::int64_t user_id, const domain::NewCartItem& item,
                                              const KeyHolds* precondition) override {
-    if (!precondition) return redis::add_cart_item_if(*redis_, user_id, item, nullptr);
+    if (!precondition) return redis::add_cart_item_if(redis_, user_id, item, nullptr);
     return add_if(user_id, item, redis::KeyHolds{precondition->key, precondition->value});
   }
   Async<domain::CartItem> change(std::int64_t user_id, std::int64_t item_id,
@@ -52,7 +52,7 @@ class RedisCarts final : public CartStore {
   // A coroutine of its own, so the store's precondition lives until the write.
   Async<std::optional<domain::CartItem>> add_if(std::int64_t user_id, domain::NewCartItem item,
                                                 redis::KeyHolds precondition) {
-    co_return co_await redis::add_cart_item_if(*redis_, user_id, item, &precondition);
+    co_return co_await redis::add_cart_item_if(redis_, user_id, item, &precondition);
   }
 
   std::shared_ptr<redis::Commands> redis_;

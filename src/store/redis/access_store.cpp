@@ -1,8 +1,12 @@
 #include "store/redis/access_store.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "store/redis/invalidation_tracker.hpp"
 
 namespace betsdb::redis {
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -178,28 +182,35 @@ namespace {
 
 // A cluster with kept values: the account's sign-out count, then the mark,
 // each alone (a command of two keys is refused with TRYAGAIN for as long as
-// their slot moves, when they may sit on two nodes). The mark's absence is
-// kept only under the count read before it, from the same node; a sign-out
-// in between raised the count first, and its report drops the count.
+// their slot moves, when they may sit on two nodes), sent together: one round
+// trip, and the node runs them in the order sent on the connection they
+// share. The mark's absence is kept only under the count read before it,
+// from the same node, each on its first send (a redirect or a retry may run
+// one after the other); a sign-out in between raised the count first, and
+// its report drops the count.
 boost::asio::awaitable<Result<RevocationCheck>> is_marked_revoked_on_cluster(
     Commands& redis, InvalidationTracker& tracker, std::string key, std::string count_key) {
+  using namespace asio::experimental::awaitable_operators;
   if (known_absent_on_cluster(tracker, key, count_key)) {
     co_return RevocationCheck{false, tracker.live_since()};
   }
   const auto mark = tracker.mark();
+  // Named, not temporaries inside the co_await: g++ 12 destroys those twice.
   std::vector<std::string> get_count{"GET", count_key};
-  auto count = co_await redis.command_served(get_count);
+  std::vector<std::string> exists{"EXISTS", key};
+  auto read_count = redis.command_served(get_count);
+  auto read_mark = redis.command_served(exists);
+  auto [count, served] = co_await (std::move(read_count) && std::move(read_mark));
   if (!count.ok()) co_return std::move(count).error();
   if (count->reply.is_error()) co_return Error::unavailable("Redis refused a sign-out count");
-  std::vector<std::string> exists{"EXISTS", key};
-  auto served = co_await redis.command_served(exists);
   if (!served.ok()) co_return std::move(served).error();
   if (served->reply.is_error()) co_return Error::unavailable("Redis refused a revocation check");
   const bool revoked = served->reply.as_integer() == 1;
   if (!count->reply.is_string()) {
     // Once per account: later checks find it, and may keep it.
     (void)co_await redis.command("SET", count_key, "0", "NX");
-  } else if (!revoked && mark && count->origin == served->origin) {
+  } else if (!revoked && mark && count->origin == served->origin && count->first_send &&
+             served->first_send) {
     // Sign-outs always wait (mark_revoked): no lease needed.
     const std::string value = count->reply.as_string();
     tracker.keep(count_key, value, *mark, count->origin, InvalidationTracker::kNoLeaseNeeded);

@@ -319,6 +319,32 @@ std::optional<std::uint64_t> namespace_position(std::span<const Reply> records,
   return highest;
 }
 
+// Asks Redis, in the background, for the leases the tracker wants on
+// `counters` (invalidation_tracker.hpp, "Leases").
+void lease_if_wanted(const std::shared_ptr<Commands>& client,
+                     const std::vector<std::string>& counters) {
+  InvalidationTracker* tracker = client->tracker();
+  if (tracker == nullptr) return;
+  auto wanted = tracker->leases_wanted(counters);
+  if (wanted.empty()) return;
+  asio::co_spawn(
+      client->executor(),
+      [client, keys = std::move(wanted)]() mutable -> asio::awaitable<void> {
+        const auto sent = InvalidationTracker::Clock::now();
+        std::vector<std::string> args{lease_length_ms()};
+        auto copy = keys;
+        auto served =
+            co_await client->eval_served(lease_script(), std::move(copy), std::move(args));
+        const bool granted = served.ok() && !served->reply.is_error();
+        // The client owns its tracker: alive as long as `client` is.
+        if (InvalidationTracker* t = client->tracker()) {
+          std::string origin = granted ? served->origin : std::string();
+          t->leased(keys, sent, InvalidationTracker::Clock::now(), origin, granted);
+        }
+      },
+      asio::detached);
+}
+
 }  // namespace
 
 std::string lost_leases_key(std::uint16_t slot) {
@@ -366,6 +392,41 @@ asio::awaitable<Result<std::string>> Cache::generation(std::string key) {
   if (auto s = expect_no_error(reply); !s.ok()) co_return s.error();
   if (!reply->is_string()) co_return Error::unavailable("unexpected generation reply");
   co_return std::move(*reply).as_string();
+}
+
+asio::awaitable<Result<std::optional<std::string>>> read_counter(std::shared_ptr<Commands> client,
+                                                                 std::string key) {
+  InvalidationTracker* tracker = client->tracker();
+  if (tracker != nullptr && !tracker->tracks(key)) tracker = nullptr;
+  if (tracker != nullptr) {
+    const std::string* kept = tracker->kept(key);
+    const std::string_view origin = kept ? tracker->kept_origin(key) : std::string_view();
+    if (kept && !origin.empty() && tracker->fresh_for(origin)) {
+      std::optional<std::string> value = *kept;  // valid until the next suspension
+      tracker->count_kept_read();
+      std::vector<std::string> counters{std::move(key)};
+      lease_if_wanted(client, counters);
+      co_return value;
+    }
+  }
+  const std::optional<InvalidationTracker::Mark> mark =
+      tracker ? tracker->mark() : std::optional<InvalidationTracker::Mark>();
+  const std::uint64_t lease_term = tracker ? tracker->lease_term(key) : 0;
+  std::vector<std::string> command{"GET", key};
+  auto served = co_await client->command_served(command);
+  if (!served.ok()) co_return std::move(served).error();
+  if (auto s = expect_no_error(served->reply); !s.ok()) co_return s.error();
+  if (served->reply.is_nil()) co_return std::optional<std::string>{};
+  if (!served->reply.is_string())
+    co_return Error::unavailable("unexpected GET reply for a counter");
+  std::optional<std::string> value = std::move(served->reply).as_string();
+  if (mark) {
+    // Asked before the value is kept: a counter read once costs no lease.
+    std::vector<std::string> counters{key};
+    lease_if_wanted(client, counters);
+    tracker->keep(key, *value, *mark, served->origin, lease_term);
+  }
+  co_return value;
 }
 
 asio::awaitable<Status> Cache::set_json(std::string key, std::string json,
@@ -440,7 +501,7 @@ asio::awaitable<Result<CacheRead>> Cache::read(const CacheNamespace& ns, std::st
     generations += parts[i].is_string() ? parts[i].as_string() : std::string("0");
   }
   if (generations != guessed) co_return co_await read_by_script(ns, std::move(query));
-  lease_if_wanted(ns.generations);
+  lease_if_wanted(client_, ns.generations);
   keep_counters(tracker, sent, ns, generations, served->origin);
   CacheRead out;
   out.generations = std::move(generations);
@@ -479,31 +540,8 @@ std::optional<std::string> Cache::read_kept(std::string_view prefix,
       local_.find(entry_key_of(prefix, kept->generations, query), kept->origin, Clock::now());
   if (copy == nullptr) return std::nullopt;
   tracker->count_kept_read();
-  lease_if_wanted(counters);
+  lease_if_wanted(client_, counters);
   return *copy;
-}
-
-void Cache::lease_if_wanted(const std::vector<std::string>& counters) {
-  InvalidationTracker* tracker = client_->tracker();
-  if (tracker == nullptr) return;
-  auto wanted = tracker->leases_wanted(counters);
-  if (wanted.empty()) return;
-  asio::co_spawn(
-      client_->executor(),
-      [client = client_, keys = std::move(wanted)]() mutable -> asio::awaitable<void> {
-        const auto sent = InvalidationTracker::Clock::now();
-        std::vector<std::string> args{lease_length_ms()};
-        auto copy = keys;
-        auto served =
-            co_await client->eval_served(lease_script(), std::move(copy), std::move(args));
-        const bool granted = served.ok() && !served->reply.is_error();
-        // The client owns its tracker: alive as long as `client` is.
-        if (InvalidationTracker* t = client->tracker()) {
-          std::string origin = granted ? served->origin : std::string();
-          t->leased(keys, sent, InvalidationTracker::Clock::now(), origin, granted);
-        }
-      },
-      asio::detached);
 }
 
 // Once per entry, shard and TTL: one more round trip, for the entry's
@@ -538,7 +576,7 @@ asio::awaitable<Result<CacheRead>> Cache::read_by_script(const CacheNamespace& n
   CacheRead out;
   out.generations = std::move(parts[0]).as_string();
   out.origin = std::move(served->origin);
-  lease_if_wanted(ns.generations);
+  lease_if_wanted(client_, ns.generations);
   keep_counters(tracker, sent, ns, out.generations, out.origin);
   out.written_position = namespace_position(std::span(parts).subspan(2, counters), out.origin);
   if (parts[1].is_string()) {

@@ -97,6 +97,14 @@ struct CacheRead {
 // The key of a counter's written position: "lsn:<counter>".
 std::string written_position_key(const std::string& generation_key);
 
+// Counter `key`'s value now, nullopt when it does not exist, as a GET sent
+// now would read it: from the value the shard's tracker keeps, under the same
+// rules as Cache::read_kept() (fresh group, lease in force; a lease is asked
+// for a counter read twice), else by a GET, whose answer the tracker keeps.
+// For a check made just before a write in another slot (cart_store.hpp).
+boost::asio::awaitable<Result<std::optional<std::string>>> read_counter(
+    std::shared_ptr<Commands> client, std::string key);
+
 // base + a uniform whole number of seconds in [0, kMaxTtlJitter].
 std::chrono::seconds ttl_with_jitter(std::chrono::seconds base, std::mt19937_64& random);
 
@@ -170,9 +178,6 @@ class Cache final {
                                                            std::string query);
   boost::asio::awaitable<Result<bool>> bump_slot(std::vector<std::string> keys,
                                                  std::optional<std::uint64_t> written_position);
-  // Asks Redis, in the background, for the leases the tracker wants on
-  // `counters` (invalidation_tracker.hpp, "Leases").
-  void lease_if_wanted(const std::vector<std::string>& counters);
   // The process that last answered for `key`'s slot (one for a single Redis).
   std::string& origin_for(const std::string& key);
   // Keeps the entry a read found, for the next reads (local_entries.hpp).

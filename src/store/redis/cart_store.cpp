@@ -8,6 +8,8 @@
 #include <charconv>
 #include <initializer_list>
 
+#include "store/redis/cache.hpp"
+
 namespace betsdb::redis {
 
 namespace asio = boost::asio;
@@ -16,8 +18,9 @@ namespace json = boost::json;
 namespace {
 
 // Helpers of the cart scripts. KEYS[1] is the cart hash, KEYS[2] its id
-// counter, ARGV[1] the TTL in milliseconds. A script includes only the
-// helpers it calls: Redis runs the whole text on every call, and each local
+// counter, ARGV[1] the TTL in milliseconds; on one Redis, the writes a
+// bettor asks for add KEYS[3], the pause key (keys_for_write). A script
+// includes only the helpers it calls: Redis runs the whole text on every call, and each local
 // function is a closure made anew each time.
 //
 // Stored items are read with patterns rather than cjson.decode: Lua numbers
@@ -55,6 +58,17 @@ local function encode(id, match_id, selection, stake, added_at, odds_at_add)
 end
 )lua";
 
+// The first statement of a bettor's write: while the pause key exists (its
+// value the pause's end), nothing is written or touched. Skipped without
+// KEYS[3]: emptying the cart that a pause is closing, and on a cluster,
+// where the pause is read before the script (keys_for_write).
+constexpr std::string_view kRefuseWhilePaused = R"lua(
+if KEYS[3] then
+  local paused_until = redis.call('GET', KEYS[3])
+  if paused_until then return {'paused', paused_until} end
+end
+)lua";
+
 Script cart_script(std::initializer_list<std::string_view> helpers, std::string_view body) {
   std::string text;
   for (std::string_view helper : helpers) text += helper;
@@ -63,12 +77,13 @@ Script cart_script(std::initializer_list<std::string_view> helpers, std::string_
 }
 
 // ARGV: ttl, max items, match_id, selection, stake, added_at, odds_at_add[, generation].
-// With a generation, KEYS[3] must hold it, else nothing is written (the
-// caller validated the item against data of that generation).
-// -> {'ok', value} | {'duplicate_item'} | {'cart_full'} | {'stale'}
+// With a generation (one Redis only), KEYS[4] must hold it, else nothing is
+// written (the caller validated the item against data of that generation).
+// -> {'ok', value} | {'duplicate_item'} | {'cart_full'} | {'stale'} | {'paused', until}
 const Script& add_script() {
-  static const Script script = cart_script({kTouch, kPairSearch, kEncode}, R"lua(
-if ARGV[8] and redis.call('GET', KEYS[3]) ~= ARGV[8] then return {'stale'} end
+  static const Script script =
+      cart_script({kRefuseWhilePaused, kTouch, kPairSearch, kEncode}, R"lua(
+if ARGV[8] and redis.call('GET', KEYS[4]) ~= ARGV[8] then return {'stale'} end
 local values = redis.call('HVALS', KEYS[1])
 local pair = pair_of(ARGV[3], ARGV[4])
 for _, v in ipairs(values) do
@@ -90,9 +105,10 @@ return {'ok', value})lua");
 }
 
 // ARGV: ttl, item id, new selection or '', new stake or '', new odds_at_add or ''.
-// -> {'ok', value} | {'item_not_found'} | {'duplicate_item'}
+// -> {'ok', value} | {'item_not_found'} | {'duplicate_item'} | {'paused', until}
 const Script& change_script() {
-  static const Script script = cart_script({kTouch, kReaders, kPairSearch, kEncode}, R"lua(
+  static const Script script =
+      cart_script({kRefuseWhilePaused, kTouch, kReaders, kPairSearch, kEncode}, R"lua(
 local old = redis.call('HGET', KEYS[1], ARGV[2])
 if not old then
   touch()
@@ -135,9 +151,9 @@ return redis.call('HGET', KEYS[1], ARGV[2]))lua");
   return script;
 }
 
-// ARGV: ttl, item id. -> 1 removed | 0 not found
+// ARGV: ttl, item id. -> 1 removed | 0 not found | {'paused', until}
 const Script& remove_script() {
-  static const Script script = cart_script({kTouch}, R"lua(
+  static const Script script = cart_script({kRefuseWhilePaused, kTouch}, R"lua(
 local removed = redis.call('HDEL', KEYS[1], ARGV[2])
 touch()
 return removed)lua");
@@ -153,8 +169,9 @@ return 1)lua");
 }
 
 // ARGV: ttl. The counter stays (with a fresh TTL) so ids are not reused.
+// -> 1 | {'paused', until} (with KEYS[3])
 const Script& clear_script() {
-  static const Script script = cart_script({kTouch}, R"lua(
+  static const Script script = cart_script({kRefuseWhilePaused, kTouch}, R"lua(
 redis.call('DEL', KEYS[1])
 touch()
 return 1)lua");
@@ -177,6 +194,42 @@ return removed)lua");
 
 std::vector<std::string> keys_of(std::int64_t user_id) {
   return {cart_key(user_id), cart_sequence_key(user_id)};
+}
+
+// The writes a bettor asks for are refused while a pause closes the cart.
+// On one Redis the pause key is a key of their script, so the check and the
+// write are one step. On a Redis Cluster it is read alone, just before the
+// script (require_open): a script's keys must all sit on one node while
+// their slot is being resharded (TRYAGAIN otherwise, for as long as the
+// slot's move lasts, which an operator may leave half done), and this one
+// rarely exists. A write that read it just before a pause closed the cart
+// then lands in the emptied cart, which cannot be checked out while the
+// pause runs (checkout debits).
+std::vector<std::string> keys_for_write(const Commands& client, std::int64_t user_id) {
+  if (client.cluster()) return {cart_key(user_id), cart_sequence_key(user_id)};
+  return {cart_key(user_id), cart_sequence_key(user_id), cart_pause_key(user_id)};
+}
+
+Status open_unless_paused(const Result<Reply>& paused) {
+  if (!paused.ok()) return paused.error();
+  if (paused->is_string()) return domain::betting_paused(paused->as_string());
+  return Status{};
+}
+
+// The cluster's separate read of the pause (keys_for_write).
+asio::awaitable<Status> require_open(Commands& client, std::int64_t user_id) {
+  co_return open_unless_paused(co_await client.command("GET", cart_pause_key(user_id)));
+}
+
+// A bettor's write refused by kRefuseWhilePaused: {'paused', until}.
+std::optional<Error> paused_refusal(const Reply& reply) {
+  if (!reply.is_array() || reply.elements().size() != 2) return std::nullopt;
+  const Reply& status = reply.elements()[0];
+  const Reply& until = reply.elements()[1];
+  if (!status.is_string() || status.as_string() != "paused" || !until.is_string()) {
+    return std::nullopt;
+  }
+  return domain::betting_paused(until.as_string());
 }
 
 std::string ttl_arg() {
@@ -202,6 +255,19 @@ asio::awaitable<Result<Reply>> run(Commands& client, const Script& script, std::
   // Named, not a temporary inside the co_await (see redis_client.hpp on g++ 12).
   std::vector<std::string> keys = keys_of(user_id);
   co_return co_await run_with_keys(client, script, user_id, std::move(keys), std::move(args));
+}
+
+// run() for a bettor's write (keys_for_write): a refusal for the pause
+// becomes its error. `keys` are keys_for_write() and then the script's own;
+// on a cluster the caller has read the pause already.
+asio::awaitable<Result<Reply>> run_unless_paused(Commands& client, const Script& script,
+                                                 std::int64_t user_id,
+                                                 std::vector<std::string> keys,
+                                                 std::vector<std::string> args) {
+  auto reply = co_await run_with_keys(client, script, user_id, std::move(keys), std::move(args));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (auto refusal = paused_refusal(*reply)) co_return std::move(*refusal);
+  co_return std::move(reply).value();
 }
 
 Error unexpected(const Reply& reply) {
@@ -364,38 +430,7 @@ asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Commands& client
   co_return std::optional<CartItem>{std::move(item).value()};
 }
 
-// A cart is closed while its owner's betting is paused: cart_pause_key holds
-// the pause's end until then. A single-key read before the write's script,
-// not a third key of the script: a script's keys must all exist on a slot
-// being resharded (TRYAGAIN otherwise), and this one rarely exists. A write
-// that read it just before a pause closed the cart lands in the emptied cart;
-// it cannot be checked out while the pause runs (checkout debits).
-Status open_unless_paused(const Result<Reply>& paused) {
-  if (!paused.ok()) return paused.error();
-  if (paused->is_string()) return domain::betting_paused(paused->as_string());
-  return Status{};
-}
-
-asio::awaitable<Status> require_open(Commands& client, std::int64_t user_id) {
-  co_return open_unless_paused(co_await client.command("GET", cart_pause_key(user_id)));
-}
-
-// On a cluster, the pause and the precondition live in two slots: both are
-// read in one round trip (sent together, each to its master), not two.
-asio::awaitable<Result<bool>> open_and_holds(Commands& client, std::int64_t user_id,
-                                             const KeyHolds& precondition) {
-  using namespace asio::experimental::awaitable_operators;
-  // Named, not temporaries inside the co_await: g++ 12 destroys those twice.
-  const std::string pause_key = cart_pause_key(user_id);
-  auto read_pause = client.command("GET", pause_key);
-  auto read_precondition = client.command("GET", precondition.key);
-  auto [paused, current] = co_await (std::move(read_pause) && std::move(read_precondition));
-  if (auto open = open_unless_paused(paused); !open.ok()) co_return open.error();
-  if (!current.ok()) co_return std::move(current).error();
-  co_return current->is_string() && current->as_string() == precondition.value;
-}
-
-asio::awaitable<Result<CartItem>> add_cart_item(Commands& client, std::int64_t user_id,
+asio::awaitable<Result<CartItem>> add_cart_item(CommandsPtr client, std::int64_t user_id,
                                                 const NewCartItem& item) {
   auto added = co_await add_cart_item_if(client, user_id, item, nullptr);
   if (!added.ok()) co_return std::move(added).error();
@@ -403,20 +438,28 @@ asio::awaitable<Result<CartItem>> add_cart_item(Commands& client, std::int64_t u
   co_return std::move(**added);
 }
 
-asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& client,
+asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(CommandsPtr client,
                                                                   std::int64_t user_id,
                                                                   const NewCartItem& item,
                                                                   const KeyHolds* precondition) {
-  if (precondition && client.cluster()) {
+  if (precondition && client->cluster()) {
     // The precondition's key lives in another slot, which the script may not
-    // touch: it is read before the script, with the pause. A change between
-    // the read and the write is then missed, as a change between reading a match from PostgreSQL
-    // and adding it would be; checkout validates every item again anyway.
-    auto holds = co_await open_and_holds(client, user_id, *precondition);
-    if (!holds.ok()) co_return std::move(holds).error();
-    if (!*holds) co_return std::optional<CartItem>{};
-  } else if (auto open = co_await require_open(client, user_id); !open.ok()) {
-    co_return open.error();
+    // touch: it is read first, with the pause (keys_for_write), usually from
+    // the shard's kept counters (cache.hpp, read_counter). A change between
+    // the read and the write is then missed, as a change between reading a
+    // match from PostgreSQL and adding it would be; checkout validates every
+    // item again anyway.
+    using namespace asio::experimental::awaitable_operators;
+    // Named, not temporaries inside the co_await: g++ 12 destroys those twice.
+    const std::string pause_key = cart_pause_key(user_id);
+    auto read_pause = client->command("GET", pause_key);
+    auto read_current = read_counter(client, precondition->key);
+    auto [paused, current] = co_await (std::move(read_pause) && std::move(read_current));
+    if (auto open = open_unless_paused(paused); !open.ok()) co_return open.error();
+    if (!current.ok()) co_return std::move(current).error();
+    if (*current != precondition->value) co_return std::optional<CartItem>{};
+  } else if (client->cluster()) {
+    if (auto open = co_await require_open(*client, user_id); !open.ok()) co_return open.error();
   }
   std::vector<std::string> args{ttl_arg(),
                                 std::to_string(kMaxCartItems),
@@ -425,13 +468,13 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& clie
                                 std::to_string(item.stake.cents()),
                                 domain::format_rfc3339(item.added_at),
                                 std::to_string(item.odds_at_add.hundredths())};
-  std::vector<std::string> keys = keys_of(user_id);
-  if (precondition && !client.cluster()) {
+  std::vector<std::string> keys = keys_for_write(*client, user_id);
+  if (precondition && !client->cluster()) {
     keys.push_back(precondition->key);
     args.push_back(precondition->value);
   }
   auto reply =
-      co_await run_with_keys(client, add_script(), user_id, std::move(keys), std::move(args));
+      co_await run_unless_paused(*client, add_script(), user_id, std::move(keys), std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   if (reply->is_array() && reply->elements().size() == 1 && reply->elements()[0].is_string() &&
       reply->elements()[0].as_string() == "stale") {
@@ -445,22 +488,30 @@ asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(Commands& clie
 asio::awaitable<Result<CartItem>> change_cart_item(Commands& client, std::int64_t user_id,
                                                    std::int64_t item_id,
                                                    const CartItemChange& change) {
-  if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
   std::vector<std::string> args{
       ttl_arg(), std::to_string(item_id),
       change.selection ? std::string(domain::to_string(*change.selection)) : std::string(),
       change.stake ? std::to_string(change.stake->cents()) : std::string(),
       change.odds_at_add ? std::to_string(change.odds_at_add->hundredths()) : std::string()};
-  auto reply = co_await run(client, change_script(), user_id, std::move(args));
+  if (client.cluster()) {
+    if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
+  }
+  std::vector<std::string> keys = keys_for_write(client, user_id);
+  auto reply = co_await run_unless_paused(client, change_script(), user_id, std::move(keys),
+                                          std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   co_return item_outcome(std::move(reply).value(), item_id);
 }
 
 asio::awaitable<Status> remove_cart_item(Commands& client, std::int64_t user_id,
                                          std::int64_t item_id) {
-  if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
   std::vector<std::string> args{ttl_arg(), std::to_string(item_id)};
-  auto reply = co_await run(client, remove_script(), user_id, std::move(args));
+  if (client.cluster()) {
+    if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
+  }
+  std::vector<std::string> keys = keys_for_write(client, user_id);
+  auto reply = co_await run_unless_paused(client, remove_script(), user_id, std::move(keys),
+                                          std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   if (!reply->is_integer()) co_return unexpected(*reply);
   if (reply->as_integer() == 0) co_return item_not_found(item_id);
@@ -475,9 +526,13 @@ asio::awaitable<Status> touch_cart(Commands& client, std::int64_t user_id) {
 }
 
 asio::awaitable<Status> clear_cart(Commands& client, std::int64_t user_id) {
-  if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
   std::vector<std::string> args{ttl_arg()};
-  auto reply = co_await run(client, clear_script(), user_id, std::move(args));
+  if (client.cluster()) {
+    if (auto open = co_await require_open(client, user_id); !open.ok()) co_return open.error();
+  }
+  std::vector<std::string> keys = keys_for_write(client, user_id);
+  auto reply =
+      co_await run_unless_paused(client, clear_script(), user_id, std::move(keys), std::move(args));
   if (!reply.ok()) co_return std::move(reply).error();
   co_return Status{};
 }
@@ -499,7 +554,8 @@ return 1)lua");
 
 asio::awaitable<Status> close_cart_for_pause(Commands& client, std::int64_t user_id,
                                              domain::Timestamp until) {
-  // Closed first, then emptied: a write that finds it open is emptied after.
+  // Closed first, then emptied: a write that ran before the close is emptied
+  // after it, and every write after it is refused (kRefuseWhilePaused).
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(until.time_since_epoch()).count();
   std::vector<std::string> keys{cart_pause_key(user_id)};

@@ -12,8 +12,14 @@
 // TTL alone). Every function refreshes the TTL, reads and failed writes
 // included, because the contract slides the expiry on every cart operation.
 //
+// The writes a bettor asks for (add, change, remove, clear) are refused while
+// the pause key exists: they write nothing, touch nothing, and answer the
+// pause (domain::betting_paused). On one Redis the key is one of their
+// script's; on a Redis Cluster it is read just before the script (why:
+// keys_for_write in cart_store.cpp).
+//
 // Results: contract errors the script decides (duplicate_item, cart_full,
-// item_not_found) are returned as such; a Redis outage, or a refusal such as
+// item_not_found, the pause) are returned as such; a Redis outage, or a refusal such as
 // OOM, is service_unavailable: the cart lives only in Redis.
 //
 // Thread-safety: as redis::Commands (one shard's thread).
@@ -57,7 +63,7 @@ boost::asio::awaitable<Result<std::optional<CartItem>>> find_cart_item(Commands&
 
 // duplicate_item when the cart holds this match and selection already (checked
 // first), cart_full when it holds kMaxCartItems items.
-boost::asio::awaitable<Result<CartItem>> add_cart_item(Commands& client, std::int64_t user_id,
+boost::asio::awaitable<Result<CartItem>> add_cart_item(CommandsPtr client, std::int64_t user_id,
                                                        const NewCartItem& item);
 
 // A condition a write checks atomically with itself: `key` holds `value`.
@@ -67,9 +73,12 @@ struct KeyHolds {
 };
 
 // add_cart_item, done only if `precondition` (when not null) holds when the
-// write runs; nullopt (and nothing written) when it does not.
+// write runs; nullopt (and nothing written) when it does not. On a Redis
+// Cluster its key is in another slot: then it is checked just before the
+// write (read_counter, cache.hpp), not with it.
 boost::asio::awaitable<Result<std::optional<CartItem>>> add_cart_item_if(
-    Commands& client, std::int64_t user_id, const NewCartItem& item, const KeyHolds* precondition);
+    CommandsPtr client, std::int64_t user_id, const NewCartItem& item,
+    const KeyHolds* precondition);
 
 // item_not_found; duplicate_item when the new selection is already in the
 // cart for the item's match. An item's match never changes.

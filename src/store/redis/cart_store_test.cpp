@@ -83,7 +83,7 @@ class CartStoreTest : public ::testing::Test {
 TEST_F(CartStoreTest, AddedItemsReadBackInInsertionOrderInTheStoredForm) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto client = co_await connected_client(io, cfg_);
-    auto first = co_await add_cart_item(*client, user_id_, new_item(5, Selection::home, 1000));
+    auto first = co_await add_cart_item(client, user_id_, new_item(5, Selection::home, 1000));
     CO_ASSERT(first.ok(), first.error().detail);
     EXPECT_EQ(first->item_id, 1);
     EXPECT_EQ(
@@ -91,7 +91,7 @@ TEST_F(CartStoreTest, AddedItemsReadBackInInsertionOrderInTheStoredForm) {
         R"({"item_id":1,"match_id":5,"selection":"1","stake":1000,"added_at":"2027-01-15T08:00:00Z","odds_at_add":101})");
     for (int i = 0; i < 10; ++i) {
       auto more =
-          co_await add_cart_item(*client, user_id_, new_item(100 + i, Selection::draw, 10 + i));
+          co_await add_cart_item(client, user_id_, new_item(100 + i, Selection::draw, 10 + i));
       CO_ASSERT(more.ok(), more.error().detail);
     }
     auto cart = co_await read_cart(*client, user_id_);
@@ -121,7 +121,7 @@ TEST_F(CartStoreTest, AnAddAnswersWhatAReadOfTheCartReturns) {
     auto client = co_await connected_client(io, cfg_);
     NewCartItem item = new_item(9'007'199'254'740'993, Selection::away, 123'456);
     item.added_at += std::chrono::microseconds(654'321);
-    auto added = co_await add_cart_item(*client, user_id_, item);
+    auto added = co_await add_cart_item(client, user_id_, item);
     CO_ASSERT(added.ok(), added.error().detail);
     auto cart = co_await read_cart(*client, user_id_);
     CO_ASSERT(cart.ok() && cart->items.size() == 1u, "one item expected");
@@ -153,10 +153,10 @@ TEST_F(CartStoreTest, EmptyCartReadsAsEmptyWithTheFullTtl) {
 TEST_F(CartStoreTest, EveryOperationResetsTheTtlOfBothKeys) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto client = co_await connected_client(io, cfg_);
-    auto added = co_await add_cart_item(*client, user_id_, new_item(7, Selection::home, 100));
+    auto added = co_await add_cart_item(client, user_id_, new_item(7, Selection::home, 100));
     CO_ASSERT(added.ok(), added.error().detail);
     co_await expect_fresh_ttl(*client, "add");
-    auto second = co_await add_cart_item(*client, user_id_, new_item(8, Selection::away, 100));
+    auto second = co_await add_cart_item(client, user_id_, new_item(8, Selection::away, 100));
     CO_ASSERT(second.ok(), second.error().detail);
 
     co_await lower_ttl(*client);
@@ -177,7 +177,7 @@ TEST_F(CartStoreTest, EveryOperationResetsTheTtlOfBothKeys) {
     co_await expect_fresh_ttl(*client, "change");
 
     co_await lower_ttl(*client);
-    auto duplicate = co_await add_cart_item(*client, user_id_, new_item(7, Selection::home, 100));
+    auto duplicate = co_await add_cart_item(client, user_id_, new_item(7, Selection::home, 100));
     CO_ASSERT(!duplicate.ok(), "a duplicate was added");
     co_await expect_fresh_ttl(*client, "a refused add");
 
@@ -195,7 +195,7 @@ TEST_F(CartStoreTest, EveryOperationResetsTheTtlOfBothKeys) {
     EXPECT_GT(co_await pttl(*client, cart_sequence_key(user_id_)),
               (kCartTtl - kFreshTtlMargin).count());
 
-    auto again = co_await add_cart_item(*client, user_id_, new_item(9, Selection::home, 100));
+    auto again = co_await add_cart_item(client, user_id_, new_item(9, Selection::home, 100));
     CO_ASSERT(again.ok(), again.error().detail);
     co_await lower_ttl(*client);
     auto cleared = co_await clear_cart(*client, user_id_);
@@ -215,10 +215,10 @@ TEST_F(CartStoreTest, OnlyTheSameMatchAndSelectionIsADuplicate) {
     for (auto [match, selection] : {std::pair{15, Selection::home}, std::pair{55, Selection::home},
                                     std::pair{5, Selection::draw}, std::pair{5, Selection::home},
                                     std::pair{51, Selection::home}}) {
-      auto added = co_await add_cart_item(*client, user_id_, new_item(match, selection, 100));
+      auto added = co_await add_cart_item(client, user_id_, new_item(match, selection, 100));
       CO_ASSERT(added.ok(), added.error().detail);
     }
-    auto again = co_await add_cart_item(*client, user_id_, new_item(5, Selection::home, 300));
+    auto again = co_await add_cart_item(client, user_id_, new_item(5, Selection::home, 300));
     CO_ASSERT(!again.ok(), "the same match and selection was added twice");
     EXPECT_EQ(again.error().code, Errc::duplicate_item);
     co_await finish(*client);
@@ -230,13 +230,13 @@ TEST_F(CartStoreTest, DuplicateIsCheckedBeforeFull) {
     auto client = co_await connected_client(io, cfg_);
     for (std::size_t i = 0; i < kMaxCartItems; ++i) {
       auto added = co_await add_cart_item(
-          *client, user_id_, new_item(1000 + static_cast<std::int64_t>(i), Selection::home, 100));
+          client, user_id_, new_item(1000 + static_cast<std::int64_t>(i), Selection::home, 100));
       CO_ASSERT(added.ok(), added.error().detail);
     }
-    auto duplicate = co_await add_cart_item(*client, user_id_, new_item(1000, Selection::home, 5));
+    auto duplicate = co_await add_cart_item(client, user_id_, new_item(1000, Selection::home, 5));
     CO_ASSERT(!duplicate.ok(), "a duplicate was added");
     EXPECT_EQ(duplicate.error().code, Errc::duplicate_item);
-    auto full = co_await add_cart_item(*client, user_id_, new_item(1000, Selection::draw, 5));
+    auto full = co_await add_cart_item(client, user_id_, new_item(1000, Selection::draw, 5));
     CO_ASSERT(!full.ok(), "a 51st item was added");
     EXPECT_EQ(full.error().code, Errc::cart_full);
     auto cart = co_await read_cart(*client, user_id_);
@@ -258,22 +258,22 @@ TEST_F(CartStoreTest, ConditionalAddWritesOnlyWhileTheKeyHoldsTheValue) {
     const KeyHolds other_value{generation_key, "40"};
     const KeyHolds absent_key{generation_key + ":absent", "41"};
     const KeyHolds holds{generation_key, "41"};
-    auto stale = co_await add_cart_item_if(*client, user_id_, item, &other_value);
+    auto stale = co_await add_cart_item_if(client, user_id_, item, &other_value);
     CO_ASSERT(stale.ok(), stale.error().detail);
     EXPECT_FALSE(stale->has_value()) << "written although the key held another value";
-    auto absent = co_await add_cart_item_if(*client, user_id_, item, &absent_key);
+    auto absent = co_await add_cart_item_if(client, user_id_, item, &absent_key);
     CO_ASSERT(absent.ok(), absent.error().detail);
     EXPECT_FALSE(absent->has_value()) << "written although the key does not exist";
     auto empty = co_await read_cart(*client, user_id_);
     CO_ASSERT(empty.ok(), empty.error().detail);
     EXPECT_TRUE(empty->items.empty());
 
-    auto fresh = co_await add_cart_item_if(*client, user_id_, item, &holds);
+    auto fresh = co_await add_cart_item_if(client, user_id_, item, &holds);
     CO_ASSERT(fresh.ok(), fresh.error().detail);
     CO_ASSERT(fresh->has_value(), "not written although the key held the value");
     EXPECT_EQ((*fresh)->match_id, 1000);
     const NewCartItem same_again = new_item(1000, Selection::home, 5);
-    auto duplicate = co_await add_cart_item_if(*client, user_id_, same_again, &holds);
+    auto duplicate = co_await add_cart_item_if(client, user_id_, same_again, &holds);
     CO_ASSERT(!duplicate.ok(), "a duplicate was added");
     EXPECT_EQ(duplicate.error().code, Errc::duplicate_item);
 
@@ -288,7 +288,7 @@ TEST_F(CartStoreTest, ConcurrentAddsNeverExceedTheLimitOrDuplicate) {
     auto client = co_await connected_client(io, cfg_);
     for (std::size_t i = 0; i + 1 < kMaxCartItems; ++i) {
       auto added = co_await add_cart_item(
-          *client, user_id_, new_item(1000 + static_cast<std::int64_t>(i), Selection::home, 100));
+          client, user_id_, new_item(1000 + static_cast<std::int64_t>(i), Selection::home, 100));
       CO_ASSERT(added.ok(), added.error().detail);
     }
     // One slot left: of 8 racing adds (4 of one new selection, 4 of others)
@@ -303,7 +303,7 @@ TEST_F(CartStoreTest, ConcurrentAddsNeverExceedTheLimitOrDuplicate) {
           io,
           [&, match_id]() -> asio::awaitable<void> {
             auto r =
-                co_await add_cart_item(*client, user_id_, new_item(match_id, Selection::away, 1));
+                co_await add_cart_item(client, user_id_, new_item(match_id, Selection::away, 1));
             if (r.ok()) {
               ++succeeded;
             } else {
@@ -329,8 +329,8 @@ TEST_F(CartStoreTest, ConcurrentAddsNeverExceedTheLimitOrDuplicate) {
 TEST_F(CartStoreTest, ChangeUpdatesStakeAndSelectionButRefusesADuplicate) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto client = co_await connected_client(io, cfg_);
-    auto home = co_await add_cart_item(*client, user_id_, new_item(11, Selection::home, 100));
-    auto draw = co_await add_cart_item(*client, user_id_, new_item(11, Selection::draw, 200));
+    auto home = co_await add_cart_item(client, user_id_, new_item(11, Selection::home, 100));
+    auto draw = co_await add_cart_item(client, user_id_, new_item(11, Selection::draw, 200));
     CO_ASSERT(home.ok() && draw.ok(), "adds failed");
 
     CartItemChange stake_only;
@@ -377,8 +377,8 @@ TEST_F(CartStoreTest, ChangeUpdatesStakeAndSelectionButRefusesADuplicate) {
 TEST_F(CartStoreTest, RemoveAndClear) {
   run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     auto client = co_await connected_client(io, cfg_);
-    auto a = co_await add_cart_item(*client, user_id_, new_item(21, Selection::home, 100));
-    auto b = co_await add_cart_item(*client, user_id_, new_item(22, Selection::home, 100));
+    auto a = co_await add_cart_item(client, user_id_, new_item(21, Selection::home, 100));
+    auto b = co_await add_cart_item(client, user_id_, new_item(22, Selection::home, 100));
     CO_ASSERT(a.ok() && b.ok(), "adds failed");
     auto removed = co_await remove_cart_item(*client, user_id_, a->item_id);
     EXPECT_TRUE(removed.ok());
@@ -395,9 +395,63 @@ TEST_F(CartStoreTest, RemoveAndClear) {
     EXPECT_TRUE(cart->items.empty());
 
     // Ids are not reused after a clear: a stale id never hits a new item.
-    auto c = co_await add_cart_item(*client, user_id_, new_item(21, Selection::home, 100));
+    auto c = co_await add_cart_item(client, user_id_, new_item(21, Selection::home, 100));
     CO_ASSERT(c.ok(), c.error().detail);
     EXPECT_GT(c->item_id, b->item_id);
+    co_await finish(*client);
+  });
+}
+
+TEST_F(CartStoreTest, WhileAPauseClosesTheCartEveryBettorWriteIsRefusedAndChangesNothing) {
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto client = co_await connected_client(io, cfg_);
+    auto kept = co_await add_cart_item(client, user_id_, new_item(31, Selection::home, 100));
+    CO_ASSERT(kept.ok(), kept.error().detail);
+    const auto until = std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now() + std::chrono::hours(1));
+    auto closed = co_await close_cart_for_pause(*client, user_id_, until);
+    CO_ASSERT(closed.ok(), closed.error().detail);
+    // An item written after the close, as a write that raced it would have
+    // been: the closed cart must refuse to touch it.
+    auto raced = co_await client->command("HSET", cart_key(user_id_), "99", kept->stored);
+    CO_ASSERT(raced.ok() && raced->is_integer(), "HSET failed");
+    co_await lower_ttl(*client);
+
+    const std::string until_text = domain::format_rfc3339(until);
+    auto check = [&](const auto& result, std::string_view what) {
+      EXPECT_FALSE(result.ok()) << what << " was let through a closed cart";
+      if (result.ok()) return;
+      EXPECT_EQ(result.error().code, Errc::self_excluded) << what;
+      EXPECT_NE(result.error().detail.find(until_text), std::string::npos)
+          << what << ": " << result.error().detail;
+    };
+    check(co_await add_cart_item(client, user_id_, new_item(32, Selection::draw, 100)), "an add");
+    const std::string generation = "g1";
+    const std::string generation_key = "gen:cart-test:" + std::to_string(user_id_);
+    auto set = co_await client->command("SET", generation_key, generation);
+    CO_ASSERT(set.ok(), "SET failed");
+    const KeyHolds holds{generation_key, generation};
+    check(co_await add_cart_item_if(client, user_id_, new_item(33, Selection::draw, 100), &holds),
+          "a conditional add");
+    CartItemChange change;
+    change.stake = domain::Money(500);
+    check(co_await change_cart_item(*client, user_id_, 99, change), "a change");
+    check(co_await remove_cart_item(*client, user_id_, 99), "a remove");
+    check(co_await clear_cart(*client, user_id_), "a clear");
+
+    auto items = co_await client->command("HLEN", cart_key(user_id_));
+    CO_ASSERT(items.ok() && items->is_integer(), "HLEN failed");
+    EXPECT_EQ(items->as_integer(), 1) << "a refused write changed the closed cart";
+    // Refused writes do not slide the expiry either (lower_ttl set 5 s).
+    EXPECT_LE(co_await pttl(*client, cart_key(user_id_)), 5000);
+    auto pause_left = co_await pttl(*client, cart_pause_key(user_id_));
+    EXPECT_GT(pause_left, 3'500'000) << "the pause key lost its end";
+
+    // Reopened (the key expires at the pause's end): writes go through.
+    auto reopened = co_await client->command("DEL", cart_pause_key(user_id_), generation_key);
+    CO_ASSERT(reopened.ok(), "DEL failed");
+    auto added = co_await add_cart_item(client, user_id_, new_item(34, Selection::away, 100));
+    CO_ASSERT(added.ok(), added.error().detail);
     co_await finish(*client);
   });
 }
@@ -407,7 +461,7 @@ TEST_F(CartStoreTest, RemoveCheckedOutLeavesChangedAndNewItems) {
     auto client = co_await connected_client(io, cfg_);
     std::vector<CartItem> read;
     for (std::int64_t m = 31; m <= 33; ++m) {
-      auto added = co_await add_cart_item(*client, user_id_, new_item(m, Selection::home, 100));
+      auto added = co_await add_cart_item(client, user_id_, new_item(m, Selection::home, 100));
       CO_ASSERT(added.ok(), added.error().detail);
       read.push_back(*added);
     }
@@ -418,7 +472,7 @@ TEST_F(CartStoreTest, RemoveCheckedOutLeavesChangedAndNewItems) {
     CO_ASSERT(edited.ok(), edited.error().detail);
     auto removed = co_await remove_cart_item(*client, user_id_, read[2].item_id);
     CO_ASSERT(removed.ok(), removed.error().detail);
-    auto added = co_await add_cart_item(*client, user_id_, new_item(34, Selection::home, 100));
+    auto added = co_await add_cart_item(client, user_id_, new_item(34, Selection::home, 100));
     CO_ASSERT(added.ok(), added.error().detail);
 
     auto count = co_await remove_checked_out(*client, user_id_, read);
@@ -438,12 +492,12 @@ TEST_F(CartStoreTest, Int64IdsSurviveLuaExactly) {
     auto client = co_await connected_client(io, cfg_);
     // 2^53 + 1: a Lua number (a double) cannot hold it.
     constexpr std::int64_t kBigMatch = 9'007'199'254'740'993;
-    auto added = co_await add_cart_item(*client, user_id_,
-                                        new_item(kBigMatch, Selection::away, 100'000'000));
+    auto added =
+        co_await add_cart_item(client, user_id_, new_item(kBigMatch, Selection::away, 100'000'000));
     CO_ASSERT(added.ok(), added.error().detail);
     EXPECT_EQ(added->match_id, kBigMatch);
     auto neighbour =
-        co_await add_cart_item(*client, user_id_, new_item(kBigMatch - 1, Selection::away, 1));
+        co_await add_cart_item(client, user_id_, new_item(kBigMatch - 1, Selection::away, 1));
     CO_ASSERT(neighbour.ok(), "a neighbouring match id was taken for a duplicate");
     CartItemChange change;
     change.stake = Money(5);

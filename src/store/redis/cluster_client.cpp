@@ -294,8 +294,10 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
   asio::steady_timer pause(executor_);
   Node* asking = nullptr;
   int redirects = 0;
+  int attempts = 0;  // sends and waits
   std::string problem;
   while (!stopped_) {
+    ++attempts;
     Node* node = asking ? asking : master_for(slot);
     if (node != nullptr && node->client->connected()) {
       // Read before the send, which picks the connection without suspending.
@@ -352,7 +354,7 @@ asio::awaitable<Result<Served>> ClusterClient::route(EncodedCommand command, Rou
         problem = (in_budget ? "too many redirects, the last " : "out of time at a redirect, ") +
                   reply->as_string();
       } else if (!retry_later(*reply)) {
-        co_return Served{std::move(reply).value(), std::move(origin), origin_since};
+        co_return Served{std::move(reply).value(), std::move(origin), origin_since, attempts == 1};
       } else {
         // Also from an ASK target (a multi-key command while its slot
         // migrates): the next attempt goes to the slot's master, which asks again.

@@ -370,8 +370,10 @@ TEST(ClusterClient, TryAgainIsRetriedUntilAnswered) {
     });
     const std::uint64_t retries = client->stats().retries;
 
-    auto reply = co_await client->command("SET", key, "v");
-    EXPECT_EQ(describe(reply), Reply::status("OK").describe());
+    auto served = co_await client->command_served(argv("SET", key, "v"));
+    CO_ASSERT(served.ok(), served.error().detail);
+    EXPECT_EQ(served->reply.describe(), Reply::status("OK").describe());
+    EXPECT_FALSE(served->first_send) << "a retried command counted as sent once";
     EXPECT_EQ(client->stats().retries, retries + 2);
     EXPECT_EQ(a.count("SET", key), 3u);
     EXPECT_EQ(b.count_key(key), 0u);
@@ -712,6 +714,7 @@ TEST(ClusterClient, OriginIsTheRunIdOfTheNodeThatAnswered) {
     EXPECT_EQ(from_a->reply, Reply::string("on-a"));
     EXPECT_EQ(from_a->origin, a.origin());
     EXPECT_EQ(from_a->origin.size(), 12u);
+    EXPECT_TRUE(from_a->first_send);
     auto from_b = co_await client->command_served(argv("GET", on_b));
     CO_ASSERT(from_b.ok(), from_b.error().detail);
     EXPECT_EQ(from_b->reply, Reply::string("on-b"));
@@ -733,6 +736,8 @@ TEST(ClusterClient, OriginIsTheRunIdOfTheNodeThatAnswered) {
     EXPECT_EQ(redirected->reply, Reply::string("moved-to-b"));
     EXPECT_EQ(redirected->origin, b.origin());
     EXPECT_EQ(client->stats().moved, 1u);
+    // Sent twice: what was sent beside it may have run on B before it.
+    EXPECT_FALSE(redirected->first_send);
     // B was reached long before, but owns the slot only since the MOVED:
     // what it holds for the slot counts from then (Served::origin_since).
     EXPECT_GE(redirected->origin_since, before_moved);

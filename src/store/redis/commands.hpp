@@ -50,6 +50,11 @@ struct Served {
   // still holds, unless it was demoted and promoted again meanwhile (a
   // restart or a promoted replica is a new process, or a new owner).
   std::chrono::steady_clock::time_point origin_since{};
+  // Sent once, to the node first chosen, and answered there: never
+  // redirected nor retried. Commands sent together on one connection then
+  // ran in the order they were sent (a cluster's redirect or retry may send
+  // one again after the others).
+  bool first_send = true;
 };
 
 class Commands {

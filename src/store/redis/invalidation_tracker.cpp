@@ -314,6 +314,11 @@ void InvalidationTracker::keep(const std::string& key, std::string value, Mark m
   kept.insert_or_assign(key, KeptValue{std::move(value), lease_term, std::string(origin)});
 }
 
+bool InvalidationTracker::tracks(std::string_view key) const noexcept {
+  return std::any_of(prefixes_.begin(), prefixes_.end(),
+                     [key](const std::string& prefix) { return key.starts_with(prefix); });
+}
+
 const std::string* InvalidationTracker::kept(const std::string& key) const {
   if (!live()) return nullptr;
   auto it = kept_.find(key);

@@ -200,6 +200,9 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   // only while that term lasts.
   void keep(const std::string& key, std::string value, Mark mark, std::string_view origin,
             std::uint64_t lease_term);
+  // Whether `key` is under one of the tracked prefixes: only such keys may
+  // be kept (Redis reports changes to no other).
+  bool tracks(std::string_view key) const noexcept;
   // The value kept for `key`, if its lease is in force; null otherwise.
   // Valid until the next suspension. Only trustworthy while fresh().
   const std::string* kept(const std::string& key) const;
