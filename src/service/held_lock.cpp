@@ -21,18 +21,30 @@ HeldLock::HeldLock(HeldLock&& other) noexcept
   other.token_.reset();
 }
 
+namespace {
+
+// Releases at once; a release that fails is retried in the background
+// (release_in_background) until Redis answers or the lock's TTL ends.
+Async<bool> release_or_retry(std::shared_ptr<Locks> locks, LockToken token,
+                             std::chrono::milliseconds ttl) {
+  auto released = co_await locks->unlock(token);
+  if (!released.ok()) {
+    spdlog::warn("{} not released ({}); retried in the background", token.key,
+                 released.error().detail);
+    release_in_background(std::move(locks), std::move(token), ttl);
+  }
+  co_return released;
+}
+
+}  // namespace
+
 HeldLock::~HeldLock() {
   if (!token_ || !locks_) return;
   try {
-    // At once; only a release that fails waits for release_in_background()'s retries.
     asio::co_spawn(
         locks_->executor(),
         [locks = locks_, token = *token_, ttl = ttl_]() -> asio::awaitable<void> {
-          auto released = co_await locks->unlock(token);
-          if (released.ok()) co_return;
-          spdlog::warn("{} not released ({}); retried in the background", token.key,
-                       released.error().detail);
-          release_in_background(locks, token, ttl);
+          (void)co_await release_or_retry(locks, token, ttl);
         },
         asio::detached);
   } catch (const std::exception& e) {
@@ -43,15 +55,9 @@ HeldLock::~HeldLock() {
 
 Async<bool> HeldLock::release() {
   if (!token_) co_return false;
-  const LockToken token = std::move(*token_);
+  LockToken token = std::move(*token_);
   token_.reset();
-  auto released = co_await locks_->unlock(token);
-  if (!released.ok()) {
-    spdlog::warn("{} not released ({}); retried in the background", token.key,
-                 released.error().detail);
-    release_in_background(locks_, token, ttl_);
-  }
-  co_return released;
+  co_return co_await release_or_retry(locks_, std::move(token), ttl_);
 }
 
 void release_in_background(std::shared_ptr<Locks> locks, LockToken lock,
