@@ -91,12 +91,16 @@ redis_cluster_start_node() {
   # keeps one behind on purpose; production may prefer the default 10).
   # cluster-require-full-coverage no: while one master's slots are
   # unreachable, the others keep serving theirs.
+  # repl-ping-replica-period 1: a replica that has just synced from an idle
+  # master (a new cluster, or one restarted from its files) is listed by
+  # CLUSTER SLOTS within a second (_rc_replicas_listed), not ten.
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save '' \
     --appendonly yes --appendfsync everysec \
     --cluster-enabled yes --cluster-config-file nodes.conf \
     --cluster-node-timeout "$REDIS_CLUSTER_NODE_TIMEOUT_MS" \
     --cluster-replica-validity-factor 0 --cluster-require-full-coverage no \
+    --repl-ping-replica-period 1 \
     >/dev/null || { _rc_log "redis-server :$port did not start"; return 1; }
   local _
   for _ in $(seq 200); do
@@ -123,19 +127,14 @@ redis_cluster_create() {
   for p in "${ports[@]}"; do addrs+=("127.0.0.1:$p"); done
   timeout 120 redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes \
     >"$dir/create.log" 2>&1 || { cat "$dir/create.log" >&2; _rc_log "cluster create failed"; return 1; }
-  # A replicated command on each (empty) master, so that every replica's
-  # replication offset leaves zero and CLUSTER SLOTS lists it
-  # (_rc_replicas_listed); FLUSHALL is replicated even when it deletes nothing.
-  for p in "${ports[@]}"; do
-    [[ $(_rc_info_field "$p" replication role) == master ]] && rcli "$p" flushall >/dev/null
-  done
   redis_cluster_wait_ready "$dir" 60
 }
 
 # _rc_replicas_listed PORT: exit 0 when every slot range in PORT's CLUSTER
 # SLOTS names a replica besides its master. Redis 7.0 leaves a replica out
-# until its replication offset is not zero, which a new, empty master gives
-# it only at its first write or replication PING (every 10 s): a client
+# until its replication offset is not zero, which an idle master's replica
+# reaches only at the master's first write or replication PING (every
+# repl-ping-replica-period, 1 s here; 10 s by default): a client
 # that loaded its map before then meets the replicas later, as a change of
 # membership (betsdb's shards then forget their kept values, and tokens are
 # verified again in PostgreSQL).

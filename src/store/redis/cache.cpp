@@ -401,7 +401,9 @@ asio::awaitable<Result<std::optional<std::string>>> read_counter(std::shared_ptr
   if (tracker != nullptr) {
     const std::string* kept = tracker->kept(key);
     const std::string_view origin = kept ? tracker->kept_origin(key) : std::string_view();
-    if (kept && !origin.empty() && tracker->fresh_for(origin)) {
+    // Under a lease in force: a counter's value is kept under one, and a
+    // revocation mark's kept absence (same tracker) never is.
+    if (kept && tracker->lease_term(key) != 0 && !origin.empty() && tracker->fresh_for(origin)) {
       std::optional<std::string> value = *kept;  // valid until the next suspension
       tracker->count_kept_read();
       std::vector<std::string> counters{std::move(key)};

@@ -218,7 +218,9 @@ Status open_unless_paused(const Result<Reply>& paused) {
 
 // The cluster's separate read of the pause (keys_for_write).
 asio::awaitable<Status> require_open(Commands& client, std::int64_t user_id) {
-  co_return open_unless_paused(co_await client.command("GET", cart_pause_key(user_id)));
+  // Named, not a temporary inside the co_await: g++ 12 destroys those twice.
+  const std::string pause_key = cart_pause_key(user_id);
+  co_return open_unless_paused(co_await client.command("GET", pause_key));
 }
 
 // A bettor's write refused by kRefuseWhilePaused: {'paused', until}.
@@ -555,7 +557,9 @@ return 1)lua");
 asio::awaitable<Status> close_cart_for_pause(Commands& client, std::int64_t user_id,
                                              domain::Timestamp until) {
   // Closed first, then emptied: a write that ran before the close is emptied
-  // after it, and every write after it is refused (kRefuseWhilePaused).
+  // after it. On one Redis every write after it is refused
+  // (kRefuseWhilePaused); on a cluster, one that read the pause just before
+  // the close may still land in the emptied cart (keys_for_write).
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(until.time_since_epoch()).count();
   std::vector<std::string> keys{cart_pause_key(user_id)};
