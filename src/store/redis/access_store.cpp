@@ -92,6 +92,7 @@ constexpr std::string_view kAbsent = "0";
 // Checks alone do not start the tracker's PINGs: on a stream of bets with
 // no cached reads, they would cost more than the EXISTS they save.
 bool known_absent(InvalidationTracker& tracker, const std::string& key) {
+  tracker.catch_up();
   if (!tracker.fresh_without_asking()) return false;
   const std::string* kept = tracker.kept(key);
   if (kept == nullptr || *kept != kAbsent) return false;
@@ -118,6 +119,7 @@ std::string absent_under(std::string_view count) {
 // lists sit in different slots, whose groups the hits alone may not ping.
 bool known_absent_on_cluster(InvalidationTracker& tracker, const std::string& key,
                              const std::string& count_key) {
+  tracker.catch_up();  // before any look-up: what it reads may drop kept values
   const std::string* kept = tracker.kept(key);
   const std::string* count = tracker.kept(count_key);
   if (kept == nullptr || count == nullptr || *kept != absent_under(*count)) return false;

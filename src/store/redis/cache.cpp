@@ -322,7 +322,7 @@ std::optional<std::uint64_t> namespace_position(std::span<const Reply> records,
 // Asks Redis, in the background, for the leases the tracker wants on
 // `counters` (invalidation_tracker.hpp, "Leases").
 void lease_if_wanted(const std::shared_ptr<Commands>& client,
-                     const std::vector<std::string>& counters) {
+                     std::span<const std::string> counters) {
   InvalidationTracker* tracker = client->tracker();
   if (tracker == nullptr) return;
   auto wanted = tracker->leases_wanted(counters);
@@ -399,6 +399,7 @@ asio::awaitable<Result<std::optional<std::string>>> read_counter(std::shared_ptr
   InvalidationTracker* tracker = client->tracker();
   if (tracker != nullptr && !tracker->tracks(key)) tracker = nullptr;
   if (tracker != nullptr) {
+    tracker->catch_up();  // before any look-up: what it reads may drop kept values
     const std::string* kept = tracker->kept(key);
     const std::string_view origin = kept ? tracker->kept_origin(key) : std::string_view();
     // Under a lease in force: a counter's value is kept under one, and a
@@ -406,8 +407,7 @@ asio::awaitable<Result<std::optional<std::string>>> read_counter(std::shared_ptr
     if (kept && tracker->lease_term(key) != 0 && !origin.empty() && tracker->fresh_for(origin)) {
       std::optional<std::string> value = *kept;  // valid until the next suspension
       tracker->count_kept_read();
-      std::vector<std::string> counters{std::move(key)};
-      lease_if_wanted(client, counters);
+      lease_if_wanted(client, std::span<const std::string>(&key, 1));
       co_return value;
     }
   }
@@ -424,8 +424,7 @@ asio::awaitable<Result<std::optional<std::string>>> read_counter(std::shared_ptr
   std::optional<std::string> value = std::move(served->reply).as_string();
   if (mark) {
     // Asked before the value is kept: a counter read once costs no lease.
-    std::vector<std::string> counters{key};
-    lease_if_wanted(client, counters);
+    lease_if_wanted(client, std::span<const std::string>(&key, 1));
     tracker->keep(key, *value, *mark, served->origin, lease_term);
   }
   co_return value;
@@ -530,6 +529,7 @@ std::optional<std::string> Cache::read_kept(std::string_view prefix,
                                             std::string_view query) {
   InvalidationTracker* tracker = client_->tracker();
   if (tracker == nullptr || counters.empty()) return std::nullopt;
+  tracker->catch_up();  // before any look-up: what it reads may drop kept values
   const auto kept = kept_generations(*tracker, counters);
   // Asked even when nothing is kept: on one Redis, the asking keeps the
   // PINGs going that the revocation checks' kept absences ride on.

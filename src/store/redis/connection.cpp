@@ -23,6 +23,15 @@ constexpr std::size_t kMaxRetainedWriteBytes = 1024 * 1024;
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
+std::string lost_because(const boost::system::error_code& ec) {
+  return ec == asio::error::eof ? std::string("Redis closed the connection")
+                                : "connection to Redis lost: " + ec.message();
+}
+
+bool would_block(const boost::system::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
 }  // namespace
 
 Connection::Connection(asio::any_io_executor executor, std::chrono::milliseconds command_timeout)
@@ -52,6 +61,8 @@ asio::awaitable<Status> Connection::open(std::string host, std::uint16_t port) {
   // Commands are small and latency-bound; Nagle's algorithm would hold them back.
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
+  // read_now() and flush_now() must never block the loop.
+  if (read_now_enabled_) socket_.non_blocking(true, ignored);
 
   opened_ = true;
   spawn(read_loop(self));
@@ -130,31 +141,80 @@ void Connection::on_written(const boost::system::error_code& ec) {
 
 asio::awaitable<void> Connection::read_loop([[maybe_unused]] std::shared_ptr<Connection> self) {
   while (!closed_) {
+    if (read_now_enabled_) {
+      // Readable, not read: bytes are taken only by read_available(), here
+      // or in read_now(), one after the other on this thread, so in order.
+      auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kAwait);
+      if (closed_) co_return;
+      if (ec) {
+        close(lost_because(ec));
+        co_return;
+      }
+      if (!read_available()) co_return;
+      continue;
+    }
     auto [ec, size] = co_await socket_.async_read_some(asio::buffer(read_buffer_), kAwait);
     if (closed_) co_return;
     if (ec) {
-      close(ec == asio::error::eof ? std::string("Redis closed the connection")
-                                   : "connection to Redis lost: " + ec.message());
+      close(lost_because(ec));
       co_return;
     }
-    if (auto fed = reader_.feed(read_buffer_.data(), size); !fed.ok()) {
-      close(fed.error().detail);
-      co_return;
+    if (!hand_over(size)) co_return;
+  }
+}
+
+bool Connection::hand_over(std::size_t size) {
+  if (auto fed = reader_.feed(read_buffer_.data(), size); !fed.ok()) {
+    close(fed.error().detail);
+    return false;
+  }
+  for (;;) {
+    auto next = reader_.next();
+    if (!next.ok()) {
+      close(next.error().detail);
+      return false;
     }
-    for (;;) {
-      auto next = reader_.next();
-      if (!next.ok()) {
-        close(next.error().detail);
-        co_return;
-      }
-      if (!next->has_value()) break;
-      if (push_sink_ && push_sink_(**next)) continue;
-      if (!deliver(std::move(**next))) {
-        close("Redis sent a reply no command was waiting for");
-        co_return;
-      }
+    if (!next->has_value()) return true;
+    if (push_sink_ && push_sink_(**next)) continue;
+    if (!deliver(std::move(**next))) {
+      close("Redis sent a reply no command was waiting for");
+      return false;
     }
   }
+}
+
+// Until a read comes back short: what arrives after it raises a new
+// readiness event, which the read loop's wait then sees.
+bool Connection::read_available() {
+  while (!closed_) {
+    boost::system::error_code ec;
+    const std::size_t size = socket_.read_some(asio::buffer(read_buffer_), ec);
+    if (would_block(ec)) return true;
+    if (ec) {
+      close(lost_because(ec));
+      return false;
+    }
+    if (!hand_over(size)) return false;
+    if (size < read_buffer_.size()) return true;
+  }
+  return false;
+}
+
+void Connection::read_now() {
+  if (read_now_enabled_ && is_open()) read_available();
+}
+
+void Connection::flush_now() {
+  if (!read_now_enabled_ || !is_open() || writing_ || pending_writes_.empty()) return;
+  boost::system::error_code ec;
+  const std::size_t written = socket_.write_some(asio::buffer(pending_writes_), ec);
+  if (ec && !would_block(ec)) {
+    close("write to Redis failed: " + ec.message());
+    return;
+  }
+  ++writes_;
+  pending_writes_.erase(0, written);
+  start_write();  // the rest, if the socket did not take it all
 }
 
 bool Connection::deliver(Reply reply) {

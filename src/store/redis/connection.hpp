@@ -77,6 +77,20 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   using PushSink = std::function<bool(const Reply&)>;
   void set_push_sink(PushSink sink) { push_sink_ = std::move(sink); }
 
+  // For a connection whose replies must be seen before the loop's turn for
+  // them comes (the tracker's: a PONG that waits behind a busy loop's ready
+  // requests fences too late to be of use). Set before open(); the read loop
+  // then waits for the socket to be readable and reads it dry, so that
+  // read_now() can read too without taking bytes out of order.
+  void enable_read_now() { read_now_enabled_ = true; }
+  // Reads what the socket holds now, without waiting, and hands it over as
+  // the read loop does: the push sink first, then the waiters (their
+  // handlers still posted). Does nothing unless enabled and open.
+  void read_now();
+  // Writes the commands sent so far at once, without waiting for the posted
+  // flush, unless a write is in flight (they then follow it, as always).
+  void flush_now();
+
   // Precondition: is_open(). `wire` is one encoded command / `count` back-to-back
   // encoded commands; it is copied into the write buffer before returning.
   void send(std::string_view wire, ReplyHandler handler);
@@ -109,6 +123,9 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void start_write();
   void on_written(const boost::system::error_code& ec);
   bool deliver(Reply reply);  // false if no one waits for it
+  // The read loop's and read_now()'s work: false once the connection closed.
+  bool hand_over(std::size_t size);
+  bool read_available();
   void spawn(boost::asio::awaitable<void> task);
   // Both take `self` so the Connection outlives them.
   boost::asio::awaitable<void> read_loop(std::shared_ptr<Connection> self);
@@ -133,6 +150,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   bool timed_out_ = false;
   bool writing_ = false;
   bool flush_scheduled_ = false;
+  bool read_now_enabled_ = false;
 };
 
 }  // namespace betsdb::redis::detail

@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <exception>
 #include <utility>
 
@@ -94,6 +95,11 @@ struct InvalidationTracker::Node {
   std::shared_ptr<Round> in_flight;  // the last PING sent, until its PONG
   std::shared_ptr<Round> next;       // its waiters came after that PING went
   Clock::time_point fenced_at{};     // when the last answered PING was sent
+  // When each PING whose PONG is not read yet was sent, oldest first: a
+  // connection answers in order.
+  std::deque<Clock::time_point> pings_sent;
+  Clock::time_point last_ping_at{};  // the last PING sent
+  Clock::time_point caught_up_at{};  // the last catch_up() read
 };
 
 std::shared_ptr<InvalidationTracker> InvalidationTracker::create(
@@ -244,6 +250,25 @@ bool InvalidationTracker::fresh_without_asking() const noexcept {
   return live() && fenced(Clock::now());
 }
 
+void InvalidationTracker::catch_up() {
+  if (!live()) return;
+  const auto now = Clock::now();
+  const auto ping_every = cluster_ ? kClusterPingEvery : kPingEvery;
+  for (const auto& node : nodes_) {
+    if (now - node->asked_at >= kIdleAfter || now - node->fenced_at < kCatchUpAfter ||
+        now - node->caught_up_at < kCatchUpEvery || !node->connection) {
+      continue;
+    }
+    node->caught_up_at = now;
+    node->connection->read_now();
+    if (now - node->last_ping_at >= ping_every) {
+      send_ping(node, node->next ? std::exchange(node->next, nullptr)
+                                 : std::make_shared<Round>(executor_));
+      if (node->connection) node->connection->flush_now();
+    }
+  }
+}
+
 // A PING every kPingEvery on each connection while readers ask, whether or
 // not the last one is back: a loop that is slow to read one PONG must not
 // delay the next PING too, or freshness would lapse twice as often under load.
@@ -343,7 +368,7 @@ std::uint64_t InvalidationTracker::lease_term(const std::string& key) const {
   return it->second.term;
 }
 
-std::vector<std::string> InvalidationTracker::leases_wanted(const std::vector<std::string>& keys) {
+std::vector<std::string> InvalidationTracker::leases_wanted(std::span<const std::string> keys) {
   std::vector<std::string> wanted;
   if (!live()) return wanted;
   const auto now = Clock::now();
@@ -418,33 +443,44 @@ void InvalidationTracker::send_ping(const std::shared_ptr<Node>& node,
   }
   node->in_flight = round;
   ++stats_.pings;
+  const auto sent_at = Clock::now();
+  node->pings_sent.push_back(sent_at);
+  node->last_ping_at = sent_at;
   static const EncodedCommand kPing = [] {
     const std::array<std::string_view, 1> ping{"PING"};
     return std::move(encode_command(ping)).value();
   }();
-  node->connection->send(
-      kPing.view(),
-      detail::ReplyHandler([self = shared_from_this(), node, round, generation = node->generation,
-                            sent_at = Clock::now()](Result<Reply> reply) {
-        // The handler is posted after the read loop handed the
-        // PONG over, so every message before it is applied.
-        const bool ok =
-            reply.ok() && is_tracking_pong(*reply) && node->live && node->generation == generation;
-        if (ok) node->fenced_at = std::max(node->fenced_at, sent_at);
-        if (node->in_flight == round) node->in_flight.reset();
-        self->finish(round, ok);
-        if (node->next && !node->in_flight) {
-          auto next = std::move(node->next);
-          node->next.reset();
-          self->send_ping(node, std::move(next));
-        }
-      }));
+  node->connection->send(kPing.view(), detail::ReplyHandler([self = shared_from_this(), node, round,
+                                                             generation = node->generation,
+                                                             sent_at](Result<Reply> reply) {
+                           // The handler is posted after the read loop handed the PONG over,
+                           // so every message before it is applied (on_reply fenced already).
+                           const bool ok = reply.ok() && is_tracking_pong(*reply) && node->live &&
+                                           node->generation == generation;
+                           if (ok) node->fenced_at = std::max(node->fenced_at, sent_at);
+                           if (node->in_flight == round) node->in_flight.reset();
+                           self->finish(round, ok);
+                           if (node->next && !node->in_flight) {
+                             auto next = std::move(node->next);
+                             node->next.reset();
+                             self->send_ping(node, std::move(next));
+                           }
+                         }));
 }
 
 void InvalidationTracker::finish(const std::shared_ptr<Round>& round, bool ok) {
   round->finished = true;
   round->ok = ok;
   round->done.cancel();
+}
+
+bool InvalidationTracker::on_reply(Node& node, const Reply& reply) {
+  if (!is_tracking_pong(reply)) return on_push(reply);
+  if (!node.pings_sent.empty()) {
+    if (node.live) node.fenced_at = std::max(node.fenced_at, node.pings_sent.front());
+    node.pings_sent.pop_front();
+  }
+  return false;  // its waiter still gets it
 }
 
 bool InvalidationTracker::on_push(const Reply& reply) {
@@ -516,10 +552,13 @@ asio::awaitable<void> InvalidationTracker::run(std::shared_ptr<InvalidationTrack
   auto retry_delay = kTrackerFirstRetryDelay;
   while (!stopped_ && !node->stopped) {
     auto connection = std::make_shared<detail::Connection>(executor_, node->config.command_timeout);
+    connection->enable_read_now();
     std::weak_ptr<InvalidationTracker> weak = self;
-    connection->set_push_sink([weak](const Reply& reply) {
+    std::weak_ptr<Node> weak_node = node;
+    connection->set_push_sink([weak, weak_node](const Reply& reply) {
       auto tracker = weak.lock();
-      return tracker && tracker->on_push(reply);
+      auto tracked = weak_node.lock();
+      return tracker && tracked && tracker->on_reply(*tracked, reply);
     });
     node->connection = connection;
     Status setup = co_await set_up(*node, connection);
@@ -531,6 +570,7 @@ asio::awaitable<void> InvalidationTracker::run(std::shared_ptr<InvalidationTrack
       if (node->ever_live) ++stats_.reconnects;
       node->ever_live = true;
       ++node->generation;
+      node->pings_sent.clear();  // none went on this connection
       // What was read before this connection could report nothing to it.
       forget_all();
       node->live = true;

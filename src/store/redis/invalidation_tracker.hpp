@@ -28,9 +28,10 @@
 // answered PING was sent less than kWritersWait ago. A read that begins after
 // a write answered begins at least kWritersWait after a node ran the write,
 // so that node's PING was sent after the write ran, and the write's
-// invalidation was applied before the read. When not fresh (the loop was too
-// busy to read a PONG in time), readers ask Redis as they would without
-// tracking.
+// invalidation was applied before the read. A PONG fences as it is read
+// (on_reply), and a reader that finds one overdue reads the connection
+// itself (catch_up()): a busy loop reaches it late. When still not fresh,
+// readers ask Redis as they would without tracking.
 //
 // Leases: a writer waits only when some process may be using a kept value
 // of what it changed. A counter's kept value is usable only under a lease:
@@ -81,6 +82,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -123,6 +125,10 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   static constexpr std::chrono::microseconds kClusterPingEvery{1000};
   // PINGs stop after this long without a reader asking for kept values.
   static constexpr std::chrono::milliseconds kIdleAfter{200};
+  // catch_up(): a wanted node's last answered PING older than this is read
+  // for at once, at most every kCatchUpEvery per node.
+  static constexpr std::chrono::microseconds kCatchUpAfter{1000};
+  static constexpr std::chrono::microseconds kCatchUpEvery{100};
   // How long a lease asks Redis to make writers wait, the part of it a
   // shard does not use, and the time left below which a read renews it.
   // Renewals cost a script per counter read and shard every couple of
@@ -185,6 +191,15 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   // The same, without asking for PINGs: for uses too cheap to pay for them
   // alone (a revocation check rides on the PINGs cache hits keep going).
   bool fresh_without_asking() const noexcept;
+  // A loop busy with ready requests reaches the tracking connections late:
+  // a PONG back from Redis in 50 µs can wait there for milliseconds, longer
+  // than kWritersWait, so the kept values would go unused exactly under the
+  // load they save most in. For each node readers want whose last answered
+  // PING is over kCatchUpAfter old, this reads its connection at once (a
+  // PONG fences as it is read, every message before it applied) and sends a
+  // PING at once if the timer's is late. Called by readers before they look
+  // anything up: the messages it reads may drop kept values.
+  void catch_up();
   // For the callers of fresh() that then answer from kept values.
   void count_kept_read() noexcept { ++stats_.kept_reads; }
   // When the last of the tracking connections went live: kept values are
@@ -216,7 +231,7 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   // ending within kRenewBelow, and not asked already. Empty unless live.
   // Asked before the read's value is kept, so that a counter read once
   // costs no lease.
-  std::vector<std::string> leases_wanted(const std::vector<std::string>& keys);
+  std::vector<std::string> leases_wanted(std::span<const std::string> keys);
   // The answer to a lease on `keys` requested at `sent`: granted by Redis
   // process `origin` (answered at `answered`), or not (granted false).
   void leased(const std::vector<std::string>& keys, Clock::time_point sent,
@@ -254,7 +269,9 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   boost::asio::awaitable<void> run(std::shared_ptr<InvalidationTracker> self,
                                    std::shared_ptr<Node> node);
   boost::asio::awaitable<Status> set_up(Node& node, std::shared_ptr<detail::Connection> connection);
-  // Takes pub/sub messages off a connection (connection.hpp, "Pushes").
+  // Sees every reply of `node`'s connection first, in the read itself
+  // (connection.hpp, "Pushes"): fences on a PONG, and takes pub/sub messages.
+  bool on_reply(Node& node, const Reply& reply);
   bool on_push(const Reply& reply);
   void invalidate(const std::string& key);
   // Drops every kept value and lease, and refuses what reads sent before
