@@ -61,8 +61,13 @@ asio::awaitable<Status> Connection::open(std::string host, std::uint16_t port) {
   // Commands are small and latency-bound; Nagle's algorithm would hold them back.
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
-  // read_now() and flush_now() must never block the loop.
-  if (read_now_enabled_) socket_.non_blocking(true, ignored);
+  // read_now() and the writes below must never block the loop; without a
+  // non-blocking socket the connection works as every other one.
+  if (read_now_enabled_) {
+    boost::system::error_code failed;
+    socket_.non_blocking(true, failed);
+    if (failed) read_now_enabled_ = false;
+  }
 
   opened_ = true;
   spawn(read_loop(self));
@@ -118,6 +123,20 @@ void Connection::schedule_flush() {
 
 void Connection::start_write() {
   if (pending_writes_.empty()) return;
+  if (read_now_enabled_) {
+    // Written here rather than by a handler: writing_ then means the socket
+    // is full, not that a completion waits behind a busy loop's requests
+    // (flush_now() would find every PING queued behind it).
+    boost::system::error_code ec;
+    const std::size_t written = socket_.write_some(asio::buffer(pending_writes_), ec);
+    if (ec && !would_block(ec)) {
+      close("write to Redis failed: " + ec.message());
+      return;
+    }
+    ++writes_;
+    pending_writes_.erase(0, written);
+    if (pending_writes_.empty()) return;
+  }
   std::swap(pending_writes_, in_flight_);
   writing_ = true;
   ++writes_;
@@ -205,16 +224,7 @@ void Connection::read_now() {
 }
 
 void Connection::flush_now() {
-  if (!read_now_enabled_ || !is_open() || writing_ || pending_writes_.empty()) return;
-  boost::system::error_code ec;
-  const std::size_t written = socket_.write_some(asio::buffer(pending_writes_), ec);
-  if (ec && !would_block(ec)) {
-    close("write to Redis failed: " + ec.message());
-    return;
-  }
-  ++writes_;
-  pending_writes_.erase(0, written);
-  start_write();  // the rest, if the socket did not take it all
+  if (read_now_enabled_ && is_open() && !writing_) start_write();
 }
 
 bool Connection::deliver(Reply reply) {

@@ -536,6 +536,7 @@ void InvalidationTracker::forget_all() {
 void InvalidationTracker::node_lost(Node& node) {
   node.live = false;
   node.fenced_at = {};
+  node.pings_sent.clear();  // their PONGs will never come
   node.origin.clear();
   // Readers waiting on a PING of the lost connection are told it failed by
   // its close (every waiter of a closed Connection completes with an error);
