@@ -882,9 +882,15 @@ TEST_F(PlacementBatchTest, ASettlementThatMeetsADeadlockRunsAgain) {
         },
         asio::detached);
     co_await until_waiting_for_locks(*watcher, pid, 1);
-    // Now user 9, which the settlement holds: a cycle. The settlement waited
-    // first, so its deadlock check finds it and aborts it; this lock is then
-    // granted, and the settlement's second try waits for this commit.
+    // Each waiting backend looks for a deadlock deadlock_timeout after it
+    // began to wait, and the one that looks aborts. Waiting first does not
+    // settle which looks first on a loaded machine (a full test run once
+    // aborted this side): this side looks only long after the settlement.
+    auto patient = co_await (*held)->execute_sql("SET LOCAL deadlock_timeout = '60s'");
+    PG_CO_ASSERT_OK(patient);
+    // Now user 9, which the settlement holds: a cycle. The settlement's
+    // deadlock check finds it and aborts it; this lock is then granted, and
+    // the settlement's second try waits for this commit.
     auto second = co_await (*held)->execute_sql("SELECT 1 FROM users WHERE id = 9 FOR UPDATE");
     PG_CO_ASSERT_OK(second);
     locker_got_both = true;
