@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/redis/access_store.hpp"
 #include "store/redis/cache.hpp"
@@ -51,6 +52,26 @@ asio::awaitable<std::string> get_value(Client& client, const std::string& key) {
 asio::awaitable<void> set_value(Client& client, const std::string& key, const std::string& value) {
   auto reply = co_await client.command("SET", key, value);
   EXPECT_TRUE(reply.ok() && reply->is_ok()) << "SET " << key;
+}
+
+// Reads `key` as every kept-value reader does, a mark taken before the GET
+// is sent, and offers what it found to keep(). False (with a failure added)
+// when there is no mark or the read fails.
+asio::awaitable<bool> read_and_keep(Client& reader, InvalidationTracker& tracker,
+                                    const std::string& key) {
+  auto mark = tracker.mark();
+  if (!mark.has_value()) {
+    ADD_FAILURE() << "no mark while live";
+    co_return false;
+  }
+  std::vector<std::string> get_key{"GET", key};
+  auto served = co_await reader.command_served(get_key);
+  if (!served.ok()) {
+    ADD_FAILURE() << served.error().detail;
+    co_return false;
+  }
+  tracker.keep(key, served->reply.as_string(), *mark, served->origin, kNoLease);
+  co_return true;
 }
 
 // Runs `task` to its end on `other`, a second io_context, blocking the
@@ -98,12 +119,7 @@ TEST_F(InvalidationTrackerTest, KeepsAValueUntilAnotherClientChangesIt) {
     const std::string k = key("counter");
     co_await set_value(*writer, k, "1");
 
-    auto mark = tracker.mark();
-    CO_ASSERT(mark.has_value(), "no mark while live");
-    std::vector<std::string> get_k{"GET", k};
-    auto served = co_await reader->command_served(get_k);
-    CO_ASSERT(served.ok(), served.error().detail);
-    tracker.keep(k, served->reply.as_string(), *mark, served->origin, kNoLease);
+    CO_ASSERT(co_await read_and_keep(*reader, tracker, k), "the read failed");
     CO_ASSERT(tracker.kept(k) != nullptr, "a value read with no change since was not kept");
     EXPECT_EQ(*tracker.kept(k), "1");
     EXPECT_TRUE(co_await tracker.fence());
@@ -226,12 +242,7 @@ TEST_F(InvalidationTrackerTest, ABusyLoopCatchesUpWithoutItsTurnAndDropsWhatChan
     InvalidationTracker& tracker = *reader->tracker();
     const std::string k = key("busy");
     co_await set_value(*reader, k, "1");
-    auto mark = tracker.mark();
-    CO_ASSERT(mark.has_value(), "no mark while live");
-    std::vector<std::string> get_k{"GET", k};
-    auto served = co_await reader->command_served(get_k);
-    CO_ASSERT(served.ok(), served.error().detail);
-    tracker.keep(k, served->reply.as_string(), *mark, served->origin, kNoLease);
+    CO_ASSERT(co_await read_and_keep(*reader, tracker, k), "the read failed");
     CO_ASSERT(co_await wait_fresh(tracker), "the tracker never became fresh");
     CO_ASSERT(tracker.kept(k) != nullptr, "nothing kept to be dropped");
 
