@@ -78,7 +78,7 @@ class ReadCache final {
   static CacheNamespace user_bets(const std::string& email);
   static CacheNamespace summary();
 
-  // Emails never change, so each shard remembers the ones it has seen.
+  // Emails never change, so each shard remembers the ones its reads looked up.
   const std::string* email_of(std::int64_t user_id) const;
   void remember_email(std::int64_t user_id, std::string email);
 

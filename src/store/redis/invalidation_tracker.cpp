@@ -336,7 +336,13 @@ void InvalidationTracker::keep(const std::string& key, std::string value, Mark m
   auto& kept = lease_term == kNoLeaseNeeded ? kept_marks_ : kept_;
   if (lease_term != kNoLeaseNeeded && lease_term != this->lease_term(key)) lease_term = 0;
   if (kept.size() >= kMaxKept && !kept.contains(key)) kept.clear();
-  kept.insert_or_assign(key, KeptValue{std::move(value), lease_term, std::string(origin)});
+  kept.insert_or_assign(key, KeptValue{std::move(value), lease_term, interned_origin(origin)});
+}
+
+std::string_view InvalidationTracker::interned_origin(std::string_view origin) {
+  auto it = origins_.find(origin);
+  if (it == origins_.end()) it = origins_.emplace(origin).first;
+  return *it;
 }
 
 bool InvalidationTracker::tracks(std::string_view key) const noexcept {
@@ -524,6 +530,7 @@ void InvalidationTracker::forget_all() {
   ++epoch_;
   kept_.clear();
   kept_marks_.clear();
+  origins_.clear();
   // The leases were granted by processes reached until now: the next may
   // be another, which never saw them.
   leases_.clear();

@@ -82,6 +82,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -277,6 +278,8 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   // Drops every kept value and lease, and refuses what reads sent before
   // would keep (a new epoch).
   void forget_all();
+  // `origin` as stored in origins_.
+  std::string_view interned_origin(std::string_view origin);
   // A node's connection is gone: its PINGs' waiters are told.
   void node_lost(Node& node);
   bool tracked_origin(std::string_view origin) const noexcept;
@@ -306,7 +309,7 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   struct KeptValue {
     std::string value;
     std::uint64_t lease_term = 0;
-    std::string origin;
+    std::string_view origin;  // one of origins_
   };
   struct Lease {
     Clock::time_point until;
@@ -314,6 +317,12 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   };
   std::unordered_map<std::string, KeptValue> kept_;        // counters
   std::unordered_map<std::string, KeptValue> kept_marks_;  // revocation marks (kNoLeaseNeeded)
+  // The Redis processes the kept values were read from, each id stored once
+  // rather than in every value (up to 2 x kMaxKept of them, a shard's
+  // largest map under load). keep() takes only tracked nodes' ids, and a
+  // node's new connection or loss forgets all, this too: it never holds
+  // more ids than there are nodes.
+  std::set<std::string, std::less<>> origins_;
   std::unordered_map<std::string, Lease> leases_;
   std::unordered_set<std::string> leases_asked_;  // requests in flight
   std::uint64_t next_lease_term_ = 1;             // never reused
