@@ -318,8 +318,9 @@ class InvalidationTracker final : public std::enable_shared_from_this<Invalidati
   std::unordered_map<std::string, KeptValue> kept_;        // counters
   std::unordered_map<std::string, KeptValue> kept_marks_;  // revocation marks (kNoLeaseNeeded)
   // The Redis processes the kept values were read from, each id stored once
-  // rather than in every value (up to 2 x kMaxKept of them, a shard's
-  // largest map under load). keep() takes only tracked nodes' ids, and a
+  // rather than in every one of up to 2 x kMaxKept values. A set of its own,
+  // not a view of Node::origin: a node may be destroyed (set_nodes) before
+  // forget_all() runs. keep() takes only tracked nodes' ids, and a
   // node's new connection or loss forgets all, this too: it never holds
   // more ids than there are nodes.
   std::set<std::string, std::less<>> origins_;
